@@ -1,0 +1,47 @@
+package io.pgtide.common.contract;
+
+import java.util.List;
+
+/** The typed body of a command from the operator to one sidecar. */
+public sealed interface CommandPayload {
+
+  String type();
+
+  /** Apply this desired state of roles and databases on the primary; {@code dryRun} only computes the diff. */
+  record SyncUsers(List<DesiredRole> roles, List<DesiredDatabase> databases, boolean dryRun) implements CommandPayload {
+    public SyncUsers {
+      roles = roles == null ? List.of() : List.copyOf(roles);
+      databases = databases == null ? List.of() : List.copyOf(databases);
+    }
+
+    public String type() {
+      return "sync-users";
+    }
+  }
+
+  /** Planned switchover through the local Patroni REST API; {@code candidate} null lets Patroni choose. */
+  record Switchover(String leader, String candidate) implements CommandPayload {
+    public String type() {
+      return "switchover";
+    }
+  }
+
+  /** Failover to {@code candidate} through the local Patroni REST API (works without a healthy leader). */
+  record Failover(String candidate) implements CommandPayload {
+    public String type() {
+      return "failover";
+    }
+  }
+
+  record Checkpoint() implements CommandPayload {
+    public String type() {
+      return "checkpoint";
+    }
+  }
+
+  record Reload() implements CommandPayload {
+    public String type() {
+      return "reload";
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package io.pgtide.common.contract;
+
+import java.util.List;
+
+/**
+ * A complete snapshot of one member, sent every interval and at once on a role or health change.
+ * LSNs are byte positions; lag is in bytes (timestamps grow on idle clusters), {@code replayDelaySeconds} is
+ * informative only.
+ */
+public record InstanceReport(
+    MemberId id,
+    String schemaVersion,
+    String sessionId,
+    long seq,
+    long collectedAt,
+    Role role,
+    String patroniRole,
+    String patroniState,
+    String roleConflict,
+    boolean noFailover,
+    Long timeline,
+    Long currentLsn,
+    Long receivedLsn,
+    Long replayedLsn,
+    Long lagBytes,
+    Double replayDelaySeconds,
+    String walReceiverStatus,
+    List<StandbyRow> standbys,
+    LoadStats load,
+    Connections connections,
+    Resources resources,
+    boolean healthy,
+    String reason) {
+
+  public InstanceReport {
+    standbys = standbys == null ? List.of() : List.copyOf(standbys);
+    load = load == null ? LoadStats.EMPTY : load;
+    connections = connections == null ? Connections.EMPTY : connections;
+    resources = resources == null ? Resources.EMPTY : resources;
+    role = role == null ? Role.UNKNOWN : role;
+  }
+
+  /** The most advanced WAL position this member is known to hold. */
+  public Long walPosition() {
+    if (role == Role.PRIMARY && currentLsn != null) {
+      return currentLsn;
+    }
+    return replayedLsn != null ? replayedLsn : receivedLsn;
+  }
+}

@@ -1,0 +1,60 @@
+package io.pgtide.common.process;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** One etcd member on loopback (Debian's {@code etcd-server}), the DCS of local mode and the tests. */
+public final class EtcdProcess implements AutoCloseable {
+  private final int clientPort;
+  private final ManagedProcess process;
+
+  private EtcdProcess(int clientPort, ManagedProcess process) {
+    this.clientPort = clientPort;
+    this.process = process;
+  }
+
+  public static EtcdProcess start(Path dir, int clientPort, int peerPort) {
+    Path data = dir.resolve("etcd-data");
+    String client = "http://127.0.0.1:" + clientPort;
+    String peer = "http://127.0.0.1:" + peerPort;
+    ManagedProcess p = ManagedProcess.start("etcd", List.of("etcd", "--name", "pgtide-etcd",
+        "--data-dir", data.toString(), "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", "pgtide-etcd=" + peer, "--enable-v2=true"), Map.of("ETCD_UNSUPPORTED_ARCH", ""),
+        dir, dir.resolve("logs/etcd.log"));
+    EtcdProcess etcd = new EtcdProcess(clientPort, p);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    Waits.until("etcd to answer /health on " + client, Duration.ofSeconds(30), () -> {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("etcd exited");
+      }
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(client + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 && r.body().contains("true");
+    }, () -> p.tail(20));
+    return etcd;
+  }
+
+  public int clientPort() {
+    return clientPort;
+  }
+
+  public String hosts() {
+    return "127.0.0.1:" + clientPort;
+  }
+
+  public ManagedProcess process() {
+    return process;
+  }
+
+  @Override
+  public void close() {
+    process.stop(Duration.ofSeconds(5));
+  }
+}

@@ -1,0 +1,220 @@
+package io.pgtide.common.process;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real etcd + Patroni cluster of N members on loopback. Used by local mode and by the tests. Blocking: call it
+ * from a worker thread or a test thread, never from an event loop.
+ */
+public final class PatroniCluster implements AutoCloseable {
+  private final String scope;
+  private final Path dir;
+  private final EtcdProcess etcd;
+  private final PatroniTiming timing;
+  private final Map<String, String> parameters;
+  private final ClusterSecrets secrets;
+  private final Map<String, PatroniMember> members = new LinkedHashMap<>();
+  private int nextOrdinal;
+
+  private PatroniCluster(String scope, Path dir, EtcdProcess etcd, PatroniTiming timing,
+                         Map<String, String> parameters, ClusterSecrets secrets) {
+    this.scope = scope;
+    this.dir = dir;
+    this.etcd = etcd;
+    this.timing = timing;
+    this.parameters = parameters;
+    this.secrets = secrets;
+  }
+
+  /** Starts etcd and {@code size} members (named {@code <scope>-0..}) and waits until {@link #awaitReady}. */
+  public static PatroniCluster start(String scope, Path dir, int size, PatroniTiming timing,
+                                     Map<String, String> parameters) {
+    if (size < 1 || size > 9) {
+      throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
+    }
+    OsUser.makeTraversable(dir);
+    OsUser.ownedDirectory(dir, false);
+    OsUser.ownedDirectory(dir.resolve("logs"), false);
+    EtcdProcess etcd = EtcdProcess.start(dir, Ports.free(), Ports.free());
+    PatroniCluster cluster = new PatroniCluster(scope, dir, etcd, timing, parameters, ClusterSecrets.generate());
+    try {
+      PatroniMember first = cluster.addMember();
+      cluster.awaitLeader(Duration.ofSeconds(120));
+      for (int i = 1; i < size; i++) {
+        cluster.addMember();
+      }
+      cluster.awaitReady(Duration.ofSeconds(180));
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** Adds and starts a member that bootstraps from the primary through Patroni. */
+  public synchronized PatroniMember addMember() {
+    String name = scope + "-" + nextOrdinal++;
+    PatroniMember m = PatroniMember.create(scope, name, dir, etcd.hosts(), timing, parameters, secrets);
+    members.put(name, m);
+    m.start();
+    return m;
+  }
+
+  /** Stops a member and forgets it (its data directory stays unless the caller removes it). */
+  public synchronized void removeMember(String name) {
+    PatroniMember m = members.remove(name);
+    if (m != null) {
+      m.close();
+    }
+  }
+
+  public String scope() {
+    return scope;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public ClusterSecrets secrets() {
+    return secrets;
+  }
+
+  public PatroniTiming timing() {
+    return timing;
+  }
+
+  public EtcdProcess etcd() {
+    return etcd;
+  }
+
+  public synchronized List<PatroniMember> members() {
+    return new ArrayList<>(members.values());
+  }
+
+  public synchronized PatroniMember member(String name) {
+    PatroniMember m = members.get(name);
+    if (m == null) {
+      throw new IllegalArgumentException("no member " + name + " in " + members.keySet());
+    }
+    return m;
+  }
+
+  /** Patroni's {@code /cluster} view, from the first member that answers. */
+  public Optional<JsonObject> clusterView() {
+    for (PatroniMember m : members()) {
+      try {
+        PatroniRest.Answer a = m.rest().get("/cluster");
+        if (a.status() == 200) {
+          return Optional.of(a.json());
+        }
+      } catch (Exception e) {
+        // try the next member
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The member Patroni reports as leader and running, if any. */
+  public Optional<PatroniMember> leader() {
+    return clusterView().flatMap(view -> {
+      for (Object o : view.getJsonArray("members", new JsonArray())) {
+        JsonObject m = (JsonObject) o;
+        if ("leader".equals(m.getString("role")) || "master".equals(m.getString("role"))
+            || "primary".equals(m.getString("role"))) {
+          if ("running".equals(m.getString("state"))) {
+            return Optional.ofNullable(members.get(m.getString("name")));
+          }
+        }
+      }
+      return Optional.empty();
+    });
+  }
+
+  public PatroniMember awaitLeader(Duration timeout) {
+    Waits.until("a running Patroni leader in " + scope, timeout, () -> leader().isPresent(), this::diagnostics);
+    return leader().orElseThrow();
+  }
+
+  /** Ready: a leader runs and every other member streams from it (per the leader's {@code /patroni}). */
+  public void awaitReady(Duration timeout) {
+    Waits.until("leader and " + (members().size() - 1) + " streaming replicas in " + scope, timeout, () -> {
+      Optional<PatroniMember> leader = leader();
+      if (leader.isEmpty()) {
+        return false;
+      }
+      if (streamingReplicas(leader.get()) < members().size() - 1) {
+        return false;
+      }
+      for (PatroniMember m : members()) {
+        if (!"running".equals(m.rest().get("/patroni").json().getString("state"))) {
+          return false;
+        }
+      }
+      return true;
+    }, this::diagnostics);
+  }
+
+  public int streamingReplicas(PatroniMember leader) throws Exception {
+    JsonObject status = leader.rest().get("/patroni").json();
+    int streaming = 0;
+    for (Object o : status.getJsonArray("replication", new JsonArray())) {
+      if ("streaming".equals(((JsonObject) o).getString("state"))) {
+        streaming++;
+      }
+    }
+    return streaming;
+  }
+
+  /** Changes Patroni's dynamic configuration ({@code PATCH /config}); Patroni applies it without a restart. */
+  public void patchConfig(JsonObject patch) {
+    Exception last = null;
+    for (PatroniMember m : members()) {
+      try {
+        PatroniRest.Answer a = m.rest().patch("/config", patch);
+        if (a.status() == 200) {
+          return;
+        }
+        last = new IllegalStateException("PATCH /config answered " + a.status() + ": " + a.body());
+      } catch (Exception e) {
+        last = e;
+      }
+    }
+    throw new IllegalStateException("no member accepted PATCH /config", last);
+  }
+
+  public String diagnostics() {
+    StringBuilder sb = new StringBuilder("cluster view: ").append(clusterView().map(JsonObject::encode).orElse("none"));
+    for (PatroniMember m : members()) {
+      sb.append("\n--- ").append(m.name()).append(" log tail:\n").append(m.logTail(15));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public synchronized void close() {
+    // replicas first so the primary is not failed over during shutdown
+    List<PatroniMember> order = new ArrayList<>(members.values());
+    Optional<PatroniMember> leader = Optional.empty();
+    try {
+      leader = leader();
+    } catch (RuntimeException e) {
+      // none
+    }
+    leader.ifPresent(l -> {
+      order.remove(l);
+      order.add(l);
+    });
+    order.forEach(PatroniMember::close);
+    members.clear();
+    etcd.close();
+  }
+}

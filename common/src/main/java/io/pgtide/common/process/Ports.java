@@ -1,0 +1,31 @@
+package io.pgtide.common.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Free loopback ports, never 5432 and never the same one twice in this JVM. */
+public final class Ports {
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+  private Ports() {
+  }
+
+  public static int free() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        socket.setReuseAddress(true);
+        int port = socket.getLocalPort();
+        if (port != 5432 && HANDED_OUT.add(port)) {
+          return port;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("no free loopback port", e);
+      }
+    }
+    throw new IllegalStateException("no free loopback port after 100 attempts");
+  }
+}
