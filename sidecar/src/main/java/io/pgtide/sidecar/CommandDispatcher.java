@@ -1,0 +1,137 @@
+package io.pgtide.sidecar;
+
+import io.pgtide.common.contract.Command;
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.ContractException;
+import io.pgtide.common.contract.MemberId;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One handler per command type, a per-command timeout, and a clear error. A command addressed to another member is
+ * refused. Commands only arrive over the operator's authenticated bridge connection.
+ */
+public final class CommandDispatcher {
+  private static final Logger LOG = LoggerFactory.getLogger(CommandDispatcher.class);
+  private static final long MAX_TIMEOUT_MS = 300_000;
+
+  private final Vertx vertx;
+  private final MemberId self;
+  private final PgCollector pg;
+  private final WebClient http;
+  private final String patroniUrl;
+  private final Function<CommandPayload.SyncUsers, Future<JsonObject>> userSync;
+  private final SidecarMetrics metrics;
+
+  public CommandDispatcher(Vertx vertx, MemberId self, PgCollector pg, WebClient http, String patroniUrl,
+                           Function<CommandPayload.SyncUsers, Future<JsonObject>> userSync, SidecarMetrics metrics) {
+    this.vertx = vertx;
+    this.self = self;
+    this.pg = pg;
+    this.http = http;
+    this.patroniUrl = patroniUrl;
+    this.userSync = userSync;
+    this.metrics = metrics;
+  }
+
+  /** Decodes, checks and runs a command; the future always succeeds with a result (never a raw failure). */
+  public Future<CommandResult> handle(JsonObject json) {
+    Command cmd;
+    try {
+      cmd = ContractCodec.decodeCommand(json);
+    } catch (ContractException e) {
+      metrics.command("invalid", "refused");
+      return Future.succeededFuture(CommandResult.error(json.getString("correlationId", ""), e.code(),
+          e.getMessage(), null));
+    }
+    String type = cmd.payload().type();
+    if (!self.equals(cmd.target())) {
+      metrics.command(type, "refused");
+      return Future.succeededFuture(CommandResult.error(cmd.correlationId(), "wrong-target",
+          "this sidecar is " + self + ", the command is for " + cmd.target(), null));
+    }
+    long timeout = Math.min(Math.max(cmd.timeoutMs(), 100), MAX_TIMEOUT_MS);
+    LOG.info("[{}] command {} ({})", self, type, cmd.correlationId());
+    return withTimeout(run(cmd.payload()), timeout)
+        .map(detail -> CommandResult.ok(cmd.correlationId(), detail))
+        .otherwise(e -> {
+          String code = e instanceof TimeoutException ? "timeout" : e instanceof PatroniRefused ? "patroni" : "failed";
+          JsonObject detail = e instanceof PatroniRefused p ? p.detail : null;
+          return CommandResult.error(cmd.correlationId(), code, e.getMessage(), detail);
+        })
+        .onSuccess(r -> {
+          metrics.command(type, r.ok() ? "ok" : r.errorCode());
+          LOG.info("[{}] command {} ({}) -> {}", self, type, cmd.correlationId(), r.ok() ? "ok" : r.errorMessage());
+        });
+  }
+
+  private Future<JsonObject> run(CommandPayload payload) {
+    if (payload instanceof CommandPayload.SyncUsers s) {
+      return userSync.apply(s);
+    }
+    if (payload instanceof CommandPayload.Switchover s) {
+      JsonObject body = new JsonObject();
+      if (s.leader() != null) {
+        body.put("leader", s.leader());
+      }
+      if (s.candidate() != null) {
+        body.put("candidate", s.candidate());
+      }
+      return patroni("/switchover", body);
+    }
+    if (payload instanceof CommandPayload.Failover f) {
+      return patroni("/failover", new JsonObject().put("candidate", f.candidate()));
+    }
+    if (payload instanceof CommandPayload.Checkpoint) {
+      return pg.execute("CHECKPOINT").map(v -> new JsonObject().put("done", "checkpoint"));
+    }
+    return pg.execute("SELECT pg_reload_conf()").map(v -> new JsonObject().put("done", "reload"));
+  }
+
+  private Future<JsonObject> patroni(String path, JsonObject body) {
+    return http.postAbs(patroniUrl + path).timeout(60_000).sendJsonObject(body).compose(this::patroniAnswer);
+  }
+
+  private Future<JsonObject> patroniAnswer(HttpResponse<Buffer> response) {
+    String text = response.bodyAsString() == null ? "" : response.bodyAsString();
+    JsonObject detail = new JsonObject().put("status", response.statusCode()).put("patroni", text);
+    if (response.statusCode() / 100 == 2) {
+      return Future.succeededFuture(detail);
+    }
+    return Future.failedFuture(new PatroniRefused("Patroni answered " + response.statusCode() + ": " + text, detail));
+  }
+
+  private <T> Future<T> withTimeout(Future<T> future, long timeoutMs) {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(timeoutMs, t -> promise.tryFail(new TimeoutException(
+        "command did not finish within " + timeoutMs + " ms")));
+    future.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        promise.tryComplete(ar.result());
+      } else {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  static final class PatroniRefused extends RuntimeException {
+    final JsonObject detail;
+
+    PatroniRefused(String message, JsonObject detail) {
+      super(message);
+      this.detail = detail;
+    }
+  }
+}

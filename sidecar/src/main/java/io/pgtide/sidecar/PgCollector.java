@@ -1,0 +1,158 @@
+package io.pgtide.sidecar;
+
+import io.pgtide.common.contract.StandbyRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads PostgreSQL on one long-lived connection with prepared statements: one core query every sample, one
+ * {@code pg_stat_replication} query on a primary, one {@code pg_stat_statements} query when that view exists.
+ * A separate fresh connection per sample ({@link #probe()}) is the health check: a frozen postmaster keeps open
+ * sessions working while every new connection hangs.
+ */
+public final class PgCollector {
+  static final String CORE = """
+      SELECT pg_is_in_recovery() AS in_recovery,
+        CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS current_lsn,
+        (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::bigint AS received_lsn,
+        (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replayed_lsn,
+        CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_delay,
+        (SELECT timeline_id FROM pg_control_checkpoint())::bigint AS checkpoint_tli,
+        (SELECT received_tli FROM pg_stat_wal_receiver)::bigint AS receiver_tli,
+        (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
+        d.xacts, d.deadlocks, d.temp_bytes, d.blks_hit, d.blks_read,
+        a.active, a.idle, a.idle_in_tx, a.total,
+        current_setting('max_connections')::int AS max_connections,
+        to_regclass('pg_stat_statements') IS NOT NULL AS has_statements
+      FROM (SELECT sum(xact_commit + xact_rollback)::bigint AS xacts, sum(deadlocks)::bigint AS deadlocks,
+                   sum(temp_bytes)::bigint AS temp_bytes, sum(blks_hit)::bigint AS blks_hit,
+                   sum(blks_read)::bigint AS blks_read FROM pg_stat_database) d,
+           (SELECT count(*) FILTER (WHERE state = 'active')::int AS active,
+                   count(*) FILTER (WHERE state = 'idle')::int AS idle,
+                   count(*) FILTER (WHERE state LIKE 'idle in transaction%')::int AS idle_in_tx,
+                   count(*) FILTER (WHERE backend_type = 'client backend')::int AS total
+              FROM pg_stat_activity) a
+      """;
+  static final String REPLICATION = """
+      SELECT application_name, state, sync_state,
+        extract(epoch FROM write_lag)::float8 * 1000 AS write_ms,
+        extract(epoch FROM flush_lag)::float8 * 1000 AS flush_ms,
+        extract(epoch FROM replay_lag)::float8 * 1000 AS replay_ms,
+        COALESCE((pg_current_wal_lsn() - replay_lsn)::bigint, 0) AS distance
+      FROM pg_stat_replication ORDER BY application_name
+      """;
+  static final String STATEMENTS = "SELECT sum(calls)::bigint AS calls, sum(total_exec_time)::float8 AS time_ms FROM pg_stat_statements";
+
+  private final Vertx vertx;
+  private final PgConnectOptions options;
+  private PgConnection connection;
+
+  public PgCollector(Vertx vertx, SidecarConfig config) {
+    this.vertx = vertx;
+    this.options = new PgConnectOptions().setHost(config.pgHost()).setPort(config.pgPort())
+        .setUser(config.pgUser()).setPassword(config.pgPassword()).setDatabase(config.pgDatabase())
+        .setConnectTimeout((int) config.connectTimeoutMs()).setCachePreparedStatements(true)
+        .setIdleTimeout(0).addProperty("application_name", "pgtide-sidecar");
+  }
+
+  /** One sample: reconnects on demand; a failure carries the reason PostgreSQL or the network gave. */
+  public Future<PgSample> sample() {
+    long started = System.nanoTime();
+    return connection()
+        .compose(conn -> conn.preparedQuery(CORE).execute().compose(core -> {
+          Row row = core.iterator().next();
+          boolean inRecovery = row.getBoolean("in_recovery");
+          Future<List<StandbyRow>> standbys = inRecovery ? Future.succeededFuture(List.of())
+              : conn.preparedQuery(REPLICATION).execute().map(PgCollector::standbys);
+          Future<Row> statements = Boolean.TRUE.equals(row.getBoolean("has_statements"))
+              ? conn.preparedQuery(STATEMENTS).execute().map(rs -> rs.iterator().next())
+              : Future.succeededFuture(null);
+          return Future.all(standbys, statements).map(v -> toSample(started, row, standbys.result(),
+              statements.result(), 1 + (inRecovery ? 0 : 1) + (statements.result() == null ? 0 : 1)));
+        }))
+        .onFailure(e -> dropConnection());
+  }
+
+  /** Cheap role check for the fast role watch, on the same connection. */
+  public Future<Boolean> inRecovery() {
+    return connection().compose(conn -> conn.preparedQuery("SELECT pg_is_in_recovery()").execute())
+        .map(rs -> rs.iterator().next().getBoolean(0))
+        .onFailure(e -> dropConnection());
+  }
+
+  public Future<Void> execute(String sql) {
+    return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();
+  }
+
+  /** A fresh connection with a short connect timeout, closed at once: fails when the postmaster is frozen. */
+  public Future<Void> probe() {
+    return PgConnection.connect(vertx, options).compose(conn -> conn.query("SELECT 1").execute()
+        .eventually(() -> conn.close())).mapEmpty();
+  }
+
+  public PgConnectOptions options() {
+    return options;
+  }
+
+  private Future<PgConnection> connection() {
+    if (connection != null) {
+      return Future.succeededFuture(connection);
+    }
+    return PgConnection.connect(vertx, options).map(conn -> {
+      connection = conn;
+      conn.closeHandler(v -> {
+        if (connection == conn) {
+          connection = null;
+        }
+      });
+      return conn;
+    });
+  }
+
+  private void dropConnection() {
+    PgConnection conn = connection;
+    connection = null;
+    if (conn != null) {
+      conn.close();
+    }
+  }
+
+  public Future<Void> close() {
+    PgConnection conn = connection;
+    connection = null;
+    return conn == null ? Future.succeededFuture() : conn.close();
+  }
+
+  private static List<StandbyRow> standbys(RowSet<Row> rows) {
+    List<StandbyRow> out = new ArrayList<>();
+    for (Row r : rows) {
+      out.add(new StandbyRow(r.getString("application_name"), r.getString("state"), r.getString("sync_state"),
+          r.getDouble("write_ms"), r.getDouble("flush_ms"), r.getDouble("replay_ms"), r.getLong("distance")));
+    }
+    return out;
+  }
+
+  private static PgSample toSample(long started, Row r, List<StandbyRow> standbys, Row statements, int queries) {
+    boolean inRecovery = r.getBoolean("in_recovery");
+    Long receiverTli = r.getLong("receiver_tli");
+    Long timeline = inRecovery && receiverTli != null ? receiverTli : r.getLong("checkpoint_tli");
+    return new PgSample(started, inRecovery, timeline, r.getLong("current_lsn"), r.getLong("received_lsn"),
+        r.getLong("replayed_lsn"), r.getDouble("replay_delay"), r.getString("receiver_status"),
+        orZero(r.getLong("xacts")), orZero(r.getLong("deadlocks")), orZero(r.getLong("temp_bytes")),
+        orZero(r.getLong("blks_hit")), orZero(r.getLong("blks_read")), r.getInteger("active"), r.getInteger("idle"),
+        r.getInteger("idle_in_tx"), r.getInteger("total"), r.getInteger("max_connections"), standbys,
+        statements == null ? null : statements.getLong("calls"),
+        statements == null ? null : statements.getDouble("time_ms"), queries);
+  }
+
+  private static long orZero(Long value) {
+    return value == null ? 0 : value;
+  }
+}

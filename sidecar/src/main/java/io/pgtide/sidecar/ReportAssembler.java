@@ -1,0 +1,65 @@
+package io.pgtide.sidecar;
+
+import io.pgtide.common.contract.Connections;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Resources;
+import io.pgtide.common.contract.Role;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Builds a report from what one round collected. Pure. PostgreSQL's own view of its role wins when it answered;
+ * when PostgreSQL and Patroni disagree the disagreement is reported in {@code roleConflict}, not hidden.
+ */
+public final class ReportAssembler {
+  private ReportAssembler() {
+  }
+
+  /** What one round produced: each part is either a value or the reason it is missing. */
+  public record Round(PgSample pg, String pgError, PgSample previousPg, PatroniStatus patroni, String patroniError,
+                      boolean patroniExpected, String probeError, Resources resources) {
+  }
+
+  public static InstanceReport assemble(MemberId id, String sessionId, long seq, long collectedAt, Round round) {
+    PgSample pg = round.pg();
+    PatroniStatus patroni = round.patroni();
+    Role pgRole = pg == null ? Role.UNKNOWN : pg.inRecovery() ? Role.REPLICA : Role.PRIMARY;
+    Role patroniRole = patroni == null ? Role.UNKNOWN : patroni.role();
+    Role role = pgRole != Role.UNKNOWN ? pgRole : patroniRole;
+    String conflict = pgRole != Role.UNKNOWN && patroniRole != Role.UNKNOWN && pgRole != patroniRole
+        ? "PostgreSQL says " + pgRole.name().toLowerCase() + ", Patroni says " + patroni.rawRole() : null;
+
+    List<String> problems = new ArrayList<>();
+    if (round.pgError() != null) {
+      problems.add("postgres: " + round.pgError());
+    }
+    if (round.probeError() != null) {
+      problems.add("new connections fail: " + round.probeError());
+    }
+    if (round.patroniExpected() && round.patroniError() != null) {
+      problems.add("patroni: " + round.patroniError());
+    }
+    if (patroni != null && !"running".equals(patroni.state())) {
+      problems.add("patroni state " + patroni.state());
+    }
+    // Patroni being absent alone does not make PostgreSQL unhealthy; PostgreSQL failing does.
+    boolean healthy = round.pgError() == null && round.probeError() == null
+        && (patroni == null || "running".equals(patroni.state()));
+
+    Long timeline = pg != null ? pg.timeline() : patroni == null ? null : patroni.timeline();
+    Long backlog = pg != null && pg.inRecovery() && pg.receivedLsn() != null && pg.replayedLsn() != null
+        ? Math.max(0, pg.receivedLsn() - pg.replayedLsn()) : null;
+    Connections conns = pg == null ? Connections.EMPTY
+        : new Connections(pg.active(), pg.idle(), pg.idleInTransaction(), pg.total(), pg.maxConnections());
+    return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, sessionId, seq, collectedAt, role,
+        patroni == null ? null : patroni.rawRole(), patroni == null ? null : patroni.state(), conflict,
+        patroni != null && patroni.noFailover(), timeline,
+        pg == null ? null : pg.currentLsn(), pg == null ? null : pg.receivedLsn(),
+        pg == null ? null : pg.replayedLsn(), backlog, pg == null ? null : pg.replayDelaySeconds(),
+        pg == null ? null : pg.walReceiverStatus(), pg == null ? List.of() : pg.standbys(),
+        LoadCalculator.between(round.previousPg(), pg), conns, round.resources(), healthy,
+        problems.isEmpty() ? null : String.join("; ", problems));
+  }
+}

@@ -1,0 +1,63 @@
+package io.pgtide.sidecar;
+
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.sidecar.users.UserSync;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+/** {@code java -jar pgtide-sidecar.jar}: configured by environment variables (see the README). */
+public final class SidecarMain {
+  private SidecarMain() {
+  }
+
+  public static void main(String[] args) {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("""
+          pgtide-sidecar: streams PostgreSQL/Patroni state to the pgtide operator and answers its commands.
+          Configured by environment variables:
+            PGTIDE_NAMESPACE / PGTIDE_CLUSTER / PGTIDE_MEMBER   identity (or POD_NAMESPACE / SCOPE / POD_NAME)
+            PGTIDE_PG_HOST, PGTIDE_PG_PORT, PGTIDE_PG_USER, PGTIDE_PG_DATABASE
+            PGTIDE_PG_PASSWORD_FILE or PGTIDE_PG_PASSWORD       credentials (never logged)
+            PGTIDE_PATRONI_URL      default http://127.0.0.1:8008 (empty: plain PostgreSQL)
+            PGTIDE_OPERATOR_HOST, PGTIDE_OPERATOR_PORT          the operator's bridge (default pgtide-operator:7443)
+            PGTIDE_TLS_DIR          tls.crt, tls.key, ca.crt (default /etc/pgtide/tls)
+            PGTIDE_HTTP_PORT        /metrics /healthz /readyz (default 9188)
+            PGTIDE_INTERVAL_MS      report interval (default 1000)""");
+      return;
+    }
+    SidecarConfig config;
+    try {
+      config = SidecarConfig.fromEnv(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("pgtide-sidecar: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    SidecarConfig finalConfig = config;
+    vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply))
+        .onSuccess(id -> System.out.println("pgtide-sidecar " + finalConfig.id() + " up; metrics on :"
+            + finalConfig.httpPort()))
+        .onFailure(e -> {
+          System.err.println("pgtide-sidecar failed to start: " + e.getMessage());
+          System.exit(1);
+        });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await()));
+  }
+}

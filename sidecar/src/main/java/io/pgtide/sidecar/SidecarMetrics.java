@@ -1,0 +1,89 @@
+package io.pgtide.sidecar;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
+
+/** The sidecar's own Prometheus series, all {@code pgtide_}-prefixed with namespace/cluster/member labels. */
+public final class SidecarMetrics {
+  private final MeterRegistry registry;
+  private final Tags tags;
+  private final AtomicReference<InstanceReport> last = new AtomicReference<>();
+  private final Timer sampleDuration;
+  private final Counter reportsSent;
+  private final Counter reportsDropped;
+
+  public SidecarMetrics(MeterRegistry registry, MemberId id, BridgeState bridge) {
+    this.registry = registry;
+    this.tags = Tags.of("namespace", id.namespace(), "cluster", id.cluster(), "member", id.member());
+    gauge("pgtide_up", "1 when PostgreSQL answered the last sample and a fresh connection succeeded",
+        r -> r.healthy() ? 1 : 0);
+    gauge("pgtide_is_primary", "1 when this member is the primary", r -> r.role() == Role.PRIMARY ? 1 : 0);
+    gauge("pgtide_timeline", "PostgreSQL timeline", r -> r.timeline() == null ? Double.NaN : r.timeline());
+    gauge("pgtide_wal_position_bytes", "current (primary) or replayed (replica) WAL position in bytes",
+        r -> r.walPosition() == null ? Double.NaN : r.walPosition());
+    gauge("pgtide_replay_backlog_bytes", "WAL received but not yet replayed (replicas)",
+        r -> r.lagBytes() == null ? 0 : r.lagBytes());
+    gauge("pgtide_replay_delay_seconds", "time since the last replayed transaction (replicas; grows when idle)",
+        r -> r.replayDelaySeconds() == null ? Double.NaN : r.replayDelaySeconds());
+    gauge("pgtide_standbys", "standbys streaming from this primary", r -> r.standbys().size());
+    gauge("pgtide_qps", "statements per second over the last interval", r -> r.load().qps());
+    gauge("pgtide_tps", "transactions per second over the last interval", r -> r.load().tps());
+    gauge("pgtide_mean_latency_ms", "mean statement latency (pg_stat_statements), NaN without it",
+        r -> r.load().meanLatencyMs() == null ? Double.NaN : r.load().meanLatencyMs());
+    gauge("pgtide_cache_hit_ratio", "buffer cache hit ratio over the last interval",
+        r -> r.load().cacheHitRatio() == null ? Double.NaN : r.load().cacheHitRatio());
+    gauge("pgtide_deadlocks_total", "deadlocks since statistics reset", r -> r.load().deadlocks());
+    gauge("pgtide_temp_bytes_total", "temporary file bytes since statistics reset", r -> r.load().tempBytes());
+    gauge("pgtide_connections_active", "client connections running a statement", r -> r.connections().active());
+    gauge("pgtide_connections_idle", "idle client connections", r -> r.connections().idle());
+    gauge("pgtide_connections_idle_in_transaction", "client connections idle in a transaction",
+        r -> r.connections().idleInTransaction());
+    gauge("pgtide_connections_max", "max_connections", r -> r.connections().max());
+    gauge("pgtide_cpu_cores", "CPU cores used by the pod (cgroup)",
+        r -> r.resources().cpuCores() == null ? Double.NaN : r.resources().cpuCores());
+    gauge("pgtide_memory_bytes", "memory used by the pod (cgroup)",
+        r -> r.resources().memoryBytes() == null ? Double.NaN : r.resources().memoryBytes());
+    Gauge.builder("pgtide_bridge_connected", bridge, b -> b.connected() ? 1 : 0)
+        .description("1 while the bridge connection to the operator is up").tags(tags).register(registry);
+    sampleDuration = Timer.builder("pgtide_sample_duration").description("time to collect one sample")
+        .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
+    reportsSent = Counter.builder("pgtide_reports_sent").description("reports sent to the operator")
+        .tags(tags).register(registry);
+    reportsDropped = Counter.builder("pgtide_reports_unsent")
+        .description("reports not sent because the bridge was down").tags(tags).register(registry);
+  }
+
+  /** Exposes the bridge state to the gauge without a dependency on the client class. */
+  public interface BridgeState {
+    boolean connected();
+  }
+
+  private void gauge(String name, String help, ToDoubleFunction<InstanceReport> value) {
+    Gauge.builder(name, last, ref -> ref.get() == null ? Double.NaN : value.applyAsDouble(ref.get()))
+        .description(help).tags(tags).register(registry);
+  }
+
+  public void report(InstanceReport report, Duration sampleTook, boolean sent) {
+    last.set(report);
+    sampleDuration.record(sampleTook);
+    (sent ? reportsSent : reportsDropped).increment();
+  }
+
+  public void command(String type, String outcome) {
+    Counter.builder("pgtide_commands").description("commands handled, by type and outcome")
+        .tags(tags).tag("type", type).tag("outcome", outcome).register(registry).increment();
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+}

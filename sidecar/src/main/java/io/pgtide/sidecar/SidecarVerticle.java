@@ -1,0 +1,178 @@
+package io.pgtide.sidecar;
+
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.Role;
+import io.pgtide.common.tls.TlsMaterial;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.common.contract.Resources;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sidecar: samples PostgreSQL, Patroni and cgroups every interval (and at once when the fast role watch sees a
+ * role or health change), publishes a full report over the bridge, answers commands, and serves
+ * {@code /metrics}, {@code /healthz}, {@code /readyz}.
+ */
+public final class SidecarVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(SidecarVerticle.class);
+
+  private final SidecarConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final Function<PgCollector, Function<CommandPayload.SyncUsers, Future<JsonObject>>> userSyncFactory;
+  private final String sessionId = UUID.randomUUID().toString();
+  private PgCollector pg;
+  private WebClient http;
+  private CgroupReader cgroups;
+  private BridgeClient bridge;
+  private SidecarMetrics metrics;
+  private CommandDispatcher commands;
+  private HttpServer server;
+  private long seq;
+  private boolean sampling;
+  private PgSample previousPg;
+  private volatile InstanceReport last;
+  private volatile JsonObject lastJson;
+
+  public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
+                         Function<PgCollector, Function<CommandPayload.SyncUsers, Future<JsonObject>>> userSyncFactory) {
+    this.config = config;
+    this.registry = registry;
+    this.userSyncFactory = userSyncFactory;
+  }
+
+  @Override
+  public Future<?> start() {
+    pg = new PgCollector(vertx, config);
+    http = WebClient.create(vertx, new WebClientOptions().setConnectTimeout((int) config.connectTimeoutMs()));
+    cgroups = new CgroupReader(Path.of("/sys/fs/cgroup"));
+    TlsMaterial tls = TlsMaterial.read(config.tlsDir());
+    bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
+        () -> lastJson, this::onCommand);
+    metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
+    commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), userSyncFactory.apply(pg),
+        metrics);
+    vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
+    vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());
+    bridge.start(); // retries in the background; the sidecar serves its endpoints meanwhile
+    return startHttp();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(bridge.close(), pg.close(), server == null ? Future.succeededFuture() : server.close());
+  }
+
+  public InstanceReport lastReport() {
+    return last;
+  }
+
+  public BridgeClient bridge() {
+    return bridge;
+  }
+
+  private Future<HttpServer> startHttp() {
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
+        .end(registry.scrape()));
+    router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+    router.get("/readyz").handler(ctx -> {
+      InstanceReport r = last;
+      boolean ready = r != null && r.healthy() && bridge.connected();
+      ctx.response().setStatusCode(ready ? 200 : 503).end(ready ? "ready"
+          : r == null ? "no sample yet" : !r.healthy() ? "unhealthy: " + r.reason() : "bridge to operator is down");
+    });
+    return vertx.createHttpServer().requestHandler(router).listen(config.httpPort(), "0.0.0.0")
+        .onSuccess(s -> server = s);
+  }
+
+  private void onCommand(JsonObject command, String replyAddress) {
+    commands.handle(command).onSuccess(result -> bridge.reply(replyAddress, ContractCodec.encode(result)));
+  }
+
+  /** Between samples: a cheap role query; a change of role or of reachability triggers a sample at once. */
+  private void watchRole() {
+    InstanceReport r = last;
+    if (r == null || sampling) {
+      return;
+    }
+    pg.inRecovery().onComplete(ar -> {
+      Role now = ar.succeeded() ? (ar.result() ? Role.REPLICA : Role.PRIMARY) : null;
+      boolean changed = ar.failed() ? r.healthy() : now != r.role() || !r.healthy();
+      if (changed) {
+        sampleAndPublish();
+      }
+    });
+  }
+
+  private void sampleAndPublish() {
+    if (sampling) {
+      return;
+    }
+    sampling = true;
+    long started = System.nanoTime();
+    long collectedAt = System.currentTimeMillis();
+    Future<PgSample> pgF = pg.sample();
+    Future<Void> probeF = pg.probe();
+    boolean patroniExpected = config.patroniUrl() != null && !config.patroniUrl().isBlank();
+    Future<PatroniStatus> patroniF = patroniExpected ? http.getAbs(config.patroniUrl() + "/patroni")
+        .timeout(config.connectTimeoutMs()).send()
+        .map(resp -> PatroniStatus.parse(resp.bodyAsString() == null ? "" : resp.bodyAsString()))
+        : Future.failedFuture("not configured");
+    Future<Resources> resF = vertx.executeBlocking(cgroups::read, false);
+    Future.join(pgF, probeF, patroniF, resF).onComplete(done -> {
+      try {
+        ReportAssembler.Round round = new ReportAssembler.Round(pgF.result(), reason(pgF), previousPg,
+            patroniF.result(), reason(patroniF), patroniExpected, reason(probeF),
+            resF.succeeded() ? resF.result() : Resources.EMPTY);
+        InstanceReport report = ReportAssembler.assemble(config.id(), sessionId, ++seq, collectedAt, round);
+        if (pgF.succeeded()) {
+          previousPg = pgF.result();
+        }
+        logTransitions(last, report);
+        last = report;
+        lastJson = ContractCodec.encode(report);
+        boolean sent = bridge.send(lastJson);
+        metrics.report(report, Duration.ofNanos(System.nanoTime() - started), sent);
+      } finally {
+        sampling = false;
+      }
+    });
+  }
+
+  private void logTransitions(InstanceReport before, InstanceReport now) {
+    if (before == null || before.role() != now.role()) {
+      LOG.info("[{}] role {}", config.id(), now.role());
+    }
+    if (before == null || before.healthy() != now.healthy() || !Objects.equals(before.reason(), now.reason())) {
+      if (now.healthy()) {
+        LOG.info("[{}] healthy", config.id());
+      } else {
+        LOG.warn("[{}] unhealthy: {}", config.id(), now.reason());
+      }
+    }
+  }
+
+  private static String reason(Future<?> f) {
+    if (f.succeeded()) {
+      return null;
+    }
+    Throwable e = f.cause();
+    String msg = e == null ? "unknown" : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return msg.replaceAll("password=[^ ]*", "password=***");
+  }
+}

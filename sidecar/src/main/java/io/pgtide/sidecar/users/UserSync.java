@@ -1,0 +1,167 @@
+package io.pgtide.sidecar.users;
+
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.DesiredDatabase;
+import io.pgtide.sidecar.PgCollector;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The user-sync command on the primary: reads the actual roles, plans the diff ({@link RoleDiff}), applies it in one
+ * transaction (falling back to one transaction per role so one bad role cannot block the others), then databases
+ * (CREATE DATABASE cannot run in a transaction). Returns what changed; never passwords.
+ */
+public final class UserSync {
+  static final String ACTUAL = """
+      SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication,
+             r.rolbypassrls, r.rolinherit, r.rolconnlimit,
+             extract(epoch FROM r.rolvaliduntil)::bigint::text AS valid_until, r.rolpassword,
+             shobj_description(r.oid, 'pg_authid') AS comment,
+             ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                   WHERE m.member = r.oid) AS member_of,
+             (SELECT string_agg(DISTINCT CASE d.deptype WHEN 'o' THEN 'owns objects' ELSE 'holds privileges' END
+                     || ' in ' || coalesce(db.datname, 'shared catalogs'), ', ')
+                FROM pg_shdepend d LEFT JOIN pg_database db ON db.oid = d.dbid
+               WHERE d.refobjid = r.oid AND d.refclassid = 'pg_authid'::regclass) AS deps
+        FROM pg_authid r WHERE r.rolname !~ '^pg_'
+      """;
+
+  private final Vertx vertx;
+  private final PgCollector pg;
+
+  public UserSync(Vertx vertx, PgCollector pg) {
+    this.vertx = vertx;
+    this.pg = pg;
+  }
+
+  public Future<JsonObject> apply(CommandPayload.SyncUsers desired) {
+    return PgConnection.connect(vertx, pg.options()).compose(conn -> run(conn, desired)
+        .eventually(() -> conn.close()));
+  }
+
+  private Future<JsonObject> run(PgConnection conn, CommandPayload.SyncUsers desired) {
+    return conn.query("SELECT pg_is_in_recovery()").execute().compose(rs -> {
+      if (rs.iterator().next().getBoolean(0)) {
+        return Future.failedFuture(new IllegalStateException("this member is a replica; user sync runs on the primary"));
+      }
+      return conn.query(ACTUAL).execute();
+    }).compose(rows -> {
+      Map<String, ActualRole> actual = new HashMap<>();
+      for (Row r : rows) {
+        actual.put(r.getString("rolname"), toActual(r));
+      }
+      RoleDiff.Plan plan = RoleDiff.plan(desired.roles(), actual);
+      JsonObject result = new JsonObject().put("dryRun", desired.dryRun()).put("readStatements", 2)
+          .put("writeStatements", plan.statementCount());
+      JsonArray failed = new JsonArray();
+      plan.errors().forEach((name, reason) -> failed.add(new JsonObject().put("name", name).put("reason", reason)));
+      plan.cannotDrop().forEach((name, reason) -> failed.add(new JsonObject().put("name", name)
+          .put("reason", "cannotDrop: " + reason)));
+      result.put("failed", failed);
+      JsonArray planned = new JsonArray();
+      plan.changes().forEach(c -> planned.add(new JsonObject().put("role", c.role())
+          .put("changes", new JsonArray(c.descriptions()))));
+      result.put("changed", planned);
+      if (desired.dryRun()) {
+        return Future.succeededFuture(result);
+      }
+      return applyAll(conn, plan.changes(), failed)
+          .compose(v -> databases(conn, desired.databases(), failed, result))
+          .map(v -> result);
+    });
+  }
+
+  private Future<Void> applyAll(PgConnection conn, List<RoleDiff.RoleChange> changes, JsonArray failed) {
+    if (changes.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<String> all = new ArrayList<>();
+    changes.forEach(c -> all.addAll(c.statements()));
+    return transaction(conn, all).recover(e -> {
+      // one role broke the batch: apply role by role so the others still sync
+      Future<Void> chain = Future.succeededFuture();
+      for (RoleDiff.RoleChange c : changes) {
+        chain = chain.compose(v -> transaction(conn, c.statements()).recover(err -> {
+          failed.add(new JsonObject().put("name", c.role()).put("reason", err.getMessage()));
+          return Future.succeededFuture();
+        }));
+      }
+      return chain;
+    });
+  }
+
+  private static Future<Void> transaction(PgConnection conn, List<String> statements) {
+    return conn.begin().compose(tx -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (String sql : statements) {
+        chain = chain.compose(v -> conn.query(sql).execute().mapEmpty());
+      }
+      return chain.compose(v -> tx.commit()).recover(e -> tx.rollback().transform(r -> Future.failedFuture(e)));
+    });
+  }
+
+  private Future<Void> databases(PgConnection conn, List<DesiredDatabase> dbs, JsonArray failed, JsonObject result) {
+    if (dbs.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return conn.query("SELECT d.datname, pg_get_userbyid(d.datdba) AS owner FROM pg_database d").execute()
+        .compose(rows -> {
+          Map<String, String> owners = new HashMap<>();
+          rows.forEach(r -> owners.put(r.getString("datname"), r.getString("owner")));
+          Future<Void> chain = Future.succeededFuture();
+          int writes = 0;
+          for (DesiredDatabase db : dbs) {
+            List<String> sql = new ArrayList<>();
+            if (!owners.containsKey(db.name())) {
+              sql.add("CREATE DATABASE " + Sql.ident(db.name()) + (db.owner() == null ? "" : " OWNER " + Sql.ident(db.owner())));
+            } else if (db.owner() != null && !db.owner().equals(owners.get(db.name()))) {
+              sql.add("ALTER DATABASE " + Sql.ident(db.name()) + " OWNER TO " + Sql.ident(db.owner()));
+            }
+            Set<String> allowed = Set.of("CONNECT", "CREATE", "TEMP", "TEMPORARY");
+            db.privileges().forEach((role, privs) -> {
+              for (String p : privs) {
+                if (allowed.contains(p.toUpperCase())) {
+                  sql.add("GRANT " + p.toUpperCase() + " ON DATABASE " + Sql.ident(db.name()) + " TO " + Sql.ident(role));
+                } else {
+                  failed.add(new JsonObject().put("name", role).put("reason", "unknown database privilege " + p));
+                }
+              }
+            });
+            writes += sql.size();
+            for (String s : sql) {
+              chain = chain.compose(v -> conn.query(s).execute().<Void>mapEmpty().recover(e -> {
+                failed.add(new JsonObject().put("name", db.name()).put("reason", e.getMessage()));
+                return Future.succeededFuture();
+              }));
+            }
+          }
+          result.put("databaseStatements", writes);
+          return chain;
+        });
+  }
+
+  private static ActualRole toActual(Row r) {
+    Object[] groups = r.getArrayOfStrings("member_of");
+    Set<String> memberOf = new HashSet<>();
+    if (groups != null) {
+      for (Object g : groups) {
+        memberOf.add((String) g);
+      }
+    }
+    return new ActualRole(r.getString("rolname"), r.getBoolean("rolcanlogin"), r.getBoolean("rolsuper"),
+        r.getBoolean("rolcreatedb"), r.getBoolean("rolcreaterole"), r.getBoolean("rolreplication"),
+        r.getBoolean("rolbypassrls"), r.getBoolean("rolinherit"), r.getInteger("rolconnlimit"),
+        r.getString("valid_until"), memberOf, r.getString("rolpassword"),
+        RoleDiff.MARKER.equals(r.getString("comment")), r.getString("deps"));
+  }
+}
