@@ -52,14 +52,15 @@ public final class PgCollector {
 
   private final Vertx vertx;
   private final PgConnectOptions options;
+  private final long connectTimeoutMs;
   private PgConnection connection;
 
   public PgCollector(Vertx vertx, SidecarConfig config) {
     this.vertx = vertx;
     this.options = new PgConnectOptions().setHost(config.pgHost()).setPort(config.pgPort())
         .setUser(config.pgUser()).setPassword(config.pgPassword()).setDatabase(config.pgDatabase())
-        .setConnectTimeout((int) config.connectTimeoutMs()).setCachePreparedStatements(true)
-        .setIdleTimeout(0).addProperty("application_name", "pgtide-sidecar");
+        .setCachePreparedStatements(true).addProperty("application_name", "pgtide-sidecar");
+    this.connectTimeoutMs = config.connectTimeoutMs();
   }
 
   /** One sample: reconnects on demand; a failure carries the reason PostgreSQL or the network gave. */
@@ -93,8 +94,27 @@ public final class PgCollector {
 
   /** A fresh connection with a short connect timeout, closed at once: fails when the postmaster is frozen. */
   public Future<Void> probe() {
-    return PgConnection.connect(vertx, options).compose(conn -> conn.query("SELECT 1").execute()
+    return connectWithin().compose(conn -> conn.query("SELECT 1").execute()
         .eventually(() -> conn.close())).mapEmpty();
+  }
+
+  /**
+   * Connects, failing after the connect timeout: a frozen postmaster accepts the TCP connection and then never
+   * answers. A connection that completes after we gave up is closed.
+   */
+  public Future<PgConnection> connectWithin() {
+    io.vertx.core.Promise<PgConnection> promise = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(connectTimeoutMs, t -> promise.tryFail(
+        "no new connection within " + connectTimeoutMs + " ms (PostgreSQL is not accepting connections)"));
+    PgConnection.connect(vertx, options).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded() && !promise.tryComplete(ar.result())) {
+        ar.result().close();
+      } else if (ar.failed()) {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
   }
 
   public PgConnectOptions options() {
@@ -105,7 +125,7 @@ public final class PgCollector {
     if (connection != null) {
       return Future.succeededFuture(connection);
     }
-    return PgConnection.connect(vertx, options).map(conn -> {
+    return connectWithin().map(conn -> {
       connection = conn;
       conn.closeHandler(v -> {
         if (connection == conn) {

@@ -23,6 +23,11 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
     return "TlsMaterial[key redacted]";
   }
 
+  /** The same certificate and key, trusting another CA (tests: a client from a foreign CA that trusts our hub). */
+  public TlsMaterial withCa(String otherCaPem) {
+    return new TlsMaterial(certPem, keyPem, otherCaPem);
+  }
+
   public static TlsMaterial read(Path dir) {
     try {
       return new TlsMaterial(Files.readString(dir.resolve("tls.crt")), Files.readString(dir.resolve("tls.key")),

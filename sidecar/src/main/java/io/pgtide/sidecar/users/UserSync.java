@@ -45,7 +45,7 @@ public final class UserSync {
   }
 
   public Future<JsonObject> apply(CommandPayload.SyncUsers desired) {
-    return PgConnection.connect(vertx, pg.options()).compose(conn -> run(conn, desired)
+    return pg.connectWithin().compose(conn -> run(conn, desired)
         .eventually(() -> conn.close()));
   }
 

@@ -1,0 +1,170 @@
+package io.pgtide.operator.hub;
+
+import io.pgtide.common.contract.Addresses;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.ContractException;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.tls.PeerIdentity;
+import io.pgtide.common.tls.TlsMaterial;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.bridge.BridgeOptions;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.eventbus.bridge.tcp.BridgeEvent;
+import io.vertx.ext.eventbus.bridge.tcp.TcpEventBusBridge;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's end of the star: a TCP event-bus bridge with mutual TLS. Inbound only reports (and replies to
+ * commands), outbound only command addresses. A sidecar speaks only for the identity in its certificate: a report
+ * or a registration for anyone else is refused. Every refused message is counted; the hub keeps serving the others.
+ * Disconnects (TCP reset, or no frame within the ping timeout) become {@code member-disconnected} events.
+ */
+public final class BridgeHub extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(BridgeHub.class);
+
+  private final TlsMaterial tls;
+  private final String host;
+  private final int port;
+  private final long pingTimeoutMs;
+  private final Map<NetSocket, MemberId> identities = new ConcurrentHashMap<>();
+  private final AtomicLong rejected = new AtomicLong();
+  private final Map<String, AtomicLong> rejectedByCode = new ConcurrentHashMap<>();
+  private TcpEventBusBridge bridge;
+  private int boundPort;
+
+  public BridgeHub(TlsMaterial tls, String host, int port, long pingTimeoutMs) {
+    this.tls = tls;
+    this.host = host;
+    this.port = port;
+    this.pingTimeoutMs = pingTimeoutMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    BridgeOptions permissions = new BridgeOptions()
+        .addInboundPermitted(new PermittedOptions().setAddress(Addresses.REPORTS))
+        .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.COMMAND_REGEX));
+    NetServerOptions server = tls.serverOptions().setIdleTimeout((int) pingTimeoutMs)
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    bridge = TcpEventBusBridge.create(vertx, permissions, server, this::onEvent);
+    return bridge.listen(port, host).onSuccess(b -> {
+      boundPort = port;
+      LOG.info("bridge hub listening on {}:{} (mutual TLS, ping timeout {} ms)", host, boundPort, pingTimeoutMs);
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return bridge == null ? Future.succeededFuture() : bridge.close();
+  }
+
+  public int port() {
+    return boundPort;
+  }
+
+  public long rejected() {
+    return rejected.get();
+  }
+
+  public Map<String, AtomicLong> rejectedByCode() {
+    return rejectedByCode;
+  }
+
+  public int connections() {
+    return identities.size();
+  }
+
+  private void onEvent(BridgeEvent event) {
+    NetSocket socket = event.socket();
+    MemberId id = identities.get(socket);
+    if (id == null) {
+      id = identify(socket);
+      if (id == null) {
+        refuse(event, "no-identity", "peer certificate has no member identity");
+        socket.close();
+        return;
+      }
+      MemberId known = id;
+      identities.put(socket, known);
+      socket.closeHandler(v -> {
+        identities.remove(socket);
+        vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-disconnected")
+            .put("member", known.toString()).put("at", System.currentTimeMillis()));
+      });
+    }
+    BridgeEventType type = event.type();
+    JsonObject raw = event.getRawMessage();
+    String address = raw == null ? null : raw.getString("address");
+    switch (type) {
+      case SOCKET_PING -> event.complete(true);
+      case REGISTER -> {
+        if (Addresses.command(id).equals(address)) {
+          vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-connected")
+              .put("member", id.toString()).put("at", System.currentTimeMillis()));
+          event.complete(true);
+        } else {
+          refuse(event, "foreign-address", id + " may not register for " + address);
+        }
+      }
+      case PUBLISH, SEND -> {
+        if (Addresses.REPORTS.equals(address)) {
+          checkReport(event, id, raw);
+        } else {
+          event.complete(true); // replies to commands; the bridge admits only pending reply addresses
+        }
+      }
+      default -> refuse(event, "not-allowed", type + " is not allowed");
+    }
+  }
+
+  private void checkReport(BridgeEvent event, MemberId id, JsonObject raw) {
+    Object body = raw.getValue("body");
+    if (!(body instanceof JsonObject json)) {
+      refuse(event, "malformed", "report body is not a JSON object");
+      return;
+    }
+    try {
+      InstanceReport report = ContractCodec.decodeReport(json);
+      if (!report.id().equals(id)) {
+        refuse(event, "wrong-identity", id + " sent a report for " + report.id());
+        return;
+      }
+      event.complete(true);
+    } catch (ContractException e) {
+      refuse(event, e.code(), e.getMessage());
+    }
+  }
+
+  private void refuse(BridgeEvent event, String code, String message) {
+    rejected.incrementAndGet();
+    rejectedByCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
+    LOG.warn("refused a message from {}: {}", event.socket().remoteAddress(), message);
+    event.complete(false);
+  }
+
+  private static MemberId identify(NetSocket socket) {
+    try {
+      return PeerIdentity.commonName(socket.peerCertificates()).map(cn -> {
+        try {
+          return MemberId.parse(cn);
+        } catch (IllegalArgumentException e) {
+          return null;
+        }
+      }).orElse(null);
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package io.pgtide.operator.state;
+
+import io.pgtide.common.contract.Addresses;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.ContractException;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator's in-memory view of every cluster, fed only by the report stream and connection events. Keeps the
+ * latest report per member (full snapshots: nothing to merge), publishes a state snapshot every second on
+ * {@link Addresses#CLUSTER_STATE}, and tells listeners of every change.
+ */
+public final class ClusterState extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
+
+  private final long staleAfterMs;
+  private final Map<String, Map<String, MemberView>> clusters = new ConcurrentHashMap<>();
+  private final List<BiConsumer<String, MemberView>> listeners = new ArrayList<>();
+  private final List<java.util.function.LongConsumer> deliveryObservers = new ArrayList<>();
+
+  public ClusterState(long staleAfterMs) {
+    this.staleAfterMs = staleAfterMs;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().<JsonObject>consumer(Addresses.REPORTS, msg -> onReport(msg.body()));
+    vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_EVENTS, msg -> onMemberEvent(msg.body()));
+    vertx.setPeriodic(1000, t -> clusters.keySet().forEach(key ->
+        vertx.eventBus().publish(Addresses.CLUSTER_STATE, toJson(view(key)))));
+    return Future.succeededFuture();
+  }
+
+  /** Called on the event loop for every change of a member (report or connection). */
+  public void onChange(BiConsumer<String, MemberView> listener) {
+    listeners.add(listener);
+  }
+
+  /** Observes the delay from collectedAt to this handler, in milliseconds (benchmarks and metrics). */
+  public void onDelivery(java.util.function.LongConsumer observer) {
+    deliveryObservers.add(observer);
+  }
+
+  public long staleAfterMs() {
+    return staleAfterMs;
+  }
+
+  public List<String> clusterKeys() {
+    return List.copyOf(clusters.keySet());
+  }
+
+  public ClusterView view(String clusterKey) {
+    return new ClusterView(clusterKey, clusters.getOrDefault(clusterKey, Map.of()), System.currentTimeMillis(),
+        staleAfterMs);
+  }
+
+  /** Forgets a member that was removed on purpose (scale-down), so it is not reported as lost. */
+  public void forget(MemberId id) {
+    Map<String, MemberView> members = clusters.get(id.clusterKey());
+    if (members != null) {
+      members.remove(id.member());
+    }
+  }
+
+  private void onReport(JsonObject json) {
+    InstanceReport report;
+    try {
+      report = ContractCodec.decodeReport(json);
+    } catch (ContractException e) {
+      LOG.warn("dropped a report: {}", e.getMessage());
+      return;
+    }
+    long now = System.currentTimeMillis();
+    for (var o : deliveryObservers) {
+      o.accept(now - report.collectedAt());
+    }
+    Map<String, MemberView> members = clusters.computeIfAbsent(report.id().clusterKey(), k -> new ConcurrentHashMap<>());
+    MemberView before = members.get(report.id().member());
+    if (before != null && before.report() != null && before.report().sessionId().equals(report.sessionId())
+        && before.report().seq() >= report.seq()) {
+      return; // an older report of the same session arrived late
+    }
+    MemberView now1 = (before == null ? new MemberView(report.id(), null, 0, true) : before).withReport(report, now);
+    members.put(report.id().member(), now1);
+    listeners.forEach(l -> l.accept(report.id().clusterKey(), now1));
+  }
+
+  private void onMemberEvent(JsonObject event) {
+    MemberId id;
+    try {
+      id = MemberId.parse(event.getString("member"));
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    Map<String, MemberView> members = clusters.computeIfAbsent(id.clusterKey(), k -> new ConcurrentHashMap<>());
+    MemberView before = members.get(id.member());
+    MemberView after;
+    if ("member-disconnected".equals(event.getString("event"))) {
+      if (before == null) {
+        return;
+      }
+      after = before.disconnected();
+      LOG.warn("[{}] sidecar of {} disconnected", id.clusterKey(), id.member());
+    } else {
+      after = before == null ? new MemberView(id, null, 0, true)
+          : new MemberView(id, before.report(), before.receivedAt(), true);
+    }
+    members.put(id.member(), after);
+    listeners.forEach(l -> l.accept(id.clusterKey(), after));
+  }
+
+  public static JsonObject toJson(ClusterView view) {
+    JsonArray members = new JsonArray();
+    view.members().values().forEach(m -> {
+      JsonObject j = new JsonObject().put("member", m.id().member()).put("connected", m.connected())
+          .put("stale", m.stale(view.at(), view.staleAfterMs())).put("receivedAt", m.receivedAt())
+          .put("lagBytes", view.lagBytes(m.id().member()));
+      if (m.report() != null) {
+        j.put("report", ContractCodec.encode(m.report()));
+      }
+      members.add(j);
+    });
+    return new JsonObject().put("cluster", view.key()).put("at", view.at())
+        .put("primary", view.primary().map(p -> p.id().member()).orElse(null))
+        .put("splitView", view.splitView()).put("members", members);
+  }
+}
