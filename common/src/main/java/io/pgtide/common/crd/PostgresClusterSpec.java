@@ -1,0 +1,104 @@
+package io.pgtide.common.crd;
+
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The desired state of a cluster (DESIGN.md section 3). The operator never writes it. */
+public class PostgresClusterSpec {
+  @Min(13)
+  @Max(17)
+  public int postgresVersion = 17;
+  @Required
+  @Min(1)
+  public int replicas = 1;
+  public String image;
+  public Map<String, Map<String, String>> resources = new LinkedHashMap<>();
+  public StorageSpec storage = new StorageSpec();
+  public Map<String, String> parameters = new LinkedHashMap<>();
+  public PatroniSpec patroni = new PatroniSpec();
+  public AutoscalingSpec autoscaling = new AutoscalingSpec();
+  public List<UserSpec> users = new ArrayList<>();
+  public List<DatabaseSpec> databases = new ArrayList<>();
+  public MonitoringSpec monitoring = new MonitoringSpec();
+  /** How long the operator waits before fencing a zombie primary (seconds). */
+  @Min(1)
+  public int failoverDelaySeconds = 15;
+
+  public static class StorageSpec {
+    public String size = "10Gi";
+    public String storageClass;
+    /** What happens to a removed member's volume: Retain (default) or Delete. */
+    public String pvcRetention = "Retain";
+  }
+
+  public static class PatroniSpec {
+    @Min(5)
+    public int ttl = 30;
+    @Min(1)
+    public int loopWait = 10;
+    @Min(1)
+    public int retryTimeout = 10;
+    @Min(0)
+    public long maximumLagOnFailover = 33554432;
+    public boolean synchronousMode;
+  }
+
+  public static class AutoscalingSpec {
+    public boolean enabled;
+    @Min(1)
+    public int minReplicas = 1;
+    @Min(1)
+    public int maxReplicas = 1;
+    public Double targetQpsPerReplica;
+    public Double maxLatencyMs;
+    public Double targetCpuUtilization;
+    public Double targetMemoryUtilization;
+    public String scaleUpCooldown = "60s";
+    public String scaleDownCooldown = "300s";
+    @Min(1)
+    public int maxStep = 1;
+    public String maxReplicationLagBytes = "16Mi";
+  }
+
+  public static class UserSpec {
+    @Required
+    public String name;
+    public String ensure = "present";
+    public boolean login = true;
+    public boolean superuser;
+    public boolean createdb;
+    public boolean createrole;
+    public boolean replication;
+    public boolean bypassrls;
+    public boolean inherit = true;
+    public int connectionLimit = -1;
+    public String validUntil;
+    public List<String> memberOf = new ArrayList<>();
+    public SecretKeyRef passwordSecret;
+    public boolean disablePassword;
+    public String reassignTo;
+  }
+
+  public static class SecretKeyRef {
+    @Required
+    public String name;
+    public String key = "password";
+  }
+
+  public static class DatabaseSpec {
+    @Required
+    public String name;
+    public String owner;
+  }
+
+  public static class MonitoringSpec {
+    public String pushgateway;
+    @Min(1)
+    public int pushIntervalSeconds = 15;
+  }
+}

@@ -1,0 +1,84 @@
+package io.pgtide.operator;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.operator.failover.FailoverCoordinator;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.operator.users.UserSyncController;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The operator's HTTP port: {@code /metrics}, {@code /healthz}, {@code /readyz}, and the small JSON API the CLI
+ * uses ({@code GET /api/clusters}, {@code POST /api/clusters/{ns}/{name}/switchover}, {@code …/users/sync}).
+ */
+public final class OperatorHttp {
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final ClusterState state;
+  private final FailoverCoordinator failover;
+  private final Map<String, UserSyncController> userSync = new ConcurrentHashMap<>();
+
+  public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.state = state;
+    this.failover = failover;
+  }
+
+  public void userSync(String clusterKey, UserSyncController controller) {
+    userSync.put(clusterKey, controller);
+  }
+
+  public Future<HttpServer> listen(String host, int port) {
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
+        .end(registry.scrape()));
+    router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+    router.get("/readyz").handler(ctx -> ctx.response().end("ready"));
+    router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
+    router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
+    router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
+    return vertx.createHttpServer().requestHandler(router).listen(port, host);
+  }
+
+  public JsonObject clusters() {
+    JsonArray out = new JsonArray();
+    for (String key : state.clusterKeys()) {
+      JsonObject c = ClusterState.toJson(state.view(key));
+      failover.lastFailover(key).ifPresent(r -> c.put("lastFailover", r.toJson()));
+      failover.endpoint(key).ifPresent(e -> c.put("primaryEndpoint", e));
+      UserSyncController u = userSync.get(key);
+      if (u != null && u.last() != null) {
+        c.put("users", u.last());
+      }
+      out.add(c);
+    }
+    return new JsonObject().put("clusters", out);
+  }
+
+  private void switchover(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    failover.switchover(key, ctx.queryParams().get("to"))
+        .onSuccess(r -> ctx.json(r.toJson()))
+        .onFailure(e -> ctx.response().setStatusCode(409).end(new JsonObject().put("error", e.getMessage()).encode()));
+  }
+
+  private void syncUsers(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    UserSyncController u = userSync.get(key);
+    if (u == null) {
+      ctx.response().setStatusCode(404).end(new JsonObject().put("error", "no cluster " + key).encode());
+      return;
+    }
+    u.sync("true".equals(ctx.queryParams().get("dryRun")))
+        .onSuccess(ctx::json)
+        .onFailure(e -> ctx.response().setStatusCode(409).end(new JsonObject().put("error", e.getMessage()).encode()));
+  }
+}

@@ -1,0 +1,234 @@
+package io.pgtide.operator.cli;
+
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.operator.local.LocalRunner;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pgtide}: local mode, status, switchover, user sync, and the sidecar. Exit codes: 0 success, 1 the operation
+ * failed, 2 bad usage or input, 3 no local cluster is running.
+ */
+@Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
+    subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
+        PgtideCli.Sidecar.class},
+    description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
+public final class PgtideCli implements Callable<Integer> {
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+  static final int NOT_RUNNING = 3;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new PgtideCli()).setExitCodeExceptionMapper(e -> USAGE).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.out);
+    return 0;
+  }
+
+  @Command(name = "local", description = "Run a PostgresCluster as local processes.",
+      subcommands = {Local.Up.class, Local.Down.class, Status.class})
+  static final class Local {
+    @Command(name = "up", description = "Start etcd, Patroni + PostgreSQL, sidecars and the operator; runs until "
+        + "Ctrl-C (or --for seconds).")
+    static final class Up implements Callable<Integer> {
+      @Option(names = {"-f", "--file"}, required = true, description = "PostgresCluster YAML (the one you'd kubectl apply)")
+      Path file;
+      @Option(names = "--dir", description = "state and logs directory (default ./.pgtide/<cluster>)")
+      Path dir;
+      @Option(names = "--http-port", defaultValue = "0", description = "operator API/metrics port (default: free)")
+      int httpPort;
+      @Option(names = "--primary-port", defaultValue = "0", description = "primary endpoint port (default: free)")
+      int primaryPort;
+      @Option(names = "--replicas-port", defaultValue = "0", description = "replicas endpoint port (default: free)")
+      int replicasPort;
+      @Option(names = "--for", defaultValue = "0", description = "stop after this many seconds (0: until Ctrl-C)")
+      long seconds;
+
+      @Override
+      public Integer call() throws Exception {
+        PostgresCluster resource;
+        try {
+          resource = LocalRunner.read(file);
+        } catch (RuntimeException e) {
+          System.err.println("pgtide: " + e.getMessage());
+          return USAGE;
+        }
+        Path where = dir != null ? dir : Path.of(".pgtide", resource.getMetadata().getName());
+        if (Files.exists(where.resolve("operator.json"))) {
+          System.err.println("pgtide: a local cluster already runs from " + where + " (see `pgtide local down`)");
+          return FAILED;
+        }
+        LocalRunner runner = new LocalRunner(resource, where, msg -> System.out.println("  … " + msg));
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          stop.countDown();
+          runner.close();
+        }));
+        try {
+          runner.up(httpPort, primaryPort, replicasPort);
+        } catch (RuntimeException e) {
+          System.err.println("pgtide: local up failed: " + e.getMessage());
+          System.err.println("logs: " + runner.dir().resolve("logs"));
+          runner.close();
+          return FAILED;
+        }
+        System.out.println();
+        System.out.println("pgtide local cluster " + resource.getMetadata().getName() + " is up");
+        System.out.println("  primary endpoint : psql -h 127.0.0.1 -p " + runner.primaryPort() + " -U postgres");
+        System.out.println("  replicas endpoint: psql -h 127.0.0.1 -p " + runner.replicasPort() + " -U postgres");
+        System.out.println("  operator API     : http://127.0.0.1:" + runner.httpPort() + "/api/clusters");
+        System.out.println("  metrics          : http://127.0.0.1:" + runner.httpPort() + "/metrics");
+        System.out.println("  superuser password: " + runner.dir().resolve("secrets/superuser.password"));
+        System.out.println("  status           : java -jar operator/target/pgtide.jar status --dir " + runner.dir());
+        System.out.println("  logs             : " + runner.dir().resolve("logs"));
+        if (seconds > 0) {
+          stop.await(seconds, TimeUnit.SECONDS);
+          runner.close();
+        } else {
+          stop.await();
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "down", description = "Stop a local cluster (by the PID it recorded).")
+    static final class Down implements Callable<Integer> {
+      @Option(names = "--dir", required = true, description = "the directory `local up` used")
+      Path dir;
+      @Option(names = "--delete-data", description = "also delete the directory")
+      boolean delete;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonObject state = State.read(dir);
+        if (state == null) {
+          System.err.println("pgtide: no local cluster runs from " + dir);
+          return NOT_RUNNING;
+        }
+        long pid = state.getLong("pid");
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
+        if (delete) {
+          try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+          }
+        }
+        System.out.println("stopped local cluster " + state.getString("cluster"));
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "status", description = "Members, roles, lag, QPS and the last failover (like patronictl list).")
+  static final class Status implements Callable<Integer> {
+    @Option(names = "--dir", required = true, description = "the directory `local up` used")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+      JsonObject state = State.read(dir);
+      if (state == null) {
+        System.err.println("pgtide: no local cluster runs from " + dir);
+        return NOT_RUNNING;
+      }
+      JsonObject api = State.get(state, "/api/clusters");
+      for (Object o : api.getJsonArray("clusters", new JsonArray())) {
+        System.out.print(StatusTable.render((JsonObject) o));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "switchover", description = "Planned switchover to a named member or the best candidate.")
+  static final class Switchover implements Callable<Integer> {
+    @Option(names = "--dir", required = true)
+    Path dir;
+    @Option(names = "--to", description = "candidate member (default: the best)")
+    String to;
+
+    @Override
+    public Integer call() throws Exception {
+      JsonObject state = State.read(dir);
+      if (state == null) {
+        System.err.println("pgtide: no local cluster runs from " + dir);
+        return NOT_RUNNING;
+      }
+      HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
+          + state.getString("cluster") + "/switchover" + (to == null ? "" : "?to=" + to));
+      System.out.println(r.body());
+      return r.statusCode() == 200 ? 0 : FAILED;
+    }
+  }
+
+  @Command(name = "users", description = "Declared users.", subcommands = Users.Sync.class)
+  static final class Users {
+    @Command(name = "sync", description = "Sync declared users now (--dry-run: print the diff only).")
+    static final class Sync implements Callable<Integer> {
+      @Option(names = "--dir", required = true)
+      Path dir;
+      @Option(names = "--dry-run")
+      boolean dryRun;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonObject state = State.read(dir);
+        if (state == null) {
+          System.err.println("pgtide: no local cluster runs from " + dir);
+          return NOT_RUNNING;
+        }
+        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
+            + state.getString("cluster") + "/users/sync" + (dryRun ? "?dryRun=true" : ""));
+        System.out.println(new JsonObject(r.body()).encodePrettily());
+        return r.statusCode() == 200 ? 0 : FAILED;
+      }
+    }
+  }
+
+  @Command(name = "sidecar", description = "Run the sidecar (configured by PGTIDE_* environment variables).")
+  static final class Sidecar implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      io.pgtide.sidecar.SidecarMain.main(new String[0]);
+      return 0;
+    }
+  }
+
+  /** The running local operator's coordinates ({@code operator.json}) and its API. */
+  static final class State {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    static JsonObject read(Path dir) throws java.io.IOException {
+      Path file = dir.resolve("operator.json");
+      if (!Files.exists(file)) {
+        return null;
+      }
+      JsonObject state = new JsonObject(Files.readString(file));
+      return ProcessHandle.of(state.getLong("pid")).map(ProcessHandle::isAlive).orElse(false) ? state : null;
+    }
+
+    static JsonObject get(JsonObject state, String path) throws Exception {
+      return new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + state.getInteger("httpPort") + path)).build(), HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    static HttpResponse<String> post(JsonObject state, String path) throws Exception {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.getInteger("httpPort") + path))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+  }
+}

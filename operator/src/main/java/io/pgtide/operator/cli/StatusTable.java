@@ -1,0 +1,46 @@
+package io.pgtide.operator.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+
+/** Renders one cluster of {@code /api/clusters} as a table like {@code patronictl list}. Pure. */
+public final class StatusTable {
+  private StatusTable() {
+  }
+
+  public static String render(JsonObject cluster) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("Cluster ").append(cluster.getString("cluster")).append("  primary: ")
+        .append(cluster.getString("primary", "NONE")).append(cluster.getBoolean("splitView", false)
+            ? "  !! SPLIT VIEW: more than one primary" : "").append('\n');
+    String fmt = "%-14s %-8s %-9s %-3s %-12s %10s %8s %9s %7s%n";
+    sb.append(String.format(Locale.ROOT, fmt, "Member", "Role", "State", "TL", "Lag(bytes)", "QPS", "Lat(ms)",
+        "Conns", "CPU"));
+    for (Object o : cluster.getJsonArray("members", new JsonArray())) {
+      JsonObject m = (JsonObject) o;
+      JsonObject r = m.getJsonObject("report", new JsonObject());
+      JsonObject load = r.getJsonObject("load", new JsonObject());
+      JsonObject conns = r.getJsonObject("connections", new JsonObject());
+      JsonObject res = r.getJsonObject("resources", new JsonObject());
+      String state = !m.getBoolean("connected", false) ? "gone" : m.getBoolean("stale", false) ? "stale"
+          : r.getBoolean("healthy", false) ? "running" : "unhealthy";
+      sb.append(String.format(Locale.ROOT, fmt, m.getString("member"), r.getString("role", "?").toLowerCase(Locale.ROOT),
+          state, r.getValue("timeline", "-"), m.getValue("lagBytes", "-"),
+          String.format(Locale.ROOT, "%.1f", load.getDouble("qps", 0.0)),
+          load.getValue("meanLatencyMs") == null ? "-" : String.format(Locale.ROOT, "%.2f", load.getDouble("meanLatencyMs")),
+          conns.getInteger("total", 0) + "/" + conns.getInteger("max", 0),
+          res.getValue("cpuCores") == null ? "-" : String.format(Locale.ROOT, "%.2f", res.getDouble("cpuCores"))));
+      if (!r.getBoolean("healthy", true) && r.getString("reason") != null) {
+        sb.append("    reason: ").append(r.getString("reason")).append('\n');
+      }
+    }
+    JsonObject f = cluster.getJsonObject("lastFailover");
+    if (f != null) {
+      sb.append("Last failover: ").append(f.getString("kind")).append(' ').append(f.getString("from")).append(" -> ")
+          .append(f.getString("to")).append(" in ").append(f.getLong("durationMs")).append(" ms at ")
+          .append(f.getString("completedAt")).append('\n');
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,233 @@
+package io.pgtide.operator.failover;
+
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import io.pgtide.operator.hub.CommandClient;
+import io.pgtide.operator.infra.Infrastructure;
+import io.pgtide.operator.metrics.OperatorMetrics;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.operator.state.ClusterView;
+import io.pgtide.operator.state.MemberView;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Sees a primary fail first (its stream stops, its sidecar drops, or it reports unhealthy), lets Patroni fail over,
+ * and finishes the job when the new primary appears: primary endpoint, user sync, record, event, metrics. A zombie
+ * primary (frozen postmaster: Patroni keeps the leader key and never acts) is fenced through the infrastructure
+ * after {@code failoverDelay}. Planned switchovers go through Patroni, one at a time per cluster.
+ */
+public final class FailoverCoordinator {
+  private final Vertx vertx;
+  private final ClusterState state;
+  private final Infrastructure infra;
+  private final CommandClient commands;
+  private final OperatorMetrics metrics;
+  private final ClusterEvents events;
+  private final Map<String, Tracked> clusters = new ConcurrentHashMap<>();
+  private final Map<String, ClusterPolicy> policies = new ConcurrentHashMap<>();
+  private Consumer<String> afterFailover = key -> { };
+
+  /** Per-cluster settings the coordinator needs. */
+  public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover) {
+  }
+
+  private static final class Tracked {
+    String primary;          // last confirmed primary
+    String endpoint;         // where the primary endpoint points
+    String lost;             // primary we lost, while an incident is open
+    long detectedAt;
+    boolean fenced;
+    boolean switching;
+    FailoverRecord last;
+  }
+
+  public FailoverCoordinator(Vertx vertx, ClusterState state, Infrastructure infra, CommandClient commands,
+                             OperatorMetrics metrics, ClusterEvents events) {
+    this.vertx = vertx;
+    this.state = state;
+    this.infra = infra;
+    this.commands = commands;
+    this.metrics = metrics;
+    this.events = events;
+  }
+
+  public void start() {
+    state.onChange((key, member) -> evaluate(key));
+    vertx.setPeriodic(250, t -> state.clusterKeys().forEach(this::evaluate));
+  }
+
+  public void policy(String clusterKey, ClusterPolicy policy) {
+    policies.put(clusterKey, policy);
+  }
+
+  /** Runs after every completed failover (user sync on the new primary). */
+  public void afterFailover(Consumer<String> hook) {
+    this.afterFailover = hook;
+  }
+
+  public Optional<FailoverRecord> lastFailover(String clusterKey) {
+    Tracked t = clusters.get(clusterKey);
+    return t == null ? Optional.empty() : Optional.ofNullable(t.last);
+  }
+
+  public Optional<String> endpoint(String clusterKey) {
+    Tracked t = clusters.get(clusterKey);
+    return t == null ? Optional.empty() : Optional.ofNullable(t.endpoint);
+  }
+
+  public boolean incidentOpen(String clusterKey) {
+    Tracked t = clusters.get(clusterKey);
+    return t != null && t.lost != null;
+  }
+
+  private ClusterPolicy policy(String key) {
+    return policies.getOrDefault(key, new ClusterPolicy(15_000, 33_554_432));
+  }
+
+  synchronized void evaluate(String key) {
+    Tracked t = clusters.computeIfAbsent(key, k -> new Tracked());
+    ClusterView view = state.view(key);
+    long now = System.currentTimeMillis();
+    if (view.splitView()) {
+      metrics.splitView(key);
+      events.emit(key, "Warning", "SplitView", "more than one member reports itself primary: "
+          + view.primaries().stream().map(m -> m.id().member()).toList() + "; not moving the endpoint");
+      return;
+    }
+    Optional<MemberView> primary = view.primary();
+    if (primary.isPresent()) {
+      String p = primary.get().id().member();
+      if (!p.equals(t.endpoint)) {
+        t.endpoint = p;
+        infra.pointPrimary(key, p).onFailure(e -> controllerError(key, "pointPrimary", e));
+      }
+      if (t.lost != null && !p.equals(t.lost)) {
+        complete(key, t, p, now);
+      } else if (t.lost != null && p.equals(t.lost) && !t.fenced) {
+        events.emit(key, "Normal", "PrimaryRecovered", p + " is healthy again; no failover was needed");
+        t.lost = null;
+      }
+      t.primary = p;
+      return;
+    }
+    if (t.primary != null && t.lost == null && !t.switching) {
+      t.lost = t.primary;
+      t.detectedAt = now;
+      t.fenced = false;
+      MemberView old = view.members().get(t.lost);
+      events.emit(key, "Warning", "PrimaryLost", t.lost + " is no longer a live primary ("
+          + describe(old, view) + "); waiting for Patroni to elect a new one");
+      metrics.primaryLost(key);
+    }
+    if (t.lost != null && !t.fenced && now - t.detectedAt >= policy(key).failoverDelayMs()) {
+      MemberView old = view.members().get(t.lost);
+      if (old != null && old.connected() && !old.stale(now, view.staleAfterMs()) && old.role() == Role.PRIMARY) {
+        // still reporting as primary but not healthy for failoverDelay: a zombie Patroni will not resolve
+        t.fenced = true;
+        events.emit(key, "Warning", "FencingZombie", t.lost + " still holds the primary role but has not accepted "
+            + "new connections for " + (now - t.detectedAt) + " ms; fencing it so Patroni elects "
+            + CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of(t.lost)).candidates().stream()
+            .findFirst().map(m -> m.id().member()).orElse("a replica"));
+        infra.fence(key, t.lost).onFailure(e -> controllerError(key, "fence", e));
+      }
+    }
+  }
+
+  private void complete(String key, Tracked t, String newPrimary, long now) {
+    FailoverRecord record = new FailoverRecord(t.fenced ? "zombie-fenced" : "failover", t.lost, newPrimary,
+        t.detectedAt, now);
+    t.last = record;
+    t.lost = null;
+    events.emit(key, "Normal", "FailoverCompleted", record.from() + " -> " + record.to() + " in "
+        + record.durationMs() + " ms (" + record.kind() + ")");
+    metrics.failover(key, record);
+    afterFailover.accept(key);
+  }
+
+  /** A planned switchover to {@code candidate} or the best one; refused with a reason when it cannot be done. */
+  public synchronized Future<FailoverRecord> switchover(String key, String candidate) {
+    Tracked t = clusters.computeIfAbsent(key, k -> new Tracked());
+    ClusterView view = state.view(key);
+    if (t.switching) {
+      return Future.failedFuture("a switchover of " + key + " is already in progress");
+    }
+    if (t.lost != null) {
+      return Future.failedFuture("a failover of " + key + " is in progress (primary " + t.lost + " lost)");
+    }
+    Optional<MemberView> primary = view.primary();
+    if (primary.isEmpty()) {
+      return Future.failedFuture("no live primary in " + key + "; switchover needs one");
+    }
+    CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of());
+    Optional<MemberView> chosen = candidate == null ? ranking.candidates().stream().findFirst()
+        : ranking.candidates().stream().filter(m -> m.id().member().equals(candidate)).findFirst();
+    if (chosen.isEmpty()) {
+      return Future.failedFuture(candidate == null ? "no candidate qualifies: " + ranking.explain()
+          : candidate + " does not qualify: " + ranking.excluded().getOrDefault(candidate, "not a member"));
+    }
+    String from = primary.get().id().member();
+    String to = chosen.get().id().member();
+    MemberId leaderId = primary.get().id();
+    t.switching = true;
+    long started = System.currentTimeMillis();
+    events.emit(key, "Normal", "SwitchoverStarted", from + " -> " + to);
+    return commands.send(leaderId, new CommandPayload.Switchover(from, to), 60_000)
+        .compose(result -> result.ok() ? awaitPrimary(key, to, 60_000)
+            : Future.failedFuture("Patroni refused the switchover: " + describe(result)))
+        .map(v -> {
+          FailoverRecord r = new FailoverRecord("switchover", from, to, started, System.currentTimeMillis());
+          t.last = r;
+          t.primary = to;
+          metrics.failover(key, r);
+          events.emit(key, "Normal", "SwitchoverCompleted", from + " -> " + to + " in " + r.durationMs() + " ms");
+          return r;
+        })
+        .onComplete(ar -> t.switching = false);
+  }
+
+  private Future<Void> awaitPrimary(String key, String member, long timeoutMs) {
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    long timer = vertx.setPeriodic(100, id -> {
+      if (state.view(key).primary().map(p -> p.id().member().equals(member)).orElse(false)) {
+        done.tryComplete();
+      } else if (System.currentTimeMillis() > deadline) {
+        done.tryFail(member + " did not become primary within " + timeoutMs + " ms");
+      }
+    });
+    return done.future().onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  private void controllerError(String key, String step, Throwable e) {
+    metrics.controllerError(key, step);
+    events.emit(key, "Warning", "ControllerError", step + " failed: " + e.getMessage());
+  }
+
+  private static String describe(CommandResult r) {
+    return r.errorCode() + ": " + r.errorMessage();
+  }
+
+  private static String describe(MemberView m, ClusterView view) {
+    if (m == null) {
+      return "no report";
+    }
+    if (!m.connected()) {
+      return "sidecar disconnected";
+    }
+    if (m.stale(view.at(), view.staleAfterMs())) {
+      return "no report for " + (view.at() - m.receivedAt()) + " ms";
+    }
+    if (!m.report().healthy()) {
+      return "unhealthy: " + m.report().reason();
+    }
+    return "role " + m.role().name().toLowerCase();
+  }
+}

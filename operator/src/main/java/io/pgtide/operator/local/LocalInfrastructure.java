@@ -1,0 +1,179 @@
+package io.pgtide.operator.local;
+
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.process.ManagedProcess;
+import io.pgtide.common.process.PatroniCluster;
+import io.pgtide.common.process.PatroniMember;
+import io.pgtide.common.process.Ports;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.operator.infra.Infrastructure;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Local mode's side of the {@link Infrastructure} port: a real Patroni cluster, one sidecar JVM per member (as in a
+ * pod), and two TCP proxies standing in for the primary and replicas Services. Blocking process work runs on
+ * worker threads.
+ */
+public final class LocalInfrastructure implements Infrastructure {
+  private final Vertx vertx;
+  private final String namespace;
+  private final PatroniCluster cluster;
+  private final CertificateAuthority ca;
+  private final int bridgePort;
+  private final Path dir;
+  private final Map<String, ManagedProcess> sidecars = new ConcurrentHashMap<>();
+  private final Map<String, Integer> sidecarHttpPorts = new ConcurrentHashMap<>();
+  private volatile Integer primaryPort;
+  private volatile List<Integer> replicaPorts = List.of();
+  private Consumer<String> progress = s -> { };
+
+  public LocalInfrastructure(Vertx vertx, String namespace, PatroniCluster cluster, CertificateAuthority ca,
+                             int bridgePort) {
+    this.vertx = vertx;
+    this.namespace = namespace;
+    this.cluster = cluster;
+    this.ca = ca;
+    this.bridgePort = bridgePort;
+    this.dir = cluster.dir();
+  }
+
+  public void progress(Consumer<String> progress) {
+    this.progress = progress;
+  }
+
+  public String clusterKey() {
+    return namespace + "/" + cluster.scope();
+  }
+
+  public PatroniCluster cluster() {
+    return cluster;
+  }
+
+  public List<Integer> primaryTargets() {
+    Integer p = primaryPort;
+    return p == null ? List.of() : List.of(p);
+  }
+
+  public List<Integer> replicaTargets() {
+    return replicaPorts;
+  }
+
+  public Map<String, Integer> sidecarHttpPorts() {
+    return sidecarHttpPorts;
+  }
+
+  /** Starts one sidecar process per member (blocking). */
+  public void startSidecars() {
+    for (PatroniMember m : cluster.members()) {
+      startSidecar(m);
+    }
+  }
+
+  public synchronized void startSidecar(PatroniMember m) {
+    ManagedProcess old = sidecars.get(m.name());
+    if (old != null && old.isAlive()) {
+      return;
+    }
+    MemberId id = new MemberId(namespace, cluster.scope(), m.name());
+    Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(365)).write(dir.resolve("tls").resolve(m.name()));
+    Path pw = dir.resolve("secrets").resolve("superuser.password");
+    try {
+      Files.createDirectories(pw.getParent());
+      Files.writeString(pw, cluster.secrets().superuserPassword());
+      Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> Ports.free());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = List.of(java, "-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-cp", System.getProperty("java.class.path"),
+        "io.pgtide.sidecar.SidecarMain");
+    Map<String, String> env = Map.ofEntries(
+        Map.entry("PGTIDE_NAMESPACE", namespace), Map.entry("PGTIDE_CLUSTER", cluster.scope()),
+        Map.entry("PGTIDE_MEMBER", m.name()), Map.entry("PGTIDE_PG_HOST", "127.0.0.1"),
+        Map.entry("PGTIDE_PG_PORT", Integer.toString(m.pgPort())),
+        Map.entry("PGTIDE_PG_USER", cluster.secrets().superuser()),
+        Map.entry("PGTIDE_PG_PASSWORD_FILE", pw.toString()),
+        Map.entry("PGTIDE_PATRONI_URL", "http://127.0.0.1:" + m.restPort()),
+        Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", Integer.toString(bridgePort)),
+        Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)));
+    sidecars.put(m.name(), ManagedProcess.start("sidecar-" + m.name(), cmd, env, dir,
+        dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
+  }
+
+  @Override
+  public Future<Void> pointPrimary(String clusterKey, String member) {
+    PatroniMember m = cluster.member(member);
+    primaryPort = m.pgPort();
+    progress.accept("primary endpoint -> " + member);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> pointReplicas(String clusterKey, List<String> members) {
+    List<Integer> ports = new ArrayList<>();
+    for (String name : members) {
+      ports.add(cluster.member(name).pgPort());
+    }
+    replicaPorts = List.copyOf(ports);
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<Void> fence(String clusterKey, String member) {
+    return vertx.executeBlocking(() -> {
+      PatroniMember m = cluster.member(member);
+      progress.accept("fencing " + member + " (SIGKILL of Patroni and postmaster), then restarting it");
+      m.killHard();
+      m.start();
+      return null;
+    }, false);
+  }
+
+  @Override
+  public Future<Void> scale(String clusterKey, int members) {
+    return vertx.executeBlocking(() -> {
+      while (cluster.members().size() < members) {
+        PatroniMember added = cluster.addMember();
+        progress.accept("bootstrapping member " + added.name() + " (" + cluster.members().size() + "/" + members + ")");
+        startSidecar(added);
+      }
+      while (cluster.members().size() > members) {
+        List<PatroniMember> all = cluster.members();
+        PatroniMember last = all.get(all.size() - 1);
+        progress.accept("removing member " + last.name());
+        ManagedProcess sidecar = sidecars.remove(last.name());
+        if (sidecar != null) {
+          sidecar.stop(Duration.ofSeconds(10));
+        }
+        cluster.removeMember(last.name());
+      }
+      return null;
+    }, false);
+  }
+
+  @Override
+  public Future<List<String>> members(String clusterKey) {
+    return Future.succeededFuture(cluster.members().stream().map(PatroniMember::name).toList());
+  }
+
+  /** Stops sidecars, then the Patroni cluster and etcd (blocking). */
+  public void close() {
+    sidecars.values().forEach(p -> p.stop(Duration.ofSeconds(10)));
+    sidecars.clear();
+    cluster.close();
+  }
+}

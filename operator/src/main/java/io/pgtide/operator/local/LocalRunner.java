@@ -1,0 +1,190 @@
+package io.pgtide.operator.local;
+
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.process.ClusterSecrets;
+import io.pgtide.common.process.OsUser;
+import io.pgtide.common.process.PatroniCluster;
+import io.pgtide.common.process.PatroniTiming;
+import io.pgtide.common.process.Ports;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.pgtide.operator.OperatorCore;
+import io.pgtide.operator.failover.FailoverCoordinator;
+import io.pgtide.operator.users.DesiredRoles;
+import io.pgtide.operator.users.UserSyncController;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code pgtide local up}: the same PostgresCluster YAML as on Kubernetes, run as real processes on this machine —
+ * etcd, one Patroni + PostgreSQL per member, one sidecar JVM per member — with the operator's controllers in this
+ * JVM and two TCP proxies as the primary and replicas endpoints. Everything lives under one directory.
+ */
+public final class LocalRunner implements AutoCloseable {
+  public static final String NAMESPACE = "local";
+
+  private final PostgresCluster resource;
+  private final Path dir;
+  private final Consumer<String> progress;
+  private OperatorCore core;
+  private LocalInfrastructure infra;
+  private UserSyncController users;
+  private int primaryPort;
+  private int replicasPort;
+  private int httpPort;
+
+  public LocalRunner(PostgresCluster resource, Path dir, Consumer<String> progress) {
+    this.resource = resource;
+    this.dir = dir.toAbsolutePath();
+    this.progress = progress;
+  }
+
+  public static PostgresCluster read(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      PostgresCluster cluster = Serialization.unmarshal(in, PostgresCluster.class);
+      if (cluster == null || cluster.getMetadata() == null || cluster.getMetadata().getName() == null) {
+        throw new IllegalArgumentException(file + " is not a PostgresCluster with metadata.name");
+      }
+      if (cluster.getSpec() == null) {
+        cluster.setSpec(new PostgresClusterSpec());
+      }
+      return cluster;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted) {
+    PostgresClusterSpec spec = resource.getSpec();
+    String name = resource.getMetadata().getName();
+    if (spec.replicas < 1 || spec.replicas > 9) {
+      throw new IllegalArgumentException("spec.replicas must be 1..9 in local mode, got " + spec.replicas);
+    }
+    OsUser.makeTraversable(dir.getParent());
+    OsUser.ownedDirectory(dir, false);
+    CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
+    TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
+    int bridgePort = Ports.free();
+    httpPort = httpPortWanted > 0 ? httpPortWanted : Ports.free();
+    primaryPort = primaryPortWanted > 0 ? primaryPortWanted : Ports.free();
+    replicasPort = replicasPortWanted > 0 ? replicasPortWanted : Ports.free();
+
+    PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
+        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
+    progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
+    PatroniCluster cluster = PatroniCluster.start(name, dir, spec.replicas, timing, spec.parameters);
+    progress.accept("all " + spec.replicas + " members running; replicas streaming");
+    core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
+        vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
+    infra.progress(progress);
+    core.start("127.0.0.1", httpPort);
+    String key = infra.clusterKey();
+    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
+        spec.patroni.maximumLagOnFailover));
+    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec,
+        this::password);
+    core.http.userSync(key, users);
+    core.failover.afterFailover(k -> users.sync(false));
+    users.start(30_000);
+    if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
+      core.pusher.start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
+    }
+    new TcpProxy(core.vertx, "primary", infra::primaryTargets).listen(primaryPort).await();
+    new TcpProxy(core.vertx, "replicas", infra::replicaTargets).listen(replicasPort).await();
+    core.vertx.setPeriodic(500, t -> infra.pointReplicas(key,
+        core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList()));
+    progress.accept("starting " + cluster.members().size() + " sidecars");
+    infra.startSidecars();
+    writeState();
+    return this;
+  }
+
+  /** The password of a declared user: its generated Secret file (created on first use, 0600). */
+  public String password(String user) {
+    Path file = dir.resolve("secrets").resolve(DesiredRoles.secretName(user, resource.getMetadata().getName()));
+    try {
+      if (!Files.exists(file)) {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, ClusterSecrets.password(24));
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      }
+      return Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the password Secret file " + file, e);
+    }
+  }
+
+  private void writeState() {
+    JsonObject state = new JsonObject().put("pid", ProcessHandle.current().pid()).put("httpPort", httpPort)
+        .put("primaryPort", primaryPort).put("replicasPort", replicasPort)
+        .put("cluster", resource.getMetadata().getName()).put("namespace", NAMESPACE);
+    try {
+      Files.writeString(dir.resolve("operator.json"), state.encodePrettily());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public OperatorCore core() {
+    return core;
+  }
+
+  public LocalInfrastructure infra() {
+    return infra;
+  }
+
+  public UserSyncController users() {
+    return users;
+  }
+
+  public String clusterKey() {
+    return infra.clusterKey();
+  }
+
+  public int primaryPort() {
+    return primaryPort;
+  }
+
+  public int replicasPort() {
+    return replicasPort;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Map<String, String> endpoints() {
+    return Map.of("primary", "127.0.0.1:" + primaryPort, "replicas", "127.0.0.1:" + replicasPort,
+        "operator", "http://127.0.0.1:" + httpPort);
+  }
+
+  @Override
+  public void close() {
+    if (core != null) {
+      core.close();
+    }
+    if (infra != null) {
+      infra.close();
+    }
+    try {
+      Files.deleteIfExists(dir.resolve("operator.json"));
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}

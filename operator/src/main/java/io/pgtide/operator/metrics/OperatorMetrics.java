@@ -1,0 +1,108 @@
+package io.pgtide.operator.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import io.pgtide.operator.failover.FailoverRecord;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.operator.state.ClusterView;
+import io.pgtide.operator.state.MemberView;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The operator's Prometheus series: per member (aggregated from the stream), per cluster, failovers and
+ * switchovers, controller errors. Member gauges are registered when a member is first seen and read the live state.
+ */
+public final class OperatorMetrics {
+  private final MeterRegistry registry;
+  private final Set<String> registeredMembers = ConcurrentHashMap.newKeySet();
+  private ClusterState state;
+
+  public OperatorMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void bind(ClusterState state) {
+    this.state = state;
+    state.onChange((key, member) -> register(member.id()));
+  }
+
+  private void register(MemberId id) {
+    if (!registeredMembers.add(id.toString())) {
+      return;
+    }
+    Tags tags = Tags.of("namespace", id.namespace(), "cluster", id.cluster(), "member", id.member());
+    member("pgtide_member_is_primary", "1 when the member reports itself primary", id, tags,
+        (v, m) -> m.role() == Role.PRIMARY ? 1 : 0);
+    member("pgtide_member_healthy", "1 when the member's last report is healthy", id, tags,
+        (v, m) -> m.report() != null && m.report().healthy() ? 1 : 0);
+    member("pgtide_member_connected", "1 while the member's sidecar is connected", id, tags,
+        (v, m) -> m.connected() ? 1 : 0);
+    member("pgtide_member_lag_bytes", "bytes behind the primary's current WAL position", id, tags,
+        (v, m) -> {
+          Long lag = v.lagBytes(id.member());
+          return lag == null ? Double.NaN : lag;
+        });
+    member("pgtide_member_qps", "statements per second", id, tags, (v, m) -> m.report().load().qps());
+    member("pgtide_member_mean_latency_ms", "mean statement latency", id, tags,
+        (v, m) -> m.report().load().meanLatencyMs() == null ? Double.NaN : m.report().load().meanLatencyMs());
+    member("pgtide_member_connections", "client connections", id, tags, (v, m) -> m.report().connections().total());
+    member("pgtide_member_staleness_seconds", "seconds since the member's last report", id, tags,
+        (v, m) -> (System.currentTimeMillis() - m.receivedAt()) / 1000.0);
+  }
+
+  private interface MemberValue {
+    double value(ClusterView view, MemberView member);
+  }
+
+  private void member(String name, String help, MemberId id, Tags tags, MemberValue value) {
+    ToDoubleFunction<ClusterState> f = s -> {
+      ClusterView v = s.view(id.clusterKey());
+      MemberView m = v.members().get(id.member());
+      if (m == null || m.report() == null) {
+        return Double.NaN;
+      }
+      return value.value(v, m);
+    };
+    Gauge.builder(name, state, f).description(help).tags(tags).register(registry);
+  }
+
+  public void failover(String clusterKey, FailoverRecord record) {
+    Tags tags = clusterTags(clusterKey).and("kind", record.kind());
+    Counter.builder("pgtide_failovers").description("completed failovers and switchovers, by kind")
+        .tags(tags).register(registry).increment();
+    Timer.builder("pgtide_failover_duration").description("from detection to the new primary confirmed")
+        .tags(tags).publishPercentiles(0.5, 0.99).register(registry).record(Duration.ofMillis(record.durationMs()));
+  }
+
+  public void primaryLost(String clusterKey) {
+    Counter.builder("pgtide_primary_lost").description("incidents where the live primary disappeared")
+        .tags(clusterTags(clusterKey)).register(registry).increment();
+  }
+
+  public void splitView(String clusterKey) {
+    Counter.builder("pgtide_split_view").description("evaluations that saw more than one live primary")
+        .tags(clusterTags(clusterKey)).register(registry).increment();
+  }
+
+  public void controllerError(String clusterKey, String step) {
+    Counter.builder("pgtide_controller_errors").description("controller steps that failed")
+        .tags(clusterTags(clusterKey).and("step", step)).register(registry).increment();
+  }
+
+  public static Tags clusterTags(String clusterKey) {
+    String[] parts = clusterKey.split("/", 2);
+    return Tags.of("namespace", parts[0], "cluster", parts.length > 1 ? parts[1] : "");
+  }
+}

@@ -1,0 +1,90 @@
+package io.pgtide.operator.users;
+
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.operator.failover.ClusterEvents;
+import io.pgtide.operator.hub.CommandClient;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.operator.state.MemberView;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Sends the declared users to the primary's sidecar: every sync interval (default 30 s), after every failover, and on
+ * demand (dry run for {@code pgtide users sync --dry-run}). Keeps the last result for status.
+ */
+public final class UserSyncController {
+  private final Vertx vertx;
+  private final ClusterState state;
+  private final CommandClient commands;
+  private final ClusterEvents events;
+  private final String clusterKey;
+  private final Supplier<PostgresClusterSpec> spec;
+  private final Function<String, String> passwords;
+  private volatile JsonObject last;
+  private boolean running;
+
+  public UserSyncController(Vertx vertx, ClusterState state, CommandClient commands, ClusterEvents events,
+                            String clusterKey, Supplier<PostgresClusterSpec> spec, Function<String, String> passwords) {
+    this.vertx = vertx;
+    this.state = state;
+    this.commands = commands;
+    this.events = events;
+    this.clusterKey = clusterKey;
+    this.spec = spec;
+    this.passwords = passwords;
+  }
+
+  public void start(long intervalMs) {
+    vertx.setPeriodic(intervalMs, intervalMs, t -> sync(false));
+  }
+
+  public JsonObject last() {
+    return last;
+  }
+
+  public Future<JsonObject> sync(boolean dryRun) {
+    Optional<MemberView> primary = state.view(clusterKey).primary();
+    if (primary.isEmpty()) {
+      return Future.failedFuture("no live primary in " + clusterKey + " to sync users on");
+    }
+    if (running && !dryRun) {
+      return Future.failedFuture("a user sync of " + clusterKey + " is already running");
+    }
+    PostgresClusterSpec s = spec.get();
+    CommandPayload.SyncUsers payload;
+    try {
+      payload = new CommandPayload.SyncUsers(DesiredRoles.of(clusterKey, s.users, passwords),
+          DesiredRoles.databases(s.databases), dryRun);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e.getMessage());
+    }
+    running = !dryRun;
+    return commands.send(primary.get().id(), payload, 60_000).compose(this::check)
+        .onSuccess(r -> {
+          if (!dryRun) {
+            last = r;
+            if (!r.getJsonArray("changed").isEmpty()) {
+              events.emit(clusterKey, "Normal", "UsersSynced", r.getJsonArray("changed").encode());
+            }
+            if (!r.getJsonArray("failed").isEmpty()) {
+              events.emit(clusterKey, "Warning", "UsersNotSynced", r.getJsonArray("failed").encode());
+            }
+          }
+        })
+        .onComplete(ar -> {
+          if (!dryRun) {
+            running = false;
+          }
+        });
+  }
+
+  private Future<JsonObject> check(CommandResult r) {
+    return r.ok() ? Future.succeededFuture(r.detail()) : Future.failedFuture(r.errorCode() + ": " + r.errorMessage());
+  }
+}
