@@ -54,6 +54,8 @@ public final class PgCollector {
   private final PgConnectOptions options;
   private final long connectTimeoutMs;
   private PgConnection connection;
+  /** Statements this sidecar ran since the last sample; subtracted from the load it reports. */
+  private int ownStatements;
 
   public PgCollector(Vertx vertx, SidecarConfig config) {
     this.vertx = vertx;
@@ -75,25 +77,32 @@ public final class PgCollector {
           Future<Row> statements = Boolean.TRUE.equals(row.getBoolean("has_statements"))
               ? conn.preparedQuery(STATEMENTS).execute().map(rs -> rs.iterator().next())
               : Future.succeededFuture(null);
-          return Future.all(standbys, statements).map(v -> toSample(started, row, standbys.result(),
-              statements.result(), 1 + (inRecovery ? 0 : 1) + (statements.result() == null ? 0 : 1)));
+          return Future.all(standbys, statements).map(v -> {
+            ownStatements += 1 + (inRecovery ? 0 : 1) + (statements.result() == null ? 0 : 1);
+            int own = ownStatements;
+            ownStatements = 0;
+            return toSample(started, row, standbys.result(), statements.result(), own);
+          });
         }))
         .onFailure(e -> dropConnection());
   }
 
   /** Cheap role check for the fast role watch, on the same connection. */
   public Future<Boolean> inRecovery() {
+    ownStatements++;
     return connection().compose(conn -> conn.preparedQuery("SELECT pg_is_in_recovery()").execute())
         .map(rs -> rs.iterator().next().getBoolean(0))
         .onFailure(e -> dropConnection());
   }
 
   public Future<Void> execute(String sql) {
+    ownStatements++;
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();
   }
 
   /** A fresh connection with a short connect timeout, closed at once: fails when the postmaster is frozen. */
   public Future<Void> probe() {
+    ownStatements++;
     return connectWithin().compose(conn -> conn.query("SELECT 1").execute()
         .eventually(() -> conn.close())).mapEmpty();
   }

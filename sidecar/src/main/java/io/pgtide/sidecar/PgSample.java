@@ -3,7 +3,10 @@ package io.pgtide.sidecar;
 import io.pgtide.common.contract.StandbyRow;
 import java.util.List;
 
-/** What one sampling round read from PostgreSQL: raw cumulative counters, before any delta is taken. */
+/**
+ * What one sampling round read from PostgreSQL: raw cumulative counters, before any delta is taken.
+ * {@code queriesIssued} counts the sidecar's own statements since the previous sample.
+ */
 public record PgSample(long takenAtNanos, boolean inRecovery, Long timeline, Long currentLsn, Long receivedLsn,
                        Long replayedLsn, Double replayDelaySeconds, String walReceiverStatus, long xacts,
                        long deadlocks, long tempBytes, long blksHit, long blksRead, int active, int idle,

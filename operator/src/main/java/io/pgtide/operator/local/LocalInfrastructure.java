@@ -99,7 +99,7 @@ public final class LocalInfrastructure implements Infrastructure {
     int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> Ports.free());
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = List.of(java, "-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-cp", System.getProperty("java.class.path"),
+        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-cp", absoluteClassPath(),
         "io.pgtide.sidecar.SidecarMain");
     Map<String, String> env = Map.ofEntries(
         Map.entry("PGTIDE_NAMESPACE", namespace), Map.entry("PGTIDE_CLUSTER", cluster.scope()),
@@ -112,6 +112,12 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)));
     sidecars.put(m.name(), ManagedProcess.start("sidecar-" + m.name(), cmd, env, dir,
         dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
+  }
+
+  private static String absoluteClassPath() {
+    return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .map(p -> Path.of(p).toAbsolutePath().toString())
+        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
   }
 
   @Override
