@@ -1,0 +1,212 @@
+package io.pgtide.sidecar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import io.pgtide.common.process.PatroniCluster;
+import io.pgtide.common.process.PatroniMember;
+import io.pgtide.common.process.Psql;
+import io.pgtide.common.process.Signal;
+import io.pgtide.common.process.Signals;
+import io.pgtide.operator.HubFixture;
+import io.pgtide.operator.state.ClusterView;
+import io.pgtide.testkit.PatroniClusterExtension;
+import io.pgtide.testkit.TestDirs;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Sidecars in front of a real 3-member Patroni cluster, reporting to a real hub over mutual TLS. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SidecarIT {
+  @RegisterExtension
+  static PatroniClusterExtension pg = PatroniClusterExtension.members(3);
+  static HubFixture hub;
+  static final Map<String, SidecarVerticle> sidecars = new HashMap<>();
+  static String key;
+
+  @BeforeAll
+  static void startSidecars() {
+    hub = new HubFixture(TestDirs.create("sidecar-it"));
+    PatroniCluster c = pg.cluster();
+    key = "it/" + c.scope();
+    for (PatroniMember m : c.members()) {
+      MemberId id = new MemberId("it", c.scope(), m.name());
+      sidecars.put(m.name(), hub.deploy(hub.config(id, m.pgPort(), c.secrets().superuserPassword(),
+          "http://127.0.0.1:" + m.restPort())));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(key).members().size() == 3
+        && hub.state.view(key).primary().isPresent() && hub.state.view(key).healthyReplicas().size() == 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (hub != null) {
+      hub.close();
+    }
+  }
+
+  static InstanceReport report(String member) {
+    return hub.state.view(key).members().get(member).report();
+  }
+
+  static String sql(PatroniMember m, String sql) {
+    return Psql.query(m.pgPort(), "postgres", pg.cluster().secrets().superuserPassword(), "postgres", sql);
+  }
+
+  @Test
+  @Order(1)
+  void rolesAreRightAndLsnsAdvance() {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    ClusterView view = hub.state.view(key);
+    assertThat(view.primary().orElseThrow().id().member()).isEqualTo(leader.name());
+    InstanceReport primary = report(leader.name());
+    assertThat(primary.patroniRole()).isIn("master", "primary");
+    assertThat(primary.standbys()).hasSize(2).allSatisfy(s -> assertThat(s.state()).isEqualTo("streaming"));
+    long before = primary.currentLsn();
+    sql(leader, "CREATE TABLE IF NOT EXISTS lsn_probe(x int); INSERT INTO lsn_probe SELECT generate_series(1, 10000)");
+    await().atMost(Duration.ofSeconds(10)).until(() -> report(leader.name()).currentLsn() > before);
+    for (PatroniMember m : pg.cluster().members()) {
+      if (m != leader) {
+        assertThat(report(m.name()).role()).isEqualTo(Role.REPLICA);
+        await().atMost(Duration.ofSeconds(10)).until(() -> report(m.name()).replayedLsn() >= report(leader.name())
+            .currentLsn() - 1_000_000 && report(m.name()).replayedLsn() > before);
+        assertThat(report(m.name()).walReceiverStatus()).isEqualTo("streaming");
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void lagRisesWhileReplayIsPausedAndFallsWhenResumed() {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    PatroniMember replica = pg.cluster().members().stream().filter(m -> m != leader).findFirst().orElseThrow();
+    sql(replica, "SELECT pg_wal_replay_pause()");
+    try {
+      sql(leader, "INSERT INTO lsn_probe SELECT generate_series(1, 50000)");
+      await().atMost(Duration.ofSeconds(15)).until(() -> report(replica.name()).lagBytes() > 1_000_000
+          && hub.state.view(key).lagBytes(replica.name()) > 1_000_000);
+    } finally {
+      sql(replica, "SELECT pg_wal_replay_resume()");
+    }
+    await().atMost(Duration.ofSeconds(15)).until(() -> report(replica.name()).lagBytes() < 100_000
+        && hub.state.view(key).lagBytes(replica.name()) < 100_000);
+  }
+
+  @Test
+  @Order(3)
+  void qpsTracksPgbenchWithinTenPercent() throws Exception {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    String pw = pg.cluster().secrets().superuserPassword();
+    run(List.of("pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", "" + leader.pgPort(), "-U", "postgres",
+        "postgres"), pw);
+    List<Double> seen = new ArrayList<>();
+    long stopAt = System.currentTimeMillis() + 14_000;
+    Thread sampler = new Thread(() -> {
+      long lastSeq = -1;
+      while (System.currentTimeMillis() < stopAt) {
+        InstanceReport r = report(leader.name());
+        if (r.seq() != lastSeq) {
+          lastSeq = r.seq();
+          seen.add(r.load().tps());
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    sampler.start();
+    String out = run(List.of("pgbench", "-S", "-n", "-c", "2", "-j", "1", "-T", "12", "-h", "127.0.0.1", "-p",
+        "" + leader.pgPort(), "-U", "postgres", "postgres"), pw);
+    sampler.join();
+    Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
+    assertThat(m.find()).as(out).isTrue();
+    double pgbenchTps = Double.parseDouble(m.group(1));
+    // the middle of the run: skip the first and last two reports (ramp-up, ramp-down)
+    List<Double> middle = seen.subList(3, seen.size() - 3);
+    double mean = middle.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+    assertThat(mean).as("sidecar tps %s vs pgbench %s (samples %s)", mean, pgbenchTps, seen)
+        .isCloseTo(pgbenchTps, org.assertj.core.data.Percentage.withPercentage(10));
+  }
+
+  @Test
+  @Order(4)
+  void aKilledPostgresIsUnhealthyWithinTwoIntervalsAndRecovers() {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    PatroniMember replica = pg.cluster().members().stream().filter(m -> m != leader).reduce((a, b) -> b)
+        .orElseThrow();
+    long pm = replica.postmasterPid().orElseThrow();
+    long killedAt = System.currentTimeMillis();
+    Signals.send(pm, Signal.KILL);
+    await().atMost(Duration.ofSeconds(2)).until(() -> !report(replica.name()).healthy());
+    assertThat(report(replica.name()).reason()).isNotBlank();
+    assertThat(report(replica.name()).collectedAt() - killedAt).isLessThan(2_000);
+    // Patroni starts PostgreSQL again; the sidecar recovers on its own
+    await().atMost(Duration.ofSeconds(60)).until(() -> report(replica.name()).healthy()
+        && report(replica.name()).role() == Role.REPLICA);
+  }
+
+  @Test
+  @Order(5)
+  void switchoverCommandGoesThroughPatroniAndBothSidesReportNewRoles() {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    await().atMost(Duration.ofSeconds(60)).until(() -> hub.state.view(key).healthyReplicas().size() == 2);
+    PatroniMember target = pg.cluster().members().stream().filter(m -> m != leader).findFirst().orElseThrow();
+    MemberId leaderId = new MemberId("it", pg.cluster().scope(), leader.name());
+    CommandResult refused = hub.commands.send(leaderId, new CommandPayload.Switchover(leader.name(), "nobody"),
+        30_000).await();
+    assertThat(refused.ok()).isFalse();
+    assertThat(refused.errorCode()).isEqualTo("patroni");
+    assertThat(refused.detail().getString("patroni")).isNotBlank();
+
+    CommandResult result = hub.commands.send(leaderId, new CommandPayload.Switchover(leader.name(), target.name()),
+        60_000).await();
+    assertThat(result.ok()).as(result.errorMessage()).isTrue();
+    await().atMost(Duration.ofSeconds(30)).until(() -> report(target.name()).role() == Role.PRIMARY
+        && report(leader.name()).role() == Role.REPLICA && report(leader.name()).healthy());
+  }
+
+  @Test
+  @Order(6)
+  void commandsForAnotherMemberAreRefused() {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    SidecarVerticle v = sidecars.get(leader.name());
+    MemberId other = new MemberId("it", pg.cluster().scope(), "someone-else");
+    io.vertx.core.json.JsonObject cmd = io.pgtide.common.contract.ContractCodec.encode(
+        new io.pgtide.common.contract.Command("c1", other, 1000, new CommandPayload.Checkpoint()));
+    // delivered straight to this sidecar's address, but addressed to another member
+    CommandResult r = io.pgtide.common.contract.ContractCodec.decodeResult(hub.vertx.eventBus()
+        .<io.vertx.core.json.JsonObject>request(io.pgtide.common.contract.Addresses.command(
+            new MemberId("it", pg.cluster().scope(), leader.name())), cmd).await().body());
+    assertThat(r.ok()).isFalse();
+    assertThat(r.errorCode()).isEqualTo("wrong-target");
+    assertThat(v.lastReport()).isNotNull();
+  }
+
+  static String run(List<String> cmd, String password) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", password);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+    return out;
+  }
+}
