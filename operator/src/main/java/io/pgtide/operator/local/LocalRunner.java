@@ -92,8 +92,8 @@ public final class LocalRunner implements AutoCloseable {
     String key = infra.clusterKey();
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover));
-    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec,
-        this::password);
+    DesiredRoles.PasswordSource passwords = this::password;
+    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords);
     core.http.userSync(key, users);
     core.failover.afterFailover(k -> users.sync(false));
     users.start(30_000);
@@ -110,7 +110,23 @@ public final class LocalRunner implements AutoCloseable {
     return this;
   }
 
-  /** The password of a declared user: its generated Secret file (created on first use, 0600). */
+  /**
+   * The password of a declared user: its Secret file — the generated one (created on first use, 0600), or the one
+   * {@code passwordSecret.name} names under {@code <dir>/secrets/}.
+   */
+  public String password(PostgresClusterSpec.UserSpec user) {
+    if (user.passwordSecret != null) {
+      Path file = dir.resolve("secrets").resolve(user.passwordSecret.name).resolve(user.passwordSecret.key);
+      try {
+        return Files.readString(file).strip();
+      } catch (IOException e) {
+        throw new IllegalStateException("password Secret " + user.passwordSecret.name + " has no key "
+            + user.passwordSecret.key + " (" + file + ")");
+      }
+    }
+    return password(user.name);
+  }
+
   public String password(String user) {
     Path file = dir.resolve("secrets").resolve(DesiredRoles.secretName(user, resource.getMetadata().getName()));
     try {
@@ -134,6 +150,10 @@ public final class LocalRunner implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  public PostgresCluster resource() {
+    return resource;
   }
 
   public OperatorCore core() {

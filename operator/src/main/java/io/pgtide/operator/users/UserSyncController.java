@@ -11,7 +11,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -25,12 +24,12 @@ public final class UserSyncController {
   private final ClusterEvents events;
   private final String clusterKey;
   private final Supplier<PostgresClusterSpec> spec;
-  private final Function<String, String> passwords;
+  private final DesiredRoles.PasswordSource passwords;
   private volatile JsonObject last;
   private boolean running;
 
   public UserSyncController(Vertx vertx, ClusterState state, CommandClient commands, ClusterEvents events,
-                            String clusterKey, Supplier<PostgresClusterSpec> spec, Function<String, String> passwords) {
+                            String clusterKey, Supplier<PostgresClusterSpec> spec, DesiredRoles.PasswordSource passwords) {
     this.vertx = vertx;
     this.state = state;
     this.commands = commands;
@@ -57,15 +56,16 @@ public final class UserSyncController {
       return Future.failedFuture("a user sync of " + clusterKey + " is already running");
     }
     PostgresClusterSpec s = spec.get();
-    CommandPayload.SyncUsers payload;
-    try {
-      payload = new CommandPayload.SyncUsers(DesiredRoles.of(clusterKey, s.users, passwords),
-          DesiredRoles.databases(s.databases), dryRun);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e.getMessage());
-    }
+    DesiredRoles.Result desired = DesiredRoles.of(clusterKey, s.users, passwords);
+    CommandPayload.SyncUsers payload = new CommandPayload.SyncUsers(desired.roles(),
+        DesiredRoles.databases(s.databases), dryRun);
     running = !dryRun;
     return commands.send(primary.get().id(), payload, 60_000).compose(this::check)
+        .map(r -> {
+          desired.errors().forEach((name, reason) -> r.getJsonArray("failed")
+              .add(new JsonObject().put("name", name).put("reason", reason)));
+          return r;
+        })
         .onSuccess(r -> {
           if (!dryRun) {
             last = r;
@@ -75,6 +75,11 @@ public final class UserSyncController {
             if (!r.getJsonArray("failed").isEmpty()) {
               events.emit(clusterKey, "Warning", "UsersNotSynced", r.getJsonArray("failed").encode());
             }
+          }
+        })
+        .onFailure(e -> {
+          if (!dryRun) {
+            events.emit(clusterKey, "Warning", "UsersNotSynced", "user sync failed: " + e.getMessage());
           }
         })
         .onComplete(ar -> {

@@ -25,7 +25,8 @@ public final class UserSync {
   static final String ACTUAL = """
       SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolreplication,
              r.rolbypassrls, r.rolinherit, r.rolconnlimit,
-             extract(epoch FROM r.rolvaliduntil)::bigint::text AS valid_until, r.rolpassword,
+             CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
+                  ELSE extract(epoch FROM r.rolvaliduntil)::bigint::text END AS valid_until, r.rolpassword,
              shobj_description(r.oid, 'pg_authid') AS comment,
              ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                    WHERE m.member = r.oid) AS member_of,

@@ -1,0 +1,26 @@
+package io.pgtide.bench;
+
+import java.util.Arrays;
+
+/** {@code java -jar bench/target/pgtide-bench.jar <benchmark> [args]}: each prints a table and writes it under bench/results/. */
+public final class BenchMain {
+  private BenchMain() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    String which = args.length == 0 ? "help" : args[0];
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    switch (which) {
+      case "bridge" -> BridgeBench.main(rest);
+      case "bridge-clients" -> BridgeBench.clients(rest);
+      case "failover" -> FailoverBench.main(rest);
+      case "sidecar" -> SidecarBench.main(rest);
+      case "users" -> UserSyncBench.main(rest);
+      default -> System.out.println("""
+          benchmarks: bridge [N...]        N simulated sidecars at 1 Hz over TLS to one hub (default 100 1000 3000)
+                      failover [runs]      hard kill / graceful / zombie / switchover on a real 3-member cluster
+                      sidecar [seconds]    sidecar vs prometheus-postgres-exporter under pgbench
+                      users [roles]        sync N roles with memberships, then a no-op and a 10-role drift sync""");
+    }
+  }
+}

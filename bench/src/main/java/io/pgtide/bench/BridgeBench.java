@@ -1,0 +1,135 @@
+package io.pgtide.bench;
+
+import io.pgtide.common.contract.Connections;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.LoadStats;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Resources;
+import io.pgtide.common.contract.Role;
+import io.pgtide.common.contract.StandbyRow;
+import io.pgtide.common.process.ManagedProcess;
+import io.pgtide.common.process.Ports;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.pgtide.operator.hub.BridgeHub;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.sidecar.BridgeClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+
+/**
+ * N simulated sidecars (real {@link BridgeClient}s with their own certificates, in a second JVM) send a full report
+ * at 1 Hz over mutual TLS to one hub in this JVM. Measures reports/s, delivery latency (collectedAt → ClusterState
+ * handler), and this (operator) JVM's CPU and heap.
+ */
+final class BridgeBench {
+  static final long WARMUP_MS = 20_000;
+  static final long MEASURE_MS = 30_000;
+
+  private BridgeBench() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int[] sizes = args.length == 0 ? new int[] {100, 1000, 3000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    Table table = new Table("Bridge: N sidecars at 1 Hz, mutual TLS, loopback, 2 cores (operator JVM -Xmx512m)",
+        "sidecars", "reports/s", "p50 ms", "p99 ms", "max ms", "operator CPU %", "heap after GC MB", "rejected");
+    for (int n : sizes) {
+      table.row(run(n));
+    }
+    table.print("bridge");
+  }
+
+  static Object[] run(int n) throws Exception {
+    Path dir = Files.createTempDirectory("pgtide-bridge-bench");
+    CertificateAuthority ca = CertificateAuthority.create("bench-ca", Duration.ofDays(1));
+    ca.caMaterial().write(dir.resolve("ca"));
+    TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    int port = Ports.free();
+    ClusterState state = new ClusterState(3_000);
+    Recorder latency = new Recorder(3);
+    AtomicLong delivered = new AtomicLong();
+    state.onDelivery(ms -> {
+      latency.recordValue(Math.max(0, ms));
+      delivered.incrementAndGet();
+    });
+    vertx.deployVerticle(state).await();
+    BridgeHub hub = new BridgeHub(hubTls, "127.0.0.1", port, 3_000);
+    vertx.deployVerticle(hub).await();
+
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ManagedProcess clients = ManagedProcess.start("bridge-clients", List.of(java, "-Xmx1g", "-cp",
+        System.getProperty("java.class.path"), BenchMain.class.getName(), "bridge-clients", Integer.toString(n),
+        Integer.toString(port), dir.resolve("ca").toString()), Map.of(), dir, dir.resolve("clients.log"));
+    try {
+      Thread.sleep(WARMUP_MS + n * 3L);
+      latency.getIntervalHistogram();
+      long d0 = delivered.get();
+      var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      long cpu0 = os.getProcessCpuTime();
+      long t0 = System.nanoTime();
+      Thread.sleep(MEASURE_MS);
+      long cpu1 = os.getProcessCpuTime();
+      long t1 = System.nanoTime();
+      var h = latency.getIntervalHistogram();
+      double rate = (delivered.get() - d0) / ((t1 - t0) / 1e9);
+      System.gc();
+      MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+      double heapMb = mem.getHeapMemoryUsage().getUsed() / 1e6;
+      double cpuPct = 100.0 * (cpu1 - cpu0) / (t1 - t0);
+      return new Object[] {n, rate, (double) h.getValueAtPercentile(50), (double) h.getValueAtPercentile(99),
+          (double) h.getMaxValue(), cpuPct, heapMb, hub.rejected()};
+    } finally {
+      clients.stop(Duration.ofSeconds(10));
+      vertx.close().await();
+    }
+  }
+
+  /** The client side, in its own JVM: n BridgeClients, each reporting once a second, staggered. */
+  static void clients(String[] args) throws Exception {
+    int n = Integer.parseInt(args[0]);
+    int port = Integer.parseInt(args[1]);
+    TlsMaterial caMaterial = TlsMaterial.read(Path.of(args[2]));
+    CertificateAuthority ca = CertificateAuthority.load(caMaterial);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    List<BridgeClient> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      MemberId id = new MemberId("bench", "c" + (i / 3), "c" + (i / 3) + "-" + (i % 3));
+      TlsMaterial tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1));
+      long[] seq = {0};
+      BridgeClient[] holder = new BridgeClient[1];
+      holder[0] = new BridgeClient(vertx, id, "127.0.0.1", port, tls, () -> null, (cmd, reply) -> { });
+      all.add(holder[0]);
+      holder[0].start();
+      vertx.setPeriodic(1 + (i * 1000L / n), 1000, t -> holder[0].send(ContractCodec.encode(report(id, ++seq[0]))));
+      if (i % 200 == 199) {
+        Thread.sleep(200); // ramp up handshakes
+      }
+    }
+    Thread.currentThread().join();
+  }
+
+  static InstanceReport report(MemberId id, long seq) {
+    boolean primary = id.member().endsWith("-0");
+    return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, "bench", seq, System.currentTimeMillis(),
+        primary ? Role.PRIMARY : Role.REPLICA, primary ? "master" : "replica", "running", null, false, 1L,
+        primary ? 123456789L : null, primary ? null : 123456000L, primary ? null : 123455000L, 1000L, 0.2,
+        primary ? null : "streaming",
+        primary ? List.of(new StandbyRow(id.cluster() + "-1", "streaming", "async", 0.5, 0.6, 0.7, 789),
+            new StandbyRow(id.cluster() + "-2", "streaming", "async", 0.5, 0.6, 0.7, 789)) : List.of(),
+        new LoadStats(512.3, 100.2, 1.7, "pg_stat_statements", 0, 0, 0.998), new Connections(5, 10, 1, 16, 200),
+        new Resources(0.42, 2.0, 512_000_000L, 1_073_741_824L), true, null);
+  }
+}

@@ -1,0 +1,130 @@
+package io.pgtide.testkit;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A client that writes one row per statement through an endpoint and remembers every commit the server
+ * acknowledged, so a test can count acknowledged writes lost across a failover. Reconnects on any error.
+ */
+public final class SteadyWriter implements AutoCloseable {
+  private final Vertx vertx = Vertx.vertx();
+  private final PgConnectOptions options;
+  private final Set<Long> acknowledged = new ConcurrentSkipListSet<>();
+  private final AtomicLong next = new AtomicLong(1);
+  private final AtomicLong errors = new AtomicLong();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private volatile long lastAckAt;
+  private final Thread thread;
+
+  public SteadyWriter(int port, String user, String password) {
+    options = new PgConnectOptions().setHost("127.0.0.1").setPort(port).setUser(user).setPassword(password)
+        .setDatabase("postgres");
+    PgConnection setup = get(PgConnection.connect(vertx, options), 30);
+    get(setup.query("CREATE TABLE IF NOT EXISTS writer_log(id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
+        .execute(), 30);
+    get(setup.query("TRUNCATE writer_log").execute(), 30);
+    get(setup.close(), 30);
+    thread = new Thread(this::loop, "steady-writer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop() {
+    PgConnection conn = null;
+    while (running.get()) {
+      try {
+        if (conn == null) {
+          conn = get(PgConnection.connect(vertx, options), 2);
+        }
+        long id = next.getAndIncrement();
+        get(conn.preparedQuery("INSERT INTO writer_log(id) VALUES ($1)").execute(Tuple.of(id)), 5);
+        acknowledged.add(id);
+        lastAckAt = System.currentTimeMillis();
+        Thread.sleep(10);
+      } catch (Exception e) {
+        errors.incrementAndGet();
+        if (conn != null) {
+          try {
+            conn.close();
+          } catch (RuntimeException ignored) {
+            // already broken
+          }
+          conn = null;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+    if (conn != null) {
+      conn.close();
+    }
+  }
+
+  private static <T> T get(io.vertx.core.Future<T> future, int seconds) {
+    try {
+      return future.await(seconds, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("no answer within " + seconds + " s", e);
+    }
+  }
+
+  public int acknowledgedCount() {
+    return acknowledged.size();
+  }
+
+  public long errors() {
+    return errors.get();
+  }
+
+  public long lastAckAt() {
+    return lastAckAt;
+  }
+
+  /** Acknowledged ids missing from the table as the server at {@code port} sees it now. */
+  public long lost(int port, String user, String password) {
+    PgConnectOptions o = new PgConnectOptions(options).setPort(port).setUser(user).setPassword(password);
+    PgConnection conn = get(PgConnection.connect(vertx, o), 30);
+    try {
+      Set<Long> present = new HashSet<>();
+      for (Row r : get(conn.query("SELECT id FROM writer_log").execute(), 30)) {
+        present.add(r.getLong(0));
+      }
+      return acknowledged.stream().filter(id -> !present.contains(id)).count();
+    } finally {
+      conn.close();
+    }
+  }
+
+  public List<Long> acknowledged() {
+    return List.copyOf(acknowledged);
+  }
+
+  public void stop() {
+    running.set(false);
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    get(vertx.close(), 10);
+  }
+}
