@@ -32,6 +32,12 @@ public final class OperatorHttp {
     this.failover = failover;
   }
 
+  private final Map<String, io.pgtide.operator.autoscale.AutoscalerController> autoscalers = new ConcurrentHashMap<>();
+
+  public void autoscaler(String clusterKey, io.pgtide.operator.autoscale.AutoscalerController controller) {
+    autoscalers.put(clusterKey, controller);
+  }
+
   public void userSync(String clusterKey, UserSyncController controller) {
     userSync.put(clusterKey, controller);
   }
@@ -57,6 +63,10 @@ public final class OperatorHttp {
       UserSyncController u = userSync.get(key);
       if (u != null && u.last() != null) {
         c.put("users", u.last());
+      }
+      var a = autoscalers.get(key);
+      if (a != null) {
+        c.put("autoscaling", a.status());
       }
       out.add(c);
     }

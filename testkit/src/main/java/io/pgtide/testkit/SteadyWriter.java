@@ -21,6 +21,7 @@ public final class SteadyWriter implements AutoCloseable {
   private final Vertx vertx = Vertx.vertx();
   private final PgConnectOptions options;
   private final Set<Long> acknowledged = new ConcurrentSkipListSet<>();
+  private final java.util.List<Long> ackTimes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final AtomicLong next = new AtomicLong(1);
   private final AtomicLong errors = new AtomicLong();
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -51,6 +52,7 @@ public final class SteadyWriter implements AutoCloseable {
         get(conn.preparedQuery("INSERT INTO writer_log(id) VALUES ($1)").execute(Tuple.of(id)), 5);
         acknowledged.add(id);
         lastAckAt = System.currentTimeMillis();
+        ackTimes.add(lastAckAt);
         Thread.sleep(10);
       } catch (Exception e) {
         errors.incrementAndGet();
@@ -88,6 +90,26 @@ public final class SteadyWriter implements AutoCloseable {
 
   public long errors() {
     return errors.get();
+  }
+
+  /**
+   * When writes were acknowledged again after {@code since}: the first acknowledgement that follows a gap of more
+   * than 500 ms (the outage), or the first one after {@code since} when there was no gap.
+   */
+  public long firstAckAfterGap(long since) {
+    synchronized (ackTimes) {
+      long previous = since;
+      for (long t : ackTimes) {
+        if (t < since) {
+          continue;
+        }
+        if (t - previous > 500) {
+          return t;
+        }
+        previous = t;
+      }
+      return since; // no outage
+    }
   }
 
   public long lastAckAt() {

@@ -63,6 +63,12 @@ public class PostgresClusterSpec {
     @Min(1)
     public int maxStep = 1;
     public String maxReplicationLagBytes = "16Mi";
+    /** Signals must hold over this window before a decision (spikes shorter than it are ignored). */
+    public String window = "60s";
+    /** How often the autoscaler samples the cluster state. */
+    public String sampleInterval = "5s";
+    /** What happens to the volume of a member removed by scale-down: Retain (default) or Delete. */
+    public String removedMemberStorage = "Retain";
   }
 
   public static class UserSpec {

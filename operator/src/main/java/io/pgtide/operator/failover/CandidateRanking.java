@@ -34,11 +34,23 @@ public final class CandidateRanking {
   }
 
   public static Ranking rank(ClusterView view, long maxLagBytes, Set<String> exclude) {
+    return rank(view, maxLagBytes, exclude, false);
+  }
+
+  /**
+   * With {@code synchronousMode}, only the primary's synchronous standbys qualify (Patroni refuses any other
+   * candidate, and only they are guaranteed to hold every acknowledged commit).
+   */
+  public static Ranking rank(ClusterView view, long maxLagBytes, Set<String> exclude, boolean synchronousMode) {
     List<MemberView> ok = new ArrayList<>();
     Map<String, String> excluded = new LinkedHashMap<>();
+    Set<String> sync = synchronousMode ? synchronousStandbys(view) : null;
     for (MemberView m : view.members().values()) {
       String name = m.id().member();
       String why = exclusion(view, m, maxLagBytes, exclude);
+      if (why == null && sync != null && !sync.contains(name)) {
+        why = "not a synchronous standby (synchronous mode)";
+      }
       if (why == null) {
         ok.add(m);
       } else {
@@ -51,6 +63,13 @@ public final class CandidateRanking {
         .thenComparing(m -> lag(view, m))
         .thenComparing(m -> m.id().member()));
     return new Ranking(ok, excluded);
+  }
+
+  private static Set<String> synchronousStandbys(ClusterView view) {
+    return view.primary().map(p -> p.report().standbys().stream()
+        .filter(s -> "sync".equals(s.syncState()) || "quorum".equals(s.syncState()))
+        .map(io.pgtide.common.contract.StandbyRow::name).collect(java.util.stream.Collectors.toSet()))
+        .orElse(Set.of());
   }
 
   private static String exclusion(ClusterView view, MemberView m, long maxLagBytes, Set<String> exclude) {

@@ -36,7 +36,7 @@ public final class FailoverCoordinator {
   private Consumer<String> afterFailover = key -> { };
 
   /** Per-cluster settings the coordinator needs. */
-  public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover) {
+  public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
   }
 
   private static final class Tracked {
@@ -89,7 +89,7 @@ public final class FailoverCoordinator {
   }
 
   private ClusterPolicy policy(String key) {
-    return policies.getOrDefault(key, new ClusterPolicy(15_000, 33_554_432));
+    return policies.getOrDefault(key, new ClusterPolicy(15_000, 33_554_432, false));
   }
 
   synchronized void evaluate(String key) {
@@ -111,9 +111,12 @@ public final class FailoverCoordinator {
       }
       if (t.lost != null && !p.equals(t.lost)) {
         complete(key, t, p, now);
-      } else if (t.lost != null && p.equals(t.lost) && !t.fenced) {
-        events.emit(key, "Normal", "PrimaryRecovered", p + " is healthy again; no failover was needed");
+      } else if (t.lost != null && p.equals(t.lost)) {
+        events.emit(key, "Normal", "PrimaryRecovered", p + " is a healthy primary again after "
+            + (now - t.detectedAt) + " ms" + (t.fenced ? " (it was fenced; Patroni kept it leader)" : "")
+            + "; no failover was needed");
         t.lost = null;
+        t.fenced = false;
       }
       t.primary = p;
       return;
@@ -166,7 +169,8 @@ public final class FailoverCoordinator {
     if (primary.isEmpty()) {
       return Future.failedFuture("no live primary in " + key + "; switchover needs one");
     }
-    CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of());
+    CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of(),
+        policy(key).synchronousMode());
     Optional<MemberView> chosen = candidate == null ? ranking.candidates().stream().findFirst()
         : ranking.candidates().stream().filter(m -> m.id().member().equals(candidate)).findFirst();
     if (chosen.isEmpty()) {
@@ -174,33 +178,39 @@ public final class FailoverCoordinator {
           : candidate + " does not qualify: " + ranking.excluded().getOrDefault(candidate, "not a member"));
     }
     String from = primary.get().id().member();
-    String to = chosen.get().id().member();
+    // In synchronous mode the sync standby is Patroni's to know (its DCS key can be ahead of what the stream has
+    // shown): for "the best candidate" let Patroni pick it among the synchronous standbys.
+    String to = candidate == null && policy(key).synchronousMode() ? null : chosen.get().id().member();
     MemberId leaderId = primary.get().id();
     t.switching = true;
     long started = System.currentTimeMillis();
-    events.emit(key, "Normal", "SwitchoverStarted", from + " -> " + to);
+    events.emit(key, "Normal", "SwitchoverStarted", from + " -> " + (to == null ? "the synchronous standby" : to));
     return commands.send(leaderId, new CommandPayload.Switchover(from, to), 60_000)
-        .compose(result -> result.ok() ? awaitPrimary(key, to, 60_000)
+        .compose(result -> result.ok() ? awaitNewPrimary(key, from, to, 60_000)
             : Future.failedFuture("Patroni refused the switchover: " + describe(result)))
-        .map(v -> {
-          FailoverRecord r = new FailoverRecord("switchover", from, to, started, System.currentTimeMillis());
+        .map(newPrimary -> {
+          FailoverRecord r = new FailoverRecord("switchover", from, newPrimary, started, System.currentTimeMillis());
           t.last = r;
-          t.primary = to;
+          t.primary = newPrimary;
           metrics.failover(key, r);
-          events.emit(key, "Normal", "SwitchoverCompleted", from + " -> " + to + " in " + r.durationMs() + " ms");
+          events.emit(key, "Normal", "SwitchoverCompleted", from + " -> " + newPrimary + " in " + r.durationMs()
+              + " ms");
           return r;
         })
         .onComplete(ar -> t.switching = false);
   }
 
-  private Future<Void> awaitPrimary(String key, String member, long timeoutMs) {
-    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+  /** Completes with the new primary: {@code member} when named, otherwise any live primary other than {@code from}. */
+  private Future<String> awaitNewPrimary(String key, String from, String member, long timeoutMs) {
+    io.vertx.core.Promise<String> done = io.vertx.core.Promise.promise();
     long deadline = System.currentTimeMillis() + timeoutMs;
     long timer = vertx.setPeriodic(100, id -> {
-      if (state.view(key).primary().map(p -> p.id().member().equals(member)).orElse(false)) {
-        done.tryComplete();
+      Optional<String> p = state.view(key).primary().map(v -> v.id().member());
+      if (p.isPresent() && (member == null ? !p.get().equals(from) : p.get().equals(member))) {
+        done.tryComplete(p.get());
       } else if (System.currentTimeMillis() > deadline) {
-        done.tryFail(member + " did not become primary within " + timeoutMs + " ms");
+        done.tryFail((member == null ? "no new primary" : member + " did not become primary") + " within "
+            + timeoutMs + " ms");
       }
     });
     return done.future().onComplete(ar -> vertx.cancelTimer(timer));

@@ -5,6 +5,7 @@ import io.pgtide.common.process.ManagedProcess;
 import io.pgtide.common.process.PatroniCluster;
 import io.pgtide.common.process.PatroniMember;
 import io.pgtide.common.process.Ports;
+import io.pgtide.common.process.Waits;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.operator.infra.Infrastructure;
 import io.vertx.core.Future;
@@ -142,8 +143,18 @@ public final class LocalInfrastructure implements Infrastructure {
   public Future<Void> fence(String clusterKey, String member) {
     return vertx.executeBlocking(() -> {
       PatroniMember m = cluster.member(member);
-      progress.accept("fencing " + member + " (SIGKILL of Patroni and postmaster), then restarting it");
+      progress.accept("fencing " + member + " (SIGKILL of Patroni and postmaster); it restarts once another "
+          + "member leads");
       m.killHard();
+      // Restarted at once, its Patroni would find its own leader key still valid and resume as primary; like a
+      // pod whose node is gone, it comes back only after the others elected a leader, and then rejoins as a replica.
+      Duration wait = Duration.ofSeconds(3L * cluster.timing().ttl() + 30);
+      try {
+        Waits.until("a leader other than " + member, wait,
+            () -> cluster.leader().map(l -> !l.name().equals(member)).orElse(false), () -> "");
+      } catch (IllegalStateException e) {
+        progress.accept("no other member took the lead within " + wait.toSeconds() + " s; restarting " + member);
+      }
       m.start();
       return null;
     }, false);

@@ -11,6 +11,7 @@ import io.pgtide.common.process.Ports;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.pgtide.operator.OperatorCore;
+import io.pgtide.operator.autoscale.AutoscalerController;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.UserSyncController;
@@ -40,6 +41,7 @@ public final class LocalRunner implements AutoCloseable {
   private OperatorCore core;
   private LocalInfrastructure infra;
   private UserSyncController users;
+  private AutoscalerController autoscaler;
   private int primaryPort;
   private int replicasPort;
   private int httpPort;
@@ -91,7 +93,7 @@ public final class LocalRunner implements AutoCloseable {
     core.start("127.0.0.1", httpPort);
     String key = infra.clusterKey();
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
-        spec.patroni.maximumLagOnFailover));
+        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
     DesiredRoles.PasswordSource passwords = this::password;
     users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords);
     core.http.userSync(key, users);
@@ -104,6 +106,12 @@ public final class LocalRunner implements AutoCloseable {
     new TcpProxy(core.vertx, "replicas", infra::replicaTargets).listen(replicasPort).await();
     core.vertx.setPeriodic(500, t -> infra.pointReplicas(key,
         core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList()));
+    autoscaler = new AutoscalerController(core.vertx, key, core.state, infra, core.failover, core.events,
+        core.metrics, () -> spec);
+    core.http.autoscaler(key, autoscaler);
+    if (spec.autoscaling.enabled) {
+      autoscaler.start();
+    }
     progress.accept("starting " + cluster.members().size() + " sidecars");
     infra.startSidecars();
     writeState();
@@ -162,6 +170,10 @@ public final class LocalRunner implements AutoCloseable {
 
   public LocalInfrastructure infra() {
     return infra;
+  }
+
+  public AutoscalerController autoscaler() {
+    return autoscaler;
   }
 
   public UserSyncController users() {

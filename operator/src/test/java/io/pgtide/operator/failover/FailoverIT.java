@@ -65,6 +65,12 @@ class FailoverIT {
         && view().healthyReplicas().size() == 2 && !runner.core().failover.incidentOpen(key));
   }
 
+  /** In synchronous mode Patroni only switches over to the synchronous standby; wait until it is known. */
+  static void awaitSyncStandby() {
+    await().atMost(Duration.ofSeconds(60)).until(() -> view().primary().map(p -> p.report().standbys().stream()
+        .filter(s -> "sync".equals(s.syncState())).count() == 1 && p.report().standbys().size() == 2).orElse(false));
+  }
+
   @Test
   @Order(1)
   void hardKilledPrimaryIsDetectedWithinTwoSecondsAndTheEndpointFollowsTheNewPrimaryWithoutLoss() {
@@ -157,20 +163,27 @@ class FailoverIT {
   @Order(3)
   void plannedSwitchoverToANamedAndToTheBestCandidateAndRefusals() {
     awaitAllHealthy();
+    awaitSyncStandby();
     String from = primary();
-    String named = view().healthyReplicas().get(0).id().member();
+    var standbys = view().primary().orElseThrow().report().standbys();
+    String named = standbys.stream().filter(s -> "sync".equals(s.syncState())).findFirst().orElseThrow().name();
+    String async = standbys.stream().filter(s -> !"sync".equals(s.syncState())).findFirst().orElseThrow().name();
+    assertThat(runner.core().failover.switchover(key, async).toCompletionStage().toCompletableFuture()
+        .handle((ok, e) -> e.getMessage()).join()).contains("not a synchronous standby");
     FailoverRecord r = runner.core().failover.switchover(key, named).await();
     assertThat(r.to()).isEqualTo(named);
     assertThat(r.from()).isEqualTo(from);
     awaitAllHealthy();
     assertThat(primary()).isEqualTo(named);
 
+    awaitSyncStandby();
     FailoverRecord best = runner.core().failover.switchover(key, null).await();
     assertThat(best.from()).isEqualTo(named);
     awaitAllHealthy();
 
     assertThat(runner.core().failover.switchover(key, "nobody").toCompletionStage().toCompletableFuture()
         .handle((ok, e) -> e.getMessage()).join()).contains("nobody does not qualify");
+    awaitSyncStandby();
     var first = runner.core().failover.switchover(key, null);
     var second = runner.core().failover.switchover(key, null);
     assertThat(second.toCompletionStage().toCompletableFuture().handle((ok, e) -> e.getMessage()).join())

@@ -1,0 +1,157 @@
+package io.pgtide.bench;
+
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.process.ManagedProcess;
+import io.pgtide.common.process.Ports;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.operator.hub.BridgeHub;
+import io.pgtide.operator.state.ClusterState;
+import io.pgtide.testkit.PostgresInstance;
+import io.vertx.core.Vertx;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The sidecar at 1 s sampling vs Debian's prometheus-postgres-exporter scraped every 1 s, side by side against the
+ * same PostgreSQL under pgbench. Each connects as its own role so pg_stat_statements counts their queries apart.
+ */
+final class SidecarBench {
+  /** The JVM flags of Dockerfile.sidecar. */
+  static final List<String> SIDECAR_JVM = List.of("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+      "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m", "-XX:CICompilerCount=1");
+
+  private SidecarBench() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
+    Path dir = Files.createTempDirectory("pgtide-sidecar-bench");
+    io.pgtide.common.process.OsUser.makeTraversable(dir);
+    try (PostgresInstance pg = PostgresInstance.start(dir.resolve("pg"))) {
+      pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+      pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");
+      pg.query("CREATE ROLE bench_exporter LOGIN SUPERUSER PASSWORD 'bench-exporter'");
+      run(List.of("pgbench", "-i", "-s", "5", "-q", "-h", "127.0.0.1", "-p", "" + pg.port(), "-U", "postgres",
+          "postgres"), pg.password());
+
+      Vertx vertx = Vertx.vertx();
+      CertificateAuthority ca = CertificateAuthority.create("bench", Duration.ofDays(1));
+      int hubPort = Ports.free();
+      ClusterState state = new ClusterState(3_000);
+      vertx.deployVerticle(state).await();
+      vertx.deployVerticle(new BridgeHub(ca.issue("op", List.of("127.0.0.1"), Duration.ofDays(1)), "127.0.0.1",
+          hubPort, 3_000)).await();
+      MemberId id = new MemberId("bench", "pg", "pg-0");
+      Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
+      int sidecarHttp = Ports.free();
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      List<String> cmd = new ArrayList<>(List.of(java));
+      cmd.addAll(SIDECAR_JVM);
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.pgtide.sidecar.SidecarMain"));
+      ManagedProcess sidecar = ManagedProcess.start("sidecar", cmd, Map.ofEntries(
+          Map.entry("PGTIDE_NAMESPACE", "bench"), Map.entry("PGTIDE_CLUSTER", "pg"), Map.entry("PGTIDE_MEMBER", "pg-0"),
+          Map.entry("PGTIDE_PG_PORT", "" + pg.port()), Map.entry("PGTIDE_PG_USER", "bench_sidecar"),
+          Map.entry("PGTIDE_PG_PASSWORD", "bench-sidecar"), Map.entry("PGTIDE_PATRONI_URL", ""),
+          Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", "" + hubPort),
+          Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", "" + sidecarHttp)),
+          dir, dir.resolve("sidecar.log"));
+      int exporterPort = Ports.free();
+      ManagedProcess exporter = ManagedProcess.start("exporter", List.of("/usr/bin/prometheus-postgres-exporter",
+          "--web.listen-address=127.0.0.1:" + exporterPort), Map.of("DATA_SOURCE_NAME",
+          "postgresql://bench_exporter:bench-exporter@127.0.0.1:" + pg.port() + "/postgres?sslmode=disable"),
+          dir, dir.resolve("exporter.log"));
+      ManagedProcess load = ManagedProcess.start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
+          "" + (seconds + 30), "-h", "127.0.0.1", "-p", "" + pg.port(), "-U", "postgres", "postgres"),
+          Map.of("PGPASSWORD", pg.password()), dir, dir.resolve("pgbench.log"));
+      try {
+        HttpClient http = HttpClient.newHttpClient();
+        Thread.sleep(10_000); // both warm up
+        pg.query("SELECT pg_stat_statements_reset()");
+        double sidecarCpu0 = ProcStats.cpuSeconds(sidecar.pid());
+        double exporterCpu0 = ProcStats.cpuSeconds(exporter.pid());
+        List<Double> scrapeMs = new ArrayList<>();
+        long end = System.currentTimeMillis() + seconds * 1000L;
+        int scrapes = 0;
+        long maxSidecarRss = 0;
+        long maxExporterRss = 0;
+        while (System.currentTimeMillis() < end) {
+          long t0 = System.nanoTime();
+          http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + exporterPort + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString());
+          scrapeMs.add((System.nanoTime() - t0) / 1e6);
+          scrapes++;
+          maxSidecarRss = Math.max(maxSidecarRss, ProcStats.rssKb(sidecar.pid()));
+          maxExporterRss = Math.max(maxExporterRss, ProcStats.rssKb(exporter.pid()));
+          Thread.sleep(Math.max(0, 1000 - (System.nanoTime() - t0) / 1_000_000));
+        }
+        double minutes = seconds / 60.0;
+        double sidecarCpu = (ProcStats.cpuSeconds(sidecar.pid()) - sidecarCpu0) / minutes;
+        double exporterCpu = (ProcStats.cpuSeconds(exporter.pid()) - exporterCpu0) / minutes;
+        String calls = pg.query("SELECT r.rolname || '=' || sum(s.calls) FROM pg_stat_statements s "
+            + "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname IN ('bench_sidecar', 'bench_exporter') "
+            + "GROUP BY r.rolname ORDER BY 1");
+        double sidecarQueries = callsOf(calls, "bench_sidecar") / (double) seconds;
+        double exporterQueries = callsOf(calls, "bench_exporter") / (double) scrapes;
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecarHttp + "/metrics"))
+            .build(), HttpResponse.BodyHandlers.ofString()).body();
+        Collections.sort(scrapeMs);
+        Table t = new Table("Sidecar (1 s samples) vs prometheus-postgres-exporter (1 s scrapes), same PostgreSQL 15 "
+            + "under pgbench -c 4, " + seconds + " s",
+            "", "RSS max MB", "CPU s/min", "queries per sample/scrape", "duration p50 ms", "duration p99 ms");
+        t.row("pgtide-sidecar " + String.join(" ", SIDECAR_JVM), maxSidecarRss / 1024.0, sidecarCpu, sidecarQueries,
+            quantile(metrics, "0.5"), quantile(metrics, "0.99"));
+        t.row("prometheus-postgres-exporter", maxExporterRss / 1024.0, exporterCpu, exporterQueries,
+            pct(scrapeMs, 0.5), pct(scrapeMs, 0.99));
+        t.print("sidecar");
+        System.out.println("(sidecar queries/sample count every statement it sends per second: the report's queries, "
+            + "the fresh-connection probe and the 250 ms role watch)");
+      } finally {
+        load.stop(Duration.ofSeconds(5));
+        sidecar.stop(Duration.ofSeconds(5));
+        exporter.stop(Duration.ofSeconds(5));
+        vertx.close().await();
+      }
+    }
+  }
+
+  static long callsOf(String rows, String role) {
+    for (String line : rows.split("\n")) {
+      if (line.startsWith(role + "=")) {
+        return Long.parseLong(line.substring(role.length() + 1).trim());
+      }
+    }
+    return 0;
+  }
+
+  static double quantile(String metrics, String q) {
+    Matcher m = Pattern.compile("pgtide_sample_duration_seconds\\{[^}]*quantile=\"" + Pattern.quote(q)
+        + "\"[^}]*} ([0-9.eE+-]+)").matcher(metrics);
+    return m.find() ? Double.parseDouble(m.group(1)) * 1000 : Double.NaN;
+  }
+
+  static double pct(List<Double> sorted, double p) {
+    return sorted.isEmpty() ? Double.NaN : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
+  }
+
+  static String run(List<String> cmd, String password) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", password);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
+    }
+    return out;
+  }
+}

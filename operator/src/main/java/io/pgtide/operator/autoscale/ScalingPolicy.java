@@ -1,0 +1,204 @@
+package io.pgtide.operator.autoscale;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Decides the member count from a window of samples. Pure.
+ * <ul>
+ *   <li>Signals per sample: QPS of all live members per capacity member, the highest member latency, mean CPU and memory
+ *   utilisation. Capacity members are ready and within {@code maxReplicationLagBytes}.</li>
+ *   <li>Scale up when a signal stayed over its target for the whole window (its lowest value in the window is
+ *   over): a spike shorter than the window is ignored. Enough members to bring it back, at most maxStep.</li>
+ *   <li>Scale down by one only when every configured signal stayed below 70 % of its target for the whole window
+ *   (its highest value), the load spread over one member fewer would stay below 90 % (hysteresis), and every
+ *   configured signal has data in every sample.</li>
+ *   <li>Never below min or above max; cooldowns separately for up (since the last scale-up) and down (since the
+ *   last scale of either direction); no decision while a previous scale converges or data is missing.</li>
+ * </ul>
+ */
+public final class ScalingPolicy {
+  private ScalingPolicy() {
+  }
+
+  /**
+   * @param current      members now (including the primary)
+   * @param specReplicas spec.replicas, which rules when autoscaling is disabled
+   * @param converging   a previous scale has not converged (new member not streaming yet, removed one not gone)
+   */
+  public static ScalingDecision decide(ScalingSettings s, int current, int specReplicas, List<ClusterSample> samples,
+                                       long now, long lastUpAt, long lastDownAt, boolean converging) {
+    if (!s.enabled()) {
+      return new ScalingDecision(current, specReplicas, "autoscaling disabled; spec.replicas rules", null);
+    }
+    if (converging) {
+      return hold(current, "a previous scale is still converging");
+    }
+    if (current < s.minReplicas()) {
+      return new ScalingDecision(current, Math.min(s.minReplicas(), current + s.maxStep()),
+          "members " + current + " < minReplicas " + s.minReplicas(), null);
+    }
+    if (current > s.maxReplicas()) {
+      return new ScalingDecision(current, Math.max(s.maxReplicas(), current - s.maxStep()),
+          "members " + current + " > maxReplicas " + s.maxReplicas(), null);
+    }
+    List<ClusterSample> window = samples.stream().filter(x -> x.at() > now - s.window().toMillis()).toList();
+    if (window.size() < 3 || window.get(0).at() > now - s.window().toMillis() * 8 / 10) {
+      return hold(current, "not enough samples yet for a " + s.window().toSeconds() + " s window");
+    }
+    Signals sig = Signals.of(window, s.maxReplicationLagBytes(), true);
+    Signals peak = Signals.of(window, s.maxReplicationLagBytes(), false);
+    if (sig.capacity == 0) {
+      return hold(current, "no member counts as capacity (not ready or lagging)");
+    }
+    String w = " over " + s.window().toSeconds() + " s";
+
+    // scale up on any signal over target
+    List<String> over = new ArrayList<>();
+    double factor = 1.0;
+    if (s.targetQpsPerReplica() != null && sig.qpsPerMember != null && sig.qpsPerMember > s.targetQpsPerReplica()) {
+      over.add(fmt("qps/replica %.0f > target %.0f", sig.qpsPerMember, s.targetQpsPerReplica()));
+      factor = Math.max(factor, sig.qpsPerMember / s.targetQpsPerReplica());
+    }
+    if (s.maxLatencyMs() != null && sig.latencyMs != null && sig.latencyMs > s.maxLatencyMs()) {
+      over.add(fmt("latency %.1f ms > max %.1f ms", sig.latencyMs, s.maxLatencyMs()));
+      factor = Math.max(factor, sig.latencyMs / s.maxLatencyMs());
+    }
+    if (s.targetCpuUtilization() != null && sig.cpu != null && sig.cpu > s.targetCpuUtilization()) {
+      over.add(fmt("cpu %.0f%% > target %.0f%%", sig.cpu * 100, s.targetCpuUtilization() * 100));
+      factor = Math.max(factor, sig.cpu / s.targetCpuUtilization());
+    }
+    if (s.targetMemoryUtilization() != null && sig.memory != null && sig.memory > s.targetMemoryUtilization()) {
+      over.add(fmt("memory %.0f%% > target %.0f%%", sig.memory * 100, s.targetMemoryUtilization() * 100));
+      factor = Math.max(factor, sig.memory / s.targetMemoryUtilization());
+    }
+    if (!over.isEmpty()) {
+      String reason = String.join(", ", over) + w;
+      if (current >= s.maxReplicas()) {
+        return new ScalingDecision(current, current, reason, "at maxReplicas " + s.maxReplicas());
+      }
+      long left = lastUpAt + s.scaleUpCooldown().toMillis() - now;
+      if (left > 0) {
+        return new ScalingDecision(current, current, reason, "scale-up cooldown, " + (left + 999) / 1000 + " s left");
+      }
+      int needed = (int) Math.ceil(sig.capacity * factor) - sig.capacity;
+      int step = Math.max(1, Math.min(s.maxStep(), needed));
+      return new ScalingDecision(current, Math.min(s.maxReplicas(), current + step), reason, null);
+    }
+
+    // scale down only when every configured signal has data and is comfortably under
+    List<String> missing = new ArrayList<>();
+    List<String> under = new ArrayList<>();
+    boolean comfortable = true;
+    double projected = current / (double) Math.max(1, current - 1);
+    if (s.targetQpsPerReplica() != null) {
+      if (peak.qpsPerMember == null) {
+        missing.add("qps");
+      } else {
+        comfortable &= peak.qpsPerMember < s.targetQpsPerReplica() * ScalingSettings.SCALE_DOWN_BELOW
+            && peak.qpsPerMember * projected < s.targetQpsPerReplica() * ScalingSettings.PROJECTED_MAX;
+        under.add(fmt("qps/replica %.0f < %.0f", peak.qpsPerMember,
+            s.targetQpsPerReplica() * ScalingSettings.SCALE_DOWN_BELOW));
+      }
+    }
+    if (s.maxLatencyMs() != null) {
+      if (peak.latencyMs == null) {
+        missing.add("latency");
+      } else {
+        comfortable &= peak.latencyMs < s.maxLatencyMs() * ScalingSettings.SCALE_DOWN_BELOW;
+        under.add(fmt("latency %.1f ms", peak.latencyMs));
+      }
+    }
+    if (s.targetCpuUtilization() != null) {
+      if (peak.cpu == null) {
+        missing.add("cpu");
+      } else {
+        comfortable &= peak.cpu < s.targetCpuUtilization() * ScalingSettings.SCALE_DOWN_BELOW
+            && peak.cpu * projected < s.targetCpuUtilization() * ScalingSettings.PROJECTED_MAX;
+        under.add(fmt("cpu %.0f%%", peak.cpu * 100));
+      }
+    }
+    if (s.targetMemoryUtilization() != null) {
+      if (peak.memory == null) {
+        missing.add("memory");
+      } else {
+        comfortable &= peak.memory < s.targetMemoryUtilization() * ScalingSettings.SCALE_DOWN_BELOW;
+        under.add(fmt("memory %.0f%%", peak.memory * 100));
+      }
+    }
+    if (current <= s.minReplicas()) {
+      return hold(current, "load within targets");
+    }
+    if (!missing.isEmpty()) {
+      return new ScalingDecision(current, current, "load within targets", "missing " + String.join(", ", missing)
+          + " data; never scaling down on missing metrics");
+    }
+    if (under.isEmpty() || !comfortable) {
+      return hold(current, "load within targets");
+    }
+    if (sig.capacity < current) {
+      return new ScalingDecision(current, current, "load within targets",
+          (current - sig.capacity) + " member(s) not counted as capacity");
+    }
+    String reason = String.join(", ", under) + w;
+    long left = Math.max(lastUpAt, lastDownAt) + s.scaleDownCooldown().toMillis() - now;
+    if (left > 0) {
+      return new ScalingDecision(current, current, reason, "scale-down cooldown, " + (left + 999) / 1000 + " s left");
+    }
+    return new ScalingDecision(current, Math.max(s.minReplicas(), current - 1), reason, null);
+  }
+
+  private static ScalingDecision hold(int current, String why) {
+    return new ScalingDecision(current, current, why, null);
+  }
+
+  private static String fmt(String format, Object... args) {
+    return String.format(Locale.ROOT, format, args);
+  }
+
+  /**
+   * Signals over the window: each one's lowest value ({@code sustained}, for scaling up) or highest value (for
+   * scaling down). Missing data never looks like low load: the highest needs a value in every sample, the lowest
+   * in at least half of them.
+   */
+  private record Signals(int capacity, Double qpsPerMember, Double latencyMs, Double cpu, Double memory) {
+    static Signals of(List<ClusterSample> window, long maxLag, boolean sustained) {
+      List<Double> qps = new ArrayList<>();
+      List<Double> latency = new ArrayList<>();
+      List<Double> cpu = new ArrayList<>();
+      List<Double> memory = new ArrayList<>();
+      int capacity = Integer.MAX_VALUE;
+      for (ClusterSample sample : window) {
+        List<ClusterSample.Member> cap = sample.members().stream()
+            .filter(m -> m.ready() && m.lagBytes() <= maxLag).toList();
+        capacity = Math.min(capacity, cap.size());
+        if (cap.isEmpty()) {
+          continue;
+        }
+        // the load of every live member (lagging ones still serve theirs) over the members that count as capacity
+        List<ClusterSample.Member> live = sample.members().stream().filter(ClusterSample.Member::ready).toList();
+        if (live.stream().allMatch(m -> m.qps() != null)) {
+          qps.add(live.stream().mapToDouble(ClusterSample.Member::qps).sum() / cap.size());
+        }
+        cap.stream().filter(m -> m.latencyMs() != null).mapToDouble(ClusterSample.Member::latencyMs).max()
+            .ifPresent(latency::add);
+        cap.stream().filter(m -> m.cpuUtilization() != null).mapToDouble(ClusterSample.Member::cpuUtilization)
+            .average().ifPresent(cpu::add);
+        cap.stream().filter(m -> m.memoryUtilization() != null)
+            .mapToDouble(ClusterSample.Member::memoryUtilization).average().ifPresent(memory::add);
+      }
+      int n = window.size();
+      return new Signals(capacity == Integer.MAX_VALUE ? 0 : capacity, pick(qps, n, sustained),
+          pick(latency, n, sustained), pick(cpu, n, sustained), pick(memory, n, sustained));
+    }
+
+    private static Double pick(List<Double> values, int windowSize, boolean sustained) {
+      if (sustained) {
+        return values.isEmpty() || values.size() * 2 < windowSize ? null
+            : values.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+      }
+      return values.size() < windowSize ? null : values.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+    }
+  }
+}
