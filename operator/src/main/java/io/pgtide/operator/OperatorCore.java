@@ -62,6 +62,7 @@ public final class OperatorCore {
         .description("messages refused by the bridge hub (bad identity, schema, size, …)").register(registry);
     vertx.deployVerticle(hub).await();
     failover.start();
+    http.publishState();
     http.listen(httpHost, httpPort).await();
     return this;
   }

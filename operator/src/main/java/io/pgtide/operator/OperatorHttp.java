@@ -11,6 +11,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.pgtide.common.contract.Addresses;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -51,26 +56,50 @@ public final class OperatorHttp {
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
+    // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound) + static assets
+    SockJSBridgeOptions bridge = new SockJSBridgeOptions()
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLUSTER_STATE))
+        .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLUSTER_EVENTS));
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge));
+    router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     return vertx.createHttpServer().requestHandler(router).listen(port, host);
+  }
+
+  /** Publishes every cluster's snapshot every second, and one cluster's at once when a member's role changes. */
+  public void publishState() {
+    java.util.Map<String, io.pgtide.common.contract.Role> roles = new ConcurrentHashMap<>();
+    state.onChange((key, member) -> {
+      var before = roles.put(member.id().toString(), member.role());
+      if (before != member.role()) {
+        vertx.eventBus().publish(Addresses.CLUSTER_STATE, cluster(key));
+      }
+    });
+    vertx.setPeriodic(1000, t -> state.clusterKeys().forEach(key ->
+        vertx.eventBus().publish(Addresses.CLUSTER_STATE, cluster(key))));
   }
 
   public JsonObject clusters() {
     JsonArray out = new JsonArray();
     for (String key : state.clusterKeys()) {
-      JsonObject c = ClusterState.toJson(state.view(key));
-      failover.lastFailover(key).ifPresent(r -> c.put("lastFailover", r.toJson()));
-      failover.endpoint(key).ifPresent(e -> c.put("primaryEndpoint", e));
-      UserSyncController u = userSync.get(key);
-      if (u != null && u.last() != null) {
-        c.put("users", u.last());
-      }
-      var a = autoscalers.get(key);
-      if (a != null) {
-        c.put("autoscaling", a.status());
-      }
-      out.add(c);
+      out.add(cluster(key));
     }
     return new JsonObject().put("clusters", out);
+  }
+
+  /** One cluster: the state view plus what the controllers know (last failover, endpoint, users, autoscaling). */
+  public JsonObject cluster(String key) {
+    JsonObject c = ClusterState.toJson(state.view(key));
+    failover.lastFailover(key).ifPresent(r -> c.put("lastFailover", r.toJson()));
+    failover.endpoint(key).ifPresent(e -> c.put("primaryEndpoint", e));
+    UserSyncController u = userSync.get(key);
+    if (u != null && u.last() != null) {
+      c.put("users", u.last());
+    }
+    var a = autoscalers.get(key);
+    if (a != null) {
+      c.put("autoscaling", a.status());
+    }
+    return c;
   }
 
   private void switchover(RoutingContext ctx) {

@@ -12,11 +12,17 @@ import java.util.Map;
 /** One etcd member on loopback (Debian's {@code etcd-server}), the DCS of local mode and the tests. */
 public final class EtcdProcess implements AutoCloseable {
   private final int clientPort;
+  private final int peerPort;
   private final ManagedProcess process;
 
-  private EtcdProcess(int clientPort, ManagedProcess process) {
+  private EtcdProcess(int clientPort, int peerPort, ManagedProcess process) {
     this.clientPort = clientPort;
+    this.peerPort = peerPort;
     this.process = process;
+  }
+
+  public int peerPort() {
+    return peerPort;
   }
 
   public static EtcdProcess start(Path dir, int clientPort, int peerPort) {
@@ -28,7 +34,7 @@ public final class EtcdProcess implements AutoCloseable {
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "pgtide-etcd=" + peer, "--enable-v2=true"), Map.of("ETCD_UNSUPPORTED_ARCH", ""),
         dir, dir.resolve("logs/etcd.log"));
-    EtcdProcess etcd = new EtcdProcess(clientPort, p);
+    EtcdProcess etcd = new EtcdProcess(clientPort, peerPort, p);
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     Waits.until("etcd to answer /health on " + client, Duration.ofSeconds(30), () -> {
       if (!p.isAlive()) {

@@ -65,7 +65,75 @@ public final class PatroniCluster implements AutoCloseable {
     PatroniMember m = PatroniMember.create(scope, name, dir, etcd.hosts(), timing, parameters, secrets);
     members.put(name, m);
     m.start();
+    save();
     return m;
+  }
+
+  /** Whether {@code dir} holds a cluster {@link #save()} described, so {@link #resume} can bring it back. */
+  public static boolean exists(Path dir) {
+    return java.nio.file.Files.exists(dir.resolve("cluster.json"));
+  }
+
+  /**
+   * Starts a stopped cluster again from its directory: the same etcd data, ports, members, data directories and
+   * credentials, so the data and the roles are as they were.
+   */
+  public static PatroniCluster resume(Path dir, Duration timeout) {
+    try {
+      JsonObject state = new JsonObject(java.nio.file.Files.readString(dir.resolve("cluster.json")));
+      JsonObject s = new JsonObject(java.nio.file.Files.readString(dir.resolve("secrets.json")));
+      ClusterSecrets secrets = new ClusterSecrets(s.getString("superuser"), s.getString("superuserPassword"),
+          s.getString("replicationUser"), s.getString("replicationPassword"));
+      JsonObject t = state.getJsonObject("timing");
+      PatroniTiming timing = new PatroniTiming(t.getInteger("ttl"), t.getInteger("loopWait"),
+          t.getInteger("retryTimeout"), t.getLong("maximumLagOnFailover"), t.getBoolean("synchronousMode"));
+      Map<String, String> parameters = new java.util.TreeMap<>();
+      state.getJsonObject("parameters", new JsonObject()).forEach(e -> parameters.put(e.getKey(), (String) e.getValue()));
+      EtcdProcess etcd = EtcdProcess.start(dir, state.getInteger("etcdClientPort"), state.getInteger("etcdPeerPort"));
+      PatroniCluster cluster = new PatroniCluster(state.getString("scope"), dir, etcd, timing, parameters, secrets);
+      cluster.nextOrdinal = state.getInteger("nextOrdinal");
+      try {
+        for (Object o : state.getJsonArray("members")) {
+          JsonObject m = (JsonObject) o;
+          PatroniMember member = PatroniMember.existing(m.getString("name"), dir, m.getInteger("pgPort"),
+              m.getInteger("restPort"));
+          cluster.members.put(member.name(), member);
+          member.start();
+        }
+        cluster.awaitReady(timeout);
+        return cluster;
+      } catch (RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the cluster state in " + dir, e);
+    }
+  }
+
+  /** Records what {@link #resume} needs; the credentials go to a separate 0600 file. */
+  public synchronized void save() {
+    JsonArray ms = new JsonArray();
+    members.values().forEach(m -> ms.add(new JsonObject().put("name", m.name()).put("pgPort", m.pgPort())
+        .put("restPort", m.restPort())));
+    JsonObject state = new JsonObject().put("scope", scope).put("etcdClientPort", etcd.clientPort())
+        .put("etcdPeerPort", etcd.peerPort()).put("nextOrdinal", nextOrdinal).put("members", ms)
+        .put("timing", new JsonObject().put("ttl", timing.ttl()).put("loopWait", timing.loopWait())
+            .put("retryTimeout", timing.retryTimeout()).put("maximumLagOnFailover", timing.maximumLagOnFailover())
+            .put("synchronousMode", timing.synchronousMode()))
+        .put("parameters", new JsonObject(new java.util.LinkedHashMap<>(parameters)));
+    JsonObject s = new JsonObject().put("superuser", secrets.superuser())
+        .put("superuserPassword", secrets.superuserPassword()).put("replicationUser", secrets.replicationUser())
+        .put("replicationPassword", secrets.replicationPassword());
+    try {
+      java.nio.file.Files.writeString(dir.resolve("cluster.json"), state.encodePrettily());
+      Path secretsFile = dir.resolve("secrets.json");
+      java.nio.file.Files.writeString(secretsFile, s.encode());
+      java.nio.file.Files.setPosixFilePermissions(secretsFile,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot record the cluster state in " + dir, e);
+    }
   }
 
   /** Stops a member and forgets it (its data directory stays unless the caller removes it). */
@@ -74,6 +142,7 @@ public final class PatroniCluster implements AutoCloseable {
     if (m != null) {
       m.close();
     }
+    save();
   }
 
   public String scope() {

@@ -47,6 +47,12 @@ public final class PatroniMember {
     return new PatroniMember(name, dir, pgPort, restPort, config);
   }
 
+  /** A member whose directory and {@code patroni.yml} already exist (a resumed cluster). */
+  static PatroniMember existing(String name, Path clusterDir, int pgPort, int restPort) {
+    Path dir = clusterDir.resolve(name);
+    return new PatroniMember(name, dir, pgPort, restPort, dir.resolve("patroni.yml"));
+  }
+
   public synchronized void start() {
     if (patroni != null && patroni.isAlive()) {
       return;

@@ -84,9 +84,16 @@ public final class LocalRunner implements AutoCloseable {
 
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
-    progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
-    PatroniCluster cluster = PatroniCluster.start(name, dir, spec.replicas, timing, spec.parameters);
-    progress.accept("all " + spec.replicas + " members running; replicas streaming");
+    PatroniCluster cluster;
+    if (PatroniCluster.exists(dir)) {
+      progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
+      cluster = PatroniCluster.resume(dir, Duration.ofSeconds(180));
+    } else {
+      progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
+      cluster = PatroniCluster.start(name, dir, spec.replicas, timing, spec.parameters);
+      cluster.save();
+    }
+    progress.accept("all " + cluster.members().size() + " members running; replicas streaming");
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);

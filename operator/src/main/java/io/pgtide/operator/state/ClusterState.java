@@ -19,8 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator's in-memory view of every cluster, fed only by the report stream and connection events. Keeps the
- * latest report per member (full snapshots: nothing to merge), publishes a state snapshot every second on
- * {@link Addresses#CLUSTER_STATE}, and tells listeners of every change.
+ * latest report per member (full snapshots: nothing to merge) and tells listeners of every change.
  */
 public final class ClusterState extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterState.class);
@@ -38,8 +37,6 @@ public final class ClusterState extends VerticleBase {
   public Future<?> start() {
     vertx.eventBus().<JsonObject>consumer(Addresses.REPORTS, msg -> onReport(msg.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_EVENTS, msg -> onMemberEvent(msg.body()));
-    vertx.setPeriodic(1000, t -> clusters.keySet().forEach(key ->
-        vertx.eventBus().publish(Addresses.CLUSTER_STATE, toJson(view(key)))));
     return Future.succeededFuture();
   }
 

@@ -68,7 +68,16 @@ class FailoverIT {
   /** In synchronous mode Patroni only switches over to the synchronous standby; wait until it is known. */
   static void awaitSyncStandby() {
     await().atMost(Duration.ofSeconds(60)).until(() -> view().primary().map(p -> p.report().standbys().stream()
-        .filter(s -> "sync".equals(s.syncState())).count() == 1 && p.report().standbys().size() == 2).orElse(false));
+        .filter(s -> "sync".equals(s.syncState())).map(s -> s.name()).findFirst()
+        .map(name -> name.equals(patroniSyncStandby()) && p.report().standbys().size() == 2).orElse(false))
+        .orElse(false));
+  }
+
+  /** Patroni's own word on the synchronous standby (its DCS key, shown by /cluster). */
+  static String patroniSyncStandby() {
+    return runner.infra().cluster().clusterView().map(v -> v.getJsonArray("members").stream()
+        .map(o -> (JsonObject) o).filter(m -> "sync_standby".equals(m.getString("role")))
+        .map(m -> m.getString("name")).findFirst().orElse(null)).orElse(null);
   }
 
   @Test
