@@ -2,7 +2,11 @@ package io.pgtide.common.crd;
 
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import io.fabric8.kubernetes.model.annotation.SpecReplicas;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,6 +19,7 @@ public class PostgresClusterSpec {
   public int postgresVersion = 17;
   @Required
   @Min(1)
+  @SpecReplicas
   public int replicas = 1;
   public String image;
   public Map<String, Map<String, String>> resources = new LinkedHashMap<>();
@@ -32,7 +37,8 @@ public class PostgresClusterSpec {
   public static class StorageSpec {
     public String size = "10Gi";
     public String storageClass;
-    /** What happens to a removed member's volume: Retain (default) or Delete. */
+    /** What happens to the volumes when the cluster is deleted: Retain (default) or Delete. */
+    @Pattern("^(Retain|Delete)$")
     public String pvcRetention = "Retain";
   }
 
@@ -48,6 +54,8 @@ public class PostgresClusterSpec {
     public boolean synchronousMode;
   }
 
+  @ValidationRule(value = "self.minReplicas <= self.maxReplicas",
+      message = "autoscaling.minReplicas must not exceed autoscaling.maxReplicas")
   public static class AutoscalingSpec {
     public boolean enabled;
     @Min(1)
@@ -73,7 +81,9 @@ public class PostgresClusterSpec {
 
   public static class UserSpec {
     @Required
+    @Size(min = 1, max = 63)
     public String name;
+    @Pattern("^(present|absent)$")
     public String ensure = "present";
     public boolean login = true;
     public boolean superuser;

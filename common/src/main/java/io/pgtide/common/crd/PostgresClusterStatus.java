@@ -1,5 +1,7 @@
 package io.pgtide.common.crd;
 
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,9 +10,15 @@ public class PostgresClusterStatus {
   public Long observedGeneration;
   public String phase;
   public String primary;
+  @StatusReplicas
   public Integer replicas;
+  public Integer readyMembers;
   public Integer desiredReplicas;
+  @LabelSelector
   public String selector;
+  public List<Condition> conditions = new ArrayList<>();
+  public Scale lastScale;
+  public Users users;
   public List<Member> members = new ArrayList<>();
   public Failover lastFailover;
 
@@ -21,6 +29,31 @@ public class PostgresClusterStatus {
     public Long lagBytes;
     public Double qps;
     public boolean ready;
+  }
+
+  public static class Condition {
+    public String type;
+    public String status;
+    public String reason;
+    public String message;
+    public String lastTransitionTime;
+  }
+
+  public static class Scale {
+    public String time;
+    public Integer from;
+    public Integer to;
+    public String reason;
+  }
+
+  public static class Users {
+    public Integer synced;
+    public List<Failure> failed = new ArrayList<>();
+  }
+
+  public static class Failure {
+    public String name;
+    public String reason;
   }
 
   public static class Failover {

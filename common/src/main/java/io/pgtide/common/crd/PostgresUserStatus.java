@@ -1,0 +1,6 @@
+package io.pgtide.common.crd;
+
+public class PostgresUserStatus {
+  public String state;
+  public String reason;
+}

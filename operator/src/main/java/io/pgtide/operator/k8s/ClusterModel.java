@@ -1,0 +1,301 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Kubernetes objects a PostgresCluster owns, built from the resource alone. Pure: no I/O, unit-tested. Objects
+ * follow the Spilo/Zalando conventions so Spilo runs unchanged (labels, env, Services).
+ */
+public final class ClusterModel {
+  public static final int SIDECAR_HTTP_PORT = 9188;
+
+  private ClusterModel() {
+  }
+
+  public static Map<String, String> labels(String cluster) {
+    return Map.of("application", "spilo", "cluster-name", cluster, "app.kubernetes.io/managed-by", "pgtide");
+  }
+
+  public static String selector(String cluster) {
+    return "application=spilo,cluster-name=" + cluster;
+  }
+
+  public static String superuserSecret(String cluster) {
+    return "postgres." + cluster + ".credentials.postgresql.pgtide.io";
+  }
+
+  public static String standbySecret(String cluster) {
+    return "standby." + cluster + ".credentials.postgresql.pgtide.io";
+  }
+
+  public static String sidecarTlsSecret(String cluster) {
+    return cluster + "-pgtide-sidecar-tls";
+  }
+
+  /** Every object, in apply order. Secrets are built without data here: data is generated once, never rebuilt. */
+  public static List<HasMetadata> all(PostgresCluster cr, OperatorConfig config) {
+    List<HasMetadata> out = new ArrayList<>();
+    out.add(serviceAccount(cr));
+    out.add(role(cr));
+    out.add(roleBinding(cr));
+    out.addAll(services(cr));
+    out.add(podDisruptionBudget(cr));
+    out.add(networkPolicy(cr, config));
+    out.add(statefulSet(cr, config));
+    return out;
+  }
+
+  static ObjectMeta meta(PostgresCluster cr, String name) {
+    return new ObjectMetaBuilder().withName(name).withNamespace(cr.getMetadata().getNamespace())
+        .withLabels(labels(cr.getMetadata().getName())).withOwnerReferences(owner(cr)).build();
+  }
+
+  static OwnerReference owner(PostgresCluster cr) {
+    return new OwnerReferenceBuilder().withApiVersion("pgtide.io/v1").withKind("PostgresCluster")
+        .withName(cr.getMetadata().getName()).withUid(cr.getMetadata().getUid()).withController(true)
+        .withBlockOwnerDeletion(true).build();
+  }
+
+  public static ServiceAccount serviceAccount(PostgresCluster cr) {
+    return new ServiceAccountBuilder().withMetadata(meta(cr, cr.getMetadata().getName())).build();
+  }
+
+  /** What Patroni needs with the Kubernetes DCS (configmaps/endpoints, pods, services). */
+  public static Role role(PostgresCluster cr) {
+    return new RoleBuilder().withMetadata(meta(cr, cr.getMetadata().getName()))
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps", "endpoints")
+            .withVerbs("create", "get", "list", "patch", "update", "watch", "delete", "deletecollection").build())
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods")
+            .withVerbs("get", "list", "patch", "update", "watch").build())
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("services").withVerbs("create").build())
+        .build();
+  }
+
+  public static RoleBinding roleBinding(PostgresCluster cr) {
+    String name = cr.getMetadata().getName();
+    return new RoleBindingBuilder().withMetadata(meta(cr, name))
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(name).endRoleRef()
+        .addNewSubject().withKind("ServiceAccount").withName(name).withNamespace(cr.getMetadata().getNamespace())
+        .endSubject().build();
+  }
+
+  public static List<Service> services(PostgresCluster cr) {
+    String name = cr.getMetadata().getName();
+    Map<String, String> primary = new TreeMap<>(Map.of("application", "spilo", "cluster-name", name,
+        "spilo-role", "master"));
+    Map<String, String> replica = new TreeMap<>(Map.of("application", "spilo", "cluster-name", name,
+        "spilo-role", "replica"));
+    return List.of(
+        service(cr, name, primary),
+        service(cr, name + "-repl", replica),
+        // Patroni's config endpoint; no selector, Patroni manages its Endpoints
+        new ServiceBuilder().withMetadata(meta(cr, name + "-config")).withNewSpec().withClusterIP("None")
+            .endSpec().build());
+  }
+
+  private static Service service(PostgresCluster cr, String name, Map<String, String> selector) {
+    return new ServiceBuilder().withMetadata(meta(cr, name)).withNewSpec().withType("ClusterIP")
+        .withSelector(selector).addNewPort().withName("postgresql").withPort(5432)
+        .withTargetPort(new IntOrString(5432)).withProtocol("TCP").endPort().endSpec().build();
+  }
+
+  public static PodDisruptionBudget podDisruptionBudget(PostgresCluster cr) {
+    String name = cr.getMetadata().getName();
+    return new PodDisruptionBudgetBuilder().withMetadata(meta(cr, name + "-pdb")).withNewSpec()
+        .withMinAvailable(new IntOrString(cr.getSpec().replicas > 1 ? 1 : 0))
+        .withNewSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name, "spilo-role", "master"))
+        .endSelector().endSpec().build();
+  }
+
+  /** Admits PostgreSQL clients, Patroni peers (REST API) from the cluster's own pods, and the operator's scrapes. */
+  public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
+    String name = cr.getMetadata().getName();
+    return new NetworkPolicyBuilder().withMetadata(meta(cr, name)).withNewSpec()
+        .withNewPodSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name)).endPodSelector()
+        .withPolicyTypes("Ingress")
+        .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(5432)).endPort().endIngress()
+        .addNewIngress()
+          .addNewFrom().withNewPodSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name))
+          .endPodSelector().endFrom()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
+        .endIngress()
+        .addNewIngress()
+          .addNewFrom().withNewNamespaceSelector()
+          .withMatchLabels(Map.of("kubernetes.io/metadata.name", config.operatorNamespace())).endNamespaceSelector()
+          .withNewPodSelector().withMatchLabels(Map.of("app.kubernetes.io/name", "pgtide-operator")).endPodSelector()
+          .endFrom()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(SIDECAR_HTTP_PORT)).endPort()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
+        .endIngress()
+        .endSpec().build();
+  }
+
+  /** The superuser and standby Secrets with freshly generated passwords (created once, never rebuilt). */
+  public static List<Secret> credentialSecrets(PostgresCluster cr, java.util.function.Supplier<String> passwords) {
+    String name = cr.getMetadata().getName();
+    return List.of(credentials(cr, superuserSecret(name), "postgres", passwords.get()),
+        credentials(cr, standbySecret(name), "standby", passwords.get()));
+  }
+
+  public static Secret credentials(PostgresCluster cr, String secretName, String user, String password) {
+    return new SecretBuilder().withMetadata(meta(cr, secretName)).withType("Opaque")
+        .addToStringData("username", user).addToStringData("password", password).build();
+  }
+
+  public static StatefulSet statefulSet(PostgresCluster cr, OperatorConfig config) {
+    String name = cr.getMetadata().getName();
+    PostgresClusterSpec spec = cr.getSpec();
+    Map<String, String> podLabels = labels(name);
+    return new StatefulSetBuilder().withMetadata(meta(cr, name)).withNewSpec()
+        .withReplicas(spec.replicas).withServiceName(name).withPodManagementPolicy("OrderedReady")
+        .withNewSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name)).endSelector()
+        .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
+        .withNewTemplate()
+          .withNewMetadata().withLabels(podLabels).endMetadata()
+          .withNewSpec()
+            .withServiceAccountName(name)
+            .withTerminationGracePeriodSeconds(300L)
+            .withContainers(spilo(cr, config), sidecar(cr, config))
+            .addNewVolume().withName("pgtide-tls").withNewSecret().withSecretName(sidecarTlsSecret(name))
+              .withDefaultMode(0400).endSecret().endVolume()
+            .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
+            .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
+          .endSpec()
+        .endTemplate()
+        .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder().withNewMetadata().withName("pgdata")
+            .withLabels(podLabels).endMetadata().withNewSpec().withAccessModes("ReadWriteOnce")
+            .withStorageClassName(spec.storage.storageClass)
+            .withNewResources().addToRequests("storage", new Quantity(spec.storage.size)).endResources()
+            .endSpec().build())
+        .endSpec().build();
+  }
+
+  static Container spilo(PostgresCluster cr, OperatorConfig config) {
+    String name = cr.getMetadata().getName();
+    PostgresClusterSpec spec = cr.getSpec();
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVarBuilder().withName("SCOPE").withValue(name).build());
+    env.add(new EnvVarBuilder().withName("PGROOT").withValue("/home/postgres/pgdata/pgroot").build());
+    env.add(fieldRef("POD_IP", "status.podIP"));
+    env.add(fieldRef("POD_NAMESPACE", "metadata.namespace"));
+    env.add(new EnvVarBuilder().withName("PGUSER_SUPERUSER").withValue("postgres").build());
+    env.add(secretRef("PGPASSWORD_SUPERUSER", superuserSecret(name)));
+    env.add(new EnvVarBuilder().withName("PGUSER_STANDBY").withValue("standby").build());
+    env.add(secretRef("PGPASSWORD_STANDBY", standbySecret(name)));
+    env.add(new EnvVarBuilder().withName("PGVERSION").withValue(Integer.toString(spec.postgresVersion)).build());
+    env.add(new EnvVarBuilder().withName("KUBERNETES_SCOPE_LABEL").withValue("cluster-name").build());
+    env.add(new EnvVarBuilder().withName("KUBERNETES_ROLE_LABEL").withValue("spilo-role").build());
+    env.add(new EnvVarBuilder().withName("KUBERNETES_LABELS")
+        .withValue(new JsonObject().put("application", "spilo").encode()).build());
+    env.add(new EnvVarBuilder().withName("DCS_ENABLE_KUBERNETES_API").withValue("true").build());
+    env.add(new EnvVarBuilder().withName("KUBERNETES_USE_CONFIGMAPS").withValue("true").build());
+    env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
+    return new ContainerBuilder().withName("postgres").withImage(spec.image != null ? spec.image : config.spiloImage())
+        .withEnv(env)
+        .addNewPort().withName("postgresql").withContainerPort(5432).endPort()
+        .addNewPort().withName("patroni").withContainerPort(8008).endPort()
+        .addNewPort().withName("bg-mon").withContainerPort(8080).endPort()
+        .withResources(new ResourceRequirementsBuilder().withRequests(quantities(spec.resources.get("requests")))
+            .withLimits(quantities(spec.resources.get("limits"))).build())
+        .withNewReadinessProbe().withNewHttpGet().withPath("/readiness").withPort(new IntOrString(8008)).endHttpGet()
+          .withInitialDelaySeconds(6).withPeriodSeconds(10).withFailureThreshold(3).endReadinessProbe()
+        .addNewVolumeMount().withName("pgdata").withMountPath("/home/postgres/pgdata").endVolumeMount()
+        .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
+        .build();
+  }
+
+  static Container sidecar(PostgresCluster cr, OperatorConfig config) {
+    String name = cr.getMetadata().getName();
+    return new ContainerBuilder().withName("pgtide-sidecar").withImage(config.sidecarImage())
+        .withEnv(fieldRef("PGTIDE_NAMESPACE", "metadata.namespace"), fieldRef("PGTIDE_MEMBER", "metadata.name"),
+            new EnvVarBuilder().withName("PGTIDE_CLUSTER").withValue(name).build(),
+            new EnvVarBuilder().withName("PGTIDE_PG_HOST").withValue("127.0.0.1").build(),
+            new EnvVarBuilder().withName("PGTIDE_PG_USER").withValue("postgres").build(),
+            secretRef("PGTIDE_PG_PASSWORD", superuserSecret(name)),
+            new EnvVarBuilder().withName("PGTIDE_PATRONI_URL").withValue("http://127.0.0.1:8008").build(),
+            new EnvVarBuilder().withName("PGTIDE_OPERATOR_HOST").withValue(config.operatorServiceHost()).build(),
+            new EnvVarBuilder().withName("PGTIDE_OPERATOR_PORT").withValue(Integer.toString(config.bridgePort()))
+                .build(),
+            new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
+            new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
+            new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-Djava.io.tmpdir=/tmp").build())
+        .addNewPort().withName("sidecar-http").withContainerPort(SIDECAR_HTTP_PORT).endPort()
+        .withResources(new ResourceRequirementsBuilder()
+            .withRequests(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("96Mi")))
+            .withLimits(Map.of("memory", new Quantity("128Mi"))).build())
+        .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(SIDECAR_HTTP_PORT))
+          .endHttpGet().withPeriodSeconds(10).endLivenessProbe()
+        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10001L).withReadOnlyRootFilesystem(true)
+          .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()
+        .endSecurityContext()
+        .addNewVolumeMount().withName("pgtide-tls").withMountPath("/etc/pgtide/tls").withReadOnly(true)
+          .endVolumeMount()
+        .addNewVolumeMount().withName("sidecar-tmp").withMountPath("/tmp").endVolumeMount()
+        .build();
+  }
+
+  /** Spilo's SPILO_CONFIGURATION: Patroni's bootstrap DCS settings and PostgreSQL parameters. */
+  public static String spiloConfiguration(PostgresClusterSpec spec) {
+    JsonObject dcs = new JsonObject().put("ttl", spec.patroni.ttl).put("loop_wait", spec.patroni.loopWait)
+        .put("retry_timeout", spec.patroni.retryTimeout)
+        .put("maximum_lag_on_failover", spec.patroni.maximumLagOnFailover)
+        .put("synchronous_mode", spec.patroni.synchronousMode)
+        .put("postgresql", new JsonObject().put("parameters", new JsonObject(new LinkedHashMap<>(spec.parameters))));
+    return new JsonObject().put("bootstrap", new JsonObject().put("dcs", dcs)).encode();
+  }
+
+  private static Map<String, Quantity> quantities(Map<String, String> values) {
+    Map<String, Quantity> out = new TreeMap<>();
+    if (values != null) {
+      values.forEach((k, v) -> out.put(k, new Quantity(v)));
+    }
+    return out;
+  }
+
+  private static EnvVar fieldRef(String name, String path) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewFieldRef().withFieldPath(path).endFieldRef()
+        .endValueFrom().build();
+  }
+
+  private static EnvVar secretRef(String name, String secret) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef().withName(secret)
+        .withKey("password").endSecretKeyRef().endValueFrom().build();
+  }
+}

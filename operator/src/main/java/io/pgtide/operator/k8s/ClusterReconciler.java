@@ -1,0 +1,231 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.common.process.ClusterSecrets;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Keeps the objects a PostgresCluster owns in shape: a flat chain of small steps, one per owned object. Secrets are
+ * created once and never overwritten (passwords are never regenerated). Idempotent: an unchanged cluster costs
+ * reads only. A finalizer applies the volume retention policy on delete.
+ */
+public final class ClusterReconciler {
+  public static final String FINALIZER = "pgtide.io/finalizer";
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterReconciler.class);
+
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final CertificateAuthority ca;
+  private final ResourceReconciler<ServiceAccount> serviceAccounts;
+  private final ResourceReconciler<Role> roles;
+  private final ResourceReconciler<RoleBinding> roleBindings;
+  private final ResourceReconciler<Service> services;
+  private final ResourceReconciler<PodDisruptionBudget> pdbs;
+  private final ResourceReconciler<NetworkPolicy> networkPolicies;
+  private final ResourceReconciler<StatefulSet> statefulSets;
+
+  public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
+    this.vertx = vertx;
+    this.client = client;
+    this.config = config;
+    this.ca = ca;
+    serviceAccounts = new ResourceReconciler<>(vertx, client, ServiceAccount.class);
+    roles = new ResourceReconciler<>(vertx, client, Role.class);
+    roleBindings = new ResourceReconciler<>(vertx, client, RoleBinding.class);
+    services = new ResourceReconciler<>(vertx, client, Service.class);
+    pdbs = new ResourceReconciler<>(vertx, client, PodDisruptionBudget.class);
+    networkPolicies = new ResourceReconciler<>(vertx, client, NetworkPolicy.class);
+    statefulSets = new ResourceReconciler<>(vertx, client, StatefulSet.class);
+  }
+
+  public Future<Void> reconcile(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    MDC.put("cluster", ns + "/" + name);
+    try {
+      if (cr.getMetadata().getDeletionTimestamp() != null) {
+        return delete(cr);
+      }
+      String problem = ClusterValidation.problem(cr.getSpec());
+      if (problem != null) {
+        LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
+        return status(cr, "Degraded", "InvalidSpec", problem);
+      }
+      return finalizer(cr)
+          .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
+          .compose(v -> roles.reconcile(ns, name, ClusterModel.role(cr)))
+          .compose(v -> roleBindings.reconcile(ns, name, ClusterModel.roleBinding(cr)))
+          .compose(v -> servicesStep(cr))
+          .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
+          .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
+          .compose(v -> credentialSecrets(cr))
+          .compose(v -> sidecarTls(cr))
+          .compose(v -> storageClass(cr))
+          .compose(v -> statefulSets.reconcile(ns, name, ClusterModel.statefulSet(cr, config)))
+          .compose(v -> status(cr, "Running", null, null))
+          .onFailure(e -> LOG.warn("[{}/{}] reconcile failed: {}", ns, name, e.getMessage()));
+    } finally {
+      MDC.remove("cluster");
+    }
+  }
+
+  private Future<Void> servicesStep(PostgresCluster cr) {
+    Future<?> chain = Future.succeededFuture();
+    for (Service s : ClusterModel.services(cr)) {
+      chain = chain.compose(v -> services.reconcile(cr.getMetadata().getNamespace(), s.getMetadata().getName(), s));
+    }
+    return chain.mapEmpty();
+  }
+
+  private Future<Void> finalizer(PostgresCluster cr) {
+    List<String> finalizers = cr.getMetadata().getFinalizers();
+    if (finalizers != null && finalizers.contains(FINALIZER)) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> client.resources(PostgresCluster.class)
+        .inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
+        .edit(c -> {
+          c.getMetadata().getFinalizers().add(FINALIZER);
+          return c;
+        })).mapEmpty();
+  }
+
+  /** Created when missing, never updated: a Secret's password is generated once (or provided by the user). */
+  private Future<Void> credentialSecrets(PostgresCluster cr) {
+    return Blocking.call(vertx, () -> {
+      for (Secret s : ClusterModel.credentialSecrets(cr, () -> ClusterSecrets.password(24))) {
+        var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(s.getMetadata().getName());
+        if (r.get() == null) {
+          client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+        }
+      }
+      return null;
+    });
+  }
+
+  /** The sidecars' client certificate (CN namespace/cluster/*), issued from the operator's CA once. */
+  private Future<Void> sidecarTls(PostgresCluster cr) {
+    return Blocking.call(vertx, () -> {
+      String name = ClusterModel.sidecarTlsSecret(cr.getMetadata().getName());
+      var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(name);
+      if (r.get() == null) {
+        TlsMaterial m = ca.issue(cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName() + "/*",
+            List.of(), Duration.ofDays(365));
+        Secret s = new io.fabric8.kubernetes.api.model.SecretBuilder()
+            .withMetadata(ClusterModel.meta(cr, name)).withType("kubernetes.io/tls")
+            .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
+            .addToStringData("ca.crt", m.caPem()).build();
+        client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+      }
+      return null;
+    });
+  }
+
+  /** An unknown storage class is a clear Degraded reason, not a StatefulSet whose pods hang Pending forever. */
+  private Future<Void> storageClass(PostgresCluster cr) {
+    String sc = cr.getSpec().storage.storageClass;
+    if (sc == null) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> client.storage().v1().storageClasses().withName(sc).get())
+        .compose(found -> found != null ? Future.succeededFuture()
+            : Future.failedFuture(new Degraded("StorageClassNotFound", "storage class " + sc + " does not exist")))
+        .recover(e -> e instanceof Degraded d
+            ? status(cr, "Degraded", d.reason, d.getMessage()).compose(v -> Future.failedFuture(e))
+            : Future.failedFuture(e));
+  }
+
+  private Future<Void> delete(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    boolean deleteVolumes = "Delete".equals(cr.getSpec().storage.pvcRetention);
+    return Blocking.call(vertx, () -> {
+      if (deleteVolumes) {
+        client.resources(PersistentVolumeClaim.class).inNamespace(ns).withLabels(Map.of("cluster-name", name))
+            .delete();
+      }
+      client.resources(PostgresCluster.class).inNamespace(ns).withName(name).edit(c -> {
+        c.getMetadata().getFinalizers().remove(FINALIZER);
+        return c;
+      });
+      LOG.info("[{}/{}] deleted; volumes {}", ns, name, deleteVolumes ? "deleted" : "retained");
+      return null;
+    });
+  }
+
+  /** Writes status only when it changed: a second reconcile of an unchanged cluster writes nothing. */
+  private Future<Void> status(PostgresCluster cr, String phase, String reason, String message) {
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    PostgresClusterStatus old = cr.getStatus();
+    s.observedGeneration = cr.getMetadata().getGeneration();
+    s.phase = phase;
+    s.replicas = cr.getSpec().replicas;
+    s.selector = ClusterModel.selector(cr.getMetadata().getName());
+    if (old != null) {
+      s.primary = old.primary;
+      s.members = old.members;
+      s.readyMembers = old.readyMembers;
+      s.desiredReplicas = old.desiredReplicas;
+      s.lastFailover = old.lastFailover;
+      s.lastScale = old.lastScale;
+      s.users = old.users;
+    }
+    PostgresClusterStatus.Condition c = new PostgresClusterStatus.Condition();
+    c.type = "Degraded".equals(phase) ? "Degraded" : "Ready";
+    c.status = "True";
+    c.reason = reason == null ? "Reconciled" : reason;
+    c.message = message == null ? "all owned objects are in shape" : message;
+    PostgresClusterStatus.Condition previous = old == null ? null : old.conditions.stream()
+        .filter(x -> x.type.equals(c.type)).findFirst().orElse(null);
+    c.lastTransitionTime = previous != null && Objects.equals(previous.reason, c.reason)
+        && Objects.equals(previous.message, c.message) ? previous.lastTransitionTime : Instant.now().toString();
+    s.conditions = new ArrayList<>(List.of(c));
+    if (old != null && same(old, s)) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> {
+      cr.setStatus(s);
+      client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr)
+          .updateStatus();
+      return null;
+    });
+  }
+
+  private static boolean same(PostgresClusterStatus a, PostgresClusterStatus b) {
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(a)
+        .equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(b));
+  }
+
+  static final class Degraded extends RuntimeException {
+    final String reason;
+
+    Degraded(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+  }
+}

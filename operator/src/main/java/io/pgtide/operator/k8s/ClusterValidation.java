@@ -1,0 +1,39 @@
+package io.pgtide.operator.k8s;
+
+import io.pgtide.common.crd.PostgresClusterSpec;
+
+/**
+ * The schema's rules checked again by the operator, as a second line behind the API server's validation (a CRD
+ * installed without validation, or an old API server, must not get a broken cluster). Pure.
+ */
+public final class ClusterValidation {
+  private ClusterValidation() {
+  }
+
+  /** The first problem found, or null. */
+  public static String problem(PostgresClusterSpec spec) {
+    if (spec == null) {
+      return "spec is missing";
+    }
+    if (spec.postgresVersion < 13 || spec.postgresVersion > 17) {
+      return "postgresVersion must be 13..17, got " + spec.postgresVersion;
+    }
+    if (spec.replicas < 1) {
+      return "replicas must be at least 1, got " + spec.replicas;
+    }
+    if (spec.autoscaling != null && spec.autoscaling.minReplicas > spec.autoscaling.maxReplicas) {
+      return "autoscaling.minReplicas " + spec.autoscaling.minReplicas + " exceeds maxReplicas "
+          + spec.autoscaling.maxReplicas;
+    }
+    if (spec.patroni != null && spec.patroni.loopWait + 2L * spec.patroni.retryTimeout > spec.patroni.ttl
+        && spec.patroni.ttl > 0) {
+      return "patroni.ttl " + spec.patroni.ttl + " must be at least loopWait + 2 × retryTimeout ("
+          + (spec.patroni.loopWait + 2 * spec.patroni.retryTimeout) + ")";
+    }
+    if (spec.storage != null && !"Retain".equals(spec.storage.pvcRetention)
+        && !"Delete".equals(spec.storage.pvcRetention)) {
+      return "storage.pvcRetention must be Retain or Delete, got " + spec.storage.pvcRetention;
+    }
+    return null;
+  }
+}
