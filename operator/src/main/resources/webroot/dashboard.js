@@ -8,6 +8,8 @@
   function connect() {
     var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
     var ws = new WebSocket(proto + location.host + '/eventbus/websocket');
+    ws.binaryType = 'arraybuffer'; // the raw SockJS transport sends binary frames
+    var decoder = new TextDecoder();
     ws.onopen = function () {
       setConnection(true);
       ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-state'}));
@@ -15,7 +17,7 @@
       ws.pinger = setInterval(function () { ws.send(JSON.stringify({type: 'ping'})); }, 5000);
     };
     ws.onmessage = function (e) {
-      var msg = JSON.parse(e.data);
+      var msg = JSON.parse(typeof e.data === 'string' ? e.data : decoder.decode(e.data));
       if (msg.type !== 'rec') { return; }
       if (msg.address === 'pgtide.cluster-state') { onState(msg.body); }
       if (msg.address === 'pgtide.cluster-events') { onEvent(msg.body); }

@@ -24,7 +24,9 @@ public final class PgCollector {
         (pg_last_wal_receive_lsn() - '0/0'::pg_lsn)::bigint AS received_lsn,
         (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint AS replayed_lsn,
         CASE WHEN pg_is_in_recovery() THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_delay,
-        (SELECT timeline_id FROM pg_control_checkpoint())::bigint AS checkpoint_tli,
+        CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())::bigint
+             ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int::bigint
+        END AS checkpoint_tli,
         (SELECT received_tli FROM pg_stat_wal_receiver)::bigint AS receiver_tli,
         (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
         d.xacts, d.deadlocks, d.temp_bytes, d.blks_hit, d.blks_read,

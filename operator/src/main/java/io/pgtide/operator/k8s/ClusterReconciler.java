@@ -152,11 +152,9 @@ public final class ClusterReconciler {
       return Future.succeededFuture();
     }
     return Blocking.call(vertx, () -> client.storage().v1().storageClasses().withName(sc).get())
-        .compose(found -> found != null ? Future.succeededFuture()
-            : Future.failedFuture(new Degraded("StorageClassNotFound", "storage class " + sc + " does not exist")))
-        .recover(e -> e instanceof Degraded d
-            ? status(cr, "Degraded", d.reason, d.getMessage()).compose(v -> Future.failedFuture(e))
-            : Future.failedFuture(e));
+        .compose(found -> found != null ? Future.<Void>succeededFuture()
+            : status(cr, "Degraded", "StorageClassNotFound", "storage class " + sc + " does not exist")
+                .compose(v -> Future.<Void>failedFuture("storage class " + sc + " does not exist")));
   }
 
   private Future<Void> delete(PostgresCluster cr) {
@@ -218,14 +216,5 @@ public final class ClusterReconciler {
   private static boolean same(PostgresClusterStatus a, PostgresClusterStatus b) {
     return io.fabric8.kubernetes.client.utils.Serialization.asJson(a)
         .equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(b));
-  }
-
-  static final class Degraded extends RuntimeException {
-    final String reason;
-
-    Degraded(String reason, String message) {
-      super(message);
-      this.reason = reason;
-    }
   }
 }

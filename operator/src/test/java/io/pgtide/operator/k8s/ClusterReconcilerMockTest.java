@@ -1,0 +1,238 @@
+package io.pgtide.operator.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.vertx.core.Vertx;
+import java.io.FileInputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The reconciler against fabric8's mock API server in CRUD mode. */
+@EnableKubernetesMockClient(crud = true)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+class ClusterReconcilerMockTest {
+  static KubernetesClient client;
+  static KubernetesMockServer server;
+  /** Every request the reconciler made (not the tests' own), for the RBAC check. */
+  static final List<String> OPERATOR_REQUESTS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  Vertx vertx;
+  ClusterReconciler reconciler;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS,
+        CertificateAuthority.create("test", Duration.ofDays(1)));
+    drain();
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    drain();
+    vertx.close().await();
+  }
+
+  static PostgresCluster sample(String file) throws Exception {
+    try (var in = new FileInputStream(Path.of("..", "manifests", "samples", file).toFile())) {
+      return Serialization.unmarshal(in, PostgresCluster.class);
+    }
+  }
+
+  static PostgresCluster apply(PostgresCluster cr) {
+    client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
+        .withName(cr.getMetadata().getNamespace()).endMetadata().build()).createOr(r -> r.update());
+    return client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr)
+        .createOr(r -> r.update());
+  }
+
+  static PostgresCluster fresh(PostgresCluster cr) {
+    return client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace())
+        .withName(cr.getMetadata().getName()).get();
+  }
+
+  /** Methods of the requests since the last drain. */
+  static List<String> drain() throws Exception {
+    List<String> methods = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
+      methods.add(r.getMethod() + " " + r.getPath());
+    }
+    return methods;
+  }
+
+  /** Runs the reconciler and records the requests it made. */
+  void reconcile(PostgresCluster cr) throws Exception {
+    drain();
+    try {
+      reconciler.reconcile(cr).toCompletionStage().toCompletableFuture().handle((v, e) -> null).get();
+    } finally {
+      OPERATOR_REQUESTS.addAll(drain());
+    }
+  }
+
+  @Test
+  void createsEveryOwnedObjectForTheMinimalAndTheFullSample() throws Exception {
+    for (String file : List.of("minimal.yaml", "full.yaml")) {
+      PostgresCluster cr = apply(sample(file));
+      String ns = cr.getMetadata().getNamespace();
+      String name = cr.getMetadata().getName();
+      if (file.equals("full.yaml")) {
+        client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage
+            .StorageClassBuilder().withNewMetadata().withName("standard").endMetadata()
+            .withProvisioner("kubernetes.io/no-provisioner").build()).createOr(r -> r.update());
+      }
+      reconcile(cr);
+      StatefulSet sts = client.apps().statefulSets().inNamespace(ns).withName(name).get();
+      assertThat(sts.getSpec().getReplicas()).isEqualTo(cr.getSpec().replicas);
+      var pod = sts.getSpec().getTemplate().getSpec();
+      assertThat(pod.getContainers()).extracting(c -> c.getName()).containsExactly("postgres", "pgtide-sidecar");
+      var spilo = pod.getContainers().get(0);
+      assertThat(spilo.getEnv()).extracting(e -> e.getName()).contains("SCOPE", "PGROOT", "POD_IP", "POD_NAMESPACE",
+          "PGUSER_SUPERUSER", "PGPASSWORD_SUPERUSER", "PGUSER_STANDBY", "PGPASSWORD_STANDBY",
+          "KUBERNETES_SCOPE_LABEL", "KUBERNETES_ROLE_LABEL", "KUBERNETES_LABELS", "DCS_ENABLE_KUBERNETES_API",
+          "KUBERNETES_USE_CONFIGMAPS", "SPILO_CONFIGURATION");
+      assertThat(spilo.getPorts()).extracting(p -> p.getContainerPort()).containsExactly(5432, 8008, 8080);
+      var sidecar = pod.getContainers().get(1);
+      assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
+      assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+      assertThat(sidecar.getPorts()).extracting(p -> p.getContainerPort()).doesNotContain(5432, 8008, 8080);
+      assertThat(sidecar.getEnv()).anySatisfy(e -> {
+        assertThat(e.getName()).isEqualTo("PGTIDE_MEMBER");
+        assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+      });
+      assertThat(sts.getMetadata().getLabels()).containsEntry("application", "spilo").containsEntry("cluster-name", name);
+      List<HasMetadata> owned = new ArrayList<>(List.of(sts,
+          client.services().inNamespace(ns).withName(name).get(),
+          client.services().inNamespace(ns).withName(name + "-repl").get(),
+          client.services().inNamespace(ns).withName(name + "-config").get(),
+          client.serviceAccounts().inNamespace(ns).withName(name).get(),
+          client.resources(Role.class).inNamespace(ns).withName(name).get(),
+          client.resources(RoleBinding.class).inNamespace(ns).withName(name).get(),
+          client.resources(PodDisruptionBudget.class).inNamespace(ns).withName(name + "-pdb").get(),
+          client.resources(NetworkPolicy.class).inNamespace(ns).withName(name).get(),
+          client.secrets().inNamespace(ns).withName(ClusterModel.superuserSecret(name)).get(),
+          client.secrets().inNamespace(ns).withName(ClusterModel.standbySecret(name)).get(),
+          client.secrets().inNamespace(ns).withName(ClusterModel.sidecarTlsSecret(name)).get()));
+      assertThat(owned).allSatisfy(o -> {
+        assertThat(o).isNotNull();
+        assertThat(o.getMetadata().getOwnerReferences()).singleElement()
+            .satisfies(ref -> assertThat(ref.getName()).isEqualTo(name));
+      });
+      Service primary = client.services().inNamespace(ns).withName(name).get();
+      assertThat(primary.getSpec().getSelector()).containsEntry("spilo-role", "master");
+      assertThat(client.services().inNamespace(ns).withName(name + "-repl").get().getSpec().getSelector())
+          .containsEntry("spilo-role", "replica");
+      PostgresCluster after = fresh(cr);
+      assertThat(after.getMetadata().getFinalizers()).contains(ClusterReconciler.FINALIZER);
+      assertThat(after.getStatus().phase).isEqualTo("Running");
+      assertThat(after.getStatus().selector).isEqualTo("application=spilo,cluster-name=" + name);
+    }
+  }
+
+  @Test
+  void aSecondReconcileOfAnUnchangedClusterWritesNothing() throws Exception {
+    PostgresCluster cr = apply(sample("minimal.yaml"));
+    reconcile(cr);
+    reconcile(fresh(cr));
+    int before = OPERATOR_REQUESTS.size();
+    reconcile(fresh(cr));
+    List<String> requests = OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size());
+    assertThat(requests).isNotEmpty().allSatisfy(r -> assertThat(r).startsWith("GET "));
+  }
+
+  @Test
+  void scaleAndParameterChangesUpdateTheStatefulSetAndPasswordsAreNeverRegenerated() throws Exception {
+    PostgresCluster cr = apply(sample("minimal.yaml"));
+    reconcile(cr);
+    String ns = cr.getMetadata().getNamespace();
+    Secret before = client.secrets().inNamespace(ns).withName(ClusterModel.superuserSecret("minimal")).get();
+    PostgresCluster changed = fresh(cr);
+    changed.getSpec().replicas = 4;
+    changed.getSpec().parameters = Map.of("work_mem", "16MB");
+    changed = apply(changed);
+    reconcile(changed);
+    StatefulSet sts = client.apps().statefulSets().inNamespace(ns).withName("minimal").get();
+    assertThat(sts.getSpec().getReplicas()).isEqualTo(4);
+    assertThat(sts.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()).anySatisfy(e ->
+        assertThat(e.getValue() == null ? "" : e.getValue()).contains("\"work_mem\":\"16MB\""));
+    Secret after = client.secrets().inNamespace(ns).withName(ClusterModel.superuserSecret("minimal")).get();
+    assertThat(after.getData()).isEqualTo(before.getData());
+  }
+
+  @Test
+  void deleteAppliesTheVolumeRetentionPolicy() throws Exception {
+    for (String policy : List.of("Retain", "Delete")) {
+      PostgresCluster cr = sample("minimal.yaml");
+      cr.getMetadata().setName("vol-" + policy.toLowerCase());
+      cr.getSpec().storage.pvcRetention = policy;
+      cr = apply(cr);
+      reconcile(cr);
+      String ns = cr.getMetadata().getNamespace();
+      client.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder().withNewMetadata()
+          .withName("pgdata-" + cr.getMetadata().getName() + "-0")
+          .withLabels(Map.of("cluster-name", cr.getMetadata().getName())).endMetadata().withNewSpec().endSpec().build())
+          .create();
+      PostgresCluster deleting = fresh(cr);
+      deleting.getMetadata().setDeletionTimestamp("2026-11-23T00:00:00Z");
+      reconcile(deleting);
+      boolean pvcLeft = client.persistentVolumeClaims().inNamespace(ns)
+          .withName("pgdata-" + cr.getMetadata().getName() + "-0").get() != null;
+      assertThat(pvcLeft).as(policy).isEqualTo(policy.equals("Retain"));
+      assertThat(fresh(cr).getMetadata().getFinalizers()).doesNotContain(ClusterReconciler.FINALIZER);
+    }
+  }
+
+  @Test
+  void anUnsatisfiableOrInvalidClusterIsDegradedWithAReasonAndNothingElseIsTouched() throws Exception {
+    PostgresCluster bad = sample("minimal.yaml");
+    bad.getMetadata().setName("bad-version");
+    bad.getSpec().postgresVersion = 11;
+    bad = apply(bad);
+    reconcile(bad);
+    assertThat(fresh(bad).getStatus().phase).isEqualTo("Degraded");
+    assertThat(fresh(bad).getStatus().conditions.get(0).message).contains("postgresVersion must be 13..17");
+    assertThat(client.apps().statefulSets().inNamespace("default").withName("bad-version").get()).isNull();
+
+    PostgresCluster noClass = sample("minimal.yaml");
+    noClass.getMetadata().setName("no-class");
+    noClass.getSpec().storage.storageClass = "does-not-exist";
+    noClass = apply(noClass);
+    reconcile(noClass);
+    assertThat(fresh(noClass).getStatus().phase).isEqualTo("Degraded");
+    assertThat(fresh(noClass).getStatus().conditions.get(0).reason).isEqualTo("StorageClassNotFound");
+    assertThat(client.apps().statefulSets().inNamespace("default").withName("no-class").get()).isNull();
+  }
+
+  /** Runs last: every call the reconciler made in this class must be allowed by manifests/rbac/clusterrole.yaml. */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void everyApiCallTheReconcilerMadeIsAllowedByTheClusterRole() throws Exception {
+    assertThat(OPERATOR_REQUESTS).isNotEmpty();
+    List<String> denied = RbacCheck.denied(Path.of("..", "manifests", "rbac", "clusterrole.yaml"), OPERATOR_REQUESTS);
+    assertThat(denied).as("calls the ClusterRole does not allow").isEmpty();
+  }
+}
