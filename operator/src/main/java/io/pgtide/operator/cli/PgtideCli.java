@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
-        PgtideCli.Sidecar.class},
+        PgtideCli.Render.class, PgtideCli.Sidecar.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
   static final int FAILED = 1;
@@ -196,6 +196,35 @@ public final class PgtideCli implements Callable<Integer> {
         System.out.println(new JsonObject(r.body()).encodePrettily());
         return r.statusCode() == 200 ? 0 : FAILED;
       }
+    }
+  }
+
+  @Command(name = "render", description = "Print every Kubernetes object the operator would create for a "
+      + "PostgresCluster file, as YAML (Secrets without their generated data).")
+  static final class Render implements Callable<Integer> {
+    @Option(names = {"-f", "--file"}, required = true)
+    Path file;
+
+    @Override
+    public Integer call() {
+      PostgresCluster resource;
+      try {
+        resource = LocalRunner.read(file);
+      } catch (RuntimeException e) {
+        System.err.println("pgtide: " + e.getMessage());
+        return USAGE;
+      }
+      if (resource.getMetadata().getNamespace() == null) {
+        resource.getMetadata().setNamespace("default");
+      }
+      String problem = io.pgtide.operator.k8s.ClusterValidation.problem(resource.getSpec());
+      if (problem != null) {
+        System.err.println("pgtide: invalid PostgresCluster: " + problem);
+        return USAGE;
+      }
+      System.out.print(io.pgtide.operator.k8s.Render.yaml(resource,
+          io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv())));
+      return 0;
     }
   }
 

@@ -64,6 +64,12 @@ public final class LocalRunner implements AutoCloseable {
       return cluster;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
+    } catch (RuntimeException e) {
+      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().contains("PostgresCluster")) {
+        throw e;
+      }
+      throw new IllegalArgumentException(file + " is not a PostgresCluster YAML: " + e.getMessage().lines()
+          .findFirst().orElse(""), e);
     }
   }
 
