@@ -42,8 +42,7 @@ final class SidecarBench {
       pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");
       pg.query("CREATE ROLE bench_exporter LOGIN SUPERUSER PASSWORD 'bench-exporter'");
-      run(List.of("pgbench", "-i", "-s", "5", "-q", "-h", "127.0.0.1", "-p", "" + pg.port(), "-U", "postgres",
-          "postgres"), pg.password());
+      io.pgtide.testkit.Pgbench.init(pg.port(), "postgres", pg.password(), 5);
 
       Vertx vertx = Vertx.vertx();
       CertificateAuthority ca = CertificateAuthority.create("bench", Duration.ofDays(1));
@@ -142,16 +141,5 @@ final class SidecarBench {
 
   static double pct(List<Double> sorted, double p) {
     return sorted.isEmpty() ? Double.NaN : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
-  }
-
-  static String run(List<String> cmd, String password) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("PGPASSWORD", password);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (p.waitFor() != 0) {
-      throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
-    }
-    return out;
   }
 }

@@ -114,8 +114,7 @@ class SidecarIT {
   void qpsTracksPgbenchWithinTenPercent() throws Exception {
     PatroniMember leader = pg.cluster().leader().orElseThrow();
     String pw = pg.cluster().secrets().superuserPassword();
-    run(List.of("pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", "" + leader.pgPort(), "-U", "postgres",
-        "postgres"), pw);
+    io.pgtide.testkit.Pgbench.init(leader.pgPort(), "postgres", pw, 1);
     List<Double> seen = new ArrayList<>();
     long stopAt = System.currentTimeMillis() + 14_000;
     Thread sampler = new Thread(() -> {
@@ -134,7 +133,7 @@ class SidecarIT {
       }
     });
     sampler.start();
-    String out = run(List.of("pgbench", "-S", "-n", "-c", "2", "-j", "1", "-T", "12", "-h", "127.0.0.1", "-p",
+    String out = io.pgtide.testkit.Pgbench.run(List.of("pgbench", "-S", "-n", "-c", "2", "-j", "1", "-T", "12", "-h", "127.0.0.1", "-p",
         "" + leader.pgPort(), "-U", "postgres", "postgres"), pw);
     sampler.join();
     Matcher m = Pattern.compile("tps = ([0-9.]+)").matcher(out);
@@ -199,14 +198,5 @@ class SidecarIT {
     assertThat(r.ok()).isFalse();
     assertThat(r.errorCode()).isEqualTo("wrong-target");
     assertThat(v.lastReport()).isNotNull();
-  }
-
-  static String run(List<String> cmd, String password) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("PGPASSWORD", password);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(out).isZero();
-    return out;
   }
 }

@@ -115,9 +115,8 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.read(dir);
+        JsonObject state = State.running(dir);
         if (state == null) {
-          System.err.println("pgtide: no local cluster runs from " + dir);
           return NOT_RUNNING;
         }
         long pid = state.getLong("pid");
@@ -141,9 +140,8 @@ public final class PgtideCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      JsonObject state = State.read(dir);
+      JsonObject state = State.running(dir);
       if (state == null) {
-        System.err.println("pgtide: no local cluster runs from " + dir);
         return NOT_RUNNING;
       }
       JsonObject api = State.get(state, "/api/clusters");
@@ -163,9 +161,8 @@ public final class PgtideCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      JsonObject state = State.read(dir);
+      JsonObject state = State.running(dir);
       if (state == null) {
-        System.err.println("pgtide: no local cluster runs from " + dir);
         return NOT_RUNNING;
       }
       HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
@@ -186,9 +183,8 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.read(dir);
+        JsonObject state = State.running(dir);
         if (state == null) {
-          System.err.println("pgtide: no local cluster runs from " + dir);
           return NOT_RUNNING;
         }
         HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
@@ -248,6 +244,15 @@ public final class PgtideCli implements Callable<Integer> {
       }
       JsonObject state = new JsonObject(Files.readString(file));
       return ProcessHandle.of(state.getLong("pid")).map(ProcessHandle::isAlive).orElse(false) ? state : null;
+    }
+
+    /** The running cluster's coordinates, or null after saying on stderr that none runs from {@code dir}. */
+    static JsonObject running(Path dir) throws java.io.IOException {
+      JsonObject state = read(dir);
+      if (state == null) {
+        System.err.println("pgtide: no local cluster runs from " + dir + " (start one with `pgtide local up`)");
+      }
+      return state;
     }
 
     static JsonObject get(JsonObject state, String path) throws Exception {

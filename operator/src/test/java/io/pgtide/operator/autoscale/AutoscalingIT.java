@@ -36,8 +36,7 @@ class AutoscalingIT {
     runner = LocalClusters.up(resource);
     key = runner.clusterKey();
     String pw = LocalClusters.superuserPassword(runner);
-    run(List.of("pgbench", "-i", "-s", "1", "-q", "-h", "127.0.0.1", "-p", "" + runner.primaryPort(), "-U",
-        "postgres", "postgres"), pw);
+    io.pgtide.testkit.Pgbench.init(runner.primaryPort(), "postgres", pw, 1);
   }
 
   @AfterAll
@@ -75,17 +74,5 @@ class AutoscalingIT {
     assertThat(view().primary()).isPresent();
     assertThat(runner.autoscaler().status().getJsonArray("decisions").size()).as("exactly one up, one down")
         .isEqualTo(2);
-  }
-
-  static void run(List<String> cmd, String password) {
-    try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("PGPASSWORD", password);
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes());
-      assertThat(p.waitFor()).as(out).isZero();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
