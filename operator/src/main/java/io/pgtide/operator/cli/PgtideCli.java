@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
-        PgtideCli.Render.class, PgtideCli.Sidecar.class},
+        PgtideCli.Render.class, PgtideCli.Sidecar.class, PgtideCli.Kubernetes.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
   static final int FAILED = 1;
@@ -220,6 +220,31 @@ public final class PgtideCli implements Callable<Integer> {
       }
       System.out.print(io.pgtide.operator.k8s.Render.yaml(resource,
           io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv())));
+      return 0;
+    }
+  }
+
+  @Command(name = "kubernetes", description = "Run the operator in a Kubernetes cluster (in-cluster config; "
+      + "two replicas elect a leader with a Lease).")
+  static final class Kubernetes implements Callable<Integer> {
+    @Option(names = "--http-port", defaultValue = "8080")
+    int httpPort;
+
+    @Override
+    public Integer call() throws Exception {
+      var config = io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv());
+      var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+      String identity = System.getenv().getOrDefault("POD_NAME", java.net.InetAddress.getLocalHost().getHostName());
+      var bootstrap = io.vertx.core.Vertx.vertx();
+      var ca = new io.pgtide.operator.k8s.KubernetesOperator(bootstrap, client, config, identity).loadOrCreateCa();
+      bootstrap.close();
+      var core = new io.pgtide.operator.OperatorCore(io.pgtide.operator.k8s.KubernetesOperator.hubCertificate(ca,
+          config), "0.0.0.0", config.bridgePort(), v -> new io.pgtide.operator.k8s.KubernetesInfrastructure(v, client),
+          3_000);
+      var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity);
+      core.http.readiness(operator::isLeader);
+      core.start("0.0.0.0", httpPort);
+      operator.start().join();
       return 0;
     }
   }

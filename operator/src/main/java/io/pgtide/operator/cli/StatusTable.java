@@ -41,6 +41,20 @@ public final class StatusTable {
           .append(f.getString("to")).append(" in ").append(f.getLong("durationMs")).append(" ms at ")
           .append(f.getString("completedAt")).append('\n');
     }
+    JsonObject a = cluster.getJsonObject("autoscaling");
+    if (a != null) {
+      JsonObject scale = a.getJsonObject("lastScale");
+      if (scale != null) {
+        sb.append("Last scale: ").append(scale.getInteger("from")).append(" -> ").append(scale.getInteger("to"))
+            .append(" at ").append(scale.getString("time")).append(" (").append(scale.getString("reason"))
+            .append(")\n");
+      }
+      JsonObject d = a.getJsonObject("lastDecision");
+      if (d != null) {
+        sb.append("Autoscaler: ").append(d.getString("reason"))
+            .append(d.getString("blockedBy") == null ? "" : "; held: " + d.getString("blockedBy")).append('\n');
+      }
+    }
     return sb.toString();
   }
 }

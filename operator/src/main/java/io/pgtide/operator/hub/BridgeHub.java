@@ -90,7 +90,7 @@ public final class BridgeHub extends VerticleBase {
     NetSocket socket = event.socket();
     MemberId id = identities.get(socket);
     if (id == null) {
-      id = identify(socket);
+      id = identify(socket, event);
       if (id == null) {
         refuse(event, "no-identity", "peer certificate has no member identity");
         socket.close();
@@ -154,16 +154,34 @@ public final class BridgeHub extends VerticleBase {
     event.complete(false);
   }
 
-  private static MemberId identify(NetSocket socket) {
+  /**
+   * The member a connection speaks for: the CN {@code namespace/cluster/member} of its certificate. On Kubernetes
+   * one certificate serves every pod of a StatefulSet, with CN {@code namespace/cluster/*}: it may speak for any
+   * member of that cluster only, and the connection is bound to the member of its first frame (its registration).
+   */
+  private static MemberId identify(NetSocket socket, BridgeEvent event) {
+    String cn;
     try {
-      return PeerIdentity.commonName(socket.peerCertificates()).map(cn -> {
-        try {
-          return MemberId.parse(cn);
-        } catch (IllegalArgumentException e) {
+      cn = PeerIdentity.commonName(socket.peerCertificates()).orElse(null);
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+    if (cn == null) {
+      return null;
+    }
+    try {
+      if (cn.endsWith("/*")) {
+        JsonObject raw = event.getRawMessage();
+        String address = raw == null ? null : raw.getString("address");
+        String prefix = Addresses.COMMAND_PREFIX + cn.substring(0, cn.length() - 2).replace('/', '.') + ".";
+        if (event.type() != BridgeEventType.REGISTER || address == null || !address.startsWith(prefix)) {
           return null;
         }
-      }).orElse(null);
-    } catch (SSLPeerUnverifiedException e) {
+        String[] nc = cn.split("/");
+        return new MemberId(nc[0], nc[1], address.substring(prefix.length()));
+      }
+      return MemberId.parse(cn);
+    } catch (IllegalArgumentException e) {
       return null;
     }
   }

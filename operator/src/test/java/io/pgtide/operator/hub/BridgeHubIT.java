@@ -199,6 +199,30 @@ class BridgeHubIT {
     good.close().await();
   }
 
+  @Test
+  void aClusterScopedCertificateSpeaksForOneMemberOfItsClusterOnly() throws Exception {
+    TlsMaterial shared = CA.issue("shop/orders/*", List.of(), Duration.ofDays(1));
+    MemberId two = new MemberId("shop", "orders", "orders-2");
+    BridgeClient client = client(two, shared, new AtomicReference<>(
+        ContractCodec.encode(TestReports.report(two, Role.REPLICA, 1, 10, true))));
+    client.start().await();
+    await().atMost(Duration.ofSeconds(10)).until(() -> state.view("shop/orders").members().containsKey("orders-2"));
+    long before = hub.rejected();
+    client.send(ContractCodec.encode(TestReports.report(new MemberId("shop", "orders", "orders-1"), Role.PRIMARY, 1,
+        10, true)));
+    await().atMost(Duration.ofSeconds(10)).until(() -> hub.rejected() > before);
+    assertThat(state.view("shop/orders").members()).doesNotContainKey("orders-1");
+    client.close().await();
+
+    MemberId foreign = new MemberId("shop", "payments", "payments-0");
+    BridgeClient other = client(foreign, shared, new AtomicReference<>(
+        ContractCodec.encode(TestReports.report(foreign, Role.PRIMARY, 1, 10, true))));
+    other.start();
+    Thread.sleep(1500); // it may try; nothing of another cluster may arrive
+    assertThat(state.view("shop/payments").members()).isEmpty();
+    other.close();
+  }
+
   private boolean connectsAndStaysOpen(NetClientOptions options) {
     try {
       NetSocket s = vertx.createNetClient(options).connect(port, "127.0.0.1").await();

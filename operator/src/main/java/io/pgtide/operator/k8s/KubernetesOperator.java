@@ -1,0 +1,136 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
+import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator on Kubernetes: a Lease elects one leader among the replicas; only the leader watches
+ * PostgresClusters and reconciles them (one work queue, one reconcile at a time per cluster, a change during a
+ * reconcile runs it once more). The CA that signs the sidecars' certificates lives in a Secret.
+ */
+public final class KubernetesOperator {
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesOperator.class);
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final String identity;
+  private final AtomicBoolean leader = new AtomicBoolean();
+  private final Set<String> running = ConcurrentHashMap.newKeySet();
+  private final Set<String> again = ConcurrentHashMap.newKeySet();
+  private ClusterReconciler reconciler;
+  private SharedIndexInformer<PostgresCluster> informer;
+
+  public KubernetesOperator(Vertx vertx, KubernetesClient client, OperatorConfig config, String identity) {
+    this.vertx = vertx;
+    this.client = client;
+    this.config = config;
+    this.identity = identity;
+  }
+
+  public boolean isLeader() {
+    return leader.get();
+  }
+
+  /** Runs the election in the background; leading starts the informer, losing the lease stops it. */
+  public CompletableFuture<?> start() {
+    LeaderElector elector = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
+        .withName("pgtide-operator").withLock(new LeaseLock(config.operatorNamespace(), "pgtide-operator", identity))
+        .withLeaseDuration(Duration.ofSeconds(15)).withRenewDeadline(Duration.ofSeconds(10))
+        .withRetryPeriod(Duration.ofSeconds(2)).withReleaseOnCancel(true)
+        .withLeaderCallbacks(new LeaderCallbacks(this::lead, this::follow, id -> LOG.info("leader is {}", id)))
+        .build()).build();
+    return elector.start();
+  }
+
+  void lead() {
+    LOG.info("{} leads: watching PostgresClusters", identity);
+    reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa());
+    informer = client.resources(PostgresCluster.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(PostgresCluster cr) {
+        enqueue(cr);
+      }
+
+      @Override
+      public void onUpdate(PostgresCluster old, PostgresCluster cr) {
+        enqueue(cr);
+      }
+
+      @Override
+      public void onDelete(PostgresCluster cr, boolean unknown) {
+        // owner references collect what the cluster owned; the finalizer already ran on the update
+      }
+    }, 60_000);
+    leader.set(true);
+  }
+
+  void follow() {
+    leader.set(false);
+    if (informer != null) {
+      informer.close();
+    }
+    LOG.info("{} no longer leads", identity);
+  }
+
+  /** Per-cluster serialisation: one reconcile at a time per key; a change meanwhile reruns it once. */
+  void enqueue(PostgresCluster cr) {
+    String key = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+    if (!running.add(key)) {
+      again.add(key);
+      return;
+    }
+    reconciler.reconcile(cr).onComplete(ar -> {
+      running.remove(key);
+      if (again.remove(key)) {
+        PostgresCluster latest = informer.getStore().getByKey(key);
+        if (latest != null) {
+          enqueue(latest);
+        }
+      }
+    });
+  }
+
+  /** The operator's CA from its Secret, created on first start; rotation: delete the Secret and restart. */
+  public CertificateAuthority loadOrCreateCa() {
+    var ref = client.secrets().inNamespace(config.operatorNamespace()).withName(config.caSecretName());
+    Secret existing = ref.get();
+    if (existing != null && existing.getData() != null && existing.getData().containsKey("ca.key")) {
+      Map<String, String> d = existing.getData();
+      java.util.Base64.Decoder b64 = java.util.Base64.getDecoder();
+      return CertificateAuthority.load(new TlsMaterial(new String(b64.decode(d.get("ca.crt"))),
+          new String(b64.decode(d.get("ca.key"))), new String(b64.decode(d.get("ca.crt")))));
+    }
+    CertificateAuthority ca = CertificateAuthority.create("pgtide-operator-ca", Duration.ofDays(3650));
+    TlsMaterial m = ca.caMaterial();
+    client.secrets().inNamespace(config.operatorNamespace()).resource(new SecretBuilder().withNewMetadata()
+        .withName(config.caSecretName()).withNamespace(config.operatorNamespace()).endMetadata()
+        .addToStringData("ca.crt", m.certPem()).addToStringData("ca.key", m.keyPem()).build()).create();
+    return ca;
+  }
+
+  /** The hub's server certificate for the operator Service's DNS names. */
+  public static TlsMaterial hubCertificate(CertificateAuthority ca, OperatorConfig config) {
+    return ca.issue("pgtide-operator", List.of(config.operatorServiceHost(), "pgtide-operator",
+        "localhost", "127.0.0.1"), Duration.ofDays(365));
+  }
+}
