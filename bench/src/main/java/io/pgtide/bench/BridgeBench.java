@@ -8,6 +8,7 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Resources;
 import io.pgtide.common.contract.Role;
 import io.pgtide.common.contract.StandbyRow;
+import io.pgtide.common.process.JavaCommand;
 import io.pgtide.common.process.ManagedProcess;
 import io.pgtide.common.process.Ports;
 import io.pgtide.common.tls.CertificateAuthority;
@@ -69,10 +70,9 @@ final class BridgeBench {
     BridgeHub hub = new BridgeHub(hubTls, "127.0.0.1", port, 3_000);
     vertx.deployVerticle(hub).await();
 
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ManagedProcess clients = ManagedProcess.start("bridge-clients", List.of(java, "-Xmx1g", "-cp",
-        System.getProperty("java.class.path"), BenchMain.class.getName(), "bridge-clients", Integer.toString(n),
-        Integer.toString(port), dir.resolve("ca").toString()), Map.of(), dir, dir.resolve("clients.log"));
+    ManagedProcess clients = ManagedProcess.start("bridge-clients", JavaCommand.of(List.of("-Xmx1g"),
+        BenchMain.class.getName(), "bridge-clients", Integer.toString(n), Integer.toString(port),
+        dir.resolve("ca").toString()), Map.of(), dir, dir.resolve("clients.log"));
     try {
       Thread.sleep(WARMUP_MS + n * 3L);
       latency.getIntervalHistogram();

@@ -1,6 +1,7 @@
 package io.pgtide.bench;
 
 import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.process.JavaCommand;
 import io.pgtide.common.process.ManagedProcess;
 import io.pgtide.common.process.Ports;
 import io.pgtide.common.tls.CertificateAuthority;
@@ -54,10 +55,7 @@ final class SidecarBench {
       MemberId id = new MemberId("bench", "pg", "pg-0");
       Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
       int sidecarHttp = Ports.free();
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>(List.of(java));
-      cmd.addAll(SIDECAR_JVM);
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.pgtide.sidecar.SidecarMain"));
+      List<String> cmd = JavaCommand.of(SIDECAR_JVM, "io.pgtide.sidecar.SidecarMain");
       ManagedProcess sidecar = ManagedProcess.start("sidecar", cmd, Map.ofEntries(
           Map.entry("PGTIDE_NAMESPACE", "bench"), Map.entry("PGTIDE_CLUSTER", "pg"), Map.entry("PGTIDE_MEMBER", "pg-0"),
           Map.entry("PGTIDE_PG_PORT", "" + pg.port()), Map.entry("PGTIDE_PG_USER", "bench_sidecar"),

@@ -176,11 +176,34 @@ class SidecarIT {
     assertThat(refused.errorCode()).isEqualTo("patroni");
     assertThat(refused.detail().getString("patroni")).isNotBlank();
 
+    // how long from PostgreSQL reporting the promotion to the operator's handler seeing it (target < 500 ms)
+    long[] operatorSawAt = {0};
+    hub.state.onChange((k, m) -> {
+      if (m.id().member().equals(target.name()) && m.role() == Role.PRIMARY && operatorSawAt[0] == 0) {
+        operatorSawAt[0] = System.currentTimeMillis();
+      }
+    });
+    long[] postgresSaidAt = {0};
+    Thread poller = new Thread(() -> {
+      while (postgresSaidAt[0] == 0 && !Thread.currentThread().isInterrupted()) {
+        try {
+          if ("f".equals(sql(target, "SELECT pg_is_in_recovery()"))) {
+            postgresSaidAt[0] = System.currentTimeMillis();
+          }
+        } catch (RuntimeException e) {
+          // restarting
+        }
+      }
+    });
+    poller.start();
     CommandResult result = hub.commands.send(leaderId, new CommandPayload.Switchover(leader.name(), target.name()),
         60_000).await();
     assertThat(result.ok()).as(result.errorMessage()).isTrue();
     await().atMost(Duration.ofSeconds(30)).until(() -> report(target.name()).role() == Role.PRIMARY
         && report(leader.name()).role() == Role.REPLICA && report(leader.name()).healthy());
+    poller.interrupt();
+    System.out.println("ROLE-CHANGE-LATENCY-MS " + (operatorSawAt[0] - postgresSaidAt[0])
+        + " (PostgreSQL answered pg_is_in_recovery() = f, polled with psql, until the operator's handler saw PRIMARY)");
   }
 
   @Test

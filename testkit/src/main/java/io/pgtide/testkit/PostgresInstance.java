@@ -38,9 +38,9 @@ public final class PostgresInstance implements AutoCloseable {
 
   private void init() {
     try {
+      OsUser.ownedDirectory(dir, false);
       Path pwfile = dir.resolve("pwfile");
       Files.writeString(pwfile, password + "\n");
-      OsUser.ownedDirectory(dir, false);
       OsUser.runChecked(OsUser.asPostgres(List.of(PatroniMember.BIN_DIR + "/initdb", "-D", dataDir().toString(),
           "-U", "postgres", "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8")),
           dir.resolve("initdb.log"));

@@ -1,6 +1,7 @@
 package io.pgtide.operator.local;
 
 import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.process.JavaCommand;
 import io.pgtide.common.process.ManagedProcess;
 import io.pgtide.common.process.PatroniCluster;
 import io.pgtide.common.process.PatroniMember;
@@ -98,10 +99,8 @@ public final class LocalInfrastructure implements Infrastructure {
       throw new UncheckedIOException(e);
     }
     int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> Ports.free());
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd = List.of(java, "-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-cp", absoluteClassPath(),
-        "io.pgtide.sidecar.SidecarMain");
+    List<String> cmd = JavaCommand.of(List.of("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-Xss512k", "-XX:MaxMetaspaceSize=64m"), "io.pgtide.sidecar.SidecarMain");
     Map<String, String> env = Map.ofEntries(
         Map.entry("PGTIDE_NAMESPACE", namespace), Map.entry("PGTIDE_CLUSTER", cluster.scope()),
         Map.entry("PGTIDE_MEMBER", m.name()), Map.entry("PGTIDE_PG_HOST", "127.0.0.1"),
@@ -113,12 +112,6 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)));
     sidecars.put(m.name(), ManagedProcess.start("sidecar-" + m.name(), cmd, env, dir,
         dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
-  }
-
-  private static String absoluteClassPath() {
-    return java.util.Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-        .map(p -> Path.of(p).toAbsolutePath().toString())
-        .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
   }
 
   @Override
