@@ -4,6 +4,8 @@ package io.pgtide.common.contract;
 public final class Addresses {
   /** Sidecar → operator: full {@link InstanceReport} snapshots. */
   public static final String REPORTS = "pgtide.reports";
+  /** Operator-internal: reports the hub already decoded and checked, as {@link InstanceReport} objects. */
+  public static final String REPORTS_DECODED = "pgtide.reports.decoded";
   /** Operator-internal: member connected / disconnected / rejected message events. */
   public static final String MEMBER_EVENTS = "pgtide.member-events";
   /** Operator → dashboard and CLI: cluster state snapshots. */

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class BridgeHub extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(BridgeHub.class);
 
+  private static final io.vertx.core.eventbus.DeliveryOptions LOCAL =
+      new io.vertx.core.eventbus.DeliveryOptions().setCodecName(ReportCodec.NAME).setLocalOnly(true);
   private final TlsMaterial tls;
   private final String host;
   private final int port;
@@ -53,6 +55,7 @@ public final class BridgeHub extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    ReportCodec.register(vertx);
     BridgeOptions permissions = new BridgeOptions()
         .addInboundPermitted(new PermittedOptions().setAddress(Addresses.REPORTS))
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.COMMAND_REGEX));
@@ -108,7 +111,7 @@ public final class BridgeHub extends VerticleBase {
     JsonObject raw = event.getRawMessage();
     String address = raw == null ? null : raw.getString("address");
     switch (type) {
-      case SOCKET_PING -> event.complete(true);
+      case SOCKET_PING, REGISTERED, UNREGISTER -> event.complete(true);
       case REGISTER -> {
         if (Addresses.command(id).equals(address)) {
           vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-connected")
@@ -141,6 +144,8 @@ public final class BridgeHub extends VerticleBase {
         refuse(event, "wrong-identity", id + " sent a report for " + report.id());
         return;
       }
+      // decoded once, here: the state gets the record itself (local delivery, no copy, no second parse)
+      vertx.eventBus().publish(Addresses.REPORTS_DECODED, report, LOCAL);
       event.complete(true);
     } catch (ContractException e) {
       refuse(event, e.code(), e.getMessage());

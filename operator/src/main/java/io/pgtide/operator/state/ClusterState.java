@@ -35,7 +35,8 @@ public final class ClusterState extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    vertx.eventBus().<JsonObject>consumer(Addresses.REPORTS, msg -> onReport(msg.body()));
+    io.pgtide.operator.hub.ReportCodec.register(vertx);
+    vertx.eventBus().<InstanceReport>consumer(Addresses.REPORTS_DECODED, msg -> onReport(msg.body()));
     vertx.eventBus().<JsonObject>consumer(Addresses.MEMBER_EVENTS, msg -> onMemberEvent(msg.body()));
     return Future.succeededFuture();
   }
@@ -71,14 +72,16 @@ public final class ClusterState extends VerticleBase {
     }
   }
 
-  private void onReport(JsonObject json) {
-    InstanceReport report;
+  /** Feeds a report that did not come through the hub (tests, tools): checked and decoded like the hub does. */
+  public void accept(JsonObject json) {
     try {
-      report = ContractCodec.decodeReport(json);
+      onReport(ContractCodec.decodeReport(json));
     } catch (ContractException e) {
       LOG.warn("dropped a report: {}", e.getMessage());
-      return;
     }
+  }
+
+  private void onReport(InstanceReport report) {
     long now = System.currentTimeMillis();
     for (var o : deliveryObservers) {
       o.accept(now - report.collectedAt());

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
@@ -67,8 +66,9 @@ class PushgatewayIT {
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
     for (int i = 0; i < 3; i++) {
       MemberId id = new MemberId("shop", "orders", "orders-" + i);
-      vertx.eventBus().publish(Addresses.REPORTS, ContractCodec.encode(TestReports.report(id,
-          i == 0 ? Role.PRIMARY : Role.REPLICA, 1, i == 0 ? 10_000 : 9_000, true)));
+      JsonObject report = ContractCodec.encode(TestReports.report(id, i == 0 ? Role.PRIMARY : Role.REPLICA, 1,
+          i == 0 ? 10_000 : 9_000, true));
+      vertx.runOnContext(v -> state.accept(report));
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> state.view("shop/orders").members().size() == 3);
   }

@@ -28,13 +28,17 @@ public final class UserSync {
              CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
                   ELSE extract(epoch FROM r.rolvaliduntil)::bigint::text END AS valid_until, r.rolpassword,
              shobj_description(r.oid, 'pg_authid') AS comment,
-             ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                   WHERE m.member = r.oid) AS member_of,
-             (SELECT string_agg(DISTINCT CASE d.deptype WHEN 'o' THEN 'owns objects' ELSE 'holds privileges' END
-                     || ' in ' || coalesce(db.datname, 'shared catalogs'), ', ')
-                FROM pg_shdepend d LEFT JOIN pg_database db ON db.oid = d.dbid
-               WHERE d.refobjid = r.oid AND d.refclassid = 'pg_authid'::regclass) AS deps
-        FROM pg_authid r WHERE r.rolname !~ '^pg_'
+             coalesce(mem.member_of, ARRAY[]::text[]) AS member_of, dep.deps
+        FROM pg_authid r
+        LEFT JOIN (SELECT m.member, array_agg(g.rolname::text) AS member_of
+                     FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid GROUP BY m.member) mem
+               ON mem.member = r.oid
+        LEFT JOIN (SELECT d.refobjid, string_agg(DISTINCT CASE d.deptype WHEN 'o' THEN 'owns objects'
+                            ELSE 'holds privileges' END || ' in ' || coalesce(db.datname, 'shared catalogs'), ', ') AS deps
+                     FROM pg_shdepend d LEFT JOIN pg_database db ON db.oid = d.dbid
+                    WHERE d.refclassid = 'pg_authid'::regclass GROUP BY d.refobjid) dep
+               ON dep.refobjid = r.oid
+       WHERE r.rolname !~ '^pg_'
       """;
 
   private final Vertx vertx;
@@ -45,10 +49,31 @@ public final class UserSync {
     this.pg = pg;
   }
 
+  /**
+   * One sync at a time, on a connection kept between syncs (a new one would cost a SCRAM handshake each time);
+   * dropped on any error so the next sync starts clean.
+   */
   public Future<JsonObject> apply(CommandPayload.SyncUsers desired) {
-    return pg.connectWithin().compose(conn -> run(conn, desired)
-        .eventually(() -> conn.close()));
+    if (busy) {
+      return Future.failedFuture(new IllegalStateException("a user sync is already running on this member"));
+    }
+    busy = true;
+    Future<PgConnection> conn = connection != null ? Future.succeededFuture(connection) : pg.connectWithin()
+        .onSuccess(c -> {
+          connection = c;
+          c.closeHandler(v -> connection = null);
+        });
+    return conn.compose(c -> run(c, desired).onFailure(e -> {
+      connection = null;
+      c.close();
+    })).eventually(() -> {
+      busy = false;
+      return Future.succeededFuture();
+    });
   }
+
+  private PgConnection connection;
+  private boolean busy;
 
   private Future<JsonObject> run(PgConnection conn, CommandPayload.SyncUsers desired) {
     return conn.query("SELECT pg_is_in_recovery()").execute().compose(rs -> {
@@ -101,14 +126,11 @@ public final class UserSync {
     });
   }
 
+  /** All statements in one round trip (simple query protocol), in one transaction; all or nothing. */
   private static Future<Void> transaction(PgConnection conn, List<String> statements) {
-    return conn.begin().compose(tx -> {
-      Future<Void> chain = Future.succeededFuture();
-      for (String sql : statements) {
-        chain = chain.compose(v -> conn.query(sql).execute().mapEmpty());
-      }
-      return chain.compose(v -> tx.commit()).recover(e -> tx.rollback().transform(r -> Future.failedFuture(e)));
-    });
+    return conn.begin().compose(tx -> conn.query(String.join(";\n", statements)).execute().<Void>mapEmpty()
+        .compose(v -> tx.commit())
+        .recover(e -> tx.rollback().transform(r -> Future.failedFuture(e))));
   }
 
   private Future<Void> databases(PgConnection conn, List<DesiredDatabase> dbs, JsonArray failed, JsonObject result) {
