@@ -74,7 +74,7 @@ final class BridgeBench {
         BenchMain.class.getName(), "bridge-clients", Integer.toString(n), Integer.toString(port),
         dir.resolve("ca").toString()), Map.of(), dir, dir.resolve("clients.log"));
     try {
-      Thread.sleep(WARMUP_MS + n * 3L);
+      Thread.sleep(WARMUP_MS + n * 12L); // the ramp (100 connections a second), then JIT and GC settle
       latency.getIntervalHistogram();
       long d0 = delivered.get();
       var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -114,8 +114,8 @@ final class BridgeBench {
       all.add(holder[0]);
       holder[0].start();
       vertx.setPeriodic(1 + (i * 1000L / n), 1000, t -> holder[0].send(ContractCodec.encode(report(id, ++seq[0]))));
-      if (i % 200 == 199) {
-        Thread.sleep(200); // ramp up handshakes
+      if (i % 100 == 99) {
+        Thread.sleep(1000); // ramp up: 100 TLS handshakes a second, as pods start
       }
     }
     Thread.currentThread().join();
