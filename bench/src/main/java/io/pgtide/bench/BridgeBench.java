@@ -44,7 +44,8 @@ final class BridgeBench {
 
   public static void main(String[] args) throws Exception {
     int[] sizes = args.length == 0 ? new int[] {100, 1000, 3000} : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    Table table = new Table("Bridge: N sidecars at 1 Hz, mutual TLS, loopback, 2 cores (operator JVM -Xmx512m)",
+    Table table = new Table("Bridge: N sidecars at 1 Hz, mutual TLS, loopback, 2 cores shared by the hub JVM (-Xmx512m) "
+        + "and the simulated sidecars' JVM; ping timeout " + Long.getLong("pgtide.bench.pingTimeoutMs", 3_000) + " ms",
         "sidecars", "reports/s", "p50 ms", "p99 ms", "max ms", "operator CPU %", "heap after GC MB", "rejected");
     for (int n : sizes) {
       table.row(run(n));
@@ -67,7 +68,7 @@ final class BridgeBench {
       delivered.incrementAndGet();
     });
     vertx.deployVerticle(state).await();
-    BridgeHub hub = new BridgeHub(hubTls, "127.0.0.1", port, 3_000);
+    BridgeHub hub = new BridgeHub(hubTls, "127.0.0.1", port, Long.getLong("pgtide.bench.pingTimeoutMs", 3_000));
     vertx.deployVerticle(hub).await();
 
     ManagedProcess clients = ManagedProcess.start("bridge-clients", JavaCommand.of(List.of("-Xmx1g"),
