@@ -18,7 +18,7 @@ public final class BenchMain {
       case "users" -> UserSyncBench.main(rest);
       default -> System.out.println("""
           benchmarks: bridge [N...]        N simulated sidecars at 1 Hz over TLS to one hub (default 100 1000 3000)
-                      failover [runs]      hard kill / graceful / zombie / switchover on a real 3-member cluster
+                      failover [runs] [sync] [fast|defaults|both]  hard kill / graceful / zombie / switchover, 3 members
                       sidecar [seconds]    sidecar vs prometheus-postgres-exporter under pgbench
                       users [roles]        sync N roles with memberships, then a no-op and a 10-role drift sync""");
     }

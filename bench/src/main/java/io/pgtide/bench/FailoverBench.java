@@ -34,8 +34,14 @@ final class FailoverBench {
   public static void main(String[] args) throws Exception {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     boolean synchronous = args.length < 2 || Boolean.parseBoolean(args[1]);
-    List<Profile> profiles = List.of(new Profile("fast (ttl 10, loop_wait 2, retry 4)", 10, 2, 4),
-        new Profile("defaults (ttl 30, loop_wait 10, retry 10)", 30, 10, 10));
+    String which = args.length > 2 ? args[2] : "both";
+    List<Profile> profiles = new ArrayList<>();
+    if (!which.equals("defaults")) {
+      profiles.add(new Profile("fast (ttl 10, loop_wait 2, retry 4)", 10, 2, 4));
+    }
+    if (!which.equals("fast")) {
+      profiles.add(new Profile("defaults (ttl 30, loop_wait 10, retry 10)", 30, 10, 10));
+    }
     Table t = new Table("Failover, 3 members, " + (synchronous ? "synchronous" : "asynchronous") + " mode, "
         + runs + " runs each, failoverDelay 5 s",
         "profile", "case", "writable again p50 s", "max s", "endpoint agrees after promotion p50 ms", "max ms",
