@@ -143,11 +143,18 @@ final class FailoverBench {
     return at[0];
   }
 
+  /**
+   * All healthy again, and in synchronous mode a synchronous standby assigned: Patroni will not promote anyone
+   * else, so a fault before that leaves the cluster without a primary until the old one returns (by design).
+   */
   static void awaitHealthy(LocalRunner runner) {
+    boolean sync = runner.resource().getSpec().patroni.synchronousMode;
     Waits.until("all members healthy", Duration.ofSeconds(180), () -> {
       var v = runner.core().state.view(runner.clusterKey());
       return v.primary().isPresent() && v.healthyReplicas().size() == 2
-          && !runner.core().failover.incidentOpen(runner.clusterKey());
+          && !runner.core().failover.incidentOpen(runner.clusterKey())
+          && (!sync || runner.infra().cluster().clusterView().map(c -> c.getJsonArray("members").stream()
+              .anyMatch(m -> "sync_standby".equals(((JsonObject) m).getString("role")))).orElse(false));
     }, () -> "");
   }
 
