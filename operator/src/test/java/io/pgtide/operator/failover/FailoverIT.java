@@ -83,6 +83,7 @@ class FailoverIT {
   @Test
   @Order(1)
   void hardKilledPrimaryIsDetectedWithinTwoSecondsAndTheEndpointFollowsTheNewPrimaryWithoutLoss() {
+    awaitSyncStandby(); // in synchronous mode Patroni promotes only the synchronous standby
     String old = primary();
     try (SteadyWriter w = writer()) {
       // a role declared during the failover window must exist on the new primary afterwards
@@ -115,6 +116,7 @@ class FailoverIT {
   @Order(2)
   void zombiePrimaryIsFencedAfterTheDelayWithNeverTwoWritablePrimaries() throws Exception {
     awaitAllHealthy();
+    awaitSyncStandby(); // in synchronous mode Patroni promotes only the synchronous standby
     String old = primary();
     PatroniMember zombie = runner.infra().cluster().member(old);
     AtomicBoolean watching = new AtomicBoolean(true);

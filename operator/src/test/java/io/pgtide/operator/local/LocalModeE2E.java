@@ -77,6 +77,10 @@ class LocalModeE2E {
   @Order(2)
   void hardKillUnderAWriterMovesTheEndpointLosesNothingAndDashboardAndStatusAgree() throws Exception {
     assumeThat(HeadlessChromium.installed()).as("Debian's chromium is installed (scripts/setup.sh)").isTrue();
+    // in synchronous mode Patroni promotes only its synchronous standby: wait until it has one
+    await().atMost(Duration.ofSeconds(60)).until(() -> runner.infra().cluster().clusterView()
+        .map(c -> c.getJsonArray("members").stream()
+            .anyMatch(m -> "sync_standby".equals(((JsonObject) m).getString("role")))).orElse(false));
     String old = runner.core().state.view(key).primary().orElseThrow().id().member();
     try (HeadlessChromium browser = HeadlessChromium.start(dir);
          SteadyWriter writer = new SteadyWriter(runner.primaryPort(), "postgres",
