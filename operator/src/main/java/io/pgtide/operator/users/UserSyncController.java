@@ -56,16 +56,18 @@ public final class UserSyncController {
       return Future.failedFuture("a user sync of " + clusterKey + " is already running");
     }
     PostgresClusterSpec s = spec.get();
-    DesiredRoles.Result desired = DesiredRoles.of(clusterKey, s.users, passwords);
-    CommandPayload.SyncUsers payload = new CommandPayload.SyncUsers(desired.roles(),
-        DesiredRoles.databases(s.databases), dryRun);
     running = !dryRun;
-    return commands.send(primary.get().id(), payload, 60_000).compose(this::check)
+    // reading password Secrets and deriving SCRAM verifiers (PBKDF2) are blocking: off the event loop
+    Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords),
+        false);
+    return desiredF.compose(desired -> commands.send(primary.get().id(), new CommandPayload.SyncUsers(
+            desired.roles(), DesiredRoles.databases(s.databases), dryRun), 60_000)
+        .compose(this::check)
         .map(r -> {
           desired.errors().forEach((name, reason) -> r.getJsonArray("failed")
               .add(new JsonObject().put("name", name).put("reason", reason)));
           return r;
-        })
+        }))
         .onSuccess(r -> {
           if (!dryRun) {
             last = r;
