@@ -117,8 +117,15 @@ public final class LocalRunner implements AutoCloseable {
     }
     new TcpProxy(core.vertx, "primary", infra::primaryTargets).listen(primaryPort).await();
     new TcpProxy(core.vertx, "replicas", infra::replicaTargets).listen(replicasPort).await();
-    core.vertx.setPeriodic(500, t -> infra.pointReplicas(key,
-        core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList()));
+    // like a Service's endpoints with a failure threshold: one unhealthy sample does not empty the replicas port
+    int[] emptyTicks = {0};
+    core.vertx.setPeriodic(500, t -> {
+      List<String> healthy = core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList();
+      emptyTicks[0] = healthy.isEmpty() ? emptyTicks[0] + 1 : 0;
+      if (!healthy.isEmpty() || emptyTicks[0] >= 6) {
+        infra.pointReplicas(key, healthy);
+      }
+    });
     autoscaler = new AutoscalerController(core.vertx, key, core.state, infra, core.failover, core.events,
         core.metrics, () -> spec);
     core.http.autoscaler(key, autoscaler);

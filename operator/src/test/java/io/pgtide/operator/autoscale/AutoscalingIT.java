@@ -52,6 +52,7 @@ class AutoscalingIT {
 
   @Test
   void readLoadOverTargetAddsAStreamingMemberAndIdleScalesBackToMin() throws Exception {
+    await().atMost(Duration.ofSeconds(30)).until(() -> !runner.infra().replicaTargets().isEmpty());
     ManagedProcess load = ManagedProcess.start("pgbench-read", List.of("pgbench", "-S", "-n", "-c", "4", "-j", "2",
         "-T", "120", "-h", "127.0.0.1", "-p", "" + runner.replicasPort(), "-U", "postgres", "postgres"),
         Map.of("PGPASSWORD", LocalClusters.superuserPassword(runner)), runner.dir(),
