@@ -30,33 +30,45 @@ public final class DesiredRoles {
   }
 
   public static Result of(String clusterKey, List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords) {
+    // a first sync of many users derives many verifiers (PBKDF2, ~2 ms each): spread over the cores
+    List<Object> verifiers = users.parallelStream().map(u -> verifier(clusterKey, u, passwords)).toList();
     List<DesiredRole> out = new ArrayList<>();
     Map<String, String> errors = new LinkedHashMap<>();
-    for (PostgresClusterSpec.UserSpec u : users) {
+    for (int i = 0; i < users.size(); i++) {
+      PostgresClusterSpec.UserSpec u = users.get(i);
       if (u.name == null || u.name.isEmpty()) {
         errors.put(String.valueOf(u.name), "user has no name");
         continue;
       }
-      boolean present = !"absent".equalsIgnoreCase(u.ensure);
-      if (!present && !"absent".equals(u.ensure) && u.ensure != null && !"present".equals(u.ensure)) {
+      if (u.ensure != null && !"present".equals(u.ensure) && !"absent".equals(u.ensure)) {
         errors.put(u.name, "ensure must be present or absent, got '" + u.ensure + "'");
         continue;
       }
-      String verifier = null;
-      if (present && !u.disablePassword && u.login) {
-        try {
-          verifier = ScramVerifier.compute(clusterKey, u.name, passwords.password(u));
-        } catch (IllegalStateException e) {
-          errors.put(u.name, e.getMessage());
-          continue;
-        }
+      if (verifiers.get(i) instanceof IllegalStateException e) {
+        errors.put(u.name, e.getMessage());
+        continue;
       }
-      out.add(new DesiredRole(u.name, present, u.login, u.superuser, u.createdb, u.createrole, u.replication,
-          u.bypassrls, u.inherit, u.connectionLimit, u.validUntil, u.memberOf, verifier, u.disablePassword,
-          u.reassignTo));
+      out.add(new DesiredRole(u.name, !"absent".equals(u.ensure), u.login, u.superuser, u.createdb, u.createrole,
+          u.replication, u.bypassrls, u.inherit, u.connectionLimit, u.validUntil, u.memberOf,
+          verifiers.get(i) instanceof String v ? v : null, u.disablePassword, u.reassignTo));
     }
     return new Result(out, errors);
   }
+
+  /** The user's SCRAM verifier, "" when it needs none, or the reason it cannot have one. */
+  private static Object verifier(String clusterKey, PostgresClusterSpec.UserSpec u, PasswordSource passwords) {
+    if (u.name == null || u.name.isEmpty() || "absent".equals(u.ensure) || u.disablePassword || !u.login) {
+      return NONE;
+    }
+    try {
+      return ScramVerifier.compute(clusterKey, u.name, passwords.password(u));
+    } catch (IllegalStateException e) {
+      return e;
+    }
+  }
+
+  private static final Object NONE = new Object() {
+  };
 
   public static List<DesiredDatabase> databases(List<PostgresClusterSpec.DatabaseSpec> dbs) {
     return dbs.stream().map(d -> new DesiredDatabase(d.name, d.owner, Map.of(), false)).toList();

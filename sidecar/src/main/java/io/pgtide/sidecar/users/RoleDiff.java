@@ -28,9 +28,16 @@ public final class RoleDiff {
   public record RoleChange(String role, List<String> statements, List<String> descriptions) {
   }
 
-  public record Plan(List<RoleChange> changes, Map<String, String> errors, Map<String, String> cannotDrop) {
+  /**
+   * What to run: {@code changes} (existence, flags, memberships) then {@code passwords}. Passwords are separate
+   * because each costs the server one PBKDF2 run (PostgreSQL checks a new SCRAM verifier against the empty
+   * password), so a large batch of them may be spread over several connections.
+   */
+  public record Plan(List<RoleChange> changes, List<RoleChange> passwords, Map<String, String> errors,
+                     Map<String, String> cannotDrop) {
     public int statementCount() {
-      return changes.stream().mapToInt(c -> c.statements().size()).sum();
+      return changes.stream().mapToInt(c -> c.statements().size()).sum()
+          + passwords.stream().mapToInt(c -> c.statements().size()).sum();
     }
   }
 
@@ -67,6 +74,7 @@ public final class RoleDiff {
     }
     List<RoleChange> creates = new ArrayList<>();
     List<RoleChange> others = new ArrayList<>();
+    List<RoleChange> passwords = new ArrayList<>();
     for (DesiredRole r : byName.values()) {
       if (errors.containsKey(r.name())) {
         continue;
@@ -91,6 +99,11 @@ public final class RoleDiff {
       if (!change.statements().isEmpty()) {
         (a == null ? creates : others).add(change);
       }
+      if (r.passwordVerifier() != null && !r.disablePassword()
+          && (a == null || !r.passwordVerifier().equals(a.password()))) {
+        passwords.add(new RoleChange(r.name(), List.of("ALTER ROLE " + Sql.ident(r.name()) + password(r)),
+            List.of("password")));
+      }
     }
     // memberships may name roles created in this same plan: create every role first
     List<RoleChange> all = new ArrayList<>();
@@ -106,7 +119,7 @@ public final class RoleDiff {
       }
     }
     all.addAll(others);
-    return new Plan(all, errors, cannotDrop);
+    return new Plan(all, passwords, errors, cannotDrop);
   }
 
   static String validateName(String name) {
@@ -128,7 +141,7 @@ public final class RoleDiff {
 
   private static RoleChange create(DesiredRole r) {
     List<String> sql = new ArrayList<>();
-    sql.add("CREATE ROLE " + Sql.ident(r.name()) + " " + flags(r) + password(r));
+    sql.add("CREATE ROLE " + Sql.ident(r.name()) + " " + flags(r));
     sql.add("COMMENT ON ROLE " + Sql.ident(r.name()) + " IS " + Sql.literal(MARKER));
     for (String g : r.memberOf()) {
       sql.add("GRANT " + Sql.ident(g) + " TO " + Sql.ident(r.name()));
@@ -150,9 +163,6 @@ public final class RoleDiff {
     if (r.disablePassword() && a.password() != null) {
       sql.add("ALTER ROLE " + Sql.ident(r.name()) + " PASSWORD NULL");
       what.add("password disabled");
-    } else if (r.passwordVerifier() != null && !r.passwordVerifier().equals(a.password())) {
-      sql.add("ALTER ROLE " + Sql.ident(r.name()) + password(r));
-      what.add("password");
     }
     Set<String> want = new TreeSet<>(r.memberOf());
     for (String g : want) {

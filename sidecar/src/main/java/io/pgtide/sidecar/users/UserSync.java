@@ -72,6 +72,9 @@ public final class UserSync {
     });
   }
 
+  /** Up to this many passwords go into the one transaction with everything else. */
+  static final int PARALLEL_PASSWORDS_ABOVE = 64;
+  static final int PASSWORD_CONNECTIONS = 4;
   private PgConnection connection;
   private boolean busy;
 
@@ -94,17 +97,52 @@ public final class UserSync {
       plan.cannotDrop().forEach((name, reason) -> failed.add(new JsonObject().put("name", name)
           .put("reason", "cannotDrop: " + reason)));
       result.put("failed", failed);
+      Map<String, JsonArray> byRole = new java.util.LinkedHashMap<>();
+      java.util.stream.Stream.concat(plan.changes().stream(), plan.passwords().stream()).forEach(c ->
+          c.descriptions().forEach(byRole.computeIfAbsent(c.role(), k -> new JsonArray())::add));
       JsonArray planned = new JsonArray();
-      plan.changes().forEach(c -> planned.add(new JsonObject().put("role", c.role())
-          .put("changes", new JsonArray(c.descriptions()))));
+      byRole.forEach((role, what) -> planned.add(new JsonObject().put("role", role).put("changes", what)));
       result.put("changed", planned);
       if (desired.dryRun()) {
         return Future.succeededFuture(result);
       }
-      return applyAll(conn, plan.changes(), failed)
+      Future<Void> roles = plan.passwords().size() <= PARALLEL_PASSWORDS_ABOVE
+          ? applyAll(conn, concat(plan.changes(), plan.passwords()), failed)
+          : applyAll(conn, plan.changes(), failed).compose(v -> passwordsInParallel(plan.passwords(), failed));
+      return roles
           .compose(v -> databases(conn, desired.databases(), failed, result))
           .map(v -> result);
     });
+  }
+
+  private static List<RoleDiff.RoleChange> concat(List<RoleDiff.RoleChange> a, List<RoleDiff.RoleChange> b) {
+    List<RoleDiff.RoleChange> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /**
+   * A large batch of passwords (a first sync, a mass rotation) on several connections at once: each costs the server
+   * a PBKDF2 run, so one backend would take ~5 ms per role. Every role already exists without a password by now, so
+   * a role whose password is not set yet cannot log in at all — never with a wrong one.
+   */
+  private Future<Void> passwordsInParallel(List<RoleDiff.RoleChange> passwords, JsonArray failed) {
+    int n = Math.min(PASSWORD_CONNECTIONS, passwords.size());
+    List<Future<Void>> chunks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      List<RoleDiff.RoleChange> chunk = new ArrayList<>();
+      for (int j = i; j < passwords.size(); j += n) {
+        chunk.add(passwords.get(j));
+      }
+      JsonArray chunkFailed = new JsonArray();
+      chunks.add(pg.connectWithin().compose(c -> applyAll(c, chunk, chunkFailed).eventually(c::close))
+          .recover(e -> {
+            chunk.forEach(r -> chunkFailed.add(new JsonObject().put("name", r.role()).put("reason", e.getMessage())));
+            return Future.succeededFuture();
+          })
+          .onComplete(ar -> failed.addAll(chunkFailed)));
+    }
+    return Future.join(chunks).mapEmpty();
   }
 
   private Future<Void> applyAll(PgConnection conn, List<RoleDiff.RoleChange> changes, JsonArray failed) {

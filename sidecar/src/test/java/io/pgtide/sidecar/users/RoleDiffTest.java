@@ -27,7 +27,8 @@ class RoleDiffTest {
   }
 
   static List<String> sql(RoleDiff.Plan plan) {
-    return plan.changes().stream().flatMap(c -> c.statements().stream()).toList();
+    return java.util.stream.Stream.concat(plan.changes().stream(), plan.passwords().stream())
+        .flatMap(c -> c.statements().stream()).toList();
   }
 
   @Test
@@ -36,7 +37,10 @@ class RoleDiffTest {
     DesiredRole alice = DesiredRole.login("alice", V1, List.of("readers"));
     RoleDiff.Plan plan = RoleDiff.plan(List.of(alice, group), Map.of());
     List<String> sql = sql(plan);
-    assertThat(sql.get(0)).startsWith("CREATE ROLE \"alice\" LOGIN").contains("PASSWORD 'SCRAM-SHA-256$");
+    assertThat(sql.get(0)).startsWith("CREATE ROLE \"alice\" LOGIN").doesNotContain("PASSWORD");
+    // the password comes after every role exists: a new role cannot log in before it has its verifier
+    assertThat(sql.get(sql.size() - 1)).startsWith("ALTER ROLE \"alice\" PASSWORD 'SCRAM-SHA-256$");
+    assertThat(plan.passwords()).extracting(RoleDiff.RoleChange::role).containsExactly("alice");
     assertThat(sql).contains("COMMENT ON ROLE \"readers\" IS 'managed by pgtide'", "GRANT \"readers\" TO \"alice\"");
     assertThat(sql.indexOf("GRANT \"readers\" TO \"alice\"")).isGreaterThan(sql.indexOf(
         sql.stream().filter(s -> s.startsWith("CREATE ROLE \"readers\"")).findFirst().orElseThrow()));
@@ -106,6 +110,7 @@ class RoleDiffTest {
         .containsExactly("ALTER ROLE \"alice\" PASSWORD NULL");
     DesiredRole keep = DesiredRole.login("alice", null, List.of());
     assertThat(RoleDiff.plan(List.of(keep), existing(actual(alice, V1))).changes()).isEmpty();
+    assertThat(RoleDiff.plan(List.of(keep), existing(actual(alice, V1))).passwords()).isEmpty();
   }
 
   @Test
