@@ -114,6 +114,15 @@ public final class PgCollector {
    * answers. A connection that completes after we gave up is closed.
    */
   public Future<PgConnection> connectWithin() {
+    return connectWithin(options);
+  }
+
+  /** The same, to another database of this instance. */
+  public Future<PgConnection> connectWithin(String database) {
+    return connectWithin(new PgConnectOptions(options).setDatabase(database));
+  }
+
+  private Future<PgConnection> connectWithin(PgConnectOptions options) {
     io.vertx.core.Promise<PgConnection> promise = io.vertx.core.Promise.promise();
     long timer = vertx.setTimer(connectTimeoutMs, t -> promise.tryFail(
         "no new connection within " + connectTimeoutMs + " ms (PostgreSQL is not accepting connections)"));

@@ -9,4 +9,14 @@ public record DesiredDatabase(String name, String owner, Map<String, List<String
   public DesiredDatabase {
     privileges = privileges == null ? Map.of() : Map.copyOf(privileges);
   }
+
+  /** The ready-made read-only group role of a database with {@code defaultRoles}. */
+  public String readerRole() {
+    return name + "_reader";
+  }
+
+  /** The ready-made read-write group role of a database with {@code defaultRoles}. */
+  public String writerRole() {
+    return name + "_writer";
+  }
 }

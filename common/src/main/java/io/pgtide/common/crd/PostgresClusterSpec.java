@@ -108,8 +108,16 @@ public class PostgresClusterSpec {
 
   public static class DatabaseSpec {
     @Required
+    @Size(min = 1, max = 63)
     public String name;
     public String owner;
+    /** Database-level privileges per role: CONNECT, CREATE, TEMPORARY (or TEMP). Undeclared ones are revoked. */
+    public Map<String, List<String>> privileges = new LinkedHashMap<>();
+    /**
+     * Ready-made group roles {@code <name>_reader} (SELECT) and {@code <name>_writer} (SELECT, INSERT, UPDATE,
+     * DELETE, sequences), with default privileges on schema public for tables the owner creates later.
+     */
+    public boolean defaultRoles;
   }
 
   public static class MonitoringSpec {

@@ -70,7 +70,33 @@ public final class DesiredRoles {
   private static final Object NONE = new Object() {
   };
 
+  /** Declared databases; one with {@code defaultRoles} grants CONNECT to its reader and writer roles too. */
   public static List<DesiredDatabase> databases(List<PostgresClusterSpec.DatabaseSpec> dbs) {
-    return dbs.stream().map(d -> new DesiredDatabase(d.name, d.owner, Map.of(), false)).toList();
+    return dbs.stream().map(d -> {
+      Map<String, List<String>> privileges = new LinkedHashMap<>(d.privileges == null ? Map.of() : d.privileges);
+      DesiredDatabase db = new DesiredDatabase(d.name, d.owner, privileges, d.defaultRoles);
+      if (d.defaultRoles) {
+        privileges.putIfAbsent(db.readerRole(), List.of("CONNECT"));
+        privileges.putIfAbsent(db.writerRole(), List.of("CONNECT"));
+      }
+      return new DesiredDatabase(d.name, d.owner, privileges, d.defaultRoles);
+    }).toList();
+  }
+
+  /** The declared roles plus the group roles of databases with {@code defaultRoles} (a declared one wins). */
+  public static List<DesiredRole> withDefaultGroups(List<DesiredRole> roles, List<DesiredDatabase> dbs) {
+    List<DesiredRole> all = new ArrayList<>(roles);
+    java.util.Set<String> declared = new java.util.HashSet<>();
+    roles.forEach(r -> declared.add(r.name()));
+    for (DesiredDatabase db : dbs) {
+      if (db.defaultRoles()) {
+        for (String group : List.of(db.readerRole(), db.writerRole())) {
+          if (declared.add(group)) {
+            all.add(DesiredRole.group(group));
+          }
+        }
+      }
+    }
+    return all;
   }
 }

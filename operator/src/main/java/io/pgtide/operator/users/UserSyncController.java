@@ -2,6 +2,8 @@ package io.pgtide.operator.users;
 
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.contract.DesiredDatabase;
+import java.util.List;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.failover.ClusterEvents;
 import io.pgtide.operator.hub.CommandClient;
@@ -60,8 +62,9 @@ public final class UserSyncController {
     // reading password Secrets and deriving SCRAM verifiers (PBKDF2) are blocking: off the event loop
     Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords),
         false);
+    List<DesiredDatabase> databases = DesiredRoles.databases(s.databases);
     return desiredF.compose(desired -> commands.send(primary.get().id(), new CommandPayload.SyncUsers(
-            desired.roles(), DesiredRoles.databases(s.databases), dryRun), 60_000)
+            DesiredRoles.withDefaultGroups(desired.roles(), databases), databases, dryRun), 60_000)
         .compose(this::check)
         .map(r -> {
           desired.errors().forEach((name, reason) -> r.getJsonArray("failed")

@@ -64,6 +64,7 @@ class UserSyncIT {
   @BeforeEach
   void baseline() {
     spec.users = new ArrayList<>(List.of(user("alice", "readers"), group("readers")));
+    spec.databases = new ArrayList<>();
     secrets.put("alice", "alice-password-1");
   }
 
@@ -200,5 +201,44 @@ class UserSyncIT {
         .isEqualTo("0");
     assertThat(su("SELECT rolpassword FROM pg_authid WHERE rolname = 'postgres'")).as("postgres untouched")
         .isEqualTo(before);
+  }
+
+  static String in(String db, String user, String password, String sql) {
+    return Psql.query(primary.pgPort(), user, password, db, sql);
+  }
+
+  @Test
+  void databasesGetOwnerPrivilegesAndReadyMadeReaderAndWriterRoles() {
+    for (String[] u : new String[][] {{"shop_owner"}, {"report", "shop_reader"}, {"clerk", "shop_writer"}}) {
+      spec.users.add(user(u[0], java.util.Arrays.copyOfRange(u, 1, u.length)));
+      secrets.put(u[0], u[0] + "-pw-123");
+    }
+    PostgresClusterSpec.DatabaseSpec db = new PostgresClusterSpec.DatabaseSpec();
+    db.name = "shop";
+    db.owner = "shop_owner";
+    db.defaultRoles = true;
+    db.privileges = Map.of("alice", List.of("CONNECT", "TEMP"));
+    spec.databases.add(db);
+    JsonObject first = sync();
+    assertThat(first.getJsonArray("failed")).isEmpty();
+    assertThat(su("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shop'")).isEqualTo("shop_owner");
+    // tables the owner creates after the sync are covered by the default privileges
+    in("shop", "shop_owner", "shop_owner-pw-123", "CREATE TABLE IF NOT EXISTS items(id int); INSERT INTO items VALUES (1)");
+    assertThat(in("shop", "report", "report-pw-123", "SELECT count(*) > 0 FROM items")).isEqualTo("t");
+    assertThatThrownBy(() -> in("shop", "report", "report-pw-123", "INSERT INTO items VALUES (2)"))
+        .hasMessageContaining("permission denied");
+    in("shop", "clerk", "clerk-pw-123", "INSERT INTO items VALUES (3)");
+    String alicePrivileges = "SELECT string_agg(a.privilege_type, ',' ORDER BY a.privilege_type) FROM pg_database d, "
+        + "aclexplode(d.datacl) a WHERE d.datname = 'shop' AND a.grantee = 'alice'::regrole";
+    assertThat(su(alicePrivileges)).isEqualTo("CONNECT,TEMPORARY");
+    assertThat(sync().getInteger("writeStatements")).as("an unchanged database costs no write").isZero();
+
+    su("GRANT CREATE ON DATABASE shop TO alice");
+    in("shop", "postgres", pg.cluster().secrets().superuserPassword(), "CREATE TABLE IF NOT EXISTS by_superuser(x int)");
+    JsonObject repaired = sync();
+    assertThat(repaired.getJsonArray("failed")).isEmpty();
+    assertThat(su(alicePrivileges)).as("undeclared CREATE revoked").isEqualTo("CONNECT,TEMPORARY");
+    assertThat(in("shop", "report", "report-pw-123", "SELECT count(*) FROM by_superuser"))
+        .as("a table outside the default privileges is granted at the next sync").isEqualTo("0");
   }
 }

@@ -104,15 +104,38 @@ public final class UserSync {
       byRole.forEach((role, what) -> planned.add(new JsonObject().put("role", role).put("changes", what)));
       result.put("changed", planned);
       if (desired.dryRun()) {
-        return Future.succeededFuture(result);
+        return databases(conn, desired.databases(), rolesAfter(actual, desired), managedAfter(actual, desired),
+            failed, result).map(v -> result);
       }
       Future<Void> roles = plan.passwords().size() <= PARALLEL_PASSWORDS_ABOVE
           ? applyAll(conn, concat(plan.changes(), plan.passwords()), failed)
           : applyAll(conn, plan.changes(), failed).compose(v -> passwordsInParallel(plan.passwords(), failed));
       return roles
-          .compose(v -> databases(conn, desired.databases(), failed, result))
+          .compose(v -> databases(conn, desired.databases(), rolesAfter(actual, desired), managedAfter(actual, desired),
+              failed, result))
           .map(v -> result);
     });
+  }
+
+  private static Set<String> rolesAfter(Map<String, ActualRole> actual, CommandPayload.SyncUsers desired) {
+    Set<String> roles = new HashSet<>(actual.keySet());
+    desired.roles().forEach(r -> {
+      if (r.present()) {
+        roles.add(r.name());
+      }
+    });
+    return roles;
+  }
+
+  private static Set<String> managedAfter(Map<String, ActualRole> actual, CommandPayload.SyncUsers desired) {
+    Set<String> managed = new HashSet<>();
+    actual.values().stream().filter(ActualRole::managed).forEach(a -> managed.add(a.name()));
+    desired.roles().forEach(r -> {
+      if (r.present() && (!actual.containsKey(r.name()) || actual.get(r.name()).managed())) {
+        managed.add(r.name());
+      }
+    });
+    return managed;
   }
 
   private static List<RoleDiff.RoleChange> concat(List<RoleDiff.RoleChange> a, List<RoleDiff.RoleChange> b) {
@@ -171,44 +194,75 @@ public final class UserSync {
         .recover(e -> tx.rollback().transform(r -> Future.failedFuture(e))));
   }
 
-  private Future<Void> databases(PgConnection conn, List<DesiredDatabase> dbs, JsonArray failed, JsonObject result) {
+  static final String ACTUAL_DATABASES = """
+      SELECT d.datname, pg_get_userbyid(d.datdba) AS owner, pg_get_userbyid(a.grantee) AS grantee, a.privilege_type
+        FROM pg_database d LEFT JOIN LATERAL aclexplode(d.datacl) a ON a.grantee <> 0
+      """;
+
+  /** Databases after roles (owners and grantees may be roles created just now); each statement alone. */
+  private Future<Void> databases(PgConnection conn, List<DesiredDatabase> dbs, Set<String> roles, Set<String> managed,
+                                 JsonArray failed, JsonObject result) {
     if (dbs.isEmpty()) {
       return Future.succeededFuture();
     }
-    return conn.query("SELECT d.datname, pg_get_userbyid(d.datdba) AS owner FROM pg_database d").execute()
+    return conn.query(ACTUAL_DATABASES).execute().compose(rows -> {
+      Map<String, DatabaseDiff.ActualDatabase> actual = new HashMap<>();
+      for (Row r : rows) {
+        DatabaseDiff.ActualDatabase db = actual.computeIfAbsent(r.getString("datname"),
+            k -> new DatabaseDiff.ActualDatabase(r.getString("owner"), new HashMap<>()));
+        if (r.getString("grantee") != null) {
+          db.privileges().computeIfAbsent(r.getString("grantee"), k -> new HashSet<>()).add(r.getString("privilege_type"));
+        }
+      }
+      DatabaseDiff.Plan plan = DatabaseDiff.plan(dbs, actual, roles, managed);
+      plan.errors().forEach((name, reason) -> failed.add(new JsonObject().put("name", name)
+          .put("reason", "database: " + reason)));
+      result.put("readStatements", result.getInteger("readStatements") + 1);
+      result.put("writeStatements", result.getInteger("writeStatements") + plan.statementCount());
+      plan.changes().forEach(c -> result.getJsonArray("changed").add(new JsonObject().put("database", c.database())
+          .put("changes", new JsonArray(c.descriptions()))));
+      if (result.getBoolean("dryRun")) {
+        return Future.succeededFuture();
+      }
+      Future<Void> chain = Future.succeededFuture();
+      for (DatabaseDiff.DatabaseChange c : plan.changes()) {
+        for (String sql : c.statements()) {
+          chain = chain.compose(v -> conn.query(sql).execute().<Void>mapEmpty().recover(e -> {
+            failed.add(new JsonObject().put("name", c.database()).put("reason", e.getMessage()));
+            return Future.succeededFuture();
+          }));
+        }
+      }
+      for (DesiredDatabase db : dbs) {
+        if (db.defaultRoles() && !plan.errors().containsKey(db.name())) {
+          String owner = db.owner() != null ? db.owner()
+              : actual.containsKey(db.name()) ? actual.get(db.name()).owner() : pg.options().getUser();
+          chain = chain.compose(v -> defaultRoles(db, owner, result).recover(e -> {
+            failed.add(new JsonObject().put("name", db.name()).put("reason", "default roles: " + e.getMessage()));
+            return Future.succeededFuture();
+          }));
+        }
+      }
+      return chain;
+    });
+  }
+
+  /** Inside the database: a read-only check, and the grants in one transaction only when something is missing. */
+  private Future<Void> defaultRoles(DesiredDatabase db, String owner, JsonObject result) {
+    return pg.connectWithin(db.name()).compose(c -> c.preparedQuery(DefaultRoles.CHECK)
+        .execute(io.vertx.sqlclient.Tuple.of(db.readerRole(), db.writerRole(), owner))
         .compose(rows -> {
-          Map<String, String> owners = new HashMap<>();
-          rows.forEach(r -> owners.put(r.getString("datname"), r.getString("owner")));
-          Future<Void> chain = Future.succeededFuture();
-          int writes = 0;
-          for (DesiredDatabase db : dbs) {
-            List<String> sql = new ArrayList<>();
-            if (!owners.containsKey(db.name())) {
-              sql.add("CREATE DATABASE " + Sql.ident(db.name()) + (db.owner() == null ? "" : " OWNER " + Sql.ident(db.owner())));
-            } else if (db.owner() != null && !db.owner().equals(owners.get(db.name()))) {
-              sql.add("ALTER DATABASE " + Sql.ident(db.name()) + " OWNER TO " + Sql.ident(db.owner()));
-            }
-            Set<String> allowed = Set.of("CONNECT", "CREATE", "TEMP", "TEMPORARY");
-            db.privileges().forEach((role, privs) -> {
-              for (String p : privs) {
-                if (allowed.contains(p.toUpperCase())) {
-                  sql.add("GRANT " + p.toUpperCase() + " ON DATABASE " + Sql.ident(db.name()) + " TO " + Sql.ident(role));
-                } else {
-                  failed.add(new JsonObject().put("name", role).put("reason", "unknown database privilege " + p));
-                }
-              }
-            });
-            writes += sql.size();
-            for (String s : sql) {
-              chain = chain.compose(v -> conn.query(s).execute().<Void>mapEmpty().recover(e -> {
-                failed.add(new JsonObject().put("name", db.name()).put("reason", e.getMessage()));
-                return Future.succeededFuture();
-              }));
-            }
+          result.put("readStatements", result.getInteger("readStatements") + 1);
+          if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) {
+            return Future.<Void>succeededFuture();
           }
-          result.put("databaseStatements", writes);
-          return chain;
-        });
+          List<String> grants = DefaultRoles.grants(db.readerRole(), db.writerRole(), owner);
+          result.put("writeStatements", result.getInteger("writeStatements") + grants.size());
+          result.getJsonArray("changed").add(new JsonObject().put("database", db.name())
+              .put("changes", new JsonArray().add("default roles")));
+          return transaction(c, grants);
+        })
+        .eventually(c::close));
   }
 
   private static ActualRole toActual(Row r) {
