@@ -70,7 +70,18 @@ public final class AutoscalerController {
     Gauge.builder("pgtide_autoscaler_current_members", current, AtomicInteger::get)
         .description("members the infrastructure runs").tags(tags).register(metrics.registry());
     long every = ScalingSettings.duration(spec.get().autoscaling.sampleInterval).toMillis();
-    vertx.setPeriodic(every, every, t -> tick());
+    timer = vertx.setPeriodic(every, every, t -> tick());
+  }
+
+  private long timer = -1;
+
+  public boolean running() {
+    return timer >= 0;
+  }
+
+  public void stop() {
+    vertx.cancelTimer(timer);
+    timer = -1;
   }
 
   public synchronized JsonObject status() {

@@ -241,7 +241,10 @@ public final class PgtideCli implements Callable<Integer> {
       var core = new io.pgtide.operator.OperatorCore(io.pgtide.operator.k8s.KubernetesOperator.hubCertificate(ca,
           config), "0.0.0.0", config.bridgePort(), v -> new io.pgtide.operator.k8s.KubernetesInfrastructure(v, client),
           3_000);
-      var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity);
+      var controllers = new io.pgtide.operator.k8s.ClusterControllers(core, client, 30_000, 5_000);
+      var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
+          .controllers(controllers);
+      new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
       core.http.readiness(operator::isLeader);
       core.start("0.0.0.0", httpPort);
       operator.start().join();

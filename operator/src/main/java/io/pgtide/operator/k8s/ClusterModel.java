@@ -179,12 +179,25 @@ public final class ClusterModel {
         .addToStringData("username", user).addToStringData("password", password).build();
   }
 
+  /**
+   * How many members run: {@code spec.replicas}, or with autoscaling the autoscaler's {@code status.desiredReplicas}
+   * clamped to the declared bounds (the operator never writes spec).
+   */
+  public static int members(PostgresCluster cr) {
+    PostgresClusterSpec.AutoscalingSpec a = cr.getSpec().autoscaling;
+    Integer desired = cr.getStatus() == null ? null : cr.getStatus().desiredReplicas;
+    if (a == null || !a.enabled || desired == null) {
+      return cr.getSpec().replicas;
+    }
+    return Math.max(a.minReplicas, Math.min(a.maxReplicas, desired));
+  }
+
   public static StatefulSet statefulSet(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     PostgresClusterSpec spec = cr.getSpec();
     Map<String, String> podLabels = labels(name);
     return new StatefulSetBuilder().withMetadata(meta(cr, name)).withNewSpec()
-        .withReplicas(spec.replicas).withServiceName(name).withPodManagementPolicy("OrderedReady")
+        .withReplicas(members(cr)).withServiceName(name).withPodManagementPolicy("OrderedReady")
         .withNewSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name)).endSelector()
         .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
         .withNewTemplate()

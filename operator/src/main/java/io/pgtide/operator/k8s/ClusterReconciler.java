@@ -175,40 +175,44 @@ public final class ClusterReconciler {
     });
   }
 
-  /** Writes status only when it changed: a second reconcile of an unchanged cluster writes nothing. */
+  /**
+   * Writes phase, replicas and the Ready/Degraded condition only when they changed: a second reconcile of an
+   * unchanged cluster writes nothing. What the controllers observed (members, users, scale) is kept.
+   */
   private Future<Void> status(PostgresCluster cr, String phase, String reason, String message) {
-    PostgresClusterStatus s = new PostgresClusterStatus();
     PostgresClusterStatus old = cr.getStatus();
+    PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
+        : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
     s.observedGeneration = cr.getMetadata().getGeneration();
     s.phase = phase;
-    s.replicas = cr.getSpec().replicas;
+    s.replicas = ClusterModel.members(cr);
     s.selector = ClusterModel.selector(cr.getMetadata().getName());
-    if (old != null) {
-      s.primary = old.primary;
-      s.members = old.members;
-      s.readyMembers = old.readyMembers;
-      s.desiredReplicas = old.desiredReplicas;
-      s.lastFailover = old.lastFailover;
-      s.lastScale = old.lastScale;
-      s.users = old.users;
-    }
-    PostgresClusterStatus.Condition c = new PostgresClusterStatus.Condition();
-    c.type = "Degraded".equals(phase) ? "Degraded" : "Ready";
-    c.status = "True";
-    c.reason = reason == null ? "Reconciled" : reason;
-    c.message = message == null ? "all owned objects are in shape" : message;
-    PostgresClusterStatus.Condition previous = old == null ? null : old.conditions.stream()
-        .filter(x -> x.type.equals(c.type)).findFirst().orElse(null);
-    c.lastTransitionTime = previous != null && Objects.equals(previous.reason, c.reason)
-        && Objects.equals(previous.message, c.message) ? previous.lastTransitionTime : Instant.now().toString();
-    s.conditions = new ArrayList<>(List.of(c));
+    boolean degraded = "Degraded".equals(phase);
+    s.conditions = new ArrayList<>(s.conditions);
+    s.conditions.removeIf(x -> x.type.equals(degraded ? "Ready" : "Degraded"));
+    ClusterStatusModel.condition(s, degraded ? "Degraded" : "Ready", "True", reason == null ? "Reconciled" : reason,
+        message == null ? "all owned objects are in shape" : message, Instant.now());
     if (old != null && same(old, s)) {
       return Future.succeededFuture();
     }
     return Blocking.call(vertx, () -> {
-      cr.setStatus(s);
-      client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr)
-          .updateStatus();
+      client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace())
+          .withName(cr.getMetadata().getName()).editStatus(c -> {
+            PostgresClusterStatus fresh = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
+            // the controllers own the other conditions: keep theirs as the server has them now
+            List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
+                .filter(x -> !x.type.equals("Ready") && !x.type.equals("Degraded")).toList());
+            conditions.addAll(s.conditions.stream().filter(x -> x.type.equals("Ready") || x.type.equals("Degraded"))
+                .toList());
+            conditions.sort(java.util.Comparator.comparing(x -> x.type));
+            fresh.observedGeneration = s.observedGeneration;
+            fresh.phase = s.phase;
+            fresh.replicas = s.replicas;
+            fresh.selector = s.selector;
+            fresh.conditions = conditions;
+            c.setStatus(fresh);
+            return c;
+          });
       return null;
     });
   }

@@ -41,10 +41,22 @@ public final class KubernetesInfrastructure implements Infrastructure {
     });
   }
 
+  /**
+   * The autoscaler's member count: first into the cluster's {@code status.desiredReplicas} (so the reconciler keeps
+   * it instead of resetting to {@code spec.replicas}; spec stays the user's, for GitOps), then the StatefulSet.
+   */
   @Override
   public Future<Void> scale(String clusterKey, int members) {
     String[] k = clusterKey.split("/", 2);
     return Blocking.call(vertx, () -> {
+      client.resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(k[0]).withName(k[1])
+          .editStatus(c -> {
+            if (c.getStatus() == null) {
+              c.setStatus(new io.pgtide.common.crd.PostgresClusterStatus());
+            }
+            c.getStatus().desiredReplicas = members;
+            return c;
+          });
       client.apps().statefulSets().inNamespace(k[0]).withName(k[1]).scale(members);
       return null;
     });

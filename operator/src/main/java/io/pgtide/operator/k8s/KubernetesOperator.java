@@ -39,6 +39,14 @@ public final class KubernetesOperator {
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private ClusterReconciler reconciler;
   private SharedIndexInformer<PostgresCluster> informer;
+  private SharedIndexInformer<io.pgtide.common.crd.PostgresUser> userInformer;
+  private ClusterControllers controllers;
+
+  /** The per-cluster controllers (user sync, autoscaler, status) started for every reconciled cluster. */
+  public KubernetesOperator controllers(ClusterControllers controllers) {
+    this.controllers = controllers;
+    return this;
+  }
 
   public KubernetesOperator(Vertx vertx, KubernetesClient client, OperatorConfig config, String identity) {
     this.vertx = vertx;
@@ -79,8 +87,30 @@ public final class KubernetesOperator {
       @Override
       public void onDelete(PostgresCluster cr, boolean unknown) {
         // owner references collect what the cluster owned; the finalizer already ran on the update
+        if (controllers != null) {
+          controllers.remove(ClusterControllers.key(cr));
+        }
       }
     }, 60_000);
+    if (controllers != null) {
+      userInformer = client.resources(io.pgtide.common.crd.PostgresUser.class).inAnyNamespace()
+          .inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(io.pgtide.common.crd.PostgresUser u) {
+              controllers.userChanged(u);
+            }
+
+            @Override
+            public void onUpdate(io.pgtide.common.crd.PostgresUser old, io.pgtide.common.crd.PostgresUser u) {
+              controllers.userChanged(u);
+            }
+
+            @Override
+            public void onDelete(io.pgtide.common.crd.PostgresUser u, boolean unknown) {
+              controllers.userDeleted(u);
+            }
+          }, 60_000);
+    }
     leader.set(true);
   }
 
@@ -88,6 +118,12 @@ public final class KubernetesOperator {
     leader.set(false);
     if (informer != null) {
       informer.close();
+    }
+    if (userInformer != null) {
+      userInformer.close();
+    }
+    if (controllers != null && informer != null) {
+      informer.getStore().list().forEach(cr -> controllers.remove(ClusterControllers.key(cr)));
     }
     LOG.info("{} no longer leads", identity);
   }
@@ -100,6 +136,9 @@ public final class KubernetesOperator {
       return;
     }
     reconciler.reconcile(cr).onComplete(ar -> {
+      if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null) {
+        controllers.ensure(cr);
+      }
       running.remove(key);
       if (again.remove(key)) {
         PostgresCluster latest = informer.getStore().getByKey(key);

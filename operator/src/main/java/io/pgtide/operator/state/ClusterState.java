@@ -72,6 +72,11 @@ public final class ClusterState extends VerticleBase {
     }
   }
 
+  /** Forgets a deleted cluster. */
+  public void forgetCluster(String clusterKey) {
+    clusters.remove(clusterKey);
+  }
+
   /** Feeds a report that did not come through the hub (tests, tools): checked and decoded like the hub does. */
   public void accept(JsonObject json) {
     try {

@@ -3,6 +3,7 @@ package io.pgtide.operator.users;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.DesiredDatabase;
+import io.pgtide.common.contract.DesiredRole;
 import java.util.List;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.failover.ClusterEvents;
@@ -41,8 +42,14 @@ public final class UserSyncController {
     this.passwords = passwords;
   }
 
+  private long timer = -1;
+
   public void start(long intervalMs) {
-    vertx.setPeriodic(intervalMs, intervalMs, t -> sync(false));
+    timer = vertx.setPeriodic(intervalMs, intervalMs, t -> sync(false));
+  }
+
+  public void stop() {
+    vertx.cancelTimer(timer);
   }
 
   public JsonObject last() {
@@ -63,14 +70,18 @@ public final class UserSyncController {
     Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords),
         false);
     List<DesiredDatabase> databases = DesiredRoles.databases(s.databases);
-    return desiredF.compose(desired -> commands.send(primary.get().id(), new CommandPayload.SyncUsers(
-            DesiredRoles.withDefaultGroups(desired.roles(), databases), databases, dryRun), 60_000)
-        .compose(this::check)
-        .map(r -> {
-          desired.errors().forEach((name, reason) -> r.getJsonArray("failed")
-              .add(new JsonObject().put("name", name).put("reason", reason)));
-          return r;
-        }))
+    return desiredF.compose(desired -> {
+      List<DesiredRole> roles = DesiredRoles.withDefaultGroups(desired.roles(), databases);
+      return commands.send(primary.get().id(), new CommandPayload.SyncUsers(roles, databases, dryRun), 60_000)
+          .compose(this::check)
+          .map(r -> {
+            java.util.Set<String> failedRoles = new java.util.HashSet<>();
+            r.getJsonArray("failed").forEach(f -> failedRoles.add(((JsonObject) f).getString("name")));
+            desired.errors().forEach((name, reason) -> r.getJsonArray("failed")
+                .add(new JsonObject().put("name", name).put("reason", reason)));
+            return r.put("synced", (int) roles.stream().filter(x -> !failedRoles.contains(x.name())).count());
+          });
+    })
         .onSuccess(r -> {
           if (!dryRun) {
             last = r;

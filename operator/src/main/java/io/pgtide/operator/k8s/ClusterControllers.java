@@ -1,0 +1,197 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.common.crd.PostgresUser;
+import io.pgtide.common.crd.PostgresUserStatus;
+import io.pgtide.operator.OperatorCore;
+import io.pgtide.operator.autoscale.AutoscalerController;
+import io.pgtide.operator.failover.FailoverCoordinator;
+import io.pgtide.operator.users.UserSyncController;
+import io.vertx.core.Future;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-cluster controllers on Kubernetes, the same ones local mode runs: user sync (inline users plus
+ * PostgresUser resources, passwords from Secrets), the autoscaler (when enabled) and a status writer that puts
+ * members, users, the autoscaler's decision and the last failover into the cluster's status, and each
+ * PostgresUser's outcome into its own status. Started by the first reconcile, stopped when the cluster goes.
+ */
+public final class ClusterControllers {
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterControllers.class);
+  private final OperatorCore core;
+  private final KubernetesClient client;
+  private final long userSyncIntervalMs;
+  private final long secretsMaxAgeMs;
+  private final Map<String, Controllers> byKey = new ConcurrentHashMap<>();
+  private final Map<String, PostgresUser> postgresUsers = new ConcurrentHashMap<>();
+
+  private static final class Controllers {
+    volatile PostgresCluster latest;
+    UserSyncController users;
+    AutoscalerController autoscaler;
+    long statusTimer;
+  }
+
+  /**
+   * @param secretsMaxAgeMs how old the listed Secrets may be when a sync reads a password (a changed Secret
+   *     rotates the password at the first sync after this)
+   */
+  public ClusterControllers(OperatorCore core, KubernetesClient client, long userSyncIntervalMs,
+                            long secretsMaxAgeMs) {
+    this.core = core;
+    this.client = client;
+    this.userSyncIntervalMs = userSyncIntervalMs;
+    this.secretsMaxAgeMs = secretsMaxAgeMs;
+  }
+
+  public static String key(PostgresCluster cr) {
+    return cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+  }
+
+  /** The cluster resource as last reconciled, null when no controllers run for it. */
+  public PostgresCluster cluster(String key) {
+    Controllers c = byKey.get(key);
+    return c == null ? null : c.latest;
+  }
+
+  public UserSyncController users(String key) {
+    return byKey.get(key).users;
+  }
+
+  public AutoscalerController autoscaler(String key) {
+    return byKey.get(key).autoscaler;
+  }
+
+  /** Starts the controllers of a cluster on its first reconcile; later ones only refresh the spec they read. */
+  public synchronized void ensure(PostgresCluster cr) {
+    String key = key(cr);
+    PostgresClusterSpec spec = cr.getSpec();
+    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
+        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
+    Controllers c = byKey.get(key);
+    if (c == null) {
+      c = new Controllers();
+      c.latest = cr;
+      Controllers self = c;
+      c.users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key,
+          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs));
+      c.autoscaler = new AutoscalerController(core.vertx, key, core.state,
+          new KubernetesInfrastructure(core.vertx, client), core.failover, core.events, core.metrics,
+          () -> self.latest.getSpec());
+      core.http.userSync(key, c.users);
+      core.http.autoscaler(key, c.autoscaler);
+      core.failover.afterFailover(k -> {
+        if (k.equals(key) && byKey.get(key) == self) {
+          self.users.sync(false);
+        }
+      });
+      c.users.start(userSyncIntervalMs);
+      c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key));
+      byKey.put(key, c);
+      LOG.info("[{}] controllers started", key);
+    }
+    c.latest = cr;
+    if (spec.autoscaling.enabled && !c.autoscaler.running()) {
+      c.autoscaler.start();
+    } else if (!spec.autoscaling.enabled && c.autoscaler.running()) {
+      c.autoscaler.stop();
+    }
+  }
+
+  public synchronized void remove(String key) {
+    Controllers c = byKey.remove(key);
+    if (c != null) {
+      c.users.stop();
+      c.autoscaler.stop();
+      core.vertx.cancelTimer(c.statusTimer);
+      core.state.forgetCluster(key);
+      LOG.info("[{}] controllers stopped", key);
+    }
+  }
+
+  /** A PostgresUser changed: its cluster syncs it at the next interval; one naming no cluster fails at once. */
+  public Future<Void> userChanged(PostgresUser u) {
+    postgresUsers.put(u.getMetadata().getNamespace() + "/" + u.getMetadata().getName(), u);
+    String clusterKey = u.getMetadata().getNamespace() + "/" + u.getSpec().cluster;
+    if (byKey.containsKey(clusterKey)) {
+      return Future.succeededFuture();
+    }
+    return Blocking.<Void>call(core.vertx, () -> {
+      if (client.resources(PostgresCluster.class).inNamespace(u.getMetadata().getNamespace())
+          .withName(u.getSpec().cluster).get() == null) {
+        writeUserStatus(u, ClusterUsers.unknownCluster(u));
+      }
+      return null;
+    });
+  }
+
+  public void userDeleted(PostgresUser u) {
+    postgresUsers.remove(u.getMetadata().getNamespace() + "/" + u.getMetadata().getName());
+  }
+
+  private List<PostgresUser> postgresUsers(String namespace) {
+    return postgresUsers.values().stream().filter(u -> namespace.equals(u.getMetadata().getNamespace())).toList();
+  }
+
+  private PostgresClusterSpec usersSpec(PostgresCluster cr) {
+    PostgresClusterSpec copy = Serialization.clone(cr.getSpec());
+    copy.users = ClusterUsers.merge(cr.getMetadata().getName(), cr.getSpec(),
+        postgresUsers(cr.getMetadata().getNamespace())).users();
+    return copy;
+  }
+
+  /** Status of the cluster and of its PostgresUsers, written only when something changed. */
+  public Future<Void> writeStatus(String key) {
+    Controllers c = byKey.get(key);
+    if (c == null) {
+      return Future.succeededFuture();
+    }
+    var view = core.state.view(key);
+    var users = c.users.last();
+    var autoscaler = c.autoscaler.running() ? c.autoscaler.status() : null;
+    var lastFailover = core.failover.lastFailover(key).orElse(null);
+    String ns = c.latest.getMetadata().getNamespace();
+    String name = c.latest.getMetadata().getName();
+    return Blocking.<Void>call(core.vertx, () -> {
+      postgresUsers.keySet().removeIf(k -> k.startsWith(ns + "/"));
+      client.resources(PostgresUser.class).inNamespace(ns).list().getItems()
+          .forEach(u -> postgresUsers.put(ns + "/" + u.getMetadata().getName(), u));
+      PostgresCluster cr = client.resources(PostgresCluster.class).inNamespace(ns).withName(name).get();
+      if (cr == null) {
+        return null;
+      }
+      PostgresClusterStatus status = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
+      String before = Serialization.asJson(status);
+      ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
+      if (!before.equals(Serialization.asJson(status))) {
+        cr.setStatus(status);
+        client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();
+      }
+      ClusterUsers.Merged merged = ClusterUsers.merge(name, cr.getSpec(), postgresUsers(ns));
+      for (PostgresUser u : postgresUsers(ns)) {
+        if (name.equals(u.getSpec().cluster)) {
+          writeUserStatus(u, ClusterUsers.status(u, merged, users));
+        }
+      }
+      return null;
+    }).onFailure(e -> LOG.debug("[{}] status not written this time: {}", key, e.getMessage()));
+  }
+
+  private void writeUserStatus(PostgresUser u, PostgresUserStatus status) {
+    if (Objects.equals(u.getStatus(), status)) {
+      return;
+    }
+    u.setStatus(status);
+    client.resources(PostgresUser.class).inNamespace(u.getMetadata().getNamespace()).resource(u).updateStatus();
+  }
+}

@@ -1,0 +1,115 @@
+package io.pgtide.operator.k8s;
+
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.operator.failover.FailoverRecord;
+import io.pgtide.operator.state.ClusterView;
+import io.pgtide.operator.state.MemberView;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the controllers observed, written into a cluster's status: members and primary from the live view, the last
+ * user sync (counts and per-role failures, never a password) with its {@code UsersSynced} condition, the
+ * autoscaler's decision and the last failover. Pure: it edits the status it is given.
+ */
+public final class ClusterStatusModel {
+  public static final String USERS_SYNCED = "UsersSynced";
+
+  private ClusterStatusModel() {
+  }
+
+  public static void observe(PostgresClusterStatus s, ClusterView view, JsonObject users, JsonObject autoscaler,
+                             FailoverRecord lastFailover, Instant now) {
+    long at = view.at();
+    List<PostgresClusterStatus.Member> members = new ArrayList<>();
+    int ready = 0;
+    for (MemberView m : view.members().values()) {
+      PostgresClusterStatus.Member out = new PostgresClusterStatus.Member();
+      out.name = m.id().member();
+      out.role = m.role().name().toLowerCase(java.util.Locale.ROOT);
+      out.ready = m.live(at, view.staleAfterMs());
+      out.timeline = m.report() == null ? null : m.report().timeline();
+      out.lagBytes = view.lagBytes(out.name);
+      out.qps = m.report() == null ? null : Math.round(m.report().load().qps() * 10) / 10.0;
+      ready += out.ready ? 1 : 0;
+      members.add(out);
+    }
+    s.members = members;
+    s.readyMembers = ready;
+    s.primary = view.primary().map(p -> p.id().member()).orElse(s.primary);
+    if (users != null) {
+      users(s, users, now);
+    }
+    if (autoscaler != null) {
+      autoscaler(s, autoscaler);
+    }
+    if (lastFailover != null) {
+      PostgresClusterStatus.Failover f = new PostgresClusterStatus.Failover();
+      f.kind = lastFailover.kind();
+      f.from = lastFailover.from();
+      f.to = lastFailover.to();
+      f.detectedAt = Instant.ofEpochMilli(lastFailover.detectedAt()).toString();
+      f.completedAt = Instant.ofEpochMilli(lastFailover.completedAt()).toString();
+      f.durationMs = lastFailover.durationMs();
+      s.lastFailover = f;
+    }
+  }
+
+  /** A user sync result ({@code changed}, {@code failed}, {@code synced}) as counts, failures and a condition. */
+  static void users(PostgresClusterStatus s, JsonObject result, Instant now) {
+    PostgresClusterStatus.Users u = new PostgresClusterStatus.Users();
+    JsonArray failed = result.getJsonArray("failed", new JsonArray());
+    for (int i = 0; i < failed.size(); i++) {
+      PostgresClusterStatus.Failure f = new PostgresClusterStatus.Failure();
+      f.name = failed.getJsonObject(i).getString("name");
+      f.reason = failed.getJsonObject(i).getString("reason");
+      u.failed.add(f);
+    }
+    u.synced = result.getInteger("synced", 0);
+    s.users = u;
+    if (u.failed.isEmpty()) {
+      condition(s, USERS_SYNCED, "True", "Synced", u.synced + " roles in sync", now);
+    } else {
+      condition(s, USERS_SYNCED, "False", "SomeRolesFailed", u.failed.size() + " of " + (u.synced + u.failed.size())
+          + " roles not synced: " + String.join(", ", u.failed.stream().map(f -> f.name).limit(10).toList()), now);
+    }
+  }
+
+  static void autoscaler(PostgresClusterStatus s, JsonObject a) {
+    if (a.getInteger("desired", 0) > 0) {
+      s.desiredReplicas = a.getInteger("desired");
+    }
+    JsonObject last = a.getJsonObject("lastScale");
+    if (last != null) {
+      PostgresClusterStatus.Scale scale = new PostgresClusterStatus.Scale();
+      scale.time = last.getString("time");
+      scale.from = last.getInteger("from");
+      scale.to = last.getInteger("to");
+      scale.reason = last.getString("reason");
+      s.lastScale = scale;
+    }
+  }
+
+  /** Sets one condition, keeping the others; the transition time moves only when the status changes. */
+  public static void condition(PostgresClusterStatus s, String type, String status, String reason, String message,
+                               Instant now) {
+    PostgresClusterStatus.Condition previous = s.conditions.stream().filter(c -> type.equals(c.type)).findFirst()
+        .orElse(null);
+    PostgresClusterStatus.Condition c = new PostgresClusterStatus.Condition();
+    c.type = type;
+    c.status = status;
+    c.reason = reason;
+    c.message = message;
+    c.lastTransitionTime = previous != null && Objects.equals(previous.status, status)
+        ? previous.lastTransitionTime : now.toString();
+    List<PostgresClusterStatus.Condition> all = new ArrayList<>(s.conditions);
+    all.removeIf(x -> type.equals(x.type));
+    all.add(c);
+    all.sort(java.util.Comparator.comparing(x -> x.type));
+    s.conditions = all;
+  }
+}

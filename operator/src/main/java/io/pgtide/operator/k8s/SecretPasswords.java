@@ -1,0 +1,88 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.process.ClusterSecrets;
+import io.pgtide.operator.users.DesiredRoles;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Passwords from Kubernetes Secrets: the one a user references, or the generated one
+ * ({@code <user>.<cluster>.credentials.postgresql.pgtide.io}, created on first use, never overwritten). The
+ * namespace's Secrets are listed once per sync, not fetched per user, and re-read after {@code maxAgeMs} so a
+ * changed Secret rotates the password at the next sync. Blocking: call it off the event loop.
+ */
+public final class SecretPasswords implements DesiredRoles.PasswordSource {
+  private final KubernetesClient client;
+  private final PostgresCluster cluster;
+  private final long maxAgeMs;
+  private Map<String, Secret> secrets;
+  private long readAt;
+
+  public SecretPasswords(KubernetesClient client, PostgresCluster cluster, long maxAgeMs) {
+    this.client = client;
+    this.cluster = cluster;
+    this.maxAgeMs = maxAgeMs;
+  }
+
+  @Override
+  public String password(PostgresClusterSpec.UserSpec user) {
+    if (user.passwordSecret != null) {
+      Secret s = secrets().get(user.passwordSecret.name);
+      if (s == null) {
+        throw new IllegalStateException("password Secret " + user.passwordSecret.name + " not found in namespace "
+            + namespace());
+      }
+      String value = value(s, user.passwordSecret.key);
+      if (value == null || value.isEmpty()) {
+        throw new IllegalStateException("password Secret " + user.passwordSecret.name + " has no key "
+            + user.passwordSecret.key);
+      }
+      return value;
+    }
+    return generated(user.name);
+  }
+
+  private synchronized String generated(String user) {
+    String name = DesiredRoles.secretName(user, cluster.getMetadata().getName());
+    Secret s = secrets().get(name);
+    if (s == null) {
+      s = client.secrets().inNamespace(namespace()).resource(ClusterModel.credentials(cluster, name, user,
+          ClusterSecrets.password(24))).create();
+      secrets.put(name, s);
+    }
+    String value = value(s, "password");
+    if (value == null || value.isEmpty()) {
+      throw new IllegalStateException("generated password Secret " + name + " has no key password");
+    }
+    return value;
+  }
+
+  private synchronized Map<String, Secret> secrets() {
+    long now = System.currentTimeMillis();
+    if (secrets == null || now - readAt > maxAgeMs) {
+      Map<String, Secret> byName = new HashMap<>();
+      client.secrets().inNamespace(namespace()).list().getItems()
+          .forEach(s -> byName.put(s.getMetadata().getName(), s));
+      secrets = byName;
+      readAt = now;
+    }
+    return secrets;
+  }
+
+  private static String value(Secret s, String key) {
+    if (s.getData() != null && s.getData().get(key) != null) {
+      return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+    }
+    return s.getStringData() == null ? null : s.getStringData().get(key);
+  }
+
+  private String namespace() {
+    return cluster.getMetadata().getNamespace();
+  }
+}
