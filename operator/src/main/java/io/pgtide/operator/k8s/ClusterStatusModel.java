@@ -27,7 +27,8 @@ public final class ClusterStatusModel {
     long at = view.at();
     List<PostgresClusterStatus.Member> members = new ArrayList<>();
     int ready = 0;
-    for (MemberView m : view.members().values()) {
+    // sorted: a map's order would reorder the list and rewrite an unchanged status
+    for (MemberView m : new java.util.TreeMap<>(view.members()).values()) {
       PostgresClusterStatus.Member out = new PostgresClusterStatus.Member();
       out.name = m.id().member();
       out.role = m.role().name().toLowerCase(java.util.Locale.ROOT);
