@@ -26,8 +26,6 @@ public class PostgresClusterStatus {
     public String name;
     public String role;
     public Long timeline;
-    public Long lagBytes;
-    public Double qps;
     public boolean ready;
   }
 

@@ -34,8 +34,7 @@ public final class ClusterStatusModel {
       out.role = m.role().name().toLowerCase(java.util.Locale.ROOT);
       out.ready = m.live(at, view.staleAfterMs());
       out.timeline = m.report() == null ? null : m.report().timeline();
-      out.lagBytes = view.lagBytes(out.name);
-      out.qps = m.report() == null ? null : Math.round(m.report().load().qps() * 10) / 10.0;
+      // live numbers (lag, QPS) are in the metrics and `pgtide status`: in status they would rewrite it every tick
       ready += out.ready ? 1 : 0;
       members.add(out);
     }

@@ -81,7 +81,13 @@ public final class KubernetesOperator {
 
       @Override
       public void onUpdate(PostgresCluster old, PostgresCluster cr) {
-        enqueue(cr);
+        // a status write (ours) does not change the generation: nothing to reconcile; a resync (same version)
+        // re-reconciles so drift in owned objects is repaired
+        if (java.util.Objects.equals(old.getMetadata().getResourceVersion(), cr.getMetadata().getResourceVersion())
+            || !java.util.Objects.equals(old.getMetadata().getGeneration(), cr.getMetadata().getGeneration())
+            || !java.util.Objects.equals(old.getMetadata().getDeletionTimestamp(), cr.getMetadata().getDeletionTimestamp())) {
+          enqueue(cr);
+        }
       }
 
       @Override

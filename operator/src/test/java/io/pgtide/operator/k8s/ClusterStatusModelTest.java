@@ -36,8 +36,8 @@ class ClusterStatusModelTest {
     ClusterStatusModel.observe(s, view(), users, autoscaler, null, T0);
     assertThat(s.primary).isEqualTo("c-0");
     assertThat(s.readyMembers).isEqualTo(2);
-    assertThat(s.members).extracting(m -> m.name + ":" + m.role + ":" + m.lagBytes).containsExactly("c-0:primary:0",
-        "c-1:replica:600");
+    assertThat(s.members).extracting(m -> m.name + ":" + m.role + ":" + m.ready).containsExactly("c-0:primary:true",
+        "c-1:replica:true");
     assertThat(s.users.synced).isEqualTo(4);
     assertThat(s.users.failed).extracting(f -> f.name).containsExactly("ghost");
     assertThat(s.conditions).extracting(c -> c.type + "=" + c.status).containsExactly("Ready=True", "UsersSynced=False");
