@@ -24,6 +24,7 @@ public final class SteadyWriter implements AutoCloseable {
   private final java.util.List<Long> ackTimes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final AtomicLong next = new AtomicLong(1);
   private final AtomicLong errors = new AtomicLong();
+  private final java.util.List<Long> errorTimes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final AtomicBoolean running = new AtomicBoolean(true);
   private volatile long lastAckAt;
   private final Thread thread;
@@ -56,6 +57,7 @@ public final class SteadyWriter implements AutoCloseable {
         Thread.sleep(10);
       } catch (Exception e) {
         errors.incrementAndGet();
+        errorTimes.add(System.currentTimeMillis());
         if (conn != null) {
           try {
             conn.close();
@@ -90,6 +92,13 @@ public final class SteadyWriter implements AutoCloseable {
 
   public long errors() {
     return errors.get();
+  }
+
+  /** When each failed attempt (write or connect) happened, epoch ms. */
+  public List<Long> errorTimes() {
+    synchronized (errorTimes) {
+      return List.copyOf(errorTimes);
+    }
   }
 
   /**

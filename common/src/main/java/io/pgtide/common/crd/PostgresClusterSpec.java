@@ -76,6 +76,7 @@ public class PostgresClusterSpec {
     /** How often the autoscaler samples the cluster state. */
     public String sampleInterval = "5s";
     /** What happens to the volume of a member removed by scale-down: Retain (default) or Delete. */
+    @Pattern("^(Retain|Delete)$")
     public String removedMemberStorage = "Retain";
   }
 

@@ -81,6 +81,18 @@ public final class OsUser {
   }
 
   /** Runs a short command to completion, returning its output; fails with the output when it exits non-zero. */
+  /** Deletes a directory and everything under it (data directories a test or scale-down gives up). */
+  public static void deleteTree(Path dir) {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + dir, e);
+    }
+  }
+
   public static String runChecked(List<String> command, Path log) {
     try {
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);

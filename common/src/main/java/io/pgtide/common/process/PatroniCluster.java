@@ -138,9 +138,17 @@ public final class PatroniCluster implements AutoCloseable {
 
   /** Stops a member and forgets it (its data directory stays unless the caller removes it). */
   public synchronized void removeMember(String name) {
+    removeMember(name, false);
+  }
+
+  /** Stops a member and forgets it; {@code deleteData} also removes its directory (its "volume"). */
+  public synchronized void removeMember(String name, boolean deleteData) {
     PatroniMember m = members.remove(name);
     if (m != null) {
       m.close();
+      if (deleteData) {
+        OsUser.deleteTree(m.dir());
+      }
     }
     save();
   }

@@ -133,11 +133,11 @@ public final class AutoscalerController {
     String highest = names.stream().max(Comparator.comparingInt(AutoscalerController::ordinal)).orElse(null);
     boolean removesPrimary = d.desired() < d.current() && highest != null
         && state.view(key).primary().map(p -> p.id().member().equals(highest)).orElse(false);
-    Future<?> first = removesPrimary ? failover.switchover(key, null) : Future.succeededFuture();
     if (removesPrimary) {
       events.emit(key, "Normal", "ScaleDownSwitchover", highest + " is the primary and the highest ordinal: "
           + "switching over before removing it");
     }
+    Future<?> first = removesPrimary ? failover.switchover(key, null) : Future.succeededFuture();
     first.compose(v -> infra.scale(key, d.desired()))
         .onSuccess(v -> {
           synchronized (this) {

@@ -123,9 +123,7 @@ public final class PgtideCli implements Callable<Integer> {
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
         ProcessHandle.of(pid).ifPresent(p -> p.onExit().join());
         if (delete) {
-          try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-          }
+          io.pgtide.common.process.OsUser.deleteTree(dir);
         }
         System.out.println("stopped local cluster " + state.getString("cluster"));
         return 0;

@@ -217,6 +217,10 @@ public final class ClusterModel {
             .withStorageClassName(spec.storage.storageClass)
             .withNewResources().addToRequests("storage", new Quantity(spec.storage.size)).endResources()
             .endSpec().build())
+        // a member removed by scale-down keeps (Retain) or loses (Delete) its volume; deletion of the whole
+        // cluster is the finalizer's (storage.pvcRetention)
+        .withNewPersistentVolumeClaimRetentionPolicy().withWhenDeleted("Retain")
+          .withWhenScaled(spec.autoscaling.removedMemberStorage).endPersistentVolumeClaimRetentionPolicy()
         .endSpec().build();
   }
 

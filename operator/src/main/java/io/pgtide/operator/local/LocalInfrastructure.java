@@ -153,6 +153,13 @@ public final class LocalInfrastructure implements Infrastructure {
     }, false);
   }
 
+  private volatile boolean deleteRemovedData;
+
+  /** {@code autoscaling.removedMemberStorage: Delete}: a member removed by scale-down loses its data directory. */
+  public void deleteRemovedData(boolean delete) {
+    this.deleteRemovedData = delete;
+  }
+
   @Override
   public Future<Void> scale(String clusterKey, int members) {
     return vertx.executeBlocking(() -> {
@@ -169,7 +176,7 @@ public final class LocalInfrastructure implements Infrastructure {
         if (sidecar != null) {
           sidecar.stop(Duration.ofSeconds(10));
         }
-        cluster.removeMember(last.name());
+        cluster.removeMember(last.name(), deleteRemovedData);
       }
       return null;
     }, false);

@@ -103,6 +103,7 @@ public final class LocalRunner implements AutoCloseable {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
+    infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
     core.start("127.0.0.1", httpPort);
     String key = infra.clusterKey();
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
