@@ -159,8 +159,9 @@ public final class AutoscalerController {
           }
           events.emit(key, "Normal", d.desired() > d.current() ? "ScaledUp" : "ScaledDown",
               d.current() + " -> " + d.desired() + " members: " + d.reason());
-          Counter.builder("pgtide_autoscaler_decisions").description("scale decisions applied, by direction")
-              .tags(OperatorMetrics.clusterTags(key).and("direction", d.direction())).register(metrics.registry())
+          Counter.builder("pgtide_autoscaler_decisions")
+              .description("scale decisions applied, by direction and the signal that drove them")
+              .tags(OperatorMetrics.clusterTags(key).and("direction", d.direction()).and("reason", d.signal())).register(metrics.registry())
               .increment();
         })
         .onFailure(e -> {

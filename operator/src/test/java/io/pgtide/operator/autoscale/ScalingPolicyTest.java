@@ -202,4 +202,14 @@ class ScalingPolicyTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ScalingSettings.duration("soon"))
         .hasMessageContaining("not a duration");
   }
+
+  @Test
+  void decisionsCarryABoundedSignalLabelForMetrics() {
+    assertThat(new ScalingDecision(2, 3, "qps/replica 812 > target 500 over 60 s", null).signal()).isEqualTo("qps");
+    assertThat(new ScalingDecision(2, 3, "latency 40.0 ms > max 20.0 ms, cpu 90% > target 70% over 60 s", null)
+        .signal()).isEqualTo("latency");
+    assertThat(new ScalingDecision(3, 2, "qps/replica 10 < 350, cpu 5% over 60 s", null).signal())
+        .isEqualTo("underutilized");
+    assertThat(new ScalingDecision(1, 2, "members 1 < minReplicas 2", null).signal()).isEqualTo("bounds");
+  }
 }
