@@ -13,6 +13,17 @@ public final class LoadCalculator {
   }
 
   public static LoadStats between(PgSample previous, PgSample current) {
+    return between(previous, current, null);
+  }
+
+  /** The same, with transactions measured by {@code transactions} (burst-proof) when it is given. */
+  public static LoadStats between(PgSample previous, PgSample current, TransactionRate transactions) {
+    if (transactions != null && current != null) {
+      double smoothed = transactions.update(current.takenAtNanos(), current.xacts(), current.queriesIssued());
+      LoadStats raw = between(previous, current, null);
+      return raw == LoadStats.EMPTY ? raw : new LoadStats("none".equals(raw.latencySource()) ? smoothed : raw.qps(),
+          smoothed, raw.meanLatencyMs(), raw.latencySource(), raw.deadlocks(), raw.tempBytes(), raw.cacheHitRatio());
+    }
     if (previous == null || current == null) {
       return LoadStats.EMPTY;
     }

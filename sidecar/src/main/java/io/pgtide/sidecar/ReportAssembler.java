@@ -19,7 +19,11 @@ public final class ReportAssembler {
 
   /** What one round produced: each part is either a value or the reason it is missing. */
   public record Round(PgSample pg, String pgError, PgSample previousPg, PatroniStatus patroni, String patroniError,
-                      boolean patroniExpected, String probeError, Resources resources) {
+                      boolean patroniExpected, String probeError, Resources resources, TransactionRate transactions) {
+    public Round(PgSample pg, String pgError, PgSample previousPg, PatroniStatus patroni, String patroniError,
+                 boolean patroniExpected, String probeError, Resources resources) {
+      this(pg, pgError, previousPg, patroni, patroniError, patroniExpected, probeError, resources, null);
+    }
   }
 
   public static InstanceReport assemble(MemberId id, String sessionId, long seq, long collectedAt, Round round) {
@@ -59,7 +63,7 @@ public final class ReportAssembler {
         pg == null ? null : pg.currentLsn(), pg == null ? null : pg.receivedLsn(),
         pg == null ? null : pg.replayedLsn(), backlog, pg == null ? null : pg.replayDelaySeconds(),
         pg == null ? null : pg.walReceiverStatus(), pg == null ? List.of() : pg.standbys(),
-        LoadCalculator.between(round.previousPg(), pg), conns, round.resources(), healthy,
+        LoadCalculator.between(round.previousPg(), pg, round.transactions()), conns, round.resources(), healthy,
         problems.isEmpty() ? null : String.join("; ", problems));
   }
 }

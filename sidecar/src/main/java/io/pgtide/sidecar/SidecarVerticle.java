@@ -45,6 +45,7 @@ public final class SidecarVerticle extends VerticleBase {
   private long seq;
   private boolean sampling;
   private PgSample previousPg;
+  private final TransactionRate transactions = new TransactionRate();
   private volatile InstanceReport last;
   private volatile JsonObject lastJson;
 
@@ -138,7 +139,7 @@ public final class SidecarVerticle extends VerticleBase {
       try {
         ReportAssembler.Round round = new ReportAssembler.Round(pgF.result(), reason(pgF), previousPg,
             patroniF.result(), reason(patroniF), patroniExpected, reason(probeF),
-            resF.succeeded() ? resF.result() : Resources.EMPTY);
+            resF.succeeded() ? resF.result() : Resources.EMPTY, transactions);
         InstanceReport report = ReportAssembler.assemble(config.id(), sessionId, ++seq, collectedAt, round);
         if (pgF.succeeded()) {
           previousPg = pgF.result();

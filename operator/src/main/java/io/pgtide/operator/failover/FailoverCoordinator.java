@@ -121,6 +121,12 @@ public final class FailoverCoordinator {
       t.primary = p;
       return;
     }
+    if (t.primary == null) {
+      // a fresh start (operator restarted mid-incident): a member still reporting the primary role, fresh and
+      // connected but unhealthy, is the primary we have lost — e.g. a zombie, which must still be fenced
+      view.members().values().stream().filter(m -> m.connected() && !m.stale(now, view.staleAfterMs())
+          && m.role() == Role.PRIMARY).map(m -> m.id().member()).findFirst().ifPresent(m -> t.primary = m);
+    }
     if (t.primary != null && t.lost == null && !t.switching) {
       t.lost = t.primary;
       t.detectedAt = now;
@@ -168,6 +174,12 @@ public final class FailoverCoordinator {
     Optional<MemberView> primary = view.primary();
     if (primary.isEmpty()) {
       return Future.failedFuture("no live primary in " + key + "; switchover needs one");
+    }
+    if (primary.get().id().member().equals(candidate)) {
+      // idempotent: a request repeated after an operator restart must not switch again
+      events.emit(key, "Normal", "SwitchoverNotNeeded", candidate + " is already the primary");
+      long now = System.currentTimeMillis();
+      return Future.succeededFuture(new FailoverRecord("switchover", candidate, candidate, now, now));
     }
     CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of(),
         policy(key).synchronousMode());
