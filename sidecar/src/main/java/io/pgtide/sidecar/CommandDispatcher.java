@@ -92,6 +92,10 @@ public final class CommandDispatcher {
     if (payload instanceof CommandPayload.Failover f) {
       return patroni("/failover", new JsonObject().put("candidate", f.candidate()));
     }
+    if (payload instanceof CommandPayload.PatroniConfig c) {
+      return http.patchAbs(patroniUrl + "/config").timeout(30_000).sendJsonObject(c.changes())
+          .compose(this::patroniAnswer);
+    }
     if (payload instanceof CommandPayload.Checkpoint) {
       return pg.execute("CHECKPOINT").map(v -> new JsonObject().put("done", "checkpoint"));
     }

@@ -39,6 +39,20 @@ public sealed interface CommandPayload {
     }
   }
 
+  /**
+   * Patroni's dynamic configuration to merge ({@code PATCH /config} on the member's Patroni): timing and
+   * PostgreSQL parameters; a null value removes a key. Patroni reloads what it can and flags what needs a restart.
+   */
+  record PatroniConfig(io.vertx.core.json.JsonObject changes) implements CommandPayload {
+    public PatroniConfig {
+      changes = changes == null ? new io.vertx.core.json.JsonObject() : changes.copy();
+    }
+
+    public String type() {
+      return "patroni-config";
+    }
+  }
+
   record Reload() implements CommandPayload {
     public String type() {
       return "reload";

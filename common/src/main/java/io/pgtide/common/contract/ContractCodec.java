@@ -189,6 +189,7 @@ public final class ContractCodec {
       case "failover" -> new CommandPayload.Failover(string(args, "candidate"));
       case "checkpoint" -> new CommandPayload.Checkpoint();
       case "reload" -> new CommandPayload.Reload();
+      case "patroni-config" -> new CommandPayload.PatroniConfig(object(args, "changes"));
       default -> throw new ContractException("unknown-command", "command type '" + type + "' is not known");
     };
     return new Command(string(json, "correlationId"), decodeMemberId(object(json, "target")),
@@ -207,6 +208,9 @@ public final class ContractCodec {
     }
     if (payload instanceof CommandPayload.Failover f) {
       return new JsonObject().put("candidate", f.candidate());
+    }
+    if (payload instanceof CommandPayload.PatroniConfig c) {
+      return new JsonObject().put("changes", c.changes().copy());
     }
     return new JsonObject();
   }

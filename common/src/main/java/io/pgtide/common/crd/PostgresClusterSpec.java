@@ -1,5 +1,6 @@
 package io.pgtide.common.crd;
 
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
@@ -16,6 +17,7 @@ import java.util.Map;
 public class PostgresClusterSpec {
   @Min(13)
   @Max(17)
+  @Default("17")
   public int postgresVersion = 17;
   @Required
   @Min(1)
@@ -32,24 +34,31 @@ public class PostgresClusterSpec {
   public MonitoringSpec monitoring = new MonitoringSpec();
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
+  @Default("15")
   public int failoverDelaySeconds = 15;
 
   public static class StorageSpec {
+    @Default("10Gi")
     public String size = "10Gi";
     public String storageClass;
     /** What happens to the volumes when the cluster is deleted: Retain (default) or Delete. */
     @Pattern("^(Retain|Delete)$")
+    @Default("Retain")
     public String pvcRetention = "Retain";
   }
 
   public static class PatroniSpec {
     @Min(5)
+    @Default("30")
     public int ttl = 30;
     @Min(1)
+    @Default("10")
     public int loopWait = 10;
     @Min(1)
+    @Default("10")
     public int retryTimeout = 10;
     @Min(0)
+    @Default("33554432")
     public long maximumLagOnFailover = 33554432;
     public boolean synchronousMode;
   }
@@ -59,24 +68,33 @@ public class PostgresClusterSpec {
   public static class AutoscalingSpec {
     public boolean enabled;
     @Min(1)
+    @Default("1")
     public int minReplicas = 1;
     @Min(1)
+    @Default("1")
     public int maxReplicas = 1;
     public Double targetQpsPerReplica;
     public Double maxLatencyMs;
     public Double targetCpuUtilization;
     public Double targetMemoryUtilization;
+    @Default("60s")
     public String scaleUpCooldown = "60s";
+    @Default("300s")
     public String scaleDownCooldown = "300s";
     @Min(1)
+    @Default("1")
     public int maxStep = 1;
+    @Default("16Mi")
     public String maxReplicationLagBytes = "16Mi";
     /** Signals must hold over this window before a decision (spikes shorter than it are ignored). */
+    @Default("60s")
     public String window = "60s";
     /** How often the autoscaler samples the cluster state. */
+    @Default("5s")
     public String sampleInterval = "5s";
     /** What happens to the volume of a member removed by scale-down: Retain (default) or Delete. */
     @Pattern("^(Retain|Delete)$")
+    @Default("Retain")
     public String removedMemberStorage = "Retain";
   }
 
@@ -85,14 +103,19 @@ public class PostgresClusterSpec {
     @Size(min = 1, max = 63)
     public String name;
     @Pattern("^(present|absent)$")
+    @Default("present")
     public String ensure = "present";
+    @Default("true")
     public boolean login = true;
     public boolean superuser;
     public boolean createdb;
     public boolean createrole;
     public boolean replication;
     public boolean bypassrls;
+    @Default("true")
     public boolean inherit = true;
+    @Min(-1)
+    @Default("-1")
     public int connectionLimit = -1;
     public String validUntil;
     public List<String> memberOf = new ArrayList<>();
@@ -104,6 +127,7 @@ public class PostgresClusterSpec {
   public static class SecretKeyRef {
     @Required
     public String name;
+    @Default("password")
     public String key = "password";
   }
 
@@ -124,6 +148,7 @@ public class PostgresClusterSpec {
   public static class MonitoringSpec {
     public String pushgateway;
     @Min(1)
+    @Default("15")
     public int pushIntervalSeconds = 15;
   }
 }

@@ -75,7 +75,10 @@ class ContractCodecTest {
         new CommandPayload.SyncUsers(List.of(DesiredRole.login("alice", "SCRAM-SHA-256$4096:x$y:z", List.of("g"))),
             List.of(new DesiredDatabase("app", "alice", java.util.Map.of("alice", List.of("CONNECT")), true)), true),
         new CommandPayload.Switchover("orders-0", "orders-1"), new CommandPayload.Switchover("orders-0", null),
-        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload());
+        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(),
+        new CommandPayload.PatroniConfig(new io.vertx.core.json.JsonObject().put("loop_wait", 3)
+            .put("postgresql", new io.vertx.core.json.JsonObject().put("parameters",
+                new io.vertx.core.json.JsonObject().put("work_mem", "8MB").putNull("old_param")))));
     for (CommandPayload p : payloads) {
       Command c = new Command("corr-1", ID, 5000, p);
       assertThat(ContractCodec.decodeCommand(ContractCodec.encode(c))).isEqualTo(c);

@@ -39,6 +39,7 @@ public final class ClusterControllers {
     volatile PostgresCluster latest;
     UserSyncController users;
     AutoscalerController autoscaler;
+    io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
     long statusTimer;
   }
 
@@ -96,6 +97,9 @@ public final class ClusterControllers {
         }
       });
       c.users.start(userSyncIntervalMs);
+      c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx, core.state,
+          core.commands, core.events, key, () -> self.latest.getSpec());
+      c.patroniConfig.start(30_000);
       c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key));
       byKey.put(key, c);
       LOG.info("[{}] controllers started", key);
@@ -112,6 +116,7 @@ public final class ClusterControllers {
     Controllers c = byKey.remove(key);
     if (c != null) {
       c.users.stop();
+      c.patroniConfig.stop();
       c.autoscaler.stop();
       core.vertx.cancelTimer(c.statusTimer);
       core.state.forgetCluster(key);

@@ -34,6 +34,10 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.storage.pvcRetention)) {
       return "storage.pvcRetention must be Retain or Delete, got " + spec.storage.pvcRetention;
     }
+    if (spec.autoscaling != null && !"Retain".equals(spec.autoscaling.removedMemberStorage)
+        && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
+      return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
+    }
     return null;
   }
 }

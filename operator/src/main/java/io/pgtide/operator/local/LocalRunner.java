@@ -15,6 +15,7 @@ import io.pgtide.operator.autoscale.AutoscalerController;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.UserSyncController;
+import io.pgtide.operator.patroni.PatroniConfigController;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,6 +43,7 @@ public final class LocalRunner implements AutoCloseable {
   private LocalInfrastructure infra;
   private UserSyncController users;
   private AutoscalerController autoscaler;
+  private PatroniConfigController patroniConfig;
   private int primaryPort;
   private int replicasPort;
   private int httpPort;
@@ -113,6 +115,8 @@ public final class LocalRunner implements AutoCloseable {
     core.http.userSync(key, users);
     core.failover.afterFailover(k -> users.sync(false));
     users.start(30_000);
+    patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> spec);
+    patroniConfig.start(30_000);
     if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
       core.pusher.start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
     }
@@ -195,6 +199,10 @@ public final class LocalRunner implements AutoCloseable {
 
   public AutoscalerController autoscaler() {
     return autoscaler;
+  }
+
+  public PatroniConfigController patroniConfig() {
+    return patroniConfig;
   }
 
   public UserSyncController users() {
