@@ -40,6 +40,7 @@ public final class ClusterControllers {
     UserSyncController users;
     AutoscalerController autoscaler;
     io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
+    RollingUpdater rolling;
     long statusTimer;
   }
 
@@ -100,7 +101,10 @@ public final class ClusterControllers {
       c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx, core.state,
           core.commands, core.events, key, () -> self.latest.getSpec());
       c.patroniConfig.start(30_000);
-      c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key));
+      c.rolling = new RollingUpdater(core.vertx, client, core.failover, core.events);
+      c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key)
+          .compose(v -> self.rolling.step(self.latest))
+          .onFailure(e -> LOG.debug("[{}] rolling update step: {}", key, e.getMessage())));
       byKey.put(key, c);
       LOG.info("[{}] controllers started", key);
     }
