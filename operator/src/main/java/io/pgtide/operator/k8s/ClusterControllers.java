@@ -41,6 +41,7 @@ public final class ClusterControllers {
     AutoscalerController autoscaler;
     io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
     RollingUpdater rolling;
+    volatile RollingUpdate.Step lastRollingStep;
     long statusTimer;
   }
 
@@ -103,7 +104,7 @@ public final class ClusterControllers {
       c.patroniConfig.start(30_000);
       c.rolling = new RollingUpdater(core.vertx, client, core.failover, core.events);
       c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key)
-          .compose(v -> self.rolling.step(self.latest))
+          .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
           .onFailure(e -> LOG.debug("[{}] rolling update step: {}", key, e.getMessage())));
       byKey.put(key, c);
       LOG.info("[{}] controllers started", key);
@@ -182,6 +183,7 @@ public final class ClusterControllers {
       PostgresClusterStatus status = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
       String before = Serialization.asJson(status);
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
+      ClusterStatusModel.progressing(status, c.lastRollingStep, Instant.now());
       if (!before.equals(Serialization.asJson(status))) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();

@@ -94,6 +94,18 @@ public final class ClusterStatusModel {
     }
   }
 
+  /** {@code Progressing}: True while a rolling update has pods to restart, False once every pod is up to date. */
+  public static void progressing(PostgresClusterStatus s, RollingUpdate.Step step, Instant now) {
+    if (step == null) {
+      return;
+    }
+    if (step.action() == RollingUpdate.Action.DONE) {
+      condition(s, "Progressing", "False", "UpToDate", step.reason(), now);
+    } else {
+      condition(s, "Progressing", "True", "RollingUpdate", step.reason(), now);
+    }
+  }
+
   /** Sets one condition, keeping the others; the transition time moves only when the status changes. */
   public static void condition(PostgresClusterStatus s, String type, String status, String reason, String message,
                                Instant now) {

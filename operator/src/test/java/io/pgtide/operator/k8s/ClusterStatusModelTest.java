@@ -53,4 +53,17 @@ class ClusterStatusModelTest {
     assertThat(s.conditions.get(1).lastTransitionTime).isEqualTo(T0.plusSeconds(90).toString());
     assertThat(s.conditions.get(0).lastTransitionTime).as("other conditions untouched").isEqualTo(T0.toString());
   }
+
+  @Test
+  void progressingFollowsTheRollingUpdate() {
+    PostgresClusterStatus s = new PostgresClusterStatus();
+    ClusterStatusModel.progressing(s, new RollingUpdate.Step(RollingUpdate.Action.DELETE_POD, "c-2", "replica c-2 "
+        + "runs rev1, not rev2"), T0);
+    assertThat(s.conditions).extracting(c -> c.type + "=" + c.status + ":" + c.reason)
+        .containsExactly("Progressing=True:RollingUpdate");
+    ClusterStatusModel.progressing(s, new RollingUpdate.Step(RollingUpdate.Action.DONE, null, "every pod runs rev2"),
+        T0.plusSeconds(5));
+    assertThat(s.conditions.get(0).status).isEqualTo("False");
+    assertThat(s.conditions.get(0).lastTransitionTime).isEqualTo(T0.plusSeconds(5).toString());
+  }
 }
