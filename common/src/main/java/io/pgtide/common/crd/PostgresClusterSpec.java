@@ -24,6 +24,8 @@ public class PostgresClusterSpec {
   @SpecReplicas
   public int replicas = 1;
   public String image;
+  /** Secrets (in the cluster's namespace) with registry credentials for the image. */
+  public List<String> imagePullSecrets = new ArrayList<>();
   public Map<String, Map<String, String>> resources = new LinkedHashMap<>();
   public StorageSpec storage = new StorageSpec();
   public Map<String, String> parameters = new LinkedHashMap<>();

@@ -204,6 +204,8 @@ public final class ClusterModel {
           .withNewMetadata().withLabels(podLabels).endMetadata()
           .withNewSpec()
             .withServiceAccountName(name)
+            .withImagePullSecrets(spec.imagePullSecrets.stream()
+                .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             .withTerminationGracePeriodSeconds(300L)
             .withContainers(spilo(cr, config), sidecar(cr, config))
             .addNewVolume().withName("pgtide-tls").withNewSecret().withSecretName(sidecarTlsSecret(name))

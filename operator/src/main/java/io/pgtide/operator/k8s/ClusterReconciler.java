@@ -85,6 +85,7 @@ public final class ClusterReconciler {
           .compose(v -> credentialSecrets(cr))
           .compose(v -> sidecarTls(cr))
           .compose(v -> storageClass(cr))
+          .compose(v -> imagePullSecrets(cr))
           .compose(v -> statefulSets.reconcile(ns, name, ClusterModel.statefulSet(cr, config)))
           .compose(v -> status(cr, "Running", null, null))
           .onFailure(e -> LOG.warn("[{}/{}] reconcile failed: {}", ns, name, e.getMessage()));
@@ -155,6 +156,21 @@ public final class ClusterReconciler {
         .compose(found -> found != null ? Future.<Void>succeededFuture()
             : status(cr, "Degraded", "StorageClassNotFound", "storage class " + sc + " does not exist")
                 .compose(v -> Future.<Void>failedFuture("storage class " + sc + " does not exist")));
+  }
+
+  /** A missing pull secret is a clear Degraded reason, not pods stuck in ImagePullBackOff. */
+  private Future<Void> imagePullSecrets(PostgresCluster cr) {
+    List<String> names = cr.getSpec().imagePullSecrets;
+    if (names == null || names.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    return Blocking.call(vertx, () -> names.stream().filter(n -> client.secrets().inNamespace(ns).withName(n).get()
+            == null).toList())
+        .compose(missing -> missing.isEmpty() ? Future.<Void>succeededFuture()
+            : status(cr, "Degraded", "ImagePullSecretNotFound", "image pull secret(s) " + missing
+                + " not found in namespace " + ns)
+                .compose(v -> Future.<Void>failedFuture("image pull secret(s) " + missing + " not found")));
   }
 
   private Future<Void> delete(PostgresCluster cr) {

@@ -162,6 +162,13 @@ class ClusterReconcilerMockTest {
     reconcile(fresh(cr));
     List<String> requests = OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size());
     assertThat(requests).isNotEmpty().allSatisfy(r -> assertThat(r).startsWith("GET "));
+    // after an operator restart: a new reconciler with nothing in memory also writes nothing
+    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS,
+        CertificateAuthority.create("test", Duration.ofDays(1)));
+    before = OPERATOR_REQUESTS.size();
+    reconcile(fresh(cr));
+    assertThat(OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size())).isNotEmpty()
+        .allSatisfy(r -> assertThat(r).startsWith("GET "));
   }
 
   @Test
@@ -225,6 +232,16 @@ class ClusterReconcilerMockTest {
     assertThat(fresh(noClass).getStatus().phase).isEqualTo("Degraded");
     assertThat(fresh(noClass).getStatus().conditions.get(0).reason).isEqualTo("StorageClassNotFound");
     assertThat(client.apps().statefulSets().inNamespace("default").withName("no-class").get()).isNull();
+
+    PostgresCluster noPull = sample("minimal.yaml");
+    noPull.getMetadata().setName("no-pull-secret");
+    noPull.getSpec().imagePullSecrets = List.of("registry-creds");
+    noPull = apply(noPull);
+    reconcile(noPull);
+    assertThat(fresh(noPull).getStatus().phase).isEqualTo("Degraded");
+    assertThat(fresh(noPull).getStatus().conditions.get(0).reason).isEqualTo("ImagePullSecretNotFound");
+    assertThat(fresh(noPull).getStatus().conditions.get(0).message).contains("registry-creds");
+    assertThat(client.apps().statefulSets().inNamespace("default").withName("no-pull-secret").get()).isNull();
   }
 
   /** Runs last: every call the reconciler made in this class must be allowed by manifests/rbac/clusterrole.yaml. */
