@@ -42,6 +42,17 @@ public final class CandidateRanking {
    * candidate, and only they are guaranteed to hold every acknowledged commit).
    */
   public static Ranking rank(ClusterView view, long maxLagBytes, Set<String> exclude, boolean synchronousMode) {
+    return rank(view, maxLagBytes, exclude, synchronousMode, false);
+  }
+
+  /**
+   * With {@code streamingOnly} (a planned switchover: the primary is there to ask), a candidate must also be in
+   * the primary's {@code pg_stat_replication} as streaming: a replica stuck on a broken WAL tail can look close
+   * in LSN terms and still fail to promote.
+   */
+  public static Ranking rank(ClusterView view, long maxLagBytes, Set<String> exclude, boolean synchronousMode,
+                             boolean streamingOnly) {
+    Set<String> streaming = streamingOnly ? streamingStandbys(view) : null;
     List<MemberView> ok = new ArrayList<>();
     Map<String, String> excluded = new LinkedHashMap<>();
     Set<String> sync = synchronousMode ? synchronousStandbys(view) : null;
@@ -50,6 +61,9 @@ public final class CandidateRanking {
       String why = exclusion(view, m, maxLagBytes, exclude);
       if (why == null && sync != null && !sync.contains(name)) {
         why = "not a synchronous standby (synchronous mode)";
+      }
+      if (why == null && streaming != null && !streaming.contains(name)) {
+        why = "not streaming from the primary";
       }
       if (why == null) {
         ok.add(m);
@@ -63,6 +77,12 @@ public final class CandidateRanking {
         .thenComparing(m -> lag(view, m))
         .thenComparing(m -> m.id().member()));
     return new Ranking(ok, excluded);
+  }
+
+  private static Set<String> streamingStandbys(ClusterView view) {
+    return view.primary().map(p -> p.report().standbys().stream().filter(s -> "streaming".equals(s.state()))
+        .map(io.pgtide.common.contract.StandbyRow::name).collect(java.util.stream.Collectors.toSet()))
+        .orElse(Set.of());
   }
 
   private static Set<String> synchronousStandbys(ClusterView view) {

@@ -182,7 +182,7 @@ public final class FailoverCoordinator {
       return Future.succeededFuture(new FailoverRecord("switchover", candidate, candidate, now, now));
     }
     CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of(),
-        policy(key).synchronousMode());
+        policy(key).synchronousMode(), true);
     Optional<MemberView> chosen = candidate == null ? ranking.candidates().stream().findFirst()
         : ranking.candidates().stream().filter(m -> m.id().member().equals(candidate)).findFirst();
     if (chosen.isEmpty()) {

@@ -74,4 +74,25 @@ class CandidateRankingTest {
     var ranking = CandidateRanking.rank(v, 1_000, Set.of());
     assertThat(ranking.candidates()).extracting(m -> m.id().member()).containsExactly("c-1");
   }
+
+  @Test
+  void aSwitchoverCandidateMustBeStreamingFromThePrimary() {
+    MemberId pid = new MemberId("ns", "c", "c-0");
+    var json = ContractCodec.encode(TestReports.report(pid, Role.PRIMARY, 1, 10_000, true)).put("standbys",
+        new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonObject().put("name", "c-1")
+            .put("state", "streaming").put("syncState", "async").put("lsnDistanceBytes", 0))
+            .add(new io.vertx.core.json.JsonObject().put("name", "c-2").put("state", "catchup")
+                .put("syncState", "async").put("lsnDistanceBytes", 0)));
+    MemberView primary = new MemberView(pid, ContractCodec.decodeReport(json), NOW, true);
+    ClusterView v = view(primary,
+        member("c-1", Role.REPLICA, 9_000L, 9_000L, true, true, 0, false),
+        member("c-2", Role.REPLICA, 9_999L, 9_999L, true, true, 0, false),
+        member("c-3", Role.REPLICA, 9_999L, 9_999L, true, true, 0, false));
+    var planned = CandidateRanking.rank(v, 1_000_000, Set.of(), false, true);
+    assertThat(planned.candidates()).extracting(m -> m.id().member()).containsExactly("c-1");
+    assertThat(planned.excluded()).containsEntry("c-2", "not streaming from the primary")
+        .containsEntry("c-3", "not streaming from the primary");
+    assertThat(CandidateRanking.rank(v, 1_000_000, Set.of()).candidates()).as("a failover does not ask the primary")
+        .hasSize(3);
+  }
 }
