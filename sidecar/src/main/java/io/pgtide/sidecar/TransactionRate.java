@@ -6,9 +6,11 @@ import java.util.Deque;
 /**
  * Transactions per second from {@code pg_stat_database} when {@code pg_stat_statements} is not there. Since
  * PostgreSQL 15 a backend publishes its counts in bursts — at most once a second, and a busy one only every ~10 s
- * — so the counter's delta over one sampling interval swings between 0 and several times the real rate. This
- * measures between the moments the counter moved (over the last 20 s) instead, reads 0 once nothing moved for
- * longer than a busy backend waits, and never goes negative.
+ * — so the counter's delta over one sampling interval swings between 0 and several times the real rate. While
+ * the counter moves every interval (backends that go idle between statements publish every second) the interval
+ * rate is used as is; once intervals without a move appear, the rate is measured between the moments the counter
+ * moved (over the last 20 s) instead. It reads 0 once nothing moved for longer than a busy backend waits, and never
+ * goes negative.
  */
 public final class TransactionRate {
   static final long HORIZON_NANOS = 20_000_000_000L;
@@ -16,6 +18,8 @@ public final class TransactionRate {
   private final Deque<long[]> moves = new ArrayDeque<>();
   private long ownTotal;
   private Long last;
+  private long lastAt;
+  private int movesInARow;
 
   /**
    * @param counter {@code xact_commit + xact_rollback} now
@@ -26,9 +30,13 @@ public final class TransactionRate {
     long net = counter - ownTotal;
     if (last == null) {
       last = net;
+      lastAt = atNanos;
       moves.addLast(new long[] {atNanos, net});
       return 0;
     }
+    double interval = atNanos > lastAt ? Math.max(0, net - last) * 1e9 / (atNanos - lastAt) : 0;
+    movesInARow = net > last ? movesInARow + 1 : 0;
+    lastAt = atNanos;
     if (net > last) {
       // a burst: what it carries accumulated since the previous move, but at most over one busy flush interval
       if (moves.size() == 1 && atNanos - moves.peekFirst()[0] > IDLE_NANOS) {
@@ -39,6 +47,9 @@ public final class TransactionRate {
     }
     while (moves.size() > 2 && atNanos - moves.peekFirst()[0] > HORIZON_NANOS) {
       moves.removeFirst();
+    }
+    if (movesInARow >= 3) {
+      return interval;
     }
     long[] first = moves.peekFirst();
     long[] latest = moves.peekLast();

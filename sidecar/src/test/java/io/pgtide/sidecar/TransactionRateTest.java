@@ -48,4 +48,18 @@ class TransactionRateTest {
     assertThat(rate.update(100 * S, 0, 0)).isZero();
     assertThat(rate.update(105 * S, 11_000, 0)).isCloseTo(1000, within(1.0));
   }
+
+  @Test
+  void aCounterThatMovesEverySecondIsReadAsIsSoAStepShowsAtOnce() {
+    TransactionRate rate = new TransactionRate();
+    long counter = 0;
+    double last = 0;
+    for (int t = 0; t <= 10; t++) {
+      counter += t == 0 ? 0 : 100;
+      last = rate.update(t * S, counter, 0);
+    }
+    assertThat(last).isCloseTo(100, within(1.0));
+    counter += 5_000;
+    assertThat(rate.update(11 * S, counter, 0)).isCloseTo(5_000, within(1.0));
+  }
 }

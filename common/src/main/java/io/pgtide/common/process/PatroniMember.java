@@ -119,22 +119,6 @@ public final class PatroniMember {
         () -> !Signals.alive(pid), () -> ""));
   }
 
-  /**
-   * Fencing a zombie so the others take over at once: SIGKILL of the frozen postmaster (a stopped process still dies
-   * to SIGKILL; its backends exit when they see it gone), then SIGTERM to Patroni, which finds PostgreSQL down and
-   * deletes its leader key on the way out — the others elect without waiting for the key's ttl. Patroni is killed
-   * if it has not exited within 10 s (then the key expires as after a crash).
-   */
-  public void fence() {
-    OptionalLong pm = postmasterPid();
-    pm.ifPresent(pid -> Signals.send(pid, Signal.KILL));
-    pm.ifPresent(pid -> Waits.until("postmaster " + pid + " to die", Duration.ofSeconds(10),
-        () -> !Signals.alive(pid), () -> ""));
-    if (patroni != null) {
-      patroni.stop(Duration.ofSeconds(10));
-    }
-  }
-
   /** The soft way: SIGTERM to Patroni, which stops PostgreSQL cleanly and releases the leader key. */
   public void stopSoft() {
     if (patroni != null) {

@@ -136,9 +136,11 @@ public final class LocalInfrastructure implements Infrastructure {
   public Future<Void> fence(String clusterKey, String member) {
     return vertx.executeBlocking(() -> {
       PatroniMember m = cluster.member(member);
-      progress.accept("fencing " + member + " (SIGKILL of its postmaster, SIGTERM to Patroni so it releases the "
-          + "leader key); it restarts once another member leads");
-      m.fence();
+      // SIGKILL of both at once, not a graceful Patroni stop: Patroni 3.0.2 busy with a frozen postmaster does not
+      // act on SIGTERM for seconds, restarts PostgreSQL meanwhile and would be killed in the middle of a pg_rewind
+      progress.accept("fencing " + member + " (SIGKILL of Patroni and postmaster); it restarts once another "
+          + "member leads");
+      m.killHard();
       // Restarted at once, its Patroni would find its own leader key still valid and resume as primary; like a
       // pod whose node is gone, it comes back only after the others elected a leader, and then rejoins as a replica.
       Duration wait = Duration.ofSeconds(3L * cluster.timing().ttl() + 30);

@@ -129,8 +129,12 @@ class OperatorRestartIT {
     String to = operator.state.view(key).healthyReplicas().get(0).id().member();
     int before = leaderTimeline();
     operator.failover.switchover(key, to);
-    await().atMost(Duration.ofSeconds(10)).until(() -> events.contains("SwitchoverStarted"));
+    // restart once Patroni has taken the request (the old leader is stepping down), before the operator saw the end
+    await().atMost(Duration.ofSeconds(30)).until(() -> !pg.cluster().leader().map(PatroniMember::name).orElse("")
+        .equals(from));
+    assertThat(operator.failover.lastFailover(key)).as("the first operator has not seen it complete").isEmpty();
     OperatorCore restarted = restart(operator);
+    await().atMost(Duration.ofSeconds(60)).until(() -> to.equals(primary(restarted)));
     awaitHealthy(restarted);
     assertThat(primary(restarted)).isEqualTo(to);
     assertThat(restarted.failover.endpoint(key)).contains(to);
