@@ -72,6 +72,15 @@ public final class KubernetesOperator {
 
   void lead() {
     LOG.info("{} leads: watching PostgresClusters", identity);
+    leader.set(true);
+    try {
+      watch();
+    } catch (RuntimeException e) {
+      LOG.error("{} leads but cannot watch PostgresClusters: {}", identity, e.toString());
+    }
+  }
+
+  private void watch() {
     reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa());
     informer = client.resources(PostgresCluster.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
       @Override
@@ -117,7 +126,6 @@ public final class KubernetesOperator {
             }
           }, 60_000);
     }
-    leader.set(true);
   }
 
   void follow() {
@@ -155,22 +163,44 @@ public final class KubernetesOperator {
     });
   }
 
-  /** The operator's CA from its Secret, created on first start; rotation: delete the Secret and restart. */
+  /**
+   * The operator's CA from its Secret, created on first start; rotation: delete the Secret and restart. Two
+   * operators starting together may both try to create it: the loser reads the winner's.
+   */
   public CertificateAuthority loadOrCreateCa() {
     var ref = client.secrets().inNamespace(config.operatorNamespace()).withName(config.caSecretName());
-    Secret existing = ref.get();
-    if (existing != null && existing.getData() != null && existing.getData().containsKey("ca.key")) {
-      Map<String, String> d = existing.getData();
-      java.util.Base64.Decoder b64 = java.util.Base64.getDecoder();
-      return CertificateAuthority.load(new TlsMaterial(new String(b64.decode(d.get("ca.crt"))),
-          new String(b64.decode(d.get("ca.key"))), new String(b64.decode(d.get("ca.crt")))));
+    CertificateAuthority existing = fromSecret(ref.get());
+    if (existing != null) {
+      return existing;
     }
     CertificateAuthority ca = CertificateAuthority.create("pgtide-operator-ca", Duration.ofDays(3650));
     TlsMaterial m = ca.caMaterial();
-    client.secrets().inNamespace(config.operatorNamespace()).resource(new SecretBuilder().withNewMetadata()
-        .withName(config.caSecretName()).withNamespace(config.operatorNamespace()).endMetadata()
-        .addToStringData("ca.crt", m.certPem()).addToStringData("ca.key", m.keyPem()).build()).create();
-    return ca;
+    java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+    try {
+      client.secrets().inNamespace(config.operatorNamespace()).resource(new SecretBuilder().withNewMetadata()
+          .withName(config.caSecretName()).withNamespace(config.operatorNamespace()).endMetadata()
+          .addToData("ca.crt", b64.encodeToString(m.certPem().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .addToData("ca.key", b64.encodeToString(m.keyPem().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .build()).create();
+      return ca;
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      CertificateAuthority winner = e.getCode() == 409 ? fromSecret(ref.get()) : null;
+      if (winner == null) {
+        throw e;
+      }
+      return winner;
+    }
+  }
+
+  private static CertificateAuthority fromSecret(Secret s) {
+    if (s == null || s.getData() == null || !s.getData().containsKey("ca.key")) {
+      return null;
+    }
+    Map<String, String> d = s.getData();
+    java.util.Base64.Decoder b64 = java.util.Base64.getDecoder();
+    String cert = new String(b64.decode(d.get("ca.crt")), java.nio.charset.StandardCharsets.UTF_8);
+    return CertificateAuthority.load(new TlsMaterial(cert, new String(b64.decode(d.get("ca.key")),
+        java.nio.charset.StandardCharsets.UTF_8), cert));
   }
 
   /** The hub's server certificate for the operator Service's DNS names. */

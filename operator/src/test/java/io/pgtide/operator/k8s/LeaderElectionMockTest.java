@@ -26,7 +26,7 @@ class LeaderElectionMockTest {
   }
 
   @Test
-  void exactlyOneLeaderReconcilesAndTheFollowerStaysPassive() {
+  void exactlyOneLeaderReconcilesAndTheFollowerTakesOverWhenItDies() {
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("pgtide-system").endMetadata()
         .build()).create();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("default").endMetadata()
@@ -47,10 +47,19 @@ class LeaderElectionMockTest {
       await().atMost(Duration.ofSeconds(20)).until(() ->
           client.apps().statefulSets().inNamespace("default").withName("first").get() != null);
       assertThat(b.isLeader()).as("only one leader").isFalse();
-      // Takeover after the leader dies is not asserted here: the mock server answers the Lease PATCH with 202 but the
-      // follower never sees itself as holder, so it cannot be shown without a real API server.
+      // the leader dies (its client goes away and the lease is released); something happens meanwhile
+      client.apps().statefulSets().inNamespace("default").withName("first").delete();
       runA.cancel(true);
       clientA.close();
+      await().atMost(Duration.ofSeconds(30)).until(b::isLeader);
+      assertThat(client.leases().inNamespace("pgtide-system").withName("pgtide-operator").get().getSpec()
+          .getHolderIdentity()).isEqualTo("operator-b");
+      assertThat(a.isLeader()).isFalse();
+      // the new leader reconciles: what went missing while nobody led is back, with the same CA Secret
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          client.apps().statefulSets().inNamespace("default").withName("first").get() != null);
+      assertThat(client.secrets().inNamespace("pgtide-system").list().getItems()).extracting(x -> x.getMetadata()
+          .getName()).containsOnlyOnce(OperatorConfig.DEFAULTS.caSecretName());
       runB.cancel(true);
     } finally {
       vertx.close().await();
