@@ -47,19 +47,7 @@ public final class PatroniCluster implements AutoCloseable {
     PatroniCluster cluster = new PatroniCluster(scope, dir, etcd, timing, parameters, ClusterSecrets.generate());
     try {
       cluster.addMember();
-      PatroniMember leader = cluster.awaitLeader(Duration.ofSeconds(120));
-      // like Spilo: statement statistics in the database the sidecar reads, for real-time QPS and latency
-      // (pg_stat_database counts reach shared memory in bursts, up to 10 s apart on a busy backend)
-      ClusterSecrets s = cluster.secrets();
-      Waits.until("pg_stat_statements on the primary", Duration.ofSeconds(60), () -> {
-        try {
-          Psql.query(leader.pgPort(), s.superuser(), s.superuserPassword(), "postgres",
-              "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-          return true;
-        } catch (RuntimeException e) {
-          return false;
-        }
-      }, () -> "");
+      cluster.awaitLeader(Duration.ofSeconds(120));
       for (int i = 1; i < size; i++) {
         cluster.addMember();
       }
