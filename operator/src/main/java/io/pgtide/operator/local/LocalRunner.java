@@ -102,6 +102,9 @@ public final class LocalRunner implements AutoCloseable {
       cluster.save();
     }
     progress.accept("all " + cluster.members().size() + " members running; replicas streaming");
+    // like Spilo: real-time statement counters for QPS and latency (pg_stat_database's reach shared memory in
+    // bursts under sustained load on PostgreSQL 15+)
+    statementStatistics(cluster);
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
@@ -141,6 +144,22 @@ public final class LocalRunner implements AutoCloseable {
     infra.startSidecars();
     writeState();
     return this;
+  }
+
+  private static void statementStatistics(PatroniCluster cluster) {
+    io.pgtide.common.process.Waits.until("pg_stat_statements on the primary", Duration.ofSeconds(60), () -> {
+      try {
+        var leader = cluster.leader();
+        if (leader.isEmpty()) {
+          return false;
+        }
+        io.pgtide.common.process.Psql.query(leader.get().pgPort(), cluster.secrets().superuser(),
+            cluster.secrets().superuserPassword(), "postgres", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        return true;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }, () -> "");
   }
 
   /**
