@@ -10,6 +10,9 @@ import io.pgtide.common.process.Ports;
 import io.pgtide.operator.HubFixture;
 import io.pgtide.testkit.PostgresInstance;
 import io.pgtide.testkit.TestDirs;
+import io.pgtide.common.process.Signal;
+import io.pgtide.common.process.Signals;
+import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,5 +99,25 @@ class SidecarBadInputIT {
       pg.startPostmaster();
     }
     reportWhere(id, InstanceReport::healthy);
+  }
+
+  @Test
+  void aFrozenPostmasterMakesNewConnectionsFailAndProbesLeaveNoTraceInTheLog() throws Exception {
+    MemberId id = new MemberId("bad", "frozen", "frozen-0");
+    hub.deploy(hub.config(id, pg.port(), pg.password(), ""));
+    reportWhere(id, InstanceReport::healthy);
+    long postmaster = Long.parseLong(Files.readAllLines(pg.dataDir().resolve("postmaster.pid")).get(0).trim());
+    Signals.send(postmaster, Signal.STOP);
+    try {
+      // the sample's open session still answers; only the new-connection probe notices
+      InstanceReport frozen = reportWhere(id, x -> !x.healthy());
+      assertThat(frozen.reason()).contains("new connections fail").contains("not accepting connections");
+    } finally {
+      Signals.send(postmaster, Signal.CONT);
+    }
+    reportWhere(id, InstanceReport::healthy);
+    // one probe a second for the whole class, and not one of them got as far as a login or a log line
+    String log = Files.readString(pg.dataDir().resolveSibling("postgres.log"));
+    assertThat(log).doesNotContain("incomplete startup packet").doesNotContain("could not receive data");
   }
 }

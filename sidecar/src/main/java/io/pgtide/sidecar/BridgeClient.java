@@ -40,6 +40,7 @@ public final class BridgeClient {
   private boolean closed;
   private long connects;
   private long framesRefused;
+  private volatile long lastSentNanos;
 
   /**
    * @param snapshot       the latest full report, sent right after every (re)connect (null when none yet)
@@ -82,6 +83,7 @@ public final class BridgeClient {
       return false;
     }
     BridgeFrames.publish(s, Addresses.REPORTS, report);
+    lastSentNanos = System.nanoTime();
     return true;
   }
 
@@ -151,10 +153,13 @@ public final class BridgeClient {
       BridgeFrames.publish(s, Addresses.REPORTS, latest);
     }
     vertx.cancelTimer(pingTimer);
+    // a ping only when nothing else went out: any frame keeps the hub's idle timer from firing, and at 1 Hz reports
+    // pinging anyway would double the frames the hub reads
     pingTimer = vertx.setPeriodic(PING_MS, t -> {
       NetSocket current = socket;
-      if (current != null) {
+      if (current != null && System.nanoTime() - lastSentNanos >= (PING_MS - PING_MS / 10) * 1_000_000L) {
         BridgeFrames.ping(current);
+        lastSentNanos = System.nanoTime();
       }
     });
   }

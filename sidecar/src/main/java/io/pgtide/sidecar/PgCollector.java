@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * Reads PostgreSQL on one long-lived connection with prepared statements: one core query every sample, one
  * {@code pg_stat_replication} query on a primary, one {@code pg_stat_statements} query when that view exists.
- * A separate fresh connection per sample ({@link #probe()}) is the health check: a frozen postmaster keeps open
+ * A new connection per sample ({@link #probe()}, no login) is the health check: a frozen postmaster keeps open
  * sessions working while every new connection hangs.
  */
 public final class PgCollector {
@@ -55,6 +55,7 @@ public final class PgCollector {
   private final Vertx vertx;
   private final PgConnectOptions options;
   private final long connectTimeoutMs;
+  private final PostmasterProbe probe;
   private PgConnection connection;
   /** Statements this sidecar ran since the last sample; subtracted from the load it reports. */
   private int ownStatements;
@@ -65,6 +66,7 @@ public final class PgCollector {
         .setUser(config.pgUser()).setPassword(config.pgPassword()).setDatabase(config.pgDatabase())
         .setCachePreparedStatements(true).addProperty("application_name", "pgtide-sidecar");
     this.connectTimeoutMs = config.connectTimeoutMs();
+    this.probe = new PostmasterProbe(vertx, config.pgHost(), config.pgPort(), connectTimeoutMs);
   }
 
   /** One sample: reconnects on demand; a failure carries the reason PostgreSQL or the network gave. */
@@ -102,11 +104,9 @@ public final class PgCollector {
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();
   }
 
-  /** A fresh connection with a short connect timeout, closed at once: fails when the postmaster is frozen. */
+  /** A new connection answered within the connect timeout (see {@link PostmasterProbe}): fails when the postmaster is frozen. */
   public Future<Void> probe() {
-    ownStatements++;
-    return connectWithin().compose(conn -> conn.query("SELECT 1").execute()
-        .eventually(() -> conn.close())).mapEmpty();
+    return probe.check();
   }
 
   /**
@@ -167,7 +167,7 @@ public final class PgCollector {
   public Future<Void> close() {
     PgConnection conn = connection;
     connection = null;
-    return conn == null ? Future.succeededFuture() : conn.close();
+    return Future.join(conn == null ? Future.succeededFuture() : conn.close(), probe.close()).mapEmpty();
   }
 
   private static List<StandbyRow> standbys(RowSet<Row> rows) {
