@@ -20,8 +20,8 @@ public final class BenchMain {
       case "zombie-patroni" -> ZombieBench.main(rest);
       default -> System.out.println("""
           benchmarks: bridge [N...]        N simulated sidecars at 1 Hz over TLS to one hub (default 100 1000 3000)
-                      failover [runs] [sync] [fast|defaults|both]  hard kill / graceful / zombie / switchover, 3 members
-                      sidecar [seconds]    sidecar vs prometheus-postgres-exporter under pgbench
+                      failover [runs] [true|false] [fast|defaults|both] [cases]  hard kill / graceful / zombie / switchover (cases: comma-separated, e.g. "zombie primary"), 3 members
+                      sidecar [seconds] [steadyAfter]  sidecar vs prometheus-postgres-exporter under pgbench
                       users [roles]        sync N roles with memberships, then a no-op and a 10-role drift sync
                       autoscale            read load 0 -> high -> 0 and a noisy square wave on a local cluster
                       zombie-patroni [s] [defaults]  Patroni alone against a frozen primary, no operator""");

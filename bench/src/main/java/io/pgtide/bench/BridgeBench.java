@@ -159,7 +159,7 @@ final class BridgeBench {
   static InstanceReport report(MemberId id, long seq) {
     boolean primary = id.member().endsWith("-0");
     return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, "bench", seq, System.currentTimeMillis(),
-        primary ? Role.PRIMARY : Role.REPLICA, primary ? "master" : "replica", "running", null, false, 1L,
+        primary ? Role.PRIMARY : Role.REPLICA, primary ? "master" : "replica", "running", null, false, false, 1L,
         primary ? 123456789L : null, primary ? null : 123456000L, primary ? null : 123455000L, 1000L, 0.2,
         primary ? null : "streaming",
         primary ? List.of(new StandbyRow(id.cluster() + "-1", "streaming", "async", 0.5, 0.6, 0.7, 789),

@@ -35,6 +35,8 @@ final class FailoverBench {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     boolean synchronous = args.length < 2 || Boolean.parseBoolean(args[1]);
     String which = args.length > 2 ? args[2] : "both";
+    List<String> cases = args.length > 3 ? List.of(args[3].split(","))
+        : List.of("hard kill", "graceful stop", "zombie primary", "planned switchover");
     List<Profile> profiles = new ArrayList<>();
     if (!which.equals("defaults")) {
       profiles.add(new Profile("fast (ttl 10, loop_wait 2, retry 4)", 10, 2, 4));
@@ -51,7 +53,7 @@ final class FailoverBench {
       OsUser.makeTraversable(dir);
       try (LocalRunner runner = new LocalRunner(resource(p, synchronous), dir, msg -> { })) {
         runner.up(0, 0, 0);
-        for (String c : List.of("hard kill", "graceful stop", "zombie primary", "planned switchover")) {
+        for (String c : cases) {
           List<Double> writable = new ArrayList<>();
           List<Double> agree = new ArrayList<>();
           long lost = 0;
@@ -67,7 +69,8 @@ final class FailoverBench {
         }
       }
     }
-    t.print("failover-" + (synchronous ? "sync" : "async"));
+    t.print("failover-" + (synchronous ? "sync" : "async") + (args.length > 3 ? "-" + args[3].replace(' ', '-')
+        .replace(',', '-') : ""));
   }
 
   static PostgresCluster resource(Profile p, boolean synchronous) {

@@ -15,10 +15,15 @@ public final class TestReports {
   }
 
   public static InstanceReport report(MemberId id, Role role, long seq, long lsn, boolean healthy) {
+    return report(id, role, seq, lsn, healthy, null, false);
+  }
+
+  public static InstanceReport report(MemberId id, Role role, long seq, long lsn, boolean healthy,
+                                      String walReceiverStatus, boolean pendingRestart) {
     return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, "session-" + id.member(), seq,
-        System.currentTimeMillis(), role, role == Role.PRIMARY ? "master" : "replica", "running", null, false, 1L,
-        role == Role.PRIMARY ? lsn : null, role == Role.REPLICA ? lsn : null, role == Role.REPLICA ? lsn : null,
-        0L, null, null, List.of(), new LoadStats(10, 10, 1.0, "pg_stat_statements", 0, 0, 0.99),
+        System.currentTimeMillis(), role, role == Role.PRIMARY ? "master" : "replica", "running", null, false,
+        pendingRestart, 1L, role == Role.PRIMARY ? lsn : null, role == Role.REPLICA ? lsn : null,
+        role == Role.REPLICA ? lsn : null, 0L, null, walReceiverStatus, List.of(), new LoadStats(10, 10, 1.0, "pg_stat_statements", 0, 0, 0.99),
         new Connections(1, 2, 0, 3, 100), Resources.EMPTY, healthy, healthy ? null : "down");
   }
 }

@@ -96,6 +96,9 @@ public final class CommandDispatcher {
       return http.patchAbs(patroniUrl + "/config").timeout(30_000).sendJsonObject(c.changes())
           .compose(this::patroniAnswer);
     }
+    if (payload instanceof CommandPayload.Restart) {
+      return patroni("/restart", new JsonObject().put("restart_pending", true));
+    }
     if (payload instanceof CommandPayload.Checkpoint) {
       return pg.execute("CHECKPOINT").map(v -> new JsonObject().put("done", "checkpoint"));
     }

@@ -4,7 +4,8 @@ import io.pgtide.common.contract.Role;
 import io.vertx.core.json.JsonObject;
 
 /** The parts of Patroni's {@code GET /patroni} the sidecar reports. */
-public record PatroniStatus(Role role, String rawRole, String state, Long timeline, boolean noFailover) {
+public record PatroniStatus(Role role, String rawRole, String state, Long timeline, boolean noFailover,
+                            boolean pendingRestart) {
 
   /** Parses Patroni's answer; a malformed answer is an {@link IllegalArgumentException} with the reason. */
   public static PatroniStatus parse(String body) {
@@ -23,6 +24,6 @@ public record PatroniStatus(Role role, String rawRole, String state, Long timeli
     JsonObject tags = json.getValue("tags") instanceof JsonObject t ? t : new JsonObject();
     boolean noFailover = Boolean.TRUE.equals(tags.getValue("nofailover"));
     return new PatroniStatus(Role.fromPatroni((String) role), (String) role, (String) state,
-        tl instanceof Number n ? n.longValue() : null, noFailover);
+        tl instanceof Number n ? n.longValue() : null, noFailover, Boolean.TRUE.equals(json.getValue("pending_restart")));
   }
 }

@@ -56,6 +56,7 @@ public final class PgCollector {
   private final PgConnectOptions options;
   private final long connectTimeoutMs;
   private final PostmasterProbe probe;
+  private Runnable onConnectionLost = () -> { };
   private PgConnection connection;
   /** Statements this sidecar ran since the last sample; subtracted from the load it reports. */
   private int ownStatements;
@@ -89,6 +90,16 @@ public final class PgCollector {
           });
         }))
         .onFailure(e -> dropConnection());
+  }
+
+  /** Called when PostgreSQL closes the sample connection (a restart, a demotion, a crash), not when we drop it. */
+  public void onConnectionLost(Runnable handler) {
+    onConnectionLost = handler;
+  }
+
+  /** The sample connection is open. */
+  public boolean connected() {
+    return connection != null;
   }
 
   /** Cheap role check for the fast role watch, on the same connection. */
@@ -150,6 +161,7 @@ public final class PgCollector {
       conn.closeHandler(v -> {
         if (connection == conn) {
           connection = null;
+          onConnectionLost.run();
         }
       });
       return conn;

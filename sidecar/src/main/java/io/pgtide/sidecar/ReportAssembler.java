@@ -59,7 +59,7 @@ public final class ReportAssembler {
         : new Connections(pg.active(), pg.idle(), pg.idleInTransaction(), pg.total(), pg.maxConnections());
     return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, sessionId, seq, collectedAt, role,
         patroni == null ? null : patroni.rawRole(), patroni == null ? null : patroni.state(), conflict,
-        patroni != null && patroni.noFailover(), timeline,
+        patroni != null && patroni.noFailover(), patroni != null && patroni.pendingRestart(), timeline,
         pg == null ? null : pg.currentLsn(), pg == null ? null : pg.receivedLsn(),
         pg == null ? null : pg.replayedLsn(), backlog, pg == null ? null : pg.replayDelaySeconds(),
         pg == null ? null : pg.walReceiverStatus(), pg == null ? List.of() : pg.standbys(),

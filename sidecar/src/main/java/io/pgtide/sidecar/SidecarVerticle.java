@@ -67,6 +67,7 @@ public final class SidecarVerticle extends VerticleBase {
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
     commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), userSyncFactory.apply(pg),
         metrics);
+    pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());
     bridge.start(); // retries in the background; the sidecar serves its endpoints meanwhile
@@ -105,10 +106,14 @@ public final class SidecarVerticle extends VerticleBase {
     commands.handle(command).onSuccess(result -> bridge.reply(replyAddress, ContractCodec.encode(result)));
   }
 
-  /** Between samples: a cheap role query; a change of role or of reachability triggers a sample at once. */
+  /**
+   * Between samples: a cheap role query; a change of role or of reachability triggers a sample at once. A healthy
+   * primary is not asked: PostgreSQL cannot demote without a restart, and a restart closes the sample connection,
+   * which samples at once.
+   */
   private void watchRole() {
     InstanceReport r = last;
-    if (r == null || sampling) {
+    if (r == null || sampling || (r.role() == Role.PRIMARY && r.healthy() && pg.connected())) {
       return;
     }
     pg.inRecovery().onComplete(ar -> {

@@ -53,6 +53,16 @@ public sealed interface CommandPayload {
     }
   }
 
+  /**
+   * Restart PostgreSQL through the local Patroni ({@code POST /restart} with {@code restart_pending}): applies
+   * parameters that need a restart, and does nothing when none is pending.
+   */
+  record Restart() implements CommandPayload {
+    public String type() {
+      return "restart";
+    }
+  }
+
   record Reload() implements CommandPayload {
     public String type() {
       return "reload";

@@ -97,6 +97,7 @@ public final class ContractCodec {
         .put("patroniState", r.patroniState())
         .put("roleConflict", r.roleConflict())
         .put("noFailover", r.noFailover())
+        .put("pendingRestart", r.pendingRestart())
         .put("timeline", r.timeline())
         .put("currentLsn", r.currentLsn())
         .put("receivedLsn", r.receivedLsn())
@@ -146,6 +147,7 @@ public final class ContractCodec {
         optString(json, "patroniState"),
         optString(json, "roleConflict"),
         bool(json, "noFailover", false),
+        bool(json, "pendingRestart", false),
         optLong(json, "timeline"),
         optLong(json, "currentLsn"),
         optLong(json, "receivedLsn"),
@@ -189,6 +191,7 @@ public final class ContractCodec {
       case "failover" -> new CommandPayload.Failover(string(args, "candidate"));
       case "checkpoint" -> new CommandPayload.Checkpoint();
       case "reload" -> new CommandPayload.Reload();
+      case "restart" -> new CommandPayload.Restart();
       case "patroni-config" -> new CommandPayload.PatroniConfig(object(args, "changes"));
       default -> throw new ContractException("unknown-command", "command type '" + type + "' is not known");
     };

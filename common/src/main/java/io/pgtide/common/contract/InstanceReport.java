@@ -18,6 +18,7 @@ public record InstanceReport(
     String patroniState,
     String roleConflict,
     boolean noFailover,
+    boolean pendingRestart,
     Long timeline,
     Long currentLsn,
     Long receivedLsn,

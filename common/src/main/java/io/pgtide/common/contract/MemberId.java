@@ -26,6 +26,15 @@ public record MemberId(String namespace, String cluster, String member) {
     return new MemberId(parts[0], parts[1], parts[2]);
   }
 
+  /** The StatefulSet ordinal at the end of a member (pod) name, {@code -1} when it has none. */
+  public static int ordinal(String member) {
+    try {
+      return Integer.parseInt(member.substring(member.lastIndexOf('-') + 1));
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
   public String clusterKey() {
     return namespace + "/" + cluster;
   }

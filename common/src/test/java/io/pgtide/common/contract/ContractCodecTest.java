@@ -13,7 +13,7 @@ class ContractCodecTest {
 
   static InstanceReport report() {
     return new InstanceReport(ID, ContractCodec.SCHEMA_VERSION, "s1", 7, 1700000000000L, Role.PRIMARY, "master",
-        "running", null, false, 3L, 1000L, null, null, null, null, null,
+        "running", null, false, true, 3L, 1000L, null, null, null, null, null,
         List.of(new StandbyRow("orders-1", "streaming", "async", 1.5, 2.0, null, 4096)),
         new LoadStats(812.5, 100, 1.25, "pg_stat_statements", 1, 2, 0.99), new Connections(1, 2, 3, 6, 100),
         new Resources(0.5, 2.0, 1000L, 4000L), true, null);
@@ -75,7 +75,7 @@ class ContractCodecTest {
         new CommandPayload.SyncUsers(List.of(DesiredRole.login("alice", "SCRAM-SHA-256$4096:x$y:z", List.of("g"))),
             List.of(new DesiredDatabase("app", "alice", java.util.Map.of("alice", List.of("CONNECT")), true)), true),
         new CommandPayload.Switchover("orders-0", "orders-1"), new CommandPayload.Switchover("orders-0", null),
-        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(),
+        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(), new CommandPayload.Restart(),
         new CommandPayload.PatroniConfig(new io.vertx.core.json.JsonObject().put("loop_wait", 3)
             .put("postgresql", new io.vertx.core.json.JsonObject().put("parameters",
                 new io.vertx.core.json.JsonObject().put("work_mem", "8MB").putNull("old_param")))));

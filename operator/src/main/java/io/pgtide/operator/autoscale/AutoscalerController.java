@@ -210,11 +210,6 @@ public final class AutoscalerController {
   }
 
   static int ordinal(String member) {
-    int dash = member.lastIndexOf('-');
-    try {
-      return Integer.parseInt(member.substring(dash + 1));
-    } catch (RuntimeException e) {
-      return -1;
-    }
+    return io.pgtide.common.contract.MemberId.ordinal(member);
   }
 }

@@ -41,6 +41,7 @@ public final class ClusterControllers {
     AutoscalerController autoscaler;
     io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
     RollingUpdater rolling;
+    io.pgtide.operator.patroni.PendingRestartController restarts;
     volatile RollingUpdate.Step lastRollingStep;
     long statusTimer;
   }
@@ -103,8 +104,13 @@ public final class ClusterControllers {
           core.commands, core.events, key, () -> self.latest.getSpec());
       c.patroniConfig.start(30_000);
       c.rolling = new RollingUpdater(core.vertx, client, core.failover, core.events);
+      c.restarts = new io.pgtide.operator.patroni.PendingRestartController(core.vertx, core.state, core.commands,
+          core.failover, core.events, key);
+      // pending restarts wait for a pod rolling update to finish: both would restart members
       c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key)
           .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
+          .compose(step -> step.action() == RollingUpdate.Action.DONE ? self.restarts.step().mapEmpty()
+              : io.vertx.core.Future.<Void>succeededFuture())
           .onFailure(e -> LOG.debug("[{}] rolling update step: {}", key, e.getMessage())));
       byKey.put(key, c);
       LOG.info("[{}] controllers started", key);
@@ -183,7 +189,7 @@ public final class ClusterControllers {
       PostgresClusterStatus status = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
       String before = Serialization.asJson(status);
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
-      ClusterStatusModel.progressing(status, c.lastRollingStep, Instant.now());
+      ClusterStatusModel.progressing(status, c.lastRollingStep, c.restarts.last(), Instant.now());
       if (!before.equals(Serialization.asJson(status))) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.patroni.PendingRestart;
 import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.operator.failover.FailoverRecord;
 import io.pgtide.operator.state.ClusterView;
@@ -94,15 +95,21 @@ public final class ClusterStatusModel {
     }
   }
 
-  /** {@code Progressing}: True while a rolling update has pods to restart, False once every pod is up to date. */
-  public static void progressing(PostgresClusterStatus s, RollingUpdate.Step step, Instant now) {
+  /**
+   * {@code Progressing}: True while a rolling update has pods to restart or members have parameters pending a
+   * restart, False once every pod is up to date and nothing is pending.
+   */
+  public static void progressing(PostgresClusterStatus s, RollingUpdate.Step step, PendingRestart.Step restart,
+                                 Instant now) {
     if (step == null) {
       return;
     }
-    if (step.action() == RollingUpdate.Action.DONE) {
-      condition(s, "Progressing", "False", "UpToDate", step.reason(), now);
-    } else {
+    if (step.action() != RollingUpdate.Action.DONE) {
       condition(s, "Progressing", "True", "RollingUpdate", step.reason(), now);
+    } else if (restart != null && restart.action() != PendingRestart.Action.NONE) {
+      condition(s, "Progressing", "True", "RestartPending", restart.reason(), now);
+    } else {
+      condition(s, "Progressing", "False", "UpToDate", step.reason(), now);
     }
   }
 

@@ -56,10 +56,6 @@ public final class RollingUpdate {
   }
 
   static int ordinal(String pod) {
-    try {
-      return Integer.parseInt(pod.substring(pod.lastIndexOf('-') + 1));
-    } catch (RuntimeException e) {
-      return -1;
-    }
+    return io.pgtide.common.contract.MemberId.ordinal(pod);
   }
 }

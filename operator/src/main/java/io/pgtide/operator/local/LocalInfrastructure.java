@@ -141,6 +141,12 @@ public final class LocalInfrastructure implements Infrastructure {
       progress.accept("fencing " + member + " (SIGKILL of Patroni and postmaster); it restarts once another "
           + "member leads");
       m.killHard();
+      // Its Patroni is dead and cannot release the leader key, so the others would wait out the key's ttl: release
+      // it for it (compare-and-delete: only while it still names this member), as a clean Patroni stop would.
+      // Patroni still elects; the replicas watch the key and hold the election at once.
+      if (cluster.etcd().releaseLeaderKey(cluster.scope(), member)) {
+        progress.accept("released " + member + "'s leader key; Patroni elects among the others now");
+      }
       // Restarted at once, its Patroni would find its own leader key still valid and resume as primary; like a
       // pod whose node is gone, it comes back only after the others elected a leader, and then rejoins as a replica.
       Duration wait = Duration.ofSeconds(3L * cluster.timing().ttl() + 30);

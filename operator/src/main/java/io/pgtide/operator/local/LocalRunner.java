@@ -16,6 +16,7 @@ import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.UserSyncController;
 import io.pgtide.operator.patroni.PatroniConfigController;
+import io.pgtide.operator.patroni.PendingRestartController;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,6 +45,7 @@ public final class LocalRunner implements AutoCloseable {
   private UserSyncController users;
   private AutoscalerController autoscaler;
   private PatroniConfigController patroniConfig;
+  private PendingRestartController restarts;
   private int primaryPort;
   private int replicasPort;
   private int httpPort;
@@ -120,6 +122,8 @@ public final class LocalRunner implements AutoCloseable {
     users.start(30_000);
     patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> spec);
     patroniConfig.start(30_000);
+    restarts = new PendingRestartController(core.vertx, core.state, core.commands, core.failover, core.events, key);
+    restarts.start(5_000);
     if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
       core.pusher.start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
     }

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.patroni.PendingRestart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtide.common.contract.MemberId;
@@ -55,15 +56,21 @@ class ClusterStatusModelTest {
   }
 
   @Test
-  void progressingFollowsTheRollingUpdate() {
+  void progressingFollowsTheRollingUpdateThenPendingRestarts() {
     PostgresClusterStatus s = new PostgresClusterStatus();
+    PendingRestart.Step nothing = new PendingRestart.Step(PendingRestart.Action.NONE, null, "no member has a restart pending");
+    PendingRestart.Step pending = new PendingRestart.Step(PendingRestart.Action.RESTART, "c-2", "replica c-2 has a "
+        + "restart pending");
+    RollingUpdate.Step done = new RollingUpdate.Step(RollingUpdate.Action.DONE, null, "every pod runs rev2");
     ClusterStatusModel.progressing(s, new RollingUpdate.Step(RollingUpdate.Action.DELETE_POD, "c-2", "replica c-2 "
-        + "runs rev1, not rev2"), T0);
+        + "runs rev1, not rev2"), pending, T0);
     assertThat(s.conditions).extracting(c -> c.type + "=" + c.status + ":" + c.reason)
         .containsExactly("Progressing=True:RollingUpdate");
-    ClusterStatusModel.progressing(s, new RollingUpdate.Step(RollingUpdate.Action.DONE, null, "every pod runs rev2"),
-        T0.plusSeconds(5));
+    ClusterStatusModel.progressing(s, done, pending, T0.plusSeconds(5));
+    assertThat(s.conditions).extracting(c -> c.type + "=" + c.status + ":" + c.reason)
+        .containsExactly("Progressing=True:RestartPending");
+    ClusterStatusModel.progressing(s, done, nothing, T0.plusSeconds(10));
     assertThat(s.conditions.get(0).status).isEqualTo("False");
-    assertThat(s.conditions.get(0).lastTransitionTime).isEqualTo(T0.plusSeconds(5).toString());
+    assertThat(s.conditions.get(0).lastTransitionTime).isEqualTo(T0.plusSeconds(10).toString());
   }
 }
