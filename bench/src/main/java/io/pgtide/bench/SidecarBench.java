@@ -29,8 +29,7 @@ import java.util.regex.Pattern;
  */
 final class SidecarBench {
   /** The JVM flags of Dockerfile.sidecar. */
-  static final List<String> SIDECAR_JVM = List.of("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-      "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m", "-XX:CICompilerCount=1");
+  static final List<String> SIDECAR_JVM = io.pgtide.sidecar.SidecarMain.JVM_FLAGS;
 
   private SidecarBench() {
   }
@@ -136,10 +135,11 @@ final class SidecarBench {
             + " s after start; sidecar JVM: " + String.join(" ", SIDECAR_JVM),
             "", "RSS max MB", "CPU s/min, first minute", "CPU s/min, steady", "queries per sample/scrape",
             "duration p50 ms", "duration p99 ms");
-        t.row("pgtide-sidecar", maxSidecarRss / 1024.0, (cpu[0][1] - cpu[0][0]) / minutes,
-            (cpu[0][3] - cpu[0][2]) / minutes, sidecarQueries, quantile(metrics, "0.5"), quantile(metrics, "0.99"));
-        t.row("prometheus-postgres-exporter", maxExporterRss / 1024.0, (cpu[1][1] - cpu[1][0]) / minutes,
-            (cpu[1][3] - cpu[1][2]) / minutes, exporterQueries, pct(scrapeMs, 0.5), pct(scrapeMs, 0.99));
+        t.row("pgtide-sidecar", maxSidecarRss / 1024.0, twoDecimals((cpu[0][1] - cpu[0][0]) / minutes),
+            twoDecimals((cpu[0][3] - cpu[0][2]) / minutes), sidecarQueries, quantile(metrics, "0.5"),
+            quantile(metrics, "0.99"));
+        t.row("prometheus-postgres-exporter", maxExporterRss / 1024.0, twoDecimals((cpu[1][1] - cpu[1][0]) / minutes),
+            twoDecimals((cpu[1][3] - cpu[1][2]) / minutes), exporterQueries, pct(scrapeMs, 0.5), pct(scrapeMs, 0.99));
         t.print("sidecar");
         System.out.println("(sidecar queries/sample count every statement it sends per second: the report's queries "
             + "and the 250 ms role watch; its new-connection probe sends no query)");
@@ -150,6 +150,10 @@ final class SidecarBench {
         vertx.close().await();
       }
     }
+  }
+
+  static String twoDecimals(double value) {
+    return String.format(java.util.Locale.ROOT, "%.2f", value);
   }
 
   static long callsOf(String rows, String role) {

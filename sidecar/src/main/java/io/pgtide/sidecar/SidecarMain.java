@@ -14,6 +14,15 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 
 /** {@code java -jar pgtide-sidecar.jar}: configured by environment variables (see the README). */
 public final class SidecarMain {
+  /**
+   * The JVM flags the sidecar is sized for (Dockerfile.sidecar's JAVA_OPTS, local mode, the benchmark): a small
+   * serial heap, C1 only, and no perf-data sampling (a 50 ms timer that was a fifth of an idle sidecar's CPU; jstat
+   * and jcmd PerfCounter do not work with it off).
+   */
+  public static final java.util.List<String> JVM_FLAGS = java.util.List.of("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
+      "-XX:CICompilerCount=1", "-XX:-UsePerfData");
+
   private SidecarMain() {
   }
 

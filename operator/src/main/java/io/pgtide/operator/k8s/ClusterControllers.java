@@ -72,6 +72,10 @@ public final class ClusterControllers {
     return byKey.get(key).users;
   }
 
+  public io.pgtide.operator.patroni.PatroniConfigController patroniConfig(String key) {
+    return byKey.get(key).patroniConfig;
+  }
+
   public AutoscalerController autoscaler(String key) {
     return byKey.get(key).autoscaler;
   }

@@ -99,8 +99,7 @@ public final class LocalInfrastructure implements Infrastructure {
       throw new UncheckedIOException(e);
     }
     int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> Ports.free());
-    List<String> cmd = JavaCommand.of(List.of("-Xms16m", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Xss512k", "-XX:MaxMetaspaceSize=64m"), "io.pgtide.sidecar.SidecarMain");
+    List<String> cmd = JavaCommand.of(io.pgtide.sidecar.SidecarMain.JVM_FLAGS, "io.pgtide.sidecar.SidecarMain");
     Map<String, String> env = Map.ofEntries(
         Map.entry("PGTIDE_NAMESPACE", namespace), Map.entry("PGTIDE_CLUSTER", cluster.scope()),
         Map.entry("PGTIDE_MEMBER", m.name()), Map.entry("PGTIDE_PG_HOST", "127.0.0.1"),

@@ -40,7 +40,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -50,6 +53,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * and the RBAC the operator's calls need.
  */
 @EnableKubernetesMockClient(crud = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class KubernetesControllersIT {
   static final String NS = "kit";
   static final String AGENT = "pgtide-operator-under-test";
@@ -159,6 +163,7 @@ class KubernetesControllersIT {
   }
 
   @Test
+  @Order(1)
   void usersFromTheClusterAndPostgresUsersSyncWithSecretsStatusAndEvents() throws Exception {
     secret("bob-secret", "bob-password-1");
     PostgresCluster cr = new PostgresCluster();
@@ -233,6 +238,7 @@ class KubernetesControllersIT {
   }
 
   @Test
+  @Order(2)
   void theAutoscalersMemberCountGoesToStatusAndTheReconcilerKeepsIt() throws Exception {
     PostgresCluster cr = new PostgresCluster();
     cr.setMetadata(new ObjectMetaBuilder().withName("scaled").withNamespace(NS).build());
@@ -266,5 +272,32 @@ class KubernetesControllersIT {
 
     List<String> denied = RbacCheck.denied(Path.of("..", "manifests", "rbac", "clusterrole.yaml"), operatorRequests());
     assertThat(denied).as("calls the ClusterRole does not allow").isEmpty();
+  }
+
+  @Test
+  @Order(3)
+  void aParameterThatNeedsARestartIsRolledOutAndShownAsProgressing() {
+    String password = pg.cluster().secrets().superuserPassword();
+    int before = Integer.parseInt(Psql.query(primary.pgPort(), "postgres", password, "postgres",
+        "SHOW max_connections"));
+    String after = Integer.toString(before + 20);
+    PostgresCluster cr = cluster();
+    cr.getSpec().parameters = new java.util.LinkedHashMap<>(java.util.Map.of("max_connections", after));
+    client.resources(PostgresCluster.class).inNamespace(NS).resource(cr).update();
+    controllers.ensure(cluster());
+    controllers.patroniConfig(key).apply().await();
+    List<String> progressing = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // the controllers' own 5 s loop: status, rolling update (none here), then the pending restart
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      PostgresClusterStatus.Condition c = condition("Progressing");
+      if (c != null) {
+        progressing.add(c.status + "/" + c.reason);
+      }
+      return after.equals(Psql.query(primary.pgPort(), "postgres", password, "postgres", "SHOW max_connections"))
+          && c != null && "False".equals(c.status);
+    });
+    assertThat(progressing).contains("True/RestartPending");
+    assertThat(client.v1().events().inNamespace(NS).list().getItems())
+        .extracting(io.fabric8.kubernetes.api.model.Event::getReason).contains("RestartStarted", "Restarted");
   }
 }
