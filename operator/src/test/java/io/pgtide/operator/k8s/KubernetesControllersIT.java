@@ -288,7 +288,9 @@ class KubernetesControllersIT {
     controllers.patroniConfig(key).apply().await();
     List<String> progressing = new java.util.concurrent.CopyOnWriteArrayList<>();
     // the controllers' own 5 s loop: status, rolling update (none here), then the pending restart
-    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+    // psql is refused while PostgreSQL restarts
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+        .ignoreExceptionsInstanceOf(IllegalStateException.class).until(() -> {
       PostgresClusterStatus.Condition c = condition("Progressing");
       if (c != null) {
         progressing.add(c.status + "/" + c.reason);
