@@ -27,7 +27,10 @@ class PatroniClusterIT {
     // freeze: the postmaster is stopped (state T) and thawed again
     long pm = replica.postmasterPid().orElseThrow();
     replica.freeze();
-    assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pm + "/stat"))).contains(") T ");
+    // kill returns once the signal is sent; the state changes when the kernel next schedules the postmaster
+    java.nio.file.Path stat = java.nio.file.Path.of("/proc/" + pm + "/stat");
+    io.pgtide.common.process.Waits.until("postmaster " + pm + " to stop", Duration.ofSeconds(10),
+        () -> java.nio.file.Files.readString(stat).contains(") T "), () -> "its state stayed other than T");
     replica.thaw();
 
     // hard kill: Patroni and postmaster are gone, by PID
