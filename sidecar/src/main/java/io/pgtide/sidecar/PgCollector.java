@@ -115,7 +115,7 @@ public final class PgCollector {
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();
   }
 
-  /** A new connection answered within the connect timeout (see {@link PostmasterProbe}): fails when the postmaster is frozen. */
+  /** A new connection answered within the connect timeout ({@link PostmasterProbe}); fails on a frozen postmaster. */
   public Future<Void> probe() {
     return probe.check();
   }
