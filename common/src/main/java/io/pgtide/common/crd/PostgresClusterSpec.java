@@ -21,6 +21,7 @@ public class PostgresClusterSpec {
   public int postgresVersion = 17;
   @Required
   @Min(1)
+  @Max(32)
   @SpecReplicas
   public int replicas = 1;
   public String image;
@@ -73,6 +74,7 @@ public class PostgresClusterSpec {
     @Default("1")
     public int minReplicas = 1;
     @Min(1)
+    @Max(32)
     @Default("1")
     public int maxReplicas = 1;
     public Double targetQpsPerReplica;

@@ -110,6 +110,14 @@ public final class AutoscalerController {
     long now = System.currentTimeMillis();
     ClusterView view = state.view(key);
     current.set(names.size());
+    String notYet = establishing(view, names);
+    if (notYet != null) {
+      // a cluster still coming up (no pod yet, or members not reporting) is not a signal: deciding on it scaled
+      // a new cluster "0 -> 1" below minReplicas and fought the reconciler
+      last = new ScalingDecision(names.size(), names.size(), "waiting: " + notYet, "establishing");
+      samples.clear();
+      return;
+    }
     samples.addLast(sample(view, names, now, settings.maxReplicationLagBytes()));
     while (!samples.isEmpty() && samples.peekFirst().at() < now - settings.window().toMillis() * 2) {
       samples.removeFirst();
@@ -126,6 +134,19 @@ public final class AutoscalerController {
       return;
     }
     apply(d, names, now);
+  }
+
+  /** Why the cluster is not yet one to scale, null when it is: every member runs, reports live, one is primary. */
+  static String establishing(ClusterView view, List<String> names) {
+    if (names.isEmpty()) {
+      return "no member runs yet";
+    }
+    if (view.primary().isEmpty()) {
+      return "no live primary";
+    }
+    long live = names.stream().filter(n -> view.members().containsKey(n)
+        && view.members().get(n).live(view.at(), view.staleAfterMs())).count();
+    return live < names.size() ? live + " of " + names.size() + " members report live" : null;
   }
 
   private void apply(ScalingDecision d, List<String> names, long now) {

@@ -241,11 +241,17 @@ public final class PgtideCli implements Callable<Integer> {
           3_000);
       var controllers = new io.pgtide.operator.k8s.ClusterControllers(core, client, 30_000, 5_000);
       var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
-          .controllers(controllers);
+          .controllers(controllers).metrics(core.registry);
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
       core.http.readiness(operator::isLeader);
       core.start("0.0.0.0", httpPort);
-      operator.start().join();
+      // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
+      // about a retry period instead of waiting for the Lease to expire
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        operator.stop();
+        core.close();
+      }, "pgtide-shutdown"));
+      operator.runUntilStopped();
       return 0;
     }
   }

@@ -115,7 +115,7 @@ public final class ClusterControllers {
           .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
           .compose(step -> step.action() == RollingUpdate.Action.DONE ? self.restarts.step().mapEmpty()
               : io.vertx.core.Future.<Void>succeededFuture())
-          .onFailure(e -> LOG.debug("[{}] rolling update step: {}", key, e.getMessage())));
+          .onFailure(e -> LOG.warn("[{}] rolling update step failed: {}", key, e.toString())));
       byKey.put(key, c);
       LOG.info("[{}] controllers started", key);
     }
@@ -194,6 +194,7 @@ public final class ClusterControllers {
       String before = Serialization.asJson(status);
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
       ClusterStatusModel.progressing(status, c.lastRollingStep, c.restarts.last(), Instant.now());
+      ClusterStatusModel.ready(status, view, routedToPrimary(ns, name), Instant.now());
       if (!before.equals(Serialization.asJson(status))) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();
@@ -206,6 +207,17 @@ public final class ClusterControllers {
       }
       return null;
     }).onFailure(e -> LOG.debug("[{}] status not written this time: {}", key, e.getMessage()));
+  }
+
+  /** The pods the primary Service's endpoints name (ready addresses only). */
+  private java.util.Set<String> routedToPrimary(String ns, String name) {
+    var endpoints = client.endpoints().inNamespace(ns).withName(name).get();
+    if (endpoints == null || endpoints.getSubsets() == null) {
+      return java.util.Set.of();
+    }
+    return endpoints.getSubsets().stream().filter(x -> x.getAddresses() != null)
+        .flatMap(x -> x.getAddresses().stream()).filter(a -> a.getTargetRef() != null)
+        .map(a -> a.getTargetRef().getName()).collect(java.util.stream.Collectors.toSet());
   }
 
   private void writeUserStatus(PostgresUser u, PostgresUserStatus status) {

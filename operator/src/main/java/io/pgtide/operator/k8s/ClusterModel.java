@@ -49,8 +49,22 @@ public final class ClusterModel {
   private ClusterModel() {
   }
 
+  /**
+   * A map with a fixed iteration order (by key): what is rendered, hashed or compared must not depend on
+   * {@code Map.of}'s per-run order (it made {@code pgtide render} differ between runs).
+   */
+  static <V> Map<String, V> sorted(Object... keysAndValues) {
+    Map<String, V> m = new TreeMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      @SuppressWarnings("unchecked")
+      V v = (V) keysAndValues[i + 1];
+      m.put((String) keysAndValues[i], v);
+    }
+    return m;
+  }
+
   public static Map<String, String> labels(String cluster) {
-    return Map.of("application", "spilo", "cluster-name", cluster, "app.kubernetes.io/managed-by", "pgtide");
+    return sorted("application", "spilo", "cluster-name", cluster, "app.kubernetes.io/managed-by", "pgtide");
   }
 
   public static String selector(String cluster) {
@@ -118,9 +132,9 @@ public final class ClusterModel {
 
   public static List<Service> services(PostgresCluster cr) {
     String name = cr.getMetadata().getName();
-    Map<String, String> primary = new TreeMap<>(Map.of("application", "spilo", "cluster-name", name,
+    Map<String, String> primary = new TreeMap<>(sorted("application", "spilo", "cluster-name", name,
         "spilo-role", "master"));
-    Map<String, String> replica = new TreeMap<>(Map.of("application", "spilo", "cluster-name", name,
+    Map<String, String> replica = new TreeMap<>(sorted("application", "spilo", "cluster-name", name,
         "spilo-role", "replica"));
     return List.of(
         service(cr, name, primary),
@@ -139,8 +153,10 @@ public final class ClusterModel {
   public static PodDisruptionBudget podDisruptionBudget(PostgresCluster cr) {
     String name = cr.getMetadata().getName();
     return new PodDisruptionBudgetBuilder().withMetadata(meta(cr, name + "-pdb")).withNewSpec()
-        .withMinAvailable(new IntOrString(cr.getSpec().replicas > 1 ? 1 : 0))
-        .withNewSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name, "spilo-role", "master"))
+        // one member at a time may be evicted, the primary included (Patroni hands over on its graceful stop): a
+        // minAvailable of 1 on the primary alone made every node drain hang
+        .withMaxUnavailable(new IntOrString(1))
+        .withNewSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name))
         .endSelector().endSpec().build();
   }
 
@@ -148,18 +164,18 @@ public final class ClusterModel {
   public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     return new NetworkPolicyBuilder().withMetadata(meta(cr, name)).withNewSpec()
-        .withNewPodSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name)).endPodSelector()
+        .withNewPodSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name)).endPodSelector()
         .withPolicyTypes("Ingress")
         .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(5432)).endPort().endIngress()
         .addNewIngress()
-          .addNewFrom().withNewPodSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name))
+          .addNewFrom().withNewPodSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name))
           .endPodSelector().endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
         .endIngress()
         .addNewIngress()
           .addNewFrom().withNewNamespaceSelector()
-          .withMatchLabels(Map.of("kubernetes.io/metadata.name", config.operatorNamespace())).endNamespaceSelector()
-          .withNewPodSelector().withMatchLabels(Map.of("app.kubernetes.io/name", "pgtide-operator")).endPodSelector()
+          .withMatchLabels(sorted("kubernetes.io/metadata.name", config.operatorNamespace())).endNamespaceSelector()
+          .withNewPodSelector().withMatchLabels(sorted("app.kubernetes.io/name", "pgtide-operator")).endPodSelector()
           .endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(SIDECAR_HTTP_PORT)).endPort()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
@@ -198,7 +214,7 @@ public final class ClusterModel {
     Map<String, String> podLabels = labels(name);
     return new StatefulSetBuilder().withMetadata(meta(cr, name)).withNewSpec()
         .withReplicas(members(cr)).withServiceName(name).withPodManagementPolicy("OrderedReady")
-        .withNewSelector().withMatchLabels(Map.of("application", "spilo", "cluster-name", name)).endSelector()
+        .withNewSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name)).endSelector()
         .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
         .withNewTemplate()
           .withNewMetadata().withLabels(podLabels).endMetadata()
@@ -277,8 +293,8 @@ public final class ClusterModel {
             new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-Djava.io.tmpdir=/tmp").build())
         .addNewPort().withName("sidecar-http").withContainerPort(SIDECAR_HTTP_PORT).endPort()
         .withResources(new ResourceRequirementsBuilder()
-            .withRequests(Map.of("cpu", new Quantity("50m"), "memory", new Quantity("96Mi")))
-            .withLimits(Map.of("memory", new Quantity("128Mi"))).build())
+            .withRequests(sorted("cpu", new Quantity("50m"), "memory", new Quantity("96Mi")))
+            .withLimits(sorted("memory", new Quantity("128Mi"))).build())
         .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(SIDECAR_HTTP_PORT))
           .endHttpGet().withPeriodSeconds(10).endLivenessProbe()
         .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10001L).withReadOnlyRootFilesystem(true)
@@ -296,7 +312,7 @@ public final class ClusterModel {
         .put("retry_timeout", spec.patroni.retryTimeout)
         .put("maximum_lag_on_failover", spec.patroni.maximumLagOnFailover)
         .put("synchronous_mode", spec.patroni.synchronousMode)
-        .put("postgresql", new JsonObject().put("parameters", new JsonObject(new LinkedHashMap<>(spec.parameters))));
+        .put("postgresql", new JsonObject().put("parameters", new JsonObject(new TreeMap<>(spec.parameters))));
     return new JsonObject().put("bootstrap", new JsonObject().put("dcs", dcs)).encode();
   }
 

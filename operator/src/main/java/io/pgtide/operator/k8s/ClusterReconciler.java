@@ -73,7 +73,7 @@ public final class ClusterReconciler {
       String problem = ClusterValidation.problem(cr.getSpec());
       if (problem != null) {
         LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
-        return status(cr, "Degraded", "InvalidSpec", problem);
+        return status(cr, "InvalidSpec", problem);
       }
       return finalizer(cr)
           .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
@@ -86,12 +86,80 @@ public final class ClusterReconciler {
           .compose(v -> sidecarTls(cr))
           .compose(v -> storageClass(cr))
           .compose(v -> imagePullSecrets(cr))
-          .compose(v -> statefulSets.reconcile(ns, name, ClusterModel.statefulSet(cr, config)))
-          .compose(v -> status(cr, "Running", null, null))
-          .onFailure(e -> LOG.warn("[{}/{}] reconcile failed: {}", ns, name, e.getMessage()));
+          .compose(v -> statefulSetStep(cr))
+          .compose(v -> volumeSizes(cr))
+          .compose(v -> status(cr, null, null))
+          // a refused request is a condition with the API server's own words, then a failure to retry
+          .recover(e -> status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e))
+              .transform(ignored -> Future.<Void>failedFuture(e)));
     } finally {
       MDC.remove("cluster");
     }
+  }
+
+  /**
+   * The StatefulSet, keeping the server's volumeClaimTemplates: they are immutable (a changed size would make
+   * every later update fail with 422 and silently drop replicas or image changes); sizes go to the claims.
+   */
+  private Future<Void> statefulSetStep(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    StatefulSet desired = ClusterModel.statefulSet(cr, config);
+    return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
+        .compose(current -> {
+          if (current != null && current.getSpec().getVolumeClaimTemplates() != null) {
+            List<PersistentVolumeClaim> kept = current.getSpec().getVolumeClaimTemplates().stream()
+                .map(t -> new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder(t).withStatus(null)
+                    .build()).toList();
+            desired.getSpec().setVolumeClaimTemplates(kept);
+          }
+          return statefulSets.reconcile(ns, name, desired).mapEmpty();
+        });
+  }
+
+  /**
+   * Grows every data volume of the cluster to {@code storage.size} by patching its claim, when the storage class
+   * allows expansion; a smaller size is refused (volumes never shrink), an unexpandable class is a clear failure.
+   */
+  private Future<Void> volumeSizes(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    io.fabric8.kubernetes.api.model.Quantity want = new io.fabric8.kubernetes.api.model.Quantity(
+        cr.getSpec().storage.size);
+    return Blocking.call(vertx, () -> {
+      List<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inNamespace(ns)
+          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name)).list().getItems();
+      List<String> grow = new ArrayList<>();
+      for (PersistentVolumeClaim c : claims) {
+        var have = c.getSpec().getResources().getRequests().get("storage");
+        int cmp = VolumeSizes.compare(want, have);
+        if (cmp < 0) {
+          throw new ReconcileErrors.Refused("VolumeShrinkRefused", "storage.size " + want + " is smaller than volume "
+              + c.getMetadata().getName() + " (" + have + "); volumes never shrink");
+        }
+        if (cmp > 0) {
+          grow.add(c.getMetadata().getName());
+        }
+      }
+      if (grow.isEmpty()) {
+        return null;
+      }
+      String sc = claims.get(0).getSpec().getStorageClassName();
+      var cls = sc == null ? null : client.storage().v1().storageClasses().withName(sc).get();
+      if (cls == null || !Boolean.TRUE.equals(cls.getAllowVolumeExpansion())) {
+        throw new ReconcileErrors.Refused("VolumeExpansionUnsupported", "storage.size " + want
+            + " needs volume expansion, which storage class "
+            + sc + " does not allow (allowVolumeExpansion); volumes " + grow + " keep their size");
+      }
+      for (String claim : grow) {
+        client.persistentVolumeClaims().inNamespace(ns).withName(claim).edit(c -> {
+          c.getSpec().getResources().getRequests().put("storage", want);
+          return c;
+        });
+        LOG.info("[{}/{}] volume {} grows to {}", ns, name, claim, want);
+      }
+      return null;
+    });
   }
 
   private Future<Void> servicesStep(PostgresCluster cr) {
@@ -154,8 +222,8 @@ public final class ClusterReconciler {
     }
     return Blocking.call(vertx, () -> client.storage().v1().storageClasses().withName(sc).get())
         .compose(found -> found != null ? Future.<Void>succeededFuture()
-            : status(cr, "Degraded", "StorageClassNotFound", "storage class " + sc + " does not exist")
-                .compose(v -> Future.<Void>failedFuture("storage class " + sc + " does not exist")));
+            : Future.<Void>failedFuture(new ReconcileErrors.Refused("StorageClassNotFound",
+                "storage class " + sc + " does not exist")));
   }
 
   /** A missing pull secret is a clear Degraded reason, not pods stuck in ImagePullBackOff. */
@@ -168,9 +236,8 @@ public final class ClusterReconciler {
     return Blocking.call(vertx, () -> names.stream().filter(n -> client.secrets().inNamespace(ns).withName(n).get()
             == null).toList())
         .compose(missing -> missing.isEmpty() ? Future.<Void>succeededFuture()
-            : status(cr, "Degraded", "ImagePullSecretNotFound", "image pull secret(s) " + missing
-                + " not found in namespace " + ns)
-                .compose(v -> Future.<Void>failedFuture("image pull secret(s) " + missing + " not found")));
+            : Future.<Void>failedFuture(new ReconcileErrors.Refused("ImagePullSecretNotFound",
+                "image pull secret(s) " + missing + " not found in namespace " + ns)));
   }
 
   private Future<Void> delete(PostgresCluster cr) {
@@ -192,22 +259,25 @@ public final class ClusterReconciler {
   }
 
   /**
-   * Writes phase, replicas and the Ready/Degraded condition only when they changed: a second reconcile of an
-   * unchanged cluster writes nothing. What the controllers observed (members, users, scale) is kept.
+   * Writes what reconciling decides: observedGeneration, replicas, selector and the {@code Degraded} condition
+   * (True with the reason and the API server's message when a step was refused), only when they changed. Ready
+   * and the phase follow the members, not the objects: {@link ClusterControllers#writeStatus} writes them.
    */
-  private Future<Void> status(PostgresCluster cr, String phase, String reason, String message) {
+  private Future<Void> status(PostgresCluster cr, String failureReason, String failureMessage) {
     PostgresClusterStatus old = cr.getStatus();
     PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
         : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
     s.observedGeneration = cr.getMetadata().getGeneration();
-    s.phase = phase;
     s.replicas = ClusterModel.members(cr);
     s.selector = ClusterModel.selector(cr.getMetadata().getName());
-    boolean degraded = "Degraded".equals(phase);
-    s.conditions = new ArrayList<>(s.conditions);
-    s.conditions.removeIf(x -> x.type.equals(degraded ? "Ready" : "Degraded"));
-    ClusterStatusModel.condition(s, degraded ? "Degraded" : "Ready", "True", reason == null ? "Reconciled" : reason,
-        message == null ? "all owned objects are in shape" : message, Instant.now());
+    boolean degraded = failureReason != null;
+    ClusterStatusModel.condition(s, "Degraded", degraded ? "True" : "False", degraded ? failureReason : "Reconciled",
+        degraded ? failureMessage : "every owned object is applied", Instant.now());
+    if (degraded) {
+      s.phase = "Degraded";
+    } else if ("Degraded".equals(s.phase) || s.phase == null) {
+      s.phase = "Pending";
+    }
     if (old != null && same(old, s)) {
       return Future.succeededFuture();
     }
@@ -217,12 +287,13 @@ public final class ClusterReconciler {
             PostgresClusterStatus fresh = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
             // the controllers own the other conditions: keep theirs as the server has them now
             List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
-                .filter(x -> !x.type.equals("Ready") && !x.type.equals("Degraded")).toList());
-            conditions.addAll(s.conditions.stream().filter(x -> x.type.equals("Ready") || x.type.equals("Degraded"))
-                .toList());
+                .filter(x -> !x.type.equals("Degraded")).toList());
+            conditions.addAll(s.conditions.stream().filter(x -> x.type.equals("Degraded")).toList());
             conditions.sort(java.util.Comparator.comparing(x -> x.type));
             fresh.observedGeneration = s.observedGeneration;
-            fresh.phase = s.phase;
+            if (degraded || "Degraded".equals(fresh.phase) || fresh.phase == null) {
+              fresh.phase = s.phase;
+            }
             fresh.replicas = s.replicas;
             fresh.selector = s.selector;
             fresh.conditions = conditions;

@@ -60,6 +60,34 @@ public final class ClusterStatusModel {
     }
   }
 
+  /**
+   * {@code Ready} tells the truth: True only when exactly one live member reports primary and accepts writes (its
+   * sidecar is connected and healthy) and the primary Service routes to it ({@code routedToPrimary}: the members
+   * the Service's endpoints name). The phase follows: Degraded while a reconcile is refused, Running when Ready,
+   * else Pending.
+   */
+  public static void ready(PostgresClusterStatus s, ClusterView view, java.util.Set<String> routedToPrimary,
+                           Instant now) {
+    var primary = view.primary();
+    int total = view.members().size();
+    long live = view.members().values().stream().filter(m -> m.live(view.at(), view.staleAfterMs())).count();
+    if (view.splitView()) {
+      condition(s, "Ready", "False", "SplitView", view.primaries().size() + " members report primary", now);
+    } else if (primary.isEmpty()) {
+      condition(s, "Ready", "False", "NoPrimary", "no live member reports primary (" + live + " of " + total
+          + " members live)", now);
+    } else if (!routedToPrimary.contains(primary.get().id().member())) {
+      condition(s, "Ready", "False", "PrimaryNotRouted", "primary " + primary.get().id().member()
+          + " is not behind the primary Service yet", now);
+    } else {
+      condition(s, "Ready", "True", "PrimaryServing", "primary " + primary.get().id().member()
+          + " accepts writes through the Service; " + live + " of " + total + " members live", now);
+    }
+    boolean degraded = s.conditions.stream().anyMatch(c -> "Degraded".equals(c.type) && "True".equals(c.status));
+    boolean isReady = s.conditions.stream().anyMatch(c -> "Ready".equals(c.type) && "True".equals(c.status));
+    s.phase = degraded ? "Degraded" : isReady ? "Running" : "Pending";
+  }
+
   /** A user sync result ({@code changed}, {@code failed}, {@code synced}) as counts, failures and a condition. */
   static void users(PostgresClusterStatus s, JsonObject result, Instant now) {
     PostgresClusterStatus.Users u = new PostgresClusterStatus.Users();

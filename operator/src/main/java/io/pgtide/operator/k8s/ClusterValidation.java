@@ -7,6 +7,9 @@ import io.pgtide.common.crd.PostgresClusterSpec;
  * installed without validation, or an old API server, must not get a broken cluster). Pure.
  */
 public final class ClusterValidation {
+  /** The most members a cluster may have (the CRD's maximum for replicas and autoscaling.maxReplicas). */
+  public static final int MAX_MEMBERS = 32;
+
   private ClusterValidation() {
   }
 
@@ -18,8 +21,11 @@ public final class ClusterValidation {
     if (spec.postgresVersion < 13 || spec.postgresVersion > 17) {
       return "postgresVersion must be 13..17, got " + spec.postgresVersion;
     }
-    if (spec.replicas < 1) {
-      return "replicas must be at least 1, got " + spec.replicas;
+    if (spec.replicas < 1 || spec.replicas > MAX_MEMBERS) {
+      return "replicas must be 1.." + MAX_MEMBERS + ", got " + spec.replicas;
+    }
+    if (spec.autoscaling != null && spec.autoscaling.maxReplicas > MAX_MEMBERS) {
+      return "autoscaling.maxReplicas must be at most " + MAX_MEMBERS + ", got " + spec.autoscaling.maxReplicas;
     }
     if (spec.autoscaling != null && spec.autoscaling.minReplicas > spec.autoscaling.maxReplicas) {
       return "autoscaling.minReplicas " + spec.autoscaling.minReplicas + " exceeds maxReplicas "

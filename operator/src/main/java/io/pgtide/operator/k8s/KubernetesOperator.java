@@ -41,6 +41,13 @@ public final class KubernetesOperator {
   private SharedIndexInformer<PostgresCluster> informer;
   private SharedIndexInformer<io.pgtide.common.crd.PostgresUser> userInformer;
   private ClusterControllers controllers;
+  private io.micrometer.core.instrument.MeterRegistry registry;
+  /** Consecutive failed reconciles per cluster, for the back-off; absent after a success. */
+  private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+  private final Map<String, Long> retryTimers = new ConcurrentHashMap<>();
+  private final List<SharedIndexInformer<?>> ownedInformers = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private volatile boolean stopped;
+  private volatile CompletableFuture<?> election;
 
   /** The per-cluster controllers (user sync, autoscaler, status) started for every reconciled cluster. */
   public KubernetesOperator controllers(ClusterControllers controllers) {
@@ -53,6 +60,12 @@ public final class KubernetesOperator {
     this.client = client;
     this.config = config;
     this.identity = identity;
+  }
+
+  /** Where reconcile errors are counted ({@code pgtide_reconcile_errors_total{reason}}). */
+  public KubernetesOperator metrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.registry = registry;
+    return this;
   }
 
   public boolean isLeader() {
@@ -68,6 +81,39 @@ public final class KubernetesOperator {
         .withLeaderCallbacks(new LeaderCallbacks(this::lead, this::follow, id -> LOG.info("leader is {}", id)))
         .build()).build();
     return elector.start();
+  }
+
+  /**
+   * Stands for election until {@link #stop()}: losing the Lease (an API server that did not answer in time) makes
+   * this replica a candidate again instead of ending the process.
+   */
+  public void runUntilStopped() {
+    while (!stopped) {
+      CompletableFuture<?> round = start();
+      election = round;
+      if (stopped) {
+        round.cancel(true);
+        break;
+      }
+      try {
+        round.join();
+      } catch (java.util.concurrent.CancellationException | java.util.concurrent.CompletionException e) {
+        // cancelled by stop(), or the elector failed: the loop decides
+      }
+      if (!stopped) {
+        LOG.warn("{} is no longer a leader or candidate; standing for election again", identity);
+      }
+    }
+  }
+
+  /** Steps down: releases the Lease at once (so another replica takes over without waiting for it to expire). */
+  public void stop() {
+    stopped = true;
+    CompletableFuture<?> round = election;
+    if (round != null) {
+      round.cancel(true);
+    }
+    follow();
   }
 
   void lead() {
@@ -107,6 +153,7 @@ public final class KubernetesOperator {
         }
       }
     }, 60_000);
+    watchOwned();
     if (controllers != null) {
       userInformer = client.resources(io.pgtide.common.crd.PostgresUser.class).inAnyNamespace()
           .inform(new ResourceEventHandler<>() {
@@ -136,24 +183,87 @@ public final class KubernetesOperator {
     if (userInformer != null) {
       userInformer.close();
     }
+    ownedInformers.forEach(SharedIndexInformer::close);
+    ownedInformers.clear();
+    retryTimers.values().forEach(vertx::cancelTimer);
+    retryTimers.clear();
     if (controllers != null && informer != null) {
       informer.getStore().list().forEach(cr -> controllers.remove(ClusterControllers.key(cr)));
     }
     LOG.info("{} no longer leads", identity);
   }
 
-  /** Per-cluster serialisation: one reconcile at a time per key; a change meanwhile reruns it once. */
+  /**
+   * Drift in an object a cluster owns (edited or deleted by someone else) reconciles its cluster at once, not at
+   * the next resync. Only spec or metadata changes count: a StatefulSet's status moves with every pod.
+   */
+  private void watchOwned() {
+    List<Class<? extends io.fabric8.kubernetes.api.model.HasMetadata>> kinds = List.of(
+        io.fabric8.kubernetes.api.model.apps.StatefulSet.class, io.fabric8.kubernetes.api.model.Service.class,
+        io.fabric8.kubernetes.api.model.ServiceAccount.class, io.fabric8.kubernetes.api.model.rbac.Role.class,
+        io.fabric8.kubernetes.api.model.rbac.RoleBinding.class,
+        io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class,
+        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+    kinds.forEach(this::watchOwned);
+  }
+
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void watchOwned(Class<R> kind) {
+    ownedInformers.add(client.resources(kind).inAnyNamespace()
+        .withLabel("app.kubernetes.io/managed-by", "pgtide").inform(new ResourceEventHandler<R>() {
+          @Override
+          public void onAdd(R o) {
+            // what we created ourselves, or what existed before we led: the cluster's own reconcile covers it
+          }
+
+          @Override
+          public void onUpdate(R old, R now) {
+            if (OwnedChange.matters(old, now)) {
+              enqueueOwner(now);
+            }
+          }
+
+          @Override
+          public void onDelete(R o, boolean unknown) {
+            enqueueOwner(o);
+          }
+        }, 0));
+  }
+
+  private void enqueueOwner(io.fabric8.kubernetes.api.model.HasMetadata owned) {
+    String owner = OwnedChange.ownerCluster(owned);
+    if (owner == null || informer == null) {
+      return;
+    }
+    PostgresCluster cr = informer.getStore().getByKey(owned.getMetadata().getNamespace() + "/" + owner);
+    if (cr != null && cr.getMetadata().getDeletionTimestamp() == null) {
+      enqueue(cr);
+    }
+  }
+
+  /**
+   * Per-cluster serialisation: one reconcile at a time per key; a change meanwhile reruns it once. A failed
+   * reconcile is retried with exponential back-off (1 s doubling to 5 min) and counted by reason.
+   */
   void enqueue(PostgresCluster cr) {
     String key = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
     if (!running.add(key)) {
       again.add(key);
       return;
     }
+    Long timer = retryTimers.remove(key);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
     reconciler.reconcile(cr).onComplete(ar -> {
       if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null) {
         controllers.ensure(cr);
       }
       running.remove(key);
+      if (ar.failed()) {
+        retryLater(key, ar.cause());
+      } else {
+        failures.remove(key);
+      }
       if (again.remove(key)) {
         PostgresCluster latest = informer.getStore().getByKey(key);
         if (latest != null) {
@@ -161,6 +271,24 @@ public final class KubernetesOperator {
         }
       }
     });
+  }
+
+  private void retryLater(String key, Throwable cause) {
+    int attempt = failures.merge(key, 1, Integer::sum);
+    long delay = ReconcileErrors.backoffMs(attempt);
+    String reason = ReconcileErrors.reason(cause);
+    if (registry != null) {
+      registry.counter("pgtide_reconcile_errors", "reason", reason).increment();
+    }
+    LOG.warn("[{}] reconcile failed ({}, attempt {}): {}; retrying in {} ms", key, reason, attempt,
+        ReconcileErrors.message(cause), delay);
+    retryTimers.put(key, vertx.setTimer(delay, t -> {
+      retryTimers.remove(key);
+      PostgresCluster latest = informer == null ? null : informer.getStore().getByKey(key);
+      if (leader.get() && latest != null) {
+        enqueue(latest);
+      }
+    }));
   }
 
   /**

@@ -1,24 +1,24 @@
 package io.pgtide.operator.k8s;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HashMap;
-import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.Map;
 
 /**
- * One wrapper per kind: {@code reconcile(ns, name, desiredOrNull)} creates, updates or deletes one object. The
- * desired object's hash is kept in an annotation, so an unchanged object costs one GET and no write, whatever the
- * API server defaulted.
+ * One generic {@code reconcile(ns, name, desiredOrNull)} per kind: creates, repairs or deletes one owned object.
+ * A missing object is created, an existing one is written by server-side apply under the field manager
+ * {@value #FIELD_MANAGER} (forcing our own fields back, which is what repairs drift); writes happen only on a real
+ * difference: when every field we declare already has
+ * our value on the server ({@link #containedIn}), the reconcile costs one GET and no write, whatever the API
+ * server defaulted or other managers added.
  */
 public final class ResourceReconciler<T extends HasMetadata> {
-  public static final String HASH = "pgtide.io/desired-hash";
+  public static final String FIELD_MANAGER = "pgtide-operator";
   private final Vertx vertx;
   private final KubernetesClient client;
   private final Class<T> kind;
@@ -42,32 +42,58 @@ public final class ResourceReconciler<T extends HasMetadata> {
         resource.delete();
         return Outcome.DELETED;
       }
-      String hash = hash(desired);
-      Map<String, String> annotations = new HashMap<>(desired.getMetadata().getAnnotations() == null
-          ? Map.of() : desired.getMetadata().getAnnotations());
-      annotations.put(HASH, hash);
-      desired.getMetadata().setAnnotations(annotations);
+      if (current != null && containedIn(Serialization.jsonMapper().valueToTree(desired),
+          Serialization.jsonMapper().valueToTree(current))) {
+        return Outcome.UNCHANGED;
+      }
+      desired.getMetadata().setResourceVersion(null);
+      desired.getMetadata().setManagedFields(null);
       if (current == null) {
         client.resources(kind).inNamespace(namespace).resource(desired).create();
         return Outcome.CREATED;
       }
-      Map<String, String> have = current.getMetadata().getAnnotations();
-      if (have != null && hash.equals(have.get(HASH))) {
-        return Outcome.UNCHANGED;
-      }
-      desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
-      client.resources(kind).inNamespace(namespace).resource(desired).update();
+      client.resources(kind).inNamespace(namespace).resource(desired).fieldManager(FIELD_MANAGER).forceConflicts()
+          .serverSideApply();
       return Outcome.UPDATED;
     });
   }
 
-  static String hash(HasMetadata desired) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(sha.digest(Serialization.asJson(desired).getBytes(StandardCharsets.UTF_8)))
-          .substring(0, 32);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  /**
+   * Whether the server's object already holds every value the desired one declares: objects by field (extra
+   * fields on the server are defaults or other managers' and do not count), arrays element by element and of the
+   * same length (an extra element is drift), scalars by their text (so 5432 and "5432" are one value).
+   */
+  static boolean containedIn(JsonNode desired, JsonNode current) {
+    if (desired == null || desired.isNull()) {
+      return true;
     }
+    if (current == null || current.isNull() || current.isMissingNode()) {
+      return desired.isObject() && desired.isEmpty() || desired.isArray() && desired.isEmpty();
+    }
+    if (desired.isObject()) {
+      if (!current.isObject()) {
+        return false;
+      }
+      Iterator<Map.Entry<String, JsonNode>> fields = desired.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> f = fields.next();
+        if (!containedIn(f.getValue(), current.get(f.getKey()))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (desired.isArray()) {
+      if (!current.isArray() || current.size() != desired.size()) {
+        return false;
+      }
+      for (int i = 0; i < desired.size(); i++) {
+        if (!containedIn(desired.get(i), current.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return !current.isContainerNode() && desired.asText().equals(current.asText());
   }
 }

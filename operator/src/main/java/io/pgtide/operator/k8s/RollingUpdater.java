@@ -80,6 +80,7 @@ public final class RollingUpdater {
     boolean ready = p.getStatus() != null && p.getStatus().getConditions() != null && p.getStatus().getConditions()
         .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     return new RollingUpdate.Pod(p.getMetadata().getName(), labels.get("controller-revision-hash"), ready,
-        PRIMARY_ROLES.contains(labels.get("spilo-role")));
+        // a pod Patroni has not labelled yet (starting, or its Patroni down) has no role label: not the primary
+        labels.get("spilo-role") != null && PRIMARY_ROLES.contains(labels.get("spilo-role")));
   }
 }

@@ -184,7 +184,9 @@ public final class LocalRunner implements AutoCloseable {
   }
 
   public String password(String user) {
-    Path file = dir.resolve("secrets").resolve(DesiredRoles.secretName(user, resource.getMetadata().getName()));
+    // the role name as is (a file name may hold '_'): existing clusters keep finding their passwords
+    Path file = dir.resolve("secrets").resolve(user + "." + resource.getMetadata().getName()
+        + ".credentials.postgresql.pgtide.io");
     try {
       if (!Files.exists(file)) {
         Files.createDirectories(file.getParent());

@@ -26,7 +26,9 @@ public final class DesiredRoles {
 
   /** The Secret a generated password lives in, named like Zalando's. */
   public static String secretName(String user, String cluster) {
-    return user + "." + cluster + ".credentials.postgresql.pgtide.io";
+    // a Secret name is a DNS subdomain: role names may hold '_' and capitals, which it may not (as Zalando does)
+    return user.toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "." + cluster
+        + ".credentials.postgresql.pgtide.io";
   }
 
   public static Result of(String clusterKey, List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords) {

@@ -1,0 +1,174 @@
+package io.pgtide.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A PostgresCluster on real pods: Patroni elects through the Kubernetes DCS, sidecars report over mutual TLS,
+ * the Services route, Ready tells the truth, users exist and drift is repaired, the scale subresource works,
+ * deleting the resource cleans up.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterK8sE2E {
+  static final String NS = "e2e-cluster";
+  static final String NAME = "tide";
+  @RegisterExtension
+  static RealKubernetes k8s = new RealKubernetes();
+  static final Instant START = Instant.now();
+
+  @BeforeAll
+  static void createNamespace() {
+    k8s.kubectl("create", "namespace", NS);
+  }
+
+  @AfterAll
+  static void deleteNamespace() {
+    k8s.kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=180s");
+    k8s.script("volumes.sh");
+  }
+
+  static PostgresCluster cluster() {
+    return k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(NAME).get();
+  }
+
+  static String condition(String type) {
+    PostgresCluster cr = cluster();
+    if (cr == null || cr.getStatus() == null) {
+      return null;
+    }
+    return cr.getStatus().conditions.stream().filter(c -> type.equals(c.type)).map(c -> c.status).findFirst()
+        .orElse(null);
+  }
+
+  static List<Pod> pods() {
+    return k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems();
+  }
+
+  static String password(String secret) {
+    Secret s = k8s.client().secrets().inNamespace(NS).withName(secret).get();
+    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+  }
+
+  static String superuserPassword() {
+    return password("postgres." + NAME + ".credentials.postgresql.pgtide.io");
+  }
+
+  @Test
+  @Order(1)
+  void aNewClusterElectsThroughTheKubernetesDcsAndIsReadyOnlyWhenThePrimaryServiceTakesWrites() {
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %s, namespace: %s}
+        spec:
+          postgresVersion: 15
+          replicas: 2
+          storage: {size: 1Gi}
+          patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}
+          users:
+            - {name: app_owner, login: true, createdb: true}
+        """.formatted(NAME, NS));
+    // not Ready while no primary serves (it is created before any pod exists)
+    await().atMost(Duration.ofSeconds(30)).until(() -> condition("Ready") != null);
+    Instant created = Instant.now();
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      String ready = condition("Ready");
+      if ("True".equals(ready)) {
+        return true;
+      }
+      // until then it must not claim to be ready, and no primary may be routed
+      assertThat(ready).isEqualTo("False");
+      return false;
+    });
+    System.out.println("CLUSTER-READY-S " + Duration.between(created, Instant.now()).toSeconds());
+    PostgresClusterStatus status = cluster().getStatus();
+    assertThat(status.phase).isEqualTo("Running");
+    assertThat(status.primary).isNotBlank();
+    assertThat(status.members).hasSize(2);
+    // Patroni on the Kubernetes DCS: the leader lock is a ConfigMap, the leader pod is labelled master
+    var leaderCm = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-leader").get();
+    assertThat(leaderCm).isNotNull();
+    assertThat(leaderCm.getMetadata().getAnnotations().get("leader")).isEqualTo(status.primary);
+    assertThat(pods()).filteredOn(p -> "master".equals(p.getMetadata().getLabels().get("spilo-role")))
+        .extracting(p -> p.getMetadata().getName()).containsExactly(status.primary);
+    // both Services route: writes through the primary one, reads (and no writes) through the replicas one
+    ServiceSql primary = ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword());
+    primary.exec("CREATE TABLE IF NOT EXISTS e2e(x int); INSERT INTO e2e VALUES (1)");
+    assertThat(primary.query("SELECT pg_is_in_recovery()")).isEqualTo("f");
+    ServiceSql replicas = ServiceSql.of(k8s, NS, NAME + "-repl", "postgres", superuserPassword());
+    await().atMost(Duration.ofSeconds(60)).until(() -> "t".equals(replicas.query("SELECT pg_is_in_recovery()"))
+        && "1".equals(replicas.query("SELECT count(*) FROM e2e")));
+    // remote clients must use SSL, like Spilo's pg_hba
+    assertThat(primary.refusedWithoutSsl()).isTrue();
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void declaredUsersExistAndDriftIsRepaired() {
+    ServiceSql primary = ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword());
+    await().atMost(Duration.ofSeconds(90)).until(() -> "t|t".equals(primary.query(
+        "SELECT rolcanlogin, rolcreatedb FROM pg_roles WHERE rolname = 'app_owner'")));
+    // the generated password works through the Service
+    String pw = password("app-owner." + NAME + ".credentials.postgresql.pgtide.io");
+    assertThat(ServiceSql.of(k8s, NS, NAME, "app_owner", pw).query("SELECT current_user")).isEqualTo("app_owner");
+    primary.exec("ALTER ROLE app_owner NOCREATEDB");
+    await().atMost(Duration.ofSeconds(90)).until(() -> "t|t".equals(primary.query(
+        "SELECT rolcanlogin, rolcreatedb FROM pg_roles WHERE rolname = 'app_owner'")));
+  }
+
+  @Test
+  @Order(3)
+  void kubectlScaleGoesThroughTheScaleSubresource() {
+    k8s.kubectl("-n", NS, "scale", "postgrescluster/" + NAME, "--replicas=3");
+    await().atMost(Duration.ofSeconds(300)).until(() -> pods().size() == 3 && cluster().getStatus().members.size() == 3
+        && cluster().getStatus().members.stream().allMatch(m -> m.ready)
+        && "True".equals(condition("Ready")));
+    assertThat(k8s.client().apps().statefulSets().inNamespace(NS).withName(NAME).get().getSpec().getReplicas())
+        .isEqualTo(3);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  @Test
+  @Order(4)
+  void driftInAnOwnedObjectIsRepairedOnItsEvent() {
+    k8s.kubectl("-n", NS, "patch", "service", NAME + "-repl", "--type=merge", "-p",
+        "{\"spec\":{\"selector\":{\"spilo-role\":\"nobody\"}}}");
+    long t0 = System.nanoTime();
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> "replica".equals(
+        k8s.client().services().inNamespace(NS).withName(NAME + "-repl").get().getSpec().getSelector()
+            .get("spilo-role")));
+    System.out.println("DRIFT-REPAIR-MS " + (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  @Test
+  @Order(5)
+  void deletingTheClusterRemovesWhatItOwnedAndKeepsTheVolumes() {
+    k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
+    await().atMost(Duration.ofSeconds(180)).until(() -> pods().isEmpty()
+        && k8s.client().apps().statefulSets().inNamespace(NS).withName(NAME).get() == null
+        && k8s.client().services().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems().isEmpty());
+    // pvcRetention defaults to Retain
+    assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withLabels(Map.of("cluster-name", NAME)).list()
+        .getItems()).hasSize(3);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+}

@@ -1,0 +1,184 @@
+package io.pgtide.k8s;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The real single-node Kubernetes of {@code scripts/k8s/} for a test class, with pgtide deployed in it as users
+ * deploy it. One cluster per test JVM: the first class brings it up (building or reusing the cached binaries and
+ * images) and deploys the operator; it is torn down when the test run ends, unless it already ran before the run
+ * (brought up by hand: then it is left running).
+ * <pre>{@code @RegisterExtension static RealKubernetes k8s = new RealKubernetes();}</pre>
+ */
+public final class RealKubernetes implements BeforeAllCallback {
+  public static final String OPERATOR_SA = "system:serviceaccount:pgtide-system:pgtide-operator";
+  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(RealKubernetes.class);
+  private Session session;
+
+  /** The cluster of this test run, shared by every class; closed by JUnit after the last one. */
+  static final class Session implements ExtensionContext.Store.CloseableResource {
+    final Path repo;
+    final Path state;
+    final Path logs;
+    final boolean wasRunning;
+    final Path kubeconfig;
+    final KubernetesClient client;
+
+    Session() {
+      repo = repoRoot();
+      state = Path.of(System.getenv().getOrDefault("PGTIDE_K8S_STATE", "/var/lib/pgtide-k8s"));
+      logs = repo.resolve("k8s-tests/target/it");
+      try {
+        Files.createDirectories(logs);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      wasRunning = alive(state.resolve("run/kube-apiserver.pid"));
+      String out = script(Duration.ofMinutes(40), "up.sh");
+      kubeconfig = Path.of(out.strip().lines().reduce((a, b) -> b).orElseThrow());
+      try {
+        script(Duration.ofMinutes(15), "deploy-operator.sh");
+        client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+            .build();
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+      }
+    }
+
+    String script(Duration timeout, String name, String... args) {
+      List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("scripts/k8s/" + name).toString()));
+      cmd.addAll(List.of(args));
+      return run(cmd, timeout, logs.resolve(name.replace(".sh", "") + ".log"));
+    }
+
+    @Override
+    public void close() {
+      if (client != null) {
+        client.close();
+      }
+      if (!wasRunning) {
+        script(Duration.ofMinutes(5), "down.sh");
+      }
+    }
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    session = context.getRoot().getStore(NS).getOrComputeIfAbsent(Session.class, k -> new Session(), Session.class);
+  }
+
+  public KubernetesClient client() {
+    return session.client;
+  }
+
+  public Path repo() {
+    return session.repo;
+  }
+
+  /** {@code kubectl} (the cluster's own version) as the cluster admin; fails with its output. */
+  public String kubectl(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("bash", session.repo.resolve("scripts/k8s/kubectl.sh").toString()));
+    cmd.addAll(List.of(args));
+    return run(cmd, Duration.ofMinutes(5), null);
+  }
+
+  /** {@code kubectl apply} of a YAML document. */
+  public String apply(String yaml) {
+    try {
+      Path f = Files.createTempFile(session.logs, "apply-", ".yaml");
+      Files.writeString(f, yaml);
+      return kubectl("apply", "-f", f.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Runs one of {@code scripts/k8s/}. */
+  public String script(String name, String... args) {
+    return session.script(Duration.ofMinutes(10), name, args);
+  }
+
+  /**
+   * Every request of the operator's ServiceAccount the API server refused (HTTP 403) since {@code since}, from
+   * the audit log: "verb resource namespace/name" each.
+   */
+  public List<String> operatorDenials(Instant since) {
+    List<String> denied = new ArrayList<>();
+    Path audit = session.state.resolve("logs/audit.log");
+    try (var lines = Files.lines(audit, StandardCharsets.UTF_8)) {
+      lines.forEach(line -> {
+        JsonObject e = new JsonObject(line);
+        JsonObject user = e.getJsonObject("user", new JsonObject());
+        JsonObject response = e.getJsonObject("responseStatus", new JsonObject());
+        if (OPERATOR_SA.equals(user.getString("username")) && response.getInteger("code", 0) == 403
+            && !Instant.parse(e.getString("requestReceivedTimestamp")).isBefore(since)) {
+          JsonObject ref = e.getJsonObject("objectRef", new JsonObject());
+          denied.add(e.getString("verb") + " " + ref.getString("resource") + " " + ref.getString("namespace", "")
+              + "/" + ref.getString("name", "") + ": " + response.getString("message", ""));
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return denied;
+  }
+
+  static String run(List<String> cmd, Duration timeout, Path log) {
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(log == null);
+      if (log != null) {
+        pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      }
+      Process p = pb.start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(String.join(" ", cmd) + " did not finish within " + timeout);
+      }
+      String text = new String(out, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException(String.join(" ", cmd) + " failed (exit " + p.exitValue() + "): " + text
+            + (log == null ? "" : " (log: " + log + ")"));
+      }
+      return text;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static boolean alive(Path pidFile) {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private static Path repoRoot() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve("scripts/k8s/up.sh"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("scripts/k8s/up.sh not found above " + Path.of("").toAbsolutePath());
+  }
+}

@@ -1,0 +1,64 @@
+package io.pgtide.k8s;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * SQL through a Kubernetes Service from the node, as a client in the cluster network sees it: Debian's psql to the
+ * Service's ClusterIP (kube-proxy's rules route it), with SSL as Spilo requires of remote clients.
+ */
+final class ServiceSql {
+  private final String host;
+  private final String user;
+  private final String password;
+
+  private ServiceSql(String host, String user, String password) {
+    this.host = host;
+    this.user = user;
+    this.password = password;
+  }
+
+  static ServiceSql of(RealKubernetes k8s, String namespace, String service, String user, String password) {
+    String ip = k8s.client().services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
+    return new ServiceSql(ip, user, password);
+  }
+
+  /** Unaligned, tuples-only output of one statement; fails with psql's message. */
+  String query(String sql) {
+    return run("require", sql, true);
+  }
+
+  void exec(String sql) {
+    run("require", sql, true);
+  }
+
+  /** Whether a plain (non-SSL) connection is refused by the server's pg_hba. */
+  boolean refusedWithoutSsl() {
+    String out = run("disable", "SELECT 1", false);
+    return out.contains("no encryption") || out.contains("pg_hba.conf");
+  }
+
+  private String run(String sslmode, String sql, boolean mustSucceed) {
+    List<String> cmd = List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+        "host=" + host + " port=5432 dbname=postgres user=" + user + " sslmode=" + sslmode + " connect_timeout=5",
+        "-c", sql);
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("PGPASSWORD", password);
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      int rc = p.waitFor();
+      if (mustSucceed && rc != 0) {
+        throw new IllegalStateException("psql to " + host + " failed: " + out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

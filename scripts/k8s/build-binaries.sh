@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl from the Go module
+# proxy into $K8S_BIN (keyed by Kubernetes and Go version); does nothing when they are there.
+# k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the k8s.io staging modules with ./staging paths),
+# so a throw-away wrapper module requires it and pins every staging module to the matching v0.x release.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+command -v go >/dev/null || die "Go is required to build Kubernetes"
+# cluster DNS (what pods resolve Service names with), built from its own module; it answers cluster.local only
+if [ ! -x "$DNS_BIN/coredns" ]; then
+  log "building coredns $COREDNS_VERSION"
+  GOBIN="$DNS_BIN.tmp" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
+  rm -rf "$DNS_BIN"; mv "$DNS_BIN.tmp" "$DNS_BIN"
+fi
+have=1
+for c in "${cmds[@]}"; do [ -x "$K8S_BIN/$c" ] || have=0; done
+[ $have = 1 ] && { log "binaries cached in $K8S_BIN"; exit 0; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+staging_version="v0.${K8S_VERSION#v1.}"
+cd "$work"
+cat > go.mod <<MOD
+module pgtide.local/k8sbuild
+
+go 1.24.0
+
+godebug default=go1.24
+MOD
+log "resolving k8s.io/kubernetes $K8S_VERSION"
+gomod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+[ -f "$gomod" ] || die "could not download k8s.io/kubernetes@$K8S_VERSION"
+echo "require k8s.io/kubernetes $K8S_VERSION" >> go.mod
+grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$gomod" | awk '{print $1}' | sort -u | while read -r m; do
+  echo "replace $m => $m $staging_version" >> go.mod
+done
+{
+  echo "//go:build tools"
+  echo "package tools"
+  echo "import ("
+  for c in "${cmds[@]}"; do echo "  _ \"k8s.io/kubernetes/cmd/$c\""; done
+  echo ")"
+} > tools.go
+go mod tidy >/dev/null 2>&1 || go mod tidy
+mkdir -p "$K8S_BIN.tmp"
+for c in "${cmds[@]}"; do
+  log "building $c"
+  go build -p 2 -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION" \
+    -o "$K8S_BIN.tmp/$c" "k8s.io/kubernetes/cmd/$c"
+done
+rm -rf "$K8S_BIN"
+mkdir -p "$(dirname "$K8S_BIN")"
+mv "$K8S_BIN.tmp" "$K8S_BIN"
+log "built into $K8S_BIN"

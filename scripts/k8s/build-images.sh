@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Container images for the real-Kubernetes tier, built here without a registry or a Docker engine:
+#   system   pause (busybox-static), a Debian JRE base and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
+#            mmdebstrap and packed by buildah as OCI archives into $IMAGES_DIR (keyed by their inputs; reused)
+#   project  the operator and sidecar images from Dockerfile.operator / Dockerfile.sidecar (buildah bud, the JRE
+#            base above as JRE_IMAGE) with the jars Maven built; needs `mvn package` first
+#   import   every archive into the running cluster's containerd (namespace k8s.io)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+. "$here/lib.sh"
+mkdir -p "$IMAGES_DIR"
+BUILDAH=(buildah --root "$PGTIDE_CACHE/buildah/root" --runroot /run/pgtide-buildah --storage-driver vfs)
+SUITE=bookworm
+
+key_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+pack_rootfs() { # name:tag rootfs.tar entrypoint-json user [env...]
+  local ref=$1 tar=$2 entry=$3 user=$4; shift 4
+  local c; c=$("${BUILDAH[@]}" from scratch)
+  "${BUILDAH[@]}" add "$c" "$tar" / >/dev/null
+  "${BUILDAH[@]}" config --entrypoint "$entry" --cmd '' --user "$user" "$c"
+  for e in "$@"; do "${BUILDAH[@]}" config --env "$e" "$c"; done
+  "${BUILDAH[@]}" commit -q "$c" "$ref" >/dev/null
+  "${BUILDAH[@]}" rm "$c" >/dev/null
+}
+
+archive() { # ref file
+  rm -f "$2.tmp"
+  "${BUILDAH[@]}" push -q "$1" "oci-archive:$2.tmp:$1" >/dev/null
+  mv "$2.tmp" "$2"
+}
+
+debian_image() { # ref archive-file packages-csv hook-script entrypoint-json user
+  local ref=$1 out=$2 pkgs=$3 hook=$4 entry=$5 user=$6
+  [ -f "$out" ] && return 0
+  log "building $ref (mmdebstrap $SUITE: $pkgs)"
+  local tmp; tmp=$(mktemp -d)
+  mmdebstrap --quiet --variant=minbase --include="$pkgs" --dpkgopt='path-exclude=/usr/share/man/*' \
+    --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook="$hook" --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+    "$SUITE" "$tmp/rootfs.tar"
+  "${BUILDAH[@]}" rmi -f "$ref" >/dev/null 2>&1 || true
+  pack_rootfs "$ref" "$tmp/rootfs.tar" "$entry" "$user"
+  archive "$ref" "$out"
+  rm -rf "$tmp"
+}
+
+system_images() {
+  apt_install mmdebstrap buildah busybox-static uidmap
+  local pause="$IMAGES_DIR/pause-1.tar"
+  if [ ! -f "$pause" ]; then
+    log "building localhost/pgtide/pause:1 (busybox-static)"
+    local tmp; tmp=$(mktemp -d)
+    mkdir -p "$tmp/root/bin"; cp /bin/busybox "$tmp/root/bin/busybox"
+    tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+    "${BUILDAH[@]}" rmi -f localhost/pgtide/pause:1 >/dev/null 2>&1 || true
+    pack_rootfs localhost/pgtide/pause:1 "$tmp/rootfs.tar" '["/bin/busybox","sleep","2147483647"]' 65535
+    archive localhost/pgtide/pause:1 "$pause"; rm -rf "$tmp"
+  fi
+  local jre_key; jre_key=$(echo "jre-1 $SUITE openjdk-17-jre-headless" | key_of -)
+  debian_image localhost/pgtide/jre:17 "$IMAGES_DIR/jre-17-$jre_key.tar" \
+    "openjdk-17-jre-headless,ca-certificates-java" 'true' '["java"]' 0
+  ln -sf "jre-17-$jre_key.tar" "$IMAGES_DIR/jre-17.tar"
+  local spilo_dir="$repo/images/spilo-standin"
+  local spilo_key; spilo_key=$(key_of "$spilo_dir"/* "$here/build-images.sh")
+  debian_image localhost/pgtide/spilo-standin:15 "$IMAGES_DIR/spilo-standin-$spilo_key.tar" \
+    "postgresql-15,postgresql-client-15,patroni,python3-kubernetes,python3-yaml,openssl,procps,util-linux,iproute2" \
+    "mkdir -p \"\$1/opt/spilo-standin\" && cp $spilo_dir/entrypoint.py \"\$1/opt/spilo-standin/entrypoint.py\" && chmod 755 \"\$1/opt/spilo-standin/entrypoint.py\"" \
+    '["/usr/bin/python3","/opt/spilo-standin/entrypoint.py"]' 0
+  ln -sf "spilo-standin-$spilo_key.tar" "$IMAGES_DIR/spilo-standin-15.tar"
+}
+
+project_images() {
+  local tag; tag=$(cd "$repo" && mvn -q -o help:evaluate -Dexpression=project.version -DforceStdout 2>/dev/null || echo 0.1.0-SNAPSHOT)
+  [ -f "$repo/operator/target/pgtide.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
+    || die "build the jars first (mvn package)"
+  "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
+    || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/jre-17.tar" >/dev/null
+  for kind in operator sidecar; do
+    local ref="localhost/pgtide/pgtide-$kind:test"
+    log "building $ref from Dockerfile.$kind"
+    "${BUILDAH[@]}" bud -q --pull=never --isolation chroot --build-arg JRE_IMAGE=localhost/pgtide/jre:17 \
+      -f "$repo/Dockerfile.$kind" -t "$ref" "$repo" >/dev/null
+    archive "$ref" "$IMAGES_DIR/pgtide-$kind-test.tar"
+  done
+}
+
+import_images() {
+  local sock=/run/pgtide-k8s/containerd.sock
+  for f in "$IMAGES_DIR"/pause-1.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-standin-15.tar \
+           "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar; do
+    [ -f "$f" ] || continue
+    ctr --address "$sock" -n k8s.io images import --no-unpack=false "$f" >/dev/null
+  done
+}
+
+case "${1:-}" in
+  system) system_images ;;
+  project) project_images ;;
+  import) import_images ;;
+  *) die "usage: build-images.sh system|project|import" ;;
+esac

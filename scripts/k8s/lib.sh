@@ -1,0 +1,34 @@
+# Shared settings of the real-Kubernetes test tier (sourced, not run).
+# Everything built lands in a cache outside the repository, keyed by version; nothing here is committed.
+K8S_VERSION="${PGTIDE_K8S_VERSION:-v1.34.4}"
+PGTIDE_CACHE="${PGTIDE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgtide}"
+GO_VERSION="$(go env GOVERSION 2>/dev/null || echo nogo)"
+K8S_BIN="$PGTIDE_CACHE/k8s/$K8S_VERSION-$GO_VERSION/bin"
+COREDNS_VERSION="${PGTIDE_COREDNS_VERSION:-v1.14.7}"
+DNS_BIN="$PGTIDE_CACHE/coredns/$COREDNS_VERSION-$GO_VERSION/bin"
+IMAGES_DIR="$PGTIDE_CACHE/images"
+# the running cluster's state (certificates, etcd data, logs, PIDs); one cluster per machine
+K8S_STATE="${PGTIDE_K8S_STATE:-/var/lib/pgtide-k8s}"
+# private ranges that exist only on this machine: a bridge with no route out and no masquerade
+NODE_IP="10.213.0.1"
+POD_CIDR="10.213.0.0/24"
+SERVICE_CIDR="10.214.0.0/24"
+API_SERVICE_IP="10.214.0.1"
+BRIDGE="pgtide0"
+API_PORT=6443
+
+log() { echo "pgtide k8s: $*" >&2; }
+die() { log "$*"; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Keeps N hostPath PersistentVolumes of the default "local" StorageClass available (there is no dynamic provisioner):
+# creates missing ones and recycles Released ones (data wiped, claim reference dropped), all under $K8S_STATE/volumes.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+n=${1:-16}
+K="$K8S_BIN/kubectl --kubeconfig $K8S_STATE/admin.kubeconfig"
+for i in $(seq 1 "$n"); do
+  name="pgtide-pv-$i"; dir="$K8S_STATE/volumes/$name"
+  phase=$($K get pv "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  if [ "$phase" = "Released" ] || [ "$phase" = "Failed" ]; then
+    $K delete pv "$name" --wait=true >/dev/null
+    phase=""
+  fi
+  if [ -z "$phase" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"; chmod 0755 "$dir"
+    $K apply -f - >/dev/null <<PV
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: $name, labels: {pgtide.io/test-volume: "true"}}
+spec:
+  capacity: {storage: 10Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: local
+  volumeMode: Filesystem
+  hostPath: {path: "$dir", type: Directory}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [pgtide-node]}]}]
+PV
+  fi
+done
