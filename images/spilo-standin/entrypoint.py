@@ -50,7 +50,6 @@ def config():
     c = {
         "scope": env("SCOPE", "spilo"),
         "name": env("HOSTNAME", "postgres"),
-        "namespace": "/service/",
         "log": {"level": "INFO"},
         "restapi": {"listen": "0.0.0.0:8008", "connect_address": pod_ip + ":8008"},
         "kubernetes": {

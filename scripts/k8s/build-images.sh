@@ -64,16 +64,28 @@ system_images() {
     "openjdk-17-jre-headless,ca-certificates-java" 'true' '["java"]' 0
   ln -sf "jre-17-$jre_key.tar" "$IMAGES_DIR/jre-17.tar"
   local spilo_dir="$repo/images/spilo-standin"
-  local spilo_key; spilo_key=$(key_of "$spilo_dir"/* "$here/build-images.sh")
-  debian_image localhost/pgtide/spilo-standin:15 "$IMAGES_DIR/spilo-standin-$spilo_key.tar" \
-    "postgresql-15,postgresql-client-15,patroni,python3-kubernetes,python3-yaml,openssl,procps,util-linux,iproute2" \
-    "mkdir -p \"\$1/opt/spilo-standin\" && cp $spilo_dir/entrypoint.py \"\$1/opt/spilo-standin/entrypoint.py\" && chmod 755 \"\$1/opt/spilo-standin/entrypoint.py\"" \
-    '["/usr/bin/python3","/opt/spilo-standin/entrypoint.py"]' 0
+  local spilo_pkgs="postgresql-15,postgresql-client-15,patroni,python3-kubernetes,python3-yaml,openssl,procps,util-linux,iproute2"
+  # two layers: the packages (slow, keyed by the package list) and the entrypoint on top (seconds)
+  local base_key; base_key=$(echo "$SUITE $spilo_pkgs" | key_of -)
+  debian_image localhost/pgtide/spilo-base:15 "$IMAGES_DIR/spilo-base-$base_key.tar" "$spilo_pkgs" 'true' \
+    '["/bin/sh"]' 0
+  local spilo_key; spilo_key=$( (echo "$base_key"; cat "$spilo_dir"/*) | key_of -)
+  if [ ! -f "$IMAGES_DIR/spilo-standin-$spilo_key.tar" ]; then
+    log "building localhost/pgtide/spilo-standin:15 (entrypoint on spilo-base)"
+    "${BUILDAH[@]}" rmi -f localhost/pgtide/spilo-base:15 >/dev/null 2>&1 || true
+    "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/spilo-base-$base_key.tar" >/dev/null
+    local c; c=$("${BUILDAH[@]}" from --pull=never localhost/pgtide/spilo-base:15)
+    "${BUILDAH[@]}" copy --chmod 0755 "$c" "$spilo_dir/entrypoint.py" /opt/spilo-standin/entrypoint.py >/dev/null
+    "${BUILDAH[@]}" config --entrypoint '["/usr/bin/python3","/opt/spilo-standin/entrypoint.py"]' --cmd '' \
+      --user 0 "$c"
+    "${BUILDAH[@]}" commit -q "$c" localhost/pgtide/spilo-standin:15 >/dev/null
+    "${BUILDAH[@]}" rm "$c" >/dev/null
+    archive localhost/pgtide/spilo-standin:15 "$IMAGES_DIR/spilo-standin-$spilo_key.tar"
+  fi
   ln -sf "spilo-standin-$spilo_key.tar" "$IMAGES_DIR/spilo-standin-15.tar"
 }
 
 project_images() {
-  local tag; tag=$(cd "$repo" && mvn -q -o help:evaluate -Dexpression=project.version -DforceStdout 2>/dev/null || echo 0.1.0-SNAPSHOT)
   [ -f "$repo/operator/target/pgtide.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
     || die "build the jars first (mvn package)"
   "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
@@ -84,6 +96,7 @@ project_images() {
     "${BUILDAH[@]}" bud -q --pull=never --isolation chroot --build-arg JRE_IMAGE=localhost/pgtide/jre:17 \
       -f "$repo/Dockerfile.$kind" -t "$ref" "$repo" >/dev/null
     archive "$ref" "$IMAGES_DIR/pgtide-$kind-test.tar"
+    "${BUILDAH[@]}" images --noheading --no-trunc --format '{{.ID}}' "$ref" | head -1 > "$IMAGES_DIR/pgtide-$kind-test.id"
   done
 }
 
@@ -94,6 +107,9 @@ import_images() {
     [ -f "$f" ] || continue
     ctr --address "$sock" -n k8s.io images import --no-unpack=false "$f" >/dev/null
   done
+  # a second name for the stand-in: an image change without another image (the rolling update tests)
+  ctr --address "$sock" -n k8s.io images tag --force localhost/pgtide/spilo-standin:15 \
+    localhost/pgtide/spilo-standin:15-next >/dev/null
 }
 
 case "${1:-}" in

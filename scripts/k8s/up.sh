@@ -11,14 +11,25 @@ here="$(cd "$(dirname "$0")" && pwd)"
 export PATH="$K8S_BIN:$PATH"
 KUBECONFIG_ADMIN="$K8S_STATE/admin.kubeconfig"
 
-if [ -f "$K8S_STATE/run/kube-apiserver.pid" ] && kill -0 "$(cat "$K8S_STATE/run/kube-apiserver.pid")" 2>/dev/null \
-   && kubectl --kubeconfig "$KUBECONFIG_ADMIN" get --raw /readyz >/dev/null 2>&1; then
+all_alive=1
+for c in etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy; do
+  { [ -f "$K8S_STATE/run/$c.pid" ] && kill -0 "$(cat "$K8S_STATE/run/$c.pid")" 2>/dev/null; } || all_alive=0
+done
+if [ $all_alive = 1 ] && kubectl --kubeconfig "$KUBECONFIG_ADMIN" get --raw /readyz >/dev/null 2>&1; then
   echo "$KUBECONFIG_ADMIN"; exit 0
 fi
+apt_install containerd runc containernetworking-plugins conntrack iptables iproute2 openssl curl
 bash "$here/build-binaries.sh"
 bash "$here/build-images.sh" system
 mkdir -p "$K8S_STATE"/{run,logs,pki,etcd,containerd,kubelet,volumes,cni/net.d} /run/pgtide-k8s
 start=$(date +%s)
+
+# writes stdin to a file only when its content changes: kube-proxy exits when its configuration file changes
+put() {
+  local f=$1
+  cat > "$f.new"
+  if cmp -s "$f.new" "$f"; then rm -f "$f.new"; else mv "$f.new" "$f"; fi
+}
 
 # --- certificates (once per state directory) -------------------------------------------------------------------
 pki="$K8S_STATE/pki"
@@ -49,7 +60,7 @@ cert kubelet system:node:pgtide-node system:nodes "IP:$NODE_IP,DNS:pgtide-node"
 cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
 
 kubeconfig() { # name cert
-  cat > "$K8S_STATE/$1.kubeconfig" <<KC
+  put "$K8S_STATE/$1.kubeconfig" <<KC
 apiVersion: v1
 kind: Config
 clusters: [{name: pgtide, cluster: {server: "https://$NODE_IP:$API_PORT", certificate-authority: "$pki/ca.crt"}}]
@@ -76,7 +87,7 @@ iptables -A PGTIDE-K8S-FWD -s "$POD_CIDR" -d "$POD_CIDR" -j ACCEPT
 iptables -A PGTIDE-K8S-FWD -s "$POD_CIDR" -j DROP
 iptables -A PGTIDE-K8S-FWD -d "$POD_CIDR" ! -s "$POD_CIDR" -j DROP
 iptables -C FORWARD -j PGTIDE-K8S-FWD 2>/dev/null || iptables -I FORWARD 1 -j PGTIDE-K8S-FWD
-cat > "$K8S_STATE/cni/net.d/10-pgtide.conflist" <<CNI
+put "$K8S_STATE/cni/net.d/10-pgtide.conflist" <<CNI
 {"cniVersion": "0.4.0", "name": "pgtide", "plugins": [
   {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "isDefaultGateway": false, "ipMasq": false,
    "hairpinMode": true,
@@ -107,7 +118,7 @@ run etcd etcd --name pgtide-k8s --data-dir "$K8S_STATE/etcd" --listen-client-url
   --initial-advertise-peer-urls http://127.0.0.1:12380 --initial-cluster pgtide-k8s=http://127.0.0.1:12380
 wait_for etcd 60 curl -sf http://127.0.0.1:12379/health
 
-cat > "$K8S_STATE/audit-policy.yaml" <<'AP'
+put "$K8S_STATE/audit-policy.yaml" <<'AP'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: ["RequestReceived"]
@@ -123,7 +134,7 @@ run kube-apiserver kube-apiserver --etcd-servers http://127.0.0.1:12379 --bind-a
   --authorization-mode Node,RBAC --client-ca-file "$pki/ca.crt" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
   --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
-  --kubelet-certificate-authority "$pki/ca.crt" \
+  --kubelet-certificate-authority "$pki/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" --allow-privileged=true \
   --audit-policy-file "$K8S_STATE/audit-policy.yaml" --audit-log-path "$K8S_STATE/logs/audit.log" \
@@ -142,7 +153,7 @@ run kube-scheduler kube-scheduler --kubeconfig "$K8S_STATE/scheduler.kubeconfig"
   --bind-address 127.0.0.1 --secure-port 10259 --leader-elect=false
 
 # cluster DNS on the node's bridge address: Service names for pods, nothing forwarded anywhere else
-cat > "$K8S_STATE/Corefile" <<CF
+put "$K8S_STATE/Corefile" <<CF
 cluster.local:53 {
   bind $NODE_IP
   errors
@@ -160,7 +171,7 @@ CF
 run coredns "$DNS_BIN/coredns" -conf "$K8S_STATE/Corefile"
 
 # --- containerd + kubelet ---------------------------------------------------------------------------------------
-cat > "$K8S_STATE/containerd.toml" <<CT
+put "$K8S_STATE/containerd.toml" <<CT
 version = 2
 root = "$K8S_STATE/containerd/root"
 state = "/run/pgtide-k8s/containerd"
@@ -186,8 +197,8 @@ wait_for containerd 60 ctr --address /run/pgtide-k8s/containerd.sock version
 bash "$here/build-images.sh" import
 
 # pods ask the cluster DNS only (the node's own resolvers are not theirs to use)
-echo "nameserver $NODE_IP" > "$K8S_STATE/resolv.conf"
-cat > "$K8S_STATE/kubelet.yaml" <<KL
+echo "nameserver $NODE_IP" | put "$K8S_STATE/resolv.conf"
+put "$K8S_STATE/kubelet.yaml" <<KL
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -219,7 +230,7 @@ KL
 run kubelet kubelet --config "$K8S_STATE/kubelet.yaml" --kubeconfig "$K8S_STATE/kubelet.kubeconfig" \
   --root-dir "$K8S_STATE/kubelet" --hostname-override pgtide-node --node-ip "$NODE_IP"
 
-cat > "$K8S_STATE/kube-proxy.yaml" <<KP
+put "$K8S_STATE/kube-proxy.yaml" <<KP
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: "$K8S_STATE/kube-proxy.kubeconfig"}
@@ -245,6 +256,8 @@ metadata: {name: local, annotations: {storageclass.kubernetes.io/is-default-clas
 provisioner: kubernetes.io/no-provisioner
 volumeBindingMode: WaitForFirstConsumer
 reclaimPolicy: Retain
+# claims may grow (the volumes are directories: a claim within the volume's capacity needs nothing more)
+allowVolumeExpansion: true
 SC
 bash "$here/volumes.sh" 16
 wait_for "the default ServiceAccount" 60 $K -n default get serviceaccount default

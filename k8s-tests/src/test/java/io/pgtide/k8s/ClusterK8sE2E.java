@@ -111,10 +111,15 @@ class ClusterK8sE2E {
         .extracting(p -> p.getMetadata().getName()).containsExactly(status.primary);
     // both Services route: writes through the primary one, reads (and no writes) through the replicas one
     ServiceSql primary = ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword());
-    primary.exec("CREATE TABLE IF NOT EXISTS e2e(x int); INSERT INTO e2e VALUES (1)");
+    // Ready follows the Service's endpoints; kube-proxy programs the node a moment later
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+      primary.exec("CREATE TABLE IF NOT EXISTS e2e(x int); INSERT INTO e2e VALUES (1)");
+      return true;
+    });
     assertThat(primary.query("SELECT pg_is_in_recovery()")).isEqualTo("f");
     ServiceSql replicas = ServiceSql.of(k8s, NS, NAME + "-repl", "postgres", superuserPassword());
-    await().atMost(Duration.ofSeconds(60)).until(() -> "t".equals(replicas.query("SELECT pg_is_in_recovery()"))
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        .until(() -> "t".equals(replicas.query("SELECT pg_is_in_recovery()"))
         && "1".equals(replicas.query("SELECT count(*) FROM e2e")));
     // remote clients must use SSL, like Spilo's pg_hba
     assertThat(primary.refusedWithoutSsl()).isTrue();

@@ -34,6 +34,10 @@ class OperatorK8sE2E {
         .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
+  static boolean leaderLabelled(Pod p) {
+    return "true".equals(p.getMetadata().getLabels().get("pgtide.io/leader"));
+  }
+
   static Lease lease() {
     return k8s.client().leases().inNamespace(NS).withName("pgtide-operator").get();
   }
@@ -41,12 +45,15 @@ class OperatorK8sE2E {
   @Test
   @Order(1)
   void twoReplicasRunOneLeadsAndKeepsItsLeaseWithoutAnyRbacDenial() {
+    // both Ready (so rollouts proceed); the leader alone labelled, so the Service sends sidecars to it
     await().atMost(Duration.ofSeconds(180)).until(() -> operatorPods().size() == 2
-        && operatorPods().stream().allMatch(p -> "Running".equals(p.getStatus().getPhase()))
-        && operatorPods().stream().filter(OperatorK8sE2E::ready).count() == 1);
+        && operatorPods().stream().allMatch(OperatorK8sE2E::ready)
+        && operatorPods().stream().filter(OperatorK8sE2E::leaderLabelled).count() == 1);
     String leader = lease().getSpec().getHolderIdentity();
-    Pod readyPod = operatorPods().stream().filter(OperatorK8sE2E::ready).findFirst().orElseThrow();
-    assertThat(leader).isEqualTo(readyPod.getMetadata().getName());
+    Pod labelled = operatorPods().stream().filter(OperatorK8sE2E::leaderLabelled).findFirst().orElseThrow();
+    assertThat(leader).isEqualTo(labelled.getMetadata().getName());
+    assertThat(k8s.client().endpoints().inNamespace(NS).withName("pgtide-operator").get().getSubsets())
+        .flatExtracting(s -> s.getAddresses()).extracting(a -> a.getTargetRef().getName()).containsExactly(leader);
     // renewed (PATCH) over several lease durations by the same holder, with neither replica restarting
     Set<String> renewals = new HashSet<>();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
@@ -75,10 +82,11 @@ class OperatorK8sE2E {
         + " replica holds the Lease)");
     String next = lease().getSpec().getHolderIdentity();
     await().atMost(Duration.ofSeconds(30)).until(() -> operatorPods().stream()
-        .anyMatch(p -> p.getMetadata().getName().equals(next) && ready(p)));
-    // the Deployment replaces the deleted pod; it stands by
+        .anyMatch(p -> p.getMetadata().getName().equals(next) && leaderLabelled(p)));
+    // the Deployment replaces the deleted pod; it stands by, unlabelled
     await().atMost(Duration.ofSeconds(180)).until(() -> operatorPods().size() == 2
-        && operatorPods().stream().filter(OperatorK8sE2E::ready).count() == 1);
+        && operatorPods().stream().allMatch(OperatorK8sE2E::ready)
+        && operatorPods().stream().filter(OperatorK8sE2E::leaderLabelled).count() == 1);
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
 }

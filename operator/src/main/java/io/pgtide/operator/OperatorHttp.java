@@ -43,13 +43,6 @@ public final class OperatorHttp {
     autoscalers.put(clusterKey, controller);
   }
 
-  private java.util.function.BooleanSupplier readiness = () -> true;
-
-  /** On Kubernetes readiness follows leadership, so the Service sends sidecars to the leader only. */
-  public void readiness(java.util.function.BooleanSupplier readiness) {
-    this.readiness = readiness;
-  }
-
   public void userSync(String clusterKey, UserSyncController controller) {
     userSync.put(clusterKey, controller);
   }
@@ -59,10 +52,8 @@ public final class OperatorHttp {
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
-    router.get("/readyz").handler(ctx -> {
-      boolean ready = readiness.getAsBoolean();
-      ctx.response().setStatusCode(ready ? 200 : 503).end(ready ? "ready" : "not the leader");
-    });
+    // ready once serving (on Kubernetes the leader label, not readiness, picks the replica sidecars reach)
+    router.get("/readyz").handler(ctx -> ctx.response().end("ready"));
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);

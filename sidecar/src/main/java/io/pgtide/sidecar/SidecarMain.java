@@ -65,7 +65,9 @@ public final class SidecarMain {
             + finalConfig.httpPort()))
         .onFailure(e -> {
           System.err.println("pgtide-sidecar failed to start: " + e.getMessage());
-          System.exit(1);
+          // not on the event loop: the shutdown hook closes Vert.x and waits for this very thread (a deadlock
+          // that left a failed sidecar hanging instead of exiting)
+          new Thread(() -> System.exit(1), "pgtide-exit").start();
         });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await()));
   }

@@ -30,8 +30,22 @@ public final class SteadyWriter implements AutoCloseable {
   private final Thread thread;
 
   public SteadyWriter(int port, String user, String password) {
-    options = new PgConnectOptions().setHost("127.0.0.1").setPort(port).setUser(user).setPassword(password)
-        .setDatabase("postgres");
+    this(new PgConnectOptions().setHost("127.0.0.1").setPort(port).setUser(user).setPassword(password)
+        .setDatabase("postgres"));
+  }
+
+  /**
+   * Through {@code host:port} over SSL, as a client in a Kubernetes cluster reaches Spilo (its pg_hba refuses
+   * remote connections without it); the server's self-signed certificate is accepted.
+   */
+  public static SteadyWriter overSsl(String host, int port, String user, String password) {
+    return new SteadyWriter(new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
+        .setDatabase("postgres").setSslMode(io.vertx.pgclient.SslMode.REQUIRE)
+        .setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)));
+  }
+
+  private SteadyWriter(PgConnectOptions options) {
+    this.options = options;
     PgConnection setup = get(PgConnection.connect(vertx, options), 30);
     get(setup.query("CREATE TABLE IF NOT EXISTS writer_log(id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
         .execute(), 30);
@@ -123,6 +137,11 @@ public final class SteadyWriter implements AutoCloseable {
 
   public long lastAckAt() {
     return lastAckAt;
+  }
+
+  /** Acknowledged ids missing from the table as the server this writer writes to sees it now. */
+  public long lost() {
+    return lost(options.getPort(), options.getUser(), options.getPassword());
   }
 
   /** Acknowledged ids missing from the table as the server at {@code port} sees it now. */

@@ -243,7 +243,7 @@ public final class PgtideCli implements Callable<Integer> {
       var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
           .controllers(controllers).metrics(core.registry);
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
-      core.http.readiness(operator::isLeader);
+      // ready once serving; which replica gets the sidecars is the leader label's job (the Service selects it)
       core.start("0.0.0.0", httpPort);
       // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
       // about a retry period instead of waiting for the Lease to expire

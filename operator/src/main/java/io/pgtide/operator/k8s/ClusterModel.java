@@ -224,8 +224,10 @@ public final class ClusterModel {
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             .withTerminationGracePeriodSeconds(300L)
             .withContainers(spilo(cr, config), sidecar(cr, config))
+            // mounted into the sidecar container only; readable by its non-root user (a 0400 file is root's alone
+            // and the sidecar could not start)
             .addNewVolume().withName("pgtide-tls").withNewSecret().withSecretName(sidecarTlsSecret(name))
-              .withDefaultMode(0400).endSecret().endVolume()
+              .withDefaultMode(0444).endSecret().endVolume()
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
           .endSpec()

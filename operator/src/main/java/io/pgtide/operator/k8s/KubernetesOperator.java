@@ -88,6 +88,7 @@ public final class KubernetesOperator {
    * this replica a candidate again instead of ending the process.
    */
   public void runUntilStopped() {
+    labelOwnPod(false); // a restarted container may find its pod still labelled from before
     while (!stopped) {
       CompletableFuture<?> round = start();
       election = round;
@@ -116,9 +117,35 @@ public final class KubernetesOperator {
     follow();
   }
 
+  /**
+   * The label that puts this pod behind the operator Service (sidecars connect to the leader only). Readiness
+   * does not follow leadership: a Deployment rollout waits for new pods to be Ready, and a follower never would.
+   */
+  public static final String LEADER_LABEL = "pgtide.io/leader";
+
+  private void labelOwnPod(boolean leads) {
+    try {
+      var pod = client.pods().inNamespace(config.operatorNamespace()).withName(identity);
+      if (pod.get() == null) {
+        return; // not running in a pod (tests, a developer's machine)
+      }
+      pod.edit(p -> {
+        if (leads) {
+          p.getMetadata().getLabels().put(LEADER_LABEL, "true");
+        } else {
+          p.getMetadata().getLabels().remove(LEADER_LABEL);
+        }
+        return p;
+      });
+    } catch (RuntimeException e) {
+      LOG.warn("{} could not {} its leader label: {}", identity, leads ? "set" : "remove", e.getMessage());
+    }
+  }
+
   void lead() {
     LOG.info("{} leads: watching PostgresClusters", identity);
     leader.set(true);
+    labelOwnPod(true);
     try {
       watch();
     } catch (RuntimeException e) {
@@ -177,6 +204,7 @@ public final class KubernetesOperator {
 
   void follow() {
     leader.set(false);
+    labelOwnPod(false);
     if (informer != null) {
       informer.close();
     }
