@@ -92,11 +92,16 @@ class RollingK8sE2E {
 
   /** Runs {@code change} under a steady writer, waits for {@code done}, and checks nothing acknowledged was lost. */
   static void underWriter(String step, Runnable change, java.util.concurrent.Callable<Boolean> done) {
+    // the previous step may have ended a moment ago: start once the primary Service takes writes
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> {
+      ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword()).exec("SELECT 1");
+      return ready();
+    });
     try (SteadyWriter w = writer()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
       long t0 = System.currentTimeMillis();
       change.run();
-      await().atMost(Duration.ofSeconds(600)).pollInterval(Duration.ofSeconds(1)).until(done);
+      await().atMost(Duration.ofSeconds(600)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(done);
       int acked = w.acknowledgedCount();
       // the writer goes on writing after the step, through whichever pod is primary now
       await().atMost(Duration.ofSeconds(60)).until(() -> w.acknowledgedCount() > acked + 50);
@@ -114,21 +119,34 @@ class RollingK8sE2E {
     // the same stand-in under another name (scripts/k8s/build-images.sh import tags it): a new pod template, as a
     // Spilo upgrade would be
     String oldPrimary = primaryPod();
-    List<String> deletions = new java.util.concurrent.CopyOnWriteArrayList<>();
-    var watch = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).watch(
-        new io.fabric8.kubernetes.client.Watcher<Pod>() {
-          @Override
-          public void eventReceived(Action action, Pod pod) {
-            if (action == Action.DELETED) {
-              deletions.add(pod.getMetadata().getName() + (pod.getMetadata().getName().equals(oldPrimary)
-                  ? "(old primary, now " + pod.getMetadata().getLabels().get("spilo-role") + ")" : ""));
+    // which pod was replaced when, and what role it had just before (polled: each pod's uid and label)
+    List<String> replaced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Thread observer = new Thread(() -> {
+      Map<String, String> uids = new java.util.HashMap<>();
+      String master = oldPrimary;
+      while (watching.get()) {
+        try {
+          List<Pod> pods = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems();
+          for (Pod p : pods) {
+            String name = p.getMetadata().getName();
+            String before = uids.put(name, p.getMetadata().getUid());
+            if (before != null && !before.equals(p.getMetadata().getUid())) {
+              replaced.add(name + (name.equals(oldPrimary) ? " (old primary; primary then: " + master + ")" : ""));
             }
           }
-
-          @Override
-          public void onClose(io.fabric8.kubernetes.client.WatcherException e) {
-          }
-        });
+          // the last pod seen labelled master (a pod being stopped loses its label first)
+          master = pods.stream().filter(p -> "master".equals(p.getMetadata().getLabels().get("spilo-role")))
+              .map(p -> p.getMetadata().getName()).findFirst().orElse(master);
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          // the API server is there; a failed list is retried
+        }
+      }
+    }, "pod-observer");
+    observer.start();
     try {
       underWriter("image change", () -> k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=merge",
           "-p", "{\"spec\":{\"image\":\"localhost/pgtide/spilo-standin:15-next\"}}"), () -> {
@@ -137,12 +155,16 @@ class RollingK8sE2E {
                 .equals(p.getSpec().getContainers().get(0).getImage())) && ready() && members() == 2;
           });
     } finally {
-      watch.close();
+      watching.set(false);
+      observer.interrupt();
     }
+    List<String> deletions = replaced;
     // the replica went first; the old primary went last, after a switchover made it a replica
     assertThat(deletions).hasSize(2);
     assertThat(deletions.get(0)).doesNotContain("old primary");
-    assertThat(deletions.get(1)).contains("old primary").contains("now replica");
+    // ... and only once another member was primary (the switchover came first)
+    assertThat(deletions.get(1)).startsWith(oldPrimary + " (old primary; primary then: ")
+        .doesNotContain("primary then: " + oldPrimary);
     assertThat(primaryPod()).isNotEqualTo(oldPrimary);
   }
 
