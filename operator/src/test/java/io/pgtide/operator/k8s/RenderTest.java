@@ -35,8 +35,13 @@ class RenderTest {
     assertThat(ClusterValidation.problem(cr.getSpec())).contains("exceeds maxReplicas");
     cr.getSpec().autoscaling.minReplicas = 2;
     cr.getSpec().replicas = 0;
-    assertThat(ClusterValidation.problem(cr.getSpec())).contains("replicas must be at least 1");
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("replicas must be 1..32, got 0");
+    cr.getSpec().replicas = 100_000;
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("replicas must be 1..32, got 100000");
     cr.getSpec().replicas = 3;
+    cr.getSpec().autoscaling.maxReplicas = 40;
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("autoscaling.maxReplicas must be at most 32");
+    cr.getSpec().autoscaling.maxReplicas = 6;
     cr.getSpec().patroni.ttl = 10;
     assertThat(ClusterValidation.problem(cr.getSpec())).contains("patroni.ttl");
   }
