@@ -8,18 +8,18 @@ import io.pgtide.common.crd.PostgresCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns the operator's cluster events (failover, switchover, scale, users) into Kubernetes Events on the
- * PostgresCluster, so {@code kubectl describe postgrescluster} shows them. Messages never carry a password.
+ * PostgresCluster, so {@code kubectl describe postgrescluster} shows them. Messages never carry a password. A
+ * repeat (same cluster, type, reason and message) is one Event whose count and last timestamp move, as the
+ * kubelet's and client-go's events do, not a new object each time.
  */
 public final class KubernetesEvents {
   private static final Logger LOG = LoggerFactory.getLogger(KubernetesEvents.class);
-  private static final AtomicLong SEQ = new AtomicLong();
   private final Vertx vertx;
   private final KubernetesClient client;
   private final Function<String, PostgresCluster> clusters;
@@ -40,26 +40,48 @@ public final class KubernetesEvents {
       }
       Event event = event(cr, e.getString("type"), e.getString("reason"), e.getString("message"),
           Instant.ofEpochMilli(e.getLong("at", System.currentTimeMillis())));
-      Blocking.call(vertx, () -> client.v1().events().inNamespace(cr.getMetadata().getNamespace()).resource(event)
-              .create())
+      Blocking.call(vertx, () -> {
+        var existing = client.v1().events().inNamespace(cr.getMetadata().getNamespace())
+            .withName(event.getMetadata().getName());
+        Event seen = existing.get();
+        if (seen == null) {
+          return client.v1().events().inNamespace(cr.getMetadata().getNamespace()).resource(event).create();
+        }
+        return existing.edit(ev -> {
+          ev.setCount((ev.getCount() == null ? 1 : ev.getCount()) + 1);
+          ev.setLastTimestamp(event.getLastTimestamp());
+          return ev;
+        });
+      })
           .onFailure(err -> LOG.warn("[{}] cannot record event {}: {}", e.getString("cluster"), e.getString("reason"),
               err.getMessage()));
     });
   }
 
-  /** A core/v1 Event on the cluster resource. Pure. */
+  /** A core/v1 Event on the cluster resource, named by what it says (so a repeat finds it). Pure. */
   public static Event event(PostgresCluster cr, String type, String reason, String message, Instant at) {
-    String name = cr.getMetadata().getName() + "." + Long.toHexString(at.toEpochMilli()) + "."
-        + Long.toHexString(SEQ.incrementAndGet());
     String text = message == null ? "" : message.length() > 1024 ? message.substring(0, 1021) + "..." : message;
+    String kind = "Warning".equals(type) ? "Warning" : "Normal";
+    String name = cr.getMetadata().getName() + "." + digest(cr.getMetadata().getUid() + "\n" + kind + "\n" + reason
+        + "\n" + text);
     return new EventBuilder().withNewMetadata().withName(name).withNamespace(cr.getMetadata().getNamespace())
         .endMetadata()
         .withNewInvolvedObject().withApiVersion("pgtide.io/v1").withKind("PostgresCluster")
           .withName(cr.getMetadata().getName()).withNamespace(cr.getMetadata().getNamespace())
           .withUid(cr.getMetadata().getUid()).endInvolvedObject()
-        .withType("Warning".equals(type) ? "Warning" : "Normal").withReason(reason).withMessage(text)
+        .withType(kind).withReason(reason).withMessage(text)
         .withFirstTimestamp(at.toString()).withLastTimestamp(at.toString()).withCount(1)
         .withNewSource().withComponent("pgtide-operator").endSource().withReportingComponent("pgtide-operator")
         .build();
+  }
+
+  private static String digest(String text) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
