@@ -128,6 +128,22 @@ class ClusterK8sE2E {
 
   @Test
   @Order(2)
+  void theApiServerRefusesARoleNameLongerThanPostgresqlAllows() {
+    // 40 characters but 80 bytes: within the schema's maxLength, beyond PostgreSQL's 63-byte names (a CEL rule)
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: long-names, namespace: %s}
+        spec:
+          replicas: 1
+          storage: {size: 1Gi}
+          users:
+            - {name: %s}
+        """.formatted(NS, "é".repeat(40))))).hasMessageContaining("at most 63 bytes");
+  }
+
+  @Test
+  @Order(2)
   void declaredUsersExistAndDriftIsRepaired() {
     ServiceSql primary = ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword());
     await().atMost(Duration.ofSeconds(90)).until(() -> "t|t".equals(primary.query(

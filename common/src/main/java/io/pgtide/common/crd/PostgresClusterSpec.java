@@ -102,6 +102,9 @@ public class PostgresClusterSpec {
     public String removedMemberStorage = "Retain";
   }
 
+  // PostgreSQL's NAMEDATALEN: 63 bytes, not characters (a longer name is truncated, and the role never matches)
+  @ValidationRule(value = "bytes(self.name).size() <= 63",
+      message = "a role name is at most 63 bytes in UTF-8 (PostgreSQL truncates longer ones)")
   public static class UserSpec {
     @Required
     @Size(min = 1, max = 63)
@@ -135,6 +138,8 @@ public class PostgresClusterSpec {
     public String key = "password";
   }
 
+  @ValidationRule(value = "bytes(self.name).size() <= 63",
+      message = "a database name is at most 63 bytes in UTF-8 (PostgreSQL truncates longer ones)")
   public static class DatabaseSpec {
     @Required
     @Size(min = 1, max = 63)

@@ -1,6 +1,7 @@
 package io.pgtide.operator.k8s;
 
 import io.pgtide.common.crd.PostgresClusterSpec;
+import java.util.List;
 
 /**
  * The schema's rules checked again by the operator, as a second line behind the API server's validation (a CRD
@@ -44,6 +45,21 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
       return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
     }
+    for (PostgresClusterSpec.UserSpec u : spec.users == null ? List.<PostgresClusterSpec.UserSpec>of() : spec.users) {
+      if (u.name != null && bytes(u.name) > 63) {
+        return "user " + u.name + " is " + bytes(u.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
+      }
+    }
+    for (PostgresClusterSpec.DatabaseSpec d : spec.databases == null ? List.<PostgresClusterSpec.DatabaseSpec>of()
+        : spec.databases) {
+      if (d.name != null && bytes(d.name) > 63) {
+        return "database " + d.name + " is " + bytes(d.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
+      }
+    }
     return null;
+  }
+
+  private static int bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 }

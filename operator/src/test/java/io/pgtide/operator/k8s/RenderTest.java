@@ -42,6 +42,10 @@ class RenderTest {
     cr.getSpec().autoscaling.maxReplicas = 40;
     assertThat(ClusterValidation.problem(cr.getSpec())).contains("autoscaling.maxReplicas must be at most 32");
     cr.getSpec().autoscaling.maxReplicas = 6;
+    // 40 characters, 80 bytes: the schema's maxLength counts characters, PostgreSQL counts bytes
+    cr.getSpec().users.get(0).name = "é".repeat(40);
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("80 bytes");
+    cr.getSpec().users.get(0).name = "alice";
     cr.getSpec().patroni.ttl = 10;
     assertThat(ClusterValidation.problem(cr.getSpec())).contains("patroni.ttl");
   }
