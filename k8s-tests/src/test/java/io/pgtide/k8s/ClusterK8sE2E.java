@@ -99,10 +99,12 @@ class ClusterK8sE2E {
       return false;
     });
     System.out.println("CLUSTER-READY-S " + Duration.between(created, Instant.now()).toSeconds());
+    // Ready needs the primary only; the replica (the StatefulSet starts pods in order) follows
+    await().atMost(Duration.ofSeconds(180)).until(() -> cluster().getStatus().members.size() == 2
+        && cluster().getStatus().members.stream().allMatch(m -> m.ready));
     PostgresClusterStatus status = cluster().getStatus();
     assertThat(status.phase).isEqualTo("Running");
     assertThat(status.primary).isNotBlank();
-    assertThat(status.members).hasSize(2);
     // Patroni on the Kubernetes DCS: the leader lock is a ConfigMap, the leader pod is labelled master
     var leaderCm = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-leader").get();
     assertThat(leaderCm).isNotNull();
@@ -190,6 +192,26 @@ class ClusterK8sE2E {
     // pvcRetention defaults to Retain
     assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withLabels(Map.of("cluster-name", NAME)).list()
         .getItems()).hasSize(3);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  @Test
+  @Order(6)
+  void withPvcRetentionDeleteTheVolumesGoWithTheCluster() {
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: brief, namespace: %s}
+        spec:
+          postgresVersion: 15
+          replicas: 1
+          storage: {size: 1Gi, pvcRetention: Delete}
+        """.formatted(NS));
+    var claims = k8s.client().persistentVolumeClaims().inNamespace(NS).withLabels(Map.of("cluster-name", "brief"));
+    await().atMost(Duration.ofSeconds(300)).until(() -> claims.list().getItems().size() == 1
+        && "Bound".equals(claims.list().getItems().get(0).getStatus().getPhase()));
+    k8s.kubectl("-n", NS, "delete", "postgrescluster", "brief", "--wait=true", "--timeout=180s");
+    await().atMost(Duration.ofSeconds(180)).until(() -> claims.list().getItems().isEmpty());
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
 }

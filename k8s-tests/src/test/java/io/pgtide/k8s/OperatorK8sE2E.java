@@ -89,4 +89,24 @@ class OperatorK8sE2E {
         && operatorPods().stream().filter(OperatorK8sE2E::leaderLabelled).count() == 1);
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
+
+  @Test
+  @Order(3)
+  void aKilledLeaderIsReplacedWithinTheLeaseDuration() {
+    await().atMost(Duration.ofSeconds(180)).until(() -> operatorPods().size() == 2
+        && operatorPods().stream().allMatch(OperatorK8sE2E::ready)
+        && operatorPods().stream().filter(OperatorK8sE2E::leaderLabelled).count() == 1);
+    String leader = lease().getSpec().getHolderIdentity();
+    long t0 = System.nanoTime();
+    // no grace: the process gets no chance to release the Lease, the other replica waits for it to expire (15 s)
+    k8s.kubectl("-n", NS, "delete", "pod", leader, "--grace-period=0", "--force", "--wait=false");
+    await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      String holder = lease().getSpec().getHolderIdentity();
+      return holder != null && !holder.isEmpty() && !holder.equals(leader);
+    });
+    long takeoverMs = (System.nanoTime() - t0) / 1_000_000;
+    System.out.println("OPERATOR-TAKEOVER-AFTER-KILL-MS " + takeoverMs + " (forced delete, Lease 15 s, retry 2 s)");
+    assertThat(takeoverMs).isLessThan(15_000 + 2_000 + 2_000);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
 }
