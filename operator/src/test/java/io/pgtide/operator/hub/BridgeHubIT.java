@@ -18,6 +18,7 @@ import io.pgtide.sidecar.BridgeClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemTrustOptions;
@@ -40,6 +41,11 @@ class BridgeHubIT {
   BridgeHub hub;
   ClusterState state;
   List<JsonObject> memberEvents = new CopyOnWriteArrayList<>();
+  /**
+   * Raw clients stay referenced until the test ends: Vert.x closes a NetClient (and every connection it made) once
+   * it is garbage collected, which under load happened between a connect and its first write.
+   */
+  List<NetClient> rawClients = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() {
@@ -55,6 +61,12 @@ class BridgeHubIT {
   @AfterEach
   void stop() {
     vertx.close().await();
+  }
+
+  NetSocket connect(NetClientOptions options) {
+    NetClient client = vertx.createNetClient(options);
+    rawClients.add(client);
+    return client.connect(port, "127.0.0.1").await();
   }
 
   BridgeClient client(MemberId id, TlsMaterial tls, AtomicReference<JsonObject> snapshot) {
@@ -121,7 +133,7 @@ class BridgeHubIT {
     good.start().await();
     await().atMost(Duration.ofSeconds(10)).until(() -> state.view(GOOD.clusterKey()).primary().isPresent());
 
-    NetSocket raw = vertx.createNetClient(sidecarTls(GOOD).clientOptions()).connect(port, "127.0.0.1").await();
+    NetSocket raw = connect(sidecarTls(GOOD).clientOptions());
     byte[] junk = "this is not json".getBytes();
     raw.write(Buffer.buffer().appendInt(junk.length).appendBytes(junk)).await();
     long before = hub.rejected();
@@ -160,10 +172,8 @@ class BridgeHubIT {
 
   @Test
   void disconnectIsSeenWithinASecondForAResetAndWithinThePingTimeoutForASilentPeer() throws Exception {
-    NetSocket raw = vertx.createNetClient(sidecarTls(GOOD).clientOptions()).connect(port, "127.0.0.1").await();
-    // not awaiting the write (it failed once in CI with "Connection was closed"): the member events below are what
-    // this test checks, and they time out with their own message when the registration did not arrive
-    send(raw, new JsonObject().put("type", "register").put("address", Addresses.command(GOOD)));
+    NetSocket raw = connect(sidecarTls(GOOD).clientOptions());
+    frame(raw, new JsonObject().put("type", "register").put("address", Addresses.command(GOOD)));
     await().atMost(Duration.ofSeconds(5)).until(() -> memberEvents.stream()
         .anyMatch(e -> "member-connected".equals(e.getString("event"))));
     long closedAt = System.currentTimeMillis();
@@ -173,8 +183,8 @@ class BridgeHubIT {
     assertThat(System.currentTimeMillis() - closedAt).isLessThan(1000);
 
     memberEvents.clear();
-    NetSocket silent = vertx.createNetClient(sidecarTls(GOOD).clientOptions()).connect(port, "127.0.0.1").await();
-    send(silent, new JsonObject().put("type", "register").put("address", Addresses.command(GOOD)));
+    NetSocket silent = connect(sidecarTls(GOOD).clientOptions());
+    frame(silent, new JsonObject().put("type", "register").put("address", Addresses.command(GOOD)));
     long silentSince = System.currentTimeMillis();
     await().atMost(Duration.ofSeconds(8)).until(() -> memberEvents.stream()
         .anyMatch(e -> "member-disconnected".equals(e.getString("event"))));
@@ -227,7 +237,7 @@ class BridgeHubIT {
 
   private boolean connectsAndStaysOpen(NetClientOptions options) {
     try {
-      NetSocket s = vertx.createNetClient(options).connect(port, "127.0.0.1").await();
+      NetSocket s = connect(options);
       AtomicReference<Boolean> closed = new AtomicReference<>(false);
       s.closeHandler(v -> closed.set(true));
       frame(s, new JsonObject().put("type", "register").put("address", Addresses.command(GOOD)));
@@ -236,12 +246,6 @@ class BridgeHubIT {
     } catch (Exception e) {
       return false;
     }
-  }
-
-  /** One frame, not waiting for the write: the hub may close a connection at any point. */
-  private static void send(NetSocket socket, JsonObject frame) {
-    byte[] data = frame.encode().getBytes();
-    socket.write(Buffer.buffer().appendInt(data.length).appendBytes(data));
   }
 
   private static void frame(NetSocket socket, JsonObject frame) {
