@@ -184,6 +184,29 @@ class ClusterK8sE2E {
 
   @Test
   @Order(5)
+  void evictionsTakeOneMemberAtATimeSoADrainNeitherHangsNorTakesTheClusterDown() {
+    var pdb = k8s.client().policy().v1().podDisruptionBudget().inNamespace(NS).withName(NAME + "-pdb");
+    await().atMost(Duration.ofSeconds(120)).until(() -> pdb.get().getStatus() != null
+        && pdb.get().getStatus().getDisruptionsAllowed() == 1);
+    String primary = cluster().getStatus().primary;
+    String replica = pods().stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(primary)).findFirst()
+        .orElseThrow();
+    // what kubectl drain does, pod by pod: the primary may go (Patroni hands over on its graceful stop) ...
+    assertThat(k8s.client().pods().inNamespace(NS).withName(primary).evict()).as("evicting the primary").isTrue();
+    // ... but not a second member while the first is away (the API server answers 429)
+    assertThat(k8s.client().pods().inNamespace(NS).withName(replica).evict()).as("a second eviction").isFalse();
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      PostgresClusterStatus s = cluster().getStatus();
+      return s.primary != null && !s.primary.equals(primary) && s.members.size() == 3
+          && s.members.stream().allMatch(m -> m.ready) && "True".equals(condition("Ready"));
+    });
+    // the evicted member is back (as a replica), so the next eviction of a drain is admitted again
+    await().atMost(Duration.ofSeconds(120)).until(() -> pdb.get().getStatus().getDisruptionsAllowed() == 1);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  @Test
+  @Order(6)
   void deletingTheClusterRemovesWhatItOwnedAndKeepsTheVolumes() {
     k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
     await().atMost(Duration.ofSeconds(180)).until(() -> pods().isEmpty()
@@ -196,7 +219,7 @@ class ClusterK8sE2E {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void withPvcRetentionDeleteTheVolumesGoWithTheCluster() {
     k8s.apply("""
         apiVersion: pgtide.io/v1
