@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * Sees a primary fail first (its stream stops, its sidecar drops, or it reports unhealthy), lets Patroni fail over,
@@ -33,7 +32,7 @@ public final class FailoverCoordinator {
   private final ClusterEvents events;
   private final Map<String, Tracked> clusters = new ConcurrentHashMap<>();
   private final Map<String, ClusterPolicy> policies = new ConcurrentHashMap<>();
-  private Consumer<String> afterFailover = key -> { };
+  private final Map<String, Runnable> afterFailover = new ConcurrentHashMap<>();
 
   /** Per-cluster settings the coordinator needs. */
   public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
@@ -46,6 +45,8 @@ public final class FailoverCoordinator {
     long detectedAt;
     boolean fenced;
     boolean switching;
+    boolean split;           // a split view is open: reported once, when it starts
+    boolean fenceWithheld;   // a fence was due but no candidate qualified: reported once per incident
     FailoverRecord last;
   }
 
@@ -68,9 +69,16 @@ public final class FailoverCoordinator {
     policies.put(clusterKey, policy);
   }
 
-  /** Runs after every completed failover (user sync on the new primary). */
-  public void afterFailover(Consumer<String> hook) {
-    this.afterFailover = hook;
+  /** Runs after every completed failover of this cluster (user sync on the new primary); one hook per cluster. */
+  public void afterFailover(String clusterKey, Runnable hook) {
+    afterFailover.put(clusterKey, hook);
+  }
+
+  /** A deleted cluster's hook goes with it. */
+  public void forget(String clusterKey) {
+    afterFailover.remove(clusterKey);
+    policies.remove(clusterKey);
+    clusters.remove(clusterKey);
   }
 
   public Optional<FailoverRecord> lastFailover(String clusterKey) {
@@ -97,10 +105,19 @@ public final class FailoverCoordinator {
     ClusterView view = state.view(key);
     long now = System.currentTimeMillis();
     if (view.splitView()) {
-      metrics.splitView(key);
-      events.emit(key, "Warning", "SplitView", "more than one member reports itself primary: "
-          + view.primaries().stream().map(m -> m.id().member()).toList() + "; not moving the endpoint");
+      // one incident, one event and one count: this runs on every report and every 250 ms while it lasts
+      if (!t.split) {
+        t.split = true;
+        metrics.splitView(key);
+        events.emit(key, "Warning", "SplitView", "more than one member reports itself primary: "
+            + view.primaries().stream().map(m -> m.id().member()).toList() + "; not moving the endpoint");
+      }
       return;
+    }
+    if (t.split) {
+      t.split = false;
+      events.emit(key, "Normal", "SplitViewResolved", "one primary again: "
+          + view.primary().map(m -> m.id().member()).orElse("none yet"));
     }
     Optional<MemberView> primary = view.primary();
     if (primary.isPresent()) {
@@ -117,6 +134,7 @@ public final class FailoverCoordinator {
             + "; no failover was needed");
         t.lost = null;
         t.fenced = false;
+        t.fenceWithheld = false;
       }
       t.primary = p;
       return;
@@ -140,11 +158,23 @@ public final class FailoverCoordinator {
       MemberView old = view.members().get(t.lost);
       if (old != null && old.connected() && !old.stale(now, view.staleAfterMs()) && old.role() == Role.PRIMARY) {
         // still reporting as primary but not healthy for failoverDelay: a zombie Patroni will not resolve
+        // the zombie's own replication view cannot be trusted here, so synchronous standbys are not required:
+        // the question is only whether any live replica could take over (Patroni picks which)
+        CandidateRanking.Ranking ranking = CandidateRanking.rank(view, policy(key).maximumLagOnFailover(),
+            Set.of(t.lost));
+        if (ranking.empty()) {
+          // fencing would leave no primary at all: Patroni keeps the zombie until a replica qualifies
+          if (!t.fenceWithheld) {
+            t.fenceWithheld = true;
+            events.emit(key, "Warning", "FenceWithheld", t.lost + " is a zombie primary but no replica qualifies to "
+                + "replace it (" + ranking.explain() + "); not fencing");
+          }
+          return;
+        }
         t.fenced = true;
         events.emit(key, "Warning", "FencingZombie", t.lost + " still holds the primary role but has not accepted "
             + "new connections for " + (now - t.detectedAt) + " ms; fencing it so Patroni elects "
-            + CandidateRanking.rank(view, policy(key).maximumLagOnFailover(), Set.of(t.lost)).candidates().stream()
-            .findFirst().map(m -> m.id().member()).orElse("a replica"));
+            + ranking.candidates().get(0).id().member());
         infra.fence(key, t.lost).onFailure(e -> controllerError(key, "fence", e));
       }
     }
@@ -155,10 +185,14 @@ public final class FailoverCoordinator {
         t.detectedAt, now);
     t.last = record;
     t.lost = null;
+    t.fenceWithheld = false;
     events.emit(key, "Normal", "FailoverCompleted", record.from() + " -> " + record.to() + " in "
         + record.durationMs() + " ms (" + record.kind() + ")");
     metrics.failover(key, record);
-    afterFailover.accept(key);
+    Runnable hook = afterFailover.get(key);
+    if (hook != null) {
+      hook.run();
+    }
   }
 
   /** A planned switchover to {@code candidate} or the best one; refused with a reason when it cannot be done. */

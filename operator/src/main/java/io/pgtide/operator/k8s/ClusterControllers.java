@@ -98,11 +98,7 @@ public final class ClusterControllers {
           () -> self.latest.getSpec());
       core.http.userSync(key, c.users);
       core.http.autoscaler(key, c.autoscaler);
-      core.failover.afterFailover(k -> {
-        if (k.equals(key) && byKey.get(key) == self) {
-          self.users.sync(false);
-        }
-      });
+      core.failover.afterFailover(key, () -> self.users.sync(false));
       c.users.start(userSyncIntervalMs);
       c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx, core.state,
           core.commands, core.events, key, () -> self.latest.getSpec());
@@ -135,6 +131,7 @@ public final class ClusterControllers {
       c.autoscaler.stop();
       core.vertx.cancelTimer(c.statusTimer);
       core.state.forgetCluster(key);
+      core.failover.forget(key);
       LOG.info("[{}] controllers stopped", key);
     }
   }

@@ -118,7 +118,7 @@ public final class LocalRunner implements AutoCloseable {
     DesiredRoles.PasswordSource passwords = this::password;
     users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords);
     core.http.userSync(key, users);
-    core.failover.afterFailover(k -> users.sync(false));
+    core.failover.afterFailover(key, () -> users.sync(false));
     users.start(30_000);
     patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> spec);
     patroniConfig.start(30_000);

@@ -1,0 +1,173 @@
+package io.pgtide.operator.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgtide.common.contract.Addresses;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import io.pgtide.operator.TestReports;
+import io.pgtide.operator.hub.CommandClient;
+import io.pgtide.operator.infra.Infrastructure;
+import io.pgtide.operator.metrics.OperatorMetrics;
+import io.pgtide.operator.state.ClusterState;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The coordinator's bookkeeping across clusters and incidents, on reports fed straight into the state. */
+class FailoverCoordinatorTest {
+  Vertx vertx;
+  ClusterState state;
+  SimpleMeterRegistry registry;
+  FailoverCoordinator coordinator;
+  final List<String> fenced = new CopyOnWriteArrayList<>();
+  final List<JsonObject> events = new CopyOnWriteArrayList<>();
+  final Map<String, Long> seq = new HashMap<>();
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    state = new ClusterState(60_000);
+    vertx.deployVerticle(state).await();
+    vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body()));
+    registry = new SimpleMeterRegistry();
+    coordinator = new FailoverCoordinator(vertx, state, new RecordingInfrastructure(), new CommandClient(vertx),
+        new OperatorMetrics(registry), new ClusterEvents(vertx));
+    coordinator.start();
+  }
+
+  @AfterEach
+  void stop() {
+    vertx.close().await();
+  }
+
+  void report(String cluster, String member, Role role, boolean healthy) {
+    MemberId id = new MemberId("shop", cluster, member);
+    long n = seq.merge(id.toString(), 1L, Long::sum);
+    state.accept(ContractCodec.encode(TestReports.report(id, role, n, 1000, healthy)));
+  }
+
+  long events(String reason) {
+    return events.stream().filter(e -> reason.equals(e.getString("reason"))).count();
+  }
+
+  double counter(String name, String cluster) {
+    var c = registry.find(name).tag("cluster", cluster).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  void failOver(String cluster) {
+    report(cluster, cluster + "-0", Role.PRIMARY, false); // the primary is no longer live: an incident opens
+    report(cluster, cluster + "-1", Role.PRIMARY, true);  // Patroni promoted the replica
+    report(cluster, cluster + "-0", Role.REPLICA, true);
+  }
+
+  @Test
+  void eachClusterRunsItsOwnHookAfterItsOwnFailover() {
+    AtomicInteger a = new AtomicInteger();
+    AtomicInteger b = new AtomicInteger();
+    coordinator.afterFailover("shop/a", a::incrementAndGet);
+    coordinator.afterFailover("shop/b", b::incrementAndGet);
+    for (String c : List.of("a", "b")) {
+      report(c, c + "-0", Role.PRIMARY, true);
+      report(c, c + "-1", Role.REPLICA, true);
+    }
+
+    failOver("a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> coordinator.lastFailover("shop/a").isPresent());
+    assertThat(a).hasValue(1);
+    assertThat(b).hasValue(0);
+
+    failOver("b");
+    await().atMost(Duration.ofSeconds(5)).until(() -> coordinator.lastFailover("shop/b").isPresent());
+    assertThat(a).hasValue(1);
+    assertThat(b).hasValue(1);
+
+    // a deleted cluster's hook goes with it
+    coordinator.forget("shop/a");
+    report("a", "a-0", Role.REPLICA, true);
+    report("a", "a-1", Role.PRIMARY, true);
+    report("a", "a-1", Role.PRIMARY, false);
+    report("a", "a-0", Role.PRIMARY, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> coordinator.lastFailover("shop/a").isPresent());
+    assertThat(a).hasValue(1);
+  }
+
+  @Test
+  void aSplitViewIsOneIncidentHoweverLongItLasts() {
+    report("b", "b-0", Role.PRIMARY, true);
+    report("b", "b-1", Role.PRIMARY, true);
+    for (int i = 0; i < 20; i++) { // every report is an evaluation, and the 250 ms timer adds more
+      report("b", "b-" + (i % 2), Role.PRIMARY, true);
+    }
+    report("b", "b-1", Role.REPLICA, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("SplitViewResolved") == 1);
+    // the second split is a second incident; events arrive in order, so the first one's repeats would be here
+    report("b", "b-1", Role.PRIMARY, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("SplitView") == 2);
+    report("b", "b-0", Role.PRIMARY, true);
+    report("b", "b-1", Role.REPLICA, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("SplitViewResolved") == 2);
+    assertThat(events("SplitView")).isEqualTo(2);
+    assertThat(counter("pgtide_split_view", "b")).isEqualTo(2.0);
+  }
+
+  @Test
+  void aZombieIsNotFencedWhileNoReplicaCouldReplaceIt() {
+    coordinator.policy("shop/z", new FailoverCoordinator.ClusterPolicy(0, 33_554_432, false));
+    report("z", "z-0", Role.PRIMARY, true);
+    report("z", "z-1", Role.REPLICA, false);
+    report("z", "z-0", Role.PRIMARY, false); // a zombie: fresh, connected, still primary, not accepting connections
+    for (int i = 0; i < 10; i++) {
+      report("z", "z-0", Role.PRIMARY, false);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("FenceWithheld") == 1);
+    assertThat(fenced).isEmpty();
+
+    report("z", "z-1", Role.REPLICA, true); // now a replica qualifies
+    await().atMost(Duration.ofSeconds(5)).until(() -> fenced.size() == 1);
+    assertThat(fenced).containsExactly("shop/z/z-0");
+    assertThat(events("FencingZombie")).isEqualTo(1);
+    assertThat(events("FenceWithheld")).isEqualTo(1);
+  }
+
+  private final class RecordingInfrastructure implements Infrastructure {
+    @Override
+    public Future<Void> pointPrimary(String clusterKey, String member) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> pointReplicas(String clusterKey, List<String> members) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> fence(String clusterKey, String member) {
+      fenced.add(clusterKey + "/" + member);
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Void> scale(String clusterKey, int members) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<List<String>> members(String clusterKey) {
+      return Future.succeededFuture(List.of());
+    }
+  }
+}
