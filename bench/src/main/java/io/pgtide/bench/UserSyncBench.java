@@ -66,7 +66,7 @@ final class UserSyncBench {
 
   static double row(Table t, String name, UserSync sync, List<DesiredRole> roles) {
     long t0 = System.nanoTime();
-    JsonObject r = sync.apply(new CommandPayload.SyncUsers(roles, List.of(), false)).await();
+    JsonObject r = sync.apply(new CommandPayload.SyncUsers(roles, List.of(), false), 600_000).await();
     double ms = (System.nanoTime() - t0) / 1e6;
     t.row(name, ms, r.getInteger("writeStatements"), r.getJsonArray("changed").size(), r.getJsonArray("failed").size());
     return ms;

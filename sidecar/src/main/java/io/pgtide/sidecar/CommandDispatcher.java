@@ -13,7 +13,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +30,11 @@ public final class CommandDispatcher {
   private final PgCollector pg;
   private final WebClient http;
   private final String patroniUrl;
-  private final Function<CommandPayload.SyncUsers, Future<JsonObject>> userSync;
+  private final BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync;
   private final SidecarMetrics metrics;
 
   public CommandDispatcher(Vertx vertx, MemberId self, PgCollector pg, WebClient http, String patroniUrl,
-                           Function<CommandPayload.SyncUsers, Future<JsonObject>> userSync, SidecarMetrics metrics) {
+                           BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync, SidecarMetrics metrics) {
     this.vertx = vertx;
     this.self = self;
     this.pg = pg;
@@ -62,7 +62,7 @@ public final class CommandDispatcher {
     }
     long timeout = Math.min(Math.max(cmd.timeoutMs(), 100), MAX_TIMEOUT_MS);
     LOG.info("[{}] command {} ({})", self, type, cmd.correlationId());
-    return withTimeout(run(cmd.payload()), timeout)
+    return withTimeout(run(cmd.payload(), timeout), timeout)
         .map(detail -> CommandResult.ok(cmd.correlationId(), detail))
         .otherwise(e -> {
           String code = e instanceof TimeoutException ? "timeout" : e instanceof PatroniRefused ? "patroni" : "failed";
@@ -75,9 +75,9 @@ public final class CommandDispatcher {
         });
   }
 
-  private Future<JsonObject> run(CommandPayload payload) {
+  private Future<JsonObject> run(CommandPayload payload, long timeoutMs) {
     if (payload instanceof CommandPayload.SyncUsers s) {
-      return userSync.apply(s);
+      return userSync.apply(s, timeoutMs);
     }
     if (payload instanceof CommandPayload.Switchover s) {
       JsonObject body = new JsonObject();

@@ -52,6 +52,10 @@ public final class PgCollector {
       """;
   static final String STATEMENTS = "SELECT sum(calls)::bigint AS calls, sum(total_exec_time)::float8 AS time_ms FROM pg_stat_statements";
 
+  /** Server-side bounds on every statement of every sidecar connection (startup parameters). */
+  public static final long STATEMENT_TIMEOUT_MS = 30_000;
+  public static final long LOCK_TIMEOUT_MS = 5_000;
+
   private final Vertx vertx;
   private final PgConnectOptions options;
   private final long connectTimeoutMs;
@@ -65,13 +69,39 @@ public final class PgCollector {
     this.vertx = vertx;
     this.options = new PgConnectOptions().setHost(config.pgHost()).setPort(config.pgPort())
         .setUser(config.pgUser()).setPassword(config.pgPassword()).setDatabase(config.pgDatabase())
-        .setCachePreparedStatements(true).addProperty("application_name", "pgtide-sidecar");
+        .setCachePreparedStatements(true).addProperty("application_name", "pgtide-sidecar")
+        // every sidecar statement is bounded: a lock held by someone else (a migration locking pg_authid) or a
+        // runaway query fails it with a clear error instead of leaving a sample or a user sync pending forever
+        .addProperty("statement_timeout", String.valueOf(STATEMENT_TIMEOUT_MS))
+        .addProperty("lock_timeout", String.valueOf(LOCK_TIMEOUT_MS));
     this.connectTimeoutMs = config.connectTimeoutMs();
     this.probe = new PostmasterProbe(vertx, config.pgHost(), config.pgPort(), connectTimeoutMs);
   }
 
-  /** One sample: reconnects on demand; a failure carries the reason PostgreSQL or the network gave. */
-  public Future<PgSample> sample() {
+  /**
+   * One sample: reconnects on demand; a failure carries the reason PostgreSQL or the network gave. A sample not done
+   * by {@code deadlineMs} fails and its connection is dropped: a frozen backend (or a network that stopped answering)
+   * gets no statement_timeout, and the next sample starts on a new connection.
+   */
+  public Future<PgSample> sample(long deadlineMs) {
+    io.vertx.core.Promise<PgSample> promise = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(deadlineMs, t -> {
+      if (promise.tryFail("the sample did not finish within " + deadlineMs + " ms; reconnecting")) {
+        dropConnection();
+      }
+    });
+    sample().onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        promise.tryComplete(ar.result());
+      } else {
+        promise.tryFail(ar.cause());
+      }
+    });
+    return promise.future();
+  }
+
+  private Future<PgSample> sample() {
     long started = System.nanoTime();
     return connection()
         .compose(conn -> conn.preparedQuery(CORE).execute().compose(core -> {

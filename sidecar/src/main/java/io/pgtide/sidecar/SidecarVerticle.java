@@ -33,7 +33,7 @@ public final class SidecarVerticle extends VerticleBase {
 
   private final SidecarConfig config;
   private final PrometheusMeterRegistry registry;
-  private final Function<PgCollector, Function<CommandPayload.SyncUsers, Future<JsonObject>>> userSyncFactory;
+  private final Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory;
   private final String sessionId = UUID.randomUUID().toString();
   private PgCollector pg;
   private WebClient http;
@@ -44,13 +44,15 @@ public final class SidecarVerticle extends VerticleBase {
   private HttpServer server;
   private long seq;
   private boolean sampling;
+  /** A sample still running after this (and three intervals) is abandoned, so {@code sampling} always clears. */
+  static final long MIN_SAMPLE_DEADLINE_MS = 5_000;
   private PgSample previousPg;
   private final TransactionRate transactions = new TransactionRate();
   private volatile InstanceReport last;
   private volatile JsonObject lastJson;
 
   public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
-                         Function<PgCollector, Function<CommandPayload.SyncUsers, Future<JsonObject>>> userSyncFactory) {
+                         Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory) {
     this.config = config;
     this.registry = registry;
     this.userSyncFactory = userSyncFactory;
@@ -132,7 +134,7 @@ public final class SidecarVerticle extends VerticleBase {
     sampling = true;
     long started = System.nanoTime();
     long collectedAt = System.currentTimeMillis();
-    Future<PgSample> pgF = pg.sample();
+    Future<PgSample> pgF = pg.sample(Math.max(MIN_SAMPLE_DEADLINE_MS, 3 * config.intervalMs()));
     Future<Void> probeF = pg.probe();
     boolean patroniExpected = config.patroniUrl() != null && !config.patroniUrl().isBlank();
     Future<PatroniStatus> patroniF = patroniExpected ? http.getAbs(config.patroniUrl() + "/patroni")

@@ -51,31 +51,59 @@ public final class UserSync {
 
   /**
    * One sync at a time, on a connection kept between syncs (a new one would cost a SCRAM handshake each time);
-   * dropped on any error so the next sync starts clean.
+   * dropped on any error so the next sync starts clean. A sync still running at {@code deadlineMs} fails and its
+   * connections are closed (which ends whatever PostgreSQL was doing for it), so the next sync is never refused
+   * as "already running" by one that hangs.
    */
-  public Future<JsonObject> apply(CommandPayload.SyncUsers desired) {
+  public Future<JsonObject> apply(CommandPayload.SyncUsers desired, long deadlineMs) {
     if (busy) {
       return Future.failedFuture(new IllegalStateException("a user sync is already running on this member"));
     }
     busy = true;
+    io.vertx.core.Promise<JsonObject> done = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(deadlineMs, t -> {
+      if (done.tryFail(new IllegalStateException("the user sync did not finish within " + deadlineMs + " ms"))) {
+        closeAll();
+      }
+    });
     Future<PgConnection> conn = connection != null ? Future.succeededFuture(connection) : pg.connectWithin()
         .onSuccess(c -> {
           connection = c;
           c.closeHandler(v -> connection = null);
         });
-    return conn.compose(c -> run(c, desired).onFailure(e -> {
+    conn.compose(c -> run(c, desired).onFailure(e -> {
       connection = null;
       c.close();
-    })).eventually(() -> {
+    })).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        done.tryComplete(ar.result());
+      } else {
+        done.tryFail(ar.cause());
+      }
+    });
+    return done.future().eventually(() -> {
       busy = false;
       return Future.succeededFuture();
     });
+  }
+
+  private void closeAll() {
+    PgConnection c = connection;
+    connection = null;
+    if (c != null) {
+      c.close();
+    }
+    extra.forEach(PgConnection::close);
+    extra.clear();
   }
 
   /** Up to this many passwords go into the one transaction with everything else. */
   static final int PARALLEL_PASSWORDS_ABOVE = 64;
   static final int PASSWORD_CONNECTIONS = 4;
   private PgConnection connection;
+  /** The extra connections of a sync that sets many passwords in parallel, while it runs. */
+  private final Set<PgConnection> extra = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private boolean busy;
 
   private Future<JsonObject> run(PgConnection conn, CommandPayload.SyncUsers desired) {
@@ -158,7 +186,13 @@ public final class UserSync {
         chunk.add(passwords.get(j));
       }
       JsonArray chunkFailed = new JsonArray();
-      chunks.add(pg.connectWithin().compose(c -> applyAll(c, chunk, chunkFailed).eventually(c::close))
+      chunks.add(pg.connectWithin().compose(c -> {
+        extra.add(c);
+        return applyAll(c, chunk, chunkFailed).eventually(() -> {
+          extra.remove(c);
+          return c.close();
+        });
+      })
           .recover(e -> {
             chunk.forEach(r -> chunkFailed.add(new JsonObject().put("name", r.role()).put("reason", e.getMessage())));
             return Future.succeededFuture();
