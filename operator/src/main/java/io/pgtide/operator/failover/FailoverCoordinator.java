@@ -33,6 +33,8 @@ public final class FailoverCoordinator {
   private final Map<String, Tracked> clusters = new ConcurrentHashMap<>();
   private final Map<String, ClusterPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, Runnable> afterFailover = new ConcurrentHashMap<>();
+  /** How often an open incident asks the infrastructure whether the lost primary is confirmed dead. */
+  static final long RELEASE_ASK_EVERY_MS = 500;
 
   /** Per-cluster settings the coordinator needs. */
   public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
@@ -47,6 +49,8 @@ public final class FailoverCoordinator {
     boolean switching;
     boolean split;           // a split view is open: reported once, when it starts
     boolean fenceWithheld;   // a fence was due but no candidate qualified: reported once per incident
+    boolean released;        // the lost primary's leader lock was released on confirmed death
+    long releaseAskedAt;     // the last time the infrastructure was asked to confirm its death
     FailoverRecord last;
   }
 
@@ -149,10 +153,29 @@ public final class FailoverCoordinator {
       t.lost = t.primary;
       t.detectedAt = now;
       t.fenced = false;
+      t.released = false;
+      t.releaseAskedAt = 0;
       MemberView old = view.members().get(t.lost);
       events.emit(key, "Warning", "PrimaryLost", t.lost + " is no longer a live primary ("
           + describe(old, view) + "); waiting for Patroni to elect a new one");
       metrics.primaryLost(key);
+    }
+    if (t.lost != null && !t.fenced && !t.released && now - t.releaseAskedAt >= RELEASE_ASK_EVERY_MS) {
+      // a dead primary holds its leader lock until the ttl runs out; when its death is confirmed there is nothing
+      // to wait for (node loss is never confirmed, so it keeps the ttl)
+      t.releaseAskedAt = now;
+      String lost = t.lost;
+      infra.releaseIfDead(key, lost).onSuccess(released -> {
+        if (released) {
+          synchronized (this) {
+            if (lost.equals(t.lost)) {
+              t.released = true;
+            }
+          }
+          events.emit(key, "Normal", "LeaderLockReleased", lost + "'s Patroni and PostgreSQL are confirmed gone; "
+              + "released its leader lock so Patroni elects without waiting for the ttl");
+        }
+      }).onFailure(e -> controllerError(key, "releaseIfDead", e));
     }
     if (t.lost != null && !t.fenced && now - t.detectedAt >= policy(key).failoverDelayMs()) {
       MemberView old = view.members().get(t.lost);
@@ -181,8 +204,8 @@ public final class FailoverCoordinator {
   }
 
   private void complete(String key, Tracked t, String newPrimary, long now) {
-    FailoverRecord record = new FailoverRecord(t.fenced ? "zombie-fenced" : "failover", t.lost, newPrimary,
-        t.detectedAt, now);
+    FailoverRecord record = new FailoverRecord(t.fenced ? "zombie-fenced" : t.released ? "confirmed-dead" : "failover",
+        t.lost, newPrimary, t.detectedAt, now);
     t.last = record;
     t.lost = null;
     t.fenceWithheld = false;

@@ -21,6 +21,14 @@ public interface Infrastructure {
    */
   Future<Void> fence(String clusterKey, String member);
 
+  /**
+   * Releases the leader lock of a lost primary whose death is confirmed: its Patroni and its postmaster are both
+   * gone, and nothing will restart them before another member leads. Kills nothing. Completes with true when it
+   * released the lock (compare-and-delete: only while the lock still names {@code member}), false when death cannot
+   * be confirmed or the lock is no longer its own; then Patroni's ttl decides, as it must for a lost node.
+   */
+  Future<Boolean> releaseIfDead(String clusterKey, String member);
+
   /** Applies a member count (StatefulSet replicas / local processes); scale-down removes the highest ordinal. */
   Future<Void> scale(String clusterKey, int members);
 

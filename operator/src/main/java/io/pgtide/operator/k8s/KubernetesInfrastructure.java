@@ -46,6 +46,13 @@ public final class KubernetesInfrastructure implements Infrastructure {
    * it instead of resetting to {@code spec.replicas}; spec stays the user's, for GitOps), then the StatefulSet.
    */
   @Override
+  public Future<Boolean> releaseIfDead(String clusterKey, String member) {
+    // nothing here can confirm yet that a pod's Patroni and postmaster are gone (a pod the API server reports gone
+    // may still run on a partitioned node): Patroni's ttl decides
+    return Future.succeededFuture(false);
+  }
+
+  @Override
   public Future<Void> scale(String clusterKey, int members) {
     String[] k = clusterKey.split("/", 2);
     return Blocking.call(vertx, () -> {

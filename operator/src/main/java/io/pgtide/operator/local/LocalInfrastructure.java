@@ -160,6 +160,23 @@ public final class LocalInfrastructure implements Infrastructure {
     }, false);
   }
 
+  @Override
+  public Future<Boolean> releaseIfDead(String clusterKey, String member) {
+    return vertx.executeBlocking(() -> {
+      PatroniMember m = cluster.member(member);
+      // both PIDs are this process's to know: Patroni is our child, the postmaster's PID is in postmaster.pid and
+      // checked alive (a live Patroni would restart its postmaster, a live postmaster still serves)
+      if (m == null || m.patroniAlive() || m.postmasterPid().isPresent()) {
+        return false;
+      }
+      boolean released = cluster.etcd().releaseLeaderKey(cluster.scope(), member);
+      if (released) {
+        progress.accept(member + "'s Patroni and postmaster are gone; released its leader key so Patroni elects now");
+      }
+      return released;
+    }, false);
+  }
+
   private volatile boolean deleteRemovedData;
 
   /** {@code autoscaling.removedMemberStorage: Delete}: a member removed by scale-down loses its data directory. */

@@ -33,6 +33,8 @@ class FailoverCoordinatorTest {
   SimpleMeterRegistry registry;
   FailoverCoordinator coordinator;
   final List<String> fenced = new CopyOnWriteArrayList<>();
+  final java.util.Set<String> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  final java.util.Set<String> released = java.util.concurrent.ConcurrentHashMap.newKeySet();
   final List<JsonObject> events = new CopyOnWriteArrayList<>();
   final Map<String, Long> seq = new HashMap<>();
 
@@ -143,6 +145,26 @@ class FailoverCoordinatorTest {
     assertThat(events("FenceWithheld")).isEqualTo(1);
   }
 
+  @Test
+  void aLostPrimaryConfirmedDeadHasItsLockReleasedOnceAndAnUnconfirmedOneWaitsForPatroni() {
+    for (String c : List.of("d", "e")) {
+      report(c, c + "-0", Role.PRIMARY, true);
+      report(c, c + "-1", Role.REPLICA, true);
+    }
+    dead.add("shop/d/d-0");
+    report("d", "d-0", Role.PRIMARY, false);
+    report("e", "e-0", Role.PRIMARY, false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("LeaderLockReleased") == 1);
+    assertThat(released).containsExactly("shop/d/d-0");
+    failOver("d");
+    failOver("e");
+    await().atMost(Duration.ofSeconds(5)).until(() -> coordinator.lastFailover("shop/e").isPresent()
+        && coordinator.lastFailover("shop/d").isPresent());
+    assertThat(coordinator.lastFailover("shop/d").orElseThrow().kind()).isEqualTo("confirmed-dead");
+    assertThat(coordinator.lastFailover("shop/e").orElseThrow().kind()).isEqualTo("failover");
+    assertThat(events("LeaderLockReleased")).isEqualTo(1);
+  }
+
   private final class RecordingInfrastructure implements Infrastructure {
     @Override
     public Future<Void> pointPrimary(String clusterKey, String member) {
@@ -158,6 +180,11 @@ class FailoverCoordinatorTest {
     public Future<Void> fence(String clusterKey, String member) {
       fenced.add(clusterKey + "/" + member);
       return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<Boolean> releaseIfDead(String clusterKey, String member) {
+      return Future.succeededFuture(dead.contains(clusterKey + "/" + member) && released.add(clusterKey + "/" + member));
     }
 
     @Override

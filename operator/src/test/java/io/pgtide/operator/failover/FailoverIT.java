@@ -96,6 +96,11 @@ class FailoverIT {
           .filter(r -> r.from().equals(old)).isPresent());
       FailoverRecord r = runner.core().failover.lastFailover(key).orElseThrow();
       assertThat(r.detectedAt() - killedAt).as("detection delay").isLessThan(2_000);
+      // both processes are confirmed gone, so the leader lock was released instead of waiting out the ttl
+      assertThat(r.kind()).isEqualTo("confirmed-dead");
+      System.out.println("HARD-KILL-FAILOVER-MS " + (r.completedAt() - killedAt));
+      assertThat(r.completedAt() - killedAt).as("kill to new primary, ms").isLessThan(
+          runner.resource().getSpec().patroni.ttl * 1000L);
       assertThat(r.to()).isNotEqualTo(old);
       assertThat(runner.core().failover.endpoint(key)).contains(r.to());
       assertThat(LocalClusters.primarySql(runner, "SELECT pg_is_in_recovery()")).isEqualTo("f");

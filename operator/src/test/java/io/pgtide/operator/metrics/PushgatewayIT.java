@@ -53,6 +53,10 @@ class PushgatewayIT {
         return Future.succeededFuture();
       }
 
+      public Future<Boolean> releaseIfDead(String k, String m) {
+        return Future.succeededFuture(false);
+      }
+
       public Future<Void> scale(String k, int n) {
         return Future.succeededFuture();
       }
