@@ -87,7 +87,8 @@ final class UserSyncBench {
       u.memberOf = List.of("group_" + (i % groups), "group_" + ((i + 1) % groups));
       users.add(u);
     }
-    DesiredRoles.Result r = DesiredRoles.of("bench/users", users, u -> passwordPrefix + u.name);
+    DesiredRoles.Result r = DesiredRoles.of("bench/users", users, u -> passwordPrefix + u.name,
+        io.pgtide.common.contract.ScramVerifier.keyedBy("bench"));
     if (!r.errors().isEmpty()) {
       throw new IllegalStateException("bench users refused: " + r.errors());
     }

@@ -55,7 +55,8 @@ class SidecarBoundsIT {
         "http://127.0.0.1:" + primary.restPort()));
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     users = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
-        id.clusterKey(), () -> spec, u -> "bounded-password-1");
+        id.clusterKey(), () -> spec, u -> "bounded-password-1",
+        io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
   }
 
   @AfterAll

@@ -12,52 +12,71 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * SCRAM-SHA-256 verifiers in PostgreSQL's format, computed by the operator so plaintext never reaches the server.
- * The salt is derived from (cluster, role, password) with HMAC: the same password gives the same verifier, so a
- * sync can tell "unchanged" from "rotated" by comparing verifiers, while different roles still get different salts.
+ *
+ * <p>The salt is an HMAC of (cluster, role, password) under a key only the operator holds: the same password gives
+ * the same verifier, so a sync tells "unchanged" from "rotated" by comparing verifiers, and different roles get
+ * different salts. The key matters: the salt is public (PostgreSQL sends it to any client that starts a SCRAM login,
+ * and it sits in {@code pg_authid} and every backup). Were it computable from the password alone, anyone who saw it
+ * could test a guess with one HMAC instead of 4,096 PBKDF2 rounds; under a secret key a guess costs the full
+ * PBKDF2, as with a random salt.
  */
 public final class ScramVerifier {
   public static final int ITERATIONS = 4096;
 
-  private ScramVerifier() {
-  }
-
+  private final byte[] saltKey;
   /** Verifiers already computed, keyed by a SHA-256 of (cluster, role, password): a sync of 1,000 users every 30 s
    * would otherwise spend seconds in PBKDF2. The plaintext is not kept. */
-  private static final java.util.Map<String, String> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, String> cache = new java.util.concurrent.ConcurrentHashMap<>();
 
-  public static String compute(String clusterKey, String role, String password) {
-    String key = cacheKey(clusterKey, role, password);
-    String cached = CACHE.get(key);
-    if (cached != null) {
-      return cached;
+  /** @param saltKey at least 32 bytes of secret material only the operator has */
+  public ScramVerifier(byte[] saltKey) {
+    if (saltKey == null || saltKey.length < 32) {
+      throw new IllegalArgumentException("the salt key must be at least 32 bytes");
     }
-    if (CACHE.size() > 100_000) {
-      CACHE.clear();
-    }
-    String verifier = derive(clusterKey, role, password);
-    CACHE.put(key, verifier);
-    return verifier;
+    this.saltKey = saltKey.clone();
   }
 
-  private static String cacheKey(String clusterKey, String role, String password) {
+  /** A salt key derived from secret material the operator already keeps (its CA's private key on Kubernetes). */
+  public static ScramVerifier keyedBy(String secretMaterial) {
     try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (String part : new String[] {clusterKey, role, password}) {
-        byte[] b = part.getBytes(StandardCharsets.UTF_8);
-        sha.update((byte) (b.length >>> 8));
-        sha.update((byte) b.length);
-        sha.update(b);
-      }
-      return Base64.getEncoder().encodeToString(sha.digest());
+      return new ScramVerifier(MessageDigest.getInstance("SHA-256").digest(
+          ("pgtide-scram-salt-key\0" + secretMaterial).getBytes(StandardCharsets.UTF_8)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private static String derive(String clusterKey, String role, String password) {
-    byte[] salt = Arrays16.first16(hmac(password.getBytes(StandardCharsets.UTF_8),
-        ("pgtide-salt:" + clusterKey + ":" + role).getBytes(StandardCharsets.UTF_8)));
-    return compute(password, salt, ITERATIONS);
+  public String compute(String clusterKey, String role, String password) {
+    byte[] input = lengthPrefixed(clusterKey, role, password);
+    String key;
+    try {
+      key = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(input));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+    String cached = cache.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    if (cache.size() > 100_000) {
+      cache.clear();
+    }
+    String verifier = compute(password, java.util.Arrays.copyOf(hmac(saltKey, input), 16), ITERATIONS);
+    cache.put(key, verifier);
+    return verifier;
+  }
+
+  private static byte[] lengthPrefixed(String... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (String part : parts) {
+      byte[] b = part.getBytes(StandardCharsets.UTF_8);
+      out.write(b.length >>> 24);
+      out.write(b.length >>> 16);
+      out.write(b.length >>> 8);
+      out.write(b.length);
+      out.writeBytes(b);
+    }
+    return out.toByteArray();
   }
 
   public static String compute(String password, byte[] salt, int iterations) {
@@ -83,12 +102,6 @@ public final class ScramVerifier {
       return mac.doFinal(data);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static final class Arrays16 {
-    static byte[] first16(byte[] in) {
-      return java.util.Arrays.copyOf(in, 16);
     }
   }
 }

@@ -127,10 +127,7 @@ public final class PatroniCluster implements AutoCloseable {
         .put("replicationPassword", secrets.replicationPassword());
     try {
       java.nio.file.Files.writeString(dir.resolve("cluster.json"), state.encodePrettily());
-      Path secretsFile = dir.resolve("secrets.json");
-      java.nio.file.Files.writeString(secretsFile, s.encode());
-      java.nio.file.Files.setPosixFilePermissions(secretsFile,
-          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      PrivateFiles.write(dir.resolve("secrets.json"), s.encode());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot record the cluster state in " + dir, e);
     }

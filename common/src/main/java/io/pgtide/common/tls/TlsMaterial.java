@@ -42,9 +42,7 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("tls.crt"), certPem);
       Files.writeString(dir.resolve("ca.crt"), caPem);
-      Path key = dir.resolve("tls.key");
-      Files.writeString(key, keyPem);
-      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+      io.pgtide.common.process.PrivateFiles.write(dir.resolve("tls.key"), keyPem);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write TLS material to " + dir, e);

@@ -239,7 +239,9 @@ public final class PgtideCli implements Callable<Integer> {
       var core = new io.pgtide.operator.OperatorCore(io.pgtide.operator.k8s.KubernetesOperator.hubCertificate(ca,
           config), "0.0.0.0", config.bridgePort(), v -> new io.pgtide.operator.k8s.KubernetesInfrastructure(v, client),
           3_000);
-      var controllers = new io.pgtide.operator.k8s.ClusterControllers(core, client, 30_000, 5_000);
+      var controllers = new io.pgtide.operator.k8s.ClusterControllers(core, client, 30_000, 5_000,
+          // SCRAM salts keyed by the CA's private key: secret, and the same on every replica and restart
+          io.pgtide.common.contract.ScramVerifier.keyedBy(ca.caMaterial().keyPem()));
       var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
           .controllers(controllers).metrics(core.registry);
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();

@@ -31,6 +31,7 @@ public final class ClusterControllers {
   private final OperatorCore core;
   private final KubernetesClient client;
   private final long userSyncIntervalMs;
+  private final io.pgtide.common.contract.ScramVerifier scram;
   private final long secretsMaxAgeMs;
   private final Map<String, Controllers> byKey = new ConcurrentHashMap<>();
   private final Map<String, PostgresUser> postgresUsers = new ConcurrentHashMap<>();
@@ -51,7 +52,8 @@ public final class ClusterControllers {
    *     rotates the password at the first sync after this)
    */
   public ClusterControllers(OperatorCore core, KubernetesClient client, long userSyncIntervalMs,
-                            long secretsMaxAgeMs) {
+                            long secretsMaxAgeMs, io.pgtide.common.contract.ScramVerifier scram) {
+    this.scram = scram;
     this.core = core;
     this.client = client;
     this.userSyncIntervalMs = userSyncIntervalMs;
@@ -92,7 +94,7 @@ public final class ClusterControllers {
       c.latest = cr;
       Controllers self = c;
       c.users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key,
-          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs));
+          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram);
       c.autoscaler = new AutoscalerController(core.vertx, key, core.state,
           new KubernetesInfrastructure(core.vertx, client), core.failover, core.events, core.metrics,
           () -> self.latest.getSpec());

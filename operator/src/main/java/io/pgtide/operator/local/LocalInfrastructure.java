@@ -40,6 +40,13 @@ public final class LocalInfrastructure implements Infrastructure {
   private volatile Integer primaryPort;
   private volatile List<Integer> replicaPorts = List.of();
   private Consumer<String> progress = s -> { };
+  /** Restart back-off per process ("patroni-<member>", "sidecar-<member>"). */
+  private final Map<String, RestartBackoff> backoffs = new ConcurrentHashMap<>();
+  /** Members down on purpose (being fenced or removed): the supervisor leaves them alone. */
+  private final java.util.Set<String> heldDown = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicBoolean supervising = new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile boolean closing;
+  private long supervisorTimer = -1;
 
   public LocalInfrastructure(Vertx vertx, String namespace, PatroniCluster cluster, CertificateAuthority ca,
                              int bridgePort) {
@@ -91,13 +98,7 @@ public final class LocalInfrastructure implements Infrastructure {
     MemberId id = new MemberId(namespace, cluster.scope(), m.name());
     Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(365)).write(dir.resolve("tls").resolve(m.name()));
     Path pw = dir.resolve("secrets").resolve("superuser.password");
-    try {
-      Files.createDirectories(pw.getParent());
-      Files.writeString(pw, cluster.secrets().superuserPassword());
-      Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw-------"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    io.pgtide.common.process.PrivateFiles.write(pw, cluster.secrets().superuserPassword());
     int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> Ports.free());
     List<String> cmd = JavaCommand.of(io.pgtide.sidecar.SidecarMain.JVM_FLAGS, "io.pgtide.sidecar.SidecarMain");
     Map<String, String> env = Map.ofEntries(
@@ -133,7 +134,8 @@ public final class LocalInfrastructure implements Infrastructure {
 
   @Override
   public Future<Void> fence(String clusterKey, String member) {
-    return vertx.executeBlocking(() -> {
+    heldDown.add(member);
+    return vertx.<Void>executeBlocking(() -> {
       PatroniMember m = cluster.member(member);
       // SIGKILL of both at once, not a graceful Patroni stop: Patroni 3.0.2 busy with a frozen postmaster does not
       // act on SIGTERM for seconds, restarts PostgreSQL meanwhile and would be killed in the middle of a pg_rewind
@@ -157,7 +159,10 @@ public final class LocalInfrastructure implements Infrastructure {
       }
       m.start();
       return null;
-    }, false);
+    }, false).eventually(() -> {
+      heldDown.remove(member);
+      return Future.succeededFuture();
+    });
   }
 
   @Override
@@ -196,11 +201,15 @@ public final class LocalInfrastructure implements Infrastructure {
         List<PatroniMember> all = cluster.members();
         PatroniMember last = all.get(all.size() - 1);
         progress.accept("removing member " + last.name());
+        heldDown.add(last.name());
         ManagedProcess sidecar = sidecars.remove(last.name());
         if (sidecar != null) {
           sidecar.stop(Duration.ofSeconds(10));
         }
         cluster.removeMember(last.name(), deleteRemovedData);
+        heldDown.remove(last.name());
+        backoffs.remove("patroni-" + last.name());
+        backoffs.remove("sidecar-" + last.name());
       }
       return null;
     }, false);
@@ -211,8 +220,88 @@ public final class LocalInfrastructure implements Infrastructure {
     return Future.succeededFuture(cluster.members().stream().map(PatroniMember::name).toList());
   }
 
+  /**
+   * Restarts what died on its own, as a kubelet would: a member's Patroni (which starts its PostgreSQL and rejoins
+   * as a replica, with pg_rewind when needed) and its sidecar, with {@link RestartBackoff}. A dead member's Patroni
+   * comes back only once another member leads (or when no Patroni runs at all): restarted earlier it would still
+   * find its own leader key and carry on as the primary the others are about to replace.
+   */
+  public void superviseMembers() {
+    supervisorTimer = vertx.setPeriodic(1_000, t -> {
+      if (closing || !supervising.compareAndSet(false, true)) {
+        return;
+      }
+      vertx.executeBlocking(() -> {
+        superviseOnce(System.currentTimeMillis());
+        return null;
+      }, false).onComplete(ar -> {
+        supervising.set(false);
+        if (ar.failed()) {
+          progress.accept("member supervision failed: " + ar.cause().getMessage());
+        }
+      });
+    });
+  }
+
+  /** Restarts per process so far ("patroni-<member>", "sidecar-<member>"). */
+  public Map<String, Integer> restarts() {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    backoffs.forEach((k, b) -> out.put(k, b.restarts()));
+    return out;
+  }
+
+  private void superviseOnce(long now) {
+    List<PatroniMember> all = cluster.members();
+    boolean anyPatroni = all.stream().anyMatch(PatroniMember::patroniAlive);
+    java.util.Optional<PatroniMember> leader = null;
+    for (PatroniMember m : all) {
+      if (closing || heldDown.contains(m.name())) {
+        continue;
+      }
+      RestartBackoff patroni = backoffs.computeIfAbsent("patroni-" + m.name(), k -> new RestartBackoff());
+      if (m.patroniAlive()) {
+        patroni.running(now);
+      } else {
+        if (patroni.dead(now)) {
+          progress.accept(m.name() + "'s Patroni is not running; restart " + (patroni.waitMs(now) == 0
+              ? "once another member leads" : "in " + patroni.waitMs(now) / 1000 + " s (back-off)"));
+        }
+        if (patroni.due(now)) {
+          if (anyPatroni && leader == null) {
+            leader = cluster.leader();
+          }
+          if (!anyPatroni || leader.map(l -> !l.name().equals(m.name())).orElse(false)) {
+            m.start();
+            patroni.restarted(now);
+            progress.accept("restarted " + m.name() + "'s Patroni (restart " + patroni.restarts() + ")");
+          }
+        }
+      }
+      ManagedProcess sc = sidecars.get(m.name());
+      RestartBackoff sidecar = backoffs.computeIfAbsent("sidecar-" + m.name(), k -> new RestartBackoff());
+      if (sc != null && sc.isAlive()) {
+        sidecar.running(now);
+      } else if (sc != null) {
+        if (sidecar.dead(now)) {
+          progress.accept("the sidecar of " + m.name() + " is not running; restart in "
+              + sidecar.waitMs(now) / 1000 + " s");
+        }
+        if (sidecar.due(now)) {
+          startSidecar(m);
+          sidecar.restarted(now);
+        }
+      }
+    }
+  }
+
   /** Stops sidecars, then the Patroni cluster and etcd (blocking). */
   public void close() {
+    closing = true;
+    if (supervisorTimer >= 0) {
+      vertx.cancelTimer(supervisorTimer);
+    }
+    // a round in flight may be starting a process: let it finish before everything is stopped
+    Waits.until("member supervision to finish", Duration.ofSeconds(60), () -> !supervising.get(), () -> "");
     sidecars.values().forEach(p -> p.stop(Duration.ofSeconds(10)));
     sidecars.clear();
     cluster.close();

@@ -6,6 +6,7 @@ import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.process.ClusterSecrets;
 import io.pgtide.common.process.OsUser;
 import io.pgtide.common.process.PatroniCluster;
+import io.pgtide.common.process.PrivateFiles;
 import io.pgtide.common.process.PatroniTiming;
 import io.pgtide.common.process.Ports;
 import io.pgtide.common.tls.CertificateAuthority;
@@ -116,7 +117,16 @@ public final class LocalRunner implements AutoCloseable {
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
     DesiredRoles.PasswordSource passwords = this::password;
-    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords);
+    // the salt key lives with the cluster's other secrets: the same verifiers across restarts (no needless
+    // ALTER ROLE), and secret (see ScramVerifier)
+    io.pgtide.common.contract.ScramVerifier scram = new io.pgtide.common.contract.ScramVerifier(
+        PrivateFiles.readOrCreate(dir.resolve("secrets").resolve("scram-salt.key"), () -> {
+          byte[] k = new byte[32];
+          new java.security.SecureRandom().nextBytes(k);
+          return k;
+        }));
+    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords,
+        scram);
     core.http.userSync(key, users);
     core.failover.afterFailover(key, () -> users.sync(false));
     users.start(30_000);
@@ -146,6 +156,7 @@ public final class LocalRunner implements AutoCloseable {
     }
     progress.accept("starting " + cluster.members().size() + " sidecars");
     infra.startSidecars();
+    infra.superviseMembers();
     writeState();
     return this;
   }
@@ -187,16 +198,8 @@ public final class LocalRunner implements AutoCloseable {
     // the role name as is (a file name may hold '_'): existing clusters keep finding their passwords
     Path file = dir.resolve("secrets").resolve(user + "." + resource.getMetadata().getName()
         + ".credentials.postgresql.pgtide.io");
-    try {
-      if (!Files.exists(file)) {
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, ClusterSecrets.password(24));
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-      }
-      return Files.readString(file).strip();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the password Secret file " + file, e);
-    }
+    return new String(PrivateFiles.readOrCreate(file, () -> ClusterSecrets.password(24)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.nio.charset.StandardCharsets.UTF_8).strip();
   }
 
   private void writeState() {

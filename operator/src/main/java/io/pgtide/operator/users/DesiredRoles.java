@@ -31,9 +31,10 @@ public final class DesiredRoles {
         + ".credentials.postgresql.pgtide.io";
   }
 
-  public static Result of(String clusterKey, List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords) {
+  public static Result of(String clusterKey, List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords,
+                          ScramVerifier scram) {
     // a first sync of many users derives many verifiers (PBKDF2, ~2 ms each): spread over the cores
-    List<Object> verifiers = users.parallelStream().map(u -> verifier(clusterKey, u, passwords)).toList();
+    List<Object> verifiers = users.parallelStream().map(u -> verifier(clusterKey, u, passwords, scram)).toList();
     List<DesiredRole> out = new ArrayList<>();
     Map<String, String> errors = new LinkedHashMap<>();
     for (int i = 0; i < users.size(); i++) {
@@ -58,12 +59,13 @@ public final class DesiredRoles {
   }
 
   /** The user's SCRAM verifier, "" when it needs none, or the reason it cannot have one. */
-  private static Object verifier(String clusterKey, PostgresClusterSpec.UserSpec u, PasswordSource passwords) {
+  private static Object verifier(String clusterKey, PostgresClusterSpec.UserSpec u, PasswordSource passwords,
+                                 ScramVerifier scram) {
     if (u.name == null || u.name.isEmpty() || "absent".equals(u.ensure) || u.disablePassword || !u.login) {
       return NONE;
     }
     try {
-      return ScramVerifier.compute(clusterKey, u.name, passwords.password(u));
+      return scram.compute(clusterKey, u.name, passwords.password(u));
     } catch (IllegalStateException e) {
       return e;
     }

@@ -1,5 +1,6 @@
 package io.pgtide.operator.users;
 
+import io.pgtide.common.contract.ScramVerifier;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.DesiredDatabase;
@@ -28,11 +29,13 @@ public final class UserSyncController {
   private final String clusterKey;
   private final Supplier<PostgresClusterSpec> spec;
   private final DesiredRoles.PasswordSource passwords;
+  private final ScramVerifier scram;
   private volatile JsonObject last;
   private boolean running;
 
   public UserSyncController(Vertx vertx, ClusterState state, CommandClient commands, ClusterEvents events,
-                            String clusterKey, Supplier<PostgresClusterSpec> spec, DesiredRoles.PasswordSource passwords) {
+                            String clusterKey, Supplier<PostgresClusterSpec> spec, DesiredRoles.PasswordSource passwords,
+                            ScramVerifier scram) {
     this.vertx = vertx;
     this.state = state;
     this.commands = commands;
@@ -40,6 +43,7 @@ public final class UserSyncController {
     this.clusterKey = clusterKey;
     this.spec = spec;
     this.passwords = passwords;
+    this.scram = scram;
   }
 
   private long timer = -1;
@@ -67,7 +71,7 @@ public final class UserSyncController {
     PostgresClusterSpec s = spec.get();
     running = !dryRun;
     // reading password Secrets and deriving SCRAM verifiers (PBKDF2) are blocking: off the event loop
-    Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords),
+    Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords, scram),
         false);
     List<DesiredDatabase> databases = DesiredRoles.databases(s.databases);
     return desiredF.compose(desired -> {

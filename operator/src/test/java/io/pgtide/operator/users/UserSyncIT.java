@@ -51,7 +51,7 @@ class UserSyncIT {
             throw new IllegalStateException("Secret for " + u.name + " is missing (" + key + ")");
           }
           return pw;
-        });
+        }, io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
   }
 
   @AfterAll
