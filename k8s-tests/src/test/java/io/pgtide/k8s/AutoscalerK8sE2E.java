@@ -53,6 +53,10 @@ class AutoscalerK8sE2E {
         && cr.getStatus().members.stream().allMatch(m -> m.ready) && cr.getStatus().primary != null;
   }
 
+  static String condition(String type) {
+    return k8s.condition(NS, NAME, type);
+  }
+
   static Optional<Event> event(String reason) {
     return k8s.client().v1().events().inNamespace(NS).list().getItems().stream()
         .filter(e -> reason.equals(e.getReason())).findFirst();
@@ -79,7 +83,8 @@ class AutoscalerK8sE2E {
             scaleUpCooldown: 10s
             scaleDownCooldown: 20s
         """.formatted(NAME, NS));
-    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(() -> membersReady(1));
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(() -> membersReady(1)
+        && "True".equals(condition("Ready")));
     assertThat(statefulSetReplicas()).as("an idle cluster stays at minReplicas").isEqualTo(1);
     assertThat(event("ScaledUp")).isEmpty();
 
@@ -97,7 +102,8 @@ class AutoscalerK8sE2E {
             - name: pgbench
               image: %s
               imagePullPolicy: Never
-              command: ["/bin/sh", "-c", "%s -i -s 1 && exec %s -S -n -c 2 -j 1 -T 900"]
+              # kube-proxy may route the Service a moment after Ready: retry the initialisation until it does
+              command: ["/bin/sh", "-c", "until %s -i -s 1; do sleep 1; done; exec %s -S -n -c 2 -j 1 -T 900"]
               env:
                 - {name: PGHOST, value: "%s"}
                 - {name: PGUSER, value: postgres}

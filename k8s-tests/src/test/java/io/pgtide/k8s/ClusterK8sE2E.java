@@ -50,12 +50,7 @@ class ClusterK8sE2E {
   }
 
   static String condition(String type) {
-    PostgresCluster cr = cluster();
-    if (cr == null || cr.getStatus() == null) {
-      return null;
-    }
-    return cr.getStatus().conditions.stream().filter(c -> type.equals(c.type)).map(c -> c.status).findFirst()
-        .orElse(null);
+    return k8s.condition(NS, NAME, type);
   }
 
   static List<Pod> pods() {

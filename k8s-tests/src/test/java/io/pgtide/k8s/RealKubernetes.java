@@ -118,6 +118,16 @@ public final class RealKubernetes implements BeforeAllCallback {
    * authorization decision ("forbid"): "verb resource namespace/name: message" each. (Other 403s, such as a write
    * into a namespace being deleted, are not authorization denials.)
    */
+  /** The status of a PostgresCluster's condition, null while it has none (or no such cluster exists). */
+  public String condition(String namespace, String name, String type) {
+    var cr = client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(namespace).withName(name).get();
+    if (cr == null || cr.getStatus() == null) {
+      return null;
+    }
+    return cr.getStatus().conditions.stream().filter(c -> type.equals(c.type)).map(c -> c.status).findFirst()
+        .orElse(null);
+  }
+
   public List<String> operatorDenials(Instant since) {
     List<String> denied = new ArrayList<>();
     Path audit = session.state.resolve("logs/audit.log");

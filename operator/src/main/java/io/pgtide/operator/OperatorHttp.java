@@ -29,6 +29,7 @@ public final class OperatorHttp {
   private final ClusterState state;
   private final FailoverCoordinator failover;
   private final Map<String, UserSyncController> userSync = new ConcurrentHashMap<>();
+  private final Map<String, java.util.function.Supplier<Map<String, Integer>>> restarts = new ConcurrentHashMap<>();
 
   public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover) {
     this.vertx = vertx;
@@ -41,6 +42,11 @@ public final class OperatorHttp {
 
   public void autoscaler(String clusterKey, io.pgtide.operator.autoscale.AutoscalerController controller) {
     autoscalers.put(clusterKey, controller);
+  }
+
+  /** Local mode: how often each member's processes were restarted after dying on their own. */
+  public void restarts(String clusterKey, java.util.function.Supplier<java.util.Map<String, Integer>> counts) {
+    restarts.put(clusterKey, counts);
   }
 
   public void userSync(String clusterKey, UserSyncController controller) {
@@ -99,6 +105,12 @@ public final class OperatorHttp {
     var a = autoscalers.get(key);
     if (a != null) {
       c.put("autoscaling", a.status());
+    }
+    var r = restarts.get(key);
+    if (r != null) {
+      JsonObject counts = new JsonObject();
+      r.get().forEach(counts::put);
+      c.put("restarts", counts);
     }
     return c;
   }

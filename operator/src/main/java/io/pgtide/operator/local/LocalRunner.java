@@ -157,6 +157,7 @@ public final class LocalRunner implements AutoCloseable {
     progress.accept("starting " + cluster.members().size() + " sidecars");
     infra.startSidecars();
     infra.superviseMembers();
+    core.http.restarts(key, infra::restarts);
     writeState();
     return this;
   }

@@ -119,6 +119,7 @@ class FailoverIT {
         && "streaming".equals(view().members().get(old).report().walReceiverStatus()));
     System.out.println("REJOINED-AFTER-FAILOVER-MS " + (System.currentTimeMillis() - failedOverAt));
     assertThat(runner.infra().restarts()).containsEntry("patroni-" + old, 1);
+    assertThat(runner.core().http.cluster(key).getJsonObject("restarts").getInteger("patroni-" + old)).isEqualTo(1);
     awaitAllHealthy();
   }
 
