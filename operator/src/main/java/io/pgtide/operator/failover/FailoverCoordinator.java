@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * after {@code failoverDelay}. Planned switchovers go through Patroni, one at a time per cluster.
  */
 public final class FailoverCoordinator {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FailoverCoordinator.class);
   private final Vertx vertx;
   private final ClusterState state;
   private final Infrastructure infra;
@@ -35,6 +36,12 @@ public final class FailoverCoordinator {
   private final Map<String, Runnable> afterFailover = new ConcurrentHashMap<>();
   /** How often an open incident asks the infrastructure whether the lost primary is confirmed dead. */
   static final long RELEASE_ASK_EVERY_MS = 500;
+  /**
+   * A primary not live for less than this is a blip (one failed 1 s probe on a busy machine, seen at every start
+   * under load), not an incident: no PrimaryLost event or count. The incident's bookkeeping (and the confirmed-death
+   * check) still starts at once; a failover within the window is announced when it completes.
+   */
+  static final long ANNOUNCE_AFTER_MS = 1_500;
 
   /** Per-cluster settings the coordinator needs. */
   public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
@@ -51,6 +58,8 @@ public final class FailoverCoordinator {
     boolean fenceWithheld;   // a fence was due but no candidate qualified: reported once per incident
     boolean released;        // the lost primary's leader lock was released on confirmed death
     long releaseAskedAt;     // the last time the infrastructure was asked to confirm its death
+    boolean announced;       // PrimaryLost was emitted (and counted) for the open incident
+    String lostBecause;      // what the lost primary's last report said
     FailoverRecord last;
   }
 
@@ -133,9 +142,14 @@ public final class FailoverCoordinator {
       if (t.lost != null && !p.equals(t.lost)) {
         complete(key, t, p, now);
       } else if (t.lost != null && p.equals(t.lost)) {
-        events.emit(key, "Normal", "PrimaryRecovered", p + " is a healthy primary again after "
-            + (now - t.detectedAt) + " ms" + (t.fenced ? " (it was fenced; Patroni kept it leader)" : "")
-            + "; no failover was needed");
+        if (t.announced) {
+          events.emit(key, "Normal", "PrimaryRecovered", p + " is a healthy primary again after "
+              + (now - t.detectedAt) + " ms" + (t.fenced ? " (it was fenced; Patroni kept it leader)" : "")
+              + "; no failover was needed");
+        } else {
+          LOG.info("[{}] {} was not live for {} ms ({}); not an incident", key, p, now - t.detectedAt,
+              t.lostBecause);
+        }
         t.lost = null;
         t.fenced = false;
         t.fenceWithheld = false;
@@ -155,10 +169,11 @@ public final class FailoverCoordinator {
       t.fenced = false;
       t.released = false;
       t.releaseAskedAt = 0;
-      MemberView old = view.members().get(t.lost);
-      events.emit(key, "Warning", "PrimaryLost", t.lost + " is no longer a live primary ("
-          + describe(old, view) + "); waiting for Patroni to elect a new one");
-      metrics.primaryLost(key);
+      t.announced = false;
+      t.lostBecause = describe(view.members().get(t.lost), view);
+    }
+    if (t.lost != null && !t.announced && now - t.detectedAt >= ANNOUNCE_AFTER_MS) {
+      announce(key, t);
     }
     if (t.lost != null && !t.fenced && !t.released && now - t.releaseAskedAt >= RELEASE_ASK_EVERY_MS) {
       // a dead primary holds its leader lock until the ttl runs out; when its death is confirmed there is nothing
@@ -203,7 +218,18 @@ public final class FailoverCoordinator {
     }
   }
 
+  /** The incident is real: it lasted past the blip window, or a new primary took over. */
+  private void announce(String key, Tracked t) {
+    t.announced = true;
+    events.emit(key, "Warning", "PrimaryLost", t.lost + " is no longer a live primary (" + t.lostBecause
+        + "); waiting for Patroni to elect a new one");
+    metrics.primaryLost(key);
+  }
+
   private void complete(String key, Tracked t, String newPrimary, long now) {
+    if (!t.announced) {
+      announce(key, t);
+    }
     FailoverRecord record = new FailoverRecord(t.fenced ? "zombie-fenced" : t.released ? "confirmed-dead" : "failover",
         t.lost, newPrimary, t.detectedAt, now);
     t.last = record;

@@ -165,6 +165,21 @@ class FailoverCoordinatorTest {
     assertThat(events("LeaderLockReleased")).isEqualTo(1);
   }
 
+  @Test
+  void aBlipIsNotAnIncidentButALossThatLastsIsOne() {
+    report("f", "f-0", Role.PRIMARY, true);
+    report("f", "f-1", Role.REPLICA, true);
+    report("f", "f-0", Role.PRIMARY, false); // one failed probe ...
+    report("f", "f-0", Role.PRIMARY, true);  // ... and back at the next report
+    assertThat(coordinator.incidentOpen("shop/f")).isFalse();
+    report("f", "f-0", Role.PRIMARY, false);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("PrimaryLost") == 1);
+    report("f", "f-0", Role.PRIMARY, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("PrimaryRecovered") == 1);
+    assertThat(events("PrimaryLost")).isEqualTo(1);
+    assertThat(counter("pgtide_primary_lost", "f")).isEqualTo(1.0);
+  }
+
   private final class RecordingInfrastructure implements Infrastructure {
     @Override
     public Future<Void> pointPrimary(String clusterKey, String member) {
