@@ -83,6 +83,10 @@ def config():
             "data_dir": pgroot + "/data",
             "bin_dir": BIN_DIR,
             "pgpass": "/run/postgresql/pgpass",
+            # a new replica must not wait for a spread checkpoint (up to 0.9 x checkpoint_timeout on a busy primary,
+            # which is when the autoscaler adds one). A difference from Spilo: its basebackup.sh leaves
+            # pg_basebackup's default (spread) checkpoint
+            "basebackup": [{"checkpoint": "fast"}],
             "authentication": {
                 "superuser": {"username": superuser, "password": env("PGPASSWORD_SUPERUSER", "")},
                 "replication": {"username": standby, "password": env("PGPASSWORD_STANDBY", "")},
