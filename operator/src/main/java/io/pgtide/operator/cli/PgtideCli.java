@@ -91,6 +91,7 @@ public final class PgtideCli implements Callable<Integer> {
         System.out.println("pgtide local cluster " + resource.getMetadata().getName() + " is up");
         System.out.println("  primary endpoint : psql -h 127.0.0.1 -p " + runner.primaryPort() + " -U postgres");
         System.out.println("  replicas endpoint: psql -h 127.0.0.1 -p " + runner.replicasPort() + " -U postgres");
+        System.out.println("  dashboard        : http://127.0.0.1:" + runner.httpPort() + "/");
         System.out.println("  operator API     : http://127.0.0.1:" + runner.httpPort() + "/api/clusters");
         System.out.println("  metrics          : http://127.0.0.1:" + runner.httpPort() + "/metrics");
         System.out.println("  superuser password: " + runner.dir().resolve("secrets/superuser.password"));

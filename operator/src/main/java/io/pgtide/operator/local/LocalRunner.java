@@ -158,6 +158,18 @@ public final class LocalRunner implements AutoCloseable {
     infra.startSidecars();
     infra.superviseMembers();
     core.http.restarts(key, infra::restarts);
+    // "up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
+    // routes once the primary's sidecar has reported; a psql right after the banner used to be refused)
+    progress.accept("waiting for the primary endpoint to take a login");
+    io.pgtide.common.process.Waits.until("a login through the primary endpoint on 127.0.0.1:" + primaryPort,
+        Duration.ofSeconds(120), () -> {
+          try {
+            return "f".equals(io.pgtide.common.process.Psql.query(primaryPort, cluster.secrets().superuser(),
+                cluster.secrets().superuserPassword(), "postgres", "SELECT pg_is_in_recovery()"));
+          } catch (RuntimeException e) {
+            return false;
+          }
+        }, () -> "");
     writeState();
     return this;
   }
