@@ -41,8 +41,9 @@ public final class SidecarMetrics {
         r -> r.load().meanLatencyMs() == null ? Double.NaN : r.load().meanLatencyMs());
     gauge("pgtide_cache_hit_ratio", "buffer cache hit ratio over the last interval",
         r -> r.load().cacheHitRatio() == null ? Double.NaN : r.load().cacheHitRatio());
-    gauge("pgtide_deadlocks_total", "deadlocks since statistics reset", r -> r.load().deadlocks());
-    gauge("pgtide_temp_bytes_total", "temporary file bytes since statistics reset", r -> r.load().tempBytes());
+    // cumulative in PostgreSQL, so counters (exported with _total; a pg_stat_reset() reads as a counter reset)
+    counter("pgtide_deadlocks", "deadlocks since statistics reset", r -> r.load().deadlocks());
+    counter("pgtide_temp_bytes", "temporary file bytes since statistics reset", r -> r.load().tempBytes());
     gauge("pgtide_connections_active", "client connections running a statement", r -> r.connections().active());
     gauge("pgtide_connections_idle", "idle client connections", r -> r.connections().idle());
     gauge("pgtide_connections_idle_in_transaction", "client connections idle in a transaction",
@@ -52,7 +53,9 @@ public final class SidecarMetrics {
         r -> r.resources().cpuCores() == null ? Double.NaN : r.resources().cpuCores());
     gauge("pgtide_memory_bytes", "memory used by the pod (cgroup)",
         r -> r.resources().memoryBytes() == null ? Double.NaN : r.resources().memoryBytes());
-    Gauge.builder("pgtide_bridge_connected", bridge, b -> b.connected() ? 1 : 0)
+    // a strong reference: Micrometer holds a gauge's object weakly, and the BridgeState handed in is often a method
+    // reference nothing else keeps (it read NaN on every sidecar once collected)
+    Gauge.builder("pgtide_bridge_connected", bridge, b -> b.connected() ? 1 : 0).strongReference(true)
         .description("1 while the bridge connection to the operator is up").tags(tags).register(registry);
     sampleDuration = Timer.builder("pgtide_sample_duration").description("time to collect one sample")
         .publishPercentiles(0.5, 0.99).tags(tags).register(registry);
@@ -69,6 +72,12 @@ public final class SidecarMetrics {
 
   private void gauge(String name, String help, ToDoubleFunction<InstanceReport> value) {
     Gauge.builder(name, last, ref -> ref.get() == null ? Double.NaN : value.applyAsDouble(ref.get()))
+        .description(help).tags(tags).register(registry);
+  }
+
+  private void counter(String name, String help, ToDoubleFunction<InstanceReport> value) {
+    io.micrometer.core.instrument.FunctionCounter.builder(name, last,
+            ref -> ref.get() == null ? 0 : value.applyAsDouble(ref.get()))
         .description(help).tags(tags).register(registry);
   }
 

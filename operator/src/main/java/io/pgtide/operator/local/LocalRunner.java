@@ -89,9 +89,13 @@ public final class LocalRunner implements AutoCloseable {
     CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
     TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
     int bridgePort = Ports.free();
-    httpPort = httpPortWanted > 0 ? httpPortWanted : Ports.free();
-    primaryPort = primaryPortWanted > 0 ? primaryPortWanted : Ports.free();
-    replicasPort = replicasPortWanted > 0 ? replicasPortWanted : Ports.free();
+    // endpoints are stable across runs on the same directory: connection strings keep working
+    JsonObject recorded = recordedPorts();
+    httpPort = port(recorded, "httpPort", "operator API", "--http-port", httpPortWanted);
+    primaryPort = port(recorded, "primaryPort", "primary endpoint", "--primary-port", primaryPortWanted);
+    replicasPort = port(recorded, "replicasPort", "replicas endpoint", "--replicas-port", replicasPortWanted);
+    PrivateFiles.write(dir.resolve("ports.json"), new JsonObject().put("httpPort", httpPort)
+        .put("primaryPort", primaryPort).put("replicasPort", replicasPort).encodePrettily());
 
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
@@ -213,6 +217,32 @@ public final class LocalRunner implements AutoCloseable {
         + ".credentials.postgresql.pgtide.io");
     return new String(PrivateFiles.readOrCreate(file, () -> ClusterSecrets.password(24)
         .getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.nio.charset.StandardCharsets.UTF_8).strip();
+  }
+
+  private JsonObject recordedPorts() {
+    Path file = dir.resolve("ports.json");
+    try {
+      return Files.exists(file) ? new JsonObject(Files.readString(file)) : new JsonObject();
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("cannot read the recorded ports in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The port asked for, else the one recorded by an earlier run (it must be free), else a free one. */
+  private int port(JsonObject recorded, String key, String what, String flag, int wanted) {
+    if (wanted > 0) {
+      return wanted;
+    }
+    Integer earlier = recorded.getInteger(key);
+    if (earlier == null) {
+      return Ports.free();
+    }
+    if (!Ports.isFree(earlier)) {
+      throw new IllegalStateException("port " + earlier + " of the " + what + ", recorded for this cluster in "
+          + dir.resolve("ports.json") + ", is taken by another process; free it, or move the endpoint with " + flag
+          + " <port>");
+    }
+    return earlier;
   }
 
   private void writeState() {
