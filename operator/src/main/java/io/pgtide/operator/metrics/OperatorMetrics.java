@@ -82,9 +82,16 @@ public final class OperatorMetrics {
     Tags tags = clusterTags(clusterKey).and("kind", record.kind());
     Counter.builder("pgtide_failovers").description("completed failovers and switchovers, by kind")
         .tags(tags).register(registry).increment();
+    // buckets, not client-side percentiles: failovers are rare, and percentiles (and _max) decay to 0 two minutes
+    // after the last one while the sum keeps it; buckets keep every failover for histogram_quantile()
     Timer.builder("pgtide_failover_duration").description("from detection to the new primary confirmed")
-        .tags(tags).publishPercentiles(0.5, 0.99).register(registry).record(Duration.ofMillis(record.durationMs()));
+        .tags(tags).serviceLevelObjectives(FAILOVER_BUCKETS).register(registry)
+        .record(Duration.ofMillis(record.durationMs()));
   }
+
+  static final Duration[] FAILOVER_BUCKETS = {Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+      Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(15),
+      Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
   public void primaryLost(String clusterKey) {
     Counter.builder("pgtide_primary_lost").description("incidents where the live primary disappeared")
@@ -92,7 +99,7 @@ public final class OperatorMetrics {
   }
 
   public void splitView(String clusterKey) {
-    Counter.builder("pgtide_split_view").description("evaluations that saw more than one live primary")
+    Counter.builder("pgtide_split_view").description("incidents where more than one member reported itself primary")
         .tags(clusterTags(clusterKey)).register(registry).increment();
   }
 
