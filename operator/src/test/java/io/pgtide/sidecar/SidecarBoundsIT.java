@@ -56,7 +56,8 @@ class SidecarBoundsIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     users = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
         id.clusterKey(), () -> spec, u -> "bounded-password-1",
-        io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
+        io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"),
+        new io.pgtide.operator.metrics.OperatorMetrics(hub.registry));
   }
 
   @AfterAll
@@ -91,6 +92,8 @@ class SidecarBoundsIT {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       System.out.println("LOCKED-SYNC-MS " + ms + " " + result.encode());
       assertThat(result.getJsonArray("failed").encode()).contains("lock timeout");
+      // what the PgtideUsersNotSynced alert watches
+      assertThat(hub.registry.find("pgtide_controller_errors").tag("step", "users").counter().count()).isEqualTo(1);
       assertThat(ms).isLessThan(25_000);
       // reading pg_authid (pg_stat_activity does) was never blocked: the member kept reporting, healthy
       assertThat(lastSeq()).isGreaterThan(seqBefore);

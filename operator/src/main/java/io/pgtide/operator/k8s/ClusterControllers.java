@@ -94,7 +94,7 @@ public final class ClusterControllers {
       c.latest = cr;
       Controllers self = c;
       c.users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key,
-          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram);
+          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics);
       c.autoscaler = new AutoscalerController(core.vertx, key, core.state,
           new KubernetesInfrastructure(core.vertx, client), core.failover, core.events, core.metrics,
           () -> self.latest.getSpec());

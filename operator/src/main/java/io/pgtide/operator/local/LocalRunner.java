@@ -130,7 +130,7 @@ public final class LocalRunner implements AutoCloseable {
           return k;
         }));
     users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords,
-        scram);
+        scram, core.metrics);
     core.http.userSync(key, users);
     core.failover.afterFailover(key, () -> users.sync(false));
     users.start(30_000);

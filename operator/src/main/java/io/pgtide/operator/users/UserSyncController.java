@@ -30,12 +30,13 @@ public final class UserSyncController {
   private final Supplier<PostgresClusterSpec> spec;
   private final DesiredRoles.PasswordSource passwords;
   private final ScramVerifier scram;
+  private final io.pgtide.operator.metrics.OperatorMetrics metrics;
   private volatile JsonObject last;
   private boolean running;
 
   public UserSyncController(Vertx vertx, ClusterState state, CommandClient commands, ClusterEvents events,
                             String clusterKey, Supplier<PostgresClusterSpec> spec, DesiredRoles.PasswordSource passwords,
-                            ScramVerifier scram) {
+                            ScramVerifier scram, io.pgtide.operator.metrics.OperatorMetrics metrics) {
     this.vertx = vertx;
     this.state = state;
     this.commands = commands;
@@ -44,6 +45,7 @@ public final class UserSyncController {
     this.spec = spec;
     this.passwords = passwords;
     this.scram = scram;
+    this.metrics = metrics;
   }
 
   private long timer = -1;
@@ -93,12 +95,15 @@ public final class UserSyncController {
               events.emit(clusterKey, "Normal", "UsersSynced", r.getJsonArray("changed").encode());
             }
             if (!r.getJsonArray("failed").isEmpty()) {
+              // step "users": what the PgtideUsersNotSynced alert watches
+              metrics.controllerError(clusterKey, "users");
               events.emit(clusterKey, "Warning", "UsersNotSynced", r.getJsonArray("failed").encode());
             }
           }
         })
         .onFailure(e -> {
           if (!dryRun) {
+            metrics.controllerError(clusterKey, "users");
             events.emit(clusterKey, "Warning", "UsersNotSynced", "user sync failed: " + e.getMessage());
           }
         })

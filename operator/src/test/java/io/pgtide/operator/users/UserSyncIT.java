@@ -51,7 +51,8 @@ class UserSyncIT {
             throw new IllegalStateException("Secret for " + u.name + " is missing (" + key + ")");
           }
           return pw;
-        }, io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
+        }, io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"),
+        new io.pgtide.operator.metrics.OperatorMetrics(hub.registry));
   }
 
   @AfterAll
