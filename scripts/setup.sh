@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-client-15 patroni python3-etcd etcd-server prometheus-pushgateway
-          prometheus-postgres-exporter)
+          prometheus-postgres-exporter prometheus)
 # the dashboard's end-to-end test drives Debian's Chromium headless; PGTIDE_NO_BROWSER=1 skips it (the test is skipped)
 if [ "${PGTIDE_NO_BROWSER:-0}" != "1" ]; then
   packages+=(chromium)
@@ -28,7 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Debian starts the packaged services on install where an init system runs; pgtide starts its own on free ports.
-for svc in etcd prometheus-pushgateway prometheus-postgres-exporter; do
+# (prometheus is here for promtool, which tests the alert rules)
+for svc in etcd prometheus prometheus-pushgateway prometheus-postgres-exporter; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     ${sudo_cmd[@]+"${sudo_cmd[@]}"} systemctl stop "$svc" || true
   fi

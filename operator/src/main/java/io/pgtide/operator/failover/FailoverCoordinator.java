@@ -109,12 +109,19 @@ public final class FailoverCoordinator {
     return t != null && t.lost != null;
   }
 
+  private Tracked tracked(String key) {
+    return clusters.computeIfAbsent(key, k -> {
+      metrics.clusterSeen(k);
+      return new Tracked();
+    });
+  }
+
   private ClusterPolicy policy(String key) {
     return policies.getOrDefault(key, new ClusterPolicy(15_000, 33_554_432, false));
   }
 
   synchronized void evaluate(String key) {
-    Tracked t = clusters.computeIfAbsent(key, k -> new Tracked());
+    Tracked t = tracked(key);
     ClusterView view = state.view(key);
     long now = System.currentTimeMillis();
     if (view.splitView()) {
@@ -246,7 +253,7 @@ public final class FailoverCoordinator {
 
   /** A planned switchover to {@code candidate} or the best one; refused with a reason when it cannot be done. */
   public synchronized Future<FailoverRecord> switchover(String key, String candidate) {
-    Tracked t = clusters.computeIfAbsent(key, k -> new Tracked());
+    Tracked t = tracked(key);
     ClusterView view = state.view(key);
     if (t.switching) {
       return Future.failedFuture("a switchover of " + key + " is already in progress");

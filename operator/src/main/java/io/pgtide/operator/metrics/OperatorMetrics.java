@@ -80,8 +80,7 @@ public final class OperatorMetrics {
 
   public void failover(String clusterKey, FailoverRecord record) {
     Tags tags = clusterTags(clusterKey).and("kind", record.kind());
-    Counter.builder("pgtide_failovers").description("completed failovers and switchovers, by kind")
-        .tags(tags).register(registry).increment();
+    failovers(tags).increment();
     // buckets, not client-side percentiles: failovers are rare, and percentiles (and _max) decay to 0 two minutes
     // after the last one while the sum keeps it; buckets keep every failover for histogram_quantile()
     Timer.builder("pgtide_failover_duration").description("from detection to the new primary confirmed")
@@ -93,19 +92,54 @@ public final class OperatorMetrics {
       Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(15),
       Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
+  /** What a failover record's kind can be, and the controller steps that count errors. */
+  static final java.util.List<String> FAILOVER_KINDS = java.util.List.of("confirmed-dead", "failover", "zombie-fenced",
+      "switchover");
+  static final java.util.List<String> STEPS = java.util.List.of("users", "autoscale", "fence", "pointPrimary",
+      "releaseIfDead");
+
+  /**
+   * Registers a cluster's counters at 0 the first time it is seen: a counter that first appears with 1 shows no
+   * increase() in Prometheus, so the first failover (or the first failed user sync) would raise no alert.
+   */
+  public void clusterSeen(String clusterKey) {
+    Tags tags = clusterTags(clusterKey);
+    FAILOVER_KINDS.forEach(kind -> failovers(tags.and("kind", kind)));
+    STEPS.forEach(step -> controllerErrors(tags.and("step", step)));
+    primaryLost(tags);
+    splitView(tags);
+  }
+
   public void primaryLost(String clusterKey) {
-    Counter.builder("pgtide_primary_lost").description("incidents where the live primary disappeared")
-        .tags(clusterTags(clusterKey)).register(registry).increment();
+    primaryLost(clusterTags(clusterKey)).increment();
   }
 
   public void splitView(String clusterKey) {
-    Counter.builder("pgtide_split_view").description("incidents where more than one member reported itself primary")
-        .tags(clusterTags(clusterKey)).register(registry).increment();
+    splitView(clusterTags(clusterKey)).increment();
   }
 
   public void controllerError(String clusterKey, String step) {
-    Counter.builder("pgtide_controller_errors").description("controller steps that failed")
-        .tags(clusterTags(clusterKey).and("step", step)).register(registry).increment();
+    controllerErrors(clusterTags(clusterKey).and("step", step)).increment();
+  }
+
+  private Counter failovers(Tags tags) {
+    return Counter.builder("pgtide_failovers").description("completed failovers and switchovers, by kind")
+        .tags(tags).register(registry);
+  }
+
+  private Counter controllerErrors(Tags tags) {
+    return Counter.builder("pgtide_controller_errors").description("controller steps that failed")
+        .tags(tags).register(registry);
+  }
+
+  private Counter primaryLost(Tags tags) {
+    return Counter.builder("pgtide_primary_lost").description("incidents where the live primary disappeared")
+        .tags(tags).register(registry);
+  }
+
+  private Counter splitView(Tags tags) {
+    return Counter.builder("pgtide_split_view")
+        .description("incidents where more than one member reported itself primary").tags(tags).register(registry);
   }
 
   public static Tags clusterTags(String clusterKey) {

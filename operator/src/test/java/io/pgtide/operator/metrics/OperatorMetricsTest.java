@@ -13,6 +13,17 @@ import org.junit.jupiter.api.Test;
 class OperatorMetricsTest {
 
   @Test
+  void aClusterSeenHasItsCountersAtZeroSoTheFirstIncidentShowsAsAnIncrease() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new OperatorMetrics(registry).clusterSeen("shop/orders");
+    assertThat(registry.scrape()).contains(
+        "pgtide_failovers_total{cluster=\"orders\",kind=\"confirmed-dead\",namespace=\"shop\"} 0.0",
+        "pgtide_failovers_total{cluster=\"orders\",kind=\"failover\",namespace=\"shop\"} 0.0",
+        "pgtide_controller_errors_total{cluster=\"orders\",namespace=\"shop\",step=\"users\"} 0.0",
+        "pgtide_primary_lost_total{cluster=\"orders\",namespace=\"shop\"} 0.0");
+  }
+
+  @Test
   void aFailoverStaysInTheDurationHistogramLongAfterItHappened() {
     MockClock clock = new MockClock();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(),

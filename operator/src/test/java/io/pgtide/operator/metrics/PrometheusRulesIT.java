@@ -1,0 +1,46 @@
+package io.pgtide.operator.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.testkit.TestDirs;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The shipped alert rules against Debian's promtool: they parse, and each fires on the series the operator exports
+ * (and not otherwise), per {@code manifests/monitoring/prometheus-rules.test.yaml}.
+ */
+class PrometheusRulesIT {
+  static final Path MONITORING = Path.of("..", "manifests", "monitoring");
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void everyAlertFiresOnWhatTheOperatorExportsAndOnlyThen() throws Exception {
+    Map<String, Object> rule = Serialization.unmarshal(
+        Files.readString(MONITORING.resolve("prometheus-rules.yaml")), Map.class);
+    Map<String, Object> spec = (Map<String, Object>) rule.get("spec");
+    Path dir = TestDirs.create("prometheus-rules");
+    // promtool reads plain rule files: the PrometheusRule's spec is one
+    Files.writeString(dir.resolve("rules.yaml"), Serialization.asYaml(spec));
+    Files.copy(MONITORING.resolve("prometheus-rules.test.yaml"), dir.resolve("rules.test.yaml"));
+
+    String check = run(dir, "promtool", "check", "rules", "rules.yaml");
+    assertThat(check).contains("SUCCESS");
+    String test = run(dir, "promtool", "test", "rules", "rules.test.yaml");
+    assertThat(test).contains("SUCCESS");
+  }
+
+  private static String run(Path dir, String... cmd) throws Exception {
+    Process p = new ProcessBuilder(List.of(cmd)).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("promtool finished").isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", cmd) + ":\n" + out).isZero();
+    return out;
+  }
+}
