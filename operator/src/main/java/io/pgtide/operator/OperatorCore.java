@@ -26,7 +26,11 @@ public final class OperatorCore {
   public final Vertx vertx;
   public final PrometheusMeterRegistry registry;
   public final ClusterState state;
-  public final BridgeHub hub;
+  private final TlsMaterial hubTls;
+  private final String hubHost;
+  private final int hubPort;
+  private BridgeHub hub;
+  private String hubDeployment;
   public final CommandClient commands;
   public final OperatorMetrics metrics;
   public final ClusterEvents events;
@@ -45,7 +49,9 @@ public final class OperatorCore {
         .withMetrics(new MicrometerMetricsFactory(registry)).build();
     Infrastructure infra = infraFactory.apply(vertx);
     state = new ClusterState(staleAfterMs);
-    hub = new BridgeHub(hubTls, hubHost, hubPort, 3_000);
+    this.hubTls = hubTls;
+    this.hubHost = hubHost;
+    this.hubPort = hubPort;
     commands = new CommandClient(vertx);
     metrics = new OperatorMetrics(registry);
     events = new ClusterEvents(vertx);
@@ -54,17 +60,53 @@ public final class OperatorCore {
     http = new OperatorHttp(vertx, registry, state, failover);
   }
 
-  /** Deploys state, hub and controllers; blocks until they run. */
+  /** Serves and acts at once (local mode, tests: there is no one to elect). */
   public OperatorCore start(String httpHost, int httpPort) {
+    serve(httpHost, httpPort);
+    act();
+    return this;
+  }
+
+  /** What every replica does: the state, health, metrics and the dashboard's stream. Blocks until they run. */
+  public OperatorCore serve(String httpHost, int httpPort) {
     vertx.deployVerticle(state).await();
     metrics.bind(state);
-    io.micrometer.core.instrument.Gauge.builder("pgtide_bridge_rejected_messages", hub, h -> h.rejected())
+    io.micrometer.core.instrument.Gauge.builder("pgtide_bridge_rejected_messages", this,
+            c -> c.hub == null ? 0 : c.hub.rejected()).strongReference(true)
         .description("messages refused by the bridge hub (bad identity, schema, size, …)").register(registry);
-    vertx.deployVerticle(hub).await();
-    failover.start();
     http.publishState();
     http.listen(httpHost, httpPort).await();
     return this;
+  }
+
+  /**
+   * What only the leader does: accept sidecars on the bridge and act on their reports (the failover coordinator).
+   * Blocks until the hub listens; idempotent.
+   */
+  public synchronized void act() {
+    if (hubDeployment != null) {
+      return;
+    }
+    hub = new BridgeHub(hubTls, hubHost, hubPort, 3_000);
+    hubDeployment = vertx.deployVerticle(hub).await();
+    failover.start();
+  }
+
+  /**
+   * Leadership lost: stop acting and close the hub with every sidecar connection, so the sidecars reconnect through
+   * the Service to the replica that leads now. Blocks until the hub is closed; idempotent.
+   */
+  public synchronized void standDown() {
+    failover.stop();
+    if (hubDeployment != null) {
+      vertx.undeploy(hubDeployment).await();
+      hubDeployment = null;
+    }
+  }
+
+  /** The hub while this replica acts, null otherwise. */
+  public synchronized BridgeHub hub() {
+    return hub == null || hubDeployment == null ? null : hub;
   }
 
   public void close() {

@@ -244,10 +244,11 @@ public final class PgtideCli implements Callable<Integer> {
           // SCRAM salts keyed by the CA's private key: secret, and the same on every replica and restart
           io.pgtide.common.contract.ScramVerifier.keyedBy(ca.caMaterial().keyPem()));
       var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
-          .controllers(controllers).metrics(core.registry);
+          .controllers(controllers).metrics(core.registry).leadership(core::act, core::standDown);
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
-      // ready once serving; which replica gets the sidecars is the leader label's job (the Service selects it)
-      core.start("0.0.0.0", httpPort);
+      // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
+      // the leader label makes the Service send the sidecars there
+      core.serve("0.0.0.0", httpPort);
       // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
       // about a retry period instead of waiting for the Lease to expire
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -34,6 +34,9 @@ public final class FailoverCoordinator {
   private final Map<String, Tracked> clusters = new ConcurrentHashMap<>();
   private final Map<String, ClusterPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, Runnable> afterFailover = new ConcurrentHashMap<>();
+  private boolean active;
+  private boolean listening;
+  private long timer = -1;
   /** How often an open incident asks the infrastructure whether the lost primary is confirmed dead. */
   static final long RELEASE_ASK_EVERY_MS = 500;
   /**
@@ -73,9 +76,31 @@ public final class FailoverCoordinator {
     this.events = events;
   }
 
-  public void start() {
-    state.onChange((key, member) -> evaluate(key));
-    vertx.setPeriodic(250, t -> state.clusterKeys().forEach(this::evaluate));
+  /** Starts acting on the stream (only the operator replica that leads does); idempotent. */
+  public synchronized void start() {
+    if (active) {
+      return;
+    }
+    active = true;
+    if (!listening) {
+      listening = true;
+      state.onChange((key, member) -> {
+        if (active) {
+          evaluate(key);
+        }
+      });
+    }
+    timer = vertx.setPeriodic(250, t -> state.clusterKeys().forEach(this::evaluate));
+  }
+
+  /**
+   * Stops acting (this replica no longer leads): no endpoint moves, no fencing. What it knew of open incidents is
+   * dropped; a replica that leads again picks up from the stream, as after an operator restart.
+   */
+  public synchronized void stop() {
+    active = false;
+    vertx.cancelTimer(timer);
+    clusters.clear();
   }
 
   public void policy(String clusterKey, ClusterPolicy policy) {

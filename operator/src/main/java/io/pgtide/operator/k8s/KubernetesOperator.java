@@ -47,6 +47,8 @@ public final class KubernetesOperator {
   private final Map<String, Long> retryTimers = new ConcurrentHashMap<>();
   private final List<SharedIndexInformer<?>> ownedInformers = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean stopped;
+  private Runnable gained = () -> { };
+  private Runnable lost = () -> { };
   private volatile CompletableFuture<?> election;
 
   /** The per-cluster controllers (user sync, autoscaler, status) started for every reconciled cluster. */
@@ -60,6 +62,16 @@ public final class KubernetesOperator {
     this.client = client;
     this.config = config;
     this.identity = identity;
+  }
+
+  /**
+   * What gaining and losing the Lease start and stop besides the reconcilers: the bridge hub and the failover
+   * coordinator, so only the leader accepts sidecars and acts on their reports.
+   */
+  public KubernetesOperator leadership(Runnable gained, Runnable lost) {
+    this.gained = gained;
+    this.lost = lost;
+    return this;
   }
 
   /** Where reconcile errors are counted ({@code pgtide_reconcile_errors_total{reason}}). */
@@ -145,6 +157,11 @@ public final class KubernetesOperator {
   void lead() {
     LOG.info("{} leads: watching PostgresClusters", identity);
     leader.set(true);
+    try {
+      gained.run(); // the hub listens before the label routes sidecars here
+    } catch (RuntimeException e) {
+      LOG.error("{} leads but cannot start its hub and coordinator: {}", identity, e.toString());
+    }
     labelOwnPod(true);
     try {
       watch();
@@ -203,8 +220,15 @@ public final class KubernetesOperator {
   }
 
   void follow() {
-    leader.set(false);
+    boolean led = leader.getAndSet(false);
     labelOwnPod(false);
+    if (led) {
+      try {
+        lost.run(); // closes the hub and its connections: sidecars reconnect to the new leader
+      } catch (RuntimeException e) {
+        LOG.error("{} could not stop its hub and coordinator: {}", identity, e.toString());
+      }
+    }
     if (informer != null) {
       informer.close();
     }

@@ -39,14 +39,21 @@ class LeaderElectionMockTest {
       // each operator has its own client, as two pods would; closing one's client is that pod dying
       KubernetesClient clientA = new io.fabric8.kubernetes.client.KubernetesClientBuilder()
           .withConfig(client.getConfiguration()).build();
-      KubernetesOperator a = new KubernetesOperator(vertx, clientA, OperatorConfig.DEFAULTS, "operator-a");
-      KubernetesOperator b = new KubernetesOperator(vertx, client, OperatorConfig.DEFAULTS, "operator-b");
+      // what the leader alone runs (hub, coordinator) starts and stops with the Lease
+      java.util.concurrent.atomic.AtomicInteger aActs = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger bActs = new java.util.concurrent.atomic.AtomicInteger();
+      KubernetesOperator a = new KubernetesOperator(vertx, clientA, OperatorConfig.DEFAULTS, "operator-a")
+          .leadership(aActs::incrementAndGet, aActs::decrementAndGet);
+      KubernetesOperator b = new KubernetesOperator(vertx, client, OperatorConfig.DEFAULTS, "operator-b")
+          .leadership(bActs::incrementAndGet, bActs::decrementAndGet);
       CompletableFuture<?> runA = a.start();
       await().atMost(Duration.ofSeconds(20)).until(a::isLeader);
       CompletableFuture<?> runB = b.start();
       await().atMost(Duration.ofSeconds(20)).until(() ->
           client.apps().statefulSets().inNamespace("default").withName("first").get() != null);
       assertThat(b.isLeader()).as("only one leader").isFalse();
+      assertThat(aActs).hasValue(1);
+      assertThat(bActs).as("a follower runs no hub or coordinator").hasValue(0);
       // the leader dies (its client goes away and the lease is released); something happens meanwhile
       client.apps().statefulSets().inNamespace("default").withName("first").delete();
       runA.cancel(true);
@@ -55,6 +62,8 @@ class LeaderElectionMockTest {
       assertThat(client.leases().inNamespace("pgtide-system").withName("pgtide-operator").get().getSpec()
           .getHolderIdentity()).isEqualTo("operator-b");
       assertThat(a.isLeader()).isFalse();
+      assertThat(bActs).hasValue(1);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(aActs).hasValue(0));
       // the new leader reconciles: what went missing while nobody led is back, with the same CA Secret
       await().atMost(Duration.ofSeconds(30)).until(() ->
           client.apps().statefulSets().inNamespace("default").withName("first").get() != null);

@@ -40,31 +40,7 @@ class PushgatewayIT {
     vertx = Vertx.vertx();
     state = new ClusterState(3_000);
     vertx.deployVerticle(state).await();
-    Infrastructure none = new Infrastructure() {
-      public Future<Void> pointPrimary(String k, String m) {
-        return Future.succeededFuture();
-      }
-
-      public Future<Void> pointReplicas(String k, List<String> m) {
-        return Future.succeededFuture();
-      }
-
-      public Future<Void> fence(String k, String m) {
-        return Future.succeededFuture();
-      }
-
-      public Future<Boolean> releaseIfDead(String k, String m) {
-        return Future.succeededFuture(false);
-      }
-
-      public Future<Void> scale(String k, int n) {
-        return Future.succeededFuture();
-      }
-
-      public Future<List<String>> members(String k) {
-        return Future.succeededFuture(List.of());
-      }
-    };
+    Infrastructure none = new io.pgtide.operator.IdleInfrastructure();
     FailoverCoordinator failover = new FailoverCoordinator(vertx, state, none, new CommandClient(vertx),
         new OperatorMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new ClusterEvents(vertx));
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
