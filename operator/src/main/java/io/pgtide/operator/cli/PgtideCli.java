@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
-        PgtideCli.Render.class, PgtideCli.Sidecar.class, PgtideCli.Kubernetes.class},
+        PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, PgtideCli.Kubernetes.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
   static final int FAILED = 1;
@@ -63,10 +63,10 @@ public final class PgtideCli implements Callable<Integer> {
       public Integer call() throws Exception {
         PostgresCluster resource;
         try {
-          resource = LocalRunner.read(file);
+          resource = io.pgtide.operator.ClusterFile.load(file, true);
         } catch (RuntimeException e) {
           System.err.println("pgtide: " + e.getMessage());
-          return USAGE;
+          return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
         }
         Path where = dir != null ? dir : Path.of(".pgtide", resource.getMetadata().getName());
         if (Files.exists(where.resolve("operator.json"))) {
@@ -194,6 +194,27 @@ public final class PgtideCli implements Callable<Integer> {
     }
   }
 
+  @Command(name = "validate", description = "Check a PostgresCluster file with the rules every path applies "
+      + "(exit 0 when valid, 2 with the field, the value and the rule when not).")
+  static final class Validate implements Callable<Integer> {
+    @Option(names = {"-f", "--file"}, required = true)
+    Path file;
+    @Option(names = "--local", description = "also apply local mode's bounds")
+    boolean local;
+
+    @Override
+    public Integer call() {
+      try {
+        PostgresCluster cr = io.pgtide.operator.ClusterFile.load(file, local);
+        System.out.println(file + ": valid PostgresCluster " + cr.getMetadata().getName());
+        return 0;
+      } catch (RuntimeException e) {
+        System.err.println("pgtide: " + e.getMessage());
+        return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
+      }
+    }
+  }
+
   @Command(name = "render", description = "Print every Kubernetes object the operator would create for a "
       + "PostgresCluster file, as YAML (Secrets without their generated data).")
   static final class Render implements Callable<Integer> {
@@ -204,18 +225,13 @@ public final class PgtideCli implements Callable<Integer> {
     public Integer call() {
       PostgresCluster resource;
       try {
-        resource = LocalRunner.read(file);
+        resource = io.pgtide.operator.ClusterFile.load(file, false);
       } catch (RuntimeException e) {
         System.err.println("pgtide: " + e.getMessage());
-        return USAGE;
+        return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
       }
       if (resource.getMetadata().getNamespace() == null) {
         resource.getMetadata().setNamespace("default");
-      }
-      String problem = io.pgtide.operator.k8s.ClusterValidation.problem(resource.getSpec());
-      if (problem != null) {
-        System.err.println("pgtide: invalid PostgresCluster: " + problem);
-        return USAGE;
       }
       System.out.print(io.pgtide.operator.k8s.Render.yaml(resource,
           io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv())));

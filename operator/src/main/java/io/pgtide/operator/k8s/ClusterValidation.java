@@ -45,6 +45,10 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
       return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
     }
+    String parameter = integerParameters(spec.parameters);
+    if (parameter != null) {
+      return parameter;
+    }
     for (PostgresClusterSpec.UserSpec u : spec.users == null ? List.<PostgresClusterSpec.UserSpec>of() : spec.users) {
       if (u.name != null && bytes(u.name) > 63) {
         return "user " + u.name + " is " + bytes(u.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
@@ -54,6 +58,36 @@ public final class ClusterValidation {
         : spec.databases) {
       if (d.name != null && bytes(d.name) > 63) {
         return "database " + d.name + " is " + bytes(d.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
+      }
+    }
+    return null;
+  }
+
+  /** PostgreSQL's integer parameters without units that a spec commonly sets, with the server's own bounds. */
+  static final java.util.Map<String, long[]> INTEGER_PARAMETERS = java.util.Map.of(
+      "max_connections", new long[] {1, 262_143}, "max_wal_senders", new long[] {0, 262_143},
+      "max_replication_slots", new long[] {0, 262_143}, "max_worker_processes", new long[] {0, 262_143},
+      "max_prepared_transactions", new long[] {0, 262_143},
+      "max_locks_per_transaction", new long[] {10, 2_147_483_647L});
+
+  private static String integerParameters(java.util.Map<String, String> parameters) {
+    if (parameters == null) {
+      return null;
+    }
+    for (var e : new java.util.TreeMap<>(parameters).entrySet()) {
+      long[] range = INTEGER_PARAMETERS.get(e.getKey());
+      if (range == null) {
+        continue;
+      }
+      String value = e.getValue() == null ? "" : e.getValue().strip();
+      long n;
+      try {
+        n = Long.parseLong(value);
+      } catch (NumberFormatException ex) {
+        return "parameters." + e.getKey() + " must be an integer, got '" + value + "'";
+      }
+      if (n < range[0] || n > range[1]) {
+        return "parameters." + e.getKey() + " must be " + range[0] + ".." + range[1] + ", got " + value;
       }
     }
     return null;

@@ -57,32 +57,17 @@ public final class LocalRunner implements AutoCloseable {
     this.progress = progress;
   }
 
+  /** Reads a PostgresCluster file as every path does ({@link io.pgtide.operator.ClusterFile#read}). */
   public static PostgresCluster read(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      PostgresCluster cluster = Serialization.unmarshal(in, PostgresCluster.class);
-      if (cluster == null || cluster.getMetadata() == null || cluster.getMetadata().getName() == null) {
-        throw new IllegalArgumentException(file + " is not a PostgresCluster with metadata.name");
-      }
-      if (cluster.getSpec() == null) {
-        cluster.setSpec(new PostgresClusterSpec());
-      }
-      return cluster;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    } catch (RuntimeException e) {
-      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().contains("PostgresCluster")) {
-        throw e;
-      }
-      throw new IllegalArgumentException(file + " is not a PostgresCluster YAML: " + e.getMessage().lines()
-          .findFirst().orElse(""), e);
-    }
+    return io.pgtide.operator.ClusterFile.read(file);
   }
 
   public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted) {
     PostgresClusterSpec spec = resource.getSpec();
     String name = resource.getMetadata().getName();
-    if (spec.replicas < 1 || spec.replicas > 9) {
-      throw new IllegalArgumentException("spec.replicas must be 1..9 in local mode, got " + spec.replicas);
+    String problem = io.pgtide.operator.ClusterFile.problem(resource, true);
+    if (problem != null) {
+      throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + name + ": " + problem);
     }
     OsUser.makeTraversable(dir.getParent());
     OsUser.ownedDirectory(dir, false);

@@ -1,0 +1,132 @@
+package io.pgtide.operator;
+
+import com.fasterxml.jackson.databind.JsonMappingException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.operator.k8s.ClusterValidation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A PostgresCluster file, read and checked the same way on every path (`render`, `validate`, `local up`): the kind,
+ * the types (a wrong one is named by its field path), then {@link ClusterValidation} — the rules the operator
+ * applies on Kubernetes too — and, for local mode, its own bound on members.
+ */
+public final class ClusterFile {
+  /** Local mode runs every member on this machine. */
+  public static final int LOCAL_MAX_MEMBERS = 9;
+
+  /** The file is not a valid PostgresCluster; the message names the field, the value and the rule. */
+  public static final class Invalid extends RuntimeException {
+    public Invalid(String message) {
+      super(message);
+    }
+  }
+
+  private ClusterFile() {
+  }
+
+  /** Reads and checks; {@code local} adds local mode's bounds. */
+  public static PostgresCluster load(Path file, boolean local) {
+    PostgresCluster cr = read(file);
+    String problem = problem(cr, local);
+    if (problem != null) {
+      throw new Invalid(file + ": " + problem);
+    }
+    return cr;
+  }
+
+  public static String problem(PostgresCluster cr, boolean local) {
+    String problem = ClusterValidation.problem(cr.getSpec());
+    if (problem == null && local && cr.getSpec().replicas > LOCAL_MAX_MEMBERS) {
+      problem = "replicas must be 1.." + LOCAL_MAX_MEMBERS + " in local mode, got " + cr.getSpec().replicas;
+    }
+    if (problem == null && local && cr.getSpec().autoscaling.enabled
+        && cr.getSpec().autoscaling.maxReplicas > LOCAL_MAX_MEMBERS) {
+      problem = "autoscaling.maxReplicas must be at most " + LOCAL_MAX_MEMBERS + " in local mode, got "
+          + cr.getSpec().autoscaling.maxReplicas;
+    }
+    return problem;
+  }
+
+  @SuppressWarnings("unchecked")
+  public static PostgresCluster read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new Invalid("cannot read " + file + ": " + e);
+    }
+    Map<String, Object> raw;
+    try {
+      raw = Serialization.unmarshal(text, Map.class);
+    } catch (RuntimeException e) {
+      throw new Invalid(file + " is not YAML: " + firstLine(e));
+    }
+    if (raw == null) {
+      throw new Invalid(file + " is empty");
+    }
+    if (!"PostgresCluster".equals(raw.get("kind")) || !"pgtide.io/v1".equals(raw.get("apiVersion"))) {
+      throw new Invalid(file + ": kind must be PostgresCluster and apiVersion pgtide.io/v1, got kind "
+          + raw.get("kind") + " and apiVersion " + raw.get("apiVersion"));
+    }
+    PostgresCluster cr;
+    try {
+      cr = Serialization.jsonMapper().convertValue(raw, PostgresCluster.class);
+    } catch (IllegalArgumentException e) {
+      throw new Invalid(file + ": " + typeError(e));
+    }
+    if (cr.getMetadata() == null || cr.getMetadata().getName() == null || cr.getMetadata().getName().isBlank()) {
+      throw new Invalid(file + ": metadata.name is required");
+    }
+    if (cr.getSpec() == null) {
+      cr.setSpec(new PostgresClusterSpec());
+    }
+    return cr;
+  }
+
+  /** "spec.replicas: expected an integer, got 'three'" instead of Jackson's chain. */
+  private static String typeError(IllegalArgumentException e) {
+    if (e.getCause() instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+      String path = m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+          .collect(Collectors.joining(".")).replace(".[", "[");
+      String value = m instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException f
+          ? " got '" + f.getValue() + "'" : "";
+      String expected = m instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mi
+          && mi.getTargetType() != null ? "expected " + describe(mi.getTargetType()) : "has the wrong type";
+      return path + ": " + expected + (value.isEmpty() ? "" : "," + value);
+    }
+    return firstLine(e);
+  }
+
+  private static String describe(Class<?> type) {
+    if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+      return "an integer";
+    }
+    if (type == boolean.class || type == Boolean.class) {
+      return "true or false";
+    }
+    if (type == double.class || type == Double.class) {
+      return "a number";
+    }
+    if (type == String.class) {
+      return "a string";
+    }
+    if (java.util.List.class.isAssignableFrom(type)) {
+      return "a list";
+    }
+    if (java.util.Map.class.isAssignableFrom(type)) {
+      return "a map";
+    }
+    return "an object (" + type.getSimpleName() + ")";
+  }
+
+  private static String firstLine(Exception e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.lines().findFirst().orElse(m);
+  }
+}
