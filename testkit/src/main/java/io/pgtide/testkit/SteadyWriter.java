@@ -28,10 +28,23 @@ public final class SteadyWriter implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private volatile long lastAckAt;
   private final Thread thread;
+  private final String table;
 
   public SteadyWriter(int port, String user, String password) {
     this(new PgConnectOptions().setHost("127.0.0.1").setPort(port).setUser(user).setPassword(password)
-        .setDatabase("postgres"));
+        .setDatabase("postgres"), "writer_log");
+  }
+
+  /**
+   * A second writer next to another one, into its own table: e.g. sessions opened straight to one member (not
+   * through an endpoint) that keep writing to it whatever happens to it.
+   */
+  public static SteadyWriter intoTable(int port, String user, String password, String table) {
+    if (!table.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new IllegalArgumentException("not a plain table name: " + table);
+    }
+    return new SteadyWriter(new PgConnectOptions().setHost("127.0.0.1").setPort(port).setUser(user)
+        .setPassword(password).setDatabase("postgres"), table);
   }
 
   /**
@@ -41,15 +54,16 @@ public final class SteadyWriter implements AutoCloseable {
   public static SteadyWriter overSsl(String host, int port, String user, String password) {
     return new SteadyWriter(new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
         .setDatabase("postgres").setSslMode(io.vertx.pgclient.SslMode.REQUIRE)
-        .setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)));
+        .setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)), "writer_log");
   }
 
-  private SteadyWriter(PgConnectOptions options) {
+  private SteadyWriter(PgConnectOptions options, String table) {
     this.options = options;
+    this.table = table;
     PgConnection setup = get(PgConnection.connect(vertx, options), 30);
-    get(setup.query("CREATE TABLE IF NOT EXISTS writer_log(id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
+    get(setup.query("CREATE TABLE IF NOT EXISTS " + table + "(id bigint PRIMARY KEY, at timestamptz DEFAULT now())")
         .execute(), 30);
-    get(setup.query("TRUNCATE writer_log").execute(), 30);
+    get(setup.query("TRUNCATE " + table).execute(), 30);
     get(setup.close(), 30);
     thread = new Thread(this::loop, "steady-writer");
     thread.setDaemon(true);
@@ -64,7 +78,7 @@ public final class SteadyWriter implements AutoCloseable {
           conn = get(PgConnection.connect(vertx, options), 2);
         }
         long id = next.getAndIncrement();
-        get(conn.preparedQuery("INSERT INTO writer_log(id) VALUES ($1)").execute(Tuple.of(id)), 5);
+        get(conn.preparedQuery("INSERT INTO " + table + "(id) VALUES ($1)").execute(Tuple.of(id)), 5);
         acknowledged.add(id);
         lastAckAt = System.currentTimeMillis();
         ackTimes.add(lastAckAt);
@@ -150,12 +164,19 @@ public final class SteadyWriter implements AutoCloseable {
     PgConnection conn = get(PgConnection.connect(vertx, o), 30);
     try {
       Set<Long> present = new HashSet<>();
-      for (Row r : get(conn.query("SELECT id FROM writer_log").execute(), 30)) {
+      for (Row r : get(conn.query("SELECT id FROM " + table).execute(), 30)) {
         present.add(r.getLong(0));
       }
       return acknowledged.stream().filter(id -> !present.contains(id)).count();
     } finally {
       conn.close();
+    }
+  }
+
+  /** Writes acknowledged at or after {@code since} (epoch ms, as seen by this process). */
+  public long acknowledgedSince(long since) {
+    synchronized (ackTimes) {
+      return ackTimes.stream().filter(t -> t >= since).count();
     }
   }
 

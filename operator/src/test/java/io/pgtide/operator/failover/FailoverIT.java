@@ -156,7 +156,13 @@ class FailoverIT {
       }
     });
     watcher.start();
-    try (SteadyWriter w = writer()) {
+    // besides the writer through the primary endpoint: sessions opened straight to the primary before the fault,
+    // which keep trying to write to it (and reconnect to it) whatever happens — what a client with a cached
+    // connection string does
+    try (SteadyWriter w = writer();
+         SteadyWriter direct = SteadyWriter.intoTable(zombie.pgPort(), "postgres",
+             LocalClusters.superuserPassword(runner), "zombie_sessions")) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> direct.acknowledgedCount() > 20);
       long frozenAt = System.currentTimeMillis();
       zombie.freeze();
       await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().failover.lastFailover(key)
@@ -168,8 +174,15 @@ class FailoverIT {
       int acked = w.acknowledgedCount();
       await().atMost(Duration.ofSeconds(20)).until(() -> w.acknowledgedCount() > acked + 50);
       w.stop();
-      assertThat(w.lost(runner.infra().cluster().member(r.to()).pgPort(), "postgres",
-          LocalClusters.superuserPassword(runner))).as("acknowledged writes lost").isZero();
+      direct.stop();
+      int newPort = runner.infra().cluster().member(r.to()).pgPort();
+      String pw = LocalClusters.superuserPassword(runner);
+      assertThat(w.lost(newPort, "postgres", pw)).as("acknowledged writes lost").isZero();
+      // synchronous mode: whatever the old primary acknowledged, even to sessions that stayed on it, is on the
+      // new primary, and it acknowledged nothing once the new primary was confirmed
+      System.out.println("ZOMBIE-SESSION-ACKS-AFTER-FREEZE " + direct.acknowledgedSince(frozenAt));
+      assertThat(direct.lost(newPort, "postgres", pw)).as("writes acknowledged by the old primary, lost").isZero();
+      assertThat(direct.acknowledgedSince(r.completedAt())).as("old primary acks after the failover").isZero();
     } finally {
       zombie.thaw();
       watching.set(false);
