@@ -29,7 +29,7 @@ class AutoscalerK8sE2E {
 
   @BeforeAll
   static void createNamespace() {
-    k8s.kubectl("create", "namespace", NS);
+    k8s.freshNamespace(NS);
   }
 
   @AfterAll

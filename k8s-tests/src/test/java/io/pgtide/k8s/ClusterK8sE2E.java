@@ -36,7 +36,7 @@ class ClusterK8sE2E {
 
   @BeforeAll
   static void createNamespace() {
-    k8s.kubectl("create", "namespace", NS);
+    k8s.freshNamespace(NS);
   }
 
   @AfterAll

@@ -118,6 +118,15 @@ public final class RealKubernetes implements BeforeAllCallback {
    * authorization decision ("forbid"): "verb resource namespace/name: message" each. (Other 403s, such as a write
    * into a namespace being deleted, are not authorization denials.)
    */
+  /**
+   * A namespace of the test's own, empty: one a run before left behind (a killed JVM skips its cleanup, and the
+   * cluster's etcd keeps it across down/up) is deleted first, with what it held.
+   */
+  public void freshNamespace(String namespace) {
+    kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s");
+    kubectl("create", "namespace", namespace);
+  }
+
   /** The status of a PostgresCluster's condition, null while it has none (or no such cluster exists). */
   public String condition(String namespace, String name, String type) {
     var cr = client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(namespace).withName(name).get();

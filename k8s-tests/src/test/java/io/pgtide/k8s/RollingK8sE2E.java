@@ -37,7 +37,7 @@ class RollingK8sE2E {
 
   @BeforeAll
   static void createCluster() {
-    k8s.kubectl("create", "namespace", NS);
+    k8s.freshNamespace(NS);
     k8s.apply("""
         apiVersion: pgtide.io/v1
         kind: PostgresCluster

@@ -39,6 +39,8 @@ public final class ClusterControllers {
   private static final class Controllers {
     volatile PostgresCluster latest;
     UserSyncController users;
+    String pushUrl;     // where this cluster's series are pushed, null when nowhere
+    String pushTarget;  // pushUrl and interval, to tell a change
     AutoscalerController autoscaler;
     io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
     RollingUpdater rolling;
@@ -118,6 +120,7 @@ public final class ClusterControllers {
       LOG.info("[{}] controllers started", key);
     }
     c.latest = cr;
+    pushTo(key, c, spec.monitoring);
     if (spec.autoscaling.enabled && !c.autoscaler.running()) {
       c.autoscaler.start();
     } else if (!spec.autoscaling.enabled && c.autoscaler.running()) {
@@ -125,9 +128,32 @@ public final class ClusterControllers {
     }
   }
 
+  /** spec.monitoring.pushgateway: push the cluster's series there, as local mode does; a removed one is cleaned up. */
+  private void pushTo(String key, Controllers c, PostgresClusterSpec.MonitoringSpec monitoring) {
+    String url = monitoring == null || monitoring.pushgateway == null || monitoring.pushgateway.isBlank() ? null
+        : monitoring.pushgateway;
+    String target = url == null ? null : url + "@" + monitoring.pushIntervalSeconds;
+    if (java.util.Objects.equals(target, c.pushTarget)) {
+      return;
+    }
+    if (c.pushUrl != null) {
+      core.pusher.delete(key, c.pushUrl).onFailure(e -> LOG.warn("[{}] could not delete the Pushgateway group at {}: {}",
+          key, c.pushUrl, e.toString()));
+    }
+    if (url != null) {
+      core.pusher.start(key, url, monitoring.pushIntervalSeconds * 1000L);
+      LOG.info("[{}] pushing metrics to {} every {} s", key, url, monitoring.pushIntervalSeconds);
+    }
+    c.pushUrl = url;
+    c.pushTarget = target;
+  }
+
   public synchronized void remove(String key) {
     Controllers c = byKey.remove(key);
     if (c != null) {
+      if (c.pushUrl != null) {
+        core.pusher.delete(key, c.pushUrl);
+      }
       c.users.stop();
       c.patroniConfig.stop();
       c.autoscaler.stop();

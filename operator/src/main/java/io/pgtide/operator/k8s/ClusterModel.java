@@ -160,7 +160,10 @@ public final class ClusterModel {
         .endSelector().endSpec().build();
   }
 
-  /** Admits PostgreSQL clients, Patroni peers (REST API) from the cluster's own pods, and the operator's scrapes. */
+  /**
+   * Admits PostgreSQL clients, Patroni peers (REST API) from the cluster's own pods, the operator's scrapes, and
+   * Prometheus (any pod of the monitoring namespace) on the sidecars' metrics port.
+   */
   public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     return new NetworkPolicyBuilder().withMetadata(meta(cr, name)).withNewSpec()
@@ -179,6 +182,12 @@ public final class ClusterModel {
           .endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(SIDECAR_HTTP_PORT)).endPort()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
+        .endIngress()
+        .addNewIngress()
+          .addNewFrom().withNewNamespaceSelector()
+          .withMatchLabels(sorted("kubernetes.io/metadata.name", config.monitoringNamespace())).endNamespaceSelector()
+          .endFrom()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(SIDECAR_HTTP_PORT)).endPort()
         .endIngress()
         .endSpec().build();
   }

@@ -308,4 +308,25 @@ class KubernetesControllersIT {
     assertThat(client.v1().events().inNamespace(NS).list().getItems())
         .extracting(io.fabric8.kubernetes.api.model.Event::getReason).contains("RestartStarted", "Restarted");
   }
+
+  @Test
+  @Order(4)
+  void monitoringPushgatewayIsPushedToOnKubernetesTooAndCleanedUpWhenRemoved() throws Exception {
+    try (io.pgtide.testkit.PushgatewayProcess gateway = io.pgtide.testkit.PushgatewayProcess.start(
+        TestDirs.create("k8s-pushgateway"))) {
+      PostgresCluster cr = cluster();
+      cr.getSpec().monitoring = new PostgresClusterSpec.MonitoringSpec();
+      cr.getSpec().monitoring.pushgateway = gateway.url();
+      cr.getSpec().monitoring.pushIntervalSeconds = 1;
+      client.resources(PostgresCluster.class).inNamespace(NS).resource(cr).update();
+      controllers.ensure(cluster());
+      await().atMost(Duration.ofSeconds(30)).until(() -> gateway.metricsApi().contains("pgtide_cluster_members")
+          && gateway.metricsApi().contains("\"cluster\":\"" + name + "\""));
+      cr = cluster();
+      cr.getSpec().monitoring = null;
+      client.resources(PostgresCluster.class).inNamespace(NS).resource(cr).update();
+      controllers.ensure(cluster());
+      await().atMost(Duration.ofSeconds(30)).until(() -> !gateway.metricsApi().contains("pgtide_cluster_members"));
+    }
+  }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shipped alert rules against Debian's promtool: they parse, and each fires on the series the operator exports
- * (and not otherwise), per {@code manifests/monitoring/prometheus-rules.test.yaml}.
+ * (and not otherwise), per {@code src/test/resources/prometheus-rules.test.yaml} (kept out of manifests/: it is no Kubernetes object).
  */
 class PrometheusRulesIT {
   static final Path MONITORING = Path.of("..", "manifests", "monitoring");
@@ -28,7 +28,7 @@ class PrometheusRulesIT {
     Path dir = TestDirs.create("prometheus-rules");
     // promtool reads plain rule files: the PrometheusRule's spec is one
     Files.writeString(dir.resolve("rules.yaml"), Serialization.asYaml(spec));
-    Files.copy(MONITORING.resolve("prometheus-rules.test.yaml"), dir.resolve("rules.test.yaml"));
+    Files.copy(Path.of("src", "test", "resources", "prometheus-rules.test.yaml"), dir.resolve("rules.test.yaml"));
 
     String check = run(dir, "promtool", "check", "rules", "rules.yaml");
     assertThat(check).contains("SUCCESS");
