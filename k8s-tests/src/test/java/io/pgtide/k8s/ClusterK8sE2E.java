@@ -189,7 +189,9 @@ class ClusterK8sE2E {
     // what kubectl drain does, pod by pod: the primary may go (Patroni hands over on its graceful stop) ...
     assertThat(k8s.client().pods().inNamespace(NS).withName(primary).evict()).as("evicting the primary").isTrue();
     // ... but not a second member while the first is away (the API server answers 429)
-    assertThat(k8s.client().pods().inNamespace(NS).withName(replica).evict()).as("a second eviction").isFalse();
+    String before = pdbState(pdb.get()) + " " + podStates();
+    assertThat(k8s.client().pods().inNamespace(NS).withName(replica).evict())
+        .as("a second eviction (before it: %s; after: %s %s)", before, pdbState(pdb.get()), podStates()).isFalse();
     await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(() -> {
       PostgresClusterStatus s = cluster().getStatus();
       return s.primary != null && !s.primary.equals(primary) && s.members.size() == 3
@@ -198,6 +200,19 @@ class ClusterK8sE2E {
     // the evicted member is back (as a replica), so the next eviction of a drain is admitted again
     await().atMost(Duration.ofSeconds(120)).until(() -> pdb.get().getStatus().getDisruptionsAllowed() == 1);
     assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  static String pdbState(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb) {
+    var st = pdb.getStatus();
+    return "pdb{allowed=" + st.getDisruptionsAllowed() + ", healthy=" + st.getCurrentHealthy() + "/"
+        + st.getDesiredHealthy() + ", expected=" + st.getExpectedPods() + ", disrupted=" + st.getDisruptedPods() + "}";
+  }
+
+  static String podStates() {
+    return pods().stream().map(p -> p.getMetadata().getName() + "(" + p.getStatus().getPhase() + ", ready="
+        + p.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType())).map(c -> c.getStatus())
+        .findFirst().orElse("?") + (p.getMetadata().getDeletionTimestamp() != null ? ", terminating" : "") + ")")
+        .toList().toString();
   }
 
   @Test

@@ -301,7 +301,10 @@ class KubernetesControllersIT {
       if (c != null) {
         progressing.add(c.status + "/" + c.reason);
       }
-      return after.equals(Psql.query(primary.pgPort(), "postgres", password, "postgres", "SHOW max_connections"))
+      // the whole sequence, not a moment of it: a restart can finish before the next status write, when the
+      // status still says False from before it (the status shows a step one loop after it was taken)
+      return progressing.contains("True/RestartPending")
+          && after.equals(Psql.query(primary.pgPort(), "postgres", password, "postgres", "SHOW max_connections"))
           && c != null && "False".equals(c.status);
     });
     assertThat(progressing).contains("True/RestartPending");
