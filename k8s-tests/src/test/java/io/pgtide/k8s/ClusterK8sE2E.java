@@ -41,8 +41,7 @@ class ClusterK8sE2E {
 
   @AfterAll
   static void deleteNamespace() {
-    k8s.kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=180s");
-    k8s.script("volumes.sh");
+    k8s.dropNamespace(NS);
   }
 
   static PostgresCluster cluster() {

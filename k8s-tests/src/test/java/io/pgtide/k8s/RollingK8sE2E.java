@@ -55,8 +55,7 @@ class RollingK8sE2E {
   @AfterAll
   static void deleteCluster() {
     REPORT.forEach(System.out::println);
-    k8s.kubectl("delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=180s");
-    k8s.script("volumes.sh");
+    k8s.dropNamespace(NS);
   }
 
   static PostgresCluster cluster() {

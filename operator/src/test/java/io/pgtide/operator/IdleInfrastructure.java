@@ -4,8 +4,11 @@ import io.pgtide.operator.infra.Infrastructure;
 import io.vertx.core.Future;
 import java.util.List;
 
-/** An infrastructure that has nothing to do to the world: for tests of what the operator decides and serves. */
-public final class IdleInfrastructure implements Infrastructure {
+/**
+ * An infrastructure that has nothing to do to the world: for tests of what the operator decides and serves (extend
+ * it to record what they ask for).
+ */
+public class IdleInfrastructure implements Infrastructure {
   @Override
   public Future<Void> pointPrimary(String clusterKey, String member) {
     return Future.succeededFuture();

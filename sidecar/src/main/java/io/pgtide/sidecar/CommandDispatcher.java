@@ -119,18 +119,9 @@ public final class CommandDispatcher {
   }
 
   private <T> Future<T> withTimeout(Future<T> future, long timeoutMs) {
-    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
-    long timer = vertx.setTimer(timeoutMs, t -> promise.tryFail(new TimeoutException(
-        "command did not finish within " + timeoutMs + " ms")));
-    future.onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      if (ar.succeeded()) {
-        promise.tryComplete(ar.result());
-      } else {
-        promise.tryFail(ar.cause());
-      }
-    });
-    return promise.future();
+    // the work's own bounds end what it started (a user sync closes its connections at the same deadline)
+    return Deadline.within(vertx, future, timeoutMs,
+        () -> new TimeoutException("command did not finish within " + timeoutMs + " ms"), () -> { });
   }
 
   static final class PatroniRefused extends RuntimeException {

@@ -84,21 +84,8 @@ public final class PgCollector {
    * gets no statement_timeout, and the next sample starts on a new connection.
    */
   public Future<PgSample> sample(long deadlineMs) {
-    io.vertx.core.Promise<PgSample> promise = io.vertx.core.Promise.promise();
-    long timer = vertx.setTimer(deadlineMs, t -> {
-      if (promise.tryFail("the sample did not finish within " + deadlineMs + " ms; reconnecting")) {
-        dropConnection();
-      }
-    });
-    sample().onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      if (ar.succeeded()) {
-        promise.tryComplete(ar.result());
-      } else {
-        promise.tryFail(ar.cause());
-      }
-    });
-    return promise.future();
+    return Deadline.within(vertx, sample(), deadlineMs, () -> new IllegalStateException(
+        "the sample did not finish within " + deadlineMs + " ms; reconnecting"), this::dropConnection);
   }
 
   private Future<PgSample> sample() {

@@ -10,7 +10,6 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
 import io.pgtide.operator.TestReports;
 import io.pgtide.operator.hub.CommandClient;
-import io.pgtide.operator.infra.Infrastructure;
 import io.pgtide.operator.metrics.OperatorMetrics;
 import io.pgtide.operator.state.ClusterState;
 import io.vertx.core.Future;
@@ -180,17 +179,7 @@ class FailoverCoordinatorTest {
     assertThat(counter("pgtide_primary_lost", "f")).isEqualTo(1.0);
   }
 
-  private final class RecordingInfrastructure implements Infrastructure {
-    @Override
-    public Future<Void> pointPrimary(String clusterKey, String member) {
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public Future<Void> pointReplicas(String clusterKey, List<String> members) {
-      return Future.succeededFuture();
-    }
-
+  private final class RecordingInfrastructure extends io.pgtide.operator.IdleInfrastructure {
     @Override
     public Future<Void> fence(String clusterKey, String member) {
       fenced.add(clusterKey + "/" + member);
@@ -200,16 +189,6 @@ class FailoverCoordinatorTest {
     @Override
     public Future<Boolean> releaseIfDead(String clusterKey, String member) {
       return Future.succeededFuture(dead.contains(clusterKey + "/" + member) && released.add(clusterKey + "/" + member));
-    }
-
-    @Override
-    public Future<Void> scale(String clusterKey, int members) {
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public Future<List<String>> members(String clusterKey) {
-      return Future.succeededFuture(List.of());
     }
   }
 }

@@ -60,32 +60,21 @@ public final class UserSync {
       return Future.failedFuture(new IllegalStateException("a user sync is already running on this member"));
     }
     busy = true;
-    io.vertx.core.Promise<JsonObject> done = io.vertx.core.Promise.promise();
-    long timer = vertx.setTimer(deadlineMs, t -> {
-      if (done.tryFail(new IllegalStateException("the user sync did not finish within " + deadlineMs + " ms"))) {
-        closeAll();
-      }
-    });
     Future<PgConnection> conn = connection != null ? Future.succeededFuture(connection) : pg.connectWithin()
         .onSuccess(c -> {
           connection = c;
           c.closeHandler(v -> connection = null);
         });
-    conn.compose(c -> run(c, desired).onFailure(e -> {
+    Future<JsonObject> work = conn.compose(c -> run(c, desired).onFailure(e -> {
       connection = null;
       c.close();
-    })).onComplete(ar -> {
-      vertx.cancelTimer(timer);
-      if (ar.succeeded()) {
-        done.tryComplete(ar.result());
-      } else {
-        done.tryFail(ar.cause());
-      }
-    });
-    return done.future().eventually(() -> {
-      busy = false;
-      return Future.succeededFuture();
-    });
+    }));
+    return io.pgtide.sidecar.Deadline.within(vertx, work, deadlineMs,
+        () -> new IllegalStateException("the user sync did not finish within " + deadlineMs + " ms"), this::closeAll)
+        .eventually(() -> {
+          busy = false;
+          return Future.succeededFuture();
+        });
   }
 
   private void closeAll() {
