@@ -119,6 +119,13 @@ class SidecarIT {
         assertThat(report(m.name()).walReceiverStatus()).isEqualTo("streaming");
       }
     }
+    // each member's own PostgreSQL, not the machine (every member shares its cgroup here): distinct, small
+    await().atMost(Duration.ofSeconds(10)).until(() -> pg.cluster().members().stream()
+        .allMatch(m -> report(m.name()).resources().memoryBytes() != null
+            && report(m.name()).resources().cpuCores() != null));
+    List<Long> memory = pg.cluster().members().stream().map(m -> report(m.name()).resources().memoryBytes()).toList();
+    long machine = report(leader.name()).resources().memoryLimitBytes();
+    assertThat(memory).allSatisfy(b -> assertThat(b).isLessThan(machine / 4)).doesNotHaveDuplicates();
   }
 
   @Test

@@ -114,6 +114,12 @@ public final class PgCollector {
     onConnectionLost = handler;
   }
 
+  /** The PID of the backend serving the sample connection, null while there is none. */
+  public Integer backendPid() {
+    PgConnection c = connection;
+    return c == null ? null : c.processId();
+  }
+
   /** The sample connection is open. */
   public boolean connected() {
     return connection != null;

@@ -13,7 +13,21 @@ import java.util.Map;
  */
 public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUser, String pgPassword,
                             String pgDatabase, String patroniUrl, String operatorHost, int operatorPort,
-                            Path tlsDir, int httpPort, long intervalMs, long roleWatchMs, long connectTimeoutMs) {
+                            Path tlsDir, int httpPort, long intervalMs, long roleWatchMs, long connectTimeoutMs,
+                            ResourceSource resources) {
+
+  /**
+   * Where CPU and memory come from: the sidecar's cgroup (a container sharing its pod's limits), or PostgreSQL's own
+   * process tree (local mode, where every member shares the machine's cgroup).
+   */
+  public enum ResourceSource { CGROUP, PROCESS_TREE }
+
+  public SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUser, String pgPassword, String pgDatabase,
+                       String patroniUrl, String operatorHost, int operatorPort, Path tlsDir, int httpPort,
+                       long intervalMs, long roleWatchMs, long connectTimeoutMs) {
+    this(id, pgHost, pgPort, pgUser, pgPassword, pgDatabase, patroniUrl, operatorHost, operatorPort, tlsDir, httpPort,
+        intervalMs, roleWatchMs, connectTimeoutMs, ResourceSource.CGROUP);
+  }
 
   /** Spilo uses 5432, 8008 and 8080 in the pod; the sidecar's HTTP port is none of them. */
   public static final int DEFAULT_HTTP_PORT = 9188;
@@ -50,7 +64,8 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
         integer(env, "PGTIDE_HTTP_PORT", DEFAULT_HTTP_PORT),
         integer(env, "PGTIDE_INTERVAL_MS", 1000),
         integer(env, "PGTIDE_ROLE_WATCH_MS", 250),
-        integer(env, "PGTIDE_CONNECT_TIMEOUT_MS", 1000));
+        integer(env, "PGTIDE_CONNECT_TIMEOUT_MS", 1000),
+        "process-tree".equals(env.get("PGTIDE_RESOURCES")) ? ResourceSource.PROCESS_TREE : ResourceSource.CGROUP);
   }
 
   private static String password(Map<String, String> env) {

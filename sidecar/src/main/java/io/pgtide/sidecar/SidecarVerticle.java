@@ -38,6 +38,7 @@ public final class SidecarVerticle extends VerticleBase {
   private PgCollector pg;
   private WebClient http;
   private CgroupReader cgroups;
+  private ProcessTreeReader processTree;
   private BridgeClient bridge;
   private SidecarMetrics metrics;
   private CommandDispatcher commands;
@@ -63,6 +64,8 @@ public final class SidecarVerticle extends VerticleBase {
     pg = new PgCollector(vertx, config);
     http = WebClient.create(vertx, new WebClientOptions().setConnectTimeout((int) config.connectTimeoutMs()));
     cgroups = new CgroupReader(Path.of("/sys/fs/cgroup"));
+    processTree = config.resources() == SidecarConfig.ResourceSource.PROCESS_TREE
+        ? new ProcessTreeReader(Path.of("/proc")) : null;
     TlsMaterial tls = TlsMaterial.read(config.tlsDir());
     bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
         () -> lastJson, this::onCommand);
@@ -141,7 +144,9 @@ public final class SidecarVerticle extends VerticleBase {
         .timeout(config.connectTimeoutMs()).send()
         .map(resp -> PatroniStatus.parse(resp.bodyAsString() == null ? "" : resp.bodyAsString()))
         : Future.failedFuture("not configured");
-    Future<Resources> resF = vertx.executeBlocking(cgroups::read, false);
+    Integer backend = pg.backendPid();
+    Future<Resources> resF = vertx.executeBlocking(() -> processTree != null ? processTree.read(backend)
+        : cgroups.read(), false);
     Future.join(pgF, probeF, patroniF, resF).onComplete(done -> {
       try {
         ReportAssembler.Round round = new ReportAssembler.Round(pgF.result(), reason(pgF), previousPg,

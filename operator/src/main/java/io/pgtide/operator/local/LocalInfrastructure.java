@@ -109,7 +109,9 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_PG_PASSWORD_FILE", pw.toString()),
         Map.entry("PGTIDE_PATRONI_URL", "http://127.0.0.1:" + m.restPort()),
         Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", Integer.toString(bridgePort)),
-        Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)));
+        Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)),
+        // every member shares this machine's cgroup: measure each one's own PostgreSQL processes instead
+        Map.entry("PGTIDE_RESOURCES", "process-tree"));
     sidecars.put(m.name(), ManagedProcess.start("sidecar-" + m.name(), cmd, env, dir,
         dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
   }
