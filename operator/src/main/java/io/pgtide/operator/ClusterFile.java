@@ -53,7 +53,6 @@ public final class ClusterFile {
     return problem;
   }
 
-  @SuppressWarnings("unchecked")
   public static PostgresCluster read(Path file) {
     String text;
     try {
@@ -61,6 +60,12 @@ public final class ClusterFile {
     } catch (IOException e) {
       throw new Invalid("cannot read " + file + ": " + e);
     }
+    return parse(text, file.toString());
+  }
+
+  /** The same checks on YAML text; {@code source} names it in messages. */
+  @SuppressWarnings("unchecked")
+  public static PostgresCluster parse(String text, Object file) {
     Map<String, Object> raw;
     try {
       raw = Serialization.unmarshal(text, Map.class);

@@ -30,6 +30,8 @@ public final class OperatorHttp {
   private final FailoverCoordinator failover;
   private final Map<String, UserSyncController> userSync = new ConcurrentHashMap<>();
   private final Map<String, java.util.function.Supplier<Map<String, Integer>>> restarts = new ConcurrentHashMap<>();
+  private final Map<String, java.util.function.Function<io.pgtide.common.crd.PostgresCluster,
+      io.vertx.core.Future<JsonObject>>> appliers = new ConcurrentHashMap<>();
 
   public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover) {
     this.vertx = vertx;
@@ -42,6 +44,32 @@ public final class OperatorHttp {
 
   public void autoscaler(String clusterKey, io.pgtide.operator.autoscale.AutoscalerController controller) {
     autoscalers.put(clusterKey, controller);
+  }
+
+  /** Local mode: applies an edited PostgresCluster to the running cluster ({@code pgtide local apply}). */
+  public void applier(String clusterKey,
+                      java.util.function.Function<io.pgtide.common.crd.PostgresCluster, io.vertx.core.Future<JsonObject>> a) {
+    appliers.put(clusterKey, a);
+  }
+
+  private void apply(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    var a = appliers.get(key);
+    if (a == null) {
+      ctx.response().setStatusCode(404).end(new JsonObject().put("error", "no cluster " + key + " to apply to")
+          .encode());
+      return;
+    }
+    io.pgtide.common.crd.PostgresCluster edited;
+    try {
+      edited = io.pgtide.operator.ClusterFile.parse(ctx.body().asString(), "the request");
+    } catch (RuntimeException e) {
+      ctx.response().setStatusCode(400).end(new JsonObject().put("error", e.getMessage()).encode());
+      return;
+    }
+    a.apply(edited).onSuccess(ctx::json).onFailure(e -> ctx.response()
+        .setStatusCode(e instanceof io.pgtide.operator.ClusterFile.Invalid ? 400 : 500)
+        .end(new JsonObject().put("error", e.getMessage()).encode()));
   }
 
   /** Local mode: how often each member's processes were restarted after dying on their own. */
@@ -63,6 +91,8 @@ public final class OperatorHttp {
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
+    router.post("/api/clusters/:ns/:name/apply").handler(io.vertx.ext.web.handler.BodyHandler.create()
+        .setBodyLimit(1 << 20)).handler(this::apply);
     // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound) + static assets
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLUSTER_STATE))

@@ -41,7 +41,7 @@ public final class PgtideCli implements Callable<Integer> {
   }
 
   @Command(name = "local", description = "Run a PostgresCluster as local processes.",
-      subcommands = {Local.Up.class, Local.Down.class, Status.class})
+      subcommands = {Local.Up.class, Local.Apply.class, Local.Down.class, Status.class})
   static final class Local {
     @Command(name = "up", description = "Start etcd, Patroni + PostgreSQL, sidecars and the operator; runs until "
         + "Ctrl-C (or --for seconds).")
@@ -104,6 +104,40 @@ public final class PgtideCli implements Callable<Integer> {
           stop.await();
         }
         return 0;
+      }
+    }
+
+    @Command(name = "apply", description = "Apply an edited PostgresCluster file to the running local cluster, as "
+        + "Kubernetes applies a changed resource: users, databases, parameters, Patroni timing, replicas, "
+        + "autoscaling. An invalid edit is refused (exit 2) and the cluster stays as it was.")
+    static final class Apply implements Callable<Integer> {
+      @Option(names = {"-f", "--file"}, required = true)
+      Path file;
+      @Option(names = "--dir", required = true, description = "the directory `local up` used")
+      Path dir;
+
+      @Override
+      public Integer call() throws Exception {
+        String text;
+        try {
+          io.pgtide.operator.ClusterFile.load(file, true);
+          text = Files.readString(file);
+        } catch (RuntimeException e) {
+          System.err.println("pgtide: " + e.getMessage());
+          return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
+        }
+        JsonObject state = State.running(dir);
+        if (state == null) {
+          return NOT_RUNNING;
+        }
+        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
+            + state.getString("cluster") + "/apply", text);
+        if (r.statusCode() == 200) {
+          System.out.println(new JsonObject(r.body()).encodePrettily());
+          return 0;
+        }
+        System.err.println("pgtide: " + r.body());
+        return r.statusCode() == 400 ? USAGE : FAILED;
       }
     }
 
@@ -315,6 +349,12 @@ public final class PgtideCli implements Callable<Integer> {
     static HttpResponse<String> post(JsonObject state, String path) throws Exception {
       return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.getInteger("httpPort") + path))
           .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> post(JsonObject state, String path, String body) throws Exception {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.getInteger("httpPort") + path))
+          .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
     }
   }
 }

@@ -38,7 +38,7 @@ import java.util.function.Consumer;
 public final class LocalRunner implements AutoCloseable {
   public static final String NAMESPACE = "local";
 
-  private final PostgresCluster resource;
+  private volatile PostgresCluster resource;
   private final Path dir;
   private final Consumer<String> progress;
   private OperatorCore core;
@@ -114,12 +114,12 @@ public final class LocalRunner implements AutoCloseable {
           new java.security.SecureRandom().nextBytes(k);
           return k;
         }));
-    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> spec, passwords,
+    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec(), passwords,
         scram, core.metrics);
     core.http.userSync(key, users);
     core.failover.afterFailover(key, () -> users.sync(false));
     users.start(30_000);
-    patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> spec);
+    patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec());
     patroniConfig.start(30_000);
     restarts = new PendingRestartController(core.vertx, core.state, core.commands, core.failover, core.events, key);
     restarts.start(5_000);
@@ -138,7 +138,7 @@ public final class LocalRunner implements AutoCloseable {
       }
     });
     autoscaler = new AutoscalerController(core.vertx, key, core.state, infra, core.failover, core.events,
-        core.metrics, () -> spec);
+        core.metrics, () -> resource.getSpec());
     core.http.autoscaler(key, autoscaler);
     if (spec.autoscaling.enabled) {
       autoscaler.start();
@@ -147,6 +147,7 @@ public final class LocalRunner implements AutoCloseable {
     infra.startSidecars();
     infra.superviseMembers();
     core.http.restarts(key, infra::restarts);
+    core.http.applier(key, this::apply);
     // "up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
     // routes once the primary's sidecar has reported; a psql right after the banner used to be refused)
     progress.accept("waiting for the primary endpoint to take a login");
@@ -239,6 +240,65 @@ public final class LocalRunner implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Applies an edited spec to the running cluster, as the Kubernetes path does on a CR update: users and databases
+   * (synced at once), parameters and Patroni timing (through Patroni, with pending restarts rolled), failover
+   * policy, member count (when the autoscaler does not own it), autoscaling and Pushgateway settings. An invalid
+   * edit, or one of what cannot change in place (the name, the PostgreSQL version), is refused and nothing changes.
+   */
+  public synchronized io.vertx.core.Future<JsonObject> apply(PostgresCluster edited) {
+    String problem = io.pgtide.operator.ClusterFile.problem(edited, true);
+    PostgresClusterSpec was = resource.getSpec();
+    PostgresClusterSpec now = edited.getSpec();
+    if (problem == null && !resource.getMetadata().getName().equals(edited.getMetadata().getName())) {
+      problem = "metadata.name cannot change in place (running " + resource.getMetadata().getName() + ", got "
+          + edited.getMetadata().getName() + ")";
+    }
+    if (problem == null && was.postgresVersion != now.postgresVersion) {
+      problem = "postgresVersion cannot change in place (running " + was.postgresVersion + ", got "
+          + now.postgresVersion + ")";
+    }
+    if (problem != null) {
+      return io.vertx.core.Future.failedFuture(new io.pgtide.operator.ClusterFile.Invalid(problem));
+    }
+    edited.getMetadata().setNamespace(resource.getMetadata().getNamespace());
+    resource = edited;
+    String key = infra.clusterKey();
+    JsonObject applied = new JsonObject().put("cluster", key);
+    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(now.failoverDelaySeconds * 1000L,
+        now.patroni.maximumLagOnFailover, now.patroni.synchronousMode));
+    infra.deleteRemovedData("Delete".equals(now.autoscaling.removedMemberStorage));
+    if (now.autoscaling.enabled && !autoscaler.running()) {
+      autoscaler.start();
+    } else if (!now.autoscaling.enabled && autoscaler.running()) {
+      autoscaler.stop();
+    }
+    if (!java.util.Objects.equals(pushTarget(was), pushTarget(now))) {
+      if (pushTarget(was) != null) {
+        core.pusher.delete(key, was.monitoring.pushgateway);
+      }
+      if (pushTarget(now) != null) {
+        core.pusher.start(key, now.monitoring.pushgateway, now.monitoring.pushIntervalSeconds * 1000L);
+      }
+      applied.put("monitoring", pushTarget(now) == null ? "off" : now.monitoring.pushgateway);
+    }
+    io.vertx.core.Future<Void> scaled = io.vertx.core.Future.succeededFuture();
+    if (!now.autoscaling.enabled && now.replicas != infra.cluster().members().size()) {
+      applied.put("replicas", infra.cluster().members().size() + " -> " + now.replicas);
+      scaled = infra.scale(key, now.replicas);
+    }
+    progress.accept("applying the edited spec of " + key);
+    io.vertx.core.Future<Void> done = scaled;
+    return patroniConfig.apply().map(p -> applied.put("patroni", p))
+        .compose(v -> users.sync(false).map(u -> applied.put("users", u)))
+        .compose(v -> done.map(applied));
+  }
+
+  private static String pushTarget(PostgresClusterSpec spec) {
+    return spec.monitoring == null || spec.monitoring.pushgateway == null || spec.monitoring.pushgateway.isBlank()
+        ? null : spec.monitoring.pushgateway + "@" + spec.monitoring.pushIntervalSeconds;
   }
 
   public PostgresCluster resource() {

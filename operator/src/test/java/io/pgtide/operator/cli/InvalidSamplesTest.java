@@ -2,10 +2,7 @@ package io.pgtide.operator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +10,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import picocli.CommandLine;
 
 /**
  * Every file in manifests/samples/invalid/ is refused the same way by `validate`, `render` and `local up`: exit 2
@@ -22,19 +18,8 @@ import picocli.CommandLine;
 class InvalidSamplesTest {
   static final Path INVALID = Path.of("..", "manifests", "samples", "invalid");
 
-  record Run(int exit, String err) {
-  }
-
-  static Run pgtide(String... args) {
-    PrintStream err = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      int exit = new CommandLine(new PgtideCli()).execute(args);
-      return new Run(exit, buf.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(err);
-    }
+  static PgtideCliAccess.Run pgtide(String... args) {
+    return PgtideCliAccess.run(args);
   }
 
   @TestFactory
@@ -57,7 +42,7 @@ class InvalidSamplesTest {
               new String[] {"render", "-f", file.toString()},
               new String[] {"local", "up", "-f", file.toString(), "--dir", dir.toString()});
       for (String[] args : paths) {
-        Run run = pgtide(args);
+        PgtideCliAccess.Run run = pgtide(args);
         assertThat(run.exit()).as(String.join(" ", args) + ": " + run.err()).isEqualTo(2);
         assertThat(run.err()).as(String.join(" ", args)).contains(expected);
       }
@@ -74,7 +59,7 @@ class InvalidSamplesTest {
   @Test
   void theSamplesThatShipAreValid() {
     for (String sample : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml")) {
-      Run run = pgtide("validate", "-f", Path.of("..", "manifests", "samples", sample).toString());
+      PgtideCliAccess.Run run = pgtide("validate", "-f", Path.of("..", "manifests", "samples", sample).toString());
       assertThat(run.exit()).as(sample + ": " + run.err()).isZero();
     }
   }
