@@ -58,6 +58,8 @@ public final class PgtideCli implements Callable<Integer> {
       int replicasPort;
       @Option(names = "--for", defaultValue = "0", description = "stop after this many seconds (0: until Ctrl-C)")
       long seconds;
+      @Option(names = "--no-watch", description = "do not apply edits of the file while running (see `local apply`)")
+      boolean noWatch;
 
       @Override
       public Integer call() throws Exception {
@@ -87,6 +89,12 @@ public final class PgtideCli implements Callable<Integer> {
           runner.close();
           return FAILED;
         }
+        if (!noWatch) {
+          new io.pgtide.operator.local.SpecFileWatch(runner.core().vertx, file, edited -> runner.apply(edited)
+              .onSuccess(r -> System.out.println("  … applied: " + r.encode()))
+              .onFailure(e -> System.err.println("pgtide: the edit was not applied: " + e.getMessage())),
+              msg -> System.out.println("  … " + msg)).start(2_000);
+        }
         System.out.println();
         System.out.println("pgtide local cluster " + resource.getMetadata().getName() + " is up");
         System.out.println("  primary endpoint : psql -h 127.0.0.1 -p " + runner.primaryPort() + " -U postgres");
@@ -97,6 +105,7 @@ public final class PgtideCli implements Callable<Integer> {
         System.out.println("  superuser password: " + runner.dir().resolve("secrets/superuser.password"));
         System.out.println("  status           : java -jar operator/target/pgtide.jar status --dir " + runner.dir());
         System.out.println("  logs             : " + runner.dir().resolve("logs"));
+        System.out.println("  edits of " + file + (noWatch ? " : `pgtide local apply`" : " : applied when saved"));
         if (seconds > 0) {
           stop.await(seconds, TimeUnit.SECONDS);
           runner.close();
