@@ -71,7 +71,7 @@ public final class PgtideCli implements Callable<Integer> {
           return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
         }
         Path where = dir != null ? dir : Path.of(".pgtide", resource.getMetadata().getName());
-        if (Files.exists(where.resolve("operator.json"))) {
+        if (State.read(where) != null) {
           System.err.println("pgtide: a local cluster already runs from " + where + " (see `pgtide local down`)");
           return FAILED;
         }
@@ -159,9 +159,21 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.running(dir);
+        JsonObject state = State.read(dir);
         if (state == null) {
-          return NOT_RUNNING;
+          // no live operator: after a crash its processes may still run; they are stopped by what they run
+          var left = io.pgtide.operator.local.Leftovers.stop(dir);
+          Files.deleteIfExists(dir.resolve("operator.json"));
+          if (left.isEmpty()) {
+            System.err.println("pgtide: no local cluster runs from " + dir);
+            return NOT_RUNNING;
+          }
+          System.out.println("the operator of " + dir + " was gone; stopped what it left: "
+              + left.stream().map(l -> l.kind() + " " + l.pid()).toList());
+          if (delete) {
+            io.pgtide.common.process.OsUser.deleteTree(dir);
+          }
+          return 0;
         }
         long pid = state.getLong("pid");
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);

@@ -71,6 +71,12 @@ public final class LocalRunner implements AutoCloseable {
     }
     OsUser.makeTraversable(dir.getParent());
     OsUser.ownedDirectory(dir, false);
+    // a crashed operator leaves its etcd, Patroni, PostgreSQL and sidecars running: stop them before resuming
+    List<Leftovers.Leftover> left = Leftovers.stop(dir);
+    if (!left.isEmpty()) {
+      progress.accept("stopped " + left.size() + " processes an earlier run left behind: "
+          + left.stream().map(l -> l.kind() + " " + l.pid()).toList());
+    }
     CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
     TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
     int bridgePort = Ports.free();
