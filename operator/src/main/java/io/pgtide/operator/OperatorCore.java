@@ -61,21 +61,25 @@ public final class OperatorCore {
   }
 
   /** Serves and acts at once (local mode, tests: there is no one to elect). */
-  public OperatorCore start(String httpHost, int httpPort) {
-    serve(httpHost, httpPort);
+  public OperatorCore start(String httpHost, int metricsPort, int controlPort) {
+    serve(httpHost, metricsPort, controlPort);
     act();
     return this;
   }
 
-  /** What every replica does: the state, health, metrics and the dashboard's stream. Blocks until they run. */
-  public OperatorCore serve(String httpHost, int httpPort) {
+  /**
+   * What every replica does: the state, health and metrics on {@code metricsPort}, the control API and the
+   * dashboard's stream on {@code controlPort}. Blocks until they run.
+   */
+  public OperatorCore serve(String httpHost, int metricsPort, int controlPort) {
     vertx.deployVerticle(state).await();
     metrics.bind(state);
     io.micrometer.core.instrument.Gauge.builder("pgtide_bridge_rejected_messages", this,
             c -> c.hub == null ? 0 : c.hub.rejected()).strongReference(true)
         .description("messages refused by the bridge hub (bad identity, schema, size, …)").register(registry);
     http.publishState();
-    http.listen(httpHost, httpPort).await();
+    http.listenMetrics(httpHost, metricsPort).await();
+    http.listenControl(httpHost, controlPort).await();
     return this;
   }
 

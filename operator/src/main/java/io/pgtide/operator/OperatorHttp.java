@@ -81,13 +81,26 @@ public final class OperatorHttp {
     userSync.put(clusterKey, controller);
   }
 
-  public Future<HttpServer> listen(String host, int port) {
+  /**
+   * What Prometheus and the kubelet reach: {@code /metrics}, {@code /healthz}, {@code /readyz}. Read-only, nothing
+   * about any cluster beyond its metrics.
+   */
+  public Future<HttpServer> listenMetrics(String host, int port) {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     // ready once serving (on Kubernetes the leader label, not readiness, picks the replica sidecars reach)
     router.get("/readyz").handler(ctx -> ctx.response().end("ready"));
+    return vertx.createHttpServer().requestHandler(router).listen(port, host);
+  }
+
+  /**
+   * The control API (status, switchover, user sync, apply) and the dashboard, on a port of its own: it changes
+   * databases, so it is not where monitoring reaches (on Kubernetes its NetworkPolicy admits no pod from elsewhere).
+   */
+  public Future<HttpServer> listenControl(String host, int port) {
+    Router router = Router.router(vertx);
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);

@@ -24,7 +24,7 @@ class OperatorLeadershipIT {
   void theHubListensOnlyWhileLeadingAndStandingDownClosesEverySidecarConnection() {
     int hubPort = Ports.free();
     OperatorCore core = new OperatorCore(CA.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1)),
-        "127.0.0.1", hubPort, v -> new IdleInfrastructure(), 3_000).serve("127.0.0.1", Ports.free());
+        "127.0.0.1", hubPort, v -> new IdleInfrastructure(), 3_000).serve("127.0.0.1", Ports.free(), Ports.free());
     try {
       assertThat(Ports.isFree(hubPort)).as("a follower's hub is closed").isTrue();
       AtomicReference<JsonObject> snapshot = new AtomicReference<>(

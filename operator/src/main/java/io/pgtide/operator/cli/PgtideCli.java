@@ -50,8 +50,10 @@ public final class PgtideCli implements Callable<Integer> {
       Path file;
       @Option(names = "--dir", description = "state and logs directory (default ./.pgtide/<cluster>)")
       Path dir;
-      @Option(names = "--http-port", defaultValue = "0", description = "operator API/metrics port (default: free)")
+      @Option(names = "--http-port", defaultValue = "0", description = "operator API and dashboard port (default: free)")
       int httpPort;
+      @Option(names = "--metrics-port", defaultValue = "0", description = "operator metrics and health port (default: free)")
+      int metricsPort;
       @Option(names = "--primary-port", defaultValue = "0", description = "primary endpoint port (default: free)")
       int primaryPort;
       @Option(names = "--replicas-port", defaultValue = "0", description = "replicas endpoint port (default: free)")
@@ -82,7 +84,7 @@ public final class PgtideCli implements Callable<Integer> {
           runner.close();
         }));
         try {
-          runner.up(httpPort, primaryPort, replicasPort);
+          runner.up(httpPort, primaryPort, replicasPort, metricsPort);
         } catch (RuntimeException e) {
           System.err.println("pgtide: local up failed: " + e.getMessage());
           System.err.println("logs: " + runner.dir().resolve("logs"));
@@ -101,7 +103,7 @@ public final class PgtideCli implements Callable<Integer> {
         System.out.println("  replicas endpoint: psql -h 127.0.0.1 -p " + runner.replicasPort() + " -U postgres");
         System.out.println("  dashboard        : http://127.0.0.1:" + runner.httpPort() + "/");
         System.out.println("  operator API     : http://127.0.0.1:" + runner.httpPort() + "/api/clusters");
-        System.out.println("  metrics          : http://127.0.0.1:" + runner.httpPort() + "/metrics");
+        System.out.println("  metrics          : http://127.0.0.1:" + runner.metricsPort() + "/metrics");
         System.out.println("  superuser password: " + runner.dir().resolve("secrets/superuser.password"));
         System.out.println("  status           : java -jar operator/target/pgtide.jar status --dir " + runner.dir());
         System.out.println("  logs             : " + runner.dir().resolve("logs"));
@@ -297,8 +299,11 @@ public final class PgtideCli implements Callable<Integer> {
   @Command(name = "kubernetes", description = "Run the operator in a Kubernetes cluster (in-cluster config; "
       + "two replicas elect a leader with a Lease).")
   static final class Kubernetes implements Callable<Integer> {
-    @Option(names = "--http-port", defaultValue = "8080")
+    @Option(names = "--http-port", defaultValue = "8080", description = "metrics and health (Prometheus, kubelet)")
     int httpPort;
+    @Option(names = "--api-port", defaultValue = "8081",
+        description = "the control API and the dashboard (reach it with kubectl port-forward)")
+    int apiPort;
 
     @Override
     public Integer call() throws Exception {
@@ -319,7 +324,7 @@ public final class PgtideCli implements Callable<Integer> {
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
       // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
       // the leader label makes the Service send the sidecars there
-      core.serve("0.0.0.0", httpPort);
+      core.serve("0.0.0.0", httpPort, apiPort);
       // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
       // about a retry period instead of waiting for the Lease to expire
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

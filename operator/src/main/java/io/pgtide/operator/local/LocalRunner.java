@@ -48,6 +48,7 @@ public final class LocalRunner implements AutoCloseable {
   private PatroniConfigController patroniConfig;
   private PendingRestartController restarts;
   private int primaryPort;
+  private int metricsPort;
   private int replicasPort;
   private int httpPort;
 
@@ -63,6 +64,10 @@ public final class LocalRunner implements AutoCloseable {
   }
 
   public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted) {
+    return up(httpPortWanted, primaryPortWanted, replicasPortWanted, 0);
+  }
+
+  public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted, int metricsPortWanted) {
     PostgresClusterSpec spec = resource.getSpec();
     String name = resource.getMetadata().getName();
     String problem = io.pgtide.operator.ClusterFile.problem(resource, true);
@@ -85,8 +90,10 @@ public final class LocalRunner implements AutoCloseable {
     httpPort = port(recorded, "httpPort", "operator API", "--http-port", httpPortWanted);
     primaryPort = port(recorded, "primaryPort", "primary endpoint", "--primary-port", primaryPortWanted);
     replicasPort = port(recorded, "replicasPort", "replicas endpoint", "--replicas-port", replicasPortWanted);
+    metricsPort = port(recorded, "metricsPort", "operator metrics", "--metrics-port", metricsPortWanted);
     PrivateFiles.write(dir.resolve("ports.json"), new JsonObject().put("httpPort", httpPort)
-        .put("primaryPort", primaryPort).put("replicasPort", replicasPort).encodePrettily());
+        .put("primaryPort", primaryPort).put("replicasPort", replicasPort).put("metricsPort", metricsPort)
+        .encodePrettily());
 
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
@@ -107,7 +114,7 @@ public final class LocalRunner implements AutoCloseable {
         vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
     infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
-    core.start("127.0.0.1", httpPort);
+    core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
@@ -239,6 +246,7 @@ public final class LocalRunner implements AutoCloseable {
 
   private void writeState() {
     JsonObject state = new JsonObject().put("pid", ProcessHandle.current().pid()).put("httpPort", httpPort)
+        .put("metricsPort", metricsPort)
         .put("primaryPort", primaryPort).put("replicasPort", replicasPort)
         .put("cluster", resource.getMetadata().getName()).put("namespace", NAMESPACE);
     try {
@@ -343,6 +351,12 @@ public final class LocalRunner implements AutoCloseable {
     return replicasPort;
   }
 
+  /** Metrics and health of the local operator. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** The control API and the dashboard of the local operator. */
   public int httpPort() {
     return httpPort;
   }

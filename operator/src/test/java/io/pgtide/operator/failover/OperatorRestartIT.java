@@ -87,7 +87,7 @@ class OperatorRestartIT {
   /** An operator as a restart brings it up: nothing in memory, the same hub address and CA. */
   OperatorCore startOperator() {
     OperatorCore core = new OperatorCore(HUB_TLS, "127.0.0.1", HUB_PORT,
-        v -> new LocalInfrastructure(v, NS, pg.cluster(), CA, HUB_PORT), 3_000).start("127.0.0.1", Ports.free());
+        v -> new LocalInfrastructure(v, NS, pg.cluster(), CA, HUB_PORT), 3_000).start("127.0.0.1", Ports.free(), Ports.free());
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
     core.vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body().getString("reason")));
     return core;

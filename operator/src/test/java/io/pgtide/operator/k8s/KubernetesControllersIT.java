@@ -80,7 +80,7 @@ class KubernetesControllersIT {
     CertificateAuthority ca = CertificateAuthority.create("pgtide-it-ca", Duration.ofDays(1));
     int hubPort = Ports.free();
     core = new OperatorCore(ca.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1)), "127.0.0.1",
-        hubPort, v -> new KubernetesInfrastructure(v, operatorClient), 3_000).start("127.0.0.1", Ports.free());
+        hubPort, v -> new KubernetesInfrastructure(v, operatorClient), 3_000).start("127.0.0.1", Ports.free(), Ports.free());
     controllers = new ClusterControllers(core, operatorClient, 3_600_000, 0,
         io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
     new KubernetesEvents(core.vertx, operatorClient, controllers::cluster).start();

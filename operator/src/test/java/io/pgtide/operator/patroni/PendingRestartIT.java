@@ -56,7 +56,7 @@ class PendingRestartIT {
     PatroniCluster cluster = pg.cluster();
     key = NS + "/" + cluster.scope();
     operator = new OperatorCore(hubTls, "127.0.0.1", hubPort,
-        v -> new LocalInfrastructure(v, NS, cluster, ca, hubPort), 3_000).start("127.0.0.1", Ports.free());
+        v -> new LocalInfrastructure(v, NS, cluster, ca, hubPort), 3_000).start("127.0.0.1", Ports.free(), Ports.free());
     operator.failover.policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
     operator.vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS,
         m -> events.add(m.body().getString("reason") + ": " + m.body().getString("message")));
