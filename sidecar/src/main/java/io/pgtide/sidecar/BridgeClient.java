@@ -39,6 +39,7 @@ public final class BridgeClient {
   private long pingTimer = -1;
   private boolean closed;
   private long connects;
+  private long attempts;
   private long framesRefused;
   private volatile long lastSentNanos;
 
@@ -70,6 +71,11 @@ public final class BridgeClient {
 
   public long connects() {
     return connects;
+  }
+
+  /** Connection attempts so far, successful or not. */
+  public long attempts() {
+    return attempts;
   }
 
   public long framesRefused() {
@@ -106,6 +112,7 @@ public final class BridgeClient {
     if (closed) {
       return;
     }
+    attempts++;
     client.connect(port, host).onComplete(ar -> {
       if (ar.succeeded()) {
         onConnected(ar.result());
