@@ -200,7 +200,10 @@ class RollingK8sE2E {
       assertThat(c.type).isEqualTo("Degraded");
       assertThat(c.status).isEqualTo("False");
     });
-    assertThat(cluster().getStatus().observedGeneration).isEqualTo(cluster().getMetadata().getGeneration());
+    // the status is written after the reconcile that applied the change: wait for it rather than catch a moment
+    // (it was one generation behind here in a CI run)
+    await().atMost(Duration.ofSeconds(60)).until(() -> cluster().getStatus().observedGeneration != null
+        && cluster().getStatus().observedGeneration.equals(cluster().getMetadata().getGeneration()));
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
 }
