@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,7 +74,13 @@ class ScaleDownPrimaryIT {
       runner.resource().getSpec().autoscaling.enabled = true;
       runner.autoscaler().start();
 
-      await().atMost(Duration.ofSeconds(120)).until(() -> runner.infra().cluster().members().size() == 1);
+      try {
+        await().atMost(Duration.ofSeconds(120)).until(() -> runner.infra().cluster().members().size() == 1);
+      } catch (ConditionTimeoutException e) {
+        // say why the autoscaler held: its decisions and the events are the only record of it
+        throw new AssertionError("no scale-down within 120 s; autoscaler " + runner.autoscaler().status().encode()
+            + "; events " + events + "; view " + runner.core().state.view(key), e);
+      }
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.lastAckAt() > System.currentTimeMillis() - 1_000);
       writer.stop();
 
