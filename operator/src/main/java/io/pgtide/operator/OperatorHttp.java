@@ -41,6 +41,11 @@ public final class OperatorHttp {
   }
 
   private final Map<String, io.pgtide.operator.autoscale.AutoscalerController> autoscalers = new ConcurrentHashMap<>();
+  private final Map<String, io.pgtide.operator.backup.BackupController> backups = new ConcurrentHashMap<>();
+
+  public void backups(String clusterKey, io.pgtide.operator.backup.BackupController controller) {
+    backups.put(clusterKey, controller);
+  }
 
   public void autoscaler(String clusterKey, io.pgtide.operator.autoscale.AutoscalerController controller) {
     autoscalers.put(clusterKey, controller);
@@ -104,6 +109,7 @@ public final class OperatorHttp {
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
+    router.post("/api/clusters/:ns/:name/backups").handler(this::backupNow);
     router.post("/api/clusters/:ns/:name/apply").handler(io.vertx.ext.web.handler.BodyHandler.create()
         .setBodyLimit(1 << 20)).handler(this::apply);
     // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound) + static assets
@@ -149,6 +155,10 @@ public final class OperatorHttp {
     if (a != null) {
       c.put("autoscaling", a.status());
     }
+    var b = backups.get(key);
+    if (b != null) {
+      c.put("backup", b.status());
+    }
     var r = restarts.get(key);
     if (r != null) {
       JsonObject counts = new JsonObject();
@@ -163,6 +173,18 @@ public final class OperatorHttp {
     failover.switchover(key, ctx.queryParams().get("to"))
         .onSuccess(r -> ctx.json(r.toJson()))
         .onFailure(e -> ctx.response().setStatusCode(409).end(new JsonObject().put("error", e.getMessage()).encode()));
+  }
+
+  private void backupNow(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    var b = backups.get(key);
+    if (b == null) {
+      ctx.response().setStatusCode(404).end(new JsonObject().put("error", "cluster " + key
+          + " declares no spec.backup").encode());
+      return;
+    }
+    b.backupNow().onSuccess(ctx::json)
+        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode()));
   }
 
   private void syncUsers(RoutingContext ctx) {

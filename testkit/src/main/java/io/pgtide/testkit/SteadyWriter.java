@@ -26,6 +26,8 @@ public final class SteadyWriter implements AutoCloseable {
   private final AtomicLong errors = new AtomicLong();
   private final java.util.List<Long> errorTimes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   private final AtomicBoolean running = new AtomicBoolean(true);
+  /** id -> {sent at, acknowledged at} (ms) of every acknowledged insert: what a point-in-time restore must keep. */
+  private final java.util.Map<Long, long[]> timeline = new java.util.concurrent.ConcurrentSkipListMap<>();
   private volatile long lastAckAt;
   private final Thread thread;
   private final String table;
@@ -78,10 +80,12 @@ public final class SteadyWriter implements AutoCloseable {
           conn = get(PgConnection.connect(vertx, options), 2);
         }
         long id = next.getAndIncrement();
+        long sentAt = System.currentTimeMillis();
         get(conn.preparedQuery("INSERT INTO " + table + "(id) VALUES ($1)").execute(Tuple.of(id)), 5);
         acknowledged.add(id);
         lastAckAt = System.currentTimeMillis();
         ackTimes.add(lastAckAt);
+        timeline.put(id, new long[] {sentAt, lastAckAt});
         Thread.sleep(10);
       } catch (Exception e) {
         errors.incrementAndGet();
@@ -112,6 +116,11 @@ public final class SteadyWriter implements AutoCloseable {
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("no answer within " + seconds + " s", e);
     }
+  }
+
+  /** Every acknowledged insert: id -> {sent at, acknowledged at} in ms, ids ascending. */
+  public java.util.Map<Long, long[]> timeline() {
+    return java.util.Collections.unmodifiableMap(timeline);
   }
 
   public int acknowledgedCount() {

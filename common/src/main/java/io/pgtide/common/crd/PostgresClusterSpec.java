@@ -35,10 +35,48 @@ public class PostgresClusterSpec {
   public List<UserSpec> users = new ArrayList<>();
   public List<DatabaseSpec> databases = new ArrayList<>();
   public MonitoringSpec monitoring = new MonitoringSpec();
+  /** Continuous WAL archiving and scheduled base backups; none when absent. */
+  public BackupSpec backup;
+  /** How a new cluster gets its data: empty (initdb) unless {@code recovery} names a source to restore. */
+  public BootstrapSpec bootstrap;
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
   @Default("15")
   public int failoverDelaySeconds = 15;
+
+  public static class BackupSpec {
+    /** When base backups are taken: five-field cron in UTC, or @hourly/@daily/@weekly/@monthly. */
+    @Required
+    @Default("0 3 * * *")
+    public String schedule = "0 3 * * *";
+    public RetentionSpec retention = new RetentionSpec();
+  }
+
+  /** Keep at least {@code count} base backups, and (when set) everything needed to recover within {@code window}. */
+  public static class RetentionSpec {
+    @Min(1)
+    @Default("7")
+    public int count = 7;
+    /** A recovery window in days or weeks, e.g. 7d or 2w. */
+    @Pattern("^[1-9][0-9]*[dw]$")
+    public String window;
+  }
+
+  public static class BootstrapSpec {
+    public RecoverySpec recovery;
+  }
+
+  /** Restore another cluster's backups into this new cluster, to a point in time or to the latest. */
+  public static class RecoverySpec {
+    /** The cluster whose backups are restored. */
+    @Required
+    public String source;
+    /** Local mode: the directory the source cluster runs from (its repository is under it). */
+    public String repository;
+    /** RFC 3339, e.g. 2026-11-29T10:15:00Z; absent (and no targetLSN) means the latest recoverable point. */
+    public String targetTime;
+    public String targetLSN;
+  }
 
   public static class StorageSpec {
     @Default("10Gi")

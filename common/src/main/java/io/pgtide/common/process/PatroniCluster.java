@@ -37,6 +37,17 @@ public final class PatroniCluster implements AutoCloseable {
   /** Starts etcd and {@code size} members (named {@code <scope>-0..}) and waits until {@link #awaitReady}. */
   public static PatroniCluster start(String scope, Path dir, int size, PatroniTiming timing,
                                      Map<String, String> parameters) {
+    return start(scope, dir, size, timing, parameters, ClusterSecrets.generate(), null);
+  }
+
+  /**
+   * As {@link #start(String, Path, int, PatroniTiming, Map)}, with given credentials and, when {@code seed} is not
+   * null, a first member whose data directory {@code seed} fills before its Patroni starts (a restored backup):
+   * Patroni then adopts that data instead of running initdb, and the others copy it from the new primary.
+   */
+  public static PatroniCluster start(String scope, Path dir, int size, PatroniTiming timing,
+                                     Map<String, String> parameters, ClusterSecrets secrets,
+                                     java.util.function.Consumer<Path> seed) {
     if (size < 1 || size > 9) {
       throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
     }
@@ -44,9 +55,9 @@ public final class PatroniCluster implements AutoCloseable {
     OsUser.ownedDirectory(dir, false);
     OsUser.ownedDirectory(dir.resolve("logs"), false);
     EtcdProcess etcd = EtcdProcess.start(dir, Ports.free(), Ports.free());
-    PatroniCluster cluster = new PatroniCluster(scope, dir, etcd, timing, parameters, ClusterSecrets.generate());
+    PatroniCluster cluster = new PatroniCluster(scope, dir, etcd, timing, parameters, secrets);
     try {
-      cluster.addMember();
+      cluster.addMember(seed);
       cluster.awaitLeader(Duration.ofSeconds(120));
       for (int i = 1; i < size; i++) {
         cluster.addMember();
@@ -61,8 +72,16 @@ public final class PatroniCluster implements AutoCloseable {
 
   /** Adds and starts a member that bootstraps from the primary through Patroni. */
   public synchronized PatroniMember addMember() {
+    return addMember(null);
+  }
+
+  private synchronized PatroniMember addMember(java.util.function.Consumer<Path> seed) {
     String name = scope + "-" + nextOrdinal++;
     PatroniMember m = PatroniMember.create(scope, name, dir, etcd.hosts(), timing, parameters, secrets);
+    if (seed != null) {
+      seed.accept(m.dataDir());
+      OsUser.ownedDirectory(m.dataDir(), true);
+    }
     members.put(name, m);
     m.start();
     save();

@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
+        PgtideCli.Backup.class,
         PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, PgtideCli.Kubernetes.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
@@ -225,6 +226,51 @@ public final class PgtideCli implements Callable<Integer> {
           + state.getString("cluster") + "/switchover" + (to == null ? "" : "?to=" + to));
       System.out.println(r.body());
       return r.statusCode() == 200 ? 0 : FAILED;
+    }
+  }
+
+  @Command(name = "backup", description = "Backups of a local cluster that declares spec.backup.",
+      subcommands = {Backup.List.class, Backup.Now.class})
+  static final class Backup {
+    @Command(name = "list", description = "Base backups, the recoverable range and the WAL archiving lag.")
+    static final class List implements Callable<Integer> {
+      @Option(names = "--dir", required = true)
+      Path dir;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonObject state = State.running(dir);
+        if (state == null) {
+          return NOT_RUNNING;
+        }
+        for (Object o : State.get(state, "/api/clusters").getJsonArray("clusters", new JsonArray())) {
+          JsonObject backup = ((JsonObject) o).getJsonObject("backup");
+          if (backup == null) {
+            System.err.println("cluster " + state.getString("cluster") + " declares no spec.backup");
+            return FAILED;
+          }
+          System.out.println(backup.encodePrettily());
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "now", description = "Take a base backup now (waits until it is in the repository).")
+    static final class Now implements Callable<Integer> {
+      @Option(names = "--dir", required = true)
+      Path dir;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonObject state = State.running(dir);
+        if (state == null) {
+          return NOT_RUNNING;
+        }
+        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
+            + state.getString("cluster") + "/backups");
+        System.out.println(new JsonObject(r.body()).encodePrettily());
+        return r.statusCode() == 200 ? 0 : FAILED;
+      }
     }
   }
 

@@ -45,6 +45,20 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
       return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
     }
+    String backup = io.pgtide.operator.backup.BackupPolicy.problem(spec.backup);
+    if (backup != null) {
+      return backup;
+    }
+    if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      try {
+        var target = io.pgtide.operator.backup.RecoveryTarget.from(spec.bootstrap.recovery);
+        if (target.time() != null && target.time().isAfter(java.time.Instant.now())) {
+          return "bootstrap.recovery.targetTime " + target.time() + " is in the future";
+        }
+      } catch (IllegalArgumentException e) {
+        return e.getMessage();
+      }
+    }
     String parameter = integerParameters(spec.parameters);
     if (parameter != null) {
       return parameter;

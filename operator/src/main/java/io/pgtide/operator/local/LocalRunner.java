@@ -47,6 +47,7 @@ public final class LocalRunner implements AutoCloseable {
   private AutoscalerController autoscaler;
   private PatroniConfigController patroniConfig;
   private PendingRestartController restarts;
+  private io.pgtide.operator.backup.BackupController backups;
   private int primaryPort;
   private int metricsPort;
   private int replicasPort;
@@ -101,6 +102,8 @@ public final class LocalRunner implements AutoCloseable {
     if (PatroniCluster.exists(dir)) {
       progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
       cluster = PatroniCluster.resume(dir, Duration.ofSeconds(180));
+    } else if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      cluster = restored(name, spec, timing);
     } else {
       progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
       cluster = PatroniCluster.start(name, dir, spec.replicas, timing, spec.parameters);
@@ -173,8 +176,62 @@ public final class LocalRunner implements AutoCloseable {
             return false;
           }
         }, () -> "");
+    if (spec.backup != null) {
+      startBackups(spec, cluster);
+    }
     writeState();
     return this;
+  }
+
+  /** A new cluster whose first member is the source's backup restored to the target (never touching the source). */
+  private PatroniCluster restored(String name, PostgresClusterSpec spec, PatroniTiming timing) {
+    io.pgtide.operator.backup.LocalRestore restore;
+    try {
+      restore = new io.pgtide.operator.backup.LocalRestore(spec.bootstrap.recovery, progress);
+      restore.check();
+    } catch (IllegalArgumentException e) {
+      throw new io.pgtide.operator.ClusterFile.Invalid(e.getMessage());
+    }
+    progress.accept("starting etcd and restoring member 1/" + spec.replicas + " of " + name + " from "
+        + spec.bootstrap.recovery.source);
+    PatroniCluster cluster = PatroniCluster.start(name, dir, spec.replicas, timing, spec.parameters,
+        restore.sourceSecrets(), data -> {
+          try {
+            restore.restoreInto(data);
+          } catch (RuntimeException e) {
+            OsUser.deleteTree(data); // a half-restored directory must not be adopted by a later run
+            throw e instanceof IllegalArgumentException
+                ? new io.pgtide.operator.ClusterFile.Invalid(e.getMessage()) : e;
+          }
+        });
+    cluster.save();
+    return cluster;
+  }
+
+  private void startBackups(PostgresClusterSpec spec, PatroniCluster cluster) {
+    String key = infra.clusterKey();
+    var policy = io.pgtide.operator.backup.BackupPolicy.from(spec.backup);
+    var barman = new io.pgtide.operator.backup.Barman(io.pgtide.operator.backup.Barman.localRepository(dir),
+        resource.getMetadata().getName());
+    ClusterSecrets s = cluster.secrets();
+    // through the primary endpoint: after a failover Barman streams from the new primary
+    barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
+        s.replicationPassword(), policy);
+    backups = new io.pgtide.operator.backup.BackupController(core.vertx, key, barman, () -> resource.getSpec().backup,
+        new io.pgtide.operator.backup.PrimaryArchivingLag(primaryPort, s.superuser(), s.superuserPassword()),
+        core.events, core.metrics);
+    core.http.backups(key, backups);
+    backups.start(5_000);
+    progress.accept("backups: " + policy.barmanRetention() + ", base backups on '" + policy.schedule()
+        + "' (UTC) and one now; repository " + barman.repository());
+  }
+
+  public io.vertx.core.Future<JsonObject> backupNow() {
+    return backups == null ? io.vertx.core.Future.failedFuture("no spec.backup") : backups.backupNow();
+  }
+
+  public io.pgtide.operator.backup.BackupController backups() {
+    return backups;
   }
 
   private static void statementStatistics(PatroniCluster cluster) {
@@ -372,6 +429,13 @@ public final class LocalRunner implements AutoCloseable {
 
   @Override
   public void close() {
+    if (backups != null) {
+      try {
+        backups.stop().await(90, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        progress.accept("stopping the backup WAL receiver failed: " + e.getMessage());
+      }
+    }
     if (core != null) {
       core.close();
     }

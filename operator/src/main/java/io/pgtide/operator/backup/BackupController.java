@@ -1,0 +1,254 @@
+package io.pgtide.operator.backup;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.operator.failover.ClusterEvents;
+import io.pgtide.operator.metrics.OperatorMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * Keeps one cluster's backups: every {@code tickMs} a Barman maintenance pass (WAL receiver up, streamed WAL filed,
+ * retention applied) and the archiving lag; a base backup when the schedule fires (and one at once when the
+ * repository has none, so a new cluster is restorable from its first minutes). One action at a time; all Barman
+ * calls run on a worker thread. Its status is what {@code status.backup} shows.
+ */
+public final class BackupController {
+  private final Vertx vertx;
+  private final String key;
+  private final Barman barman;
+  private final Supplier<PostgresClusterSpec.BackupSpec> spec;
+  private final ArchivingLag lag;
+  private final ClusterEvents events;
+  private final OperatorMetrics metrics;
+  private final AtomicBoolean busy = new AtomicBoolean();
+  private final AtomicReference<JsonObject> status = new AtomicReference<>(new JsonObject());
+  private final Counter failures;
+  private volatile double lastSuccessEpoch = Double.NaN;
+  private volatile double lastDurationSeconds = Double.NaN;
+  private volatile double lastSizeBytes = Double.NaN;
+  private volatile double firstRecoverableEpoch = Double.NaN;
+  private volatile double lagBytes = Double.NaN;
+  private volatile double lagSeconds = Double.NaN;
+  private volatile double intervalSeconds = Double.NaN;
+  private volatile double count = Double.NaN;
+  private Instant nextBackupAt;
+  private JsonObject lastBackup;
+  private JsonObject lastFailure;
+  private final List<io.vertx.core.Promise<JsonObject>> requested = new java.util.ArrayList<>();
+  private long timer = -1;
+  private String maintenanceError;
+
+  /** The WAL not yet in the repository, measured on the primary: bytes and seconds, or null with no receiver. */
+  public interface ArchivingLag {
+    Lag measure();
+
+    record Lag(Long bytes, Double seconds, boolean streaming) {
+    }
+  }
+
+  public BackupController(Vertx vertx, String key, Barman barman, Supplier<PostgresClusterSpec.BackupSpec> spec,
+                          ArchivingLag lag, ClusterEvents events, OperatorMetrics metrics) {
+    this.vertx = vertx;
+    this.key = key;
+    this.barman = barman;
+    this.spec = spec;
+    this.lag = lag;
+    this.events = events;
+    this.metrics = metrics;
+    Tags tags = OperatorMetrics.clusterTags(key);
+    var r = metrics.registry();
+    Gauge.builder("pgtide_backup_last_success_timestamp_seconds", () -> lastSuccessEpoch)
+        .description("when the last base backup completed (Unix time)").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_last_duration_seconds", () -> lastDurationSeconds)
+        .description("how long the last base backup took").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_last_size_bytes", () -> lastSizeBytes)
+        .description("size of the last base backup").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_first_recoverable_timestamp_seconds", () -> firstRecoverableEpoch)
+        .description("the earliest point a restore can reach (end of the oldest base backup, Unix time)")
+        .tags(tags).register(r);
+    Gauge.builder("pgtide_backup_archiving_lag_bytes", () -> lagBytes)
+        .description("WAL written on the primary and not yet in the backup repository").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_archiving_lag_seconds", () -> lagSeconds)
+        .description("how far the backup repository's WAL is behind the primary").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_schedule_interval_seconds", () -> intervalSeconds)
+        .description("time between two scheduled base backups").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_backups", () -> count)
+        .description("base backups in the repository").tags(tags).register(r);
+    failures = Counter.builder("pgtide_backup_failures").description("base backups that failed")
+        .tags(tags).register(r);
+  }
+
+  public void start(long tickMs) {
+    timer = vertx.setPeriodic(1, tickMs, t -> tick());
+  }
+
+  public Future<Void> stop() {
+    vertx.cancelTimer(timer);
+    return vertx.executeBlocking(() -> {
+      // wait for a running pass: the receiver must not be restarted after it is stopped
+      while (!busy.compareAndSet(false, true)) {
+        Thread.sleep(100);
+      }
+      barman.stopReceiver();
+      return null;
+    }, false);
+  }
+
+  /**
+   * A base backup now, outside the schedule ({@code pgtide backup now}): taken on the next pass; completes with the
+   * backup's status entry, or fails with Barman's reason.
+   */
+  public synchronized Future<JsonObject> backupNow() {
+    io.vertx.core.Promise<JsonObject> p = io.vertx.core.Promise.promise();
+    requested.add(p);
+    return p.future();
+  }
+
+  public JsonObject status() {
+    return status.get().copy();
+  }
+
+  void tick() {
+    if (!busy.compareAndSet(false, true)) {
+      return;
+    }
+    vertx.executeBlocking(() -> {
+      pass();
+      return null;
+    }, false).onComplete(ar -> {
+      busy.set(false);
+      // one event per distinct failure (and one when it clears), not one every pass while it lasts
+      String error = ar.failed() ? String.valueOf(ar.cause().getMessage()) : null;
+      if (error != null) {
+        metrics.controllerError(key, "backup");
+      }
+      if (!java.util.Objects.equals(error, maintenanceError)) {
+        if (error != null) {
+          events.emit(key, "Warning", "BackupMaintenanceFailed", error);
+        } else {
+          events.emit(key, "Normal", "BackupMaintenanceRecovered", "Barman's maintenance pass works again");
+        }
+        maintenanceError = error;
+      }
+    });
+  }
+
+  private void pass() {
+    BackupPolicy policy;
+    try {
+      policy = BackupPolicy.from(spec.get());
+    } catch (IllegalArgumentException e) {
+      publish(null, List.of(), null, e.getMessage());
+      synchronized (this) {
+        requested.forEach(p -> p.tryFail(e.getMessage()));
+        requested.clear();
+      }
+      return;
+    }
+    barman.cron();
+    List<Barman.BackupInfo> backups = barman.backups();
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    boolean due;
+    List<io.vertx.core.Promise<JsonObject>> waiting;
+    synchronized (this) {
+      if (nextBackupAt == null) {
+        nextBackupAt = policy.schedule().next(now).toInstant();
+      }
+      waiting = List.copyOf(requested);
+      requested.clear();
+      due = !waiting.isEmpty() || !now.toInstant().isBefore(nextBackupAt)
+          || backups.stream().noneMatch(Barman.BackupInfo::done);
+    }
+    if (due) {
+      String failure = takeBackup();
+      synchronized (this) {
+        waiting.forEach(p -> {
+          if (failure == null) {
+            p.tryComplete(lastBackup.copy());
+          } else {
+            p.tryFail(failure);
+          }
+        });
+      }
+      synchronized (this) {
+        nextBackupAt = policy.schedule().next(ZonedDateTime.now(ZoneOffset.UTC)).toInstant();
+      }
+      backups = barman.backups();
+    }
+    intervalSeconds = policy.schedule().typicalIntervalSeconds(now);
+    publish(policy, backups, lag.measure(), null);
+  }
+
+  /** Null on success, else the reason. */
+  private String takeBackup() {
+    long started = System.currentTimeMillis();
+    try {
+      String id = barman.backup();
+      double seconds = (System.currentTimeMillis() - started) / 1000.0;
+      Barman.BackupInfo info = barman.backups().stream().filter(b -> b.id().equals(id)).findFirst().orElse(null);
+      long size = info == null ? 0 : info.sizeBytes();
+      synchronized (this) {
+        lastBackup = new JsonObject().put("id", id).put("time", Instant.ofEpochMilli(System.currentTimeMillis())
+            .toString()).put("sizeBytes", size).put("durationSeconds", seconds);
+      }
+      lastSuccessEpoch = System.currentTimeMillis() / 1000.0;
+      lastDurationSeconds = seconds;
+      lastSizeBytes = size;
+      events.emit(key, "Normal", "BackupSucceeded", "base backup " + id + " (" + size / (1024 * 1024) + " MiB) in "
+          + String.format(java.util.Locale.ROOT, "%.1f", seconds) + " s");
+      return null;
+    } catch (RuntimeException e) {
+      failures.increment();
+      synchronized (this) {
+        lastFailure = new JsonObject().put("time", Instant.now().toString()).put("reason", e.getMessage());
+      }
+      events.emit(key, "Warning", "BackupFailed", e.getMessage());
+      return e.getMessage();
+    }
+  }
+
+  private synchronized void publish(BackupPolicy policy, List<Barman.BackupInfo> backups, ArchivingLag.Lag lagNow,
+                                    String invalid) {
+    List<Barman.BackupInfo> done = backups.stream().filter(Barman.BackupInfo::done).toList();
+    Instant first = done.isEmpty() ? null : done.get(0).endedAt();
+    count = done.size();
+    firstRecoverableEpoch = first == null ? Double.NaN : first.getEpochSecond();
+    JsonObject s = new JsonObject().put("repository", barman.repository().toString());
+    if (invalid != null) {
+      s.put("invalid", invalid);
+    }
+    if (policy != null) {
+      s.put("schedule", policy.schedule().toString()).put("retention", policy.barmanRetention()
+          + (policy.minimumRedundancy() > 0 ? ", at least " + policy.minimumRedundancy() + " backups" : ""));
+    }
+    if (nextBackupAt != null) {
+      s.put("nextBackupAt", nextBackupAt.toString());
+    }
+    s.put("lastBackup", lastBackup).put("lastFailure", lastFailure);
+    s.put("firstRecoverablePoint", first == null ? null : first.toString());
+    barman.lastArchivedWalAt().ifPresent(t -> s.put("lastArchivedWalAt", t.toString()));
+    if (lagNow != null) {
+      lagBytes = lagNow.bytes() == null ? Double.NaN : lagNow.bytes();
+      lagSeconds = lagNow.seconds() == null ? Double.NaN : lagNow.seconds();
+      s.put("archiving", new JsonObject().put("streaming", lagNow.streaming()).put("lagBytes", lagNow.bytes())
+          .put("lagSeconds", lagNow.seconds()));
+    }
+    JsonArray list = new JsonArray();
+    done.forEach(b -> list.add(new JsonObject().put("id", b.id()).put("endedAt", String.valueOf(b.endedAt()))
+        .put("sizeBytes", b.sizeBytes())));
+    s.put("backups", list);
+    status.set(s);
+  }
+}
