@@ -49,6 +49,8 @@ public final class BackupController {
   private final List<io.vertx.core.Promise<JsonObject>> requested = new java.util.ArrayList<>();
   private long timer = -1;
   private String maintenanceError;
+  private int failedInARow;
+  private Instant retryAt;
 
   /** The WAL not yet in the repository, measured on the primary: bytes and seconds, or null with no receiver. */
   public interface ArchivingLag {
@@ -168,10 +170,15 @@ public final class BackupController {
       }
       waiting = List.copyOf(requested);
       requested.clear();
-      due = !waiting.isEmpty() || !now.toInstant().isBefore(nextBackupAt)
-          || backups.stream().noneMatch(Barman.BackupInfo::done);
+      boolean none = backups.stream().noneMatch(Barman.BackupInfo::done);
+      boolean retrying = retryAt != null && now.toInstant().isBefore(retryAt);
+      due = !waiting.isEmpty() || (!retrying && (none || !now.toInstant().isBefore(nextBackupAt)));
     }
     if (due) {
+      if (backups.stream().noneMatch(Barman.BackupInfo::done)) {
+        // Barman refuses a first backup until the WAL archive holds a segment: close the current one
+        barman.switchWal();
+      }
       String failure = takeBackup();
       synchronized (this) {
         waiting.forEach(p -> {
@@ -184,6 +191,10 @@ public final class BackupController {
       }
       synchronized (this) {
         nextBackupAt = policy.schedule().next(ZonedDateTime.now(ZoneOffset.UTC)).toInstant();
+        // a failed backup is retried with back-off (30 s doubling to 10 min), not on every pass
+        failedInARow = failure == null ? 0 : failedInARow + 1;
+        retryAt = failure == null ? null
+            : Instant.now().plusSeconds(Math.min(600, 30L << Math.min(5, failedInARow - 1)));
       }
       backups = barman.backups();
     }
@@ -237,6 +248,9 @@ public final class BackupController {
       s.put("nextBackupAt", nextBackupAt.toString());
     }
     s.put("lastBackup", lastBackup).put("lastFailure", lastFailure);
+    if (retryAt != null) {
+      s.put("retryAt", retryAt.toString());
+    }
     s.put("firstRecoverablePoint", first == null ? null : first.toString());
     barman.lastArchivedWalAt().ifPresent(t -> s.put("lastArchivedWalAt", t.toString()));
     if (lagNow != null) {

@@ -161,18 +161,37 @@ public final class Barman {
   }
 
   /**
-   * Restores {@code backupId} into {@code destination} (which must not exist yet) with a recovery that stops at
-   * {@code target} and promotes there. Starting PostgreSQL on the directory performs the recovery.
+   * Restores {@code backupId} into {@code destination} (which must not exist yet) with every archived WAL after it
+   * up to the newest timeline; the caller sets where the recovery stops. (Barman's own time target chooses the WAL
+   * to copy by when each segment was archived, and stops at the first one archived after the target: after a
+   * failover that is the old timeline's partial segment, and the new timeline's WAL that holds the target is left
+   * out. So no target is given to Barman.)
    */
-  public void recover(String backupId, RecoveryTarget target, Path destination) {
+  public void recover(String backupId, Path destination) {
     List<String> args = new ArrayList<>(List.of("recover"));
-    if (target.time() != null) {
-      args.addAll(List.of("--target-time", target.time().toString(), "--target-action", "promote"));
-    } else if (target.lsn() != null) {
-      args.addAll(List.of("--target-lsn", target.lsn(), "--target-action", "promote"));
-    }
+    latestTimeline().ifPresent(tli -> args.addAll(List.of("--target-tli", Integer.toString(tli))));
     args.addAll(List.of(server, backupId, destination.toString()));
     run(Duration.ofMinutes(60), args.toArray(String[]::new));
+  }
+
+  /** The newest timeline whose history file is in the repository (a failover or a switchover started it). */
+  Optional<Integer> latestTimeline() {
+    Path wals = repository.resolve("home").resolve(server).resolve("wals");
+    if (!Files.isDirectory(wals)) {
+      return Optional.empty();
+    }
+    try (var list = Files.list(wals)) {
+      return list.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{8}\\.history"))
+          .map(n -> Integer.parseInt(n.substring(0, 8), 16)).max(Integer::compare);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + wals, e);
+    }
+  }
+
+  /** A time as recovery_target_time takes it (PostgreSQL refuses ISO 8601's T and Z, and nanoseconds). */
+  static String postgresTime(Instant t) {
+    return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
+        .withZone(java.time.ZoneOffset.UTC).format(t);
   }
 
   /** Stops the WAL receiver Barman started (it outlives each {@code barman cron}); returns when it is gone. */
@@ -191,6 +210,7 @@ public final class Barman {
       ProcessBuilder pb = new ProcessBuilder(OsUser.asPostgres(command)).redirectErrorStream(true)
           .redirectOutput(output.toFile()).directory(repository.toFile());
       pb.environment().put("HOME", repository.toString());
+      long started = System.currentTimeMillis();
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -200,7 +220,7 @@ public final class Barman {
       String out = Files.readString(output, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
         throw new IllegalStateException("barman " + String.join(" ", args) + " failed (exit " + p.exitValue() + "): "
-            + tail(out));
+            + tail(out) + loggedErrors(started));
       }
       return out;
     } catch (IOException e) {
@@ -212,6 +232,23 @@ public final class Barman {
       if (output != null) {
         output.toFile().delete();
       }
+    }
+  }
+
+  /** The ERROR lines Barman logged since {@code since} (its console says only "check the log"). */
+  private String loggedErrors(long since) {
+    try {
+      List<String> lines = Files.readAllLines(repository.resolve("barman.log"));
+      java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+      String from = java.time.LocalDateTime.ofInstant(Instant.ofEpochMilli(since - 1000),
+          java.time.ZoneId.systemDefault()).format(f);
+      List<String> errors = lines.subList(Math.max(0, lines.size() - 200), lines.size()).stream()
+          .filter(l -> l.length() > 19 && l.substring(0, 19).compareTo(from) >= 0 && l.contains(" ERROR: ")
+              && !l.contains("Impossible to start the backup"))
+          .map(l -> l.substring(l.indexOf(" ERROR: ") + 8)).distinct().toList();
+      return errors.isEmpty() ? "" : " (" + String.join("; ", errors) + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
     }
   }
 

@@ -104,8 +104,9 @@ public final class LocalRestore {
     }
     progress.accept("restoring base backup " + chosen.id() + " of " + spec.source + " to " + target);
     OsUser.ownedDirectory(dataDir.getParent(), false);
-    source.recover(chosen.id(), target, dataDir);
+    source.recover(chosen.id(), dataDir);
     tidy(dataDir, false);
+    stopAtTarget(dataDir);
     replayToTarget(dataDir);
     tidy(dataDir, true);
   }
@@ -133,6 +134,22 @@ public final class LocalRestore {
     }
   }
 
+  /** Where the recovery stops, and that it promotes there (the latest point: the end of the archived WAL). */
+  private void stopAtTarget(Path dataDir) {
+    String settings = target.time() != null
+        ? "recovery_target_time = '" + Barman.postgresTime(target.time()) + "'\n"
+        : target.lsn() != null ? "recovery_target_lsn = '" + target.lsn() + "'\n" : "";
+    if (settings.isEmpty()) {
+      return;
+    }
+    try {
+      Files.writeString(dataDir.resolve("postgresql.auto.conf"), "# pgtide restore target\n" + settings
+          + "recovery_target_action = 'promote'\n", java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot set the recovery target in " + dataDir, e);
+    }
+  }
+
   /** Runs PostgreSQL on the restored directory until it has replayed to the target and promoted, then stops it. */
   private void replayToTarget(Path dataDir) {
     int port = Ports.free();
@@ -143,8 +160,12 @@ public final class LocalRestore {
     String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + socketDir
         + " -c hba_file=" + dataDir.resolve("pg_hba.conf") + " -c ident_file=" + dataDir.resolve("pg_ident.conf")
         + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore";
-    pgCtl(List.of("start", "-D", dataDir.toString(), "-l", log.toString(), "-o", options, "-w", "-t", "600"),
-        Duration.ofMinutes(11));
+    try {
+      pgCtl(List.of("start", "-D", dataDir.toString(), "-l", log.toString(), "-o", options, "-w", "-t", "600"),
+          Duration.ofMinutes(11));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(e.getMessage() + ": " + logTail(log), e);
+    }
     try {
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
       while (!promoted(port, secrets)) {

@@ -64,6 +64,12 @@ class BackupPolicyTest {
   }
 
   @Test
+  void targetTimesAreWrittenTheWayPostgresqlReadsThem() {
+    assertThat(Barman.postgresTime(Instant.parse("2026-11-29T23:04:52.302973605Z")))
+        .isEqualTo("2026-11-29 23:04:52.302973+00");
+  }
+
+  @Test
   void theBackupChosenEndedBeforeTheTarget() {
     List<Barman.BackupInfo> backups = List.of(
         new Barman.BackupInfo("20261129T080000", "DONE", Instant.parse("2026-11-29T08:00:05Z"), 1),

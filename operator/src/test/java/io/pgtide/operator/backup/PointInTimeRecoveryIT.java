@@ -118,7 +118,7 @@ class PointInTimeRecoveryIT {
           .hasMessageMatching(".*(before the first recoverable point|in the future).*");
       runner.close();
       assertThat(Files.exists(dir.resolve("cluster.json"))).as("nothing was created").isFalse();
-      assertThat(Files.exists(dir.resolve("etcd"))).as("no etcd was started").isFalse();
+      assertThat(Files.exists(dir.resolve("etcd-data"))).as("no etcd was started").isFalse();
     }
     PostgresCluster noSource = restoreOf("pitr-bad", null);
     noSource.getSpec().bootstrap.recovery.repository = TestDirs.create("nothing-here").toString();
