@@ -247,6 +247,14 @@ public final class BackupController {
     if (nextBackupAt != null) {
       s.put("nextBackupAt", nextBackupAt.toString());
     }
+    if (lastBackup == null && !done.isEmpty()) {
+      // after a restart of the operator: the catalogue's newest (its duration was not recorded)
+      Barman.BackupInfo newest = done.get(done.size() - 1);
+      lastBackup = new JsonObject().put("id", newest.id()).put("time", String.valueOf(newest.endedAt()))
+          .put("sizeBytes", newest.sizeBytes());
+      lastSuccessEpoch = newest.endedAt() == null ? Double.NaN : newest.endedAt().getEpochSecond();
+      lastSizeBytes = newest.sizeBytes();
+    }
     s.put("lastBackup", lastBackup).put("lastFailure", lastFailure);
     if (retryAt != null) {
       s.put("retryAt", retryAt.toString());

@@ -42,7 +42,7 @@ public final class PgtideCli implements Callable<Integer> {
   }
 
   @Command(name = "local", description = "Run a PostgresCluster as local processes.",
-      subcommands = {Local.Up.class, Local.Apply.class, Local.Down.class, Status.class})
+      subcommands = {Local.Up.class, Local.Apply.class, Local.Down.class, Local.Restore.class, Status.class})
   static final class Local {
     @Command(name = "up", description = "Start etcd, Patroni + PostgreSQL, sidecars and the operator; runs until "
         + "Ctrl-C (or --for seconds).")
@@ -90,7 +90,8 @@ public final class PgtideCli implements Callable<Integer> {
           System.err.println("pgtide: local up failed: " + e.getMessage());
           System.err.println("logs: " + runner.dir().resolve("logs"));
           runner.close();
-          return FAILED;
+          // e.g. a restore target outside the source's recoverable range: bad input, nothing was started
+          return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
         }
         if (!noWatch) {
           new io.pgtide.operator.local.SpecFileWatch(runner.core().vertx, file, edited -> runner.apply(edited)
@@ -116,6 +117,58 @@ public final class PgtideCli implements Callable<Integer> {
           stop.await();
         }
         return 0;
+      }
+    }
+
+    @Command(name = "restore", description = "Create a new local cluster from another one's backups, restored to a "
+        + "point in time (or the latest), and run it like `local up`. The source is only read.")
+    static final class Restore implements Callable<Integer> {
+      @Option(names = "--from", required = true, description = "the directory the source cluster runs (or ran) from")
+      Path from;
+      @Option(names = "--to", required = true, description = "RFC 3339 time (e.g. 2026-11-29T10:15:00Z) or 'latest'")
+      String to;
+      @Option(names = "--new-cluster", required = true, description = "name of the new cluster")
+      String name;
+      @Option(names = {"-f", "--file"}, description = "the new cluster's PostgresCluster file (default: 1 member)")
+      Path file;
+      @Option(names = "--dir", description = "the new cluster's directory (default ./.pgtide/<new-cluster>)")
+      Path dir;
+      @Option(names = "--for", defaultValue = "0", description = "stop after this many seconds (0: until Ctrl-C)")
+      long seconds;
+
+      @Override
+      public Integer call() throws Exception {
+        PostgresCluster resource;
+        String source;
+        try {
+          resource = file != null ? io.pgtide.operator.ClusterFile.load(file, true)
+              : io.pgtide.operator.ClusterFile.parse("apiVersion: pgtide.io/v1\nkind: PostgresCluster\n"
+              + "metadata: {name: " + name + "}\nspec: {postgresVersion: 15, replicas: 1}\n", "the default spec");
+          source = new JsonObject(java.nio.file.Files.readString(from.resolve("cluster.json"))).getString("scope");
+        } catch (java.io.IOException e) {
+          System.err.println("pgtide: no local cluster state in " + from + " (cluster.json)");
+          return USAGE;
+        } catch (RuntimeException e) {
+          System.err.println("pgtide: " + e.getMessage());
+          return USAGE;
+        }
+        resource.getMetadata().setName(name);
+        var recovery = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
+        recovery.source = source;
+        recovery.repository = from.toAbsolutePath().toString();
+        recovery.targetTime = "latest".equals(to) ? null : to;
+        resource.getSpec().bootstrap = new io.pgtide.common.crd.PostgresClusterSpec.BootstrapSpec();
+        resource.getSpec().bootstrap.recovery = recovery;
+        Path where = dir != null ? dir : Path.of(".pgtide", name);
+        java.nio.file.Files.createDirectories(where);
+        // the new cluster's own file, as `local up` would take it: later runs and edits use it
+        Path written = where.resolve(name + ".yaml");
+        java.nio.file.Files.writeString(written, io.fabric8.kubernetes.client.utils.Serialization.asYaml(resource));
+        Up up = new Up();
+        up.file = written;
+        up.dir = where;
+        up.seconds = seconds;
+        return up.call();
       }
     }
 

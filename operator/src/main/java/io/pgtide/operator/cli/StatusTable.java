@@ -55,6 +55,20 @@ public final class StatusTable {
             .append(d.getString("blockedBy") == null ? "" : "; held: " + d.getString("blockedBy")).append('\n');
       }
     }
+    JsonObject b = cluster.getJsonObject("backup");
+    if (b != null) {
+      JsonObject last = b.getJsonObject("lastBackup");
+      JsonObject archiving = b.getJsonObject("archiving");
+      sb.append("Backups: ").append(b.getJsonArray("backups", new io.vertx.core.json.JsonArray()).size())
+          .append(", recoverable from ").append(b.getString("firstRecoverablePoint", "-"))
+          .append(last == null ? "" : ", last " + last.getString("time") + " (" + last.getLong("sizeBytes") / 1_048_576
+              + " MiB)")
+          .append(archiving == null ? "" : ", WAL " + (archiving.getBoolean("streaming") ? "streaming" : "NOT streaming")
+              + " lag " + archiving.getValue("lagBytes") + " bytes")
+          .append(b.getJsonObject("lastFailure") == null ? "" : "; last failure: "
+              + b.getJsonObject("lastFailure").getString("reason"))
+          .append('\n');
+    }
     return sb.toString();
   }
 }

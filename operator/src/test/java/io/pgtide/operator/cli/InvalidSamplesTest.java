@@ -58,7 +58,7 @@ class InvalidSamplesTest {
 
   @Test
   void theSamplesThatShipAreValid() {
-    for (String sample : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml")) {
+    for (String sample : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml")) {
       PgtideCliAccess.Run run = pgtide("validate", "-f", Path.of("..", "manifests", "samples", sample).toString());
       assertThat(run.exit()).as(sample + ": " + run.err()).isZero();
     }

@@ -45,7 +45,7 @@ class CrdSchemaTest {
   @Test
   void theSamplesAreValid() throws Exception {
     Schema cluster = schema("postgresclusters.pgtide.io-v1.yml");
-    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml")) {
+    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml")) {
       assertThat(errors(cluster, sample(file))).as(file).isEmpty();
     }
     assertThat(errors(schema("postgresusers.pgtide.io-v1.yml"), sample("postgresuser.yaml"))).isEmpty();
@@ -71,7 +71,10 @@ class CrdSchemaTest {
         s -> ((ObjectNode) s.get("users").get(0)).put("connectionLimit", -2),
         s -> ((ObjectNode) s.get("users").get(0)).remove("name"),
         s -> ((ObjectNode) s.get("databases").get(0)).remove("name"),
-        s -> s.put("failoverDelaySeconds", 0));
+        s -> s.put("failoverDelaySeconds", 0),
+        s -> s.putObject("backup").putObject("retention").put("window", "36h"),
+        s -> s.putObject("backup").putObject("retention").put("count", 0),
+        s -> s.putObject("bootstrap").putObject("recovery").put("targetTime", "2026-11-29T10:00:00Z"));
     for (int i = 0; i < breaks.size(); i++) {
       assertThat(errors(cluster, broken(ok, breaks.get(i)))).as("rule %d", i).isNotEmpty();
     }
