@@ -110,6 +110,7 @@ public final class OperatorHttp {
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
     router.post("/api/clusters/:ns/:name/backups").handler(this::backupNow);
+    router.post("/api/clusters/:ns/:name/backups/verify").handler(this::verifyBackup);
     router.post("/api/clusters/:ns/:name/apply").handler(io.vertx.ext.web.handler.BodyHandler.create()
         .setBodyLimit(1 << 20)).handler(this::apply);
     // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound) + static assets
@@ -184,6 +185,19 @@ public final class OperatorHttp {
       return;
     }
     b.backupNow().onSuccess(ctx::json)
+        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode()));
+  }
+
+  private void verifyBackup(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    var b = backups.get(key);
+    if (b == null) {
+      ctx.response().setStatusCode(404).end(new JsonObject().put("error", "cluster " + key
+          + " declares no spec.backup").encode());
+      return;
+    }
+    b.verifyNow().onSuccess(r -> ctx.response().setStatusCode(r.getBoolean("ok", false) ? 200 : 500)
+            .putHeader("Content-Type", "application/json").end(r.encode()))
         .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode()));
   }
 

@@ -50,6 +50,12 @@ public class PostgresClusterSpec {
     @Default("0 3 * * *")
     public String schedule = "0 3 * * *";
     public RetentionSpec retention = new RetentionSpec();
+    /**
+     * When the newest backup is restored into a scratch instance and checked (five-field cron in UTC, or a macro);
+     * "never" turns verification off.
+     */
+    @Default("\"@daily\"")
+    public String verifySchedule = "@daily";
   }
 
   /** Keep at least {@code count} base backups, and (when set) everything needed to recover within {@code window}. */

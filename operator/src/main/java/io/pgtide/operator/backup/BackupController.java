@@ -30,6 +30,13 @@ public final class BackupController {
   private final Barman barman;
   private final Supplier<PostgresClusterSpec.BackupSpec> spec;
   private final ArchivingLag lag;
+  private final Verification verification;
+  private final List<io.vertx.core.Promise<JsonObject>> verifyRequested = new java.util.ArrayList<>();
+  private volatile double verifiedOk = Double.NaN;
+  private volatile double verifiedEpoch = Double.NaN;
+  private long expectedRows;
+  private Instant nextVerifyAt;
+  private JsonObject lastVerification;
   private final ClusterEvents events;
   private final OperatorMetrics metrics;
   private final AtomicBoolean busy = new AtomicBoolean();
@@ -52,6 +59,15 @@ public final class BackupController {
   private int failedInARow;
   private Instant retryAt;
 
+  /** Restore-and-check of the newest backup, and the check row written before each base backup. Blocking. */
+  public interface Verification {
+    /** Writes a check row on the primary; returns how many the check table holds now. */
+    long mark();
+
+    /** Restores the newest backup into a scratch instance, checks it, throws it away; the result as status. */
+    JsonObject verify(long expectedRows);
+  }
+
   /** The WAL not yet in the repository, measured on the primary: bytes and seconds, or null with no receiver. */
   public interface ArchivingLag {
     Lag measure();
@@ -61,7 +77,8 @@ public final class BackupController {
   }
 
   public BackupController(Vertx vertx, String key, Barman barman, Supplier<PostgresClusterSpec.BackupSpec> spec,
-                          ArchivingLag lag, ClusterEvents events, OperatorMetrics metrics) {
+                          ArchivingLag lag, Verification verification, ClusterEvents events, OperatorMetrics metrics) {
+    this.verification = verification;
     this.vertx = vertx;
     this.key = key;
     this.barman = barman;
@@ -88,6 +105,11 @@ public final class BackupController {
         .description("time between two scheduled base backups").tags(tags).register(r);
     Gauge.builder("pgtide_backup_backups", () -> count)
         .description("base backups in the repository").tags(tags).register(r);
+    Gauge.builder("pgtide_backup_last_verification_success", () -> verifiedOk)
+        .description("1 when the last restore-and-check of the newest backup passed, 0 when it failed")
+        .tags(tags).register(r);
+    Gauge.builder("pgtide_backup_last_verification_timestamp_seconds", () -> verifiedEpoch)
+        .description("when the last verification ran (Unix time)").tags(tags).register(r);
     failures = Counter.builder("pgtide_backup_failures").description("base backups that failed")
         .tags(tags).register(r);
   }
@@ -115,6 +137,16 @@ public final class BackupController {
   public synchronized Future<JsonObject> backupNow() {
     io.vertx.core.Promise<JsonObject> p = io.vertx.core.Promise.promise();
     requested.add(p);
+    return p.future();
+  }
+
+  /** A verification now ({@code pgtide backup verify}): on the next pass; completes with its result. */
+  public synchronized Future<JsonObject> verifyNow() {
+    if (verification == null) {
+      return Future.failedFuture("this cluster's backups cannot be verified here");
+    }
+    io.vertx.core.Promise<JsonObject> p = io.vertx.core.Promise.promise();
+    verifyRequested.add(p);
     return p.future();
   }
 
@@ -200,13 +232,71 @@ public final class BackupController {
     }
     intervalSeconds = policy.schedule().typicalIntervalSeconds(now);
     publish(policy, backups, lag.measure(), null);
+    if (verification != null) {
+      verifyWhenDue(policy, backups, now);
+    }
+  }
+
+  private void verifyWhenDue(BackupPolicy policy, List<Barman.BackupInfo> backups, ZonedDateTime now) {
+    List<io.vertx.core.Promise<JsonObject>> waiting;
+    boolean due;
+    synchronized (this) {
+      if (nextVerifyAt == null && policy.verifySchedule() != null) {
+        nextVerifyAt = policy.verifySchedule().next(now).toInstant();
+      }
+      waiting = List.copyOf(verifyRequested);
+      verifyRequested.clear();
+      due = !waiting.isEmpty() || (nextVerifyAt != null && !now.toInstant().isBefore(nextVerifyAt));
+    }
+    if (!due) {
+      return;
+    }
+    JsonObject result;
+    if (backups.stream().noneMatch(Barman.BackupInfo::done)) {
+      result = new JsonObject().put("ok", false).put("reason", "no completed base backup to verify");
+    } else {
+      try {
+        result = verification.verify(expectedRows);
+      } catch (RuntimeException e) {
+        result = new JsonObject().put("ok", false).put("reason", String.valueOf(e.getMessage()));
+      }
+    }
+    result.put("time", Instant.now().toString());
+    boolean ok = result.getBoolean("ok", false);
+    verifiedOk = ok ? 1 : 0;
+    verifiedEpoch = System.currentTimeMillis() / 1000.0;
+    events.emit(key, ok ? "Normal" : "Warning", ok ? "BackupVerified" : "BackupVerificationFailed",
+        result.getString("reason"));
+    synchronized (this) {
+      lastVerification = result;
+      nextVerifyAt = policy.verifySchedule() == null ? null
+          : policy.verifySchedule().next(ZonedDateTime.now(ZoneOffset.UTC)).toInstant();
+      status.set(status.get().copy().put("lastVerification", result.copy())
+          .put("nextVerificationAt", nextVerifyAt == null ? null : nextVerifyAt.toString()));
+    }
+    JsonObject done = result;
+    waiting.forEach(p -> p.tryComplete(done.copy()));
   }
 
   /** Null on success, else the reason. */
   private String takeBackup() {
     long started = System.currentTimeMillis();
+    long marked = -1;
+    if (verification != null) {
+      try {
+        marked = verification.mark(); // a row the verification of this backup must find
+      } catch (RuntimeException e) {
+        events.emit(key, "Warning", "BackupCheckRowFailed", "the check row for verification was not written: "
+            + e.getMessage());
+      }
+    }
     try {
       String id = barman.backup();
+      if (marked >= 0) {
+        synchronized (this) {
+          expectedRows = marked;
+        }
+      }
       double seconds = (System.currentTimeMillis() - started) / 1000.0;
       Barman.BackupInfo info = barman.backups().stream().filter(b -> b.id().equals(id)).findFirst().orElse(null);
       long size = info == null ? 0 : info.sizeBytes();
@@ -258,6 +348,10 @@ public final class BackupController {
     s.put("lastBackup", lastBackup).put("lastFailure", lastFailure);
     if (retryAt != null) {
       s.put("retryAt", retryAt.toString());
+    }
+    s.put("lastVerification", lastVerification == null ? null : lastVerification.copy());
+    if (nextVerifyAt != null) {
+      s.put("nextVerificationAt", nextVerifyAt.toString());
     }
     s.put("firstRecoverablePoint", first == null ? null : first.toString());
     barman.lastArchivedWalAt().ifPresent(t -> s.put("lastArchivedWalAt", t.toString()));

@@ -9,7 +9,7 @@ import io.pgtide.common.crd.PostgresClusterSpec;
  * spec's {@code count} maps to Barman's {@code minimum_redundancy} when a window is set, so both hold: every point
  * in the window stays recoverable and at least {@code count} backups remain even when they are older.
  */
-public record BackupPolicy(CronSchedule schedule, int keep, Integer windowDays) {
+public record BackupPolicy(CronSchedule schedule, int keep, Integer windowDays, CronSchedule verifySchedule) {
 
   public static BackupPolicy from(PostgresClusterSpec.BackupSpec spec) {
     if (spec == null) {
@@ -27,7 +27,16 @@ public record BackupPolicy(CronSchedule schedule, int keep, Integer windowDays) 
     if (r.count < 1) {
       throw new IllegalArgumentException("backup.retention.count must be at least 1, got " + r.count);
     }
-    return new BackupPolicy(schedule, r.count, r.window == null ? null : windowDays(r.window));
+    CronSchedule verify = null;
+    if (spec.verifySchedule != null && !"never".equals(spec.verifySchedule.strip())) {
+      try {
+        verify = CronSchedule.parse(spec.verifySchedule);
+        verify.next(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("backup.verifySchedule: " + e.getMessage());
+      }
+    }
+    return new BackupPolicy(schedule, r.count, r.window == null ? null : windowDays(r.window), verify);
   }
 
   /** {@code 7d} or {@code 2w} as days; anything else (hours, months, no unit) is refused with the reason. */

@@ -94,6 +94,14 @@ public final class LocalRestore {
 
   /** Fills {@code dataDir} (which must not exist) with the source's data at the target, promoted. */
   public void restoreInto(Path dataDir) {
+    restoreInto(dataDir, port -> { });
+  }
+
+  /**
+   * As {@link #restoreInto(Path)}, running {@code whileUp} with the port of the restored instance once it has
+   * promoted and before it stops (verification checks it there). Returns the base backup restored.
+   */
+  public Barman.BackupInfo restoreInto(Path dataDir, java.util.function.IntConsumer whileUp) {
     Barman.BackupInfo chosen = check();
     try {
       source.switchWal();
@@ -107,8 +115,9 @@ public final class LocalRestore {
     source.recover(chosen.id(), dataDir);
     tidy(dataDir, false);
     stopAtTarget(dataDir);
-    replayToTarget(dataDir);
+    replayToTarget(dataDir, whileUp);
     tidy(dataDir, true);
+    return chosen;
   }
 
   /**
@@ -151,7 +160,7 @@ public final class LocalRestore {
   }
 
   /** Runs PostgreSQL on the restored directory until it has replayed to the target and promoted, then stops it. */
-  private void replayToTarget(Path dataDir) {
+  private void replayToTarget(Path dataDir, java.util.function.IntConsumer whileUp) {
     int port = Ports.free();
     Path log = dataDir.getParent().resolve("restore-postgres.log");
     Path socketDir = dataDir.getParent();
@@ -179,10 +188,11 @@ public final class LocalRestore {
         }
         sleep();
       }
+      whileUp.accept(port);
     } finally {
       pgCtl(List.of("stop", "-D", dataDir.toString(), "-m", "fast", "-w", "-t", "120"), Duration.ofMinutes(3));
     }
-    progress.accept("restored to " + target + "; handing the data to Patroni");
+    progress.accept("restored " + spec.source + " to " + target);
   }
 
   private static boolean promoted(int port, ClusterSecrets secrets) {

@@ -283,7 +283,7 @@ public final class PgtideCli implements Callable<Integer> {
   }
 
   @Command(name = "backup", description = "Backups of a local cluster that declares spec.backup.",
-      subcommands = {Backup.List.class, Backup.Now.class})
+      subcommands = {Backup.List.class, Backup.Now.class, Backup.Verify.class})
   static final class Backup {
     @Command(name = "list", description = "Base backups, the recoverable range and the WAL archiving lag.")
     static final class List implements Callable<Integer> {
@@ -305,6 +305,25 @@ public final class PgtideCli implements Callable<Integer> {
           System.out.println(backup.encodePrettily());
         }
         return 0;
+      }
+    }
+
+    @Command(name = "verify", description = "Restore the newest backup into a scratch instance, check it, delete it "
+        + "(exit 1 when the check fails).")
+    static final class Verify implements Callable<Integer> {
+      @Option(names = "--dir", required = true)
+      Path dir;
+
+      @Override
+      public Integer call() throws Exception {
+        JsonObject state = State.running(dir);
+        if (state == null) {
+          return NOT_RUNNING;
+        }
+        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
+            + state.getString("cluster") + "/backups/verify");
+        System.out.println(new JsonObject(r.body()).encodePrettily());
+        return r.statusCode() == 200 ? 0 : FAILED;
       }
     }
 

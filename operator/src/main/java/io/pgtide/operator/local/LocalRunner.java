@@ -219,6 +219,8 @@ public final class LocalRunner implements AutoCloseable {
         s.replicationPassword(), policy);
     backups = new io.pgtide.operator.backup.BackupController(core.vertx, key, barman, () -> resource.getSpec().backup,
         new io.pgtide.operator.backup.PrimaryArchivingLag(primaryPort, s.superuser(), s.superuserPassword()),
+        new io.pgtide.operator.backup.LocalVerification(dir, resource.getMetadata().getName(), primaryPort,
+            s.superuser(), s.superuserPassword(), progress),
         core.events, core.metrics);
     core.http.backups(key, backups);
     backups.start(5_000);

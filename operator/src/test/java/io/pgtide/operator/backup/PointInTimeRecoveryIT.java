@@ -43,6 +43,7 @@ class PointInTimeRecoveryIT {
     resource.getSpec().backup = new PostgresClusterSpec.BackupSpec();
     resource.getSpec().backup.schedule = "0 0 1 1 *"; // yearly: the only base backups are the first and "now"
     resource.getSpec().backup.retention.count = 2;
+    resource.getSpec().backup.verifySchedule = "never"; // verified on demand below
     source = LocalClusters.up(resource);
   }
 
@@ -126,6 +127,18 @@ class PointInTimeRecoveryIT {
     assertThatThrownBy(() -> runner.up(0, 0, 0)).isInstanceOf(ClusterFile.Invalid.class)
         .hasMessageContaining("no backups of cluster pitr");
     runner.close();
+  }
+
+  @Test
+  void verificationRestoresTheNewestBackupIntoAScratchInstanceAndFindsTheCheckRows() throws Exception {
+    await().atMost(Duration.ofSeconds(120)).until(() -> backupStatus().getJsonObject("lastBackup") != null);
+    JsonObject result = source.backups().verifyNow().await(300, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(result.getBoolean("ok")).as(result.encode()).isTrue();
+    assertThat(result.getLong("expectedRows")).as("the check row written before the first backup").isPositive();
+    assertThat(result.getLong("checkRows")).isGreaterThanOrEqualTo(result.getLong("expectedRows"));
+    assertThat(backupStatus().getJsonObject("lastVerification").getBoolean("ok")).isTrue();
+    assertThat(Files.exists(source.dir().resolve("backup-verify"))).as("the scratch instance is gone").isFalse();
+    System.out.printf("VERIFY %.1f s for backup %s%n", result.getDouble("durationSeconds"), result.getString("backupId"));
   }
 
   private static PostgresCluster restoreOf(String name, String targetTime) {
