@@ -177,18 +177,17 @@ public final class OperatorHttp {
   }
 
   private void backupNow(RoutingContext ctx) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
-    var b = backups.get(key);
-    if (b == null) {
-      ctx.response().setStatusCode(404).end(new JsonObject().put("error", "cluster " + key
-          + " declares no spec.backup").encode());
-      return;
-    }
-    b.backupNow().onSuccess(ctx::json)
-        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode()));
+    withBackups(ctx, b -> b.backupNow().onSuccess(ctx::json)
+        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode())));
   }
 
   private void verifyBackup(RoutingContext ctx) {
+    withBackups(ctx, b -> b.verifyNow().onSuccess(r -> ctx.response().setStatusCode(r.getBoolean("ok", false) ? 200 : 500)
+            .putHeader("Content-Type", "application/json").end(r.encode()))
+        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode())));
+  }
+
+  private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.operator.backup.BackupController> then) {
     String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
     var b = backups.get(key);
     if (b == null) {
@@ -196,9 +195,7 @@ public final class OperatorHttp {
           + " declares no spec.backup").encode());
       return;
     }
-    b.verifyNow().onSuccess(r -> ctx.response().setStatusCode(r.getBoolean("ok", false) ? 200 : 500)
-            .putHeader("Content-Type", "application/json").end(r.encode()))
-        .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode()));
+    then.accept(b);
   }
 
   private void syncUsers(RoutingContext ctx) {

@@ -316,14 +316,7 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.running(dir);
-        if (state == null) {
-          return NOT_RUNNING;
-        }
-        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
-            + state.getString("cluster") + "/backups/verify");
-        System.out.println(new JsonObject(r.body()).encodePrettily());
-        return r.statusCode() == 200 ? 0 : FAILED;
+        return State.postToCluster(dir, "/backups/verify");
       }
     }
 
@@ -334,14 +327,7 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.running(dir);
-        if (state == null) {
-          return NOT_RUNNING;
-        }
-        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
-            + state.getString("cluster") + "/backups");
-        System.out.println(new JsonObject(r.body()).encodePrettily());
-        return r.statusCode() == 200 ? 0 : FAILED;
+        return State.postToCluster(dir, "/backups");
       }
     }
   }
@@ -483,6 +469,18 @@ public final class PgtideCli implements Callable<Integer> {
         System.err.println("pgtide: no local cluster runs from " + dir + " (start one with `pgtide local up`)");
       }
       return state;
+    }
+
+    /** POSTs to {@code /api/clusters/<ns>/<name><suffix>} of the cluster running from {@code dir}; prints the JSON. */
+    static int postToCluster(Path dir, String suffix) throws Exception {
+      JsonObject state = running(dir);
+      if (state == null) {
+        return NOT_RUNNING;
+      }
+      HttpResponse<String> r = post(state, "/api/clusters/" + state.getString("namespace") + "/"
+          + state.getString("cluster") + suffix);
+      System.out.println(new JsonObject(r.body()).encodePrettily());
+      return r.statusCode() == 200 ? 0 : FAILED;
     }
 
     static JsonObject get(JsonObject state, String path) throws Exception {
