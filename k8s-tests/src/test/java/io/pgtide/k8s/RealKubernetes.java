@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -127,10 +128,43 @@ public final class RealKubernetes implements BeforeAllCallback {
     kubectl("create", "namespace", namespace);
   }
 
-  /** Deletes a test's namespace with what it held, and recycles the released volumes for the next test. */
+  /**
+   * Deletes a test's namespace with what it held, and recycles the released volumes for the next test. What it held
+   * is written first to {@code k8s-tests/target/it/ns-<namespace>/} (objects, events, every container's log and the
+   * operator's), so a failure can be read after the namespace is gone.
+   */
   public void dropNamespace(String namespace) {
+    dump(namespace);
     kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s");
     script("volumes.sh");
+  }
+
+  private void dump(String namespace) {
+    Path out = session.logs.resolve("ns-" + namespace);
+    Map<String, List<String>> views = new java.util.LinkedHashMap<>();
+    views.put("objects.txt", List.of("-n", namespace, "get", "all,pvc,postgresclusters,leases,pdb,networkpolicies",
+        "-o", "wide"));
+    views.put("postgresclusters.yaml", List.of("-n", namespace, "get", "postgresclusters", "-o", "yaml"));
+    views.put("events.txt", List.of("-n", namespace, "get", "events", "--sort-by=.lastTimestamp"));
+    views.put("pods.txt", List.of("-n", namespace, "describe", "pods"));
+    views.put("logs.txt", List.of("-n", namespace, "logs", "--all-containers", "--prefix", "--tail=3000",
+        "-l", "app.kubernetes.io/managed-by=pgtide"));
+    views.put("operator.txt", List.of("-n", "pgtide-system", "logs", "--all-containers", "--prefix", "--tail=3000",
+        "-l", "app.kubernetes.io/name=pgtide-operator"));
+    try {
+      Files.createDirectories(out);
+      for (var v : views.entrySet()) {
+        String text;
+        try {
+          text = kubectl(v.getValue().toArray(String[]::new));
+        } catch (RuntimeException e) {
+          text = "(not available: " + e.getMessage() + ")"; // diagnostics only: never fail the cleanup over them
+        }
+        Files.writeString(out.resolve(v.getKey()), text);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The status of a PostgresCluster's condition, null while it has none (or no such cluster exists). */
