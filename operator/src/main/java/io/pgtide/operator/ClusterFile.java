@@ -42,6 +42,9 @@ public final class ClusterFile {
 
   public static String problem(PostgresCluster cr, boolean local) {
     String problem = ClusterValidation.problem(cr.getSpec());
+    if (problem == null && !local) {
+      problem = ClusterValidation.kubernetesProblem(cr.getSpec());
+    }
     if (problem == null && local && cr.getSpec().replicas > LOCAL_MAX_MEMBERS) {
       problem = "replicas must be 1.." + LOCAL_MAX_MEMBERS + " in local mode, got " + cr.getSpec().replicas;
     }

@@ -71,6 +71,9 @@ public final class ClusterReconciler {
         return delete(cr);
       }
       String problem = ClusterValidation.problem(cr.getSpec());
+      if (problem == null) {
+        problem = ClusterValidation.kubernetesProblem(cr.getSpec());
+      }
       if (problem != null) {
         LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
         return status(cr, "InvalidSpec", problem);

@@ -77,6 +77,22 @@ public final class ClusterValidation {
     return null;
   }
 
+  /**
+   * What the Kubernetes path cannot do yet, refused rather than ignored: a cluster that declares backups must not
+   * run without them unnoticed, and one that asks to be restored must not come up empty. Null when none applies.
+   */
+  public static String kubernetesProblem(PostgresClusterSpec spec) {
+    if (spec != null && spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      return "bootstrap.recovery (restore from backups) is available in local mode only so far; on Kubernetes "
+          + "nothing is created rather than an empty cluster";
+    }
+    if (spec != null && spec.backup != null) {
+      return "spec.backup is available in local mode only so far; remove it to run this cluster on Kubernetes "
+          + "without backups";
+    }
+    return null;
+  }
+
   /** PostgreSQL's integer parameters without units that a spec commonly sets, with the server's own bounds. */
   static final java.util.Map<String, long[]> INTEGER_PARAMETERS = java.util.Map.of(
       "max_connections", new long[] {1, 262_143}, "max_wal_senders", new long[] {0, 262_143},
