@@ -202,9 +202,8 @@ public final class BackupController {
       }
       waiting = List.copyOf(requested);
       requested.clear();
-      boolean none = backups.stream().noneMatch(Barman.BackupInfo::done);
-      boolean retrying = retryAt != null && now.toInstant().isBefore(retryAt);
-      due = !waiting.isEmpty() || (!retrying && (none || !now.toInstant().isBefore(nextBackupAt)));
+      due = backupDue(now.toInstant(), nextBackupAt, retryAt, !waiting.isEmpty(),
+          backups.stream().anyMatch(Barman.BackupInfo::done));
     }
     if (due) {
       if (backups.stream().noneMatch(Barman.BackupInfo::done)) {
@@ -225,8 +224,7 @@ public final class BackupController {
         nextBackupAt = policy.schedule().next(ZonedDateTime.now(ZoneOffset.UTC)).toInstant();
         // a failed backup is retried with back-off (30 s doubling to 10 min), not on every pass
         failedInARow = failure == null ? 0 : failedInARow + 1;
-        retryAt = failure == null ? null
-            : Instant.now().plusSeconds(Math.min(600, 30L << Math.min(5, failedInARow - 1)));
+        retryAt = failure == null ? null : Instant.now().plus(retryAfter(failedInARow));
       }
       backups = barman.backups();
     }
@@ -276,6 +274,26 @@ public final class BackupController {
     }
     JsonObject done = result;
     waiting.forEach(p -> p.tryComplete(done.copy()));
+  }
+
+  /**
+   * Whether a base backup is due: asked for ({@code backup now}) always; otherwise not while a failed one waits for
+   * its retry, and then when the repository has none yet or the schedule fired. Pure.
+   */
+  static boolean backupDue(Instant now, Instant nextScheduled, Instant retryAt, boolean requested,
+                           boolean haveOne) {
+    if (requested) {
+      return true;
+    }
+    if (retryAt != null && now.isBefore(retryAt)) {
+      return false;
+    }
+    return !haveOne || !now.isBefore(nextScheduled);
+  }
+
+  /** After the n-th failure in a row: 30 s, doubling, at most 10 min. Pure. */
+  static java.time.Duration retryAfter(int failuresInARow) {
+    return java.time.Duration.ofSeconds(Math.min(600, 30L << Math.min(5, Math.max(0, failuresInARow - 1))));
   }
 
   /** Null on success, else the reason. */
