@@ -50,9 +50,11 @@ final class BackupBench {
 
       OsUser.ownedDirectory(dir.resolve("ref"), false);
       t0 = System.nanoTime();
+      var secrets = runner.infra().cluster().secrets();
       run(dir, "pg_basebackup", OsUser.asPostgres(List.of("/usr/lib/postgresql/15/bin/pg_basebackup", "-h",
-          "127.0.0.1", "-p", "" + port, "-U", "postgres", "-D", dir.resolve("ref").resolve("data").toString(),
-          "-X", "stream", "-c", "fast")), env, Duration.ofMinutes(30));
+          "127.0.0.1", "-p", "" + port, "-U", secrets.replicationUser(), "-D",
+          dir.resolve("ref").resolve("data").toString(), "-X", "stream", "-c", "fast")),
+          Map.of("PGPASSWORD", secrets.replicationPassword()), Duration.ofMinutes(30));
       double refS = (System.nanoTime() - t0) / 1e9;
       OsUser.deleteTree(dir.resolve("ref"));
 
