@@ -12,6 +12,7 @@
     var decoder = new TextDecoder();
     ws.onopen = function () {
       setConnection(true);
+      loadHistory();
       ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-state'}));
       ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-events'}));
       ws.pinger = setInterval(function () { ws.send(JSON.stringify({type: 'ping'})); }, 5000);
@@ -45,6 +46,14 @@
       if (h.length > HISTORY) { h.shift(); }
     });
     render();
+  }
+
+  // what happened before the page was opened (or reconnected): the operator keeps the last events
+  function loadHistory() {
+    fetch('/api/events').then(function (r) { return r.json(); }).then(function (events) {
+      document.getElementById('events').innerHTML = '';
+      events.forEach(onEvent);
+    }).catch(function () { /* live events still arrive */ });
   }
 
   function onEvent(ev) {

@@ -57,7 +57,7 @@ public final class OperatorCore {
     events = new ClusterEvents(vertx);
     failover = new FailoverCoordinator(vertx, state, infra, commands, metrics, events);
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
-    http = new OperatorHttp(vertx, registry, state, failover);
+    http = new OperatorHttp(vertx, registry, state, failover, events);
   }
 
   /** Serves and acts at once (local mode, tests: there is no one to elect). */

@@ -33,7 +33,11 @@ public final class OperatorHttp {
   private final Map<String, java.util.function.Function<io.pgtide.common.crd.PostgresCluster,
       io.vertx.core.Future<JsonObject>>> appliers = new ConcurrentHashMap<>();
 
-  public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover) {
+  private final io.pgtide.operator.failover.ClusterEvents events;
+
+  public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover,
+                      io.pgtide.operator.failover.ClusterEvents events) {
+    this.events = events;
     this.vertx = vertx;
     this.registry = registry;
     this.state = state;
@@ -107,6 +111,8 @@ public final class OperatorHttp {
   public Future<HttpServer> listenControl(String host, int port) {
     Router router = Router.router(vertx);
     router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
+    // what happened before the dashboard was opened (and, in local mode, before the operator restarted)
+    router.get("/api/events").handler(ctx -> ctx.json(events.history(ctx.queryParams().get("cluster"))));
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
     router.post("/api/clusters/:ns/:name/backups").handler(this::backupNow);

@@ -38,6 +38,8 @@ class OperatorListenersIT {
       assertThat(status(http, metrics, "GET", "/")).as("no dashboard").isEqualTo(404);
 
       assertThat(status(http, control, "GET", "/api/clusters")).isEqualTo(200);
+      assertThat(status(http, control, "GET", "/api/events")).as("the kept events").isEqualTo(200);
+      assertThat(status(http, metrics, "GET", "/api/events")).isEqualTo(404);
       assertThat(status(http, control, "GET", "/")).as("the dashboard").isEqualTo(200);
       assertThat(status(http, control, "GET", "/metrics")).isEqualTo(404);
     } finally {

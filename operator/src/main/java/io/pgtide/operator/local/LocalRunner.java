@@ -116,6 +116,7 @@ public final class LocalRunner implements AutoCloseable {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
+    core.events.persistTo(dir.resolve("events.jsonl"));
     infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
     core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
