@@ -34,6 +34,73 @@ public final class OperatorHttp {
       io.vertx.core.Future<JsonObject>>> appliers = new ConcurrentHashMap<>();
 
   private final io.pgtide.operator.failover.ClusterEvents events;
+  private ControlAuthorizer authorizer;
+
+  /**
+   * On Kubernetes: every {@code /api} request must carry a bearer token the API server accepts, reads show only the
+   * clusters the caller may {@code get}, and actions need {@code update} on the cluster. Set before
+   * {@link #listenControl}. Without one (local mode, loopback only) the API is open.
+   */
+  public void authorizer(ControlAuthorizer authorizer) {
+    this.authorizer = authorizer;
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+      deny(ctx, 401, "a bearer token is required (e.g. kubectl create token <serviceaccount>)");
+      return;
+    }
+    authorizer.authenticate(header.substring(7).strip()).onSuccess(subject -> {
+      ctx.put("subject", subject);
+      ctx.next();
+    }).onFailure(e -> deny(ctx, e instanceof ControlAuthorizer.Refused ? 401 : 503,
+        e instanceof ControlAuthorizer.Refused ? e.getMessage() : "cannot check the token: " + e.getMessage()));
+  }
+
+  /** Completes when the caller may {@code verb} the cluster in the path; otherwise answers 403 and never completes. */
+  private Future<Void> permitted(RoutingContext ctx, String verb) {
+    ControlAuthorizer.Subject subject = ctx.get("subject");
+    String ns = ctx.pathParam("ns");
+    String name = ctx.pathParam("name");
+    io.vertx.core.Promise<Void> ok = io.vertx.core.Promise.promise();
+    authorizer.allowed(subject, verb, ns, name).onSuccess(allowed -> {
+      if (allowed) {
+        ok.complete();
+      } else {
+        deny(ctx, 403, subject.user() + " may not " + verb + " postgresclusters.pgtide.io " + ns + "/" + name);
+      }
+    }).onFailure(e -> deny(ctx, 503, "cannot check the permission: " + e.getMessage()));
+    return ok.future();
+  }
+
+  /** Of {@code keys} (namespace/name), those the caller may {@code get}: all of them without an authorizer. */
+  private Future<java.util.Set<String>> readable(RoutingContext ctx, java.util.Collection<String> keys) {
+    ControlAuthorizer.Subject subject = ctx.get("subject");
+    if (authorizer == null || subject == null) {
+      return Future.succeededFuture(new java.util.TreeSet<>(keys));
+    }
+    java.util.Set<String> namespaces = new java.util.TreeSet<>();
+    keys.forEach(k -> namespaces.add(k.substring(0, k.indexOf('/'))));
+    java.util.Map<String, Future<Boolean>> checks = new java.util.TreeMap<>();
+    namespaces.forEach(ns -> checks.put(ns, authorizer.allowed(subject, "get", ns, null)));
+    return Future.all(new java.util.ArrayList<>(checks.values())).map(v -> {
+      java.util.Set<String> out = new java.util.TreeSet<>();
+      keys.forEach(k -> {
+        if (checks.get(k.substring(0, k.indexOf('/'))).result()) {
+          out.add(k);
+        }
+      });
+      return out;
+    }).onFailure(e -> deny(ctx, 503, "cannot check the permission: " + e.getMessage()));
+  }
+
+  private static void deny(RoutingContext ctx, int status, String why) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", why).encode());
+    }
+  }
 
   public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover,
                       io.pgtide.operator.failover.ClusterEvents events) {
@@ -110,9 +177,32 @@ public final class OperatorHttp {
    */
   public Future<HttpServer> listenControl(String host, int port) {
     Router router = Router.router(vertx);
-    router.get("/api/clusters").handler(ctx -> ctx.json(clusters()));
+    if (authorizer != null) {
+      router.route("/api/*").handler(this::authenticate);
+      // every action changes a cluster: allowed to whoever may update that PostgresCluster
+      router.post("/api/clusters/:ns/:name/*").handler(ctx -> permitted(ctx, "update")
+          .onSuccess(ok -> ctx.next()));
+    }
+    router.get("/api/clusters").handler(ctx -> readable(ctx, state.clusterKeys()).onSuccess(keys -> {
+      JsonArray out = new JsonArray();
+      keys.forEach(k -> out.add(cluster(k)));
+      ctx.json(new JsonObject().put("clusters", out));
+    }));
     // what happened before the dashboard was opened (and, in local mode, before the operator restarted)
-    router.get("/api/events").handler(ctx -> ctx.json(events.history(ctx.queryParams().get("cluster"))));
+    router.get("/api/events").handler(ctx -> {
+      JsonArray all = events.history(ctx.queryParams().get("cluster"));
+      java.util.Set<String> keys = new java.util.TreeSet<>();
+      all.forEach(e -> keys.add(((JsonObject) e).getString("cluster")));
+      readable(ctx, keys).onSuccess(allowed -> {
+        JsonArray out = new JsonArray();
+        all.forEach(e -> {
+          if (allowed.contains(((JsonObject) e).getString("cluster"))) {
+            out.add(e);
+          }
+        });
+        ctx.json(out);
+      });
+    });
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
     router.post("/api/clusters/:ns/:name/backups").handler(this::backupNow);

@@ -428,6 +428,8 @@ public final class PgtideCli implements Callable<Integer> {
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();
       // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
       // the leader label makes the Service send the sidecars there
+      // the control API answers only to callers the API server authenticates and authorizes on the cluster
+      core.http.authorizer(new io.pgtide.operator.k8s.KubernetesControlAuthorizer(core.vertx, client));
       core.serve("0.0.0.0", httpPort, apiPort);
       // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
       // about a retry period instead of waiting for the Lease to expire
