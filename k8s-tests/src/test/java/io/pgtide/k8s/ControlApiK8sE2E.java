@@ -1,0 +1,116 @@
+package io.pgtide.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The operator's control API on a real API server: a ServiceAccount token from {@code kubectl create token} is
+ * checked with a TokenReview, and actions with a SubjectAccessReview against the caller's RBAC on PostgresClusters.
+ * The operator pod is reached on its pod IP from this host (the test cluster's own bridge).
+ */
+class ControlApiK8sE2E {
+  static final String NS = "ctl-e2e";
+  @RegisterExtension
+  static RealKubernetes k8s = new RealKubernetes();
+  static final Instant START = Instant.now();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void accounts() {
+    k8s.freshNamespace(NS);
+    k8s.apply("""
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: reader, namespace: %1$s}
+        ---
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: editor, namespace: %1$s}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: pg-read, namespace: %1$s}
+        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list]}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: pg-edit, namespace: %1$s}
+        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list, update]}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: reader, namespace: %1$s}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-read}
+        subjects: [{kind: ServiceAccount, name: reader, namespace: %1$s}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: editor, namespace: %1$s}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-edit}
+        subjects: [{kind: ServiceAccount, name: editor, namespace: %1$s}]
+        """.formatted(NS));
+  }
+
+  @AfterAll
+  static void drop() {
+    k8s.dropNamespace(NS);
+  }
+
+  static String token(String account) {
+    return k8s.kubectl("-n", NS, "create", "token", account, "--duration=10m").strip();
+  }
+
+  static String controlUrl() {
+    Pod pod = k8s.client().pods().inNamespace("pgtide-system").withLabel("app.kubernetes.io/name", "pgtide-operator")
+        .list().getItems().stream().filter(p -> p.getStatus().getPodIP() != null
+            && p.getMetadata().getDeletionTimestamp() == null).findFirst().orElseThrow();
+    return "http://" + pod.getStatus().getPodIP() + ":8081";
+  }
+
+  static HttpResponse<String> call(String base, String method, String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        .method(method, HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void tokensAreReviewedByTheApiServerAndActionsFollowTheCallersRbac() throws Exception {
+    String reader = token("reader");
+    String editor = token("editor");
+    String[] base = {null};
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> {
+      base[0] = controlUrl();
+      return call(base[0], "GET", "/api/clusters", null).statusCode() == 401;
+    });
+    assertThat(call(base[0], "GET", "/api/events", "not-a-token").statusCode()).isEqualTo(401);
+    assertThat(call(base[0], "GET", "/api/clusters", reader).statusCode()).isEqualTo(200);
+
+    HttpResponse<String> refused = call(base[0], "POST", "/api/clusters/" + NS + "/orders/users/sync", reader);
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(new JsonObject(refused.body()).getString("error"))
+        .isEqualTo("system:serviceaccount:" + NS + ":reader may not update postgresclusters.pgtide.io " + NS
+            + "/orders");
+    // past authorization: the action itself answers (no such cluster here), not the guard
+    HttpResponse<String> passed = call(base[0], "POST", "/api/clusters/" + NS + "/orders/users/sync", editor);
+    assertThat(passed.statusCode()).as(passed.body()).isEqualTo(404);
+    assertThat(call(base[0], "POST", "/api/clusters/default/orders/switchover", editor).statusCode())
+        .as("no rights outside its namespace").isEqualTo(403);
+    assertThat(k8s.operatorDenials(START)).as("the reviews are allowed to the operator").isEmpty();
+  }
+}
