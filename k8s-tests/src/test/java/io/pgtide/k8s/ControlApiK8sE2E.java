@@ -111,6 +111,32 @@ class ControlApiK8sE2E {
     assertThat(passed.statusCode()).as(passed.body()).isEqualTo(404);
     assertThat(call(base[0], "POST", "/api/clusters/default/orders/switchover", editor).statusCode())
         .as("no rights outside its namespace").isEqualTo(403);
+
+    // the CLI on Kubernetes: the same API with the token from a file (never on the command line)
+    java.nio.file.Path tokenFile = java.nio.file.Files.createTempFile("pgtide-token", "");
+    java.nio.file.Files.writeString(tokenFile, reader);
+    Cli status = cli("status", "--url", base[0], "--token-file", tokenFile.toString());
+    assertThat(status.exit()).as(status.output()).isZero();
+    Cli sync = cli("users", "sync", "--url", base[0], "--token-file", tokenFile.toString(), "--cluster", NS + "/orders");
+    assertThat(sync.exit()).isEqualTo(1);
+    assertThat(sync.output()).contains("may not update postgresclusters.pgtide.io " + NS + "/orders");
+    java.nio.file.Files.delete(tokenFile);
     assertThat(k8s.operatorDenials(START)).as("the reviews are allowed to the operator").isEmpty();
+  }
+
+  record Cli(int exit, String output) {
+  }
+
+  static Cli cli(String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("java", "-jar",
+        k8s.repo().resolve("operator/target/pgtide.jar").toString()));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("pgtide " + String.join(" ", args) + " did not finish within 60 s");
+    }
+    return new Cli(p.exitValue(), out);
   }
 }

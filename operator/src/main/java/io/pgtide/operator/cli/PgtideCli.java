@@ -245,12 +245,12 @@ public final class PgtideCli implements Callable<Integer> {
 
   @Command(name = "status", description = "Members, roles, lag, QPS and the last failover (like patronictl list).")
   static final class Status implements Callable<Integer> {
-    @Option(names = "--dir", required = true, description = "the directory `local up` used")
-    Path dir;
+    @picocli.CommandLine.Mixin
+    Target target;
 
     @Override
     public Integer call() throws Exception {
-      JsonObject state = State.running(dir);
+      JsonObject state = target.state();
       if (state == null) {
         return NOT_RUNNING;
       }
@@ -264,19 +264,19 @@ public final class PgtideCli implements Callable<Integer> {
 
   @Command(name = "switchover", description = "Planned switchover to a named member or the best candidate.")
   static final class Switchover implements Callable<Integer> {
-    @Option(names = "--dir", required = true)
-    Path dir;
+    @picocli.CommandLine.Mixin
+    Target target;
     @Option(names = "--to", description = "candidate member (default: the best)")
     String to;
 
     @Override
     public Integer call() throws Exception {
-      JsonObject state = State.running(dir);
+      JsonObject state = target.state();
       if (state == null) {
         return NOT_RUNNING;
       }
-      HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
-          + state.getString("cluster") + "/switchover" + (to == null ? "" : "?to=" + to));
+      HttpResponse<String> r = State.post(state, Target.clusterPath(state) + "/switchover"
+          + (to == null ? "" : "?to=" + to));
       System.out.println(r.body());
       return r.statusCode() == 200 ? 0 : FAILED;
     }
@@ -287,12 +287,12 @@ public final class PgtideCli implements Callable<Integer> {
   static final class Backup {
     @Command(name = "list", description = "Base backups, the recoverable range and the WAL archiving lag.")
     static final class List implements Callable<Integer> {
-      @Option(names = "--dir", required = true)
-      Path dir;
+      @picocli.CommandLine.Mixin
+      Target target;
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.running(dir);
+        JsonObject state = target.state();
         if (state == null) {
           return NOT_RUNNING;
         }
@@ -311,23 +311,23 @@ public final class PgtideCli implements Callable<Integer> {
     @Command(name = "verify", description = "Restore the newest backup into a scratch instance, check it, delete it "
         + "(exit 1 when the check fails).")
     static final class Verify implements Callable<Integer> {
-      @Option(names = "--dir", required = true)
-      Path dir;
+      @picocli.CommandLine.Mixin
+      Target target;
 
       @Override
       public Integer call() throws Exception {
-        return State.postToCluster(dir, "/backups/verify");
+        return State.postToCluster(target, "/backups/verify");
       }
     }
 
     @Command(name = "now", description = "Take a base backup now (waits until it is in the repository).")
     static final class Now implements Callable<Integer> {
-      @Option(names = "--dir", required = true)
-      Path dir;
+      @picocli.CommandLine.Mixin
+      Target target;
 
       @Override
       public Integer call() throws Exception {
-        return State.postToCluster(dir, "/backups");
+        return State.postToCluster(target, "/backups");
       }
     }
   }
@@ -336,19 +336,19 @@ public final class PgtideCli implements Callable<Integer> {
   static final class Users {
     @Command(name = "sync", description = "Sync declared users now (--dry-run: print the diff only).")
     static final class Sync implements Callable<Integer> {
-      @Option(names = "--dir", required = true)
-      Path dir;
+      @picocli.CommandLine.Mixin
+      Target target;
       @Option(names = "--dry-run")
       boolean dryRun;
 
       @Override
       public Integer call() throws Exception {
-        JsonObject state = State.running(dir);
+        JsonObject state = target.state();
         if (state == null) {
           return NOT_RUNNING;
         }
-        HttpResponse<String> r = State.post(state, "/api/clusters/" + state.getString("namespace") + "/"
-            + state.getString("cluster") + "/users/sync" + (dryRun ? "?dryRun=true" : ""));
+        HttpResponse<String> r = State.post(state, Target.clusterPath(state) + "/users/sync"
+            + (dryRun ? "?dryRun=true" : ""));
         System.out.println(new JsonObject(r.body()).encodePrettily());
         return r.statusCode() == 200 ? 0 : FAILED;
       }
@@ -461,6 +461,7 @@ public final class PgtideCli implements Callable<Integer> {
         return null;
       }
       JsonObject state = new JsonObject(Files.readString(file));
+      state.put("base", "http://127.0.0.1:" + state.getInteger("httpPort"));
       return ProcessHandle.of(state.getLong("pid")).map(ProcessHandle::isAlive).orElse(false) ? state : null;
     }
 
@@ -473,32 +474,90 @@ public final class PgtideCli implements Callable<Integer> {
       return state;
     }
 
-    /** POSTs to {@code /api/clusters/<ns>/<name><suffix>} of the cluster running from {@code dir}; prints the JSON. */
-    static int postToCluster(Path dir, String suffix) throws Exception {
-      JsonObject state = running(dir);
+    /** POSTs to {@code /api/clusters/<ns>/<name><suffix>} of the target's cluster; prints the JSON. */
+    static int postToCluster(Target target, String suffix) throws Exception {
+      JsonObject state = target.state();
       if (state == null) {
         return NOT_RUNNING;
       }
-      HttpResponse<String> r = post(state, "/api/clusters/" + state.getString("namespace") + "/"
-          + state.getString("cluster") + suffix);
+      HttpResponse<String> r = post(state, Target.clusterPath(state) + suffix);
       System.out.println(new JsonObject(r.body()).encodePrettily());
       return r.statusCode() == 200 ? 0 : FAILED;
     }
 
+    private static HttpRequest.Builder request(JsonObject state, String path) {
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(state.getString("base") + path));
+      if (state.getString("token") != null) {
+        b.header("Authorization", "Bearer " + state.getString("token"));
+      }
+      return b;
+    }
+
+    /** GET of a JSON object; fails with the operator's error (e.g. a refused token) when it answers otherwise. */
     static JsonObject get(JsonObject state, String path) throws Exception {
-      return new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-          + state.getInteger("httpPort") + path)).build(), HttpResponse.BodyHandlers.ofString()).body());
+      HttpResponse<String> r = HTTP.send(request(state, path).build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("the operator answered " + r.statusCode() + ": " + r.body());
+      }
+      return new JsonObject(r.body());
     }
 
     static HttpResponse<String> post(JsonObject state, String path) throws Exception {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.getInteger("httpPort") + path))
-          .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(request(state, path).POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
     }
 
     static HttpResponse<String> post(JsonObject state, String path, String body) throws Exception {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + state.getInteger("httpPort") + path))
-          .header("Content-Type", "application/yaml").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(request(state, path).header("Content-Type", "application/yaml")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+  }
+
+  /**
+   * Which operator a command talks to: a local cluster by its directory, or on Kubernetes the control API (reached
+   * with {@code kubectl -n pgtide-system port-forward svc/pgtide-operator 8081}) with a bearer token the API server
+   * accepts, read from a file or {@code PGTIDE_TOKEN} (never from the command line, where {@code ps} shows it).
+   */
+  static final class Target {
+    @Option(names = "--dir", description = "the directory `local up` used (local mode)")
+    Path dir;
+    @Option(names = "--url", description = "Kubernetes: the operator's control API, e.g. http://127.0.0.1:8081")
+    String url;
+    @Option(names = "--token-file", description = "Kubernetes: a file holding the bearer token "
+        + "(e.g. from `kubectl create token`); default: the PGTIDE_TOKEN variable")
+    Path tokenFile;
+    @Option(names = "--cluster", description = "Kubernetes: namespace/name of the PostgresCluster")
+    String cluster;
+
+    /** {@code /api/clusters/<namespace>/<name>} of the one cluster a command acts on. */
+    static String clusterPath(JsonObject state) {
+      if (state.getString("cluster") == null) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Target()),
+            "this command acts on one cluster: give --cluster namespace/name");
+      }
+      return "/api/clusters/" + state.getString("namespace") + "/" + state.getString("cluster");
+    }
+
+    /** The coordinates, or null after saying on stderr why there are none. */
+    JsonObject state() throws java.io.IOException {
+      if ((dir == null) == (url == null)) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "give --dir (local mode) or --url (Kubernetes), one of them");
+      }
+      if (dir != null) {
+        return State.running(dir);
+      }
+      String token = tokenFile != null ? Files.readString(tokenFile).strip() : System.getenv("PGTIDE_TOKEN");
+      JsonObject state = new JsonObject().put("base", url.replaceAll("/+$", "")).put("token", token);
+      if (cluster != null) {
+        int slash = cluster.indexOf('/');
+        if (slash <= 0 || slash == cluster.length() - 1) {
+          throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+              "--cluster must be namespace/name, got " + cluster);
+        }
+        state.put("namespace", cluster.substring(0, slash)).put("cluster", cluster.substring(slash + 1));
+      }
+      return state;
     }
   }
 }
