@@ -31,12 +31,13 @@ archive() { # ref file
   mv "$2.tmp" "$2"
 }
 
-debian_image() { # ref archive-file packages-csv hook-script entrypoint-json user
-  local ref=$1 out=$2 pkgs=$3 hook=$4 entry=$5 user=$6
+debian_image() { # ref archive-file packages-csv hook-script entrypoint-json user [essential-hook]
+  local ref=$1 out=$2 pkgs=$3 hook=$4 entry=$5 user=$6 essential=${7:-true}
   [ -f "$out" ] && return 0
   log "building $ref (mmdebstrap $SUITE: $pkgs)"
   local tmp; tmp=$(mktemp -d)
   mmdebstrap --quiet --variant=minbase --include="$pkgs" --dpkgopt='path-exclude=/usr/share/man/*' \
+    --essential-hook="$essential" \
     --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook="$hook" --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
@@ -65,10 +66,15 @@ system_images() {
   ln -sf "jre-17-$jre_key.tar" "$IMAGES_DIR/jre-17.tar"
   local spilo_dir="$repo/images/spilo-standin"
   local spilo_pkgs="postgresql-15,postgresql-client-15,patroni,python3-kubernetes,python3-yaml,openssl,procps,util-linux,iproute2"
+  # Spilo's postgres user is uid 101, gid 103 (what Zalando's spilo_runasuser/spilo_fsgroup default to); created
+  # before the packages so postgresql-common keeps it, and the sidecar (same uid) may signal it when fencing
+  local spilo_user='echo "postgres:x:103:" >> "$1/etc/group"; echo "postgres:!:103::" >> "$1/etc/gshadow";
+    echo "postgres:x:101:103:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd";
+    echo "postgres:*:19000:0:99999:7:::" >> "$1/etc/shadow"'
   # two layers: the packages (slow, keyed by the package list) and the entrypoint on top (seconds)
-  local base_key; base_key=$(echo "$SUITE $spilo_pkgs" | key_of -)
+  local base_key; base_key=$(echo "$SUITE $spilo_pkgs $spilo_user" | key_of -)
   debian_image localhost/pgtide/spilo-base:15 "$IMAGES_DIR/spilo-base-$base_key.tar" "$spilo_pkgs" 'true' \
-    '["/bin/sh"]' 0
+    '["/bin/sh"]' 0 "$spilo_user"
   local spilo_key; spilo_key=$( (echo "$base_key"; cat "$spilo_dir"/*) | key_of -)
   if [ ! -f "$IMAGES_DIR/spilo-standin-$spilo_key.tar" ]; then
     log "building localhost/pgtide/spilo-standin:15 (entrypoint on spilo-base)"

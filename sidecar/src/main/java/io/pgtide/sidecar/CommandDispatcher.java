@@ -32,9 +32,11 @@ public final class CommandDispatcher {
   private final String patroniUrl;
   private final BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync;
   private final SidecarMetrics metrics;
+  private final PodProcesses pod; // null where the sidecar does not share its pod's process namespace
 
   public CommandDispatcher(Vertx vertx, MemberId self, PgCollector pg, WebClient http, String patroniUrl,
-                           BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync, SidecarMetrics metrics) {
+                           BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync, SidecarMetrics metrics,
+                           PodProcesses pod) {
     this.vertx = vertx;
     this.self = self;
     this.pg = pg;
@@ -42,6 +44,7 @@ public final class CommandDispatcher {
     this.patroniUrl = patroniUrl;
     this.userSync = userSync;
     this.metrics = metrics;
+    this.pod = pod;
   }
 
   /** Decodes, checks and runs a command; the future always succeeds with a result (never a raw failure). */
@@ -65,7 +68,8 @@ public final class CommandDispatcher {
     return withTimeout(run(cmd.payload(), timeout), timeout)
         .map(detail -> CommandResult.ok(cmd.correlationId(), detail))
         .otherwise(e -> {
-          String code = e instanceof TimeoutException ? "timeout" : e instanceof PatroniRefused ? "patroni" : "failed";
+          String code = e instanceof TimeoutException ? "timeout" : e instanceof PatroniRefused ? "patroni"
+              : e instanceof UnsupportedOperationException ? "unsupported" : "failed";
           JsonObject detail = e instanceof PatroniRefused p ? p.detail : null;
           return CommandResult.error(cmd.correlationId(), code, e.getMessage(), detail);
         })
@@ -98,6 +102,16 @@ public final class CommandDispatcher {
     }
     if (payload instanceof CommandPayload.Restart) {
       return patroni("/restart", new JsonObject().put("restart_pending", true));
+    }
+    if (payload instanceof CommandPayload.Fence || payload instanceof CommandPayload.ProbeProcesses) {
+      if (pod == null) {
+        return Future.failedFuture(new UnsupportedOperationException(
+            "this sidecar does not share its pod's process namespace; it cannot see Patroni or PostgreSQL"));
+      }
+      // the kill's own wait ends before the command's deadline, so its answer (confirmed or not) is what returns
+      long bound = Math.max(100, timeoutMs - 500);
+      return vertx.executeBlocking(() -> payload instanceof CommandPayload.Fence ? pod.fence(bound) : pod.probe(),
+          false);
     }
     if (payload instanceof CommandPayload.Checkpoint) {
       return pg.execute("CHECKPOINT").map(v -> new JsonObject().put("done", "checkpoint"));

@@ -14,7 +14,7 @@ import java.util.Map;
 public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUser, String pgPassword,
                             String pgDatabase, String patroniUrl, String operatorHost, int operatorPort,
                             Path tlsDir, int httpPort, long intervalMs, long roleWatchMs, long connectTimeoutMs,
-                            ResourceSource resources) {
+                            ResourceSource resources, boolean podProcesses) {
 
   /**
    * Where CPU and memory come from: the sidecar's cgroup (a container sharing its pod's limits), or PostgreSQL's own
@@ -22,11 +22,17 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
    */
   public enum ResourceSource { CGROUP, PROCESS_TREE }
 
+  /*
+   * podProcesses: the sidecar shares its pod's process namespace with Spilo (PGTIDE_POD_PROCESSES=true, set by the
+   * operator with shareProcessNamespace), so it may fence and probe Spilo's Patroni and PostgreSQL; never in local
+   * mode, where every process of the machine would be in sight.
+   */
+
   public SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUser, String pgPassword, String pgDatabase,
                        String patroniUrl, String operatorHost, int operatorPort, Path tlsDir, int httpPort,
                        long intervalMs, long roleWatchMs, long connectTimeoutMs) {
     this(id, pgHost, pgPort, pgUser, pgPassword, pgDatabase, patroniUrl, operatorHost, operatorPort, tlsDir, httpPort,
-        intervalMs, roleWatchMs, connectTimeoutMs, ResourceSource.CGROUP);
+        intervalMs, roleWatchMs, connectTimeoutMs, ResourceSource.CGROUP, false);
   }
 
   /** Spilo uses 5432, 8008 and 8080 in the pod; the sidecar's HTTP port is none of them. */
@@ -65,7 +71,8 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
         integer(env, "PGTIDE_INTERVAL_MS", 1000),
         integer(env, "PGTIDE_ROLE_WATCH_MS", 250),
         integer(env, "PGTIDE_CONNECT_TIMEOUT_MS", 1000),
-        "process-tree".equals(env.get("PGTIDE_RESOURCES")) ? ResourceSource.PROCESS_TREE : ResourceSource.CGROUP);
+        "process-tree".equals(env.get("PGTIDE_RESOURCES")) ? ResourceSource.PROCESS_TREE : ResourceSource.CGROUP,
+        "true".equals(env.get("PGTIDE_POD_PROCESSES")));
   }
 
   private static String password(Map<String, String> env) {

@@ -71,7 +71,7 @@ public final class SidecarVerticle extends VerticleBase {
         () -> lastJson, this::onCommand);
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
     commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), userSyncFactory.apply(pg),
-        metrics);
+        metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null);
     pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());

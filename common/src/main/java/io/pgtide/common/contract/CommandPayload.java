@@ -68,4 +68,26 @@ public sealed interface CommandPayload {
       return "reload";
     }
   }
+
+  /**
+   * Fence this member from inside its pod (Kubernetes: the pod shares one process namespace): SIGKILL Spilo's
+   * Patroni, then every PostgreSQL process, and confirm each is gone by PID and start time. The result's detail has
+   * {@code confirmed} (true only when nothing of either is left) and the processes it found. Refused
+   * ({@code unsupported}) where the sidecar does not share the pod's process namespace (local mode fences itself).
+   */
+  record Fence() implements CommandPayload {
+    public String type() {
+      return "fence";
+    }
+  }
+
+  /**
+   * Look only: do Spilo's Patroni and PostgreSQL still run in this pod? The detail has {@code dead} (true when
+   * neither runs) and the processes found. Refused ({@code unsupported}) like {@link Fence}.
+   */
+  record ProbeProcesses() implements CommandPayload {
+    public String type() {
+      return "probe-processes";
+    }
+  }
 }

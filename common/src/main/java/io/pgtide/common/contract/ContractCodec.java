@@ -191,6 +191,8 @@ public final class ContractCodec {
       case "failover" -> new CommandPayload.Failover(string(args, "candidate"));
       case "checkpoint" -> new CommandPayload.Checkpoint();
       case "reload" -> new CommandPayload.Reload();
+      case "fence" -> new CommandPayload.Fence();
+      case "probe-processes" -> new CommandPayload.ProbeProcesses();
       case "restart" -> new CommandPayload.Restart();
       case "patroni-config" -> new CommandPayload.PatroniConfig(object(args, "changes"));
       default -> throw new ContractException("unknown-command", "command type '" + type + "' is not known");

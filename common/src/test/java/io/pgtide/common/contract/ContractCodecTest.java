@@ -76,6 +76,7 @@ class ContractCodecTest {
             List.of(new DesiredDatabase("app", "alice", java.util.Map.of("alice", List.of("CONNECT")), true)), true),
         new CommandPayload.Switchover("orders-0", "orders-1"), new CommandPayload.Switchover("orders-0", null),
         new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(), new CommandPayload.Restart(),
+        new CommandPayload.Fence(), new CommandPayload.ProbeProcesses(),
         new CommandPayload.PatroniConfig(new io.vertx.core.json.JsonObject().put("loop_wait", 3)
             .put("postgresql", new io.vertx.core.json.JsonObject().put("parameters",
                 new io.vertx.core.json.JsonObject().put("work_mem", "8MB").putNull("old_param")))));

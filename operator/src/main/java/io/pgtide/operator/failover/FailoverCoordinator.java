@@ -58,6 +58,7 @@ public final class FailoverCoordinator {
     boolean fenced;
     boolean switching;
     boolean split;           // a split view is open: reported once, when it starts
+    boolean fenceUnconfirmed; // the fence could not be confirmed: nothing was forced, Patroni's ttl decides
     boolean fenceWithheld;   // a fence was due but no candidate qualified: reported once per incident
     boolean released;        // the lost primary's leader lock was released on confirmed death
     long releaseAskedAt;     // the last time the infrastructure was asked to confirm its death
@@ -184,6 +185,7 @@ public final class FailoverCoordinator {
         }
         t.lost = null;
         t.fenced = false;
+        t.fenceUnconfirmed = false;
         t.fenceWithheld = false;
       }
       t.primary = p;
@@ -199,6 +201,7 @@ public final class FailoverCoordinator {
       t.lost = t.primary;
       t.detectedAt = now;
       t.fenced = false;
+      t.fenceUnconfirmed = false;
       t.released = false;
       t.releaseAskedAt = 0;
       t.announced = false;
@@ -245,7 +248,16 @@ public final class FailoverCoordinator {
         events.emit(key, "Warning", "FencingZombie", t.lost + " still holds the primary role but has not accepted "
             + "new connections for " + (now - t.detectedAt) + " ms; fencing it so Patroni elects "
             + ranking.candidates().get(0).id().member());
-        infra.fence(key, t.lost).onFailure(e -> controllerError(key, "fence", e));
+        String fencing = t.lost;
+        infra.fence(key, fencing).onFailure(e -> {
+          synchronized (this) {
+            if (fencing.equals(t.lost)) {
+              t.fenceUnconfirmed = true;
+            }
+          }
+          metrics.controllerError(key, "fence");
+          events.emit(key, "Warning", "FenceNotConfirmed", e.getMessage());
+        });
       }
     }
   }
@@ -262,7 +274,10 @@ public final class FailoverCoordinator {
     if (!t.announced) {
       announce(key, t);
     }
-    FailoverRecord record = new FailoverRecord(t.fenced ? "zombie-fenced" : t.released ? "confirmed-dead" : "failover",
+    String kind = t.fenceUnconfirmed ? "zombie-ttl" : t.fenced ? "zombie-fenced" : t.released ? "confirmed-dead"
+        : "failover";
+    t.fenceUnconfirmed = false;
+    FailoverRecord record = new FailoverRecord(kind,
         t.lost, newPrimary, t.detectedAt, now);
     t.last = record;
     t.lost = null;

@@ -79,6 +79,10 @@ public final class ClusterModel {
     return "standby." + cluster + ".credentials.postgresql.pgtide.io";
   }
 
+  /** The uid and gid Spilo runs PostgreSQL and Patroni as (Zalando's spilo_runasuser / spilo_fsgroup defaults). */
+  static final long SPILO_UID = 101;
+  static final long SPILO_GID = 103;
+
   public static String sidecarTlsSecret(String cluster) {
     return cluster + "-pgtide-sidecar-tls";
   }
@@ -232,6 +236,8 @@ public final class ClusterModel {
             .withImagePullSecrets(spec.imagePullSecrets.stream()
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             .withTerminationGracePeriodSeconds(300L)
+            // the sidecar fences and probes Spilo's Patroni and PostgreSQL from inside the pod
+            .withShareProcessNamespace(true)
             .withContainers(spilo(cr, config), sidecar(cr, config))
             // mounted into the sidecar container only; readable by its non-root user (a 0400 file is root's alone
             // and the sidecar could not start)
@@ -301,6 +307,7 @@ public final class ClusterModel {
                 .build(),
             new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
             new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
+            new EnvVarBuilder().withName("PGTIDE_POD_PROCESSES").withValue("true").build(),
             new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-Djava.io.tmpdir=/tmp").build())
         .addNewPort().withName("sidecar-http").withContainerPort(SIDECAR_HTTP_PORT).endPort()
         .withResources(new ResourceRequirementsBuilder()
@@ -308,7 +315,9 @@ public final class ClusterModel {
             .withLimits(sorted("memory", new Quantity("128Mi"))).build())
         .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(SIDECAR_HTTP_PORT))
           .endHttpGet().withPeriodSeconds(10).endLivenessProbe()
-        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10001L).withReadOnlyRootFilesystem(true)
+        // Spilo's postgres user: the one user (no capability needed) that may signal Patroni and PostgreSQL
+        .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(SPILO_UID).withRunAsGroup(SPILO_GID)
+          .withReadOnlyRootFilesystem(true)
           .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()
         .endSecurityContext()
         .addNewVolumeMount().withName("pgtide-tls").withMountPath("/etc/pgtide/tls").withReadOnly(true)

@@ -1,25 +1,46 @@
 package io.pgtide.operator.k8s;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.pgtide.common.contract.CommandPayload;
+import io.pgtide.common.contract.CommandResult;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.operator.hub.CommandClient;
 import io.pgtide.operator.infra.Infrastructure;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Kubernetes side of the {@link Infrastructure} port. The primary and replica Services select on the
- * {@code spilo-role} label Patroni sets, so pointing them needs no write; fencing deletes the pod at once (the
- * StatefulSet recreates it and Patroni makes it rejoin); the member count is the StatefulSet's replicas.
+ * {@code spilo-role} label Patroni sets, so pointing them needs no write; the member count is the StatefulSet's
+ * replicas. Fencing and confirmed death go through the member's own sidecar, which shares its pod's process
+ * namespace: it kills and confirms, or only looks; only a confirmed death releases Patroni's leader lock, with a
+ * compare-and-swap on the lock's ConfigMap. A pod is never force-deleted: the API server would forget it before its
+ * containers are dead, and on a partitioned node the StatefulSet's one-pod-per-name guarantee would break.
  */
 public final class KubernetesInfrastructure implements Infrastructure {
+  private static final Logger LOG = LoggerFactory.getLogger(KubernetesInfrastructure.class);
+  private static final long FENCE_TIMEOUT_MS = 10_000;
+  private static final long PROBE_TIMEOUT_MS = 2_000;
+
   private final Vertx vertx;
   private final KubernetesClient client;
+  private final CommandClient commands;
 
   public KubernetesInfrastructure(Vertx vertx, KubernetesClient client) {
     this.vertx = vertx;
     this.client = client;
+    this.commands = new CommandClient(vertx);
   }
 
   @Override
@@ -32,26 +53,85 @@ public final class KubernetesInfrastructure implements Infrastructure {
     return Future.succeededFuture();
   }
 
+  /**
+   * The member's sidecar SIGKILLs its Patroni and PostgreSQL and confirms them gone; then the leader lock is released
+   * if it still names the member. The kubelet restarts the container (Patroni was its process) and Patroni rejoins
+   * as a replica. Fails, changing nothing, when the sidecar cannot be reached or cannot confirm.
+   */
   @Override
   public Future<Void> fence(String clusterKey, String member) {
-    String[] k = clusterKey.split("/", 2);
-    return Blocking.call(vertx, () -> {
-      client.pods().inNamespace(k[0]).withName(member).withGracePeriod(0).delete();
-      return null;
+    MemberId id = memberId(clusterKey, member);
+    return commands.send(id, new CommandPayload.Fence(), FENCE_TIMEOUT_MS).compose(r -> {
+      if (!r.ok() || !r.detail().getBoolean("confirmed", false)) {
+        return Future.failedFuture(new IllegalStateException("fencing " + member + " through its sidecar was not "
+            + "confirmed (" + describe(r) + "); its pod is left alone and Patroni's ttl decides"));
+      }
+      LOG.info("[{}] fenced {}: killed {}", clusterKey, member, r.detail().getJsonArray("killed"));
+      return Blocking.call(vertx, () -> releaseLeaderLock(id)).map(released -> {
+        LOG.info("[{}] leader lock of {} {}", clusterKey, member, released ? "released" : "not its own any more");
+        return null;
+      });
     });
+  }
+
+  /** The member's sidecar looks: neither Patroni nor PostgreSQL runs in the pod. Then the lock, as for a fence. */
+  @Override
+  public Future<Boolean> releaseIfDead(String clusterKey, String member) {
+    MemberId id = memberId(clusterKey, member);
+    return commands.send(id, new CommandPayload.ProbeProcesses(), PROBE_TIMEOUT_MS).compose(r -> {
+      if (!r.ok() || !r.detail().getBoolean("dead", false)) {
+        return Future.succeededFuture(false); // alive, or nobody to confirm (node lost): the ttl decides
+      }
+      return Blocking.call(vertx, () -> releaseLeaderLock(id));
+    });
+  }
+
+  /**
+   * Compare-and-delete of Patroni's leader lock in the Kubernetes DCS (ConfigMap {@code <cluster>-leader},
+   * annotation {@code leader}), as Patroni itself releases it: only while it names {@code id}'s member, and only if
+   * nobody wrote the ConfigMap since we read it (its resourceVersion in the patch is the precondition). False when
+   * the lock is someone else's or changed under us.
+   */
+  boolean releaseLeaderLock(MemberId id) {
+    String name = id.cluster() + "-leader";
+    ConfigMap lock = client.configMaps().inNamespace(id.namespace()).withName(name).get();
+    Map<String, String> annotations = lock == null || lock.getMetadata().getAnnotations() == null ? Map.of()
+        : lock.getMetadata().getAnnotations();
+    if (!id.member().equals(annotations.get("leader"))) {
+      return false;
+    }
+    JsonObject patch = new JsonObject().put("metadata", new JsonObject()
+        .put("resourceVersion", lock.getMetadata().getResourceVersion())
+        .put("annotations", new JsonObject().putNull("leader")));
+    try {
+      client.configMaps().inNamespace(id.namespace()).withName(name)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch.encode());
+      return true;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private static MemberId memberId(String clusterKey, String member) {
+    String[] k = clusterKey.split("/", 2);
+    return new MemberId(k[0], k[1], member);
+  }
+
+  private static String describe(CommandResult r) {
+    if (!r.ok()) {
+      return r.errorCode() + ": " + r.errorMessage();
+    }
+    return "still running: " + r.detail().getJsonArray("left") + (r.detail().containsKey("refused")
+        ? ", signal refused for " + r.detail().getJsonArray("refused") : "");
   }
 
   /**
    * The autoscaler's member count: first into the cluster's {@code status.desiredReplicas} (so the reconciler keeps
    * it instead of resetting to {@code spec.replicas}; spec stays the user's, for GitOps), then the StatefulSet.
    */
-  @Override
-  public Future<Boolean> releaseIfDead(String clusterKey, String member) {
-    // nothing here can confirm yet that a pod's Patroni and postmaster are gone (a pod the API server reports gone
-    // may still run on a partitioned node): Patroni's ttl decides
-    return Future.succeededFuture(false);
-  }
-
   @Override
   public Future<Void> scale(String clusterKey, int members) {
     String[] k = clusterKey.split("/", 2);

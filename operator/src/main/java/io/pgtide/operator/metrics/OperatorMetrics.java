@@ -93,7 +93,7 @@ public final class OperatorMetrics {
       Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
   /** What a failover record's kind can be, and the controller steps that count errors. */
-  static final java.util.List<String> FAILOVER_KINDS = java.util.List.of("confirmed-dead", "failover", "zombie-fenced",
+  static final java.util.List<String> FAILOVER_KINDS = java.util.List.of("confirmed-dead", "failover", "zombie-fenced", "zombie-ttl",
       "switchover");
   static final java.util.List<String> STEPS = java.util.List.of("users", "autoscale", "fence", "pointPrimary",
       "releaseIfDead");
