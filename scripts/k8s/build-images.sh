@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Container images for the real-Kubernetes tier, built here without a registry or a Docker engine:
-#   system   pause (busybox-static), a Debian JRE base and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
+#   system   pause (tini-static reaping, busybox-static sleeping), a Debian JRE base and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
 #            mmdebstrap and packed by buildah as OCI archives into $IMAGES_DIR (keyed by their inputs; reused)
 #   project  the operator and sidecar images from Dockerfile.operator / Dockerfile.sidecar (buildah bud, the JRE
 #            base above as JRE_IMAGE) with the jars Maven built; needs `mvn package` first
@@ -49,16 +49,20 @@ debian_image() { # ref archive-file packages-csv hook-script entrypoint-json use
 }
 
 system_images() {
-  apt_install mmdebstrap buildah busybox-static uidmap
-  local pause="$IMAGES_DIR/pause-1.tar"
+  apt_install mmdebstrap buildah busybox-static tini uidmap
+  # the sandbox's process is PID 1 of every pod that shares its process namespace (the cluster pods do): like
+  # Kubernetes' own pause it must reap orphans, or a postmaster whose Patroni parent exited stays a zombie and
+  # Patroni waits for it forever; tini-static reaps, busybox sleeps
+  local pause="$IMAGES_DIR/pause-2.tar"
   if [ ! -f "$pause" ]; then
-    log "building localhost/pgtide/pause:1 (busybox-static)"
+    log "building localhost/pgtide/pause:2 (tini-static, busybox-static)"
     local tmp; tmp=$(mktemp -d)
-    mkdir -p "$tmp/root/bin"; cp /bin/busybox "$tmp/root/bin/busybox"
+    mkdir -p "$tmp/root/bin"; cp /bin/busybox "$tmp/root/bin/busybox"; cp /usr/bin/tini-static "$tmp/root/bin/tini"
     tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
-    "${BUILDAH[@]}" rmi -f localhost/pgtide/pause:1 >/dev/null 2>&1 || true
-    pack_rootfs localhost/pgtide/pause:1 "$tmp/rootfs.tar" '["/bin/busybox","sleep","2147483647"]' 65535
-    archive localhost/pgtide/pause:1 "$pause"; rm -rf "$tmp"
+    "${BUILDAH[@]}" rmi -f localhost/pgtide/pause:2 >/dev/null 2>&1 || true
+    pack_rootfs localhost/pgtide/pause:2 "$tmp/rootfs.tar" '["/bin/tini","--","/bin/busybox","sleep","2147483647"]' \
+      65535
+    archive localhost/pgtide/pause:2 "$pause"; rm -rf "$tmp"
   fi
   local jre_key; jre_key=$(echo "jre-1 $SUITE openjdk-17-jre-headless" | key_of -)
   debian_image localhost/pgtide/jre:17 "$IMAGES_DIR/jre-17-$jre_key.tar" \
@@ -108,7 +112,7 @@ project_images() {
 
 import_images() {
   local sock=/run/pgtide-k8s/containerd.sock
-  for f in "$IMAGES_DIR"/pause-1.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-standin-15.tar \
+  for f in "$IMAGES_DIR"/pause-2.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-standin-15.tar \
            "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar; do
     [ -f "$f" ] || continue
     ctr --address "$sock" -n k8s.io images import --no-unpack=false "$f" >/dev/null

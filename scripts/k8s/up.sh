@@ -178,7 +178,7 @@ state = "/run/pgtide-k8s/containerd"
 [grpc]
   address = "/run/pgtide-k8s/containerd.sock"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "localhost/pgtide/pause:1"
+  sandbox_image = "localhost/pgtide/pause:2"
   restrict_oom_score_adj = true
   enable_selinux = false
   [plugins."io.containerd.grpc.v1.cri".containerd]

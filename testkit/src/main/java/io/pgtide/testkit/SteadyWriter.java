@@ -158,6 +158,23 @@ public final class SteadyWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * When writes were acknowledged again after a fault inflicted at {@code since}: the first acknowledgement after
+   * the last failed attempt of the following {@code windowMs} (an outage may be short enough to leave no gap of
+   * 500 ms between acknowledgements, but a dropped connection always fails an attempt); without a failure, as
+   * {@link #firstAckAfterGap}.
+   */
+  public long writableAgainAfter(long since, long windowMs) {
+    long lastError = errorTimes().stream().filter(t -> t >= since && t <= since + windowMs).mapToLong(Long::longValue)
+        .max().orElse(-1);
+    if (lastError < 0) {
+      return firstAckAfterGap(since);
+    }
+    synchronized (ackTimes) {
+      return ackTimes.stream().filter(t -> t > lastError).findFirst().orElse(Long.MAX_VALUE);
+    }
+  }
+
   public long lastAckAt() {
     return lastAckAt;
   }

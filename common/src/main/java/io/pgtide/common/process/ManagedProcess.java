@@ -5,18 +5,33 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A child process we started and must stop, by PID. Its output goes to one log file. Every live instance is also
- * stopped by a JVM shutdown hook, so a crashed test run leaks nothing.
+ * stopped by a JVM shutdown hook, and every child dies with this JVM even when it is SIGKILLed (no hook runs then):
+ * it is started under a parent-death signal (SIGTERM: Patroni stops PostgreSQL cleanly, etcd and sidecars exit).
  */
 public final class ManagedProcess {
   private static final Set<ManagedProcess> LIVE = ConcurrentHashMap.newKeySet();
+  /**
+   * The kernel sends the parent-death signal when the <em>thread</em> that forked the child ends, not the process:
+   * every child is forked by this one thread, which lives as long as the JVM (process-wide by nature, like the
+   * shutdown hook).
+   */
+  private static final ExecutorService LAUNCHER = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "pgtide-process-launcher");
+    t.setDaemon(true);
+    return t;
+  });
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(p -> p.stop(Duration.ofSeconds(3))),
@@ -37,15 +52,39 @@ public final class ManagedProcess {
                                      Path log) {
     try {
       Files.createDirectories(log.getParent());
-      ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      ProcessBuilder pb = new ProcessBuilder(withParentDeathSignal(command)).directory(workDir.toFile())
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       pb.environment().putAll(env);
-      ManagedProcess p = new ManagedProcess(name, pb.start(), log);
+      ManagedProcess p = new ManagedProcess(name, LAUNCHER.submit(pb::start).get(), log);
       LIVE.add(p);
       return p;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name + " (" + String.join(" ", command) + ")", e);
+    } catch (ExecutionException e) {
+      throw new UncheckedIOException("cannot start " + name + " (" + String.join(" ", command) + ")",
+          e.getCause() instanceof IOException io ? io : new IOException(e.getCause()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting " + name, e);
     }
+  }
+
+  /**
+   * {@code command} under util-linux's setpriv with a parent-death signal; setpriv execs in place, so the PID we
+   * hold stays the real process's. A command already run through setpriv (as the postgres user) gets the option
+   * added: setpriv sets it after changing credentials, which would otherwise clear it.
+   */
+  static List<String> withParentDeathSignal(List<String> command) {
+    List<String> out = new ArrayList<>();
+    if (!command.isEmpty() && command.get(0).equals("setpriv")) {
+      out.add("setpriv");
+      out.add("--pdeathsig=TERM");
+      out.addAll(command.subList(1, command.size()));
+    } else {
+      out.addAll(List.of("setpriv", "--pdeathsig=TERM", "--"));
+      out.addAll(command);
+    }
+    return out;
   }
 
   public String name() {

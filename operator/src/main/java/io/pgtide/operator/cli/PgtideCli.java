@@ -219,7 +219,12 @@ public final class PgtideCli implements Callable<Integer> {
         if (state == null) {
           // no live operator: after a crash its processes may still run; they are stopped by what they run
           var left = io.pgtide.operator.local.Leftovers.stop(dir);
-          Files.deleteIfExists(dir.resolve("operator.json"));
+          boolean crashed = Files.deleteIfExists(dir.resolve("operator.json"));
+          if (left.isEmpty() && crashed) {
+            // its children got their parent-death signal and stopped with it
+            System.out.println("the operator of " + dir + " had stopped without `local down`; nothing it ran is left");
+            return 0;
+          }
           if (left.isEmpty()) {
             System.err.println("pgtide: no local cluster runs from " + dir);
             return NOT_RUNNING;

@@ -1,0 +1,265 @@
+package io.pgtide.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.testkit.SteadyWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Failover on real pods, synchronous mode, Patroni's default timing (ttl 30 s, loop_wait 10 s), under a writer that
+ * never stops (through the primary Service): a planned switchover; the Spilo container killed (its own sidecar
+ * confirms Patroni and PostgreSQL dead, the leader lock is released at once instead of after the ttl); the
+ * postmaster SIGKILLed (Patroni restarts it); the postmaster SIGSTOPped (a zombie: fenced through its sidecar, its
+ * pod never deleted); the primary pod deleted. 0 acknowledged writes lost in each; the time until writes are
+ * acknowledged again is printed as a table ({@code -Dpgtide.failover.runs=N} repeats each fault N times for the
+ * p50: {@code bench/results/failover-k8s.txt}).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverK8sE2E {
+  static final String NS = "e2e-failover";
+  static final String NAME = "fo";
+  static final int TTL_S = 30;
+  static final int RUNS = Integer.getInteger("pgtide.failover.runs", 1);
+  /** Failed writes this long after a fault belong to its outage (the slowest case, a zombie, ends within 30 s). */
+  static final long OUTAGE_WINDOW_MS = 90_000;
+  static final String CONTAINERD = "/run/pgtide-k8s/containerd.sock";
+  @RegisterExtension
+  static RealKubernetes k8s = new RealKubernetes();
+  static final Map<String, List<long[]>> RESULTS = new LinkedHashMap<>();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void createCluster() {
+    k8s.freshNamespace(NS);
+    k8s.apply("""
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: switcher, namespace: %1$s}
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: Role
+        metadata: {name: pg-edit, namespace: %1$s}
+        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list, update]}]
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: switcher, namespace: %1$s}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-edit}
+        subjects: [{kind: ServiceAccount, name: switcher, namespace: %1$s}]
+        ---
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %2$s, namespace: %1$s}
+        spec:
+          postgresVersion: 15
+          replicas: 2
+          storage: {size: 1Gi}
+          failoverDelaySeconds: 5
+          patroni: {ttl: %3$d, loopWait: 10, retryTimeout: 10, synchronousMode: true}
+        """.formatted(NS, NAME, TTL_S));
+    await().atMost(Duration.ofSeconds(300)).until(FailoverK8sE2E::settled);
+  }
+
+  @AfterAll
+  static void report() {
+    System.out.println("K8S-FAILOVER fault                       runs  writable-again p50 / max (ms)  lost  kinds");
+    RESULTS.forEach((fault, runs) -> {
+      long[] ms = runs.stream().mapToLong(r -> r[0]).sorted().toArray();
+      System.out.printf("K8S-FAILOVER %-28s %4d  %8d / %8d  %12d  %s%n", fault, runs.size(), ms[(ms.length - 1) / 2],
+          ms[ms.length - 1], runs.stream().mapToLong(r -> r[1]).sum(), KINDS.getOrDefault(fault, List.of()));
+    });
+    k8s.dropNamespace(NS);
+  }
+
+  static final Map<String, List<String>> KINDS = new LinkedHashMap<>();
+
+  static PostgresCluster cluster() {
+    return k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(NAME).get();
+  }
+
+  /** Ready, both members ready, and Patroni has a synchronous standby again (so a failover may lose nothing). */
+  static boolean settled() {
+    PostgresCluster cr = cluster();
+    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null) {
+      return false;
+    }
+    boolean ready = cr.getStatus().conditions.stream().anyMatch(c -> "Ready".equals(c.type)
+        && "True".equals(c.status));
+    if (!ready || cr.getStatus().members.size() != 2 || !cr.getStatus().members.stream().allMatch(m -> m.ready)) {
+      return false;
+    }
+    var sync = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-sync").get();
+    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
+        : sync.getMetadata().getAnnotations().get("sync_standby");
+    return standby != null && !standby.isBlank() && !standby.equals(cr.getStatus().primary);
+  }
+
+  static Pod pod(String name) {
+    return k8s.client().pods().inNamespace(NS).withName(name).get();
+  }
+
+  static String superuserPassword() {
+    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
+        .get();
+    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+  }
+
+  static String completedAt() {
+    PostgresClusterStatus.Failover f = cluster().getStatus().lastFailover;
+    return f == null ? "" : f.completedAt;
+  }
+
+  /**
+   * Inflicts {@code fault} on the primary under a steady writer; returns the failover record's kind (or "none").
+   * Asserts 0 acknowledged writes lost and that the cluster settles again (the old primary back as a replica).
+   */
+  static String underFault(String fault, Consumer<String> inflict, boolean failoverExpected) {
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(FailoverK8sE2E::settled);
+    String primary = cluster().getStatus().primary;
+    String before = completedAt();
+    String ip = k8s.client().services().inNamespace(NS).withName(NAME).get().getSpec().getClusterIP();
+    // a primary that just settled may not route through kube-proxy for a moment
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+      ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword()).exec("SELECT 1");
+      return true;
+    });
+    try (SteadyWriter w = SteadyWriter.overSsl(ip, 5432, "postgres", superuserPassword())) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
+      long t0 = System.currentTimeMillis();
+      inflict.accept(primary);
+      if (failoverExpected) {
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+            .until(() -> !completedAt().equals(before));
+      }
+      // writes acknowledged again (the outage ended), then a steady flow
+      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+          .until(() -> w.acknowledgedSince(w.writableAgainAfter(t0, OUTAGE_WINDOW_MS)) > 50);
+      long writable = w.writableAgainAfter(t0, OUTAGE_WINDOW_MS) - t0;
+      await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(FailoverK8sE2E::settled);
+      w.stop();
+      long lost = w.lost();
+      PostgresClusterStatus.Failover f = cluster().getStatus().lastFailover;
+      String kind = failoverExpected ? f.kind : completedAt().equals(before) ? "none" : "unexpected " + f.kind;
+      RESULTS.computeIfAbsent(fault, k -> new ArrayList<>()).add(new long[] {writable, lost});
+      KINDS.computeIfAbsent(fault, k -> new ArrayList<>()).add(kind);
+      System.out.printf("K8S-FAILOVER-RUN %-28s primary %s -> %s  writable again after %d ms  acked %d  lost %d  %s%n",
+          fault, primary, cluster().getStatus().primary, writable, w.acknowledgedCount(), lost, kind);
+      assertThat(lost).as(fault + ": acknowledged writes lost").isZero();
+      if (failoverExpected) {
+        assertThat(f.from).isEqualTo(primary);
+        assertThat(f.to).isNotEqualTo(primary);
+      }
+      return kind;
+    }
+  }
+
+  static String postgresContainerId(String podName) {
+    return pod(podName).getStatus().getContainerStatuses().stream().filter(c -> "postgres".equals(c.getName()))
+        .findFirst().orElseThrow().getContainerID().replaceFirst("^containerd://", "");
+  }
+
+  static int postgresRestarts(String podName) {
+    return pod(podName).getStatus().getContainerStatuses().stream().filter(c -> "postgres".equals(c.getName()))
+        .findFirst().orElseThrow().getRestartCount();
+  }
+
+  static void signalPostmaster(String podName, String signal) {
+    k8s.kubectl("-n", NS, "exec", podName, "-c", "postgres", "--", "sh", "-c",
+        "kill -" + signal + " $(head -1 /home/postgres/pgdata/pgroot/data/postmaster.pid)");
+  }
+
+  @Test
+  @Order(1)
+  void aPlannedSwitchoverThroughTheControlApi() throws Exception {
+    for (int i = 0; i < RUNS; i++) {
+      String kind = underFault("planned switchover", primary -> {
+        Pod leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
+            .getItems().stream().filter(p -> p.getStatus().getPodIP() != null).findFirst().orElseThrow();
+        String token = k8s.kubectl("-n", NS, "create", "token", "switcher", "--duration=10m").strip();
+        try {
+          HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
+                  + leader.getStatus().getPodIP() + ":8081/api/clusters/" + NS + "/" + NAME + "/switchover"))
+              .timeout(Duration.ofSeconds(90)).header("Authorization", "Bearer " + token)
+              .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+          assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, true);
+      assertThat(kind).isEqualTo("switchover");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void theSpiloContainerKilledIsConfirmedDeadByItsSidecarAndNeedsNoTtl() {
+    for (int i = 0; i < RUNS; i++) {
+      String kind = underFault("Spilo container killed", primary -> RealKubernetes.run(List.of("ctr", "--address",
+          CONTAINERD, "-n", "k8s.io", "tasks", "kill", "--all", "--signal", "SIGKILL", postgresContainerId(primary)),
+          Duration.ofSeconds(30), null), true);
+      assertThat(kind).isEqualTo("confirmed-dead");
+      long writable = RESULTS.get("Spilo container killed").get(i)[0];
+      assertThat(writable).as("writable again well before Patroni's ttl").isLessThan(TTL_S * 1000L / 2);
+    }
+  }
+
+  @Test
+  @Order(3)
+  void aKilledPostmasterIsRestartedByPatroniWithoutAFailover() {
+    for (int i = 0; i < RUNS; i++) {
+      underFault("postmaster SIGKILLed", primary -> signalPostmaster(primary, "KILL"), false);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aFrozenPostmasterIsFencedThroughItsSidecarNeverByDeletingThePod() {
+    for (int i = 0; i < RUNS; i++) {
+      String[] zombie = new String[3];
+      String kind = underFault("postmaster SIGSTOPped", primary -> {
+        zombie[0] = primary;
+        zombie[1] = pod(primary).getMetadata().getUid();
+        zombie[2] = Integer.toString(postgresRestarts(primary));
+        signalPostmaster(primary, "STOP");
+      }, true);
+      assertThat(kind).isEqualTo("zombie-fenced");
+      // the same pod (never deleted): its Spilo container was killed from inside and restarted by the kubelet
+      assertThat(pod(zombie[0]).getMetadata().getUid()).isEqualTo(zombie[1]);
+      assertThat(postgresRestarts(zombie[0])).isGreaterThan(Integer.parseInt(zombie[2]));
+      List<String> reasons = k8s.client().v1().events().inNamespace(NS).list().getItems().stream()
+          .map(e -> e.getReason()).toList();
+      assertThat(reasons).contains("FencingZombie").doesNotContain("FenceNotConfirmed");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void aDeletedPrimaryPodHandsOverAsPatroniShutsDown() {
+    for (int i = 0; i < RUNS; i++) {
+      underFault("primary pod deleted", primary -> k8s.kubectl("-n", NS, "delete", "pod", primary, "--wait=false"),
+          true);
+    }
+  }
+}
