@@ -40,27 +40,28 @@ class ControlApiK8sE2E {
         kind: ServiceAccount
         metadata: {name: editor, namespace: %1$s}
         ---
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: Role
-        metadata: {name: pg-read, namespace: %1$s}
-        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list]}]
-        ---
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: Role
-        metadata: {name: pg-edit, namespace: %1$s}
-        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list, update]}]
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: viewer, namespace: %1$s}
         ---
         apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
         metadata: {name: reader, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-read}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-viewer}
         subjects: [{kind: ServiceAccount, name: reader, namespace: %1$s}]
         ---
         apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
         metadata: {name: editor, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-edit}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-operator-user}
         subjects: [{kind: ServiceAccount, name: editor, namespace: %1$s}]
+        ---
+        # Kubernetes' own `view`: pgtide-viewer is aggregated into it
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: viewer, namespace: %1$s}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+        subjects: [{kind: ServiceAccount, name: viewer, namespace: %1$s}]
         """.formatted(NS));
   }
 
@@ -111,6 +112,16 @@ class ControlApiK8sE2E {
     assertThat(passed.statusCode()).as(passed.body()).isEqualTo(404);
     assertThat(call(base[0], "POST", "/api/clusters/default/orders/switchover", editor).statusCode())
         .as("no rights outside its namespace").isEqualTo(403);
+    // Kubernetes' `view` includes pgtide-viewer (aggregation): it reads, and may not act
+    String asViewer = "system:serviceaccount:" + NS + ":viewer";
+    await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> k8s.kubectl("auth", "can-i", "get",
+        "postgresclusters.pgtide.io", "-n", NS, "--as", asViewer).strip().equals("yes"));
+    assertThat(k8s.kubectl("auth", "can-i", "list", "postgresusers.pgtide.io", "-n", NS, "--as", asViewer).strip())
+        .isEqualTo("yes");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> k8s.kubectl("auth", "can-i", "update",
+        "postgresclusters.pgtide.io", "-n", NS, "--as", asViewer)).hasMessageContaining("no");
+    assertThat(call(base[0], "POST", "/api/clusters/" + NS + "/orders/switchover", token("viewer")).statusCode())
+        .isEqualTo(403);
 
     // the CLI on Kubernetes: the same API with the token from a file (never on the command line)
     java.nio.file.Path tokenFile = java.nio.file.Files.createTempFile("pgtide-token", "");

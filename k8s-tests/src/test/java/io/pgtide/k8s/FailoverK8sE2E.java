@@ -12,6 +12,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -59,15 +61,14 @@ class FailoverK8sE2E {
         metadata: {name: switcher, namespace: %1$s}
         ---
         apiVersion: rbac.authorization.k8s.io/v1
-        kind: Role
-        metadata: {name: pg-edit, namespace: %1$s}
-        rules: [{apiGroups: [pgtide.io], resources: [postgresclusters], verbs: [get, list, update]}]
-        ---
-        apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
         metadata: {name: switcher, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pg-edit}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-operator-user}
         subjects: [{kind: ServiceAccount, name: switcher, namespace: %1$s}]
+        ---
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: nobody, namespace: %1$s}
         ---
         apiVersion: pgtide.io/v1
         kind: PostgresCluster
@@ -212,8 +213,93 @@ class FailoverK8sE2E {
     }
   }
 
+  /** A kubeconfig of this cluster's API server for a ServiceAccount's token (what a user's kubeconfig would be). */
+  static Path kubeconfigFor(String account) throws Exception {
+    String server = k8s.kubectl("config", "view", "--raw", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}");
+    String ca = k8s.kubectl("config", "view", "--raw", "--minify", "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority-data}");
+    String token = k8s.kubectl("-n", NS, "create", "token", account, "--duration=10m").strip();
+    Path file = Files.createTempFile("kubeconfig-" + account, "");
+    Files.writeString(file, """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: test, cluster: {server: "%s", certificate-authority-data: "%s"}}]
+        users: [{name: %s, user: {token: "%s"}}]
+        contexts: [{name: test, context: {cluster: test, user: %s, namespace: %s}}]
+        current-context: test
+        """.formatted(server, ca, account, token, account, NS));
+    return file;
+  }
+
+  record Plugin(int exit, String stdout, String stderr) {
+    String output() {
+      return stdout + stderr;
+    }
+  }
+
+  /** {@code kubectl pgtide ARGS} as a user runs it: the plugin found on PATH, the user's kubeconfig. */
+  static Plugin kubectlPgtide(Path kubeconfig, String... args) throws Exception {
+    String bin = RealKubernetes.run(List.of("bash", "-c", ". " + k8s.repo().resolve("scripts/k8s/lib.sh")
+        + " && echo $K8S_BIN"), Duration.ofSeconds(10), null).strip();
+    List<String> cmd = new ArrayList<>(List.of(bin + "/kubectl", "pgtide"));
+    cmd.addAll(List.of(args));
+    Path err = Files.createTempFile("kubectl-pgtide", ".err");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("PATH", k8s.repo().resolve("scripts") + ":" + Path.of(ProcessHandle.current().info()
+        .command().orElse("/usr/bin/java")).getParent() + ":" + System.getenv("PATH"));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("kubectl pgtide " + String.join(" ", args) + " did not finish: " + out);
+    }
+    String stderr = Files.readString(err);
+    Files.delete(err);
+    return new Plugin(p.exitValue(), out, stderr);
+  }
+
   @Test
   @Order(2)
+  void aUserBoundToPgtideOperatorUserSwitchesOverWithTheKubectlPlugin() throws Exception {
+    Path allowed = kubeconfigFor("switcher");
+    Path refused = kubeconfigFor("nobody");
+    try {
+      Plugin status = kubectlPgtide(allowed, "status", "-n", NS, NAME, "-o", "json");
+      assertThat(status.exit()).as(status.output()).isZero();
+      assertThat(new io.vertx.core.json.JsonObject(status.stdout()).getString("primary"))
+          .isEqualTo(cluster().getStatus().primary);
+      Plugin table = kubectlPgtide(allowed, "status", NAME);
+      assertThat(table.output()).contains("Cluster: " + NS + "/" + NAME).contains("MEMBER");
+      Plugin dryRun = kubectlPgtide(allowed, "users", "sync", "-n", NS, NAME, "--dry-run");
+      assertThat(dryRun.exit()).as(dryRun.output()).isZero();
+      assertThat(dryRun.output()).contains("users-sync " + NS + "/" + NAME + ": Succeeded: would change:");
+
+      // no role: the API server refuses the annotation, nothing is asked of the operator
+      String before = cluster().getStatus().primary;
+      Plugin denied = kubectlPgtide(refused, "switchover", "-n", NS, NAME);
+      assertThat(denied.exit()).isEqualTo(1);
+      assertThat(denied.output()).contains("forbidden");
+      assertThat(cluster().getStatus().primary).isEqualTo(before);
+
+      String kind = underFault("kubectl pgtide switchover", primary -> {
+        try {
+          Plugin switched = kubectlPgtide(allowed, "switchover", "-n", NS, NAME);
+          assertThat(switched.exit()).as(switched.output()).isZero();
+          assertThat(switched.output()).contains("switchover " + NS + "/" + NAME + ": Succeeded: " + primary + " -> ");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, true);
+      assertThat(kind).isEqualTo("switchover");
+    } finally {
+      Files.deleteIfExists(allowed);
+      Files.deleteIfExists(refused);
+    }
+  }
+
+  @Test
+  @Order(4)
   void theSpiloContainerKilledIsConfirmedDeadByItsSidecarAndNeedsNoTtl() {
     for (int i = 0; i < RUNS; i++) {
       String kind = underFault("Spilo container killed", primary -> RealKubernetes.run(List.of("ctr", "--address",
@@ -226,7 +312,7 @@ class FailoverK8sE2E {
   }
 
   @Test
-  @Order(3)
+  @Order(5)
   void aKilledPostmasterIsRestartedByPatroniWithoutAFailover() {
     for (int i = 0; i < RUNS; i++) {
       underFault("postmaster SIGKILLed", primary -> signalPostmaster(primary, "KILL"), false);
@@ -234,7 +320,7 @@ class FailoverK8sE2E {
   }
 
   @Test
-  @Order(4)
+  @Order(6)
   void aFrozenPostmasterIsFencedThroughItsSidecarNeverByDeletingThePod() {
     for (int i = 0; i < RUNS; i++) {
       String[] zombie = new String[3];
@@ -255,7 +341,7 @@ class FailoverK8sE2E {
   }
 
   @Test
-  @Order(5)
+  @Order(7)
   void aDeletedPrimaryPodHandsOverAsPatroniShutsDown() {
     for (int i = 0; i < RUNS; i++) {
       underFault("primary pod deleted", primary -> k8s.kubectl("-n", NS, "delete", "pod", primary, "--wait=false"),

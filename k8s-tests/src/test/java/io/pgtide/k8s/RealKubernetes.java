@@ -126,6 +126,8 @@ public final class RealKubernetes implements BeforeAllCallback {
   public void freshNamespace(String namespace) {
     kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=180s");
     kubectl("create", "namespace", namespace);
+    // what the README promises: cluster pods are admitted under the baseline Pod Security Standard (enforced)
+    kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=baseline");
   }
 
   /**

@@ -1,10 +1,5 @@
 package io.pgtide.operator;
 
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.tls.TlsMaterial;
 import io.pgtide.operator.failover.ClusterEvents;
@@ -18,8 +13,6 @@ import io.pgtide.operator.state.ClusterState;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 
 /** The operator's moving parts wired together, the same on Kubernetes and in local mode. */
 public final class OperatorCore {
@@ -40,13 +33,8 @@ public final class OperatorCore {
 
   public OperatorCore(TlsMaterial hubTls, String hubHost, int hubPort, java.util.function.Function<Vertx, Infrastructure> infraFactory,
                       long staleAfterMs) {
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    registry = io.pgtide.common.metrics.MeteredVertx.registry();
+    vertx = io.pgtide.common.metrics.MeteredVertx.vertx(new VertxOptions(), registry);
     Infrastructure infra = infraFactory.apply(vertx);
     state = new ClusterState(staleAfterMs);
     this.hubTls = hubTls;

@@ -1,16 +1,10 @@
 package io.pgtide.sidecar;
 
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.common.metrics.MeteredVertx;
 import io.pgtide.sidecar.users.UserSync;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.micrometer.MicrometerMetricsFactory;
-import io.vertx.micrometer.MicrometerMetricsOptions;
 
 /** {@code java -jar pgtide-sidecar.jar}: configured by environment variables (see the README). */
 public final class SidecarMain {
@@ -49,16 +43,8 @@ public final class SidecarMain {
       System.exit(2);
       return;
     }
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2)
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
+    PrometheusMeterRegistry registry = MeteredVertx.registry();
+    Vertx vertx = MeteredVertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2), registry);
     SidecarConfig finalConfig = config;
     vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply))
         .onSuccess(id -> System.out.println("pgtide-sidecar " + finalConfig.id() + " up; metrics on :"

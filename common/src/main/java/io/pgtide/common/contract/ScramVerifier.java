@@ -1,13 +1,13 @@
 package io.pgtide.common.contract;
 
+import com.ongres.scram.common.ScramFunctions;
+import com.ongres.scram.common.ScramMechanism;
+import com.ongres.scram.common.StringPreparation;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.text.Normalizer;
 import java.util.Base64;
 import javax.crypto.Mac;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -79,20 +79,20 @@ public final class ScramVerifier {
     return out.toByteArray();
   }
 
+  /**
+   * PostgreSQL's {@code SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>} for {@code password}, computed
+   * with the SCRAM library vertx-pg-client uses (com.ongres.scram), with PostgreSQL's own password preparation
+   * (SASLprep, or the password as it is where SASLprep refuses it, as the server does).
+   */
   public static String compute(String password, byte[] salt, int iterations) {
-    try {
-      String normalized = Normalizer.normalize(password, Normalizer.Form.NFKC);
-      SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-      byte[] salted = f.generateSecret(new PBEKeySpec(normalized.toCharArray(), salt, iterations, 256)).getEncoded();
-      byte[] clientKey = hmac(salted, "Client Key".getBytes(StandardCharsets.UTF_8));
-      byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
-      byte[] serverKey = hmac(salted, "Server Key".getBytes(StandardCharsets.UTF_8));
-      Base64.Encoder b64 = Base64.getEncoder();
-      return "SCRAM-SHA-256$" + iterations + ":" + b64.encodeToString(salt) + "$" + b64.encodeToString(storedKey)
-          + ":" + b64.encodeToString(serverKey);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("SCRAM-SHA-256 is not available", e);
-    }
+    byte[] salted = ScramFunctions.saltedPassword(ScramMechanism.SCRAM_SHA_256, StringPreparation.POSTGRESQL_PREPARATION,
+        password.toCharArray(), salt, iterations);
+    byte[] storedKey = ScramFunctions.storedKey(ScramMechanism.SCRAM_SHA_256,
+        ScramFunctions.clientKey(ScramMechanism.SCRAM_SHA_256, salted));
+    byte[] serverKey = ScramFunctions.serverKey(ScramMechanism.SCRAM_SHA_256, salted);
+    Base64.Encoder b64 = Base64.getEncoder();
+    return "SCRAM-SHA-256$" + iterations + ":" + b64.encodeToString(salt) + "$" + b64.encodeToString(storedKey)
+        + ":" + b64.encodeToString(serverKey);
   }
 
   private static byte[] hmac(byte[] key, byte[] data) {

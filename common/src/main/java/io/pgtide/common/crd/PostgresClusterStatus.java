@@ -21,6 +21,8 @@ public class PostgresClusterStatus {
   public Users users;
   public List<Member> members = new ArrayList<>();
   public Failover lastFailover;
+  /** The outcome of the last request made through the annotation {@code pgtide.io/request} (kubectl pgtide). */
+  public Request lastRequest;
 
   public static class Member {
     public String name;
@@ -61,5 +63,14 @@ public class PostgresClusterStatus {
     public String completedAt;
     public Long durationMs;
     public String kind;
+  }
+
+  public static class Request {
+    public String id;
+    public String action;
+    /** Succeeded, Failed or Refused (a request that could not be read, or too old to act on). */
+    public String outcome;
+    public String message;
+    public String completedAt;
   }
 }

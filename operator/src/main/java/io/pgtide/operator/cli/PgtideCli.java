@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
+        PgtideCli.Psql.class,
         PgtideCli.Backup.class,
         PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, PgtideCli.Kubernetes.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
@@ -78,6 +79,8 @@ public final class PgtideCli implements Callable<Integer> {
           System.err.println("pgtide: a local cluster already runs from " + where + " (see `pgtide local down`)");
           return FAILED;
         }
+        // the operator's own log next to its children's, rotated at 10 MiB (3 kept)
+        new io.pgtide.operator.local.RotatingLog(where.resolve("logs/operator.log"), 10L << 20, 3).captureConsole();
         LocalRunner runner = new LocalRunner(resource, where, msg -> System.out.println("  … " + msg));
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -252,14 +255,30 @@ public final class PgtideCli implements Callable<Integer> {
   static final class Status implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Target target;
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table (default), json or yaml")
+    String output;
 
     @Override
     public Integer call() throws Exception {
+      if (!java.util.List.of("table", "json", "yaml").contains(output)) {
+        System.err.println("pgtide: -o must be table, json or yaml, got " + output);
+        return USAGE;
+      }
+      try (KubeCli kube = target.kube()) {
+        if (kube != null) {
+          return kube.status(output);
+        }
+      }
       JsonObject state = target.state();
       if (state == null) {
         return NOT_RUNNING;
       }
       JsonObject api = State.get(state, "/api/clusters");
+      if (!output.equals("table")) {
+        System.out.print(output.equals("json") ? api.encodePrettily() + "\n"
+            : io.fabric8.kubernetes.client.utils.Serialization.asYaml(api.getMap()));
+        return 0;
+      }
       for (Object o : api.getJsonArray("clusters", new JsonArray())) {
         System.out.print(StatusTable.render((JsonObject) o));
       }
@@ -276,6 +295,11 @@ public final class PgtideCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      try (KubeCli kube = target.kube()) {
+        if (kube != null) {
+          return kube.request("switchover", to, false, java.time.Duration.ofSeconds(120));
+        }
+      }
       JsonObject state = target.state();
       if (state == null) {
         return NOT_RUNNING;
@@ -348,6 +372,11 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
+        try (KubeCli kube = target.kube()) {
+          if (kube != null) {
+            return kube.request("users-sync", null, dryRun, java.time.Duration.ofSeconds(120));
+          }
+        }
         JsonObject state = target.state();
         if (state == null) {
           return NOT_RUNNING;
@@ -356,6 +385,24 @@ public final class PgtideCli implements Callable<Integer> {
             + (dryRun ? "?dryRun=true" : ""));
         System.out.println(new JsonObject(r.body()).encodePrettily());
         return r.statusCode() == 200 ? 0 : FAILED;
+      }
+    }
+  }
+
+  @Command(name = "psql", description = "Kubernetes: psql to the primary as the superuser (the Secret read and a "
+      + "port-forward to the primary pod with your kubeconfig credentials); arguments after -- go to psql.")
+  static final class Psql implements Callable<Integer> {
+    @Option(names = {"-n", "--namespace"}, description = "the cluster's namespace (default: the kubeconfig context's)")
+    String namespace;
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "CLUSTER")
+    String cluster;
+    @picocli.CommandLine.Parameters(index = "1..*", paramLabel = "PSQL_ARG")
+    java.util.List<String> psqlArgs = new java.util.ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      try (KubeCli kube = new KubeCli(namespace, cluster)) {
+        return kube.psql(psqlArgs);
       }
     }
   }
@@ -442,8 +489,8 @@ public final class PgtideCli implements Callable<Integer> {
         operator.stop();
         core.close();
       }, "pgtide-shutdown"));
-      operator.runUntilStopped();
-      return 0;
+      // non-zero after losing the leadership: the container restarts clean (the shutdown hook still runs)
+      return operator.runUntilStopped();
     }
   }
 
@@ -533,6 +580,28 @@ public final class PgtideCli implements Callable<Integer> {
     Path tokenFile;
     @Option(names = "--cluster", description = "Kubernetes: namespace/name of the PostgresCluster")
     String cluster;
+    @Option(names = {"-n", "--namespace"}, description = "Kubernetes, with CLUSTER: its namespace (default: the "
+        + "kubeconfig context's)")
+    String namespace;
+    @picocli.CommandLine.Parameters(arity = "0..1", paramLabel = "CLUSTER", description = "Kubernetes: the "
+        + "PostgresCluster, through the Kubernetes API with the current kubeconfig and your own credentials (as kubectl)")
+    String clusterName;
+
+    /** The Kubernetes API client of {@code [-n NS] CLUSTER}, or null when another target was given. */
+    KubeCli kube() {
+      if (clusterName == null) {
+        if (namespace != null) {
+          throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+              "-n names the namespace of a CLUSTER: give the cluster's name too");
+        }
+        return null;
+      }
+      if (dir != null || url != null) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "give CLUSTER (Kubernetes API), --dir (local mode) or --url (control API), one of them");
+      }
+      return new KubeCli(namespace, clusterName);
+    }
 
     /** {@code /api/clusters/<namespace>/<name>} of the one cluster a command acts on. */
     static String clusterPath(JsonObject state) {
@@ -545,6 +614,10 @@ public final class PgtideCli implements Callable<Integer> {
 
     /** The coordinates, or null after saying on stderr why there are none. */
     JsonObject state() throws java.io.IOException {
+      if (clusterName != null || namespace != null) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "this command takes --dir (local mode) or --url (control API), not a CLUSTER name");
+      }
       if ((dir == null) == (url == null)) {
         throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
             "give --dir (local mode) or --url (Kubernetes), one of them");

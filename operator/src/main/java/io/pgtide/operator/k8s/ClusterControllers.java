@@ -47,6 +47,8 @@ public final class ClusterControllers {
     io.pgtide.operator.patroni.PendingRestartController restarts;
     volatile RollingUpdate.Step lastRollingStep;
     long statusTimer;
+    volatile String handlingRequest;                       // the id being acted on
+    volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
   }
 
   /**
@@ -195,6 +197,65 @@ public final class ClusterControllers {
     return copy;
   }
 
+  /**
+   * Acts on the cluster's {@link ClusterRequest} annotation once per id: a switchover (through the coordinator, like
+   * the control API's) or a user sync. The answer goes to {@code status.lastRequest}; an id already answered there
+   * (also by an earlier operator) or being acted on is left alone.
+   */
+  public void request(PostgresCluster cr) {
+    String key = key(cr);
+    Controllers c = byKey.get(key);
+    Map<String, String> annotations = cr.getMetadata().getAnnotations();
+    String raw = annotations == null ? null : annotations.get(ClusterRequest.ANNOTATION);
+    if (c == null || raw == null) {
+      return;
+    }
+    ClusterRequest request;
+    try {
+      request = ClusterRequest.parse(raw);
+    } catch (ClusterRequest.Invalid e) {
+      if (e.id == null || !answered(c, cr, e.id)) {
+        answer(key, c, e.id, null, "Refused", e.getMessage());
+      }
+      return;
+    }
+    if (answered(c, cr, request.id())) {
+      return;
+    }
+    c.handlingRequest = request.id();
+    if (request.tooOld(Instant.now())) {
+      answer(key, c, request.id(), request.action(), "Refused", "asked at " + request.requestedAt()
+          + ", more than " + ClusterRequest.MAX_AGE.toMinutes() + " minutes before the operator saw it; not acted on");
+      return;
+    }
+    LOG.info("[{}] request {}: {}", key, request.id(), request.toJson().encode());
+    Future<String> done = request.action().equals("switchover")
+        ? core.failover.switchover(key, request.to()).map(r -> r.from().equals(r.to()) ? r.to() + " already is primary"
+            : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms")
+        : c.users.sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
+            + r.getValue("changed", r.encode()));
+    done.onComplete(ar -> answer(key, c, request.id(), request.action(), ar.succeeded() ? "Succeeded" : "Failed",
+        ar.succeeded() ? ar.result() : ar.cause().getMessage()));
+  }
+
+  private static boolean answered(Controllers c, PostgresCluster cr, String id) {
+    PostgresClusterStatus.Request last = cr.getStatus() == null ? null : cr.getStatus().lastRequest;
+    return id.equals(c.handlingRequest) || (last != null && id.equals(last.id))
+        || (c.lastRequest != null && id.equals(c.lastRequest.id));
+  }
+
+  private void answer(String key, Controllers c, String id, String action, String outcome, String message) {
+    PostgresClusterStatus.Request r = new PostgresClusterStatus.Request();
+    r.id = id;
+    r.action = action;
+    r.outcome = outcome;
+    r.message = message;
+    r.completedAt = Instant.now().toString();
+    c.lastRequest = r;
+    LOG.info("[{}] request {} {}: {}", key, id, outcome, message);
+    writeStatus(key);
+  }
+
   /** Status of the cluster and of its PostgresUsers, written only when something changed. */
   public Future<Void> writeStatus(String key) {
     Controllers c = byKey.get(key);
@@ -220,6 +281,9 @@ public final class ClusterControllers {
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
       ClusterStatusModel.progressing(status, c.lastRollingStep, c.restarts.last(), Instant.now());
       ClusterStatusModel.ready(status, view, routedToPrimary(ns, name), Instant.now());
+      if (c.lastRequest != null) {
+        status.lastRequest = c.lastRequest;
+      }
       if (!before.equals(Serialization.asJson(status))) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();

@@ -238,6 +238,10 @@ public final class ClusterModel {
             .withTerminationGracePeriodSeconds(300L)
             // the sidecar fences and probes Spilo's Patroni and PostgreSQL from inside the pod
             .withShareProcessNamespace(true)
+            // the API server's baseline Pod Security Standard holds for the pod (Spilo starts as root, so restricted
+            // cannot); the sidecar container meets restricted on its own
+            .withNewSecurityContext().withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+              .endSecurityContext()
             .withContainers(spilo(cr, config), sidecar(cr, config))
             // mounted into the sidecar container only; readable by its non-root user (a 0400 file is root's alone
             // and the sidecar could not start)

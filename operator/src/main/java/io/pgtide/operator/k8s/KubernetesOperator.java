@@ -49,6 +49,7 @@ public final class KubernetesOperator {
   private volatile boolean stopped;
   private Runnable gained = () -> { };
   private Runnable lost = () -> { };
+  private volatile boolean everLed; // in the current election round
   private volatile CompletableFuture<?> election;
 
   /** The per-cluster controllers (user sync, autoscaler, status) started for every reconciled cluster. */
@@ -96,12 +97,15 @@ public final class KubernetesOperator {
   }
 
   /**
-   * Stands for election until {@link #stop()}: losing the Lease (an API server that did not answer in time) makes
-   * this replica a candidate again instead of ending the process.
+   * Stands for election until {@link #stop()} or until this replica, having led, loses the Lease (an API server that
+   * did not answer in time, another replica that took over): then it returns 1, and the process exits non-zero so
+   * the container restarts with nothing left of its time as leader (the hub, coordinator and controllers were
+   * stopped already). A candidate whose elector failed before it ever led stands again. Returns 0 after stop().
    */
-  public void runUntilStopped() {
+  public int runUntilStopped() {
     labelOwnPod(false); // a restarted container may find its pod still labelled from before
     while (!stopped) {
+      everLed = false;
       CompletableFuture<?> round = start();
       election = round;
       if (stopped) {
@@ -113,10 +117,15 @@ public final class KubernetesOperator {
       } catch (java.util.concurrent.CancellationException | java.util.concurrent.CompletionException e) {
         // cancelled by stop(), or the elector failed: the loop decides
       }
+      if (!stopped && everLed) {
+        LOG.error("{} lost its leadership; exiting so the container restarts clean", identity);
+        return 1;
+      }
       if (!stopped) {
-        LOG.warn("{} is no longer a leader or candidate; standing for election again", identity);
+        LOG.warn("{} is no longer a candidate; standing for election again", identity);
       }
     }
+    return 0;
   }
 
   /** Steps down: releases the Lease at once (so another replica takes over without waiting for it to expire). */
@@ -157,6 +166,7 @@ public final class KubernetesOperator {
   void lead() {
     LOG.info("{} leads: watching PostgresClusters", identity);
     leader.set(true);
+    everLed = true;
     try {
       gained.run(); // the hub listens before the label routes sidecars here
     } catch (RuntimeException e) {
@@ -186,6 +196,8 @@ public final class KubernetesOperator {
             || !java.util.Objects.equals(old.getMetadata().getGeneration(), cr.getMetadata().getGeneration())
             || !java.util.Objects.equals(old.getMetadata().getDeletionTimestamp(), cr.getMetadata().getDeletionTimestamp())) {
           enqueue(cr);
+        } else if (controllers != null && !java.util.Objects.equals(request(old), request(cr))) {
+          controllers.request(cr); // kubectl pgtide asked for something: no reconcile needed
         }
       }
 
@@ -217,6 +229,11 @@ public final class KubernetesOperator {
             }
           }, 60_000);
     }
+  }
+
+  private static String request(PostgresCluster cr) {
+    var annotations = cr.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(ClusterRequest.ANNOTATION);
   }
 
   void follow() {
@@ -309,6 +326,7 @@ public final class KubernetesOperator {
     reconciler.reconcile(cr).onComplete(ar -> {
       if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null) {
         controllers.ensure(cr);
+        controllers.request(cr); // one asked while no operator led, or with a spec change
       }
       running.remove(key);
       if (ar.failed()) {

@@ -119,6 +119,16 @@ class ClusterReconcilerMockTest {
       var sidecar = pod.getContainers().get(1);
       assertThat(sidecar.getSecurityContext().getRunAsNonRoot()).isTrue();
       assertThat(sidecar.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+      // fencing from inside the pod: one process namespace, the sidecar as Spilo's postgres user (uid 101), told so
+      assertThat(pod.getShareProcessNamespace()).isTrue();
+      assertThat(sidecar.getSecurityContext().getRunAsUser()).isEqualTo(101L);
+      assertThat(sidecar.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+      assertThat(sidecar.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+      assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+      assertThat(sidecar.getEnv()).anySatisfy(e -> {
+        assertThat(e.getName()).isEqualTo("PGTIDE_POD_PROCESSES");
+        assertThat(e.getValue()).isEqualTo("true");
+      });
       assertThat(sidecar.getPorts()).extracting(p -> p.getContainerPort()).doesNotContain(5432, 8008, 8080);
       assertThat(sidecar.getEnv()).anySatisfy(e -> {
         assertThat(e.getName()).isEqualTo("PGTIDE_MEMBER");

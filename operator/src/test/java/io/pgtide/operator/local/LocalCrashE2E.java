@@ -62,6 +62,15 @@ class LocalCrashE2E {
 
       List<Leftovers.Leftover> children = Leftovers.find(dir);
       assertThat(children).extracting(Leftovers.Leftover::kind).contains("etcd", "patroni", "postgres", "sidecar");
+      // the operator's own log file, and no duplicate meter registrations (Vert.x's per-instance gauges) there or in
+      // a sidecar's log
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> Files.readString(dir.resolve("logs/operator.log")).contains("is up"));
+      try (var logs = Files.list(dir.resolve("logs"))) {
+        for (Path log : logs.filter(f -> f.getFileName().toString().matches("(operator|sidecar-.*)\\.log")).toList()) {
+          assertThat(log).content().as(log.toString()).doesNotContain("already registered");
+        }
+      }
       first.destroyForcibly().waitFor();
       // every child dies with the operator (its parent-death signal; Patroni stops PostgreSQL on the way)
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
