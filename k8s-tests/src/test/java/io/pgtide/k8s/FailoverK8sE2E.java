@@ -162,7 +162,7 @@ class FailoverK8sE2E {
       w.stop();
       long lost = w.lost();
       PostgresClusterStatus.Failover f = cluster().getStatus().lastFailover;
-      String kind = failoverExpected ? f.kind : completedAt().equals(before) ? "none" : "unexpected " + f.kind;
+      String kind = failoverExpected || !completedAt().equals(before) ? f.kind : "none";
       RESULTS.computeIfAbsent(fault, k -> new ArrayList<>()).add(new long[] {writable, lost});
       KINDS.computeIfAbsent(fault, k -> new ArrayList<>()).add(kind);
       System.out.printf("K8S-FAILOVER-RUN %-28s primary %s -> %s  writable again after %d ms  acked %d  lost %d  %s%n",
