@@ -31,38 +31,10 @@ class ControlApiK8sE2E {
   @BeforeAll
   static void accounts() {
     k8s.freshNamespace(NS);
-    k8s.apply("""
-        apiVersion: v1
-        kind: ServiceAccount
-        metadata: {name: reader, namespace: %1$s}
-        ---
-        apiVersion: v1
-        kind: ServiceAccount
-        metadata: {name: editor, namespace: %1$s}
-        ---
-        apiVersion: v1
-        kind: ServiceAccount
-        metadata: {name: viewer, namespace: %1$s}
-        ---
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: RoleBinding
-        metadata: {name: reader, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-viewer}
-        subjects: [{kind: ServiceAccount, name: reader, namespace: %1$s}]
-        ---
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: RoleBinding
-        metadata: {name: editor, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-operator-user}
-        subjects: [{kind: ServiceAccount, name: editor, namespace: %1$s}]
-        ---
-        # Kubernetes' own `view`: pgtide-viewer is aggregated into it
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: RoleBinding
-        metadata: {name: viewer, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
-        subjects: [{kind: ServiceAccount, name: viewer, namespace: %1$s}]
-        """.formatted(NS));
+    k8s.serviceAccount(NS, "reader", "pgtide-viewer");
+    k8s.serviceAccount(NS, "editor", "pgtide-operator-user");
+    // Kubernetes' own `view`: pgtide-viewer is aggregated into it
+    k8s.serviceAccount(NS, "viewer", "view");
   }
 
   @AfterAll

@@ -55,21 +55,9 @@ class FailoverK8sE2E {
   @BeforeAll
   static void createCluster() {
     k8s.freshNamespace(NS);
+    k8s.serviceAccount(NS, "switcher", "pgtide-operator-user");
+    k8s.serviceAccount(NS, "nobody", null);
     k8s.apply("""
-        apiVersion: v1
-        kind: ServiceAccount
-        metadata: {name: switcher, namespace: %1$s}
-        ---
-        apiVersion: rbac.authorization.k8s.io/v1
-        kind: RoleBinding
-        metadata: {name: switcher, namespace: %1$s}
-        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pgtide-operator-user}
-        subjects: [{kind: ServiceAccount, name: switcher, namespace: %1$s}]
-        ---
-        apiVersion: v1
-        kind: ServiceAccount
-        metadata: {name: nobody, namespace: %1$s}
-        ---
         apiVersion: pgtide.io/v1
         kind: PostgresCluster
         metadata: {name: %2$s, namespace: %1$s}
@@ -215,9 +203,12 @@ class FailoverK8sE2E {
 
   /** A kubeconfig of this cluster's API server for a ServiceAccount's token (what a user's kubeconfig would be). */
   static Path kubeconfigFor(String account) throws Exception {
-    String server = k8s.kubectl("config", "view", "--raw", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}");
-    String ca = k8s.kubectl("config", "view", "--raw", "--minify", "-o",
+    String server = k8s.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
+        "jsonpath={.clusters[0].cluster.server}");
+    // --flatten: the admin kubeconfig names its CA file; a user's carries the data
+    String ca = k8s.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
         "jsonpath={.clusters[0].cluster.certificate-authority-data}");
+    assertThat(ca).isNotBlank();
     String token = k8s.kubectl("-n", NS, "create", "token", account, "--duration=10m").strip();
     Path file = Files.createTempFile("kubeconfig-" + account, "");
     Files.writeString(file, """

@@ -131,6 +131,26 @@ public final class RealKubernetes implements BeforeAllCallback {
   }
 
   /**
+   * A ServiceAccount in {@code namespace}, bound there to {@code clusterRole} (none: no RoleBinding) — a user of the
+   * cluster with exactly that grant; {@code kubectl create token} makes its credential.
+   */
+  public void serviceAccount(String namespace, String name, String clusterRole) {
+    String account = """
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata: {name: %2$s, namespace: %1$s}
+        """.formatted(namespace, name);
+    apply(clusterRole == null ? account : account + """
+        ---
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: %2$s, namespace: %1$s}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %3$s}
+        subjects: [{kind: ServiceAccount, name: %2$s, namespace: %1$s}]
+        """.formatted(namespace, name, clusterRole));
+  }
+
+  /**
    * Deletes a test's namespace with what it held, and recycles the released volumes for the next test. What it held
    * is written first to {@code k8s-tests/target/it/ns-<namespace>/} (objects, events, every container's log and the
    * operator's), so a failure can be read after the namespace is gone.
@@ -180,6 +200,11 @@ public final class RealKubernetes implements BeforeAllCallback {
   }
 
   public List<String> operatorDenials(Instant since) {
+    return denials(OPERATOR_SA, since);
+  }
+
+  /** Every request of {@code username} that RBAC refused since {@code since} (see {@link #operatorDenials}). */
+  public List<String> denials(String username, Instant since) {
     List<String> denied = new ArrayList<>();
     Path audit = session.state.resolve("logs/audit.log");
     try (var lines = Files.lines(audit, StandardCharsets.UTF_8)) {
@@ -188,7 +213,7 @@ public final class RealKubernetes implements BeforeAllCallback {
         JsonObject user = e.getJsonObject("user", new JsonObject());
         JsonObject response = e.getJsonObject("responseStatus", new JsonObject());
         JsonObject annotations = e.getJsonObject("annotations", new JsonObject());
-        if (OPERATOR_SA.equals(user.getString("username"))
+        if (username.equals(user.getString("username"))
             && "forbid".equals(annotations.getString("authorization.k8s.io/decision"))
             && !Instant.parse(e.getString("requestReceivedTimestamp")).isBefore(since)) {
           JsonObject ref = e.getJsonObject("objectRef", new JsonObject());

@@ -99,6 +99,49 @@ class SidecarIT {
     return Psql.query(m.pgPort(), "postgres", pg.cluster().secrets().superuserPassword(), "postgres", sql);
   }
 
+  /** The value of {@code metric} for {@code member} (and {@code label="value"} when given), null when absent. */
+  static Double metric(String metric, String member, String label) {
+    for (String line : hub.registry.scrape().split("\n")) {
+      if (line.startsWith(metric + "{") && line.contains("member=\"" + member + "\"")
+          && (label == null || line.contains(label))) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return null;
+  }
+
+  @Test
+  @Order(0)
+  void aDbaSeesDatabaseSizesSlotsWraparoundAgeAndTheLongestTransaction() throws Exception {
+    PatroniMember leader = pg.cluster().leader().orElseThrow();
+    sql(leader, "CREATE DATABASE health_probe");
+    // a client transaction that stays open (xact_start set by its first statement)
+    ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-q", "-h", "127.0.0.1", "-p", Integer.toString(leader.pgPort()),
+        "-U", "postgres", "-d", "postgres", "-c", "BEGIN; SELECT txid_current(); SELECT pg_sleep(60); COMMIT;")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("PGPASSWORD", pg.cluster().secrets().superuserPassword());
+    Process open = pb.start();
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        assertThat(metric("pgtide_database_size_bytes", leader.name(), "datname=\"health_probe\""))
+            .isNotNull().isGreaterThan(1_000_000.0);
+        assertThat(metric("pgtide_longest_transaction_seconds", leader.name(), null)).isGreaterThanOrEqualTo(2.0);
+        assertThat(metric("pgtide_xid_age", leader.name(), null)).isGreaterThan(0.0);
+        // Patroni keeps a physical slot on the primary for each replica
+        assertThat(metric("pgtide_replication_slot_retained_bytes", leader.name(), "slot=\"")).isNotNull()
+            .isGreaterThanOrEqualTo(0.0);
+        assertThat(metric("pgtide_checkpoints_timed_total", leader.name(), null)).isNotNull();
+        assertThat(metric("pgtide_checkpoints_requested_total", leader.name(), null)).isNotNull();
+      });
+    } finally {
+      open.destroyForcibly().waitFor();
+      sql(leader, "DROP DATABASE health_probe");
+    }
+    // gone from the series once dropped
+    await().atMost(Duration.ofSeconds(40)).until(() ->
+        metric("pgtide_database_size_bytes", leader.name(), "datname=\"health_probe\"") == null);
+  }
+
   @Test
   @Order(1)
   void rolesAreRightAndLsnsAdvance() {

@@ -133,6 +133,12 @@ public final class PgCollector {
         .onFailure(e -> dropConnection());
   }
 
+  /** One more statement on the sample connection (e.g. {@link DatabaseHealth}'s slower reading). */
+  public Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> query(String sql) {
+    ownStatements++;
+    return connection().compose(conn -> conn.query(sql).execute());
+  }
+
   public Future<Void> execute(String sql) {
     ownStatements++;
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();

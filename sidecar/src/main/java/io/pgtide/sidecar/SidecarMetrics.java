@@ -92,6 +92,11 @@ public final class SidecarMetrics {
         .tags(tags).tag("type", type).tag("outcome", outcome).register(registry).increment();
   }
 
+  /** namespace, cluster and member: the labels of every series of this sidecar. */
+  public Tags tags() {
+    return tags;
+  }
+
   public MeterRegistry registry() {
     return registry;
   }

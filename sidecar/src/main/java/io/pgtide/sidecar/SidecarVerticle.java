@@ -75,6 +75,8 @@ public final class SidecarVerticle extends VerticleBase {
     pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());
+    DatabaseHealth health = new DatabaseHealth(registry, metrics.tags());
+    vertx.setPeriodic(2_000, 15_000, t -> health.read(pg));
     bridge.start(); // retries in the background; the sidecar serves its endpoints meanwhile
     return startHttp();
   }

@@ -154,8 +154,18 @@ final class KubeCli implements AutoCloseable {
   }
 
   private static String reason(KubernetesClientException e) {
-    return e.getCode() == 403 ? "forbidden (" + e.getStatus().getMessage() + ")"
-        : e.getCode() > 0 ? e.getCode() + " " + e.getMessage() : e.getMessage();
+    if (e.getCode() == 403) {
+      return "forbidden (" + e.getStatus().getMessage() + ")";
+    }
+    if (e.getCode() > 0) {
+      return e.getCode() + " " + e.getMessage();
+    }
+    // no answer from the API server: what stood in the way (connection, TLS, credentials) is the cause
+    StringBuilder why = new StringBuilder(e.getMessage().strip());
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      why.append(": ").append(c.getClass().getSimpleName()).append(" ").append(c.getMessage());
+    }
+    return why.toString();
   }
 
   @Override

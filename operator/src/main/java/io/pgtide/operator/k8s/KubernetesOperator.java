@@ -14,6 +14,7 @@ import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +39,9 @@ public final class KubernetesOperator {
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private ClusterReconciler reconciler;
-  private SharedIndexInformer<PostgresCluster> informer;
-  private SharedIndexInformer<io.pgtide.common.crd.PostgresUser> userInformer;
+  /** One informer over all namespaces, or one per watched namespace (a namespaced install). */
+  private List<SharedIndexInformer<PostgresCluster>> informers = List.of();
+  private List<SharedIndexInformer<io.pgtide.common.crd.PostgresUser>> userInformers = List.of();
   private ClusterControllers controllers;
   private io.micrometer.core.instrument.MeterRegistry registry;
   /** Consecutive failed reconciles per cluster, for the back-off; absent after a success. */
@@ -182,7 +184,7 @@ public final class KubernetesOperator {
 
   private void watch() {
     reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa());
-    informer = client.resources(PostgresCluster.class).inAnyNamespace().inform(new ResourceEventHandler<>() {
+    informers = inform(PostgresCluster.class, Map.of(), new ResourceEventHandler<>() {
       @Override
       public void onAdd(PostgresCluster cr) {
         enqueue(cr);
@@ -211,8 +213,7 @@ public final class KubernetesOperator {
     }, 60_000);
     watchOwned();
     if (controllers != null) {
-      userInformer = client.resources(io.pgtide.common.crd.PostgresUser.class).inAnyNamespace()
-          .inform(new ResourceEventHandler<>() {
+      userInformers = inform(io.pgtide.common.crd.PostgresUser.class, Map.of(), new ResourceEventHandler<>() {
             @Override
             public void onAdd(io.pgtide.common.crd.PostgresUser u) {
               controllers.userChanged(u);
@@ -231,6 +232,37 @@ public final class KubernetesOperator {
     }
   }
 
+  /**
+   * Informs on {@code kind} (with {@code labels}) in every namespace — or, for a namespaced install, in each watched
+   * namespace, which is all its Roles allow it to list or watch.
+   */
+  private <R extends io.fabric8.kubernetes.api.model.HasMetadata> List<SharedIndexInformer<R>> inform(Class<R> kind,
+      Map<String, String> labels, ResourceEventHandler<R> handler, long resyncMs) {
+    List<io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<R, ?, ?>> scopes = new ArrayList<>();
+    if (config.watchNamespaces().isEmpty()) {
+      scopes.add(client.resources(kind).inAnyNamespace());
+    } else {
+      config.watchNamespaces().forEach(ns -> scopes.add(client.resources(kind).inNamespace(ns)));
+    }
+    return scopes.stream().map(scope -> (labels.isEmpty() ? scope : scope.withLabels(labels)).inform(handler, resyncMs))
+        .toList();
+  }
+
+  /** The PostgresCluster {@code namespace/name} as the informers last saw it, null when none has it. */
+  private PostgresCluster cached(String key) {
+    for (SharedIndexInformer<PostgresCluster> i : informers) {
+      PostgresCluster cr = i.getStore().getByKey(key);
+      if (cr != null) {
+        return cr;
+      }
+    }
+    return null;
+  }
+
+  private List<PostgresCluster> cached() {
+    return informers.stream().flatMap(i -> i.getStore().list().stream()).toList();
+  }
+
   private static String request(PostgresCluster cr) {
     var annotations = cr.getMetadata().getAnnotations();
     return annotations == null ? null : annotations.get(ClusterRequest.ANNOTATION);
@@ -246,18 +278,17 @@ public final class KubernetesOperator {
         LOG.error("{} could not stop its hub and coordinator: {}", identity, e.toString());
       }
     }
-    if (informer != null) {
-      informer.close();
-    }
-    if (userInformer != null) {
-      userInformer.close();
-    }
+    List<PostgresCluster> known = cached();
+    informers.forEach(SharedIndexInformer::close);
+    userInformers.forEach(SharedIndexInformer::close);
+    userInformers = List.of();
     ownedInformers.forEach(SharedIndexInformer::close);
     ownedInformers.clear();
     retryTimers.values().forEach(vertx::cancelTimer);
     retryTimers.clear();
-    if (controllers != null && informer != null) {
-      informer.getStore().list().forEach(cr -> controllers.remove(ClusterControllers.key(cr)));
+    informers = List.of();
+    if (controllers != null) {
+      known.forEach(cr -> controllers.remove(ClusterControllers.key(cr)));
     }
     LOG.info("{} no longer leads", identity);
   }
@@ -277,8 +308,7 @@ public final class KubernetesOperator {
   }
 
   private <R extends io.fabric8.kubernetes.api.model.HasMetadata> void watchOwned(Class<R> kind) {
-    ownedInformers.add(client.resources(kind).inAnyNamespace()
-        .withLabel("app.kubernetes.io/managed-by", "pgtide").inform(new ResourceEventHandler<R>() {
+    ownedInformers.addAll(inform(kind, Map.of("app.kubernetes.io/managed-by", "pgtide"), new ResourceEventHandler<R>() {
           @Override
           public void onAdd(R o) {
             // what we created ourselves, or what existed before we led: the cluster's own reconcile covers it
@@ -300,10 +330,10 @@ public final class KubernetesOperator {
 
   private void enqueueOwner(io.fabric8.kubernetes.api.model.HasMetadata owned) {
     String owner = OwnedChange.ownerCluster(owned);
-    if (owner == null || informer == null) {
+    if (owner == null || informers.isEmpty()) {
       return;
     }
-    PostgresCluster cr = informer.getStore().getByKey(owned.getMetadata().getNamespace() + "/" + owner);
+    PostgresCluster cr = cached(owned.getMetadata().getNamespace() + "/" + owner);
     if (cr != null && cr.getMetadata().getDeletionTimestamp() == null) {
       enqueue(cr);
     }
@@ -335,7 +365,7 @@ public final class KubernetesOperator {
         failures.remove(key);
       }
       if (again.remove(key)) {
-        PostgresCluster latest = informer.getStore().getByKey(key);
+        PostgresCluster latest = cached(key);
         if (latest != null) {
           enqueue(latest);
         }
@@ -354,7 +384,7 @@ public final class KubernetesOperator {
         ReconcileErrors.message(cause), delay);
     retryTimers.put(key, vertx.setTimer(delay, t -> {
       retryTimers.remove(key);
-      PostgresCluster latest = informer == null ? null : informer.getStore().getByKey(key);
+      PostgresCluster latest = cached(key);
       if (leader.get() && latest != null) {
         enqueue(latest);
       }

@@ -1,0 +1,22 @@
+package io.pgtide.operator.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OperatorConfigTest {
+
+  @Test
+  void clusterWideByDefaultAndTheServiceOfItsOwnNamespace() {
+    OperatorConfig c = OperatorConfig.fromEnv(Map.of("POD_NAMESPACE", "dbs-operator"));
+    assertThat(c.watchNamespaces()).isEmpty();
+    assertThat(c.operatorServiceHost()).isEqualTo("pgtide-operator.dbs-operator.svc");
+  }
+
+  @Test
+  void aNamespacedInstallWatchesWhatItLists() {
+    OperatorConfig c = OperatorConfig.fromEnv(Map.of("PGTIDE_WATCH_NAMESPACES", " shop, billing,,shop "));
+    assertThat(c.watchNamespaces()).containsExactly("billing", "shop");
+  }
+}
