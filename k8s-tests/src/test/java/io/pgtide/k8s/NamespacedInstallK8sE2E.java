@@ -66,6 +66,10 @@ class NamespacedInstallK8sE2E {
   @AfterAll
   static void uninstall() {
     try {
+      // the cluster first, while the operator still holds its Role there: deleting the namespace first would take
+      // the RoleBinding with it, and the cluster's finalizer could never be removed
+      k8s.kubectl("-n", WATCHED, "delete", "postgrescluster", "solo", "--ignore-not-found", "--wait=true",
+          "--timeout=180s");
       k8s.dropNamespace(UNWATCHED);
       k8s.dropNamespace(WATCHED);
       k8s.dropNamespace(OPERATOR_NS);
