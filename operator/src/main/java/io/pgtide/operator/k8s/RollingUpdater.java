@@ -10,16 +10,15 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Carries out {@link RollingUpdate}: one step per call (the controllers call it every few seconds), so a restart of
  * the operator resumes where the pods are. Pods whose {@code controller-revision-hash} is not the StatefulSet's
- * update revision are outdated (image, resources, environment changed); the primary is the pod Patroni labels
- * {@code spilo-role=master}.
+ * update revision are outdated (image, resources, environment changed). The primary is the operator's own view of
+ * it (the member the failover coordinator routes to, from the sidecars' reports of Patroni's role), not the
+ * {@code spilo-role} label, which is an output; while it is not known, or a failover is under way, nothing moves.
  */
 public final class RollingUpdater {
-  private static final Set<String> PRIMARY_ROLES = Set.of("master", "primary");
   private final Vertx vertx;
   private final KubernetesClient client;
   private final FailoverCoordinator failover;
@@ -41,13 +40,20 @@ public final class RollingUpdater {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     String key = ns + "/" + name;
+    String primary = failover.incidentOpen(key) ? null : failover.endpoint(key).orElse(null);
     return Blocking.call(vertx, () -> {
       StatefulSet sts = client.apps().statefulSets().inNamespace(ns).withName(name).get();
       String revision = sts == null || sts.getStatus() == null ? null : sts.getStatus().getUpdateRevision();
       List<RollingUpdate.Pod> pods = client.pods().inNamespace(ns)
           .withLabels(Map.of("application", "spilo", "cluster-name", name)).list().getItems().stream()
-          .map(RollingUpdater::pod).toList();
-      return RollingUpdate.next(revision, pods);
+          .map(p -> pod(p, primary)).toList();
+      RollingUpdate.Step next = RollingUpdate.next(revision, pods);
+      if (primary == null && next.action() != RollingUpdate.Action.DONE) {
+        // deleting or switching over without knowing the primary could take it down by surprise
+        return new RollingUpdate.Step(RollingUpdate.Action.WAIT, null, "the primary is not known (or a failover is"
+            + " under way)");
+      }
+      return next;
     }).compose(step -> act(key, ns, step)).eventually(() -> {
       synchronized (this) {
         busy = false;
@@ -75,12 +81,11 @@ public final class RollingUpdater {
     }
   }
 
-  static RollingUpdate.Pod pod(Pod p) {
+  static RollingUpdate.Pod pod(Pod p, String primary) {
     Map<String, String> labels = p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels();
     boolean ready = p.getStatus() != null && p.getStatus().getConditions() != null && p.getStatus().getConditions()
         .stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     return new RollingUpdate.Pod(p.getMetadata().getName(), labels.get("controller-revision-hash"), ready,
-        // a pod Patroni has not labelled yet (starting, or its Patroni down) has no role label: not the primary
-        labels.get("spilo-role") != null && PRIMARY_ROLES.contains(labels.get("spilo-role")));
+        p.getMetadata().getName().equals(primary));
   }
 }
