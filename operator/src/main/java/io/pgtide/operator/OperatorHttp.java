@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * uses ({@code GET /api/clusters}, {@code POST /api/clusters/{ns}/{name}/switchover}, {@code …/users/sync}).
  */
 public final class OperatorHttp {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorHttp.class);
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private final ClusterState state;
@@ -35,6 +36,7 @@ public final class OperatorHttp {
 
   private final io.pgtide.operator.failover.ClusterEvents events;
   private ControlAuthorizer authorizer;
+  private boolean openReads;
 
   /**
    * On Kubernetes: every {@code /api} request must carry a bearer token the API server accepts, reads show only the
@@ -42,7 +44,13 @@ public final class OperatorHttp {
    * {@link #listenControl}. Without one (local mode, loopback only) the API is open.
    */
   public void authorizer(ControlAuthorizer authorizer) {
+    authorizer(authorizer, false);
+  }
+
+  /** {@code openReads}: only actions need a token (local mode, where reads stay open on loopback). */
+  public void authorizer(ControlAuthorizer authorizer, boolean openReads) {
     this.authorizer = authorizer;
+    this.openReads = openReads;
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -93,6 +101,24 @@ public final class OperatorHttp {
       });
       return out;
     }).onFailure(e -> deny(ctx, 503, "cannot check the permission: " + e.getMessage()));
+  }
+
+  /**
+   * The control API's audit trail: every action asked by an authenticated caller (or on loopback in local mode) is
+   * logged and recorded as a cluster event with who asked, what, and the answer's status — refusals included.
+   */
+  private void audit(RoutingContext ctx) {
+    ControlAuthorizer.Subject subject = ctx.get("subject");
+    String who = subject == null ? "a local caller" : subject.user();
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String action = ctx.request().path().substring(("/api/clusters/" + key + "/").length());
+    ctx.addEndHandler(done -> {
+      int status = ctx.response().getStatusCode();
+      LOG.info("[{}] {} asked for {}: {}", key, who, action, status);
+      events.emit(key, status / 100 == 2 ? "Normal" : "Warning", "ControlRequest",
+          who + " asked for " + action + ": " + status);
+    });
+    ctx.next();
   }
 
   private static void deny(RoutingContext ctx, int status, String why) {
@@ -177,8 +203,13 @@ public final class OperatorHttp {
    */
   public Future<HttpServer> listenControl(String host, int port) {
     Router router = Router.router(vertx);
-    if (authorizer != null) {
+    if (authorizer != null && openReads) {
+      router.post("/api/*").handler(this::authenticate);
+    } else if (authorizer != null) {
       router.route("/api/*").handler(this::authenticate);
+    }
+    router.post("/api/clusters/:ns/:name/*").handler(this::audit);
+    if (authorizer != null) {
       // every action changes a cluster: allowed to whoever may update that PostgresCluster
       router.post("/api/clusters/:ns/:name/*").handler(ctx -> permitted(ctx, "update")
           .onSuccess(ok -> ctx.next()));

@@ -93,10 +93,16 @@ class ControlApiAuthIT {
         .as("editor may only read in 'other'").isEqualTo(403);
 
     JsonArray readerEvents = new JsonArray(call("GET", "/api/events", "t-reader").body());
-    assertThat(readerEvents.stream().map(e -> ((JsonObject) e).getString("cluster"))).containsExactly("shop/orders");
+    assertThat(readerEvents.stream().map(e -> ((JsonObject) e).getString("cluster"))).containsOnly("shop/orders");
+    // the audit trail: every action asked, by whom, and its answer (refusals too), as events of the cluster
+    assertThat(readerEvents.stream().filter(e -> "ControlRequest".equals(((JsonObject) e).getString("reason")))
+        .map(e -> ((JsonObject) e).getString("message")))
+        .containsExactly("reader asked for users/sync: 403", "editor asked for users/sync: 404");
     JsonArray editorEvents = new JsonArray(call("GET", "/api/events", "t-editor").body());
     assertThat(editorEvents.stream().map(e -> ((JsonObject) e).getString("cluster")))
-        .containsExactly("shop/orders", "other/ledger");
+        .containsOnly("shop/orders", "other/ledger");
+    assertThat(editorEvents.stream().filter(e -> "other/ledger".equals(((JsonObject) e).getString("cluster")))
+        .map(e -> ((JsonObject) e).getString("message"))).contains("editor asked for switchover: 403");
     assertThat(call("GET", "/api/clusters", "t-reader").statusCode()).isEqualTo(200);
   }
 }

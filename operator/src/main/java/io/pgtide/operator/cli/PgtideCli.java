@@ -514,6 +514,11 @@ public final class PgtideCli implements Callable<Integer> {
       }
       JsonObject state = new JsonObject(Files.readString(file));
       state.put("base", "http://127.0.0.1:" + state.getInteger("httpPort"));
+      // actions need the control API's token; whoever cannot read it may still read status
+      Path token = dir.resolve("secrets").resolve(io.pgtide.operator.local.LocalControlAuthorizer.TOKEN_FILE);
+      if (Files.isReadable(token)) {
+        state.put("token", Files.readString(token).strip());
+      }
       return ProcessHandle.of(state.getLong("pid")).map(ProcessHandle::isAlive).orElse(false) ? state : null;
     }
 

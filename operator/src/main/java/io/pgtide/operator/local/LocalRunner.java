@@ -118,6 +118,8 @@ public final class LocalRunner implements AutoCloseable {
     infra.progress(progress);
     core.events.persistTo(dir.resolve("events.jsonl"));
     infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
+    // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
+    core.http.authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
     core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,

@@ -26,6 +26,7 @@ public final class ClusterState extends VerticleBase {
 
   private final long staleAfterMs;
   private final Map<String, Map<String, MemberView>> clusters = new ConcurrentHashMap<>();
+  private final Map<MemberId, String> forgottenSessions = new ConcurrentHashMap<>();
   private final List<BiConsumer<String, MemberView>> listeners = new ArrayList<>();
   private final List<java.util.function.LongConsumer> deliveryObservers = new ArrayList<>();
 
@@ -64,11 +65,19 @@ public final class ClusterState extends VerticleBase {
         staleAfterMs);
   }
 
-  /** Forgets a member that was removed on purpose (scale-down), so it is not reported as lost. */
+  /**
+   * Forgets a member that was removed on purpose (scale-down), so it is not reported as lost. Its sidecar may still
+   * report while its pod stops (a grace period of minutes): reports of that sidecar session are ignored from now
+   * on, so they cannot bring it back as a member that never becomes ready; a new session (the member created again
+   * by a later scale-up) is a member again.
+   */
   public void forget(MemberId id) {
     Map<String, MemberView> members = clusters.get(id.clusterKey());
     if (members != null) {
-      members.remove(id.member());
+      MemberView gone = members.remove(id.member());
+      if (gone != null && gone.report() != null) {
+        forgottenSessions.put(id, gone.report().sessionId());
+      }
     }
   }
 
@@ -90,6 +99,13 @@ public final class ClusterState extends VerticleBase {
     long now = System.currentTimeMillis();
     for (var o : deliveryObservers) {
       o.accept(now - report.collectedAt());
+    }
+    String forgotten = forgottenSessions.get(report.id());
+    if (forgotten != null) {
+      if (forgotten.equals(report.sessionId())) {
+        return; // the last words of a member removed on purpose
+      }
+      forgottenSessions.remove(report.id());
     }
     Map<String, MemberView> members = clusters.computeIfAbsent(report.id().clusterKey(), k -> new ConcurrentHashMap<>());
     MemberView before = members.get(report.id().member());
