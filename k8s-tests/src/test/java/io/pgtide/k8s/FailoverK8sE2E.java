@@ -57,6 +57,8 @@ class FailoverK8sE2E {
     k8s.freshNamespace(NS);
     k8s.serviceAccount(NS, "switcher", "pgtide-operator-user");
     k8s.serviceAccount(NS, "nobody", null);
+    // Kubernetes' own edit role: pgtide-operator-user is aggregated into it, and it may read Secrets and port-forward
+    k8s.serviceAccount(NS, "dba", "edit");
     k8s.apply("""
         apiVersion: pgtide.io/v1
         kind: PostgresCluster
@@ -255,6 +257,7 @@ class FailoverK8sE2E {
   void aUserBoundToPgtideOperatorUserSwitchesOverWithTheKubectlPlugin() throws Exception {
     Path allowed = kubeconfigFor("switcher");
     Path refused = kubeconfigFor("nobody");
+    Path dba = kubeconfigFor("dba");
     try {
       Plugin status = kubectlPgtide(allowed, "status", "-n", NS, NAME, "-o", "json");
       assertThat(status.exit()).as(status.output()).isZero();
@@ -283,9 +286,21 @@ class FailoverK8sE2E {
         }
       }, true);
       assertThat(kind).isEqualTo("switchover");
+
+      // psql needs the superuser Secret and a port-forward: edit has both, pgtide-operator-user alone neither
+      Plugin noSecret = kubectlPgtide(allowed, "psql", "-n", NS, NAME, "--", "-Atc", "SELECT 1");
+      assertThat(noSecret.exit()).isEqualTo(1);
+      assertThat(noSecret.output()).contains("cannot read the superuser Secret: forbidden");
+      Plugin psql = kubectlPgtide(dba, "psql", "-n", NS, NAME, "--", "-Atc",
+          "SELECT pg_is_in_recovery(), current_user, inet_server_port()");
+      assertThat(psql.exit()).as(psql.output()).isZero();
+      assertThat(psql.stdout().strip()).isEqualTo("f|postgres|5432");
+      Plugin aggregated = kubectlPgtide(dba, "users", "sync", "-n", NS, NAME, "--dry-run");
+      assertThat(aggregated.exit()).as("edit aggregates pgtide-operator-user: " + aggregated.output()).isZero();
     } finally {
       Files.deleteIfExists(allowed);
       Files.deleteIfExists(refused);
+      Files.deleteIfExists(dba);
     }
   }
 

@@ -56,7 +56,7 @@ class SidecarBoundsIT {
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     users = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
         id.clusterKey(), () -> spec, u -> "bounded-password-1",
-        io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"),
+        new io.pgtide.operator.users.ScramVerifier(),
         new io.pgtide.operator.metrics.OperatorMetrics(hub.registry));
   }
 

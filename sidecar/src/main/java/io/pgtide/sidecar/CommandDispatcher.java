@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class CommandDispatcher {
   private static final Logger LOG = LoggerFactory.getLogger(CommandDispatcher.class);
   private static final long MAX_TIMEOUT_MS = 300_000;
+  static final String STORED_VERIFIERS = "SELECT rolname::text, rolpassword FROM pg_authid"
+      + " WHERE rolname = ANY($1::text[]) AND rolpassword LIKE 'SCRAM-SHA-256$%'";
 
   private final Vertx vertx;
   private final MemberId self;
@@ -82,6 +84,13 @@ public final class CommandDispatcher {
   private Future<JsonObject> run(CommandPayload payload, long timeoutMs) {
     if (payload instanceof CommandPayload.SyncUsers s) {
       return userSync.apply(s, timeoutMs);
+    }
+    if (payload instanceof CommandPayload.RoleVerifiers r) {
+      return pg.query(STORED_VERIFIERS, io.vertx.sqlclient.Tuple.of(r.roles().toArray(String[]::new))).map(rows -> {
+        JsonObject verifiers = new JsonObject();
+        rows.forEach(row -> verifiers.put(row.getString(0), row.getString(1)));
+        return new JsonObject().put("verifiers", verifiers);
+      });
     }
     if (payload instanceof CommandPayload.Switchover s) {
       JsonObject body = new JsonObject();

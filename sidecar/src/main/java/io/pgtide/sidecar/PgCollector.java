@@ -139,6 +139,12 @@ public final class PgCollector {
     return connection().compose(conn -> conn.query(sql).execute());
   }
 
+  /** A statement with parameters on the sample connection. */
+  public Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> query(String sql, io.vertx.sqlclient.Tuple args) {
+    ownStatements++;
+    return connection().compose(conn -> conn.preparedQuery(sql).execute(args));
+  }
+
   public Future<Void> execute(String sql) {
     ownStatements++;
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();

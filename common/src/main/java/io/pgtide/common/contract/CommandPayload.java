@@ -19,6 +19,21 @@ public sealed interface CommandPayload {
     }
   }
 
+  /**
+   * Read only: the SCRAM verifiers PostgreSQL stores for these roles (detail {@code verifiers}: role → verifier; a role
+   * that does not exist or has no SCRAM verifier is left out). The operator checks the desired passwords against them,
+   * so an unchanged password keeps its verifier and salt. Never logged.
+   */
+  record RoleVerifiers(List<String> roles) implements CommandPayload {
+    public RoleVerifiers {
+      roles = roles == null ? List.of() : List.copyOf(roles);
+    }
+
+    public String type() {
+      return "role-verifiers";
+    }
+  }
+
   /** Planned switchover through the local Patroni REST API; {@code candidate} null lets Patroni choose. */
   record Switchover(String leader, String candidate) implements CommandPayload {
     public String type() {

@@ -18,8 +18,11 @@ public final class ContractCodec {
   /** major.minor: a different major is refused, a newer minor is read (unknown fields are ignored). */
   public static final String SCHEMA_VERSION = "1.0";
   public static final int SCHEMA_MAJOR = 1;
-  /** Largest encoded message accepted, in bytes. A report of a primary with 100 standbys is about 30 KB. */
-  public static final int MAX_MESSAGE_BYTES = 256 * 1024;
+  /**
+   * Largest encoded message accepted, in bytes. A report of a primary with 100 standbys is about 30 KB; the largest
+   * messages are user syncs, about 420 bytes per role with its verifier: 4 MiB holds a sync of 10,000 roles.
+   */
+  public static final int MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
   private ContractCodec() {
   }
@@ -187,6 +190,7 @@ public final class ContractCodec {
           objects(args, "roles").stream().map(ContractCodec::decodeRole).toList(),
           objects(args, "databases").stream().map(ContractCodec::decodeDatabase).toList(),
           bool(args, "dryRun", false));
+      case "role-verifiers" -> new CommandPayload.RoleVerifiers(strings(args, "roles"));
       case "switchover" -> new CommandPayload.Switchover(optString(args, "leader"), optString(args, "candidate"));
       case "failover" -> new CommandPayload.Failover(string(args, "candidate"));
       case "checkpoint" -> new CommandPayload.Checkpoint();
@@ -207,6 +211,9 @@ public final class ContractCodec {
           .put("roles", new JsonArray(s.roles().stream().map(ContractCodec::encode).toList()))
           .put("databases", new JsonArray(s.databases().stream().map(ContractCodec::encode).toList()))
           .put("dryRun", s.dryRun());
+    }
+    if (payload instanceof CommandPayload.RoleVerifiers r) {
+      return new JsonObject().put("roles", new JsonArray(r.roles()));
     }
     if (payload instanceof CommandPayload.Switchover s) {
       return new JsonObject().put("leader", s.leader()).put("candidate", s.candidate());

@@ -77,6 +77,7 @@ class ContractCodecTest {
         new CommandPayload.Switchover("orders-0", "orders-1"), new CommandPayload.Switchover("orders-0", null),
         new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(), new CommandPayload.Restart(),
         new CommandPayload.Fence(), new CommandPayload.ProbeProcesses(),
+        new CommandPayload.RoleVerifiers(List.of("alice", "bob")), new CommandPayload.RoleVerifiers(List.of()),
         new CommandPayload.PatroniConfig(new io.vertx.core.json.JsonObject().put("loop_wait", 3)
             .put("postgresql", new io.vertx.core.json.JsonObject().put("parameters",
                 new io.vertx.core.json.JsonObject().put("work_mem", "8MB").putNull("old_param")))));

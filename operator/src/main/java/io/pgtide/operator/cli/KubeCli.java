@@ -1,6 +1,5 @@
 package io.pgtide.operator.cli;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -121,13 +120,15 @@ final class KubeCli implements AutoCloseable {
     return PgtideCli.FAILED;
   }
 
-  /** psql to the primary as the superuser, through a port-forward to the pod Patroni labels master. */
+  /** psql to the primary as the superuser, through a port-forward to the member the operator's status names primary. */
   int psql(List<String> args) throws Exception {
-    Pod primary = client.pods().inNamespace(namespace)
-        .withLabels(Map.of("cluster-name", name, "spilo-role", "master")).list().getItems().stream()
-        .filter(p -> p.getMetadata().getDeletionTimestamp() == null).findFirst().orElse(null);
-    if (primary == null) {
-      System.err.println("pgtide: " + namespace + "/" + name + " has no primary pod right now");
+    PostgresCluster cr = cluster();
+    if (cr == null) {
+      return PgtideCli.FAILED;
+    }
+    String primary = cr.getStatus() == null ? null : cr.getStatus().primary;
+    if (primary == null || primary.isEmpty()) {
+      System.err.println("pgtide: " + namespace + "/" + name + " has no primary right now (see pgtide status)");
       return PgtideCli.FAILED;
     }
     Secret secret;
@@ -142,8 +143,7 @@ final class KubeCli implements AutoCloseable {
       return PgtideCli.FAILED;
     }
     String password = new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
-    try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(primary.getMetadata().getName())
-        .portForward(5432)) {
+    try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(primary).portForward(5432)) {
       List<String> cmd = new ArrayList<>(List.of("psql", "host=127.0.0.1 port=" + forward.getLocalPort()
           + " user=postgres dbname=postgres sslmode=require"));
       cmd.addAll(args);

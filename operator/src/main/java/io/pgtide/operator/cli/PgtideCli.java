@@ -473,8 +473,7 @@ public final class PgtideCli implements Callable<Integer> {
           config), "0.0.0.0", config.bridgePort(), v -> new io.pgtide.operator.k8s.KubernetesInfrastructure(v, client),
           3_000);
       var controllers = new io.pgtide.operator.k8s.ClusterControllers(core, client, 30_000, 5_000,
-          // SCRAM salts keyed by the CA's private key: secret, and the same on every replica and restart
-          io.pgtide.common.contract.ScramVerifier.keyedBy(ca.caMaterial().keyPem()));
+          new io.pgtide.operator.users.ScramVerifier());
       var operator = new io.pgtide.operator.k8s.KubernetesOperator(core.vertx, client, config, identity)
           .controllers(controllers).metrics(core.registry).leadership(core::act, core::standDown);
       new io.pgtide.operator.k8s.KubernetesEvents(core.vertx, client, controllers::cluster).start();

@@ -31,7 +31,7 @@ public final class ClusterControllers {
   private final OperatorCore core;
   private final KubernetesClient client;
   private final long userSyncIntervalMs;
-  private final io.pgtide.common.contract.ScramVerifier scram;
+  private final io.pgtide.operator.users.ScramVerifier scram;
   private final long secretsMaxAgeMs;
   private final Map<String, Controllers> byKey = new ConcurrentHashMap<>();
   private final Map<String, PostgresUser> postgresUsers = new ConcurrentHashMap<>();
@@ -56,7 +56,7 @@ public final class ClusterControllers {
    *     rotates the password at the first sync after this)
    */
   public ClusterControllers(OperatorCore core, KubernetesClient client, long userSyncIntervalMs,
-                            long secretsMaxAgeMs, io.pgtide.common.contract.ScramVerifier scram) {
+                            long secretsMaxAgeMs, io.pgtide.operator.users.ScramVerifier scram) {
     this.scram = scram;
     this.core = core;
     this.client = client;

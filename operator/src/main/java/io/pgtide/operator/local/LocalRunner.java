@@ -125,16 +125,8 @@ public final class LocalRunner implements AutoCloseable {
     core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
     DesiredRoles.PasswordSource passwords = this::password;
-    // the salt key lives with the cluster's other secrets: the same verifiers across restarts (no needless
-    // ALTER ROLE), and secret (see ScramVerifier)
-    io.pgtide.common.contract.ScramVerifier scram = new io.pgtide.common.contract.ScramVerifier(
-        PrivateFiles.readOrCreate(dir.resolve("secrets").resolve("scram-salt.key"), () -> {
-          byte[] k = new byte[32];
-          new java.security.SecureRandom().nextBytes(k);
-          return k;
-        }));
     users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec(), passwords,
-        scram, core.metrics);
+        new io.pgtide.operator.users.ScramVerifier(), core.metrics);
     core.http.userSync(key, users);
     core.failover.afterFailover(key, () -> users.sync(false));
     users.start(30_000);

@@ -2,7 +2,6 @@ package io.pgtide.operator.users;
 
 import io.pgtide.common.contract.DesiredDatabase;
 import io.pgtide.common.contract.DesiredRole;
-import io.pgtide.common.contract.ScramVerifier;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,10 +30,18 @@ public final class DesiredRoles {
         + ".credentials.postgresql.pgtide.io";
   }
 
-  public static Result of(String clusterKey, List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords,
-                          ScramVerifier scram) {
-    // a first sync of many users derives many verifiers (PBKDF2, ~2 ms each): spread over the cores
-    List<Object> verifiers = users.parallelStream().map(u -> verifier(clusterKey, u, passwords, scram)).toList();
+  /** The roles whose password the operator sets: the names to ask the primary's stored verifiers for. */
+  public static List<String> withPasswords(List<PostgresClusterSpec.UserSpec> users) {
+    return users.stream().filter(DesiredRoles::needsPassword).map(u -> u.name).toList();
+  }
+
+  /**
+   * @param stored the verifiers PostgreSQL stores now (role → verifier), so an unchanged password keeps its own
+   */
+  public static Result of(List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords, ScramVerifier scram,
+                          Map<String, String> stored) {
+    // a first sync of many users checks or derives many verifiers (PBKDF2, ~2 ms each): spread over the cores
+    List<Object> verifiers = users.parallelStream().map(u -> verifier(u, passwords, scram, stored)).toList();
     List<DesiredRole> out = new ArrayList<>();
     Map<String, String> errors = new LinkedHashMap<>();
     for (int i = 0; i < users.size(); i++) {
@@ -59,16 +66,20 @@ public final class DesiredRoles {
   }
 
   /** The user's SCRAM verifier, "" when it needs none, or the reason it cannot have one. */
-  private static Object verifier(String clusterKey, PostgresClusterSpec.UserSpec u, PasswordSource passwords,
-                                 ScramVerifier scram) {
-    if (u.name == null || u.name.isEmpty() || "absent".equals(u.ensure) || u.disablePassword || !u.login) {
+  private static Object verifier(PostgresClusterSpec.UserSpec u, PasswordSource passwords, ScramVerifier scram,
+                                 Map<String, String> stored) {
+    if (!needsPassword(u)) {
       return NONE;
     }
     try {
-      return scram.compute(clusterKey, u.name, passwords.password(u));
+      return scram.verifierFor(u.name, passwords.password(u), stored.get(u.name));
     } catch (IllegalStateException e) {
       return e;
     }
+  }
+
+  private static boolean needsPassword(PostgresClusterSpec.UserSpec u) {
+    return u.name != null && !u.name.isEmpty() && !"absent".equals(u.ensure) && !u.disablePassword && u.login;
   }
 
   private static final Object NONE = new Object() {

@@ -1,10 +1,10 @@
 package io.pgtide.operator.users;
 
-import io.pgtide.common.contract.ScramVerifier;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.DesiredDatabase;
 import io.pgtide.common.contract.DesiredRole;
+import io.pgtide.common.contract.MemberId;
 import java.util.List;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.failover.ClusterEvents;
@@ -72,13 +72,22 @@ public final class UserSyncController {
     }
     PostgresClusterSpec s = spec.get();
     running = !dryRun;
-    // reading password Secrets and deriving SCRAM verifiers (PBKDF2) are blocking: off the event loop
-    Future<DesiredRoles.Result> desiredF = vertx.executeBlocking(() -> DesiredRoles.of(clusterKey, s.users, passwords, scram),
-        false);
+    MemberId target = primary.get().id();
+    // the verifiers PostgreSQL holds now: an unchanged password keeps its own (and its salt), so nothing is written
+    Future<java.util.Map<String, String>> storedF = commands.send(target,
+        new CommandPayload.RoleVerifiers(DesiredRoles.withPasswords(s.users)), 30_000).compose(this::check)
+        .map(d -> {
+          java.util.Map<String, String> stored = new java.util.HashMap<>();
+          d.getJsonObject("verifiers", new JsonObject()).forEach(e -> stored.put(e.getKey(), (String) e.getValue()));
+          return stored;
+        });
+    // reading password Secrets and checking or deriving SCRAM verifiers (PBKDF2) are blocking: off the event loop
+    Future<DesiredRoles.Result> desiredF = storedF.compose(stored -> vertx.executeBlocking(
+        () -> DesiredRoles.of(s.users, passwords, scram, stored), false));
     List<DesiredDatabase> databases = DesiredRoles.databases(s.databases);
     return desiredF.compose(desired -> {
       List<DesiredRole> roles = DesiredRoles.withDefaultGroups(desired.roles(), databases);
-      return commands.send(primary.get().id(), new CommandPayload.SyncUsers(roles, databases, dryRun), 60_000)
+      return commands.send(target, new CommandPayload.SyncUsers(roles, databases, dryRun), 60_000)
           .compose(this::check)
           .map(r -> {
             java.util.Set<String> failedRoles = new java.util.HashSet<>();

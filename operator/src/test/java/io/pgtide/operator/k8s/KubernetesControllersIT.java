@@ -82,7 +82,7 @@ class KubernetesControllersIT {
     core = new OperatorCore(ca.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1)), "127.0.0.1",
         hubPort, v -> new KubernetesInfrastructure(v, operatorClient), 3_000).start("127.0.0.1", Ports.free(), Ports.free());
     controllers = new ClusterControllers(core, operatorClient, 3_600_000, 0,
-        io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"));
+        new io.pgtide.operator.users.ScramVerifier());
     new KubernetesEvents(core.vertx, operatorClient, controllers::cluster).start();
     MemberId id = new MemberId(NS, name, primary.name());
     Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));

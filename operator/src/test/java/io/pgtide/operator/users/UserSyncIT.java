@@ -34,6 +34,7 @@ class UserSyncIT {
   static final Map<String, String> secrets = new ConcurrentHashMap<>();
   static PostgresClusterSpec spec = new PostgresClusterSpec();
   static UserSyncController controller;
+  static String clusterKey;
 
   @BeforeAll
   static void start() {
@@ -43,15 +44,16 @@ class UserSyncIT {
     hub.deploy(hub.config(id, primary.pgPort(), pg.cluster().secrets().superuserPassword(),
         "http://127.0.0.1:" + primary.restPort()));
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
+    clusterKey = id.clusterKey();
     controller = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
-        id.clusterKey(), () -> spec, u -> {
+        clusterKey, () -> spec, u -> {
           String key = u.passwordSecret == null ? u.name : u.passwordSecret.name + "/" + u.passwordSecret.key;
           String pw = secrets.get(key);
           if (pw == null) {
             throw new IllegalStateException("Secret for " + u.name + " is missing (" + key + ")");
           }
           return pw;
-        }, io.pgtide.common.contract.ScramVerifier.keyedBy("test-key"),
+        }, new ScramVerifier(),
         new io.pgtide.operator.metrics.OperatorMetrics(hub.registry));
   }
 
@@ -113,6 +115,50 @@ class UserSyncIT {
     assertThat(again.getInteger("writeStatements")).isZero();
     assertThat(again.getJsonArray("changed")).isEmpty();
     assertThat(again.encode()).doesNotContain("alice-password-1").doesNotContain("SCRAM");
+  }
+
+  @Test
+  void anUnchangedPasswordKeepsPostgresqlsOwnVerifierEvenAfterAnOperatorRestart() {
+    // a verifier PostgreSQL made itself (its own random salt): the password is checked against it, never rewritten
+    su("CREATE ROLE carol LOGIN PASSWORD 'carol-password-1'");
+    su("COMMENT ON ROLE carol IS 'managed by pgtide'");
+    spec.users.add(user("carol"));
+    secrets.put("carol", "carol-password-1");
+    String before = su("SELECT rolpassword FROM pg_authid WHERE rolname = 'carol'");
+    JsonObject r = sync();
+    assertThat(r.getJsonArray("failed")).isEmpty();
+    assertThat(r.getJsonArray("changed").encode()).doesNotContain("password");
+    assertThat(as("carol", "carol-password-1")).isEqualTo("carol");
+    assertThat(su("SELECT rolpassword FROM pg_authid WHERE rolname = 'carol'")).isEqualTo(before);
+    UserSyncController restarted = new UserSyncController(hub.vertx, hub.state, hub.commands,
+        new ClusterEvents(hub.vertx), clusterKey, () -> spec, u -> secrets.get(u.name), new ScramVerifier(),
+        new io.pgtide.operator.metrics.OperatorMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+    assertThat(restarted.sync(false).await().getInteger("writeStatements")).isZero();
+  }
+
+  @Test
+  void twoRolesWithTheSamePasswordGetDifferentSalts() {
+    spec.users.add(user("bob", "readers"));
+    secrets.put("bob", "alice-password-1");
+    sync();
+    assertThat(as("bob", "alice-password-1")).isEqualTo("bob");
+    assertThat(su("SELECT count(DISTINCT split_part(rolpassword, '$', 2)) FROM pg_authid"
+        + " WHERE rolname IN ('alice', 'bob')")).isEqualTo("2");
+  }
+
+  @Test
+  void aNoOpSyncOfAThousandRolesWritesNothing() {
+    for (int i = 0; i < 1000; i++) {
+      spec.users.add(user("many_" + i, "readers"));
+      secrets.put("many_" + i, "password-" + i);
+    }
+    JsonObject first = sync();
+    assertThat(first.getJsonArray("failed")).isEmpty();
+    assertThat(as("many_999", "password-999")).isEqualTo("many_999");
+    JsonObject again = sync();
+    assertThat(again.getInteger("writeStatements")).isZero();
+    assertThat(again.getJsonArray("changed")).isEmpty();
+    assertThat(again.getInteger("synced")).isEqualTo(1002);
   }
 
   @Test
