@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mvn -B -q -DskipTests package
-exec java -jar operator/target/pgtide.jar local up -f "${1:-manifests/samples/local-cluster.yaml}" "${@:2}"
+exec java -jar cli/target/pgtide.jar local up -f "${1:-manifests/samples/local-cluster.yaml}" "${@:2}"

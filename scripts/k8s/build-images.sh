@@ -96,7 +96,7 @@ system_images() {
 }
 
 project_images() {
-  [ -f "$repo/operator/target/pgtide.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
+  [ -f "$repo/operator/target/pgtide-operator.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
     || die "build the jars first (mvn package)"
   "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
     || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/jre-17.tar" >/dev/null

@@ -1,11 +1,12 @@
 package io.pgtide.bench;
 
+import io.pgtide.testkit.TestMachine;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.common.process.OsUser;
-import io.pgtide.operator.local.LocalRunner;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.cli.local.LocalRunner;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgBuilder;
@@ -43,10 +44,10 @@ final class AutoscaleBench {
     Path dir = Files.createTempDirectory("pgtide-autoscale-bench");
     OsUser.makeTraversable(dir);
     List<Event> events = new CopyOnWriteArrayList<>();
-    try (LocalRunner runner = new LocalRunner(resource(), dir, msg -> { })) {
+    try (LocalRunner runner = new LocalRunner(TestMachine.get(), resource(), dir, msg -> { })) {
       runner.up(0, 0, 0);
       String key = runner.clusterKey();
-      io.pgtide.common.process.Waits.until("a replica serving reads", java.time.Duration.ofSeconds(120),
+      io.pgtide.local.process.Waits.until("a replica serving reads", java.time.Duration.ofSeconds(120),
           () -> runner.core().state.view(key).healthyReplicas().size() == 1, () -> "");
       long t0 = System.currentTimeMillis();
       runner.core().vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> {

@@ -1,15 +1,16 @@
 package io.pgtide.bench;
 
+import io.pgtide.testkit.TestMachine;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.common.process.ManagedProcess;
-import io.pgtide.common.process.OsUser;
-import io.pgtide.common.process.Psql;
-import io.pgtide.operator.backup.BackupController;
-import io.pgtide.operator.backup.LocalRestore;
-import io.pgtide.operator.backup.PrimaryArchivingLag;
-import io.pgtide.operator.local.LocalRunner;
+import io.pgtide.local.process.ManagedProcess;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.local.process.Psql;
+import io.pgtide.cli.backup.BackupController;
+import io.pgtide.cli.backup.LocalRestore;
+import io.pgtide.cli.backup.PrimaryArchivingLag;
+import io.pgtide.cli.local.LocalRunner;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ final class BackupBench {
     int loadSeconds = args.length > 1 ? Integer.parseInt(args[1]) : 60;
     Path dir = Files.createTempDirectory("pgtide-backup-bench");
     OsUser.makeTraversable(dir);
-    try (LocalRunner runner = new LocalRunner(resource(), dir.resolve("bb"), msg -> System.out.println("[local] " + msg))) {
+    try (LocalRunner runner = new LocalRunner(TestMachine.get(), resource(), dir.resolve("bb"), msg -> System.out.println("[local] " + msg))) {
       runner.up(0, 0, 0);
       String password = runner.infra().cluster().secrets().superuserPassword();
       int port = runner.primaryPort();
@@ -67,12 +68,12 @@ final class BackupBench {
       latest.source = "bb";
       latest.repository = runner.dir().toString();
       t0 = System.nanoTime();
-      new LocalRestore(latest, msg -> { }).restoreInto(dir.resolve("restore").resolve("data"));
+      new LocalRestore(TestMachine.get(), latest, msg -> { }).restoreInto(dir.resolve("restore").resolve("data"));
       double restoreS = (System.nanoTime() - t0) / 1e9;
       OsUser.deleteTree(dir.resolve("restore"));
 
       PrimaryArchivingLag lag = new PrimaryArchivingLag(port, "postgres", password);
-      ManagedProcess load = ManagedProcess.start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
+      ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
           "" + loadSeconds, "-h", "127.0.0.1", "-p", "" + port, "-U", "postgres", "postgres"), env, dir,
           dir.resolve("pgbench.log"));
       List<Long> bytes = new ArrayList<>();
@@ -117,7 +118,7 @@ final class BackupBench {
 
   private static void run(Path dir, String name, List<String> command, Map<String, String> env, Duration timeout)
       throws Exception {
-    ManagedProcess p = ManagedProcess.start(name, command, env, dir, dir.resolve(name + ".log"));
+    ManagedProcess p = TestMachine.get().start(name, command, env, dir, dir.resolve(name + ".log"));
     long deadline = System.nanoTime() + timeout.toNanos();
     while (p.isAlive()) {
       if (System.nanoTime() > deadline) {

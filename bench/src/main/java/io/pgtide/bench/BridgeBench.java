@@ -1,5 +1,6 @@
 package io.pgtide.bench;
 
+import io.pgtide.testkit.TestMachine;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.contract.Connections;
 import io.pgtide.common.contract.ContractCodec;
@@ -9,9 +10,8 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Resources;
 import io.pgtide.common.contract.Role;
 import io.pgtide.common.contract.StandbyRow;
-import io.pgtide.common.process.JavaCommand;
-import io.pgtide.common.process.ManagedProcess;
-import io.pgtide.common.process.Ports;
+import io.pgtide.local.process.JavaCommand;
+import io.pgtide.local.process.ManagedProcess;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.pgtide.operator.hub.BridgeHub;
@@ -63,7 +63,7 @@ final class BridgeBench {
     ca.caMaterial().write(dir.resolve("ca"));
     TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1));
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    int port = Ports.free();
+    int port = TestMachine.freePort();
     ClusterState state = new ClusterState(3_000);
     Recorder latency = new Recorder(3);
     AtomicLong delivered = new AtomicLong();
@@ -85,7 +85,7 @@ final class BridgeBench {
     os.getProcessCpuTime();
     MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
 
-    ManagedProcess clients = ManagedProcess.start("bridge-clients", JavaCommand.of(clientJvmFlags(),
+    ManagedProcess clients = TestMachine.get().start("bridge-clients", JavaCommand.of(clientJvmFlags(),
         BenchMain.class.getName(), "bridge-clients", Integer.toString(n), Integer.toString(port),
         dir.resolve("ca").toString()), Map.of(), dir, dir.resolve("clients.log"));
     try {

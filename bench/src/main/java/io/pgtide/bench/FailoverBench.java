@@ -1,12 +1,13 @@
 package io.pgtide.bench;
 
+import io.pgtide.testkit.TestMachine;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.common.process.OsUser;
-import io.pgtide.common.process.PatroniMember;
-import io.pgtide.common.process.Waits;
-import io.pgtide.operator.local.LocalRunner;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.local.process.PatroniMember;
+import io.pgtide.local.process.Waits;
+import io.pgtide.cli.local.LocalRunner;
 import io.pgtide.testkit.SteadyWriter;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -51,7 +52,7 @@ final class FailoverBench {
     for (Profile p : profiles) {
       Path dir = Files.createTempDirectory("pgtide-failover-bench");
       OsUser.makeTraversable(dir);
-      try (LocalRunner runner = new LocalRunner(resource(p, synchronous), dir, msg -> { })) {
+      try (LocalRunner runner = new LocalRunner(TestMachine.get(), resource(p, synchronous), dir, msg -> { })) {
         runner.up(0, 0, 0);
         for (String c : cases) {
           List<Double> writable = new ArrayList<>();

@@ -1,9 +1,9 @@
 package io.pgtide.bench;
 
+import io.pgtide.testkit.TestMachine;
 import io.pgtide.common.contract.MemberId;
-import io.pgtide.common.process.JavaCommand;
-import io.pgtide.common.process.ManagedProcess;
-import io.pgtide.common.process.Ports;
+import io.pgtide.local.process.JavaCommand;
+import io.pgtide.local.process.ManagedProcess;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.operator.hub.BridgeHub;
 import io.pgtide.operator.state.ClusterState;
@@ -56,7 +56,7 @@ final class SidecarBench {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
     int steadyAfter = Math.max(seconds + 10, args.length > 1 ? Integer.parseInt(args[1]) : 240);
     Path dir = Files.createTempDirectory("pgtide-sidecar-bench");
-    io.pgtide.common.process.OsUser.makeTraversable(dir);
+    io.pgtide.local.process.OsUser.makeTraversable(dir);
     try (PostgresInstance pg = PostgresInstance.start(dir.resolve("pg"))) {
       pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");
@@ -65,28 +65,28 @@ final class SidecarBench {
 
       Vertx vertx = Vertx.vertx();
       CertificateAuthority ca = CertificateAuthority.create("bench", Duration.ofDays(1));
-      int hubPort = Ports.free();
+      int hubPort = TestMachine.freePort();
       ClusterState state = new ClusterState(3_000);
       vertx.deployVerticle(state).await();
       vertx.deployVerticle(new BridgeHub(ca.issue("op", List.of("127.0.0.1"), Duration.ofDays(1)), "127.0.0.1",
           hubPort, 3_000)).await();
       MemberId id = new MemberId("bench", "pg", "pg-0");
       Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
-      int sidecarHttp = Ports.free();
+      int sidecarHttp = TestMachine.freePort();
       List<String> cmd = sidecarCommand();
-      ManagedProcess sidecar = ManagedProcess.start("sidecar", cmd, Map.ofEntries(
+      ManagedProcess sidecar = TestMachine.get().start("sidecar", cmd, Map.ofEntries(
           Map.entry("PGTIDE_NAMESPACE", "bench"), Map.entry("PGTIDE_CLUSTER", "pg"), Map.entry("PGTIDE_MEMBER", "pg-0"),
           Map.entry("PGTIDE_PG_PORT", "" + pg.port()), Map.entry("PGTIDE_PG_USER", "bench_sidecar"),
           Map.entry("PGTIDE_PG_PASSWORD", "bench-sidecar"), Map.entry("PGTIDE_PATRONI_URL", ""),
           Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", "" + hubPort),
           Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", "" + sidecarHttp)),
           dir, dir.resolve("sidecar.log"));
-      int exporterPort = Ports.free();
-      ManagedProcess exporter = ManagedProcess.start("exporter", List.of("/usr/bin/prometheus-postgres-exporter",
+      int exporterPort = TestMachine.freePort();
+      ManagedProcess exporter = TestMachine.get().start("exporter", List.of("/usr/bin/prometheus-postgres-exporter",
           "--web.listen-address=127.0.0.1:" + exporterPort), Map.of("DATA_SOURCE_NAME",
           "postgresql://bench_exporter:bench-exporter@127.0.0.1:" + pg.port() + "/postgres?sslmode=disable"),
           dir, dir.resolve("exporter.log"));
-      ManagedProcess load = ManagedProcess.start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
+      ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
           "" + (steadyAfter + seconds + 30), "-h", "127.0.0.1", "-p", "" + pg.port(), "-U", "postgres", "postgres"),
           Map.of("PGPASSWORD", pg.password()), dir, dir.resolve("pgbench.log"));
       try {

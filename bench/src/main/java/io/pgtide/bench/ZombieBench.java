@@ -1,10 +1,10 @@
 package io.pgtide.bench;
 
-import io.pgtide.common.process.OsUser;
-import io.pgtide.common.process.PatroniCluster;
-import io.pgtide.common.process.PatroniMember;
-import io.pgtide.common.process.PatroniTiming;
-import io.pgtide.common.process.Psql;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.local.process.PatroniCluster;
+import io.pgtide.local.process.PatroniMember;
+import io.pgtide.local.process.PatroniTiming;
+import io.pgtide.local.process.Psql;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ final class ZombieBench {
     PatroniTiming timing = defaults ? PatroniTiming.DEFAULTS : PatroniTiming.FAST;
     Path dir = Files.createTempDirectory("pgtide-zombie-bench");
     OsUser.makeTraversable(dir);
-    try (PatroniCluster cluster = PatroniCluster.start("zb", dir, 3, timing, Map.of())) {
+    try (PatroniCluster cluster = PatroniCluster.start(io.pgtide.testkit.TestMachine.get(), "zb", dir, 3, timing, Map.of())) {
       PatroniMember zombie = cluster.leader().orElseThrow();
       PatroniMember replica = cluster.members().stream().filter(m -> m != zombie).findFirst().orElseThrow();
       Table t = new Table("Patroni " + version() + " alone, zombie primary (postmaster SIGSTOP), 3 members, ttl "

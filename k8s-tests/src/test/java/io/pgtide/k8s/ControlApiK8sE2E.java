@@ -112,7 +112,7 @@ class ControlApiK8sE2E {
 
   static Cli cli(String... args) throws Exception {
     java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("java", "-jar",
-        k8s.repo().resolve("operator/target/pgtide.jar").toString()));
+        k8s.repo().resolve("cli/target/pgtide.jar").toString()));
     cmd.addAll(java.util.List.of(args));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

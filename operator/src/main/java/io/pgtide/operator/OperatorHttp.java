@@ -138,9 +138,9 @@ public final class OperatorHttp {
   }
 
   private final Map<String, io.pgtide.operator.autoscale.AutoscalerController> autoscalers = new ConcurrentHashMap<>();
-  private final Map<String, io.pgtide.operator.backup.BackupController> backups = new ConcurrentHashMap<>();
+  private final Map<String, io.pgtide.operator.backup.Backups> backups = new ConcurrentHashMap<>();
 
-  public void backups(String clusterKey, io.pgtide.operator.backup.BackupController controller) {
+  public void backups(String clusterKey, io.pgtide.operator.backup.Backups controller) {
     backups.put(clusterKey, controller);
   }
 
@@ -314,7 +314,7 @@ public final class OperatorHttp {
         .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode())));
   }
 
-  private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.operator.backup.BackupController> then) {
+  private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.operator.backup.Backups> then) {
     String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
     var b = backups.get(key);
     if (b == null) {

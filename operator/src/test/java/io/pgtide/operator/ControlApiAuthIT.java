@@ -1,8 +1,8 @@
 package io.pgtide.operator;
 
+import io.pgtide.testkit.TestMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtide.common.process.Ports;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -49,11 +49,11 @@ class ControlApiAuthIT {
 
   @BeforeEach
   void start() {
-    control = Ports.free();
+    control = TestMachine.freePort();
     core = new OperatorCore(OperatorListenersIT.CA.issue("pgtide-operator", List.of("127.0.0.1"),
-        java.time.Duration.ofDays(1)), "127.0.0.1", Ports.free(), v -> new IdleInfrastructure(), 3_000);
+        java.time.Duration.ofDays(1)), "127.0.0.1", TestMachine.freePort(), v -> new IdleInfrastructure(), 3_000);
     core.http.authorizer(new TableAuthorizer());
-    core.serve("127.0.0.1", Ports.free(), control);
+    core.serve("127.0.0.1", TestMachine.freePort(), control);
     core.events.emit("shop/orders", "Normal", "ScaledUp", "1 -> 2");
     core.events.emit("other/ledger", "Normal", "ScaledUp", "1 -> 2");
   }

@@ -1,8 +1,8 @@
 package io.pgtide.operator;
 
+import io.pgtide.testkit.TestMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtide.common.process.Ports;
 import io.pgtide.common.tls.CertificateAuthority;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,10 +24,10 @@ class OperatorListenersIT {
 
   @Test
   void metricsAndHealthOnOnePortTheControlApiAndDashboardOnTheOther() throws Exception {
-    int metrics = Ports.free();
-    int control = Ports.free();
+    int metrics = TestMachine.freePort();
+    int control = TestMachine.freePort();
     OperatorCore core = new OperatorCore(CA.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1)),
-        "127.0.0.1", Ports.free(), v -> new IdleInfrastructure(), 3_000).serve("127.0.0.1", metrics, control);
+        "127.0.0.1", TestMachine.freePort(), v -> new IdleInfrastructure(), 3_000).serve("127.0.0.1", metrics, control);
     try {
       HttpClient http = HttpClient.newHttpClient();
       assertThat(status(http, metrics, "GET", "/metrics")).isEqualTo(200);

@@ -1,7 +1,7 @@
 package io.pgtide.testkit;
 
-import io.pgtide.common.process.PatroniCluster;
-import io.pgtide.common.process.PatroniTiming;
+import io.pgtide.local.process.PatroniCluster;
+import io.pgtide.local.process.PatroniTiming;
 import java.util.Map;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -46,7 +46,7 @@ public final class PatroniClusterExtension implements BeforeAllCallback, AfterAl
   @Override
   public void beforeAll(ExtensionContext context) {
     String name = context.getRequiredTestClass().getSimpleName().toLowerCase();
-    cluster = PatroniCluster.start("pg" + Long.toString(System.nanoTime() % 100000, 36),
+    cluster = PatroniCluster.start(TestMachine.get(), "pg" + Long.toString(System.nanoTime() % 100000, 36),
         TestDirs.create(name), size, timing, parameters);
   }
 

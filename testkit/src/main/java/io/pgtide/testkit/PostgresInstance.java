@@ -1,12 +1,11 @@
 package io.pgtide.testkit;
 
-import io.pgtide.common.process.ClusterSecrets;
-import io.pgtide.common.process.ManagedProcess;
-import io.pgtide.common.process.OsUser;
-import io.pgtide.common.process.PatroniMember;
-import io.pgtide.common.process.Ports;
-import io.pgtide.common.process.Psql;
-import io.pgtide.common.process.Waits;
+import io.pgtide.common.secrets.ClusterSecrets;
+import io.pgtide.local.process.ManagedProcess;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.local.process.PatroniMember;
+import io.pgtide.local.process.Psql;
+import io.pgtide.local.process.Waits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,7 +29,7 @@ public final class PostgresInstance implements AutoCloseable {
 
   public static PostgresInstance start(Path dir) {
     String password = ClusterSecrets.password(20);
-    PostgresInstance pg = new PostgresInstance(dir, Ports.free(), password);
+    PostgresInstance pg = new PostgresInstance(dir, TestMachine.freePort(), password);
     pg.init();
     pg.startPostmaster();
     return pg;
@@ -54,7 +53,7 @@ public final class PostgresInstance implements AutoCloseable {
   }
 
   public void startPostmaster() {
-    postmaster = ManagedProcess.start("postgres", OsUser.asPostgres(List.of(PatroniMember.BIN_DIR + "/postgres",
+    postmaster = TestMachine.get().start("postgres", OsUser.asPostgres(List.of(PatroniMember.BIN_DIR + "/postgres",
         "-D", dataDir().toString(), "-p", Integer.toString(port), "-k", dir.toString())), Map.of(), dir,
         dir.resolve("postgres.log"));
     Waits.until("PostgreSQL on port " + port, Duration.ofSeconds(60),
@@ -84,7 +83,7 @@ public final class PostgresInstance implements AutoCloseable {
   /** Fast shutdown (SIGINT), waiting until the postmaster is gone. */
   public void stop() {
     if (postmaster != null && postmaster.isAlive()) {
-      postmaster.signal(io.pgtide.common.process.Signal.INT);
+      postmaster.signal(io.pgtide.local.process.Signal.INT);
       Waits.until("postmaster to stop", Duration.ofSeconds(30), () -> !postmaster.isAlive(), () -> "");
     }
   }

@@ -1,8 +1,7 @@
 package io.pgtide.testkit;
 
-import io.pgtide.common.process.ManagedProcess;
-import io.pgtide.common.process.Ports;
-import io.pgtide.common.process.Waits;
+import io.pgtide.local.process.ManagedProcess;
+import io.pgtide.local.process.Waits;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,8 +22,8 @@ public final class PushgatewayProcess implements AutoCloseable {
   }
 
   public static PushgatewayProcess start(Path dir) {
-    int port = Ports.free();
-    ManagedProcess p = ManagedProcess.start("pushgateway", List.of("/usr/bin/prometheus-pushgateway",
+    int port = TestMachine.freePort();
+    ManagedProcess p = TestMachine.get().start("pushgateway", List.of("/usr/bin/prometheus-pushgateway",
         "--web.listen-address=127.0.0.1:" + port), Map.of(), dir, dir.resolve("pushgateway.log"));
     HttpClient http = HttpClient.newHttpClient();
     Waits.until("Pushgateway on " + port, Duration.ofSeconds(30), () -> http.send(

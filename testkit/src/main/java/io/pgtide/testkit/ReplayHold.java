@@ -1,7 +1,7 @@
 package io.pgtide.testkit;
 
-import io.pgtide.common.process.Psql;
-import io.pgtide.common.process.Waits;
+import io.pgtide.local.process.Psql;
+import io.pgtide.local.process.Waits;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -2,9 +2,9 @@ package io.pgtide.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgtide.common.process.PatroniMember;
-import io.pgtide.common.process.Psql;
-import io.pgtide.common.process.Signals;
+import io.pgtide.local.process.PatroniMember;
+import io.pgtide.local.process.Psql;
+import io.pgtide.local.process.Signals;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,7 +29,7 @@ class PatroniClusterIT {
     replica.freeze();
     // kill returns once the signal is sent; the state changes when the kernel next schedules the postmaster
     java.nio.file.Path stat = java.nio.file.Path.of("/proc/" + pm + "/stat");
-    io.pgtide.common.process.Waits.until("postmaster " + pm + " to stop", Duration.ofSeconds(10),
+    io.pgtide.local.process.Waits.until("postmaster " + pm + " to stop", Duration.ofSeconds(10),
         () -> java.nio.file.Files.readString(stat).contains(") T "), () -> "its state stayed other than T");
     replica.thaw();
 

@@ -1,9 +1,8 @@
 package io.pgtide.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
-import io.pgtide.common.process.Signals;
+import io.pgtide.local.process.Signals;
 import org.junit.jupiter.api.Test;
 
 class PostgresInstanceIT {
@@ -17,14 +16,5 @@ class PostgresInstanceIT {
       assertThat(Signals.alive(pid)).isTrue();
     }
     assertThat(Signals.alive(pid)).isFalse();
-  }
-
-  @Test
-  void testcontainersPostgresWhenDockerIsPresent() {
-    assumeThat(Docker.available()).as("a Docker engine is present").isTrue();
-    try (var container = new org.testcontainers.containers.PostgreSQLContainer<>("postgres:15-alpine")) {
-      container.start();
-      assertThat(container.isRunning()).isTrue();
-    }
   }
 }

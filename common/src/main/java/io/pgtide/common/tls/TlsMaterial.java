@@ -42,7 +42,7 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("tls.crt"), certPem);
       Files.writeString(dir.resolve("ca.crt"), caPem);
-      io.pgtide.common.process.PrivateFiles.write(dir.resolve("tls.key"), keyPem);
+      io.pgtide.common.secrets.PrivateFiles.write(dir.resolve("tls.key"), keyPem);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write TLS material to " + dir, e);

@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
-import io.pgtide.common.process.ClusterSecrets;
+import io.pgtide.common.secrets.ClusterSecrets;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.vertx.core.Future;

@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.common.process.ClusterSecrets;
+import io.pgtide.common.secrets.ClusterSecrets;
 import io.pgtide.operator.users.DesiredRoles;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -1,5 +1,6 @@
 package io.pgtide.operator.metrics;
 
+import io.pgtide.testkit.TestMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,7 +9,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
-import io.pgtide.common.process.Ports;
 import io.pgtide.operator.TestReports;
 import io.pgtide.operator.failover.ClusterEvents;
 import io.pgtide.operator.failover.FailoverCoordinator;
@@ -79,7 +79,7 @@ class PushgatewayIT {
 
   @Test
   void failedPushesAreCountedAndNeverThrow() {
-    pusher.start("shop/orders", "http://127.0.0.1:" + Ports.free(), 300);
+    pusher.start("shop/orders", "http://127.0.0.1:" + TestMachine.freePort(), 300);
     await().atMost(Duration.ofSeconds(10)).until(() -> pusher.failures() >= 3);
     assertThat(pusher.pushes()).isZero();
   }

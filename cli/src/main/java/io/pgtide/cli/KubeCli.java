@@ -1,0 +1,175 @@
+package io.pgtide.cli;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.LocalPortForward;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.operator.k8s.ClusterModel;
+import io.pgtide.operator.k8s.ClusterRequest;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The CLI on Kubernetes as kubectl works: the current kubeconfig (KUBECONFIG, ~/.kube/config, its context and
+ * namespace), the caller's own credentials, and the Kubernetes API only. Status is the PostgresCluster's status
+ * (RBAC: get); a switchover or a user sync is the annotation {@link ClusterRequest#ANNOTATION} (RBAC: patch), answered
+ * by the operator in {@code status.lastRequest}; psql reads the superuser Secret (RBAC: get secrets) and reaches the
+ * primary pod through a port-forward (RBAC: pods/portforward). Exit codes as in local mode.
+ */
+final class KubeCli implements AutoCloseable {
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String name;
+
+  KubeCli(String namespace, String name) {
+    this.client = new KubernetesClientBuilder().build();
+    this.namespace = namespace != null ? namespace
+        : client.getNamespace() != null ? client.getNamespace() : "default";
+    this.name = name;
+  }
+
+  /** The PostgresCluster, or null after saying why on stderr. */
+  PostgresCluster cluster() {
+    try {
+      PostgresCluster cr = client.resources(PostgresCluster.class).inNamespace(namespace).withName(name).get();
+      if (cr == null) {
+        System.err.println("pgtide: no PostgresCluster " + namespace + "/" + name);
+      }
+      return cr;
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot read PostgresCluster " + namespace + "/" + name + ": " + reason(e));
+      return null;
+    }
+  }
+
+  int status(String output) {
+    PostgresCluster cr = cluster();
+    if (cr == null) {
+      return PgtideCli.FAILED;
+    }
+    PostgresClusterStatus s = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
+    switch (output) {
+      case "json" -> System.out.println(Serialization.asJson(cr.getStatus()));
+      case "yaml" -> System.out.print(Serialization.asYaml(cr.getStatus()));
+      default -> System.out.print(table(namespace + "/" + name, s));
+    }
+    return 0;
+  }
+
+  static String table(String cluster, PostgresClusterStatus s) {
+    StringBuilder out = new StringBuilder();
+    String ready = s.conditions.stream().filter(c -> "Ready".equals(c.type)).map(c -> c.status).findFirst()
+        .orElse("Unknown");
+    out.append(String.format("Cluster: %s  phase: %s  ready: %s  primary: %s%n", cluster, s.phase, ready, s.primary));
+    out.append(String.format("%-24s %-8s %-9s %-6s%n", "MEMBER", "ROLE", "TIMELINE", "READY"));
+    for (PostgresClusterStatus.Member m : s.members) {
+      out.append(String.format("%-24s %-8s %-9s %-6s%n", m.name, m.role, m.timeline == null ? "" : m.timeline,
+          m.ready ? "yes" : "no"));
+    }
+    if (s.lastFailover != null) {
+      out.append(String.format("last failover: %s -> %s in %d ms (%s) at %s%n", s.lastFailover.from,
+          s.lastFailover.to, s.lastFailover.durationMs, s.lastFailover.kind, s.lastFailover.completedAt));
+    }
+    return out.toString();
+  }
+
+  /**
+   * Writes the request annotation and waits (up to {@code wait}) for the operator's answer with the same id. Exit
+   * 0 when it succeeded, 1 otherwise (the operator's message, or why there was none).
+   */
+  int request(String action, String to, boolean dryRun, Duration wait) throws InterruptedException {
+    ClusterRequest request = new ClusterRequest(UUID.randomUUID().toString(), action, to, dryRun, Instant.now());
+    JsonObject patch = new JsonObject().put("metadata", new JsonObject().put("annotations",
+        new JsonObject().put(ClusterRequest.ANNOTATION, request.toJson().encode())));
+    try {
+      client.resources(PostgresCluster.class).inNamespace(namespace).withName(name)
+          .patch(PatchContext.of(PatchType.JSON_MERGE), patch.encode());
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot ask for " + action + " on " + namespace + "/" + name + ": " + reason(e));
+      return PgtideCli.FAILED;
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (System.nanoTime() < deadline) {
+      PostgresCluster cr = cluster();
+      if (cr == null) {
+        return PgtideCli.FAILED;
+      }
+      PostgresClusterStatus.Request answer = cr.getStatus() == null ? null : cr.getStatus().lastRequest;
+      if (answer != null && request.id().equals(answer.id)) {
+        (answer.outcome.equals("Succeeded") ? System.out : System.err).println(action + " " + namespace + "/" + name
+            + ": " + answer.outcome + ": " + answer.message);
+        return answer.outcome.equals("Succeeded") ? 0 : PgtideCli.FAILED;
+      }
+      Thread.sleep(500);
+    }
+    System.err.println("pgtide: the operator did not answer request " + request.id() + " (" + action + ") within "
+        + wait.toSeconds() + " s; is it running? (kubectl -n pgtide-system get pods)");
+    return PgtideCli.FAILED;
+  }
+
+  /** psql to the primary as the superuser, through a port-forward to the member the operator's status names primary. */
+  int psql(List<String> args) throws Exception {
+    PostgresCluster cr = cluster();
+    if (cr == null) {
+      return PgtideCli.FAILED;
+    }
+    String primary = cr.getStatus() == null ? null : cr.getStatus().primary;
+    if (primary == null || primary.isEmpty()) {
+      System.err.println("pgtide: " + namespace + "/" + name + " has no primary right now (see pgtide status)");
+      return PgtideCli.FAILED;
+    }
+    Secret secret;
+    try {
+      secret = client.secrets().inNamespace(namespace).withName(ClusterModel.superuserSecret(name)).get();
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot read the superuser Secret: " + reason(e));
+      return PgtideCli.FAILED;
+    }
+    if (secret == null || secret.getData() == null || !secret.getData().containsKey("password")) {
+      System.err.println("pgtide: no superuser Secret " + ClusterModel.superuserSecret(name));
+      return PgtideCli.FAILED;
+    }
+    String password = new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
+    try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(primary).portForward(5432)) {
+      List<String> cmd = new ArrayList<>(List.of("psql", "host=127.0.0.1 port=" + forward.getLocalPort()
+          + " user=postgres dbname=postgres sslmode=require"));
+      cmd.addAll(args);
+      ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+      pb.environment().put("PGPASSWORD", password); // never on the command line
+      return pb.start().waitFor();
+    }
+  }
+
+  private static String reason(KubernetesClientException e) {
+    if (e.getCode() == 403) {
+      return "forbidden (" + e.getStatus().getMessage() + ")";
+    }
+    if (e.getCode() > 0) {
+      return e.getCode() + " " + e.getMessage();
+    }
+    // no answer from the API server: what stood in the way (connection, TLS, credentials) is the cause
+    StringBuilder why = new StringBuilder(e.getMessage().strip());
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      why.append(": ").append(c.getClass().getSimpleName()).append(" ").append(c.getMessage());
+    }
+    return why.toString();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

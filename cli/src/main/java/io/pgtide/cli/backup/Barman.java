@@ -1,0 +1,267 @@
+package io.pgtide.cli.backup;
+
+import io.pgtide.operator.backup.BackupPolicy;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.common.secrets.PrivateFiles;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One cluster's backup repository, kept by Debian's Barman in streaming mode: WAL arrives through
+ * {@code pg_receivewal} on a replication slot and base backups through {@code pg_basebackup}, so nothing runs or is
+ * installed on the database side. Everything (configuration, catalogue, WAL, log) lives under one directory and
+ * Barman runs as the user PostgreSQL runs as. Blocking: call off the event loop.
+ */
+public final class Barman {
+  /** The replication slot Barman streams from on the primary. */
+  public static final String SLOT = "pgtide_barman";
+
+  private final Path repository;
+  private final String server;
+
+  public Barman(Path repository, String server) {
+    this.repository = repository.toAbsolutePath();
+    this.server = server;
+  }
+
+  public Path repository() {
+    return repository;
+  }
+
+  public String server() {
+    return server;
+  }
+
+  /** Where one cluster in local mode keeps its repository: under its own directory. */
+  public static Path localRepository(Path clusterDir) {
+    return clusterDir.resolve("backups");
+  }
+
+  /**
+   * Writes the configuration: the server reached through {@code host:port} (the primary endpoint, which follows
+   * failovers), the superuser for the control connection, the replication user for streaming; passwords in a
+   * 0600 pgpass file, never on a command line.
+   */
+  public void configure(String host, int port, String superuser, String superuserPassword, String replicationUser,
+                        String replicationPassword, BackupPolicy policy) {
+    OsUser.ownedDirectory(repository, true);
+    Path pgpass = repository.resolve("pgpass");
+    PrivateFiles.write(pgpass, "*:*:*:" + escape(superuser) + ":" + escape(superuserPassword) + "\n"
+        + "*:*:*:" + escape(replicationUser) + ":" + escape(replicationPassword) + "\n");
+    String user = OsUser.isRoot() ? OsUser.POSTGRES : System.getProperty("user.name");
+    write("barman.conf", """
+        [barman]
+        barman_home = %s
+        barman_user = %s
+        log_file = %s
+        log_level = INFO
+        configuration_files_directory = %s
+        """.formatted(repository.resolve("home"), user, repository.resolve("barman.log"), repository.resolve("conf.d")));
+    write("conf.d/" + server + ".conf", """
+        [%s]
+        description = pgtide cluster %s
+        conninfo = host=%s port=%d user=%s dbname=postgres passfile=%s connect_timeout=10
+        streaming_conninfo = host=%s port=%d user=%s passfile=%s connect_timeout=10
+        backup_method = postgres
+        streaming_archiver = on
+        slot_name = %s
+        create_slot = auto
+        path_prefix = /usr/lib/postgresql/15/bin
+        retention_policy = %s
+        retention_policy_mode = auto
+        wal_retention_policy = main
+        minimum_redundancy = %d
+        """.formatted(server, server, host, port, superuser, pgpass, host, port, replicationUser, pgpass, SLOT,
+        policy.barmanRetention(), policy.minimumRedundancy()));
+    OsUser.ownedDirectory(repository.resolve("home"), true);
+    OsUser.ownedDirectory(repository, true);
+  }
+
+  private void write(String name, String text) {
+    Path file = repository.resolve(name);
+    try {
+      Files.createDirectories(file.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    PrivateFiles.write(file, text);
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace(":", "\\:");
+  }
+
+  public boolean configured() {
+    return Files.exists(repository.resolve("conf.d").resolve(server + ".conf"));
+  }
+
+  /** Barman's maintenance pass: (re)starts the WAL receiver, files streamed WAL, applies the retention policy. */
+  public void cron() {
+    run(Duration.ofSeconds(60), "cron");
+  }
+
+  /** Takes a base backup and waits until the WAL it needs is in the repository; returns its id. */
+  public String backup() {
+    String out = run(Duration.ofMinutes(60), "backup", "--wait", "--wait-timeout", "300", server);
+    for (String line : out.split("\n")) {
+      int at = line.indexOf("Starting backup using postgres method for server " + server + " in ");
+      if (at >= 0) {
+        String path = line.substring(line.lastIndexOf('/') + 1).strip();
+        return path;
+      }
+    }
+    return backups().stream().filter(BackupInfo::done).reduce((a, b) -> b).map(BackupInfo::id)
+        .orElseThrow(() -> new IllegalStateException("barman backup reported no backup: " + tail(out)));
+  }
+
+  /** Closes the current WAL segment and waits until it is archived, so everything up to now is recoverable. */
+  public void switchWal() {
+    run(Duration.ofSeconds(90), "switch-wal", "--force", "--archive", "--archive-timeout", "60", server);
+  }
+
+  /** Every backup in the catalogue, oldest first. */
+  public List<BackupInfo> backups() {
+    String out = run(Duration.ofSeconds(60), "-f", "json", "list-backups", server);
+    JsonArray list = new JsonObject(out.substring(out.indexOf('{'))).getJsonArray(server, new JsonArray());
+    List<BackupInfo> backups = new ArrayList<>();
+    for (Object o : list) {
+      JsonObject b = (JsonObject) o;
+      String end = b.getString("end_time_timestamp");
+      backups.add(new BackupInfo(b.getString("backup_id"), b.getString("status"),
+          end == null || end.isBlank() ? null : Instant.ofEpochSecond(Long.parseLong(end)),
+          b.getLong("size_bytes", 0L)));
+    }
+    backups.sort(Comparator.comparing(BackupInfo::id));
+    return backups;
+  }
+
+  /** When the newest complete WAL segment reached the repository (its file time), if any. */
+  public Optional<Instant> lastArchivedWalAt() {
+    Path wals = repository.resolve("home").resolve(server).resolve("wals");
+    if (!Files.isDirectory(wals)) {
+      return Optional.empty();
+    }
+    try (var walk = Files.walk(wals, 2)) {
+      return walk.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}(\\.[a-z0-9]+)?"))
+          .map(p -> p.toFile().lastModified()).max(Long::compare).map(Instant::ofEpochMilli);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Restores {@code backupId} into {@code destination} (which must not exist yet) with every archived WAL after it
+   * up to the newest timeline; the caller sets where the recovery stops. (Barman's own time target chooses the WAL
+   * to copy by when each segment was archived, and stops at the first one archived after the target: after a
+   * failover that is the old timeline's partial segment, and the new timeline's WAL that holds the target is left
+   * out. So no target is given to Barman.)
+   */
+  public void recover(String backupId, Path destination) {
+    List<String> args = new ArrayList<>(List.of("recover"));
+    latestTimeline().ifPresent(tli -> args.addAll(List.of("--target-tli", Integer.toString(tli))));
+    args.addAll(List.of(server, backupId, destination.toString()));
+    run(Duration.ofMinutes(60), args.toArray(String[]::new));
+  }
+
+  /** The newest timeline whose history file is in the repository (a failover or a switchover started it). */
+  Optional<Integer> latestTimeline() {
+    Path wals = repository.resolve("home").resolve(server).resolve("wals");
+    if (!Files.isDirectory(wals)) {
+      return Optional.empty();
+    }
+    try (var list = Files.list(wals)) {
+      return list.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{8}\\.history"))
+          .map(n -> Integer.parseInt(n.substring(0, 8), 16)).max(Integer::compare);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + wals, e);
+    }
+  }
+
+  /** A time as recovery_target_time takes it (PostgreSQL refuses ISO 8601's T and Z, and nanoseconds). */
+  static String postgresTime(Instant t) {
+    return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS'+00'")
+        .withZone(java.time.ZoneOffset.UTC).format(t);
+  }
+
+  /** Stops the WAL receiver Barman started (it outlives each {@code barman cron}); returns when it is gone. */
+  public void stopReceiver() {
+    if (configured()) {
+      run(Duration.ofSeconds(60), "receive-wal", "--stop", server);
+    }
+  }
+
+  private String run(Duration timeout, String... args) {
+    List<String> command = new ArrayList<>(List.of("barman", "-c", repository.resolve("barman.conf").toString()));
+    command.addAll(List.of(args));
+    Path output = null;
+    try {
+      output = Files.createTempFile("pgtide-barman", ".out");
+      ProcessBuilder pb = new ProcessBuilder(OsUser.asPostgres(command)).redirectErrorStream(true)
+          .redirectOutput(output.toFile()).directory(repository.toFile());
+      pb.environment().put("HOME", repository.toString());
+      long started = System.currentTimeMillis();
+      Process p = pb.start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new IllegalStateException("barman " + args[0] + " did not finish within " + timeout.toSeconds() + " s");
+      }
+      String out = Files.readString(output, StandardCharsets.UTF_8);
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException("barman " + String.join(" ", args) + " failed (exit " + p.exitValue() + "): "
+            + tail(out) + loggedErrors(started));
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run barman " + args[0], e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while barman " + args[0] + " ran", e);
+    } finally {
+      if (output != null) {
+        output.toFile().delete();
+      }
+    }
+  }
+
+  /** The ERROR lines Barman logged since {@code since} (its console says only "check the log"). */
+  private String loggedErrors(long since) {
+    try {
+      List<String> lines = Files.readAllLines(repository.resolve("barman.log"));
+      java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+      String from = java.time.LocalDateTime.ofInstant(Instant.ofEpochMilli(since - 1000),
+          java.time.ZoneId.systemDefault()).format(f);
+      List<String> errors = lines.subList(Math.max(0, lines.size() - 200), lines.size()).stream()
+          .filter(l -> l.length() > 19 && l.substring(0, 19).compareTo(from) >= 0 && l.contains(" ERROR: ")
+              && !l.contains("Impossible to start the backup"))
+          .map(l -> l.substring(l.indexOf(" ERROR: ") + 8)).distinct().toList();
+      return errors.isEmpty() ? "" : " (" + String.join("; ", errors) + ")";
+    } catch (IOException | RuntimeException e) {
+      return "";
+    }
+  }
+
+  private static String tail(String out) {
+    String s = out.strip();
+    return s.length() > 600 ? "…" + s.substring(s.length() - 600) : s;
+  }
+
+  /** One entry of the catalogue. */
+  public record BackupInfo(String id, String status, Instant endedAt, long sizeBytes) {
+    public boolean done() {
+      return "DONE".equals(status);
+    }
+  }
+}

@@ -1,0 +1,452 @@
+package io.pgtide.cli.local;
+
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.secrets.ClusterSecrets;
+import io.pgtide.local.process.OsUser;
+import io.pgtide.local.process.PatroniCluster;
+import io.pgtide.common.secrets.PrivateFiles;
+import io.pgtide.local.process.PatroniTiming;
+import io.pgtide.local.process.LocalMachine;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.pgtide.operator.OperatorCore;
+import io.pgtide.operator.autoscale.AutoscalerController;
+import io.pgtide.operator.failover.FailoverCoordinator;
+import io.pgtide.operator.users.DesiredRoles;
+import io.pgtide.operator.users.UserSyncController;
+import io.pgtide.operator.patroni.PatroniConfigController;
+import io.pgtide.operator.patroni.PendingRestartController;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code pgtide local up}: the same PostgresCluster YAML as on Kubernetes, run as real processes on this machine —
+ * etcd, one Patroni + PostgreSQL per member, one sidecar JVM per member — with the operator's controllers in this
+ * JVM and two TCP proxies as the primary and replicas endpoints. Everything lives under one directory.
+ */
+public final class LocalRunner implements AutoCloseable {
+  public static final String NAMESPACE = "local";
+
+  private volatile PostgresCluster resource;
+  private final Path dir;
+  private final Consumer<String> progress;
+  private OperatorCore core;
+  private LocalInfrastructure infra;
+  private UserSyncController users;
+  private AutoscalerController autoscaler;
+  private PatroniConfigController patroniConfig;
+  private PendingRestartController restarts;
+  private io.pgtide.cli.backup.BackupController backups;
+  private int primaryPort;
+  private int metricsPort;
+  private int replicasPort;
+  private int httpPort;
+
+  private final LocalMachine machine;
+
+  /** @param machine where the cluster's processes start and its ports come from (one per JVM: see LocalMachine) */
+  public LocalRunner(LocalMachine machine, PostgresCluster resource, Path dir, Consumer<String> progress) {
+    this.machine = machine;
+    this.resource = resource;
+    this.dir = dir.toAbsolutePath();
+    this.progress = progress;
+  }
+
+  /** Reads a PostgresCluster file as every path does ({@link io.pgtide.operator.ClusterFile#read}). */
+  public static PostgresCluster read(Path file) {
+    return io.pgtide.operator.ClusterFile.read(file);
+  }
+
+  public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted) {
+    return up(httpPortWanted, primaryPortWanted, replicasPortWanted, 0);
+  }
+
+  public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted, int metricsPortWanted) {
+    PostgresClusterSpec spec = resource.getSpec();
+    String name = resource.getMetadata().getName();
+    String problem = io.pgtide.operator.ClusterFile.problem(resource, true);
+    if (problem != null) {
+      throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + name + ": " + problem);
+    }
+    OsUser.makeTraversable(dir.getParent());
+    OsUser.ownedDirectory(dir, false);
+    // a crashed operator leaves its etcd, Patroni, PostgreSQL and sidecars running: stop them before resuming
+    List<Leftovers.Leftover> left = Leftovers.stop(dir);
+    if (!left.isEmpty()) {
+      progress.accept("stopped " + left.size() + " processes an earlier run left behind: "
+          + left.stream().map(l -> l.kind() + " " + l.pid()).toList());
+    }
+    CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
+    TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
+    int bridgePort = machine.freePort();
+    // endpoints are stable across runs on the same directory: connection strings keep working
+    JsonObject recorded = recordedPorts();
+    httpPort = port(recorded, "httpPort", "operator API", "--http-port", httpPortWanted);
+    primaryPort = port(recorded, "primaryPort", "primary endpoint", "--primary-port", primaryPortWanted);
+    replicasPort = port(recorded, "replicasPort", "replicas endpoint", "--replicas-port", replicasPortWanted);
+    metricsPort = port(recorded, "metricsPort", "operator metrics", "--metrics-port", metricsPortWanted);
+    PrivateFiles.write(dir.resolve("ports.json"), new JsonObject().put("httpPort", httpPort)
+        .put("primaryPort", primaryPort).put("replicasPort", replicasPort).put("metricsPort", metricsPort)
+        .encodePrettily());
+
+    PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
+        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
+    PatroniCluster cluster;
+    if (PatroniCluster.exists(dir)) {
+      progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
+      cluster = PatroniCluster.resume(machine, dir, Duration.ofSeconds(180));
+    } else if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      cluster = restored(name, spec, timing);
+    } else {
+      progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
+      cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters);
+      cluster.save();
+    }
+    progress.accept("all " + cluster.members().size() + " members running; replicas streaming");
+    // like Spilo: real-time statement counters for QPS and latency (pg_stat_database's reach shared memory in
+    // bursts under sustained load on PostgreSQL 15+)
+    statementStatistics(cluster);
+    core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
+        vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
+    infra.progress(progress);
+    core.events.persistTo(dir.resolve("events.jsonl"));
+    infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
+    // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
+    core.http.authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
+    core.start("127.0.0.1", metricsPort, httpPort);
+    String key = infra.clusterKey();
+    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
+        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
+    DesiredRoles.PasswordSource passwords = this::password;
+    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec(), passwords,
+        new io.pgtide.operator.users.ScramVerifier(), core.metrics);
+    core.http.userSync(key, users);
+    core.failover.afterFailover(key, () -> users.sync(false));
+    users.start(30_000);
+    patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec());
+    patroniConfig.start(30_000);
+    restarts = new PendingRestartController(core.vertx, core.state, core.commands, core.failover, core.events, key);
+    restarts.start(5_000);
+    if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
+      core.pusher.start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
+    }
+    new TcpProxy(core.vertx, "primary", infra::primaryTargets).listen(primaryPort).await();
+    new TcpProxy(core.vertx, "replicas", infra::replicaTargets).listen(replicasPort).await();
+    // like a Service's endpoints with a failure threshold: one unhealthy sample does not empty the replicas port
+    int[] emptyTicks = {0};
+    core.vertx.setPeriodic(500, t -> {
+      List<String> healthy = core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList();
+      emptyTicks[0] = healthy.isEmpty() ? emptyTicks[0] + 1 : 0;
+      if (!healthy.isEmpty() || emptyTicks[0] >= 6) {
+        infra.pointReplicas(key, healthy);
+      }
+    });
+    autoscaler = new AutoscalerController(core.vertx, key, core.state, infra, core.failover, core.events,
+        core.metrics, () -> resource.getSpec());
+    core.http.autoscaler(key, autoscaler);
+    if (spec.autoscaling.enabled) {
+      autoscaler.start();
+    }
+    progress.accept("starting " + cluster.members().size() + " sidecars");
+    infra.startSidecars();
+    infra.superviseMembers();
+    core.http.restarts(key, infra::restarts);
+    core.http.applier(key, this::apply);
+    // "up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
+    // routes once the primary's sidecar has reported; a psql right after the banner used to be refused)
+    progress.accept("waiting for the primary endpoint to take a login");
+    io.pgtide.local.process.Waits.until("a login through the primary endpoint on 127.0.0.1:" + primaryPort,
+        Duration.ofSeconds(120), () -> {
+          try {
+            return "f".equals(io.pgtide.local.process.Psql.query(primaryPort, cluster.secrets().superuser(),
+                cluster.secrets().superuserPassword(), "postgres", "SELECT pg_is_in_recovery()"));
+          } catch (RuntimeException e) {
+            return false;
+          }
+        }, () -> "");
+    if (spec.backup != null) {
+      startBackups(spec, cluster);
+    }
+    writeState();
+    return this;
+  }
+
+  /** A new cluster whose first member is the source's backup restored to the target (never touching the source). */
+  private PatroniCluster restored(String name, PostgresClusterSpec spec, PatroniTiming timing) {
+    io.pgtide.cli.backup.LocalRestore restore;
+    try {
+      restore = new io.pgtide.cli.backup.LocalRestore(machine, spec.bootstrap.recovery, progress);
+      restore.check();
+    } catch (IllegalArgumentException e) {
+      throw new io.pgtide.operator.ClusterFile.Invalid(e.getMessage());
+    }
+    progress.accept("starting etcd and restoring member 1/" + spec.replicas + " of " + name + " from "
+        + spec.bootstrap.recovery.source);
+    PatroniCluster cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters,
+        restore.sourceSecrets(), data -> {
+          try {
+            restore.restoreInto(data);
+          } catch (RuntimeException e) {
+            OsUser.deleteTree(data); // a half-restored directory must not be adopted by a later run
+            throw e instanceof IllegalArgumentException
+                ? new io.pgtide.operator.ClusterFile.Invalid(e.getMessage()) : e;
+          }
+        });
+    cluster.save();
+    return cluster;
+  }
+
+  private void startBackups(PostgresClusterSpec spec, PatroniCluster cluster) {
+    String key = infra.clusterKey();
+    var policy = io.pgtide.operator.backup.BackupPolicy.from(spec.backup);
+    var barman = new io.pgtide.cli.backup.Barman(io.pgtide.cli.backup.Barman.localRepository(dir),
+        resource.getMetadata().getName());
+    ClusterSecrets s = cluster.secrets();
+    // through the primary endpoint: after a failover Barman streams from the new primary
+    barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
+        s.replicationPassword(), policy);
+    backups = new io.pgtide.cli.backup.BackupController(core.vertx, key, barman, () -> resource.getSpec().backup,
+        new io.pgtide.cli.backup.PrimaryArchivingLag(primaryPort, s.superuser(), s.superuserPassword()),
+        new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), primaryPort,
+            s.superuser(), s.superuserPassword(), progress),
+        core.events, core.metrics);
+    core.http.backups(key, backups);
+    backups.start(5_000);
+    progress.accept("backups: " + policy.barmanRetention() + ", base backups on '" + policy.schedule()
+        + "' (UTC) and one now; repository " + barman.repository());
+  }
+
+  public io.vertx.core.Future<JsonObject> backupNow() {
+    return backups == null ? io.vertx.core.Future.failedFuture("no spec.backup") : backups.backupNow();
+  }
+
+  public io.pgtide.cli.backup.BackupController backups() {
+    return backups;
+  }
+
+  private static void statementStatistics(PatroniCluster cluster) {
+    io.pgtide.local.process.Waits.until("pg_stat_statements on the primary", Duration.ofSeconds(60), () -> {
+      try {
+        var leader = cluster.leader();
+        if (leader.isEmpty()) {
+          return false;
+        }
+        io.pgtide.local.process.Psql.query(leader.get().pgPort(), cluster.secrets().superuser(),
+            cluster.secrets().superuserPassword(), "postgres", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        return true;
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }, () -> "");
+  }
+
+  /**
+   * The password of a declared user: its Secret file — the generated one (created on first use, 0600), or the one
+   * {@code passwordSecret.name} names under {@code <dir>/secrets/}.
+   */
+  public String password(PostgresClusterSpec.UserSpec user) {
+    if (user.passwordSecret != null) {
+      Path file = dir.resolve("secrets").resolve(user.passwordSecret.name).resolve(user.passwordSecret.key);
+      try {
+        return Files.readString(file).strip();
+      } catch (IOException e) {
+        throw new IllegalStateException("password Secret " + user.passwordSecret.name + " has no key "
+            + user.passwordSecret.key + " (" + file + ")");
+      }
+    }
+    return password(user.name);
+  }
+
+  public String password(String user) {
+    // the role name as is (a file name may hold '_'): existing clusters keep finding their passwords
+    Path file = dir.resolve("secrets").resolve(user + "." + resource.getMetadata().getName()
+        + ".credentials.postgresql.pgtide.io");
+    return new String(PrivateFiles.readOrCreate(file, () -> ClusterSecrets.password(24)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.nio.charset.StandardCharsets.UTF_8).strip();
+  }
+
+  private JsonObject recordedPorts() {
+    Path file = dir.resolve("ports.json");
+    try {
+      return Files.exists(file) ? new JsonObject(Files.readString(file)) : new JsonObject();
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("cannot read the recorded ports in " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The port asked for, else the one recorded by an earlier run (it must be free), else a free one. */
+  private int port(JsonObject recorded, String key, String what, String flag, int wanted) {
+    if (wanted > 0) {
+      return wanted;
+    }
+    Integer earlier = recorded.getInteger(key);
+    if (earlier == null) {
+      return machine.freePort();
+    }
+    if (!LocalMachine.isFree(earlier)) {
+      throw new IllegalStateException("port " + earlier + " of the " + what + ", recorded for this cluster in "
+          + dir.resolve("ports.json") + ", is taken by another process; free it, or move the endpoint with " + flag
+          + " <port>");
+    }
+    return earlier;
+  }
+
+  private void writeState() {
+    JsonObject state = new JsonObject().put("pid", ProcessHandle.current().pid()).put("httpPort", httpPort)
+        .put("metricsPort", metricsPort)
+        .put("primaryPort", primaryPort).put("replicasPort", replicasPort)
+        .put("cluster", resource.getMetadata().getName()).put("namespace", NAMESPACE);
+    try {
+      Files.writeString(dir.resolve("operator.json"), state.encodePrettily());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Applies an edited spec to the running cluster, as the Kubernetes path does on a CR update: users and databases
+   * (synced at once), parameters and Patroni timing (through Patroni, with pending restarts rolled), failover
+   * policy, member count (when the autoscaler does not own it), autoscaling and Pushgateway settings. An invalid
+   * edit, or one of what cannot change in place (the name, the PostgreSQL version), is refused and nothing changes.
+   */
+  public synchronized io.vertx.core.Future<JsonObject> apply(PostgresCluster edited) {
+    String problem = io.pgtide.operator.ClusterFile.problem(edited, true);
+    PostgresClusterSpec was = resource.getSpec();
+    PostgresClusterSpec now = edited.getSpec();
+    if (problem == null && !resource.getMetadata().getName().equals(edited.getMetadata().getName())) {
+      problem = "metadata.name cannot change in place (running " + resource.getMetadata().getName() + ", got "
+          + edited.getMetadata().getName() + ")";
+    }
+    if (problem == null && was.postgresVersion != now.postgresVersion) {
+      problem = "postgresVersion cannot change in place (running " + was.postgresVersion + ", got "
+          + now.postgresVersion + ")";
+    }
+    if (problem != null) {
+      return io.vertx.core.Future.failedFuture(new io.pgtide.operator.ClusterFile.Invalid(problem));
+    }
+    edited.getMetadata().setNamespace(resource.getMetadata().getNamespace());
+    resource = edited;
+    String key = infra.clusterKey();
+    JsonObject applied = new JsonObject().put("cluster", key);
+    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(now.failoverDelaySeconds * 1000L,
+        now.patroni.maximumLagOnFailover, now.patroni.synchronousMode));
+    infra.deleteRemovedData("Delete".equals(now.autoscaling.removedMemberStorage));
+    if (now.autoscaling.enabled && !autoscaler.running()) {
+      autoscaler.start();
+    } else if (!now.autoscaling.enabled && autoscaler.running()) {
+      autoscaler.stop();
+    }
+    if (!java.util.Objects.equals(pushTarget(was), pushTarget(now))) {
+      if (pushTarget(was) != null) {
+        core.pusher.delete(key, was.monitoring.pushgateway);
+      }
+      if (pushTarget(now) != null) {
+        core.pusher.start(key, now.monitoring.pushgateway, now.monitoring.pushIntervalSeconds * 1000L);
+      }
+      applied.put("monitoring", pushTarget(now) == null ? "off" : now.monitoring.pushgateway);
+    }
+    io.vertx.core.Future<Void> scaled = io.vertx.core.Future.succeededFuture();
+    if (!now.autoscaling.enabled && now.replicas != infra.cluster().members().size()) {
+      applied.put("replicas", infra.cluster().members().size() + " -> " + now.replicas);
+      scaled = infra.scale(key, now.replicas);
+    }
+    progress.accept("applying the edited spec of " + key);
+    io.vertx.core.Future<Void> done = scaled;
+    return patroniConfig.apply().map(p -> applied.put("patroni", p))
+        .compose(v -> users.sync(false).map(u -> applied.put("users", u)))
+        .compose(v -> done.map(applied));
+  }
+
+  private static String pushTarget(PostgresClusterSpec spec) {
+    return spec.monitoring == null || spec.monitoring.pushgateway == null || spec.monitoring.pushgateway.isBlank()
+        ? null : spec.monitoring.pushgateway + "@" + spec.monitoring.pushIntervalSeconds;
+  }
+
+  public PostgresCluster resource() {
+    return resource;
+  }
+
+  public OperatorCore core() {
+    return core;
+  }
+
+  public LocalInfrastructure infra() {
+    return infra;
+  }
+
+  public AutoscalerController autoscaler() {
+    return autoscaler;
+  }
+
+  public PatroniConfigController patroniConfig() {
+    return patroniConfig;
+  }
+
+  public UserSyncController users() {
+    return users;
+  }
+
+  public String clusterKey() {
+    return infra.clusterKey();
+  }
+
+  public int primaryPort() {
+    return primaryPort;
+  }
+
+  public int replicasPort() {
+    return replicasPort;
+  }
+
+  /** Metrics and health of the local operator. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  /** The control API and the dashboard of the local operator. */
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Map<String, String> endpoints() {
+    return Map.of("primary", "127.0.0.1:" + primaryPort, "replicas", "127.0.0.1:" + replicasPort,
+        "operator", "http://127.0.0.1:" + httpPort);
+  }
+
+  @Override
+  public void close() {
+    if (backups != null) {
+      try {
+        backups.stop().await(90, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        progress.accept("stopping the backup WAL receiver failed: " + e.getMessage());
+      }
+    }
+    if (core != null) {
+      core.close();
+    }
+    if (infra != null) {
+      infra.close();
+    }
+    try {
+      Files.deleteIfExists(dir.resolve("operator.json"));
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}

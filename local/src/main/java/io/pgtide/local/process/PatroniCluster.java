@@ -1,0 +1,319 @@
+package io.pgtide.local.process;
+
+import io.pgtide.common.secrets.PrivateFiles;
+import io.pgtide.common.secrets.ClusterSecrets;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A real etcd + Patroni cluster of N members on loopback. Used by local mode and by the tests. Blocking: call it
+ * from a worker thread or a test thread, never from an event loop.
+ */
+public final class PatroniCluster implements AutoCloseable {
+  private final String scope;
+  private final Path dir;
+  private final EtcdProcess etcd;
+  private final PatroniTiming timing;
+  private final Map<String, String> parameters;
+  private final ClusterSecrets secrets;
+  private final Map<String, PatroniMember> members = new LinkedHashMap<>();
+  private int nextOrdinal;
+
+  private final LocalMachine machine;
+
+  private PatroniCluster(LocalMachine machine, String scope, Path dir, EtcdProcess etcd, PatroniTiming timing,
+                         Map<String, String> parameters, ClusterSecrets secrets) {
+    this.machine = machine;
+    this.scope = scope;
+    this.dir = dir;
+    this.etcd = etcd;
+    this.timing = timing;
+    this.parameters = parameters;
+    this.secrets = secrets;
+  }
+
+  /** Starts etcd and {@code size} members (named {@code <scope>-0..}) and waits until {@link #awaitReady}. */
+  public static PatroniCluster start(LocalMachine machine, String scope, Path dir, int size, PatroniTiming timing,
+                                     Map<String, String> parameters) {
+    return start(machine, scope, dir, size, timing, parameters, ClusterSecrets.generate(), null);
+  }
+
+  /**
+   * As {@link #start(LocalMachine, String, Path, int, PatroniTiming, Map)}, with given credentials and, when {@code seed} is not
+   * null, a first member whose data directory {@code seed} fills before its Patroni starts (a restored backup):
+   * Patroni then adopts that data instead of running initdb, and the others copy it from the new primary.
+   */
+  public static PatroniCluster start(LocalMachine machine, String scope, Path dir, int size, PatroniTiming timing,
+                                     Map<String, String> parameters, ClusterSecrets secrets,
+                                     java.util.function.Consumer<Path> seed) {
+    if (size < 1 || size > 9) {
+      throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
+    }
+    OsUser.makeTraversable(dir);
+    OsUser.ownedDirectory(dir, false);
+    OsUser.ownedDirectory(dir.resolve("logs"), false);
+    EtcdProcess etcd = EtcdProcess.start(machine, dir, machine.freePort(), machine.freePort());
+    PatroniCluster cluster = new PatroniCluster(machine, scope, dir, etcd, timing, parameters, secrets);
+    try {
+      cluster.addMember(seed);
+      cluster.awaitLeader(Duration.ofSeconds(120));
+      for (int i = 1; i < size; i++) {
+        cluster.addMember();
+      }
+      cluster.awaitReady(Duration.ofSeconds(180));
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** Adds and starts a member that bootstraps from the primary through Patroni. */
+  public synchronized PatroniMember addMember() {
+    return addMember(null);
+  }
+
+  private synchronized PatroniMember addMember(java.util.function.Consumer<Path> seed) {
+    String name = scope + "-" + nextOrdinal++;
+    PatroniMember m = PatroniMember.create(machine, scope, name, dir, etcd.hosts(), timing, parameters, secrets);
+    if (seed != null) {
+      seed.accept(m.dataDir());
+      OsUser.ownedDirectory(m.dataDir(), true);
+    }
+    members.put(name, m);
+    m.start();
+    save();
+    return m;
+  }
+
+  /** Whether {@code dir} holds a cluster {@link #save()} described, so {@link #resume} can bring it back. */
+  public static boolean exists(Path dir) {
+    return java.nio.file.Files.exists(dir.resolve("cluster.json"));
+  }
+
+  /**
+   * Starts a stopped cluster again from its directory: the same etcd data, ports, members, data directories and
+   * credentials, so the data and the roles are as they were.
+   */
+  public static PatroniCluster resume(LocalMachine machine, Path dir, Duration timeout) {
+    try {
+      JsonObject state = new JsonObject(java.nio.file.Files.readString(dir.resolve("cluster.json")));
+      JsonObject s = new JsonObject(java.nio.file.Files.readString(dir.resolve("secrets.json")));
+      ClusterSecrets secrets = new ClusterSecrets(s.getString("superuser"), s.getString("superuserPassword"),
+          s.getString("replicationUser"), s.getString("replicationPassword"));
+      JsonObject t = state.getJsonObject("timing");
+      PatroniTiming timing = new PatroniTiming(t.getInteger("ttl"), t.getInteger("loopWait"),
+          t.getInteger("retryTimeout"), t.getLong("maximumLagOnFailover"), t.getBoolean("synchronousMode"));
+      Map<String, String> parameters = new java.util.TreeMap<>();
+      state.getJsonObject("parameters", new JsonObject()).forEach(e -> parameters.put(e.getKey(), (String) e.getValue()));
+      EtcdProcess etcd = EtcdProcess.start(machine, dir, state.getInteger("etcdClientPort"),
+          state.getInteger("etcdPeerPort"));
+      PatroniCluster cluster = new PatroniCluster(machine, state.getString("scope"), dir, etcd, timing, parameters, secrets);
+      cluster.nextOrdinal = state.getInteger("nextOrdinal");
+      try {
+        for (Object o : state.getJsonArray("members")) {
+          JsonObject m = (JsonObject) o;
+          PatroniMember member = PatroniMember.existing(machine, m.getString("name"), dir, m.getInteger("pgPort"),
+              m.getInteger("restPort"));
+          cluster.members.put(member.name(), member);
+          member.start();
+        }
+        cluster.awaitReady(timeout);
+        return cluster;
+      } catch (RuntimeException e) {
+        cluster.close();
+        throw e;
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the cluster state in " + dir, e);
+    }
+  }
+
+  /** Records what {@link #resume} needs; the credentials go to a separate 0600 file. */
+  public synchronized void save() {
+    JsonArray ms = new JsonArray();
+    members.values().forEach(m -> ms.add(new JsonObject().put("name", m.name()).put("pgPort", m.pgPort())
+        .put("restPort", m.restPort())));
+    JsonObject state = new JsonObject().put("scope", scope).put("etcdClientPort", etcd.clientPort())
+        .put("etcdPeerPort", etcd.peerPort()).put("nextOrdinal", nextOrdinal).put("members", ms)
+        .put("timing", new JsonObject().put("ttl", timing.ttl()).put("loopWait", timing.loopWait())
+            .put("retryTimeout", timing.retryTimeout()).put("maximumLagOnFailover", timing.maximumLagOnFailover())
+            .put("synchronousMode", timing.synchronousMode()))
+        .put("parameters", new JsonObject(new java.util.LinkedHashMap<>(parameters)));
+    JsonObject s = new JsonObject().put("superuser", secrets.superuser())
+        .put("superuserPassword", secrets.superuserPassword()).put("replicationUser", secrets.replicationUser())
+        .put("replicationPassword", secrets.replicationPassword());
+    try {
+      java.nio.file.Files.writeString(dir.resolve("cluster.json"), state.encodePrettily());
+      PrivateFiles.write(dir.resolve("secrets.json"), s.encode());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot record the cluster state in " + dir, e);
+    }
+  }
+
+  /** Stops a member and forgets it (its data directory stays unless the caller removes it). */
+  public synchronized void removeMember(String name) {
+    removeMember(name, false);
+  }
+
+  /** Stops a member and forgets it; {@code deleteData} also removes its directory (its "volume"). */
+  public synchronized void removeMember(String name, boolean deleteData) {
+    PatroniMember m = members.remove(name);
+    if (m != null) {
+      m.close();
+      if (deleteData) {
+        OsUser.deleteTree(m.dir());
+      }
+    }
+    save();
+  }
+
+  public String scope() {
+    return scope;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public ClusterSecrets secrets() {
+    return secrets;
+  }
+
+  public PatroniTiming timing() {
+    return timing;
+  }
+
+  public EtcdProcess etcd() {
+    return etcd;
+  }
+
+  public synchronized List<PatroniMember> members() {
+    return new ArrayList<>(members.values());
+  }
+
+  public synchronized PatroniMember member(String name) {
+    PatroniMember m = members.get(name);
+    if (m == null) {
+      throw new IllegalArgumentException("no member " + name + " in " + members.keySet());
+    }
+    return m;
+  }
+
+  /** Patroni's {@code /cluster} view, from the first member that answers. */
+  public Optional<JsonObject> clusterView() {
+    for (PatroniMember m : members()) {
+      try {
+        PatroniRest.Answer a = m.rest().get("/cluster");
+        if (a.status() == 200) {
+          return Optional.of(a.json());
+        }
+      } catch (Exception e) {
+        // try the next member
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The member Patroni reports as leader and running, if any. */
+  public Optional<PatroniMember> leader() {
+    return clusterView().flatMap(view -> {
+      for (Object o : view.getJsonArray("members", new JsonArray())) {
+        JsonObject m = (JsonObject) o;
+        if ("leader".equals(m.getString("role")) || "master".equals(m.getString("role"))
+            || "primary".equals(m.getString("role"))) {
+          if ("running".equals(m.getString("state"))) {
+            return Optional.ofNullable(members.get(m.getString("name")));
+          }
+        }
+      }
+      return Optional.empty();
+    });
+  }
+
+  public PatroniMember awaitLeader(Duration timeout) {
+    Waits.until("a running Patroni leader in " + scope, timeout, () -> leader().isPresent(), this::diagnostics);
+    return leader().orElseThrow();
+  }
+
+  /** Ready: a leader runs and every other member streams from it (per the leader's {@code /patroni}). */
+  public void awaitReady(Duration timeout) {
+    Waits.until("leader and " + (members().size() - 1) + " streaming replicas in " + scope, timeout, () -> {
+      Optional<PatroniMember> leader = leader();
+      if (leader.isEmpty()) {
+        return false;
+      }
+      if (streamingReplicas(leader.get()) < members().size() - 1) {
+        return false;
+      }
+      for (PatroniMember m : members()) {
+        if (!"running".equals(m.rest().get("/patroni").json().getString("state"))) {
+          return false;
+        }
+      }
+      return true;
+    }, this::diagnostics);
+  }
+
+  public int streamingReplicas(PatroniMember leader) throws Exception {
+    JsonObject status = leader.rest().get("/patroni").json();
+    int streaming = 0;
+    for (Object o : status.getJsonArray("replication", new JsonArray())) {
+      if ("streaming".equals(((JsonObject) o).getString("state"))) {
+        streaming++;
+      }
+    }
+    return streaming;
+  }
+
+  /** Changes Patroni's dynamic configuration ({@code PATCH /config}); Patroni applies it without a restart. */
+  public void patchConfig(JsonObject patch) {
+    Exception last = null;
+    for (PatroniMember m : members()) {
+      try {
+        PatroniRest.Answer a = m.rest().patch("/config", patch);
+        if (a.status() == 200) {
+          return;
+        }
+        last = new IllegalStateException("PATCH /config answered " + a.status() + ": " + a.body());
+      } catch (Exception e) {
+        last = e;
+      }
+    }
+    throw new IllegalStateException("no member accepted PATCH /config", last);
+  }
+
+  public String diagnostics() {
+    StringBuilder sb = new StringBuilder("cluster view: ").append(clusterView().map(JsonObject::encode).orElse("none"));
+    for (PatroniMember m : members()) {
+      sb.append("\n--- ").append(m.name()).append(" log tail:\n").append(m.logTail(15));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public synchronized void close() {
+    // replicas first so the primary is not failed over during shutdown
+    List<PatroniMember> order = new ArrayList<>(members.values());
+    Optional<PatroniMember> leader = Optional.empty();
+    try {
+      leader = leader();
+    } catch (RuntimeException e) {
+      // none
+    }
+    leader.ifPresent(l -> {
+      order.remove(l);
+      order.add(l);
+    });
+    order.forEach(PatroniMember::close);
+    members.clear();
+    etcd.close();
+  }
+}

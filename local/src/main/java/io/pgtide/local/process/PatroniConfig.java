@@ -1,0 +1,84 @@
+package io.pgtide.local.process;
+
+import io.pgtide.common.secrets.ClusterSecrets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Renders a member's {@code patroni.yml} for an etcd (v3) DCS on loopback. */
+final class PatroniConfig {
+  private PatroniConfig() {
+  }
+
+  static String yaml(String scope, String name, Path dir, int pgPort, int restPort, String etcdHosts,
+                     PatroniTiming t, Map<String, String> parameters, ClusterSecrets s) {
+    Map<String, String> params = new TreeMap<>(Map.of(
+        "max_connections", "100", "shared_buffers", "32MB", "wal_level", "replica", "hot_standby", "on",
+        "max_wal_senders", "10", "max_replication_slots", "10", "wal_keep_size", "128MB",
+        "shared_preload_libraries", "pg_stat_statements", "track_io_timing", "off"));
+    params.putAll(parameters);
+    StringBuilder pg = new StringBuilder();
+    params.forEach((k, v) -> pg.append("        ").append(k).append(": ").append(quote(v)).append('\n'));
+    return """
+        scope: %s
+        name: %s
+        log:
+          level: INFO
+        restapi:
+          listen: 127.0.0.1:%d
+          connect_address: 127.0.0.1:%d
+        etcd3:
+          hosts: %s
+        bootstrap:
+          dcs:
+            ttl: %d
+            loop_wait: %d
+            retry_timeout: %d
+            maximum_lag_on_failover: %d
+            synchronous_mode: %s
+            postgresql:
+              use_pg_rewind: true
+              use_slots: true
+              parameters:
+        %s  initdb:
+            - encoding: UTF8
+            - data-checksums
+        postgresql:
+          listen: 127.0.0.1:%d
+          connect_address: 127.0.0.1:%d
+          data_dir: %s
+          bin_dir: %s
+          pgpass: %s
+          authentication:
+            superuser:
+              username: %s
+              password: %s
+            replication:
+              username: %s
+              password: %s
+            rewind:
+              username: %s
+              password: %s
+          parameters:
+            unix_socket_directories: %s
+          pg_hba:
+            - local all all trust
+            - host replication %s 127.0.0.1/32 scram-sha-256
+            - host all all 127.0.0.1/32 scram-sha-256
+            - host all all ::1/128 scram-sha-256
+        tags:
+          nofailover: false
+          noloadbalance: false
+          clonefrom: false
+          nosync: false
+        """.formatted(scope, name, restPort, restPort, etcdHosts, t.ttl(), t.loopWait(), t.retryTimeout(),
+        t.maximumLagOnFailover(), t.synchronousMode(), pg.toString(),
+        pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
+        s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
+        s.superuser(), quote(s.superuserPassword()), dir, s.replicationUser());
+  }
+
+  private static String quote(String value) {
+    return "'" + value.replace("'", "''") + "'";
+  }
+}

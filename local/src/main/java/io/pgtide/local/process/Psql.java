@@ -1,0 +1,32 @@
+package io.pgtide.local.process;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs SQL with Debian's {@code psql} over loopback TCP; blocking, for tests, benchmarks and local mode checks. */
+public final class Psql {
+  private Psql() {
+  }
+
+  /** Runs {@code sql} and returns its unaligned, tuples-only output; fails with psql's message. */
+  public static String query(int port, String user, String password, String database, String sql) {
+    List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+        "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql));
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("PGPASSWORD", password == null ? "" : password);
+      pb.environment().put("PGCONNECT_TIMEOUT", "5");
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("psql on port " + port + " failed: " + out);
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package io.pgtide.operator.k8s;
+
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.pgtide.operator.OperatorCore;
+import io.pgtide.operator.users.ScramVerifier;
+import io.vertx.core.Vertx;
+import java.net.InetAddress;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The operator in a Kubernetes cluster: the operator image's entry point, and {@code pgtide kubernetes} (the same,
+ * from the CLI jar, e.g. outside the cluster with a kubeconfig).
+ */
+@Command(name = "kubernetes", mixinStandardHelpOptions = true, description = "Run the operator in a Kubernetes "
+    + "cluster (in-cluster config; two replicas elect a leader with a Lease).")
+public final class OperatorMain implements Callable<Integer> {
+  @Option(names = "--http-port", defaultValue = "8080", description = "metrics and health (Prometheus, kubelet)")
+  int httpPort;
+  @Option(names = "--api-port", defaultValue = "8081",
+      description = "the control API and the dashboard (reach it with kubectl port-forward)")
+  int apiPort;
+
+  @Override
+  public Integer call() throws Exception {
+    var config = OperatorConfig.fromEnv(System.getenv());
+    var client = new KubernetesClientBuilder().build();
+    String identity = System.getenv().getOrDefault("POD_NAME", InetAddress.getLocalHost().getHostName());
+    var bootstrap = Vertx.vertx();
+    var ca = new KubernetesOperator(bootstrap, client, config, identity).loadOrCreateCa();
+    bootstrap.close();
+    var core = new OperatorCore(KubernetesOperator.hubCertificate(ca, config), "0.0.0.0", config.bridgePort(),
+        v -> new KubernetesInfrastructure(v, client), 3_000);
+    var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier());
+    var operator = new KubernetesOperator(core.vertx, client, config, identity)
+        .controllers(controllers).metrics(core.registry).leadership(core::act, core::standDown);
+    new KubernetesEvents(core.vertx, client, controllers::cluster).start();
+    // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
+    // the leader label makes the Service send the sidecars there
+    // the control API answers only to callers the API server authenticates and authorizes on the cluster
+    core.http.authorizer(new KubernetesControlAuthorizer(core.vertx, client));
+    core.serve("0.0.0.0", httpPort, apiPort);
+    // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
+    // about a retry period instead of waiting for the Lease to expire
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      operator.stop();
+      core.close();
+    }, "pgtide-shutdown"));
+    // non-zero after losing the leadership: the container restarts clean (the shutdown hook still runs)
+    return operator.runUntilStopped();
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new OperatorMain()).execute(args));
+  }
+}
