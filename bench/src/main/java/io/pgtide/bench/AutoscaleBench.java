@@ -48,9 +48,9 @@ final class AutoscaleBench {
       runner.up(0, 0, 0);
       String key = runner.clusterKey();
       io.pgtide.local.process.Waits.until("a replica serving reads", java.time.Duration.ofSeconds(120),
-          () -> runner.core().state.view(key).healthyReplicas().size() == 1, () -> "");
+          () -> runner.core().state().view(key).healthyReplicas().size() == 1, () -> "");
       long t0 = System.currentTimeMillis();
-      runner.core().vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> {
+      runner.core().vertx().eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> {
         String reason = m.body().getString("reason");
         if (reason.equals("ScaledUp") || reason.equals("ScaledDown")) {
           String[] msg = m.body().getString("message").split(" members: ", 2);
@@ -107,7 +107,7 @@ final class AutoscaleBench {
       if (s % 4 == 0) {
         var decision = runner.autoscaler().status().getJsonObject("lastDecision");
         StringBuilder rates = new StringBuilder();
-        runner.core().state.view(runner.clusterKey()).members().forEach((n, m) -> rates.append(' ').append(n).append('=')
+        runner.core().state().view(runner.clusterKey()).members().forEach((n, m) -> rates.append(' ').append(n).append('=')
             .append(m.report() == null ? "-" : String.format(java.util.Locale.ROOT, "%.0f", m.report().load().qps())));
         System.out.printf("[bench] %s +%d s: %d queries, %d errors, qps%s; %s%n", name, s, load.completed(),
             load.errors(), rates, decision == null ? "" : decision.getString("reason") + " / "

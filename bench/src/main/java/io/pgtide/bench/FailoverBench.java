@@ -92,7 +92,7 @@ final class FailoverBench {
   static double[] run(LocalRunner runner, String kind) throws Exception {
     String key = runner.clusterKey();
     awaitHealthy(runner);
-    String old = runner.core().state.view(key).primary().orElseThrow().id().member();
+    String old = runner.core().state().view(key).primary().orElseThrow().id().member();
     PatroniMember m = runner.infra().cluster().member(old);
     String pw = runner.infra().cluster().secrets().superuserPassword();
     try (SteadyWriter w = new SteadyWriter(runner.primaryPort(), "postgres", pw)) {
@@ -102,16 +102,16 @@ final class FailoverBench {
         case "hard kill" -> m.killHard();
         case "graceful stop" -> m.stopSoft();
         case "zombie primary" -> m.freeze();
-        default -> runner.core().failover.switchover(key, null);
+        default -> runner.core().failover().switchover(key, null);
       }
       long promotedAt = awaitOtherLeader(runner, old);
       Waits.until("the endpoint to follow", Duration.ofSeconds(120),
-          () -> runner.core().failover.endpoint(key).map(e -> !e.equals(old)).orElse(false), () -> "");
+          () -> runner.core().failover().endpoint(key).map(e -> !e.equals(old)).orElse(false), () -> "");
       long agreedAt = System.currentTimeMillis();
       Waits.until("a write after the fault", Duration.ofSeconds(120), () -> w.lastAckAt() > agreedAt, () -> "");
       long writableAt = firstAckAfter(w, faultAt);
       w.stop();
-      String newPrimary = runner.core().failover.endpoint(key).orElseThrow();
+      String newPrimary = runner.core().failover().endpoint(key).orElseThrow();
       long lost = w.lost(runner.infra().cluster().member(newPrimary).pgPort(), "postgres", pw);
       if (kind.equals("zombie primary")) {
         m.thaw();
@@ -154,9 +154,9 @@ final class FailoverBench {
   static void awaitHealthy(LocalRunner runner) {
     boolean sync = runner.resource().getSpec().patroni.synchronousMode;
     Waits.until("all members healthy", Duration.ofSeconds(180), () -> {
-      var v = runner.core().state.view(runner.clusterKey());
+      var v = runner.core().state().view(runner.clusterKey());
       return v.primary().isPresent() && v.healthyReplicas().size() == 2
-          && !runner.core().failover.incidentOpen(runner.clusterKey())
+          && !runner.core().failover().incidentOpen(runner.clusterKey())
           && (!sync || runner.infra().cluster().clusterView().map(c -> c.getJsonArray("members").stream()
               .anyMatch(m -> "sync_standby".equals(((JsonObject) m).getString("role")))).orElse(false));
     }, () -> "");

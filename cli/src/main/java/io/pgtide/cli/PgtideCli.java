@@ -99,7 +99,7 @@ public final class PgtideCli implements Callable<Integer> {
           return e instanceof io.pgtide.operator.ClusterFile.Invalid ? USAGE : FAILED;
         }
         if (!noWatch) {
-          new io.pgtide.cli.local.SpecFileWatch(runner.core().vertx, file, edited -> runner.apply(edited)
+          new io.pgtide.cli.local.SpecFileWatch(runner.core().vertx(), file, edited -> runner.apply(edited)
               .onSuccess(r -> System.out.println("  … applied: " + r.encode()))
               .onFailure(e -> System.err.println("pgtide: the edit was not applied: " + e.getMessage())),
               msg -> System.out.println("  … " + msg)).start(2_000);

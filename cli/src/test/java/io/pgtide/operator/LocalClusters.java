@@ -45,9 +45,9 @@ public final class LocalClusters {
     try {
       runner.up(0, 0, 0);
       int replicas = resource.getSpec().replicas - 1;
-      await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().state.view(runner.clusterKey()).primary()
-          .isPresent() && runner.core().state.view(runner.clusterKey()).healthyReplicas().size() == replicas
-          && runner.core().failover.endpoint(runner.clusterKey()).isPresent());
+      await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().state().view(runner.clusterKey()).primary()
+          .isPresent() && runner.core().state().view(runner.clusterKey()).healthyReplicas().size() == replicas
+          && runner.core().failover().endpoint(runner.clusterKey()).isPresent());
       return runner;
     } catch (RuntimeException | Error e) {
       runner.close();

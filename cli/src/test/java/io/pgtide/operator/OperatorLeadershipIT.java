@@ -30,13 +30,13 @@ class OperatorLeadershipIT {
       assertThat(LocalMachine.isFree(hubPort)).as("a follower's hub is closed").isTrue();
       AtomicReference<JsonObject> snapshot = new AtomicReference<>(
           ContractCodec.encode(TestReports.report(ID, Role.PRIMARY, 1, 1000, true)));
-      BridgeClient sidecar = new BridgeClient(core.vertx, ID, "127.0.0.1", hubPort,
+      BridgeClient sidecar = new BridgeClient(core.vertx(), ID, "127.0.0.1", hubPort,
           CA.issue(ID.toString(), List.of(), Duration.ofDays(1)), snapshot::get, (cmd, reply) -> { });
       sidecar.start();
 
       core.act();
       await().atMost(Duration.ofSeconds(15)).until(sidecar::connected);
-      await().atMost(Duration.ofSeconds(10)).until(() -> core.state.view(ID.clusterKey()).primary().isPresent());
+      await().atMost(Duration.ofSeconds(10)).until(() -> core.state().view(ID.clusterKey()).primary().isPresent());
 
       core.standDown();
       await().atMost(Duration.ofSeconds(5)).until(() -> !sidecar.connected());

@@ -7,10 +7,15 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -76,6 +81,7 @@ class ClusterK8sE2E {
           postgresVersion: 15
           replicas: 2
           storage: {size: 1Gi}
+          resources: {limits: {cpu: 1500m, memory: 768Mi}}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}
           users:
             - {name: app_owner, login: true, createdb: true}
@@ -120,6 +126,42 @@ class ClusterK8sE2E {
     // remote clients must use SSL, like Spilo's pg_hba
     assertThat(primary.refusedWithoutSsl()).isTrue();
     assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void sidecarsMeasurePostgresqlItselfAgainstTheSpiloContainersLimits() {
+    Pod pod = pods().stream().filter(p -> p.getMetadata().getName().equals(cluster().getStatus().primary))
+        .findFirst().orElseThrow();
+    String url = "http://" + pod.getStatus().getPodIP() + ":9188/metrics";
+    Map<String, Double> m = new HashMap<>();
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+      m.clear();
+      m.putAll(gauges(HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString()).body()));
+      return m.containsKey("pgtide_cpu_cores") && !m.get("pgtide_cpu_cores").isNaN();
+    });
+    // the Spilo container's limits through the downward API, not the sidecar's own (128Mi, none for CPU)
+    assertThat(m.get("pgtide_cpu_limit_cores")).isEqualTo(1.5);
+    assertThat(m.get("pgtide_memory_limit_bytes")).isEqualTo(768.0 * 1024 * 1024);
+    // PostgreSQL's processes (shared buffers, a backend per connection), not the sidecar's JVM: at least one
+    // postmaster, under the container's limit
+    assertThat(m.get("pgtide_memory_bytes")).isGreaterThan(4.0 * 1024 * 1024).isLessThan(768.0 * 1024 * 1024);
+    assertThat(m.get("pgtide_cpu_cores")).isBetween(0.0, 2.0);
+  }
+
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** Unlabelled-name → value of the gauge lines of a Prometheus text exposition (the first series of a name). */
+  static Map<String, Double> gauges(String text) {
+    Map<String, Double> out = new HashMap<>();
+    for (String line : text.split("\n")) {
+      if (!line.startsWith("#") && line.contains(" ")) {
+        String name = line.substring(0, line.contains("{") ? line.indexOf('{') : line.indexOf(' '));
+        out.putIfAbsent(name, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+      }
+    }
+    return out;
   }
 
   @Test

@@ -16,20 +16,20 @@ import io.vertx.ext.web.client.WebClient;
 
 /** The operator's moving parts wired together, the same on Kubernetes and in local mode. */
 public final class OperatorCore {
-  public final Vertx vertx;
-  public final PrometheusMeterRegistry registry;
-  public final ClusterState state;
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private final ClusterState state;
   private final TlsMaterial hubTls;
   private final String hubHost;
   private final int hubPort;
   private BridgeHub hub;
   private String hubDeployment;
-  public final CommandClient commands;
-  public final OperatorMetrics metrics;
-  public final ClusterEvents events;
-  public final FailoverCoordinator failover;
-  public final PushgatewayPusher pusher;
-  public final OperatorHttp http;
+  private final CommandClient commands;
+  private final OperatorMetrics metrics;
+  private final ClusterEvents events;
+  private final FailoverCoordinator failover;
+  private final PushgatewayPusher pusher;
+  private final OperatorHttp http;
 
   public OperatorCore(TlsMaterial hubTls, String hubHost, int hubPort, java.util.function.Function<Vertx, Infrastructure> infraFactory,
                       long staleAfterMs) {
@@ -46,6 +46,42 @@ public final class OperatorCore {
     failover = new FailoverCoordinator(vertx, state, infra, commands, metrics, events);
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
     http = new OperatorHttp(vertx, registry, state, failover, events);
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  public ClusterState state() {
+    return state;
+  }
+
+  public CommandClient commands() {
+    return commands;
+  }
+
+  public OperatorMetrics metrics() {
+    return metrics;
+  }
+
+  public ClusterEvents events() {
+    return events;
+  }
+
+  public FailoverCoordinator failover() {
+    return failover;
+  }
+
+  public PushgatewayPusher pusher() {
+    return pusher;
+  }
+
+  public OperatorHttp http() {
+    return http;
   }
 
   /** Serves and acts at once (local mode, tests: there is no one to elect). */

@@ -52,10 +52,10 @@ class ControlApiAuthIT {
     control = TestMachine.freePort();
     core = new OperatorCore(OperatorListenersIT.CA.issue("pgtide-operator", List.of("127.0.0.1"),
         java.time.Duration.ofDays(1)), "127.0.0.1", TestMachine.freePort(), v -> new IdleInfrastructure(), 3_000);
-    core.http.authorizer(new TableAuthorizer());
+    core.http().authorizer(new TableAuthorizer());
     core.serve("127.0.0.1", TestMachine.freePort(), control);
-    core.events.emit("shop/orders", "Normal", "ScaledUp", "1 -> 2");
-    core.events.emit("other/ledger", "Normal", "ScaledUp", "1 -> 2");
+    core.events().emit("shop/orders", "Normal", "ScaledUp", "1 -> 2");
+    core.events().emit("other/ledger", "Normal", "ScaledUp", "1 -> 2");
   }
 
   @AfterEach

@@ -12,20 +12,29 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * CPU and memory of one PostgreSQL instance — its postmaster and every process under it — where no cgroup holds
- * that instance alone (local mode: every member shares the machine's). The postmaster is found as the parent of the
+ * CPU and memory of one PostgreSQL instance — its postmaster and every process under it — where the sidecar cannot
+ * read a cgroup that holds that instance alone (local mode: every member shares the machine's; Kubernetes: the
+ * sidecar's cgroup namespace shows its own container only, while the pod's shared process namespace shows Spilo's
+ * processes). The postmaster is found as the parent of the
  * sidecar's own backend. CPU is in cores over the interval between two reads, counted per process (a backend that
  * exits between reads takes its last interval with it); memory is the sum of proportional set sizes (shared buffers
- * counted once, not once per backend), or of resident sizes where smaps is not readable. Limits are the machine's
- * (cores, MemTotal): an instance here has no other. Blocking reads of /proc: call from a worker.
+ * counted once, not once per backend), or of resident sizes where smaps is not readable. Limits are those given (on
+ * Kubernetes the Spilo container's), else the machine's (cores, MemTotal). Blocking reads of /proc: call from a
+ * worker.
  */
 public final class ProcessTreeReader {
   private final Path proc;
   private Map<Long, Long> lastCpuNanos = Map.of();
   private long lastReadNanos;
 
-  public ProcessTreeReader(Path proc) {
+  private final Double cpuLimitCores;
+  private final Long memoryLimitBytes;
+
+  /** @param cpuLimitCores the instance's CPU limit, null for the machine's; likewise {@code memoryLimitBytes} */
+  public ProcessTreeReader(Path proc, Double cpuLimitCores, Long memoryLimitBytes) {
     this.proc = proc;
+    this.cpuLimitCores = cpuLimitCores;
+    this.memoryLimitBytes = memoryLimitBytes;
   }
 
   /** The instance's use, {@link Resources#EMPTY} while the sidecar has no backend (no connection). */
@@ -56,8 +65,8 @@ public final class ProcessTreeReader {
     }
     lastCpuNanos = cpu;
     lastReadNanos = now;
-    return new Resources(cores, (double) Runtime.getRuntime().availableProcessors(), memory > 0 ? memory : null,
-        memTotal());
+    return new Resources(cores, cpuLimitCores != null ? cpuLimitCores : (double) Runtime.getRuntime().availableProcessors(),
+        memory > 0 ? memory : null, memoryLimitBytes != null ? memoryLimitBytes : memTotal());
   }
 
   private long memoryBytes(long pid) {

@@ -17,10 +17,37 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
                             ResourceSource resources, boolean podProcesses) {
 
   /**
-   * Where CPU and memory come from: the sidecar's cgroup (a container sharing its pod's limits), or PostgreSQL's own
-   * process tree (local mode, where every member shares the machine's cgroup).
+   * Where CPU and memory come from: the sidecar's own cgroup, or PostgreSQL's process tree — on Kubernetes (the pod
+   * shares one process namespace: the sidecar's cgroup is its own container's, not Spilo's) and in local mode (every
+   * member shares the machine's cgroup). Limits: those given (on Kubernetes the Spilo container's, through the
+   * downward API), else the machine's.
    */
-  public enum ResourceSource { CGROUP, PROCESS_TREE }
+  public record ResourceSource(boolean processTree, Double cpuLimitCores, Long memoryLimitBytes) {
+    public static final ResourceSource CGROUP = new ResourceSource(false, null, null);
+    public static final ResourceSource PROCESS_TREE = new ResourceSource(true, null, null);
+
+    static ResourceSource fromEnv(Map<String, String> env) {
+      Long millicores = positive(env, "PGTIDE_PG_CPU_LIMIT_MILLICORES");
+      return new ResourceSource("process-tree".equals(env.get("PGTIDE_RESOURCES")),
+          millicores == null ? null : millicores / 1000.0, positive(env, "PGTIDE_PG_MEMORY_LIMIT_BYTES"));
+    }
+
+    private static Long positive(Map<String, String> env, String name) {
+      String value = env.get(name);
+      if (value == null || value.isBlank()) {
+        return null;
+      }
+      try {
+        long n = Long.parseLong(value.strip());
+        if (n > 0) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // said below
+      }
+      throw new IllegalArgumentException(name + " must be a positive whole number, got '" + value + "'");
+    }
+  }
 
   /*
    * podProcesses: the sidecar shares its pod's process namespace with Spilo (PGTIDE_POD_PROCESSES=true, set by the
@@ -71,7 +98,7 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
         integer(env, "PGTIDE_INTERVAL_MS", 1000),
         integer(env, "PGTIDE_ROLE_WATCH_MS", 250),
         integer(env, "PGTIDE_CONNECT_TIMEOUT_MS", 1000),
-        "process-tree".equals(env.get("PGTIDE_RESOURCES")) ? ResourceSource.PROCESS_TREE : ResourceSource.CGROUP,
+        ResourceSource.fromEnv(env),
         "true".equals(env.get("PGTIDE_POD_PROCESSES")));
   }
 

@@ -49,10 +49,15 @@ public final class SidecarMetrics {
     gauge("pgtide_connections_idle_in_transaction", "client connections idle in a transaction",
         r -> r.connections().idleInTransaction());
     gauge("pgtide_connections_max", "max_connections", r -> r.connections().max());
-    gauge("pgtide_cpu_cores", "CPU cores used by the pod (cgroup)",
+    // PostgreSQL's own processes where PGTIDE_RESOURCES=process-tree (Kubernetes, local mode), else the cgroup's
+    gauge("pgtide_cpu_cores", "CPU cores used by PostgreSQL",
         r -> r.resources().cpuCores() == null ? Double.NaN : r.resources().cpuCores());
-    gauge("pgtide_memory_bytes", "memory used by the pod (cgroup)",
+    gauge("pgtide_memory_bytes", "memory used by PostgreSQL",
         r -> r.resources().memoryBytes() == null ? Double.NaN : r.resources().memoryBytes());
+    gauge("pgtide_cpu_limit_cores", "PostgreSQL's CPU limit (its container's, else the machine's cores)",
+        r -> r.resources().cpuLimitCores() == null ? Double.NaN : r.resources().cpuLimitCores());
+    gauge("pgtide_memory_limit_bytes", "PostgreSQL's memory limit (its container's, else the machine's memory)",
+        r -> r.resources().memoryLimitBytes() == null ? Double.NaN : r.resources().memoryLimitBytes());
     // a strong reference: Micrometer holds a gauge's object weakly, and the BridgeState handed in is often a method
     // reference nothing else keeps (it read NaN on every sidecar once collected)
     Gauge.builder("pgtide_bridge_connected", bridge, b -> b.connected() ? 1 : 0).strongReference(true)

@@ -64,8 +64,8 @@ public final class SidecarVerticle extends VerticleBase {
     pg = new PgCollector(vertx, config);
     http = WebClient.create(vertx, new WebClientOptions().setConnectTimeout((int) config.connectTimeoutMs()));
     cgroups = new CgroupReader(Path.of("/sys/fs/cgroup"));
-    processTree = config.resources() == SidecarConfig.ResourceSource.PROCESS_TREE
-        ? new ProcessTreeReader(Path.of("/proc")) : null;
+    processTree = config.resources().processTree() ? new ProcessTreeReader(Path.of("/proc"),
+        config.resources().cpuLimitCores(), config.resources().memoryLimitBytes()) : null;
     TlsMaterial tls = TlsMaterial.read(config.tlsDir());
     bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
         () -> lastJson, this::onCommand);

@@ -22,7 +22,7 @@ class ProcessTreeReaderIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> tree.descendants().count() >= 3);
       ProcessHandle backend = tree.descendants().filter(p -> p.info().command().orElse("").endsWith("sleep"))
           .findFirst().orElseThrow();
-      ProcessTreeReader reader = new ProcessTreeReader(Path.of("/proc"));
+      ProcessTreeReader reader = new ProcessTreeReader(Path.of("/proc"), null, null);
       assertThat(reader.read((int) backend.pid()).cpuCores()).as("no interval yet").isNull();
       AtomicReference<Resources> r = new AtomicReference<>();
       // two busy loops on 2 cores shared with whatever else runs (a loaded CI machine may leave them little): they
@@ -35,6 +35,10 @@ class ProcessTreeReaderIT {
       assertThat(r.get().memoryBytes()).isPositive().isLessThan(r.get().memoryLimitBytes() / 4);
       assertThat(r.get().cpuLimitCores()).isEqualTo((double) Runtime.getRuntime().availableProcessors());
       assertThat(reader.read(null)).isEqualTo(Resources.EMPTY);
+      // given limits (the Spilo container's on Kubernetes) replace the machine's
+      Resources limited = new ProcessTreeReader(Path.of("/proc"), 0.5, 256L << 20).read((int) backend.pid());
+      assertThat(limited.cpuLimitCores()).isEqualTo(0.5);
+      assertThat(limited.memoryLimitBytes()).isEqualTo(256L << 20);
     } finally {
       List<ProcessHandle> all = tree.descendants().toList();
       all.forEach(ProcessHandle::destroyForcibly);

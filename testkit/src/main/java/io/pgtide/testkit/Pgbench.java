@@ -1,8 +1,8 @@
 package io.pgtide.testkit;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.pgtide.local.process.OsUser;
 import java.util.List;
+import java.util.Map;
 
 /** Runs Debian's pgbench (or another client command) to completion against a loopback server. */
 public final class Pgbench {
@@ -11,21 +11,7 @@ public final class Pgbench {
 
   /** Runs {@code command} with PGPASSWORD set and returns its output; fails with the output on a non-zero exit. */
   public static String run(List<String> command, String password) {
-    try {
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-      pb.environment().put("PGPASSWORD", password);
-      Process p = pb.start();
-      String out = new String(p.getInputStream().readAllBytes());
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException(String.join(" ", command) + " failed: " + out);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    return OsUser.runChecked(command, Map.of("PGPASSWORD", password), null);
   }
 
   /** {@code pgbench -i -s scale} through 127.0.0.1:port as {@code user}. */

@@ -120,49 +120,49 @@ public final class LocalRunner implements AutoCloseable {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
-    core.events.persistTo(dir.resolve("events.jsonl"));
+    core.events().persistTo(dir.resolve("events.jsonl"));
     infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
     // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
-    core.http.authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
+    core.http().authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
     core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
-    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
+    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
     DesiredRoles.PasswordSource passwords = this::password;
-    users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec(), passwords,
-        new io.pgtide.operator.users.ScramVerifier(), core.metrics);
-    core.http.userSync(key, users);
-    core.failover.afterFailover(key, () -> users.sync(false));
+    users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec(), passwords,
+        new io.pgtide.operator.users.ScramVerifier(), core.metrics());
+    core.http().userSync(key, users);
+    core.failover().afterFailover(key, () -> users.sync(false));
     users.start(30_000);
-    patroniConfig = new PatroniConfigController(core.vertx, core.state, core.commands, core.events, key, () -> resource.getSpec());
+    patroniConfig = new PatroniConfigController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec());
     patroniConfig.start(30_000);
-    restarts = new PendingRestartController(core.vertx, core.state, core.commands, core.failover, core.events, key);
+    restarts = new PendingRestartController(core.vertx(), core.state(), core.commands(), core.failover(), core.events(), key);
     restarts.start(5_000);
     if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
-      core.pusher.start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
+      core.pusher().start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
     }
-    new TcpProxy(core.vertx, "primary", infra::primaryTargets).listen(primaryPort).await();
-    new TcpProxy(core.vertx, "replicas", infra::replicaTargets).listen(replicasPort).await();
+    new TcpProxy(core.vertx(), "primary", infra::primaryTargets).listen(primaryPort).await();
+    new TcpProxy(core.vertx(), "replicas", infra::replicaTargets).listen(replicasPort).await();
     // like a Service's endpoints with a failure threshold: one unhealthy sample does not empty the replicas port
     int[] emptyTicks = {0};
-    core.vertx.setPeriodic(500, t -> {
-      List<String> healthy = core.state.view(key).healthyReplicas().stream().map(m -> m.id().member()).toList();
+    core.vertx().setPeriodic(500, t -> {
+      List<String> healthy = core.state().view(key).healthyReplicas().stream().map(m -> m.id().member()).toList();
       emptyTicks[0] = healthy.isEmpty() ? emptyTicks[0] + 1 : 0;
       if (!healthy.isEmpty() || emptyTicks[0] >= 6) {
         infra.pointReplicas(key, healthy);
       }
     });
-    autoscaler = new AutoscalerController(core.vertx, key, core.state, infra, core.failover, core.events,
-        core.metrics, () -> resource.getSpec());
-    core.http.autoscaler(key, autoscaler);
+    autoscaler = new AutoscalerController(core.vertx(), key, core.state(), infra, core.failover(), core.events(),
+        core.metrics(), () -> resource.getSpec());
+    core.http().autoscaler(key, autoscaler);
     if (spec.autoscaling.enabled) {
       autoscaler.start();
     }
     progress.accept("starting " + cluster.members().size() + " sidecars");
     infra.startSidecars();
     infra.superviseMembers();
-    core.http.restarts(key, infra::restarts);
-    core.http.applier(key, this::apply);
+    core.http().restarts(key, infra::restarts);
+    core.http().applier(key, this::apply);
     // "up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
     // routes once the primary's sidecar has reported; a psql right after the banner used to be refused)
     progress.accept("waiting for the primary endpoint to take a login");
@@ -216,12 +216,12 @@ public final class LocalRunner implements AutoCloseable {
     // through the primary endpoint: after a failover Barman streams from the new primary
     barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword(), policy);
-    backups = new io.pgtide.cli.backup.BackupController(core.vertx, key, barman, () -> resource.getSpec().backup,
+    backups = new io.pgtide.cli.backup.BackupController(core.vertx(), key, barman, () -> resource.getSpec().backup,
         new io.pgtide.cli.backup.PrimaryArchivingLag(primaryPort, s.superuser(), s.superuserPassword()),
         new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), primaryPort,
             s.superuser(), s.superuserPassword(), progress),
-        core.events, core.metrics);
-    core.http.backups(key, backups);
+        core.events(), core.metrics());
+    core.http().backups(key, backups);
     backups.start(5_000);
     progress.accept("backups: " + policy.barmanRetention() + ", base backups on '" + policy.schedule()
         + "' (UTC) and one now; repository " + barman.repository());
@@ -339,7 +339,7 @@ public final class LocalRunner implements AutoCloseable {
     resource = edited;
     String key = infra.clusterKey();
     JsonObject applied = new JsonObject().put("cluster", key);
-    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(now.failoverDelaySeconds * 1000L,
+    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(now.failoverDelaySeconds * 1000L,
         now.patroni.maximumLagOnFailover, now.patroni.synchronousMode));
     infra.deleteRemovedData("Delete".equals(now.autoscaling.removedMemberStorage));
     if (now.autoscaling.enabled && !autoscaler.running()) {
@@ -349,10 +349,10 @@ public final class LocalRunner implements AutoCloseable {
     }
     if (!java.util.Objects.equals(pushTarget(was), pushTarget(now))) {
       if (pushTarget(was) != null) {
-        core.pusher.delete(key, was.monitoring.pushgateway);
+        core.pusher().delete(key, was.monitoring.pushgateway);
       }
       if (pushTarget(now) != null) {
-        core.pusher.start(key, now.monitoring.pushgateway, now.monitoring.pushIntervalSeconds * 1000L);
+        core.pusher().start(key, now.monitoring.pushgateway, now.monitoring.pushIntervalSeconds * 1000L);
       }
       applied.put("monitoring", pushTarget(now) == null ? "off" : now.monitoring.pushgateway);
     }

@@ -74,10 +74,10 @@ class PointInTimeRecoveryIT {
     String password = LocalClusters.superuserPassword(source);
     Instant target;
     Map<Long, long[]> timeline;
-    String oldPrimary = source.core().state.view(source.clusterKey()).primary().orElseThrow().id().member();
+    String oldPrimary = source.core().state().view(source.clusterKey()).primary().orElseThrow().id().member();
     try (SteadyWriter writer = new SteadyWriter(source.primaryPort(), "postgres", password)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > 100);
-      source.core().failover.switchover(source.clusterKey(), null).await(90, java.util.concurrent.TimeUnit.SECONDS);
+      source.core().failover().switchover(source.clusterKey(), null).await(90, java.util.concurrent.TimeUnit.SECONDS);
       long afterSwitch = System.currentTimeMillis();
       await().atMost(Duration.ofSeconds(60)).until(() -> writer.acknowledgedSince(afterSwitch) > 100);
       target = Instant.now();
@@ -85,7 +85,7 @@ class PointInTimeRecoveryIT {
       writer.stop();
       timeline = writer.timeline();
     }
-    assertThat(source.core().state.view(source.clusterKey()).primary().orElseThrow().id().member())
+    assertThat(source.core().state().view(source.clusterKey()).primary().orElseThrow().id().member())
         .as("the switchover moved the primary").isNotEqualTo(oldPrimary);
     LocalClusters.primarySql(source, "DROP TABLE writer_log");
 

@@ -49,7 +49,7 @@ class LocalControlApiIT {
     int control = TestMachine.freePort();
     OperatorCore core = new OperatorCore(CA.issue("pgtide-operator", List.of("127.0.0.1"), Duration.ofDays(1)),
         "127.0.0.1", TestMachine.freePort(), v -> new IdleInfrastructure(), 3_000);
-    core.http.authorizer(guard, true);
+    core.http().authorizer(guard, true);
     core.serve("127.0.0.1", TestMachine.freePort(), control);
     try {
       assertThat(call(control, "GET", "/api/clusters", null)).isEqualTo(200);

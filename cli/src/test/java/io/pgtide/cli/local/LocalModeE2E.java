@@ -44,8 +44,8 @@ class LocalModeE2E {
     LocalRunner r = new LocalRunner(TestMachine.get(), resource, dir, msg -> System.out.println("[local] " + msg));
     r.up(0, 0, 0);
     key = r.clusterKey();
-    await().atMost(Duration.ofSeconds(120)).until(() -> r.core().state.view(key).primary().isPresent()
-        && r.core().state.view(key).healthyReplicas().size() == 2 && r.core().failover.endpoint(key).isPresent());
+    await().atMost(Duration.ofSeconds(120)).until(() -> r.core().state().view(key).primary().isPresent()
+        && r.core().state().view(key).healthyReplicas().size() == 2 && r.core().failover().endpoint(key).isPresent());
     return r;
   }
 
@@ -85,7 +85,7 @@ class LocalModeE2E {
     await().atMost(Duration.ofSeconds(60)).until(() -> runner.infra().cluster().clusterView()
         .map(c -> c.getJsonArray("members").stream()
             .anyMatch(m -> "sync_standby".equals(((JsonObject) m).getString("role")))).orElse(false));
-    String old = runner.core().state.view(key).primary().orElseThrow().id().member();
+    String old = runner.core().state().view(key).primary().orElseThrow().id().member();
     try (HeadlessChromium browser = dashboard ? HeadlessChromium.start(dir) : null;
          SteadyWriter writer = new SteadyWriter(runner.primaryPort(), "postgres",
              runner.infra().cluster().secrets().superuserPassword())) {
@@ -97,9 +97,9 @@ class LocalModeE2E {
       await().atMost(Duration.ofSeconds(10)).until(() -> writer.acknowledgedCount() > 50);
 
       runner.infra().cluster().member(old).killHard();
-      await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover.lastFailover(key)
+      await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover().lastFailover(key)
           .filter(r -> r.from().equals(old)).isPresent());
-      FailoverRecord r = runner.core().failover.lastFailover(key).orElseThrow();
+      FailoverRecord r = runner.core().failover().lastFailover(key).orElseThrow();
       if (browser != null) {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
             .until(() -> r.to().equals(browser.eval(shown)));
@@ -108,7 +108,7 @@ class LocalModeE2E {
         assertThat(shownAfter).as("dashboard shows the new primary within 2 s of the operator").isLessThan(2_000);
       }
 
-      JsonObject api = runner.core().http.cluster(key);
+      JsonObject api = runner.core().http().cluster(key);
       assertThat(StatusTable.render(api)).contains("primary: " + r.to());
       int acked = writer.acknowledgedCount();
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > acked + 50);
@@ -117,7 +117,7 @@ class LocalModeE2E {
           runner.infra().cluster().secrets().superuserPassword())).as("acknowledged writes lost").isZero();
     }
     runner.infra().cluster().member(old).start();
-    await().atMost(Duration.ofSeconds(120)).until(() -> runner.core().state.view(key).healthyReplicas().size() == 2);
+    await().atMost(Duration.ofSeconds(120)).until(() -> runner.core().state().view(key).healthyReplicas().size() == 2);
   }
 
   @Test

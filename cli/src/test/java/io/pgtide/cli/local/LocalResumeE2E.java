@@ -51,7 +51,7 @@ class LocalResumeE2E {
       assertThat(second.httpPort()).isEqualTo(http);
       // "up" returned: a login through the primary endpoint works now, with the credentials of the first run
       assertThat(Psql.query(primary, "postgres", password, "postgres", "SELECT x FROM kept")).isEqualTo("42");
-      await().atMost(Duration.ofSeconds(60)).until(() -> second.core().failover.endpoint(second.clusterKey())
+      await().atMost(Duration.ofSeconds(60)).until(() -> second.core().failover().endpoint(second.clusterKey())
           .isPresent());
     } finally {
       second.close();

@@ -48,7 +48,7 @@ class AutoscalingIT {
   }
 
   static ClusterView view() {
-    return runner.core().state.view(key);
+    return runner.core().state().view(key);
   }
 
   @Test

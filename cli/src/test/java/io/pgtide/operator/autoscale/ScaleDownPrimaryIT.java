@@ -59,13 +59,13 @@ class ScaleDownPrimaryIT {
   void primaryAtTheHighestOrdinalIsSwitchedAwayBeforeItIsRemoved() throws Exception {
     String low = "scaledown-0";
     String high = "scaledown-1";
-    if (!runner.core().state.view(key).primary().orElseThrow().id().member().equals(high)) {
-      runner.core().failover.switchover(key, high).await();
+    if (!runner.core().state().view(key).primary().orElseThrow().id().member().equals(high)) {
+      runner.core().failover().switchover(key, high).await();
     }
-    await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover.endpoint(key).orElse("").equals(high)
-        && runner.core().state.view(key).healthyReplicas().size() == 1);
+    await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover().endpoint(key).orElse("").equals(high)
+        && runner.core().state().view(key).healthyReplicas().size() == 1);
     List<String> events = new CopyOnWriteArrayList<>();
-    runner.core().vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body()
+    runner.core().vertx().eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body()
         .getString("reason")));
     Path highDir = runner.infra().cluster().member(high).dir();
     try (SteadyWriter writer = new SteadyWriter(runner.primaryPort(), "postgres",
@@ -79,19 +79,19 @@ class ScaleDownPrimaryIT {
       } catch (ConditionTimeoutException e) {
         // say why the autoscaler held: its decisions and the events are the only record of it
         throw new AssertionError("no scale-down within 120 s; autoscaler " + runner.autoscaler().status().encode()
-            + "; events " + events + "; view " + runner.core().state.view(key), e);
+            + "; events " + events + "; view " + runner.core().state().view(key), e);
       }
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.lastAckAt() > System.currentTimeMillis() - 1_000);
       writer.stop();
 
-      FailoverRecord switchover = runner.core().failover.lastFailover(key).orElseThrow();
+      FailoverRecord switchover = runner.core().failover().lastFailover(key).orElseThrow();
       assertThat(switchover.kind()).isEqualTo("switchover");
       assertThat(switchover.from()).isEqualTo(high);
       assertThat(switchover.to()).isEqualTo(low);
       assertThat(events).containsSubsequence("ScaleDownSwitchover", "SwitchoverStarted", "SwitchoverCompleted",
           "ScaledDown");
       assertThat(runner.infra().cluster().members()).extracting(m -> m.name()).containsExactly(low);
-      assertThat(runner.core().state.view(key).primary().orElseThrow().id().member()).isEqualTo(low);
+      assertThat(runner.core().state().view(key).primary().orElseThrow().id().member()).isEqualTo(low);
       JsonObject lastScale = runner.autoscaler().status().getJsonObject("lastScale");
       assertThat(lastScale.getInteger("from")).isEqualTo(2);
       assertThat(lastScale.getInteger("to")).isEqualTo(1);

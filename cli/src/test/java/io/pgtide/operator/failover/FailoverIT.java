@@ -47,7 +47,7 @@ class FailoverIT {
   }
 
   static ClusterView view() {
-    return runner.core().state.view(key);
+    return runner.core().state().view(key);
   }
 
   static String primary() {
@@ -62,7 +62,7 @@ class FailoverIT {
 
   static void awaitAllHealthy() {
     await().atMost(Duration.ofSeconds(120)).until(() -> view().primary().isPresent()
-        && view().healthyReplicas().size() == 2 && !runner.core().failover.incidentOpen(key));
+        && view().healthyReplicas().size() == 2 && !runner.core().failover().incidentOpen(key));
   }
 
   /** In synchronous mode Patroni only switches over to the synchronous standby; wait until it is known. */
@@ -91,10 +91,10 @@ class FailoverIT {
       late.name = "late_joiner";
       long killedAt = System.currentTimeMillis();
       runner.infra().cluster().member(old).killHard();
-      runner.core().vertx.runOnContext(v -> runner.resource().getSpec().users.add(late));
-      await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover.lastFailover(key)
+      runner.core().vertx().runOnContext(v -> runner.resource().getSpec().users.add(late));
+      await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover().lastFailover(key)
           .filter(r -> r.from().equals(old)).isPresent());
-      FailoverRecord r = runner.core().failover.lastFailover(key).orElseThrow();
+      FailoverRecord r = runner.core().failover().lastFailover(key).orElseThrow();
       assertThat(r.detectedAt() - killedAt).as("detection delay").isLessThan(2_000);
       // both processes are confirmed gone, so the leader lock was released instead of waiting out the ttl
       assertThat(r.kind()).isEqualTo("confirmed-dead");
@@ -102,7 +102,7 @@ class FailoverIT {
       assertThat(r.completedAt() - killedAt).as("kill to new primary, ms").isLessThan(
           runner.resource().getSpec().patroni.ttl * 1000L);
       assertThat(r.to()).isNotEqualTo(old);
-      assertThat(runner.core().failover.endpoint(key)).contains(r.to());
+      assertThat(runner.core().failover().endpoint(key)).contains(r.to());
       assertThat(LocalClusters.primarySql(runner, "SELECT pg_is_in_recovery()")).isEqualTo("f");
       int acked = w.acknowledgedCount();
       await().atMost(Duration.ofSeconds(20)).until(() -> w.acknowledgedCount() > acked + 50);
@@ -113,13 +113,13 @@ class FailoverIT {
           LocalClusters.superuserPassword(runner))).as("acknowledged writes lost").isZero();
     }
     // nobody restarts it by hand: the supervisor does once the new primary leads, like a kubelet, and it rejoins
-    long failedOverAt = runner.core().failover.lastFailover(key).orElseThrow().completedAt();
+    long failedOverAt = runner.core().failover().lastFailover(key).orElseThrow().completedAt();
     await().atMost(Duration.ofSeconds(30)).until(() -> view().members().get(old).report() != null
         && view().members().get(old).role() == Role.REPLICA && view().healthyReplicas().size() == 2
         && "streaming".equals(view().members().get(old).report().walReceiverStatus()));
     System.out.println("REJOINED-AFTER-FAILOVER-MS " + (System.currentTimeMillis() - failedOverAt));
     assertThat(runner.infra().restarts()).containsEntry("patroni-" + old, 1);
-    assertThat(runner.core().http.cluster(key).getJsonObject("restarts").getInteger("patroni-" + old)).isEqualTo(1);
+    assertThat(runner.core().http().cluster(key).getJsonObject("restarts").getInteger("patroni-" + old)).isEqualTo(1);
     awaitAllHealthy();
   }
 
@@ -165,9 +165,9 @@ class FailoverIT {
       await().atMost(Duration.ofSeconds(20)).until(() -> direct.acknowledgedCount() > 20);
       long frozenAt = System.currentTimeMillis();
       zombie.freeze();
-      await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().failover.lastFailover(key)
+      await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().failover().lastFailover(key)
           .filter(r -> r.from().equals(old)).isPresent());
-      FailoverRecord r = runner.core().failover.lastFailover(key).orElseThrow();
+      FailoverRecord r = runner.core().failover().lastFailover(key).orElseThrow();
       assertThat(r.kind()).isEqualTo("zombie-fenced");
       assertThat(r.completedAt() - frozenAt).as("resolved within failoverDelay + 30 s")
           .isLessThan(5_000 + 30_000);
@@ -203,24 +203,24 @@ class FailoverIT {
     var standbys = view().primary().orElseThrow().report().standbys();
     String named = standbys.stream().filter(s -> "sync".equals(s.syncState())).findFirst().orElseThrow().name();
     String async = standbys.stream().filter(s -> !"sync".equals(s.syncState())).findFirst().orElseThrow().name();
-    assertThat(runner.core().failover.switchover(key, async).toCompletionStage().toCompletableFuture()
+    assertThat(runner.core().failover().switchover(key, async).toCompletionStage().toCompletableFuture()
         .handle((ok, e) -> e.getMessage()).join()).contains("not a synchronous standby");
-    FailoverRecord r = runner.core().failover.switchover(key, named).await();
+    FailoverRecord r = runner.core().failover().switchover(key, named).await();
     assertThat(r.to()).isEqualTo(named);
     assertThat(r.from()).isEqualTo(from);
     awaitAllHealthy();
     assertThat(primary()).isEqualTo(named);
 
     awaitSyncStandby();
-    FailoverRecord best = runner.core().failover.switchover(key, null).await();
+    FailoverRecord best = runner.core().failover().switchover(key, null).await();
     assertThat(best.from()).isEqualTo(named);
     awaitAllHealthy();
 
-    assertThat(runner.core().failover.switchover(key, "nobody").toCompletionStage().toCompletableFuture()
+    assertThat(runner.core().failover().switchover(key, "nobody").toCompletionStage().toCompletableFuture()
         .handle((ok, e) -> e.getMessage()).join()).contains("nobody does not qualify");
     awaitSyncStandby();
-    var first = runner.core().failover.switchover(key, null);
-    var second = runner.core().failover.switchover(key, null);
+    var first = runner.core().failover().switchover(key, null);
+    var second = runner.core().failover().switchover(key, null);
     assertThat(second.toCompletionStage().toCompletableFuture().handle((ok, e) -> e.getMessage()).join())
         .contains("already in progress");
     first.await();

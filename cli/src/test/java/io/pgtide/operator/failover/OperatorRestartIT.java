@@ -88,8 +88,8 @@ class OperatorRestartIT {
   OperatorCore startOperator() {
     OperatorCore core = new OperatorCore(HUB_TLS, "127.0.0.1", HUB_PORT,
         v -> new LocalInfrastructure(v, TestMachine.get(), NS, pg.cluster(), CA, HUB_PORT), 3_000).start("127.0.0.1", TestMachine.freePort(), TestMachine.freePort());
-    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
-    core.vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body().getString("reason")));
+    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
+    core.vertx().eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> events.add(m.body().getString("reason")));
     return core;
   }
 
@@ -100,7 +100,7 @@ class OperatorRestartIT {
   }
 
   static String primary(OperatorCore core) {
-    return core.state.view(key).primary().map(p -> p.id().member()).orElse(null);
+    return core.state().view(key).primary().map(p -> p.id().member()).orElse(null);
   }
 
   static int timeline(PatroniMember m) {
@@ -116,8 +116,8 @@ class OperatorRestartIT {
 
   void awaitHealthy(OperatorCore core) {
     await().atMost(Duration.ofSeconds(120)).until(() -> primary(core) != null
-        && core.state.view(key).healthyReplicas().size() == 2 && !core.failover.incidentOpen(key)
-        && core.failover.endpoint(key).orElse("").equals(primary(core)));
+        && core.state().view(key).healthyReplicas().size() == 2 && !core.failover().incidentOpen(key)
+        && core.failover().endpoint(key).orElse("").equals(primary(core)));
   }
 
   @Test
@@ -126,20 +126,20 @@ class OperatorRestartIT {
     operator = startOperator();
     awaitHealthy(operator);
     String from = primary(operator);
-    String to = operator.state.view(key).healthyReplicas().get(0).id().member();
+    String to = operator.state().view(key).healthyReplicas().get(0).id().member();
     int before = leaderTimeline();
-    operator.failover.switchover(key, to);
+    operator.failover().switchover(key, to);
     // restart once Patroni has taken the request (the old leader is stepping down), before the operator saw the end
     await().atMost(Duration.ofSeconds(30)).until(() -> !pg.cluster().leader().map(PatroniMember::name).orElse("")
         .equals(from));
-    assertThat(operator.failover.lastFailover(key)).as("the first operator has not seen it complete").isEmpty();
+    assertThat(operator.failover().lastFailover(key)).as("the first operator has not seen it complete").isEmpty();
     OperatorCore restarted = restart(operator);
     await().atMost(Duration.ofSeconds(60)).until(() -> to.equals(primary(restarted)));
     awaitHealthy(restarted);
     assertThat(primary(restarted)).isEqualTo(to);
-    assertThat(restarted.failover.endpoint(key)).contains(to);
+    assertThat(restarted.failover().endpoint(key)).contains(to);
     // the same request again (a client retrying after the restart) is a no-op, not a second switchover
-    FailoverRecord again = restarted.failover.switchover(key, to).await();
+    FailoverRecord again = restarted.failover().switchover(key, to).await();
     assertThat(again.from()).isEqualTo(again.to()).isEqualTo(to);
     assertThat(leaderTimeline()).as("exactly one promotion").isEqualTo(before + 1);
     assertThat(from).isNotEqualTo(to);
@@ -154,10 +154,10 @@ class OperatorRestartIT {
     int before = leaderTimeline();
     PatroniMember victim = pg.cluster().member(lost);
     victim.killHard();
-    await().atMost(Duration.ofSeconds(10)).until(() -> operator.failover.incidentOpen(key));
+    await().atMost(Duration.ofSeconds(10)).until(() -> operator.failover().incidentOpen(key));
     OperatorCore restarted = restart(operator);
     await().atMost(Duration.ofSeconds(60)).until(() -> primary(restarted) != null
-        && !primary(restarted).equals(lost) && restarted.failover.endpoint(key).orElse("").equals(primary(restarted)));
+        && !primary(restarted).equals(lost) && restarted.failover().endpoint(key).orElse("").equals(primary(restarted)));
     assertThat(events).doesNotContain("FencingZombie");
     victim.start(); // the "pod" comes back and rejoins as a replica
     awaitHealthy(restarted);
@@ -174,7 +174,7 @@ class OperatorRestartIT {
     PatroniMember frozen = pg.cluster().member(zombie);
     frozen.freeze();
     try {
-      await().atMost(Duration.ofSeconds(10)).until(() -> operator.failover.incidentOpen(key));
+      await().atMost(Duration.ofSeconds(10)).until(() -> operator.failover().incidentOpen(key));
       OperatorCore restarted = restart(operator);
       // it knows the zombie only from the stream (a member reporting primary, unhealthy) and fences it
       await().atMost(Duration.ofSeconds(60)).until(() -> primary(restarted) != null
@@ -184,9 +184,9 @@ class OperatorRestartIT {
       Psql.query(pg.cluster().member(newPrimary).pgPort(), "postgres", pg.cluster().secrets().superuserPassword(),
           "postgres", "CREATE TABLE IF NOT EXISTS after_zombie(x int); INSERT INTO after_zombie VALUES (1)");
       awaitHealthy(restarted);
-      assertThat(restarted.failover.lastFailover(key).orElseThrow().kind()).isEqualTo("zombie-fenced");
+      assertThat(restarted.failover().lastFailover(key).orElseThrow().kind()).isEqualTo("zombie-fenced");
       assertThat(leaderTimeline()).as("exactly one promotion").isEqualTo(before + 1);
-      assertThat(restarted.state.view(key).primaries()).hasSize(1);
+      assertThat(restarted.state().view(key).primaries()).hasSize(1);
     } finally {
       frozen.thaw();
     }

@@ -83,13 +83,13 @@ class KubernetesControllersIT {
         hubPort, v -> new KubernetesInfrastructure(v, operatorClient), 3_000).start("127.0.0.1", TestMachine.freePort(), TestMachine.freePort());
     controllers = new ClusterControllers(core, operatorClient, 3_600_000, 0,
         new io.pgtide.operator.users.ScramVerifier());
-    new KubernetesEvents(core.vertx, operatorClient, controllers::cluster).start();
+    new KubernetesEvents(core.vertx(), operatorClient, controllers::cluster).start();
     MemberId id = new MemberId(NS, name, primary.name());
     Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
     SidecarConfig config = new SidecarConfig(id, "127.0.0.1", primary.pgPort(), "postgres",
         pg.cluster().secrets().superuserPassword(), "postgres", "http://127.0.0.1:" + primary.restPort(), "127.0.0.1",
         hubPort, tls, TestMachine.freePort(), 1000, 250, 1000);
-    core.vertx.deployVerticle(new SidecarVerticle(config, core.registry, p -> new UserSync(core.vertx, p)::apply))
+    core.vertx().deployVerticle(new SidecarVerticle(config, core.registry(), p -> new UserSync(core.vertx(), p)::apply))
         .await();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
   }
@@ -181,12 +181,12 @@ class KubernetesControllersIT {
     postgresUser("carol-user", name, "carol");
     postgresUser("alice-again", name, "alice");
     postgresUser("lost-user", "no-such-cluster", "dave");
-    new ClusterReconciler(core.vertx, operatorClient, OperatorConfig.DEFAULTS, CertificateAuthority.create("t",
+    new ClusterReconciler(core.vertx(), operatorClient, OperatorConfig.DEFAULTS, CertificateAuthority.create("t",
         Duration.ofDays(1))).reconcile(cluster()).await();
     controllers.ensure(cluster());
     client.resources(PostgresUser.class).inNamespace(NS).list().getItems().forEach(u -> controllers.userChanged(u)
         .await());
-    await().atMost(Duration.ofSeconds(30)).until(() -> core.state.view(key).primary().isPresent());
+    await().atMost(Duration.ofSeconds(30)).until(() -> core.state().view(key).primary().isPresent());
 
     syncAndWriteStatus();
 
@@ -252,7 +252,7 @@ class KubernetesControllersIT {
     cr.getSpec().autoscaling.minReplicas = 1;
     cr.getSpec().autoscaling.maxReplicas = 3;
     client.resources(PostgresCluster.class).inNamespace(NS).resource(cr).create();
-    ClusterReconciler reconciler = new ClusterReconciler(core.vertx, operatorClient, OperatorConfig.DEFAULTS,
+    ClusterReconciler reconciler = new ClusterReconciler(core.vertx(), operatorClient, OperatorConfig.DEFAULTS,
         CertificateAuthority.create("t", Duration.ofDays(1)));
     java.util.function.Supplier<PostgresCluster> fresh = () -> client.resources(PostgresCluster.class).inNamespace(NS)
         .withName("scaled").get();
@@ -260,7 +260,7 @@ class KubernetesControllersIT {
     var sts = client.apps().statefulSets().inNamespace(NS).withName("scaled");
     assertThat(sts.get().getSpec().getReplicas()).isEqualTo(1);
 
-    new KubernetesInfrastructure(core.vertx, operatorClient).scale(NS + "/scaled", 2).await();
+    new KubernetesInfrastructure(core.vertx(), operatorClient).scale(NS + "/scaled", 2).await();
     assertThat(fresh.get().getStatus().desiredReplicas).isEqualTo(2);
     assertThat(fresh.get().getSpec().replicas).as("spec is the user's (GitOps)").isEqualTo(1);
     assertThat(sts.get().getSpec().getReplicas()).isEqualTo(2);

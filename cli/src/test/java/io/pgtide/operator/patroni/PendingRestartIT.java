@@ -57,8 +57,8 @@ class PendingRestartIT {
     key = NS + "/" + cluster.scope();
     operator = new OperatorCore(hubTls, "127.0.0.1", hubPort,
         v -> new LocalInfrastructure(v, TestMachine.get(), NS, cluster, ca, hubPort), 3_000).start("127.0.0.1", TestMachine.freePort(), TestMachine.freePort());
-    operator.failover.policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
-    operator.vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS,
+    operator.failover().policy(key, new FailoverCoordinator.ClusterPolicy(5_000, 33_554_432, false));
+    operator.vertx().eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS,
         m -> events.add(m.body().getString("reason") + ": " + m.body().getString("message")));
     sidecars = Vertx.vertx();
     Path dir = TestDirs.create("pending-restart-it");
@@ -71,8 +71,8 @@ class PendingRestartIT {
           hubPort, tls, TestMachine.freePort(), 500, 250, 1000), registry,
           p -> new io.pgtide.sidecar.users.UserSync(sidecars, p)::apply)).await();
     }
-    await().atMost(Duration.ofSeconds(120)).until(() -> operator.state.view(key).primary().isPresent()
-        && operator.state.view(key).healthyReplicas().size() == 2);
+    await().atMost(Duration.ofSeconds(120)).until(() -> operator.state().view(key).primary().isPresent()
+        && operator.state().view(key).healthyReplicas().size() == 2);
   }
 
   @AfterAll
@@ -91,7 +91,7 @@ class PendingRestartIT {
   }
 
   static boolean pending(String member) {
-    var m = operator.state.view(key).members().get(member);
+    var m = operator.state().view(key).members().get(member);
     return m != null && m.report() != null && m.report().pendingRestart();
   }
 
@@ -106,22 +106,22 @@ class PendingRestartIT {
 
   @Test
   void replicasRestartFirstThenASwitchoverThenTheOldPrimary() {
-    String oldPrimary = operator.state.view(key).primary().orElseThrow().id().member();
-    List<String> replicas = new ArrayList<>(operator.state.view(key).healthyReplicas().stream()
+    String oldPrimary = operator.state().view(key).primary().orElseThrow().id().member();
+    List<String> replicas = new ArrayList<>(operator.state().view(key).healthyReplicas().stream()
         .map(m -> m.id().member()).sorted().toList());
     int before = Integer.parseInt(show(pg.cluster().members().get(0), "max_connections"));
     String after = Integer.toString(before + 50);
     PostgresClusterSpec spec = new PostgresClusterSpec();
     spec.parameters = new LinkedHashMap<>();
     spec.parameters.put("max_connections", after);
-    PatroniConfigController config = new PatroniConfigController(operator.vertx, operator.state, operator.commands,
-        operator.events, key, () -> spec);
+    PatroniConfigController config = new PatroniConfigController(operator.vertx(), operator.state(), operator.commands(),
+        operator.events(), key, () -> spec);
     config.apply().await();
     await().atMost(Duration.ofSeconds(60)).until(() -> pg.cluster().members().stream()
         .allMatch(m -> pending(m.name())));
 
-    PendingRestartController restarts = new PendingRestartController(operator.vertx, operator.state,
-        operator.commands, operator.failover, operator.events, key);
+    PendingRestartController restarts = new PendingRestartController(operator.vertx(), operator.state(),
+        operator.commands(), operator.failover(), operator.events(), key);
     restarts.start(1_000);
     try {
       await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(() ->
@@ -131,7 +131,7 @@ class PendingRestartIT {
       restarts.stop();
     }
 
-    String newPrimary = operator.state.view(key).primary().orElseThrow().id().member();
+    String newPrimary = operator.state().view(key).primary().orElseThrow().id().member();
     assertThat(newPrimary).as("the primary was switched away from, not restarted in place").isNotEqualTo(oldPrimary);
     int switchover = indexOf("RestartSwitchover");
     assertThat(switchover).as(events.toString()).isPositive();

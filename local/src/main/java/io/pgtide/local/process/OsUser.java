@@ -94,8 +94,14 @@ public final class OsUser {
   }
 
   public static String runChecked(List<String> command, Path log) {
+    return runChecked(command, java.util.Map.of(), log);
+  }
+
+  /** Runs {@code command} with {@code env} added; its output, or the output in the failure on a non-zero exit. */
+  public static String runChecked(List<String> command, java.util.Map<String, String> env, Path log) {
     try {
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+      pb.environment().putAll(env);
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes());
       int rc = p.waitFor();

@@ -90,30 +90,30 @@ public final class ClusterControllers {
   public synchronized void ensure(PostgresCluster cr) {
     String key = key(cr);
     PostgresClusterSpec spec = cr.getSpec();
-    core.failover.policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
+    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
     Controllers c = byKey.get(key);
     if (c == null) {
       c = new Controllers();
       c.latest = cr;
       Controllers self = c;
-      c.users = new UserSyncController(core.vertx, core.state, core.commands, core.events, key,
-          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics);
-      c.autoscaler = new AutoscalerController(core.vertx, key, core.state,
-          new KubernetesInfrastructure(core.vertx, client), core.failover, core.events, core.metrics,
+      c.users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
+          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics());
+      c.autoscaler = new AutoscalerController(core.vertx(), key, core.state(),
+          new KubernetesInfrastructure(core.vertx(), client), core.failover(), core.events(), core.metrics(),
           () -> self.latest.getSpec());
-      core.http.userSync(key, c.users);
-      core.http.autoscaler(key, c.autoscaler);
-      core.failover.afterFailover(key, () -> self.users.sync(false));
+      core.http().userSync(key, c.users);
+      core.http().autoscaler(key, c.autoscaler);
+      core.failover().afterFailover(key, () -> self.users.sync(false));
       c.users.start(userSyncIntervalMs);
-      c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx, core.state,
-          core.commands, core.events, key, () -> self.latest.getSpec());
+      c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx(), core.state(),
+          core.commands(), core.events(), key, () -> self.latest.getSpec());
       c.patroniConfig.start(30_000);
-      c.rolling = new RollingUpdater(core.vertx, client, core.failover, core.events);
-      c.restarts = new io.pgtide.operator.patroni.PendingRestartController(core.vertx, core.state, core.commands,
-          core.failover, core.events, key);
+      c.rolling = new RollingUpdater(core.vertx(), client, core.failover(), core.events());
+      c.restarts = new io.pgtide.operator.patroni.PendingRestartController(core.vertx(), core.state(), core.commands(),
+          core.failover(), core.events(), key);
       // pending restarts wait for a pod rolling update to finish: both would restart members
-      c.statusTimer = core.vertx.setPeriodic(5_000, t -> writeStatus(key)
+      c.statusTimer = core.vertx().setPeriodic(5_000, t -> writeStatus(key)
           .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
           .compose(step -> step.action() == RollingUpdate.Action.DONE ? self.restarts.step().mapEmpty()
               : io.vertx.core.Future.<Void>succeededFuture())
@@ -139,11 +139,11 @@ public final class ClusterControllers {
       return;
     }
     if (c.pushUrl != null) {
-      core.pusher.delete(key, c.pushUrl).onFailure(e -> LOG.warn("[{}] could not delete the Pushgateway group at {}: {}",
+      core.pusher().delete(key, c.pushUrl).onFailure(e -> LOG.warn("[{}] could not delete the Pushgateway group at {}: {}",
           key, c.pushUrl, e.toString()));
     }
     if (url != null) {
-      core.pusher.start(key, url, monitoring.pushIntervalSeconds * 1000L);
+      core.pusher().start(key, url, monitoring.pushIntervalSeconds * 1000L);
       LOG.info("[{}] pushing metrics to {} every {} s", key, url, monitoring.pushIntervalSeconds);
     }
     c.pushUrl = url;
@@ -154,14 +154,14 @@ public final class ClusterControllers {
     Controllers c = byKey.remove(key);
     if (c != null) {
       if (c.pushUrl != null) {
-        core.pusher.delete(key, c.pushUrl);
+        core.pusher().delete(key, c.pushUrl);
       }
       c.users.stop();
       c.patroniConfig.stop();
       c.autoscaler.stop();
-      core.vertx.cancelTimer(c.statusTimer);
-      core.state.forgetCluster(key);
-      core.failover.forget(key);
+      core.vertx().cancelTimer(c.statusTimer);
+      core.state().forgetCluster(key);
+      core.failover().forget(key);
       LOG.info("[{}] controllers stopped", key);
     }
   }
@@ -173,7 +173,7 @@ public final class ClusterControllers {
     if (byKey.containsKey(clusterKey)) {
       return Future.succeededFuture();
     }
-    return Blocking.<Void>call(core.vertx, () -> {
+    return Blocking.<Void>call(core.vertx(), () -> {
       if (client.resources(PostgresCluster.class).inNamespace(u.getMetadata().getNamespace())
           .withName(u.getSpec().cluster).get() == null) {
         writeUserStatus(u, ClusterUsers.unknownCluster(u));
@@ -230,7 +230,7 @@ public final class ClusterControllers {
     }
     LOG.info("[{}] request {}: {}", key, request.id(), request.toJson().encode());
     Future<String> done = request.action().equals("switchover")
-        ? core.failover.switchover(key, request.to()).map(r -> r.from().equals(r.to()) ? r.to() + " already is primary"
+        ? core.failover().switchover(key, request.to()).map(r -> r.from().equals(r.to()) ? r.to() + " already is primary"
             : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms")
         : c.users.sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
             + r.getValue("changed", r.encode()));
@@ -262,13 +262,13 @@ public final class ClusterControllers {
     if (c == null) {
       return Future.succeededFuture();
     }
-    var view = core.state.view(key);
+    var view = core.state().view(key);
     var users = c.users.last();
     var autoscaler = c.autoscaler.running() ? c.autoscaler.status() : null;
-    var lastFailover = core.failover.lastFailover(key).orElse(null);
+    var lastFailover = core.failover().lastFailover(key).orElse(null);
     String ns = c.latest.getMetadata().getNamespace();
     String name = c.latest.getMetadata().getName();
-    return Blocking.<Void>call(core.vertx, () -> {
+    return Blocking.<Void>call(core.vertx(), () -> {
       postgresUsers.keySet().removeIf(k -> k.startsWith(ns + "/"));
       client.resources(PostgresUser.class).inNamespace(ns).list().getItems()
           .forEach(u -> postgresUsers.put(ns + "/" + u.getMetadata().getName(), u));

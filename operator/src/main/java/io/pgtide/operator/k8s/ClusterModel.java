@@ -312,6 +312,11 @@ public final class ClusterModel {
             new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
             new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
             new EnvVarBuilder().withName("PGTIDE_POD_PROCESSES").withValue("true").build(),
+            // CPU and memory of PostgreSQL itself (the sidecar's cgroup is its own container's), against the Spilo
+            // container's limits (the node's allocatable where it sets none, as the downward API gives them)
+            new EnvVarBuilder().withName("PGTIDE_RESOURCES").withValue("process-tree").build(),
+            spiloLimit("PGTIDE_PG_CPU_LIMIT_MILLICORES", "limits.cpu", "1m"),
+            spiloLimit("PGTIDE_PG_MEMORY_LIMIT_BYTES", "limits.memory", "1"),
             new EnvVarBuilder().withName("JAVA_TOOL_OPTIONS").withValue("-Djava.io.tmpdir=/tmp").build())
         .addNewPort().withName("sidecar-http").withContainerPort(SIDECAR_HTTP_PORT).endPort()
         .withResources(new ResourceRequirementsBuilder()
@@ -351,6 +356,11 @@ public final class ClusterModel {
   private static EnvVar fieldRef(String name, String path) {
     return new EnvVarBuilder().withName(name).withNewValueFrom().withNewFieldRef().withFieldPath(path).endFieldRef()
         .endValueFrom().build();
+  }
+
+  private static EnvVar spiloLimit(String name, String resource, String divisor) {
+    return new EnvVarBuilder().withName(name).withNewValueFrom().withNewResourceFieldRef().withContainerName("postgres")
+        .withResource(resource).withDivisor(new Quantity(divisor)).endResourceFieldRef().endValueFrom().build();
   }
 
   private static EnvVar secretRef(String name, String secret) {

@@ -34,13 +34,13 @@ public final class OperatorMain implements Callable<Integer> {
     var core = new OperatorCore(KubernetesOperator.hubCertificate(ca, config), "0.0.0.0", config.bridgePort(),
         v -> new KubernetesInfrastructure(v, client), 3_000);
     var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier());
-    var operator = new KubernetesOperator(core.vertx, client, config, identity)
-        .controllers(controllers).metrics(core.registry).leadership(core::act, core::standDown);
-    new KubernetesEvents(core.vertx, client, controllers::cluster).start();
+    var operator = new KubernetesOperator(core.vertx(), client, config, identity)
+        .controllers(controllers).metrics(core.registry()).leadership(core::act, core::standDown);
+    new KubernetesEvents(core.vertx(), client, controllers::cluster).start();
     // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
     // the leader label makes the Service send the sidecars there
     // the control API answers only to callers the API server authenticates and authorizes on the cluster
-    core.http.authorizer(new KubernetesControlAuthorizer(core.vertx, client));
+    core.http().authorizer(new KubernetesControlAuthorizer(core.vertx(), client));
     core.serve("0.0.0.0", httpPort, apiPort);
     // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
     // about a retry period instead of waiting for the Lease to expire
