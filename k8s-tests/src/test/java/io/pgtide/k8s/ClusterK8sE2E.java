@@ -81,7 +81,8 @@ class ClusterK8sE2E {
           postgresVersion: 15
           replicas: 2
           storage: {size: 1Gi}
-          resources: {limits: {cpu: 1500m, memory: 768Mi}}
+          # small requests: two pods fit the 2-core node (a request defaults to the limit where none is given)
+          resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {cpu: 1500m, memory: 768Mi}}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}
           users:
             - {name: app_owner, login: true, createdb: true}

@@ -29,11 +29,12 @@ public final class PgCollector {
         END AS checkpoint_tli,
         (SELECT received_tli FROM pg_stat_wal_receiver)::bigint AS receiver_tli,
         (SELECT status FROM pg_stat_wal_receiver) AS receiver_status,
-        d.xacts, d.deadlocks, d.temp_bytes, d.blks_hit, d.blks_read,
+        d.commits, d.rollbacks, d.deadlocks, d.temp_bytes, d.blks_hit, d.blks_read,
         a.active, a.idle, a.idle_in_tx, a.total,
         current_setting('max_connections')::int AS max_connections,
         to_regclass('pg_stat_statements') IS NOT NULL AS has_statements
-      FROM (SELECT sum(xact_commit + xact_rollback)::bigint AS xacts, sum(deadlocks)::bigint AS deadlocks,
+      FROM (SELECT sum(xact_commit)::bigint AS commits, sum(xact_rollback)::bigint AS rollbacks,
+                   sum(deadlocks)::bigint AS deadlocks,
                    sum(temp_bytes)::bigint AS temp_bytes, sum(blks_hit)::bigint AS blks_hit,
                    sum(blks_read)::bigint AS blks_read FROM pg_stat_database) d,
            (SELECT count(*) FILTER (WHERE state = 'active')::int AS active,
@@ -232,7 +233,7 @@ public final class PgCollector {
     Long timeline = inRecovery && receiverTli != null ? receiverTli : r.getLong("checkpoint_tli");
     return new PgSample(started, inRecovery, timeline, r.getLong("current_lsn"), r.getLong("received_lsn"),
         r.getLong("replayed_lsn"), r.getDouble("replay_delay"), r.getString("receiver_status"),
-        orZero(r.getLong("xacts")), orZero(r.getLong("deadlocks")), orZero(r.getLong("temp_bytes")),
+        orZero(r.getLong("commits")), orZero(r.getLong("rollbacks")), orZero(r.getLong("deadlocks")), orZero(r.getLong("temp_bytes")),
         orZero(r.getLong("blks_hit")), orZero(r.getLong("blks_read")), r.getInteger("active"), r.getInteger("idle"),
         r.getInteger("idle_in_tx"), r.getInteger("total"), r.getInteger("max_connections"), standbys,
         statements == null ? null : statements.getLong("calls"),

@@ -8,8 +8,13 @@ import java.util.List;
  * {@code queriesIssued} counts the sidecar's own statements since the previous sample.
  */
 public record PgSample(long takenAtNanos, boolean inRecovery, Long timeline, Long currentLsn, Long receivedLsn,
-                       Long replayedLsn, Double replayDelaySeconds, String walReceiverStatus, long xacts,
+                       Long replayedLsn, Double replayDelaySeconds, String walReceiverStatus, long commits,
+                       long rollbacks,
                        long deadlocks, long tempBytes, long blksHit, long blksRead, int active, int idle,
                        int idleInTransaction, int total, int maxConnections, List<StandbyRow> standbys,
                        Long statementCalls, Double statementTimeMs, int queriesIssued) {
+  /** Transactions ended, committed or rolled back (all databases). */
+  public long xacts() {
+    return commits + rollbacks;
+  }
 }

@@ -17,6 +17,8 @@ public final class SidecarMetrics {
   private final MeterRegistry registry;
   private final Tags tags;
   private final AtomicReference<InstanceReport> last = new AtomicReference<>();
+  private final AtomicReference<PgSample> lastSample = new AtomicReference<>();
+  private final io.micrometer.core.instrument.MultiGauge standbyLag;
   private final Timer sampleDuration;
   private final Counter reportsSent;
   private final Counter reportsDropped;
@@ -44,6 +46,13 @@ public final class SidecarMetrics {
     // cumulative in PostgreSQL, so counters (exported with _total; a pg_stat_reset() reads as a counter reset)
     counter("pgtide_deadlocks", "deadlocks since statistics reset", r -> r.load().deadlocks());
     counter("pgtide_temp_bytes", "temporary file bytes since statistics reset", r -> r.load().tempBytes());
+    sampleCounter("pgtide_xact_commit", "transactions committed since statistics reset (all databases)",
+        PgSample::commits);
+    sampleCounter("pgtide_xact_rollback", "transactions rolled back since statistics reset (all databases)",
+        PgSample::rollbacks);
+    standbyLag = io.micrometer.core.instrument.MultiGauge.builder("pgtide_standby_replay_lag_bytes")
+        .description("WAL a standby has not replayed yet, seen from this primary (pg_stat_replication)")
+        .tags(tags).register(registry);
     gauge("pgtide_connections_active", "client connections running a statement", r -> r.connections().active());
     gauge("pgtide_connections_idle", "idle client connections", r -> r.connections().idle());
     gauge("pgtide_connections_idle_in_transaction", "client connections idle in a transaction",
@@ -86,8 +95,21 @@ public final class SidecarMetrics {
         .description(help).tags(tags).register(registry);
   }
 
+  private void sampleCounter(String name, String help, ToDoubleFunction<PgSample> value) {
+    io.micrometer.core.instrument.FunctionCounter.builder(name, lastSample,
+            ref -> ref.get() == null ? 0 : value.applyAsDouble(ref.get()))
+        .description(help).tags(tags).register(registry);
+  }
+
+  /** The raw counters of the last successful sample (before any delta: what pg_stat_database says). */
+  public void sample(PgSample sample) {
+    lastSample.set(sample);
+  }
+
   public void report(InstanceReport report, Duration sampleTook, boolean sent) {
     last.set(report);
+    standbyLag.register(report.standbys().stream().map(s -> io.micrometer.core.instrument.MultiGauge.Row.of(
+        Tags.of("standby", s.name()), s.lsnDistanceBytes())).toList(), true);
     sampleDuration.record(sampleTook);
     (sent ? reportsSent : reportsDropped).increment();
   }

@@ -157,6 +157,7 @@ public final class SidecarVerticle extends VerticleBase {
         InstanceReport report = ReportAssembler.assemble(config.id(), sessionId, ++seq, collectedAt, round);
         if (pgF.succeeded()) {
           previousPg = pgF.result();
+          metrics.sample(pgF.result());
         }
         logTransitions(last, report);
         last = report;

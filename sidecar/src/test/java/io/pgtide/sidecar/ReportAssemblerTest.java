@@ -16,7 +16,7 @@ class ReportAssemblerTest {
 
   static PgSample sample(long at, boolean recovery, long xacts, Long calls, Double timeMs, int own) {
     return new PgSample(at, recovery, 2L, recovery ? null : 5000L, recovery ? 4000L : null, recovery ? 3000L : null,
-        recovery ? 0.5 : null, recovery ? "streaming" : null, xacts, 0, 0, 90, 10, 1, 2, 0, 3, 100, List.of(),
+        recovery ? 0.5 : null, recovery ? "streaming" : null, xacts, 0, 0, 0, 90, 10, 1, 2, 0, 3, 100, List.of(),
         calls, timeMs, own);
   }
 
