@@ -1,7 +1,6 @@
 package io.pgtide.sidecar;
 
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -39,6 +38,8 @@ final class DatabaseHealth {
 
   private final MultiGauge databaseSize;
   private final MultiGauge slotRetained;
+  private final MultiGauge xidAge;
+  private final MultiGauge longestTransaction;
   private final Map<String, Double> single = new ConcurrentHashMap<>();
 
   DatabaseHealth(MeterRegistry registry, Tags tags) {
@@ -46,10 +47,11 @@ final class DatabaseHealth {
         .tags(tags).register(registry);
     slotRetained = MultiGauge.builder("pgtide_replication_slot_retained_bytes")
         .description("WAL each replication slot keeps from being removed").tags(tags).register(registry);
-    Gauge.builder("pgtide_xid_age", single, m -> m.getOrDefault("xid_age", Double.NaN))
+    // absent until the first read (never NaN)
+    xidAge = MultiGauge.builder("pgtide_xid_age")
         .description("age of the oldest unfrozen transaction ID of any database (wraparound at about 2.1e9)")
         .tags(tags).register(registry);
-    Gauge.builder("pgtide_longest_transaction_seconds", single, m -> m.getOrDefault("longest_transaction", Double.NaN))
+    longestTransaction = MultiGauge.builder("pgtide_longest_transaction_seconds")
         .description("how long the oldest open client transaction has run (0 when none)").tags(tags)
         .register(registry);
     FunctionCounter.builder("pgtide_checkpoints_timed", single, m -> m.getOrDefault("checkpoints_timed", 0.0))
@@ -76,7 +78,13 @@ final class DatabaseHealth {
       }
       databaseSize.register(databases, true);
       slotRetained.register(slots, true);
+      xidAge.register(one(single.get("xid_age")), true);
+      longestTransaction.register(one(single.get("longest_transaction")), true);
       return null;
     });
+  }
+
+  private static List<MultiGauge.Row<?>> one(Double value) {
+    return value == null ? List.of() : List.of(MultiGauge.Row.of(Tags.empty(), value));
   }
 }

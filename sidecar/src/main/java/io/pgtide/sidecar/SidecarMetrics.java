@@ -10,6 +10,7 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /** The sidecar's own Prometheus series, all {@code pgtide_}-prefixed with namespace/cluster/member labels. */
@@ -18,6 +19,7 @@ public final class SidecarMetrics {
   private final Tags tags;
   private final AtomicReference<InstanceReport> last = new AtomicReference<>();
   private final AtomicReference<PgSample> lastSample = new AtomicReference<>();
+  private final io.pgtide.common.metrics.KnownGauges gauges;
   private final io.micrometer.core.instrument.MultiGauge standbyLag;
   private final Timer sampleDuration;
   private final Counter reportsSent;
@@ -26,23 +28,24 @@ public final class SidecarMetrics {
   public SidecarMetrics(MeterRegistry registry, MemberId id, BridgeState bridge) {
     this.registry = registry;
     this.tags = Tags.of("namespace", id.namespace(), "cluster", id.cluster(), "member", id.member());
+    this.gauges = new io.pgtide.common.metrics.KnownGauges(registry, tags);
     gauge("pgtide_up", "1 when PostgreSQL answered the last sample and a fresh connection succeeded",
         r -> r.healthy() ? 1 : 0);
     gauge("pgtide_is_primary", "1 when this member is the primary", r -> r.role() == Role.PRIMARY ? 1 : 0);
-    gauge("pgtide_timeline", "PostgreSQL timeline", r -> r.timeline() == null ? Double.NaN : r.timeline());
+    gauge("pgtide_timeline", "PostgreSQL timeline", r -> r.timeline());
     gauge("pgtide_wal_position_bytes", "current (primary) or replayed (replica) WAL position in bytes",
-        r -> r.walPosition() == null ? Double.NaN : r.walPosition());
+        r -> r.walPosition());
     gauge("pgtide_replay_backlog_bytes", "WAL received but not yet replayed (replicas)",
         r -> r.lagBytes() == null ? 0 : r.lagBytes());
     gauge("pgtide_replay_delay_seconds", "time since the last replayed transaction (replicas; grows when idle)",
-        r -> r.replayDelaySeconds() == null ? Double.NaN : r.replayDelaySeconds());
+        r -> r.replayDelaySeconds());
     gauge("pgtide_standbys", "standbys streaming from this primary", r -> r.standbys().size());
     gauge("pgtide_qps", "statements per second over the last interval", r -> r.load().qps());
     gauge("pgtide_tps", "transactions per second over the last interval", r -> r.load().tps());
-    gauge("pgtide_mean_latency_ms", "mean statement latency (pg_stat_statements), NaN without it",
-        r -> r.load().meanLatencyMs() == null ? Double.NaN : r.load().meanLatencyMs());
+    gauge("pgtide_mean_latency_seconds", "mean statement latency (pg_stat_statements; absent without it)",
+        r -> r.load().meanLatencyMs() == null ? null : r.load().meanLatencyMs() / 1000.0);
     gauge("pgtide_cache_hit_ratio", "buffer cache hit ratio over the last interval",
-        r -> r.load().cacheHitRatio() == null ? Double.NaN : r.load().cacheHitRatio());
+        r -> r.load().cacheHitRatio());
     // cumulative in PostgreSQL, so counters (exported with _total; a pg_stat_reset() reads as a counter reset)
     counter("pgtide_deadlocks", "deadlocks since statistics reset", r -> r.load().deadlocks());
     counter("pgtide_temp_bytes", "temporary file bytes since statistics reset", r -> r.load().tempBytes());
@@ -60,13 +63,13 @@ public final class SidecarMetrics {
     gauge("pgtide_connections_max", "max_connections", r -> r.connections().max());
     // PostgreSQL's own processes where PGTIDE_RESOURCES=process-tree (Kubernetes, local mode), else the cgroup's
     gauge("pgtide_cpu_cores", "CPU cores used by PostgreSQL",
-        r -> r.resources().cpuCores() == null ? Double.NaN : r.resources().cpuCores());
+        r -> r.resources().cpuCores());
     gauge("pgtide_memory_bytes", "memory used by PostgreSQL",
-        r -> r.resources().memoryBytes() == null ? Double.NaN : r.resources().memoryBytes());
+        r -> r.resources().memoryBytes());
     gauge("pgtide_cpu_limit_cores", "PostgreSQL's CPU limit (its container's, else the machine's cores)",
-        r -> r.resources().cpuLimitCores() == null ? Double.NaN : r.resources().cpuLimitCores());
+        r -> r.resources().cpuLimitCores());
     gauge("pgtide_memory_limit_bytes", "PostgreSQL's memory limit (its container's, else the machine's memory)",
-        r -> r.resources().memoryLimitBytes() == null ? Double.NaN : r.resources().memoryLimitBytes());
+        r -> r.resources().memoryLimitBytes());
     // a strong reference: Micrometer holds a gauge's object weakly, and the BridgeState handed in is often a method
     // reference nothing else keeps (it read NaN on every sidecar once collected)
     Gauge.builder("pgtide_bridge_connected", bridge, b -> b.connected() ? 1 : 0).strongReference(true)
@@ -84,9 +87,12 @@ public final class SidecarMetrics {
     boolean connected();
   }
 
-  private void gauge(String name, String help, ToDoubleFunction<InstanceReport> value) {
-    Gauge.builder(name, last, ref -> ref.get() == null ? Double.NaN : value.applyAsDouble(ref.get()))
-        .description(help).tags(tags).register(registry);
+  /**
+   * A gauge whose series exists only while its value is known: before the first report, or when the report has no
+   * value (no pg_stat_statements, a primary's replay delay), the series is absent rather than NaN.
+   */
+  private void gauge(String name, String help, Function<InstanceReport, Number> value) {
+    gauges.add(name, help, () -> last.get() == null ? null : value.apply(last.get()));
   }
 
   private void counter(String name, String help, ToDoubleFunction<InstanceReport> value) {
@@ -108,6 +114,7 @@ public final class SidecarMetrics {
 
   public void report(InstanceReport report, Duration sampleTook, boolean sent) {
     last.set(report);
+    gauges.refresh();
     standbyLag.register(report.standbys().stream().map(s -> io.micrometer.core.instrument.MultiGauge.Row.of(
         Tags.of("standby", s.name()), s.lsnDistanceBytes())).toList(), true);
     sampleDuration.record(sampleTook);

@@ -3,7 +3,6 @@ package io.pgtide.cli.backup;
 import io.pgtide.operator.backup.Backups;
 import io.pgtide.operator.backup.BackupPolicy;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.failover.ClusterEvents;
@@ -58,6 +57,7 @@ public final class BackupController implements Backups {
   private JsonObject lastFailure;
   private final List<io.vertx.core.Promise<JsonObject>> requested = new java.util.ArrayList<>();
   private long timer = -1;
+  private final io.pgtide.common.metrics.KnownGauges gauges;
   private String maintenanceError;
   private int failedInARow;
   static final long MAINTENANCE_EVERY_MS = 60_000;
@@ -94,28 +94,26 @@ public final class BackupController implements Backups {
     this.metrics = metrics;
     Tags tags = OperatorMetrics.clusterTags(key);
     var r = metrics.registry();
-    Gauge.builder("pgtide_backup_last_success_timestamp_seconds", () -> lastSuccessEpoch)
-        .description("when the last base backup completed (Unix time)").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_last_duration_seconds", () -> lastDurationSeconds)
-        .description("how long the last base backup took").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_last_size_bytes", () -> lastSizeBytes)
-        .description("size of the last base backup").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_first_recoverable_timestamp_seconds", () -> firstRecoverableEpoch)
-        .description("the earliest point a restore can reach (end of the oldest base backup, Unix time)")
-        .tags(tags).register(r);
-    Gauge.builder("pgtide_backup_archiving_lag_bytes", () -> lagBytes)
-        .description("WAL written on the primary and not yet in the backup repository").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_archiving_lag_seconds", () -> lagSeconds)
-        .description("how far the backup repository's WAL is behind the primary").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_schedule_interval_seconds", () -> intervalSeconds)
-        .description("time between two scheduled base backups").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_backups", () -> count)
-        .description("base backups in the repository").tags(tags).register(r);
-    Gauge.builder("pgtide_backup_last_verification_success", () -> verifiedOk)
-        .description("1 when the last restore-and-check of the newest backup passed, 0 when it failed")
-        .tags(tags).register(r);
-    Gauge.builder("pgtide_backup_last_verification_timestamp_seconds", () -> verifiedEpoch)
-        .description("when the last verification ran (Unix time)").tags(tags).register(r);
+    // absent until known (NaN fields: nothing measured yet), never NaN
+    gauges = new io.pgtide.common.metrics.KnownGauges(r, tags);
+    gauges.add("pgtide_backup_last_success_timestamp_seconds", "when the last base backup completed (Unix time)",
+        () -> lastSuccessEpoch);
+    gauges.add("pgtide_backup_last_duration_seconds", "how long the last base backup took",
+        () -> lastDurationSeconds);
+    gauges.add("pgtide_backup_last_size_bytes", "size of the last base backup", () -> lastSizeBytes);
+    gauges.add("pgtide_backup_first_recoverable_timestamp_seconds", "the earliest point a restore can reach (end of the oldest base backup, Unix time)",
+        () -> firstRecoverableEpoch);
+    gauges.add("pgtide_backup_archiving_lag_bytes", "WAL written on the primary and not yet in the backup repository",
+        () -> lagBytes);
+    gauges.add("pgtide_backup_archiving_lag_seconds", "how far the backup repository's WAL is behind the primary",
+        () -> lagSeconds);
+    gauges.add("pgtide_backup_schedule_interval_seconds", "time between two scheduled base backups",
+        () -> intervalSeconds);
+    gauges.add("pgtide_backup_backups", "base backups in the repository", () -> count);
+    gauges.add("pgtide_backup_last_verification_success", "1 when the last restore-and-check of the newest backup passed, 0 when it failed",
+        () -> verifiedOk);
+    gauges.add("pgtide_backup_last_verification_timestamp_seconds", "when the last verification ran (Unix time)",
+        () -> verifiedEpoch);
     failures = Counter.builder("pgtide_backup_failures").description("base backups that failed")
         .tags(tags).register(r);
   }
@@ -172,6 +170,7 @@ public final class BackupController implements Backups {
       return null;
     }, false).onComplete(ar -> {
       busy.set(false);
+      gauges.refresh();
       // one event per distinct failure (and one when it clears), not one every pass while it lasts
       String error = ar.failed() ? String.valueOf(ar.cause().getMessage()) : null;
       if (error != null) {

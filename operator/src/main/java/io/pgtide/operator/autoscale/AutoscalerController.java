@@ -69,6 +69,12 @@ public final class AutoscalerController {
         .description("members the autoscaler wants").tags(tags).register(metrics.registry());
     Gauge.builder("pgtide_autoscaler_current_members", current, AtomicInteger::get)
         .description("members the infrastructure runs").tags(tags).register(metrics.registry());
+    // the decision counters from 0, so increase() and the alert that reads them see the first decision
+    for (String direction : List.of("up", "down")) {
+      Counter.builder("pgtide_autoscaler_decisions")
+          .description("scale decisions applied, by direction and the signal that drove them")
+          .tags(tags.and("direction", direction).and("reason", "none")).register(metrics.registry());
+    }
     long every = ScalingSettings.duration(spec.get().autoscaling.sampleInterval).toMillis();
     timer = vertx.setPeriodic(every, every, t -> tick());
   }

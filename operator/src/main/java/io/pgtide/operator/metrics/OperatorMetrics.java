@@ -55,8 +55,8 @@ public final class OperatorMetrics {
           return lag == null ? Double.NaN : lag;
         });
     member("pgtide_member_qps", "statements per second", id, tags, (v, m) -> m.report().load().qps());
-    member("pgtide_member_mean_latency_ms", "mean statement latency", id, tags,
-        (v, m) -> m.report().load().meanLatencyMs() == null ? Double.NaN : m.report().load().meanLatencyMs());
+    member("pgtide_member_mean_latency_seconds", "mean statement latency", id, tags,
+        (v, m) -> m.report().load().meanLatencyMs() == null ? Double.NaN : m.report().load().meanLatencyMs() / 1000.0);
     member("pgtide_member_connections", "client connections", id, tags, (v, m) -> m.report().connections().total());
     member("pgtide_member_staleness_seconds", "seconds since the member's last report", id, tags,
         (v, m) -> (System.currentTimeMillis() - m.receivedAt()) / 1000.0);
