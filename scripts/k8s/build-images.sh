@@ -108,6 +108,9 @@ project_images() {
     archive "$ref" "$IMAGES_DIR/pgtide-$kind-test.tar"
     "${BUILDAH[@]}" images --noheading --no-trunc --format '{{.ID}}' "$ref" | head -1 > "$IMAGES_DIR/pgtide-$kind-test.id"
   done
+  # the image each rebuild replaced is left untagged: with the vfs driver every one is a full copy (~380 MB), so
+  # a machine that builds often fills its disk (seen: 37 GB after a day of runs) unless they go
+  "${BUILDAH[@]}" rmi --prune >/dev/null 2>&1 || true
 }
 
 import_images() {
