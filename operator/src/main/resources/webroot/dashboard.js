@@ -4,6 +4,14 @@
   var HISTORY = 120; // samples kept per member for the sparklines (about two minutes)
   var history = {};
   var clusters = {};
+  var charts = {}; // per cluster: the last hour's charts (SVG), from the operator's samples
+  var CHARTS = [
+    {column: 1, title: 'replication lag', unit: 'bytes'},
+    {column: 2, title: 'QPS', unit: 'statements/s'},
+    {column: 3, title: 'mean latency', unit: 'ms'},
+    {column: 4, title: 'connections', unit: 'clients'}
+  ];
+  var COLORS = ['#1864ab', '#c92a2a', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
 
   function connect() {
     var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
@@ -13,6 +21,7 @@
     ws.onopen = function () {
       setConnection(true);
       loadHistory();
+      loadSamples();
       ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-state'}));
       ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-events'}));
       ws.pinger = setInterval(function () { ws.send(JSON.stringify({type: 'ping'})); }, 5000);
@@ -37,7 +46,9 @@
   }
 
   function onState(state) {
+    var first = !clusters[state.cluster];
     clusters[state.cluster] = state;
+    if (first) { loadSamples(); }
     state.members.forEach(function (m) {
       var key = state.cluster + '/' + m.member;
       var h = history[key] || (history[key] = []);
@@ -56,13 +67,89 @@
     }).catch(function () { /* live events still arrive */ });
   }
 
+  // the last hour per member, kept by the operator: drawn on load and every 15 s
+  function loadSamples() {
+    Object.keys(clusters).forEach(function (name) {
+      var parts = name.split('/');
+      fetch('/api/clusters/' + encodeURIComponent(parts[0]) + '/' + encodeURIComponent(parts[1]) + '/samples')
+        .then(function (r) { return r.json(); })
+        .then(function (s) { charts[name] = chartsOf(s); render(); })
+        .catch(function () { /* the next round tries again */ });
+    });
+  }
+  setInterval(loadSamples, 15000);
+
+  function human(v, unit) {
+    if (unit === 'bytes') {
+      var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'], i = 0;
+      while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+      return (v >= 10 || i === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ' + units[i];
+    }
+    return (v >= 100 || v === 0 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2)) + ' ' + unit;
+  }
+
+  function clock(ms) {
+    var d = new Date(ms);
+    return ('0' + d.getHours()).slice(-2) + ':' + ('0' + d.getMinutes()).slice(-2);
+  }
+
+  // one chart: a line per member over the last hour, a y axis from 0 with its unit, an x axis of clock times
+  function chart(spec, samples, now) {
+    var W = 330, H = 130, L = 64, B = 20, T = 18, R = 8, from = now - 3600000;
+    var max = 0;
+    Object.keys(samples.members).forEach(function (m) {
+      samples.members[m].forEach(function (row) { if (row[spec.column] !== null) { max = Math.max(max, row[spec.column]); } });
+    });
+    max = max > 0 ? max * 1.1 : 1;
+    function x(at) { return (L + (at - from) / 3600000 * (W - L - R)).toFixed(1); }
+    function y(v) { return (T + (1 - v / max) * (H - T - B)).toFixed(1); }
+    var svg = '<svg class="chart" width="' + W + '" height="' + H + '" data-title="' + esc(spec.title) + '">' +
+      '<text class="title" x="' + L + '" y="12">' + esc(spec.title) + ' (' + esc(spec.unit) + ')</text>' +
+      '<line class="axis" x1="' + L + '" y1="' + T + '" x2="' + L + '" y2="' + (H - B) + '"/>' +
+      '<line class="axis" x1="' + L + '" y1="' + (H - B) + '" x2="' + (W - R) + '" y2="' + (H - B) + '"/>' +
+      '<text class="y-label" x="' + (L - 4) + '" y="' + (T + 4) + '">' + esc(human(max, spec.unit)) + '</text>' +
+      '<text class="y-label" x="' + (L - 4) + '" y="' + (H - B) + '">0</text>';
+    [0, 0.5, 1].forEach(function (f) {
+      var at = from + f * 3600000;
+      svg += '<text class="x-label" x="' + x(at) + '" y="' + (H - 6) + '">' + clock(at) + '</text>';
+    });
+    Object.keys(samples.members).sort().forEach(function (m, i) {
+      var d = '', gap = true, last = 0;
+      samples.members[m].forEach(function (row) {
+        var v = row[spec.column];
+        // a missing sample (member gone, value unknown) breaks the line
+        if (v === null || row[0] - last > 2.5 * samples.everyMs) { gap = true; }
+        if (v !== null) { d += (gap ? 'M' : 'L') + x(row[0]) + ' ' + y(v) + ' '; gap = false; }
+        last = row[0];
+      });
+      svg += '<path class="series" data-member="' + esc(m) + '" d="' + d + '" fill="none" stroke="' +
+        COLORS[i % COLORS.length] + '" stroke-width="1.5"/>';
+    });
+    return svg + '</svg>';
+  }
+
+  function chartsOf(samples) {
+    var now = Date.now();
+    var legend = Object.keys(samples.members).sort().map(function (m, i) {
+      return '<span style="color:' + COLORS[i % COLORS.length] + '">■ ' + esc(m) + '</span>';
+    }).join(' ');
+    return '<div class="charts"><p class="legend">last hour, every ' + (samples.everyMs / 1000) + ' s: ' + legend +
+      '</p>' + CHARTS.map(function (spec) { return chart(spec, samples, now); }).join('') + '</div>';
+  }
+
   function onEvent(ev) {
+    // newest first, each with its date and time: history from before a reload or an operator restart included
     var li = document.createElement('li');
     li.className = ev.type;
-    li.textContent = new Date(ev.at).toLocaleTimeString() + '  ' + ev.cluster + '  ' + ev.reason + ': ' + ev.message;
+    li.setAttribute('data-reason', ev.reason);
+    var when = document.createElement('time');
+    when.dateTime = new Date(ev.at).toISOString();
+    when.textContent = new Date(ev.at).toLocaleString();
+    li.appendChild(when);
+    li.appendChild(document.createTextNode(ev.cluster + '  ' + ev.reason + ': ' + ev.message));
     var list = document.getElementById('events');
     list.insertBefore(li, list.firstChild);
-    while (list.children.length > 200) { list.removeChild(list.lastChild); }
+    while (list.children.length > 500) { list.removeChild(list.lastChild); }
   }
 
   function text(v, digits) {
@@ -115,7 +202,7 @@
         html += '<p class="meta">last ' + esc(f.kind) + ': ' + esc(f.from) + ' → ' + esc(f.to) + ' in ' +
           esc(f.durationMs) + ' ms at ' + esc(f.completedAt) + '</p>';
       }
-      html += '</div>';
+      html += (charts[name] || '') + '</div>';
     });
     root.innerHTML = html || '<p class="empty">no clusters yet</p>';
   }

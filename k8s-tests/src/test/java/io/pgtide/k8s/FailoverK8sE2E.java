@@ -354,4 +354,51 @@ class FailoverK8sE2E {
           true);
     }
   }
+
+  /** The leader's control API (the Service selects the pod with the leader label). */
+  static String leaderUrl() {
+    Pod pod = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list().getItems()
+        .stream().filter(p -> p.getStatus().getPodIP() != null && p.getMetadata().getDeletionTimestamp() == null)
+        .findFirst().orElseThrow();
+    return "http://" + pod.getStatus().getPodIP() + ":8081";
+  }
+
+  static List<String> failoversIn(io.vertx.core.json.JsonArray events) {
+    return events.stream().map(e -> (io.vertx.core.json.JsonObject) e)
+        .filter(e -> e.getString("reason").equals("FailoverCompleted") || e.getString("reason")
+            .equals("SwitchoverCompleted")).map(e -> e.getLong("at") + " " + e.getString("message")).toList();
+  }
+
+  @Test
+  @Order(8)
+  void theEventHistorySurvivesARestartOfEveryOperatorPod() throws Exception {
+    String key = NS + "/" + NAME;
+    // kept in a ConfigMap owned by the cluster (deleted with it), written within seconds of each event
+    String[] kept = new String[1];
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      var cm = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-pgtide-events").get();
+      kept[0] = cm == null ? "" : cm.getData().get("events.jsonl");
+      return kept[0].contains("\"FailoverCompleted\"") && kept[0].contains("\"SwitchoverCompleted\"");
+    });
+    var cm = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-pgtide-events").get();
+    assertThat(cm.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getKind() + "/" + o.getName()).isEqualTo("PostgresCluster/" + NAME));
+    String token = k8s.kubectl("-n", NS, "create", "token", "switcher", "--duration=10m").strip();
+    HttpRequest before = HttpRequest.newBuilder(URI.create(leaderUrl() + "/api/events?cluster=" + key))
+        .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build();
+    List<String> seen = failoversIn(new io.vertx.core.json.JsonArray(
+        HTTP.send(before, HttpResponse.BodyHandlers.ofString()).body()));
+    assertThat(seen).as("failovers and switchovers of the earlier tests").hasSizeGreaterThanOrEqualTo(3);
+
+    k8s.kubectl("-n", "pgtide-system", "delete", "pod", "-l", "app.kubernetes.io/name=pgtide-operator",
+        "--wait=true", "--timeout=120s");
+    // a new leader of new pods: the same history, read back from the ConfigMap
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().until(() -> {
+      HttpRequest after = HttpRequest.newBuilder(URI.create(leaderUrl() + "/api/events?cluster=" + key))
+          .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build();
+      HttpResponse<String> r = HTTP.send(after, HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 && failoversIn(new io.vertx.core.json.JsonArray(r.body())).containsAll(seen);
+    });
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).until(FailoverK8sE2E::settled);
+  }
 }

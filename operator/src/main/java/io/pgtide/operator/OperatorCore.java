@@ -30,6 +30,8 @@ public final class OperatorCore {
   private final FailoverCoordinator failover;
   private final PushgatewayPusher pusher;
   private final OperatorHttp http;
+  /** What the dashboard charts: every 15 s, the last hour. */
+  private final io.pgtide.operator.state.MemberSamples samples = new io.pgtide.operator.state.MemberSamples(15_000);
 
   public OperatorCore(TlsMaterial hubTls, String hubHost, int hubPort, java.util.function.Function<Vertx, Infrastructure> infraFactory,
                       long staleAfterMs) {
@@ -45,7 +47,7 @@ public final class OperatorCore {
     events = new ClusterEvents(vertx);
     failover = new FailoverCoordinator(vertx, state, infra, commands, metrics, events);
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
-    http = new OperatorHttp(vertx, registry, state, failover, events);
+    http = new OperatorHttp(vertx, registry, metrics::refreshMembers, state, failover, events, samples);
   }
 
   public Vertx vertx() {
@@ -102,6 +104,7 @@ public final class OperatorCore {
             c -> c.hub == null ? 0 : c.hub.rejected()).strongReference(true)
         .description("messages refused by the bridge hub (bad identity, schema, size, …)").register(registry);
     http.publishState();
+    vertx.setPeriodic(samples.everyMs(), t -> samples.sample(state, System.currentTimeMillis()));
     http.listenMetrics(httpHost, metricsPort).await();
     http.listenControl(httpHost, controlPort).await();
     return this;

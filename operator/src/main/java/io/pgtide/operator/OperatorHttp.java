@@ -27,6 +27,8 @@ public final class OperatorHttp {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorHttp.class);
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
+  private final Runnable beforeScrape;
+  private final io.pgtide.operator.state.MemberSamples samples;
   private final ClusterState state;
   private final FailoverCoordinator failover;
   private final Map<String, UserSyncController> userSync = new ConcurrentHashMap<>();
@@ -128,8 +130,11 @@ public final class OperatorHttp {
     }
   }
 
-  public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, ClusterState state, FailoverCoordinator failover,
-                      io.pgtide.operator.failover.ClusterEvents events) {
+  public OperatorHttp(Vertx vertx, PrometheusMeterRegistry registry, Runnable beforeScrape, ClusterState state,
+                      FailoverCoordinator failover, io.pgtide.operator.failover.ClusterEvents events,
+                      io.pgtide.operator.state.MemberSamples samples) {
+    this.samples = samples;
+    this.beforeScrape = beforeScrape;
     this.events = events;
     this.vertx = vertx;
     this.registry = registry;
@@ -189,8 +194,10 @@ public final class OperatorHttp {
    */
   public Future<HttpServer> listenMetrics(String host, int port) {
     Router router = Router.router(vertx);
-    router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
-        .end(registry.scrape()));
+    router.get("/metrics").handler(ctx -> {
+      beforeScrape.run();
+      ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(registry.scrape());
+    });
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     // ready once serving (on Kubernetes the leader label, not readiness, picks the replica sidecars reach)
     router.get("/readyz").handler(ctx -> ctx.response().end("ready"));
@@ -232,6 +239,17 @@ public final class OperatorHttp {
           }
         });
         ctx.json(out);
+      });
+    });
+    // the last hour of each member's lag, QPS, latency and connections: the dashboard's charts
+    router.get("/api/clusters/:ns/:name/samples").handler(ctx -> {
+      String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+      readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
+        if (allowed.contains(key)) {
+          ctx.json(samples.of(key));
+        } else {
+          ctx.response().setStatusCode(403).end(new JsonObject().put("error", "may not read " + key).encode());
+        }
       });
     });
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);

@@ -51,6 +51,8 @@ public final class BackupController implements Backups {
   private volatile double lagBytes = Double.NaN;
   private volatile double lagSeconds = Double.NaN;
   private volatile double intervalSeconds = Double.NaN;
+  /** When this controller started watching the cluster's backups: PgtideBackupMissed counts from here until a first success. */
+  private final double enabledEpoch = System.currentTimeMillis() / 1000.0;
   private volatile double count = Double.NaN;
   private Instant nextBackupAt;
   private JsonObject lastBackup;
@@ -109,6 +111,8 @@ public final class BackupController implements Backups {
         () -> lagSeconds);
     gauges.add("pgtide_backup_schedule_interval_seconds", "time between two scheduled base backups",
         () -> intervalSeconds);
+    gauges.add("pgtide_backup_enabled_timestamp_seconds", "when backups were declared or the operator started "
+        + "watching them (Unix time)", () -> enabledEpoch);
     gauges.add("pgtide_backup_backups", "base backups in the repository", () -> count);
     gauges.add("pgtide_backup_last_verification_success", "1 when the last restore-and-check of the newest backup passed, 0 when it failed",
         () -> verifiedOk);

@@ -126,8 +126,7 @@ public final class LocalRunner implements AutoCloseable {
     core.http().authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
     core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
-    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
-        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
+    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
     DesiredRoles.PasswordSource passwords = this::password;
     users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec(), passwords,
         new io.pgtide.operator.users.ScramVerifier(), core.metrics());
@@ -339,8 +338,7 @@ public final class LocalRunner implements AutoCloseable {
     resource = edited;
     String key = infra.clusterKey();
     JsonObject applied = new JsonObject().put("cluster", key);
-    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(now.failoverDelaySeconds * 1000L,
-        now.patroni.maximumLagOnFailover, now.patroni.synchronousMode));
+    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(now));
     infra.deleteRemovedData("Delete".equals(now.autoscaling.removedMemberStorage));
     if (now.autoscaling.enabled && !autoscaler.running()) {
       autoscaler.start();

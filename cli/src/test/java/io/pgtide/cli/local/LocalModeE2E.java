@@ -100,12 +100,21 @@ class LocalModeE2E {
       await().atMost(Duration.ofSeconds(60)).until(() -> runner.core().failover().lastFailover(key)
           .filter(r -> r.from().equals(old)).isPresent());
       FailoverRecord r = runner.core().failover().lastFailover(key).orElseThrow();
+      failoverOfTest2 = r;
       if (browser != null) {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
             .until(() -> r.to().equals(browser.eval(shown)));
         long shownAfter = System.currentTimeMillis() - r.completedAt();
         browser.screenshot(Path.of("target", "dashboard-after-failover.png"));
         assertThat(shownAfter).as("dashboard shows the new primary within 2 s of the operator").isLessThan(2_000);
+        // a reload: the failover is still in the event timeline, and the last hour is charted per member
+        browser.navigate("http://127.0.0.1:" + runner.httpPort() + "/");
+        await().atMost(Duration.ofSeconds(20)).until(() -> "true".equals(browser.eval(shownInTimeline(r))));
+        await().atMost(Duration.ofSeconds(40)).until(() -> "true".equals(browser.eval(CHARTED)));
+        assertThat(browser.eval("Array.from(document.querySelectorAll('svg.chart .title')).map(t => t.textContent)"
+            + ".join('|')")).isEqualTo("replication lag (bytes)|QPS (statements/s)|mean latency (ms)"
+            + "|connections (clients)");
+        browser.screenshot(Path.of("target", "dashboard-after-reload.png"));
       }
 
       JsonObject api = runner.core().http().cluster(key);
@@ -139,5 +148,31 @@ class LocalModeE2E {
     assertThat(su("SELECT note FROM e2e WHERE id = 2")).isEqualTo("survives restart");
     assertThat(Psql.query(runner.primaryPort(), "alice", runner.password("alice"), "app", "SELECT current_user"))
         .isEqualTo("alice");
+    // the operator restarted with the cluster: the failover of the earlier test is still on the dashboard
+    FailoverRecord before = failoverOfTest2;
+    if (before != null && !"1".equals(System.getenv("PGTIDE_NO_BROWSER"))) {
+      try (HeadlessChromium browser = HeadlessChromium.start(dir)) {
+        browser.navigate("http://127.0.0.1:" + runner.httpPort() + "/");
+        await().atMost(Duration.ofSeconds(30)).until(() -> "true".equals(browser.eval(shownInTimeline(before))));
+        browser.screenshot(Path.of("target", "dashboard-after-restart.png"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
   }
+
+  static FailoverRecord failoverOfTest2;
+
+  /** The failover's event in the page's timeline, with its from -> to. */
+  static String shownInTimeline(FailoverRecord r) {
+    return "Array.from(document.querySelectorAll('#events li[data-reason=\"FailoverCompleted\"]'))"
+        + ".some(li => li.textContent.includes('" + r.from() + " -> " + r.to() + "')) ? 'true' : 'false'";
+  }
+
+  /** Four charts with a y axis, clock times on the x axis, a series per member sampled, QPS drawn as a line. */
+  static final String CHARTED = "(() => { const c = document.querySelectorAll('svg.chart'); "
+      + "return c.length === 4 && Array.from(c).every(s => s.querySelectorAll('.x-label').length === 3 "
+      + "&& s.querySelectorAll('.y-label').length === 2 && s.querySelectorAll('path.series').length >= 2) "
+      + "&& Array.from(c[1].querySelectorAll('path.series')).some(p => p.getAttribute('d').includes('L')) "
+      + "? 'true' : 'false'; })()";
 }

@@ -11,22 +11,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The local-mode analog of Kubernetes Events: one log line and one message on {@link Addresses#CLUSTER_EVENTS} per
- * event, and the last {@link #KEPT} kept so the dashboard shows what happened before it was opened. In local mode
- * they are also appended to a file ({@link #persistTo}) and read back on the next start, so a failover's history
- * survives a restart of the operator.
+ * The operator's record of what happened to each cluster: one log line and one message on
+ * {@link Addresses#CLUSTER_EVENTS} per event, and the last {@link #KEPT} of each cluster kept so the dashboard shows
+ * what happened before it was opened. They survive a restart of the operator: in local mode appended to a file
+ * ({@link #persistTo}) and read back on the next start; on Kubernetes kept in a ConfigMap per cluster by whoever
+ * listens ({@link #onKept}) and given back with {@link #restore}.
  */
 public final class ClusterEvents {
+  /** Events kept per cluster. */
   public static final int KEPT = 500;
+  static final int MESSAGE_CHARS = 1_000;
   private static final Logger LOG = LoggerFactory.getLogger("pgtide.events");
   private final Vertx vertx;
-  private final Deque<JsonObject> kept = new ArrayDeque<>();
+  private final Map<String, Deque<JsonObject>> kept = new HashMap<>();
+  private final List<Consumer<String>> keptListeners = new CopyOnWriteArrayList<>();
   private volatile Path file;
 
   public ClusterEvents(Vertx vertx) {
@@ -40,8 +52,7 @@ public final class ClusterEvents {
   public synchronized void persistTo(Path file) {
     try {
       if (Files.exists(file)) {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (String line : lines.subList(Math.max(0, lines.size() - KEPT), lines.size())) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
           try {
             remember(new JsonObject(line));
           } catch (RuntimeException e) {
@@ -50,7 +61,7 @@ public final class ClusterEvents {
         }
       }
       StringBuilder text = new StringBuilder();
-      kept.forEach(e -> text.append(e.encode()).append('\n'));
+      all(null).forEach(e -> text.append(e.encode()).append('\n'));
       Files.writeString(file, text, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot keep events in " + file, e);
@@ -64,8 +75,10 @@ public final class ClusterEvents {
     } else {
       LOG.info("[{}] {}: {}", clusterKey, reason, message);
     }
+    // a message is a sentence or two; the cap keeps 500 of them well inside a ConfigMap (1 MiB)
+    String text = message.length() > MESSAGE_CHARS ? message.substring(0, MESSAGE_CHARS) + "…" : message;
     JsonObject event = new JsonObject().put("cluster", clusterKey).put("type", type).put("reason", reason)
-        .put("message", message).put("at", System.currentTimeMillis());
+        .put("message", text).put("at", System.currentTimeMillis());
     synchronized (this) {
       remember(event);
     }
@@ -79,20 +92,51 @@ public final class ClusterEvents {
       }, true).onFailure(e -> LOG.warn("cannot append an event to {}: {}", to, e.getMessage()));
     }
     vertx.eventBus().publish(Addresses.CLUSTER_EVENTS, event);
+    keptListeners.forEach(l -> l.accept(clusterKey));
+  }
+
+  /** Called with a cluster's key after each new event of it (on the emitting thread: hand real work elsewhere). */
+  public void onKept(Consumer<String> listener) {
+    keptListeners.add(listener);
+  }
+
+  /**
+   * Gives back events kept elsewhere (a ConfigMap, by an earlier operator): merged with what this one holds, in
+   * the order they happened, the same event never twice.
+   */
+  public synchronized void restore(List<JsonObject> events) {
+    Set<String> known = new HashSet<>();
+    all(null).forEach(e -> known.add(e.encode()));
+    List<JsonObject> merged = new ArrayList<>(all(null));
+    events.stream().filter(e -> e.getString("cluster") != null && e.getLong("at") != null)
+        .filter(e -> known.add(e.encode())).forEach(merged::add);
+    merged.sort(Comparator.comparingLong(e -> e.getLong("at")));
+    kept.clear();
+    merged.forEach(this::remember);
+  }
+
+  /** Drops a cluster's kept events (it was deleted; a new one of that name starts with none). */
+  public synchronized void forget(String clusterKey) {
+    kept.remove(clusterKey);
   }
 
   private void remember(JsonObject event) {
-    kept.addLast(event);
-    while (kept.size() > KEPT) {
-      kept.removeFirst();
+    Deque<JsonObject> ofCluster = kept.computeIfAbsent(event.getString("cluster"), k -> new ArrayDeque<>());
+    ofCluster.addLast(event);
+    while (ofCluster.size() > KEPT) {
+      ofCluster.removeFirst();
     }
+  }
+
+  private List<JsonObject> all(String clusterKey) {
+    return kept.entrySet().stream().filter(e -> clusterKey == null || clusterKey.equals(e.getKey()))
+        .flatMap(e -> e.getValue().stream()).sorted(Comparator.comparingLong(e -> e.getLong("at"))).toList();
   }
 
   /** The kept events, oldest first; of one cluster when {@code clusterKey} is not null. */
   public synchronized JsonArray history(String clusterKey) {
     JsonArray out = new JsonArray();
-    kept.stream().filter(e -> clusterKey == null || clusterKey.equals(e.getString("cluster")))
-        .forEach(e -> out.add(e.copy()));
+    all(clusterKey).forEach(e -> out.add(e.copy()));
     return out;
   }
 }

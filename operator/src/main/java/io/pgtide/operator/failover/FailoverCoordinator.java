@@ -47,7 +47,21 @@ public final class FailoverCoordinator {
   static final long ANNOUNCE_AFTER_MS = 1_500;
 
   /** Per-cluster settings the coordinator needs. */
-  public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
+  public record ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode,
+                              long patroniTtlMs) {
+    public ClusterPolicy(long failoverDelayMs, long maximumLagOnFailover, boolean synchronousMode) {
+      this(failoverDelayMs, maximumLagOnFailover, synchronousMode, 30_000);
+    }
+
+    public static ClusterPolicy of(io.pgtide.common.crd.PostgresClusterSpec spec) {
+      return new ClusterPolicy(spec.failoverDelaySeconds * 1000L, spec.patroni.maximumLagOnFailover,
+          spec.patroni.synchronousMode, spec.patroni.ttl * 1000L);
+    }
+
+    /** How long a failover may take: Patroni's ttl runs out, or the operator fences after its delay. */
+    public double budgetSeconds() {
+      return (patroniTtlMs + failoverDelayMs) / 1000.0;
+    }
   }
 
   private static final class Tracked {
@@ -106,6 +120,7 @@ public final class FailoverCoordinator {
 
   public void policy(String clusterKey, ClusterPolicy policy) {
     policies.put(clusterKey, policy);
+    metrics.failoverBudget(clusterKey, policy.budgetSeconds());
   }
 
   /** Runs after every completed failover of this cluster (user sync on the new primary); one hook per cluster. */

@@ -35,6 +35,7 @@ public final class ClusterControllers {
   private final long secretsMaxAgeMs;
   private final Map<String, Controllers> byKey = new ConcurrentHashMap<>();
   private final Map<String, PostgresUser> postgresUsers = new ConcurrentHashMap<>();
+  private final ConfigMapEventHistory history;
 
   private static final class Controllers {
     volatile PostgresCluster latest;
@@ -62,6 +63,7 @@ public final class ClusterControllers {
     this.client = client;
     this.userSyncIntervalMs = userSyncIntervalMs;
     this.secretsMaxAgeMs = secretsMaxAgeMs;
+    this.history = new ConfigMapEventHistory(core.vertx(), client, core.events(), this::cluster).start(2_000);
   }
 
   public static String key(PostgresCluster cr) {
@@ -90,12 +92,12 @@ public final class ClusterControllers {
   public synchronized void ensure(PostgresCluster cr) {
     String key = key(cr);
     PostgresClusterSpec spec = cr.getSpec();
-    core.failover().policy(key, new FailoverCoordinator.ClusterPolicy(spec.failoverDelaySeconds * 1000L,
-        spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode));
+    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
     Controllers c = byKey.get(key);
     if (c == null) {
       c = new Controllers();
       c.latest = cr;
+      history.restore(cr);
       Controllers self = c;
       c.users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
           () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics());
@@ -162,6 +164,7 @@ public final class ClusterControllers {
       core.vertx().cancelTimer(c.statusTimer);
       core.state().forgetCluster(key);
       core.failover().forget(key);
+      history.forget(key);
       LOG.info("[{}] controllers stopped", key);
     }
   }

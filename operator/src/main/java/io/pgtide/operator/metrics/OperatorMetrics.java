@@ -2,31 +2,38 @@ package io.pgtide.operator.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
 import io.pgtide.operator.failover.FailoverRecord;
 import io.pgtide.operator.state.ClusterState;
 import io.pgtide.operator.state.ClusterView;
 import io.pgtide.operator.state.MemberView;
 import java.time.Duration;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
+import java.util.function.BiFunction;
 
 /**
  * The operator's Prometheus series: per member (aggregated from the stream), per cluster, failovers and
- * switchovers, controller errors. Member gauges are registered when a member is first seen and read the live state.
+ * switchovers, controller errors. Member series are read from the live state before each scrape
+ * ({@link #refreshMembers}); a value not known is left out, never NaN.
  */
 public final class OperatorMetrics {
   private final MeterRegistry registry;
-  private final Set<String> registeredMembers = ConcurrentHashMap.newKeySet();
+  private final List<MemberSeries> memberSeries;
   private ClusterState state;
+  private final Map<String, FailoverRecord> lastFailover = new ConcurrentHashMap<>();
+  private final Map<String, Double> budgets = new ConcurrentHashMap<>();
 
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.memberSeries = memberSeries();
   }
 
   public MeterRegistry registry() {
@@ -35,52 +42,71 @@ public final class OperatorMetrics {
 
   public void bind(ClusterState state) {
     this.state = state;
-    state.onChange((key, member) -> register(member.id()));
   }
 
-  private void register(MemberId id) {
-    if (!registeredMembers.add(id.toString())) {
+  /** A per-member series: its value for a member, or null while it is unknown (then the series is left out). */
+  private record MemberSeries(MultiGauge gauge, BiFunction<ClusterView, MemberView, Number> value) {
+  }
+
+  private List<MemberSeries> memberSeries() {
+    return List.of(
+      series("pgtide_member_is_primary", "1 when the member reports itself primary",
+          (v, m) -> m.role() == Role.PRIMARY ? 1 : 0),
+      series("pgtide_member_healthy", "1 when the member's last report is healthy (0 without one)",
+          (v, m) -> m.report() != null && m.report().healthy() ? 1 : 0),
+      series("pgtide_member_connected", "1 while the member's sidecar is connected",
+          (v, m) -> m.connected() ? 1 : 0),
+      series("pgtide_member_lag_bytes", "bytes behind the primary's current WAL position",
+          (v, m) -> v.lagBytes(m.id().member())),
+      series("pgtide_member_qps", "statements per second",
+          (v, m) -> m.report() == null ? null : m.report().load().qps()),
+      series("pgtide_member_mean_latency_seconds", "mean statement latency",
+          (v, m) -> m.report() == null || m.report().load().meanLatencyMs() == null ? null
+              : m.report().load().meanLatencyMs() / 1000.0),
+      series("pgtide_member_connections", "client connections",
+          (v, m) -> m.report() == null ? null : m.report().connections().total()),
+      series("pgtide_member_staleness_seconds", "seconds since the member's last report",
+          (v, m) -> m.report() == null ? null : (System.currentTimeMillis() - m.receivedAt()) / 1000.0));
+  }
+
+  private MemberSeries series(String name, String help, BiFunction<ClusterView, MemberView, Number> value) {
+    return new MemberSeries(MultiGauge.builder(name).description(help).register(registry), value);
+  }
+
+  /**
+   * Reads every member's series from the live state; called before each scrape. A value not known (no report yet,
+   * no lag without a primary) leaves that member's series out instead of exporting NaN.
+   */
+  public void refreshMembers() {
+    if (state == null) {
       return;
     }
-    Tags tags = Tags.of("namespace", id.namespace(), "cluster", id.cluster(), "member", id.member());
-    member("pgtide_member_is_primary", "1 when the member reports itself primary", id, tags,
-        (v, m) -> m.role() == Role.PRIMARY ? 1 : 0);
-    member("pgtide_member_healthy", "1 when the member's last report is healthy", id, tags,
-        (v, m) -> m.report() != null && m.report().healthy() ? 1 : 0);
-    member("pgtide_member_connected", "1 while the member's sidecar is connected", id, tags,
-        (v, m) -> m.connected() ? 1 : 0);
-    member("pgtide_member_lag_bytes", "bytes behind the primary's current WAL position", id, tags,
-        (v, m) -> {
-          Long lag = v.lagBytes(id.member());
-          return lag == null ? Double.NaN : lag;
-        });
-    member("pgtide_member_qps", "statements per second", id, tags, (v, m) -> m.report().load().qps());
-    member("pgtide_member_mean_latency_seconds", "mean statement latency", id, tags,
-        (v, m) -> m.report().load().meanLatencyMs() == null ? Double.NaN : m.report().load().meanLatencyMs() / 1000.0);
-    member("pgtide_member_connections", "client connections", id, tags, (v, m) -> m.report().connections().total());
-    member("pgtide_member_staleness_seconds", "seconds since the member's last report", id, tags,
-        (v, m) -> (System.currentTimeMillis() - m.receivedAt()) / 1000.0);
-  }
-
-  private interface MemberValue {
-    double value(ClusterView view, MemberView member);
-  }
-
-  private void member(String name, String help, MemberId id, Tags tags, MemberValue value) {
-    ToDoubleFunction<ClusterState> f = s -> {
-      ClusterView v = s.view(id.clusterKey());
-      MemberView m = v.members().get(id.member());
-      if (m == null || m.report() == null) {
-        return Double.NaN;
+    List<ClusterView> views = state.clusterKeys().stream().map(state::view).toList();
+    for (MemberSeries s : memberSeries) {
+      List<MultiGauge.Row<?>> rows = new ArrayList<>();
+      for (ClusterView v : views) {
+        for (MemberView m : v.members().values()) {
+          Number n = s.value().apply(v, m);
+          if (n != null && !(n instanceof Double d && d.isNaN())) {
+            rows.add(MultiGauge.Row.of(Tags.of("namespace", m.id().namespace(), "cluster", m.id().cluster(),
+                "member", m.id().member()), n));
+          }
+        }
       }
-      return value.value(v, m);
-    };
-    Gauge.builder(name, state, f).description(help).tags(tags).register(registry);
+      s.gauge().register(rows, true);
+    }
   }
 
   public void failover(String clusterKey, FailoverRecord record) {
     Tags tags = clusterTags(clusterKey).and("kind", record.kind());
     failovers(tags).increment();
+    if (!"switchover".equals(record.kind())) {
+      lastFailover.put(clusterKey, record);
+      clusterGauge("pgtide_last_failover_duration_seconds", "how long the cluster's last failover took (not "
+          + "switchovers)", clusterKey, k -> lastFailover.get(k).durationMs() / 1000.0);
+      clusterGauge("pgtide_last_failover_timestamp_seconds", "when the cluster's last failover completed (Unix time)",
+          clusterKey, k -> lastFailover.get(k).completedAt() / 1000.0);
+    }
     // buckets, not client-side percentiles: failovers are rare, and percentiles (and _max) decay to 0 two minutes
     // after the last one while the sum keeps it; buckets keep every failover for histogram_quantile()
     Timer.builder("pgtide_failover_duration").description("from detection to the new primary confirmed")
@@ -93,9 +119,9 @@ public final class OperatorMetrics {
       Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
   /** What a failover record's kind can be, and the controller steps that count errors. */
-  static final java.util.List<String> FAILOVER_KINDS = java.util.List.of("confirmed-dead", "failover", "zombie-fenced", "zombie-ttl",
+  static final List<String> FAILOVER_KINDS = List.of("confirmed-dead", "failover", "zombie-fenced", "zombie-ttl",
       "switchover");
-  static final java.util.List<String> STEPS = java.util.List.of("users", "autoscale", "fence", "pointPrimary",
+  static final List<String> STEPS = List.of("users", "autoscale", "fence", "pointPrimary",
       "releaseIfDead");
 
   /**
@@ -108,6 +134,19 @@ public final class OperatorMetrics {
     STEPS.forEach(step -> controllerErrors(tags.and("step", step)));
     primaryLost(tags);
     splitView(tags);
+  }
+
+  /** Patroni's ttl plus the operator's failover delay: a failover that takes longer raises PgtideFailoverSlow. */
+  public void failoverBudget(String clusterKey, double seconds) {
+    budgets.put(clusterKey, seconds);
+    clusterGauge("pgtide_failover_budget_seconds", "how long a failover may take: Patroni's ttl plus the failover "
+        + "delay", clusterKey, budgets::get);
+  }
+
+  private void clusterGauge(String name, String help, String clusterKey, ToDoubleFunction<String> value) {
+    // the Supplier form holds its value strongly (the object form's weak reference could read NaN after a GC)
+    Gauge.builder(name, () -> value.applyAsDouble(clusterKey)).description(help).tags(clusterTags(clusterKey))
+        .register(registry);
   }
 
   public void primaryLost(String clusterKey) {

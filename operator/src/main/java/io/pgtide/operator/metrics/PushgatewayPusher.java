@@ -118,9 +118,10 @@ public final class PushgatewayPusher {
         sb.append("pgtide_member_lag_bytes{member=\"").append(m.id().member()).append("\"} ").append(lag).append('\n');
       }
     }
-    sb.append("# TYPE pgtide_last_failover_duration_ms gauge\npgtide_last_failover_duration_ms ")
-        .append(failover.lastFailover(view.key()).map(r -> Long.toString(r.durationMs())).orElse("NaN"))
-        .append('\n');
+    // absent until the cluster's first failover, never NaN
+    failover.lastFailover(view.key()).ifPresent(r -> sb.append(
+        "# TYPE pgtide_last_failover_duration_seconds gauge\npgtide_last_failover_duration_seconds ")
+        .append(String.format(Locale.ROOT, "%.3f", r.durationMs() / 1000.0)).append('\n'));
     return sb.toString();
   }
 }

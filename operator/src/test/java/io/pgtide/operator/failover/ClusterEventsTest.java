@@ -50,8 +50,26 @@ class ClusterEventsTest {
     Files.writeString(file, lines);
     ClusterEvents events = new ClusterEvents(vertx);
     events.persistTo(file);
-    assertThat(events.history(null)).hasSize(ClusterEvents.KEPT - 1);
-    assertThat(((JsonObject) events.history(null).getValue(0)).getString("reason")).isEqualTo("R11");
-    assertThat(Files.readAllLines(file)).as("the file is trimmed too").hasSize(ClusterEvents.KEPT - 1);
+    assertThat(events.history(null)).hasSize(ClusterEvents.KEPT);
+    assertThat(((JsonObject) events.history(null).getValue(0)).getString("reason")).isEqualTo("R10");
+    assertThat(Files.readAllLines(file)).as("the file is trimmed too").hasSize(ClusterEvents.KEPT);
+  }
+
+  @Test
+  void historyGivenBackIsMergedInTheOrderItHappenedAndNeverTwice() {
+    ClusterEvents events = new ClusterEvents(vertx);
+    JsonObject earlier = new JsonObject().put("cluster", "shop/a").put("type", "Normal")
+        .put("reason", "FailoverCompleted").put("message", "a-0 -> a-1").put("at", 1_000L);
+    events.emit("shop/a", "Normal", "Scaled", "2 -> 3");
+    events.restore(java.util.List.of(earlier, earlier.copy(), new JsonObject().put("no", "cluster")));
+    events.restore(java.util.List.of(earlier));
+    assertThat(events.history("shop/a").stream().map(e -> ((JsonObject) e).getString("reason")))
+        .containsExactly("FailoverCompleted", "Scaled");
+    String longMessage = "x".repeat(5_000);
+    events.emit("shop/a", "Warning", "ControllerError", longMessage);
+    assertThat(((JsonObject) events.history("shop/a").getValue(2)).getString("message"))
+        .hasSize(ClusterEvents.MESSAGE_CHARS + 1);
+    events.forget("shop/a");
+    assertThat(events.history(null)).isEmpty();
   }
 }

@@ -30,6 +30,19 @@ class PrometheusRulesIT {
     Files.writeString(dir.resolve("rules.yaml"), Serialization.asYaml(spec));
     Files.copy(Path.of("src", "test", "resources", "prometheus-rules.test.yaml"), dir.resolve("rules.test.yaml"));
 
+    // every alert has a case where it fires (and promtool checks the cases where it must stay silent)
+    List<String> alerts = ((List<Map<String, Object>>) spec.get("groups")).stream()
+        .flatMap(g -> ((List<Map<String, Object>>) g.get("rules")).stream())
+        .map(r -> (String) r.get("alert")).filter(java.util.Objects::nonNull).toList();
+    Map<String, Object> cases = Serialization.unmarshal(
+        Files.readString(dir.resolve("rules.test.yaml")), Map.class);
+    List<String> firing = ((List<Map<String, Object>>) cases.get("tests")).stream()
+        .flatMap(t -> ((List<Map<String, Object>>) t.get("alert_rule_test")).stream())
+        .filter(c -> c.get("exp_alerts") instanceof List<?> l && !l.isEmpty())
+        .map(c -> (String) c.get("alertname")).toList();
+    assertThat(firing).as("alerts with a case that fires them").containsAll(alerts);
+    assertThat(alerts).as("alert rules").contains("PgtideFailoverSlow", "PgtideSplitView", "PgtideUsersNotSynced");
+
     String check = run(dir, "promtool", "check", "rules", "rules.yaml");
     assertThat(check).contains("SUCCESS");
     String test = run(dir, "promtool", "test", "rules", "rules.test.yaml");
