@@ -1,15 +1,13 @@
 // The pgtide dashboard: a raw WebSocket to the operator's SockJS event-bus bridge (read-only), no libraries.
 (function () {
   'use strict';
-  var HISTORY = 120; // samples kept per member for the sparklines (about two minutes)
-  var history = {};
   var clusters = {};
   var charts = {}; // per cluster: the last hour's charts (SVG), from the operator's samples
   var CHARTS = [
-    {column: 1, title: 'replication lag', unit: 'bytes'},
-    {column: 2, title: 'QPS', unit: 'statements/s'},
-    {column: 3, title: 'mean latency', unit: 'ms'},
-    {column: 4, title: 'connections', unit: 'clients'}
+    {column: 1, title: 'replication lag', unit: 'bytes', short: 'bytes'},
+    {column: 2, title: 'QPS', unit: 'statements/s', short: '/s'},
+    {column: 3, title: 'mean latency', unit: 'ms', short: 'ms'},
+    {column: 4, title: 'connections', unit: 'clients', short: ''}
   ];
   var COLORS = ['#1864ab', '#c92a2a', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
 
@@ -49,13 +47,6 @@
     var first = !clusters[state.cluster];
     clusters[state.cluster] = state;
     if (first) { loadSamples(); }
-    state.members.forEach(function (m) {
-      var key = state.cluster + '/' + m.member;
-      var h = history[key] || (history[key] = []);
-      var load = m.report && m.report.load ? m.report.load : {};
-      h.push({qps: load.qps || 0, lag: m.lagBytes || 0});
-      if (h.length > HISTORY) { h.shift(); }
-    });
     render();
   }
 
@@ -85,7 +76,7 @@
       while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
       return (v >= 10 || i === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ' + units[i];
     }
-    return (v >= 100 || v === 0 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2)) + ' ' + unit;
+    return ((v >= 100 || v === 0 ? v.toFixed(0) : v.toFixed(v >= 10 ? 1 : 2)) + ' ' + unit).trim();
   }
 
   function clock(ms) {
@@ -95,7 +86,7 @@
 
   // one chart: a line per member over the last hour, a y axis from 0 with its unit, an x axis of clock times
   function chart(spec, samples, now) {
-    var W = 330, H = 130, L = 64, B = 20, T = 18, R = 8, from = now - 3600000;
+    var W = 340, H = 130, L = 56, B = 20, T = 18, R = 18, from = now - 3600000;
     var max = 0;
     Object.keys(samples.members).forEach(function (m) {
       samples.members[m].forEach(function (row) { if (row[spec.column] !== null) { max = Math.max(max, row[spec.column]); } });
@@ -107,7 +98,7 @@
       '<text class="title" x="' + L + '" y="12">' + esc(spec.title) + ' (' + esc(spec.unit) + ')</text>' +
       '<line class="axis" x1="' + L + '" y1="' + T + '" x2="' + L + '" y2="' + (H - B) + '"/>' +
       '<line class="axis" x1="' + L + '" y1="' + (H - B) + '" x2="' + (W - R) + '" y2="' + (H - B) + '"/>' +
-      '<text class="y-label" x="' + (L - 4) + '" y="' + (T + 4) + '">' + esc(human(max, spec.unit)) + '</text>' +
+      '<text class="y-label" x="' + (L - 4) + '" y="' + (T + 4) + '">' + esc(human(max, spec.short)) + '</text>' +
       '<text class="y-label" x="' + (L - 4) + '" y="' + (H - B) + '">0</text>';
     [0, 0.5, 1].forEach(function (f) {
       var at = from + f * 3600000;
@@ -157,16 +148,6 @@
     return typeof v === 'number' ? v.toFixed(digits || 0) : String(v);
   }
 
-  function spark(points) {
-    var w = 120, h = 22;
-    var max = Math.max.apply(null, points.concat([1]));
-    var d = points.map(function (p, i) {
-      return (i === 0 ? 'M' : 'L') + (i * w / Math.max(1, HISTORY - 1)).toFixed(1) + ' ' + (h - p / max * h).toFixed(1);
-    }).join(' ');
-    return '<svg class="spark" width="' + w + '" height="' + h + '"><path d="' + d +
-      '" fill="none" stroke="#1864ab" stroke-width="1.5"/></svg>';
-  }
-
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
@@ -182,19 +163,17 @@
         esc(name) + '">' + esc(c.primary || 'NONE') + '</span>' +
         (c.splitView ? ' <span class="split">SPLIT VIEW: more than one primary</span>' : '') + '</h3>';
       html += '<table><tr><th>member</th><th>role</th><th>state</th><th>TL</th><th>lag bytes</th><th>QPS</th>' +
-        '<th>latency ms</th><th>connections</th><th>CPU cores</th><th>memory MB</th><th>QPS, last minutes</th></tr>';
+        '<th>latency ms</th><th>connections</th><th>CPU cores</th><th>memory MB</th></tr>';
       c.members.forEach(function (m) {
         var r = m.report || {};
         var load = r.load || {}, conns = r.connections || {}, res = r.resources || {};
         var state = !m.connected ? 'gone' : m.stale ? 'stale' : r.healthy ? 'running' : 'unhealthy';
-        var points = (history[name + '/' + m.member] || []).map(function (p) { return p.qps; });
         html += '<tr class="' + (r.role === 'PRIMARY' ? 'primary' : '') + '"><td>' + esc(m.member) + '</td><td>' +
           esc((r.role || '?').toLowerCase()) + '</td><td class="' + (state === 'running' ? '' : 'bad') + '" title="' +
           esc(r.reason || '') + '">' + state + '</td><td>' + text(r.timeline) + '</td><td>' + text(m.lagBytes) +
           '</td><td>' + text(load.qps, 1) + '</td><td>' + text(load.meanLatencyMs, 2) + '</td><td>' +
           text(conns.total) + '/' + text(conns.max) + '</td><td>' + text(res.cpuCores, 2) + '</td><td>' +
-          (res.memoryBytes ? (res.memoryBytes / 1048576).toFixed(0) : '–') + '</td><td>' + spark(points) +
-          '</td></tr>';
+          (res.memoryBytes ? (res.memoryBytes / 1048576).toFixed(0) : '–') + '</td></tr>';
       });
       html += '</table>';
       if (c.lastFailover) {
