@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Container images for the real-Kubernetes tier, built here without a registry or a Docker engine:
-#   system   pause (tini-static reaping, busybox-static sleeping), a Debian JRE base and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
+#   system   pause (tini-static reaping, busybox-static sleeping), a Debian JRE base, the backup agent's base (JRE, Barman,
+#            PostgreSQL 15) and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
 #            mmdebstrap and packed by buildah as OCI archives into $IMAGES_DIR (keyed by their inputs; reused)
-#   project  the operator and sidecar images from Dockerfile.operator / Dockerfile.sidecar (buildah bud, the JRE
-#            base above as JRE_IMAGE) with the jars Maven built; needs `mvn package` first
+#   project  the operator, sidecar and backup agent images from Dockerfile.operator / .sidecar / .backup (buildah
+#            bud, the JRE and backup bases above) with the jars Maven built; needs `mvn package` first
 #   import   every archive into the running cluster's containerd (namespace k8s.io)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -93,17 +94,28 @@ system_images() {
     archive localhost/pgtide/spilo-standin:15 "$IMAGES_DIR/spilo-standin-$spilo_key.tar"
   fi
   ln -sf "spilo-standin-$spilo_key.tar" "$IMAGES_DIR/spilo-standin-15.tar"
+  # the backup agent's base: a JRE, Barman and PostgreSQL 15 (its client tools stream WAL and base backups; its
+  # server is the scratch instance a verification restores into), the postgres user as in Spilo
+  local backup_pkgs="openjdk-17-jre-headless,ca-certificates-java,barman,postgresql-15,postgresql-client-15,procps,tini"
+  local backup_key; backup_key=$(echo "$SUITE $backup_pkgs $spilo_user" | key_of -)
+  debian_image localhost/pgtide/backup-base:15 "$IMAGES_DIR/backup-base-$backup_key.tar" "$backup_pkgs" 'true' \
+    '["java"]' 0 "$spilo_user"
+  ln -sf "backup-base-$backup_key.tar" "$IMAGES_DIR/backup-base-15.tar"
 }
 
 project_images() {
   [ -f "$repo/operator/target/pgtide-operator.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
     || die "build the jars first (mvn package)"
+  [ -f "$repo/cli/target/pgtide.jar" ] || die "build the jars first (mvn package)"
   "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
     || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/jre-17.tar" >/dev/null
-  for kind in operator sidecar; do
+  "${BUILDAH[@]}" images -q localhost/pgtide/backup-base:15 >/dev/null 2>&1 \
+    || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/backup-base-15.tar" >/dev/null
+  for kind in operator sidecar backup; do
     local ref="localhost/pgtide/pgtide-$kind:test"
     log "building $ref from Dockerfile.$kind"
     "${BUILDAH[@]}" bud -q --pull=never --isolation chroot --build-arg JRE_IMAGE=localhost/pgtide/jre:17 \
+      --build-arg BACKUP_BASE_IMAGE=localhost/pgtide/backup-base:15 \
       -f "$repo/Dockerfile.$kind" -t "$ref" "$repo" >/dev/null
     archive "$ref" "$IMAGES_DIR/pgtide-$kind-test.tar"
     "${BUILDAH[@]}" images --noheading --no-trunc --format '{{.ID}}' "$ref" | head -1 > "$IMAGES_DIR/pgtide-$kind-test.id"
@@ -116,7 +128,8 @@ project_images() {
 import_images() {
   local sock=/run/pgtide-k8s/containerd.sock
   for f in "$IMAGES_DIR"/pause-2.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-standin-15.tar \
-           "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar; do
+           "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar \
+           "$IMAGES_DIR"/pgtide-backup-test.tar; do
     [ -f "$f" ] || continue
     ctr --address "$sock" -n k8s.io images import --no-unpack=false "$f" >/dev/null
   done

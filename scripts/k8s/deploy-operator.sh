@@ -17,6 +17,7 @@ image_id=$(cat "$IMAGES_DIR/pgtide-operator-test.id")
 sed -e 's#image: ghcr.io/pgtide/pgtide-operator:.*#image: localhost/pgtide/pgtide-operator:test#' \
     -e 's#value: "ghcr.io/zalando/spilo-[^"]*"#value: "localhost/pgtide/spilo-standin:15"#' \
     -e 's#value: "ghcr.io/pgtide/pgtide-sidecar:[^"]*"#value: "localhost/pgtide/pgtide-sidecar:test"#' \
+    -e 's#value: "ghcr.io/pgtide/pgtide-backup:[^"]*"#value: "localhost/pgtide/pgtide-backup:test"#' \
     -e "s#^      labels: {app.kubernetes.io/name: pgtide-operator}#      labels: {app.kubernetes.io/name: pgtide-operator}\n      annotations: {pgtide.io/test-image: \"$image_id\"}#" \
     "$repo/manifests/operator/10-deployment.yaml" > "$tmp/10-deployment.yaml"
 grep -q "localhost/pgtide/pgtide-operator:test" "$tmp/10-deployment.yaml" || die "operator image not found in the manifest"

@@ -72,7 +72,7 @@ final class BackupBench {
       double restoreS = (System.nanoTime() - t0) / 1e9;
       OsUser.deleteTree(dir.resolve("restore"));
 
-      PrimaryArchivingLag lag = new PrimaryArchivingLag(port, "postgres", password);
+      PrimaryArchivingLag lag = new PrimaryArchivingLag("127.0.0.1", port, "postgres", password);
       ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
           "" + loadSeconds, "-h", "127.0.0.1", "-p", "" + port, "-U", "postgres", "postgres"), env, dir,
           dir.resolve("pgbench.log"));

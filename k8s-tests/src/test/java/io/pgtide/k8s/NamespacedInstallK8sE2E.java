@@ -52,6 +52,7 @@ class NamespacedInstallK8sE2E {
         .replaceAll("image: ghcr.io/pgtide/pgtide-operator:.*", "image: localhost/pgtide/pgtide-operator:test")
         .replaceAll("value: ghcr.io/zalando/spilo-.*", "value: localhost/pgtide/spilo-standin:15")
         .replaceAll("value: ghcr.io/pgtide/pgtide-sidecar:.*", "value: localhost/pgtide/pgtide-sidecar:test")
+        .replaceAll("value: ghcr.io/pgtide/pgtide-backup:.*", "value: localhost/pgtide/pgtide-backup:test")
         .replace("kubernetes.io/metadata.name: pgtide-system", "kubernetes.io/metadata.name: " + OPERATOR_NS);
     // the Namespace object is ours (created above, enforcing restricted like the shipped one)
     yaml = java.util.Arrays.stream(yaml.split("(?m)^---\\s*$"))

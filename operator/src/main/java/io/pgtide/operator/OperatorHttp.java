@@ -145,8 +145,13 @@ public final class OperatorHttp {
   private final Map<String, io.pgtide.operator.autoscale.AutoscalerController> autoscalers = new ConcurrentHashMap<>();
   private final Map<String, io.pgtide.operator.backup.Backups> backups = new ConcurrentHashMap<>();
 
+  /** The cluster's backups, or none ({@code null}: spec.backup was removed). */
   public void backups(String clusterKey, io.pgtide.operator.backup.Backups controller) {
-    backups.put(clusterKey, controller);
+    if (controller == null) {
+      backups.remove(clusterKey);
+    } else {
+      backups.put(clusterKey, controller);
+    }
   }
 
   public void autoscaler(String clusterKey, io.pgtide.operator.autoscale.AutoscalerController controller) {

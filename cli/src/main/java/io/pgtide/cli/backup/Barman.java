@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Barman {
   /** The replication slot Barman streams from on the primary. */
-  public static final String SLOT = "pgtide_barman";
+  public static final String SLOT = BackupPolicy.SLOT;
 
   private final Path repository;
   private final String server;

@@ -56,9 +56,7 @@ public final class LocalRestore {
   /** The source's credentials: the restored database has its roles, so the new cluster logs in as they do. */
   public ClusterSecrets sourceSecrets() {
     try {
-      JsonObject s = new JsonObject(Files.readString(sourceDir.resolve("secrets.json")));
-      return new ClusterSecrets(s.getString("superuser"), s.getString("superuserPassword"),
-          s.getString("replicationUser"), s.getString("replicationPassword"));
+      return ClusterSecrets.load(sourceDir.resolve("secrets.json"));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the credentials of " + spec.source + " in " + sourceDir, e);
     }
@@ -172,7 +170,9 @@ public final class LocalRestore {
     // the source's Patroni wrote paths and a port of its own member into postgresql.conf: override them all
     String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + socketDir
         + " -c hba_file=" + dataDir.resolve("pg_hba.conf") + " -c ident_file=" + dataDir.resolve("pg_ident.conf")
-        + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore";
+        + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore"
+        // the source's server certificate is not restored with the data (Spilo keeps it outside): loopback only
+        + " -c ssl=off";
     try {
       pgCtl(List.of("start", "-D", dataDir.toString(), "-l", log.toString(), "-o", options, "-w", "-t", "600"),
           Duration.ofMinutes(11));

@@ -20,13 +20,15 @@ public final class LocalVerification implements BackupController.Verification {
   private final LocalMachine machine;
   private final Path clusterDir;
   private final String cluster;
+  private final String primaryHost;
   private final int primaryPort;
   private final String superuser;
   private final String password;
   private final Consumer<String> progress;
 
-  public LocalVerification(LocalMachine machine, Path clusterDir, String cluster, int primaryPort, String superuser,
-                           String password, Consumer<String> progress) {
+  public LocalVerification(LocalMachine machine, Path clusterDir, String cluster, String primaryHost, int primaryPort,
+                           String superuser, String password, Consumer<String> progress) {
+    this.primaryHost = primaryHost;
     this.machine = machine;
     this.clusterDir = clusterDir;
     this.cluster = cluster;
@@ -38,7 +40,7 @@ public final class LocalVerification implements BackupController.Verification {
 
   @Override
   public long mark() {
-    String rows = Psql.query(primaryPort, superuser, password, "postgres",
+    String rows = Psql.query(primaryHost, primaryPort, superuser, password, "postgres",
         "CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());"
             + "INSERT INTO " + TABLE + " DEFAULT VALUES; SELECT count(*) FROM " + TABLE);
     String[] lines = rows.strip().split("\n");

@@ -10,11 +10,13 @@ import io.pgtide.local.process.Psql;
  * lag in bytes and the seconds are unknown. Blocking.
  */
 public final class PrimaryArchivingLag implements BackupController.ArchivingLag {
+  private final String host;
   private final int port;
   private final String user;
   private final String password;
 
-  public PrimaryArchivingLag(int port, String user, String password) {
+  public PrimaryArchivingLag(String host, int port, String user, String password) {
+    this.host = host;
     this.port = port;
     this.user = user;
     this.password = password;
@@ -24,7 +26,7 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
   public Lag measure() {
     String row;
     try {
-      row = Psql.query(port, user, password, "postgres", """
+      row = Psql.query(host, port, user, password, "postgres", """
           SELECT coalesce((SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint || '|'
                   || CASE WHEN flush_lsn >= pg_current_wal_lsn() THEN '0'
                           ELSE coalesce(extract(epoch FROM flush_lag)::text, '0') END || '|t'

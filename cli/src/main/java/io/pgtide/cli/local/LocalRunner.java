@@ -216,8 +216,8 @@ public final class LocalRunner implements AutoCloseable {
     barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword(), policy);
     backups = new io.pgtide.cli.backup.BackupController(core.vertx(), key, barman, () -> resource.getSpec().backup,
-        new io.pgtide.cli.backup.PrimaryArchivingLag(primaryPort, s.superuser(), s.superuserPassword()),
-        new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), primaryPort,
+        new io.pgtide.cli.backup.PrimaryArchivingLag("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword()),
+        new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), "127.0.0.1", primaryPort,
             s.superuser(), s.superuserPassword(), progress),
         core.events(), core.metrics());
     core.http().backups(key, backups);

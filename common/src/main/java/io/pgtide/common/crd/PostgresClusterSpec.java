@@ -56,6 +56,9 @@ public class PostgresClusterSpec {
      */
     @Default("\"@daily\"")
     public String verifySchedule = "@daily";
+    /** Kubernetes: the size of the backup agent's volume (the repository: base backups and WAL). */
+    @Default("10Gi")
+    public String storage = "10Gi";
   }
 
   /** Keep at least {@code count} base backups, and (when set) everything needed to recover within {@code window}. */

@@ -23,6 +23,12 @@ public class PostgresClusterStatus {
   public Failover lastFailover;
   /** The outcome of the last request made through the annotation {@code pgtide.io/request} (kubectl pgtide). */
   public Request lastRequest;
+  /**
+   * spec.backup: the last successful base backup (time, size, duration), the first and last recoverable points, WAL
+   * archiving lag (seconds and bytes), the last verification, the base backups kept; as the backup agent reports it.
+   */
+  @io.fabric8.crd.generator.annotation.PreserveUnknownFields
+  public java.util.Map<String, Object> backup;
 
   public static class Member {
     public String name;

@@ -105,9 +105,7 @@ public final class PatroniCluster implements AutoCloseable {
   public static PatroniCluster resume(LocalMachine machine, Path dir, Duration timeout) {
     try {
       JsonObject state = new JsonObject(java.nio.file.Files.readString(dir.resolve("cluster.json")));
-      JsonObject s = new JsonObject(java.nio.file.Files.readString(dir.resolve("secrets.json")));
-      ClusterSecrets secrets = new ClusterSecrets(s.getString("superuser"), s.getString("superuserPassword"),
-          s.getString("replicationUser"), s.getString("replicationPassword"));
+      ClusterSecrets secrets = ClusterSecrets.load(dir.resolve("secrets.json"));
       JsonObject t = state.getJsonObject("timing");
       PatroniTiming timing = new PatroniTiming(t.getInteger("ttl"), t.getInteger("loopWait"),
           t.getInteger("retryTimeout"), t.getLong("maximumLagOnFailover"), t.getBoolean("synchronousMode"));
@@ -147,12 +145,9 @@ public final class PatroniCluster implements AutoCloseable {
             .put("retryTimeout", timing.retryTimeout()).put("maximumLagOnFailover", timing.maximumLagOnFailover())
             .put("synchronousMode", timing.synchronousMode()))
         .put("parameters", new JsonObject(new java.util.LinkedHashMap<>(parameters)));
-    JsonObject s = new JsonObject().put("superuser", secrets.superuser())
-        .put("superuserPassword", secrets.superuserPassword()).put("replicationUser", secrets.replicationUser())
-        .put("replicationPassword", secrets.replicationPassword());
     try {
       java.nio.file.Files.writeString(dir.resolve("cluster.json"), state.encodePrettily());
-      PrivateFiles.write(dir.resolve("secrets.json"), s.encode());
+      secrets.save(dir.resolve("secrets.json"));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot record the cluster state in " + dir, e);
     }

@@ -8,10 +8,15 @@ public final class Psql {
   private Psql() {
   }
 
-  /** Runs {@code sql} and returns its unaligned, tuples-only output; fails with psql's message. */
+  /** Runs {@code sql} on loopback and returns its unaligned, tuples-only output; fails with psql's message. */
   public static String query(int port, String user, String password, String database, String sql) {
+    return query("127.0.0.1", port, user, password, database, sql);
+  }
+
+  /** The same on {@code host} (libpq's default sslmode, prefer: TLS where the server offers it, as Spilo requires). */
+  public static String query(String host, int port, String user, String password, String database, String sql) {
     List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-        "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql));
+        "-h", host, "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("PGPASSWORD", password == null ? "" : password);
@@ -19,7 +24,7 @@ public final class Psql {
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes()).trim();
       if (p.waitFor() != 0) {
-        throw new IllegalStateException("psql on port " + port + " failed: " + out);
+        throw new IllegalStateException("psql on " + host + ":" + port + " failed: " + out);
       }
       return out;
     } catch (java.io.IOException e) {

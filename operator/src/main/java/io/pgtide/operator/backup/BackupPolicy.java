@@ -10,6 +10,9 @@ import io.pgtide.common.crd.PostgresClusterSpec;
  * in the window stays recoverable and at least {@code count} backups remain even when they are older.
  */
 public record BackupPolicy(CronSchedule schedule, int keep, Integer windowDays, CronSchedule verifySchedule) {
+  /** The replication slot Barman streams WAL from (a Patroni permanent slot while spec.backup is declared). */
+  public static final String SLOT = "pgtide_barman";
+
 
   public static BackupPolicy from(PostgresClusterSpec.BackupSpec spec) {
     if (spec == null) {

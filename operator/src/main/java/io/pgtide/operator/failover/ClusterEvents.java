@@ -70,6 +70,10 @@ public final class ClusterEvents {
   }
 
   public void emit(String clusterKey, String type, String reason, String message) {
+    record(clusterKey, type, reason, message, System.currentTimeMillis());
+  }
+
+  private void record(String clusterKey, String type, String reason, String message, long at) {
     if ("Warning".equals(type)) {
       LOG.warn("[{}] {}: {}", clusterKey, reason, message);
     } else {
@@ -78,7 +82,7 @@ public final class ClusterEvents {
     // a message is a sentence or two; the cap keeps 500 of them well inside a ConfigMap (1 MiB)
     String text = message.length() > MESSAGE_CHARS ? message.substring(0, MESSAGE_CHARS) + "…" : message;
     JsonObject event = new JsonObject().put("cluster", clusterKey).put("type", type).put("reason", reason)
-        .put("message", text).put("at", System.currentTimeMillis());
+        .put("message", text).put("at", at);
     synchronized (this) {
       remember(event);
     }
@@ -93,6 +97,22 @@ public final class ClusterEvents {
     }
     vertx.eventBus().publish(Addresses.CLUSTER_EVENTS, event);
     keptListeners.forEach(l -> l.accept(clusterKey));
+  }
+
+  /**
+   * An event that happened elsewhere (the backup agent's pod), recorded with its own time like one of ours; one
+   * already kept is not recorded twice (a poll after an operator restart sees the agent's history again).
+   */
+  public void relay(JsonObject event) {
+    String clusterKey = event.getString("cluster");
+    synchronized (this) {
+      if (clusterKey == null || event.getLong("at") == null
+          || kept.getOrDefault(clusterKey, new ArrayDeque<>()).stream().anyMatch(event::equals)) {
+        return;
+      }
+    }
+    record(clusterKey, event.getString("type", "Normal"), event.getString("reason", "Event"),
+        event.getString("message", ""), event.getLong("at"));
   }
 
   /** Called with a cluster's key after each new event of it (on the emitting thread: hand real work elsewhere). */

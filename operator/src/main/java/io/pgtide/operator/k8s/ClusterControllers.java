@@ -50,6 +50,7 @@ public final class ClusterControllers {
     long statusTimer;
     volatile String handlingRequest;                       // the id being acted on
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
+    BackupAgentClient backups;                             // while spec.backup is declared
   }
 
   /**
@@ -125,10 +126,24 @@ public final class ClusterControllers {
     }
     c.latest = cr;
     pushTo(key, c, spec.monitoring);
+    backupsOf(key, c, cr);
     if (spec.autoscaling.enabled && !c.autoscaler.running()) {
       c.autoscaler.start();
     } else if (!spec.autoscaling.enabled && c.autoscaler.running()) {
       c.autoscaler.stop();
+    }
+  }
+
+  /** spec.backup: the agent's status and actions through the control API and status.backup; none without it. */
+  private void backupsOf(String key, Controllers c, PostgresCluster cr) {
+    if (cr.getSpec().backup != null && c.backups == null) {
+      c.backups = new BackupAgentClient(core.vertx(), client, core.events(), cr.getMetadata().getNamespace(),
+          cr.getMetadata().getName()).start(10_000);
+      core.http().backups(key, c.backups);
+    } else if (cr.getSpec().backup == null && c.backups != null) {
+      c.backups.stop();
+      c.backups = null;
+      core.http().backups(key, null);
     }
   }
 
@@ -161,6 +176,10 @@ public final class ClusterControllers {
       c.users.stop();
       c.patroniConfig.stop();
       c.autoscaler.stop();
+      if (c.backups != null) {
+        c.backups.stop();
+        core.http().backups(key, null);
+      }
       core.vertx().cancelTimer(c.statusTimer);
       core.state().forgetCluster(key);
       core.failover().forget(key);
@@ -269,6 +288,9 @@ public final class ClusterControllers {
     var users = c.users.last();
     var autoscaler = c.autoscaler.running() ? c.autoscaler.status() : null;
     var lastFailover = core.failover().lastFailover(key).orElse(null);
+    // plain maps and lists all the way down (a JsonObject inside would not serialize as JSON)
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Object> backup = c.backups == null ? null : c.backups.status().mapTo(java.util.Map.class);
     String ns = c.latest.getMetadata().getNamespace();
     String name = c.latest.getMetadata().getName();
     return Blocking.<Void>call(core.vertx(), () -> {
@@ -287,6 +309,7 @@ public final class ClusterControllers {
       if (c.lastRequest != null) {
         status.lastRequest = c.lastRequest;
       }
+      status.backup = backup;
       if (!before.equals(Serialization.asJson(status))) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();

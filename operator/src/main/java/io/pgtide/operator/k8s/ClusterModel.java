@@ -363,7 +363,7 @@ public final class ClusterModel {
         .withResource(resource).withDivisor(new Quantity(divisor)).endResourceFieldRef().endValueFrom().build();
   }
 
-  private static EnvVar secretRef(String name, String secret) {
+  static EnvVar secretRef(String name, String secret) {
     return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef().withName(secret)
         .withKey("password").endSecretKeyRef().endValueFrom().build();
   }

@@ -47,6 +47,7 @@ public final class ClusterReconciler {
   private final ResourceReconciler<PodDisruptionBudget> pdbs;
   private final ResourceReconciler<NetworkPolicy> networkPolicies;
   private final ResourceReconciler<StatefulSet> statefulSets;
+  private final ResourceReconciler<io.fabric8.kubernetes.api.model.apps.Deployment> deployments;
 
   public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
     this.vertx = vertx;
@@ -60,6 +61,7 @@ public final class ClusterReconciler {
     pdbs = new ResourceReconciler<>(vertx, client, PodDisruptionBudget.class);
     networkPolicies = new ResourceReconciler<>(vertx, client, NetworkPolicy.class);
     statefulSets = new ResourceReconciler<>(vertx, client, StatefulSet.class);
+    deployments = new ResourceReconciler<>(vertx, client, io.fabric8.kubernetes.api.model.apps.Deployment.class);
   }
 
   public Future<Void> reconcile(PostgresCluster cr) {
@@ -91,6 +93,7 @@ public final class ClusterReconciler {
           .compose(v -> imagePullSecrets(cr))
           .compose(v -> statefulSetStep(cr))
           .compose(v -> volumeSizes(cr))
+          .compose(v -> backupAgentStep(cr))
           .compose(v -> status(cr, null, null))
           // a refused request is a condition with the API server's own words, then a failure to retry
           .recover(e -> status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e))
@@ -184,6 +187,41 @@ public final class ClusterReconciler {
           c.getMetadata().getFinalizers().add(FINALIZER);
           return c;
         })).mapEmpty();
+  }
+
+  /**
+   * spec.backup: the backup agent (its token, volume, Service, NetworkPolicy and Deployment), after the cluster's
+   * Service it streams from. Without spec.backup the agent goes and its volume (the repository) stays, like a data
+   * volume: backups are deleted by nobody but a person.
+   */
+  private Future<Void> backupAgentStep(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String agent = BackupAgentModel.name(cr.getMetadata().getName());
+    if (cr.getSpec().backup == null) {
+      return Blocking.call(vertx, () -> {
+        client.apps().deployments().inNamespace(ns).withName(agent).delete();
+        client.services().inNamespace(ns).withName(agent).delete();
+        client.network().v1().networkPolicies().inNamespace(ns).withName(agent).delete();
+        return null;
+      });
+    }
+    return Blocking.<Void>call(vertx, () -> {
+      createIfMissing(ns, BackupAgentModel.tokenSecret(cr, ClusterSecrets.password(32)));
+      if (client.persistentVolumeClaims().inNamespace(ns).withName(agent).get() == null) {
+        client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.volume(cr)).create();
+      }
+      return null;
+    })
+        .compose(v -> services.reconcile(ns, agent, BackupAgentModel.service(cr)))
+        .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
+        .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
+        .mapEmpty();
+  }
+
+  private void createIfMissing(String ns, Secret s) {
+    if (client.secrets().inNamespace(ns).withName(s.getMetadata().getName()).get() == null) {
+      client.secrets().inNamespace(ns).resource(s).create();
+    }
   }
 
   /** Created when missing, never updated: a Secret's password is generated once (or provided by the user). */

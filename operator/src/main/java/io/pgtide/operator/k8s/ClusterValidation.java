@@ -49,6 +49,15 @@ public final class ClusterValidation {
     if (backup != null) {
       return backup;
     }
+    if (spec.backup != null) {
+      try {
+        if (new io.fabric8.kubernetes.api.model.Quantity(spec.backup.storage).getNumericalAmount().signum() <= 0) {
+          return "backup.storage must be a positive size, e.g. 20Gi";
+        }
+      } catch (RuntimeException e) {
+        return "backup.storage " + spec.backup.storage + " is not a size (e.g. 20Gi)";
+      }
+    }
     if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
       try {
         var target = io.pgtide.operator.backup.RecoveryTarget.from(spec.bootstrap.recovery);
@@ -78,17 +87,13 @@ public final class ClusterValidation {
   }
 
   /**
-   * What the Kubernetes path cannot do yet, refused rather than ignored: a cluster that declares backups must not
-   * run without them unnoticed, and one that asks to be restored must not come up empty. Null when none applies.
+   * What the Kubernetes path cannot do yet, refused rather than ignored: a cluster that asks to be restored must not
+   * come up empty. Null when none applies.
    */
   public static String kubernetesProblem(PostgresClusterSpec spec) {
     if (spec != null && spec.bootstrap != null && spec.bootstrap.recovery != null) {
       return "bootstrap.recovery (restore from backups) is available in local mode only so far; on Kubernetes "
           + "nothing is created rather than an empty cluster";
-    }
-    if (spec != null && spec.backup != null) {
-      return "spec.backup is available in local mode only so far; remove it to run this cluster on Kubernetes "
-          + "without backups";
     }
     return null;
   }

@@ -9,12 +9,13 @@ import java.util.Map;
  * {@code watchNamespaces}: the namespaces whose PostgresClusters it runs, empty for all (the cluster-wide install);
  * a namespaced install lists them and holds a Role in each instead of the ClusterRole.
  */
-public record OperatorConfig(String spiloImage, String sidecarImage, String operatorNamespace,
+public record OperatorConfig(String spiloImage, String sidecarImage, String backupImage, String operatorNamespace,
                              String operatorServiceHost, int bridgePort, String caSecretName,
                              String monitoringNamespace, List<String> watchNamespaces) {
 
   public static final OperatorConfig DEFAULTS = new OperatorConfig(
-      "ghcr.io/zalando/spilo-17:4.0-p2", "ghcr.io/pgtide/pgtide-sidecar:0.1.0", "pgtide-system",
+      "ghcr.io/zalando/spilo-17:4.0-p2", "ghcr.io/pgtide/pgtide-sidecar:0.1.0", "ghcr.io/pgtide/pgtide-backup:0.1.0",
+      "pgtide-system",
       "pgtide-operator.pgtide-system.svc", 7443, "pgtide-ca", "monitoring", List.of());
 
   public OperatorConfig {
@@ -25,6 +26,7 @@ public record OperatorConfig(String spiloImage, String sidecarImage, String oper
     String namespace = env.getOrDefault("POD_NAMESPACE", DEFAULTS.operatorNamespace());
     return new OperatorConfig(env.getOrDefault("PGTIDE_SPILO_IMAGE", DEFAULTS.spiloImage()),
         env.getOrDefault("PGTIDE_SIDECAR_IMAGE", DEFAULTS.sidecarImage()),
+        env.getOrDefault("PGTIDE_BACKUP_IMAGE", DEFAULTS.backupImage()),
         namespace,
         // the Service of the operator's own namespace, which the Deployment's manifests create
         env.getOrDefault("PGTIDE_OPERATOR_SERVICE", "pgtide-operator." + namespace + ".svc"),

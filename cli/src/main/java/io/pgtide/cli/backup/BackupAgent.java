@@ -1,0 +1,145 @@
+package io.pgtide.cli.backup;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.metrics.MeteredVertx;
+import io.pgtide.local.process.LocalMachine;
+import io.pgtide.operator.backup.BackupPolicy;
+import io.pgtide.operator.failover.ClusterEvents;
+import io.pgtide.operator.metrics.OperatorMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+
+/**
+ * The backup agent of one cluster on Kubernetes: a pod the operator owns (image {@code pgtide-backup}: Debian's
+ * Barman and PostgreSQL 15 with this jar) that keeps the cluster's Barman repository on its own volume — WAL streamed
+ * through a replication slot from the primary's Service, scheduled base backups, retention, verification in a scratch
+ * instance inside the pod — exactly what local mode runs in the operator's process ({@link BackupController}).
+ * Nothing runs in the Spilo pods. The operator reads {@code GET /status} (the status and the agent's events) and
+ * asks for backups and verifications; both need the token the operator generated (Secret
+ * {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
+ */
+@Command(name = "backup-agent", hidden = true,
+    description = "Run one cluster's backup agent (in the pod the operator creates; configured by environment).")
+public final class BackupAgent implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
+  public static final int PORT = 8080;
+
+  /** What the operator passes in the agent's environment. Pure. */
+  record Settings(String clusterKey, String host, int port, String superuser, String superuserPassword,
+                  String replicationUser, String replicationPassword, PostgresClusterSpec.BackupSpec spec,
+                  Path dir, String token) {
+
+    static Settings from(Map<String, String> env) {
+      String key = required(env, "PGTIDE_CLUSTER");
+      if (!key.matches("[a-z0-9-]+/[a-z0-9-]+")) {
+        throw new IllegalArgumentException("PGTIDE_CLUSTER must be <namespace>/<name>, not " + key);
+      }
+      PostgresClusterSpec.BackupSpec spec = new JsonObject(required(env, "PGTIDE_BACKUP_SPEC"))
+          .mapTo(PostgresClusterSpec.BackupSpec.class);
+      String problem = BackupPolicy.problem(spec);
+      if (problem != null) {
+        throw new IllegalArgumentException("PGTIDE_BACKUP_SPEC: " + problem);
+      }
+      return new Settings(key, primaryHost(env, required(env, "PGTIDE_PRIMARY_SERVICE")),
+          Integer.parseInt(env.getOrDefault("PGTIDE_PRIMARY_PORT", "5432")), required(env, "PGTIDE_SUPERUSER"),
+          required(env, "PGTIDE_SUPERUSER_PASSWORD"), required(env, "PGTIDE_REPLICATION_USER"),
+          required(env, "PGTIDE_REPLICATION_PASSWORD"), spec,
+          Path.of(env.getOrDefault("PGTIDE_BACKUP_DIR", "/var/lib/pgtide-backup")), required(env, "PGTIDE_AGENT_TOKEN"));
+    }
+
+    /** The Service's address from the variables the kubelet sets (a cluster need not run DNS), else its name. */
+    static String primaryHost(Map<String, String> env, String service) {
+      String fromEnv = env.get(service.toUpperCase(java.util.Locale.ROOT).replace('-', '_') + "_SERVICE_HOST");
+      return fromEnv == null || fromEnv.isBlank() ? service : fromEnv;
+    }
+
+    private static String required(Map<String, String> env, String name) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) {
+        throw new IllegalArgumentException(name + " is not set");
+      }
+      return v;
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Settings s;
+    try {
+      s = Settings.from(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("backup-agent: " + e.getMessage());
+      return 2;
+    }
+    PrometheusMeterRegistry registry = MeteredVertx.registry();
+    Vertx vertx = MeteredVertx.vertx(new VertxOptions(), registry);
+    LocalMachine machine = LocalMachine.open();
+    String name = s.clusterKey().substring(s.clusterKey().indexOf('/') + 1);
+    ClusterEvents events = new ClusterEvents(vertx);
+    Barman barman = new Barman(Barman.localRepository(s.dir()), name);
+    // what a verification logs in to the restored copy with (as local mode keeps it next to its cluster)
+    new io.pgtide.common.secrets.ClusterSecrets(s.superuser(), s.superuserPassword(), s.replicationUser(),
+        s.replicationPassword()).save(s.dir().resolve("secrets.json"));
+    // through the primary's Service, which follows failovers: Barman's receiver restarts on the new primary
+    barman.configure(s.host(), s.port(), s.superuser(), s.superuserPassword(), s.replicationUser(),
+        s.replicationPassword(), BackupPolicy.from(s.spec()));
+    BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
+        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword()),
+        new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
+            msg -> LOG.info("[{}] {}", s.clusterKey(), msg)),
+        events, new OperatorMetrics(registry));
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
+        .end(registry.scrape()));
+    router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+    router.route("/api/*").handler(ctx -> {
+      if (tokenMatches(ctx, s.token())) {
+        ctx.next();
+      } else {
+        ctx.response().setStatusCode(401).end(new JsonObject().put("error", "a valid token is required").encode());
+      }
+    });
+    router.get("/api/status").handler(ctx -> ctx.json(new JsonObject().put("backup", backups.status())
+        .put("events", events.history(s.clusterKey()))));
+    router.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
+    router.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
+    vertx.createHttpServer().requestHandler(router).listen(PORT, "0.0.0.0").await();
+    backups.start(5_000);
+    LOG.info("[{}] backup agent: repository {}, primary {}:{}, listening on {}", s.clusterKey(), barman.repository(),
+        s.host(), s.port(), PORT);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // the WAL receiver must not outlive the agent (it holds the slot's position)
+      backups.stop().await();
+      vertx.close().await();
+      stopped.countDown();
+    }, "pgtide-backup-agent-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private static void answer(RoutingContext ctx, Future<JsonObject> result) {
+    result.onSuccess(ctx::json).onFailure(e -> ctx.response().setStatusCode(500)
+        .putHeader("Content-Type", "application/json").end(new JsonObject().put("error", e.getMessage()).encode()));
+  }
+
+  static boolean tokenMatches(RoutingContext ctx, String token) {
+    String header = ctx.request().getHeader("Authorization");
+    String given = header != null && header.startsWith("Bearer ") ? header.substring(7) : "";
+    return MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+  }
+}

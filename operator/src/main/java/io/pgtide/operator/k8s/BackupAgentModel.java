@@ -1,0 +1,146 @@
+package io.pgtide.operator.k8s;
+
+import static io.pgtide.operator.k8s.ClusterModel.meta;
+import static io.pgtide.operator.k8s.ClusterModel.sorted;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
+import io.pgtide.common.crd.PostgresCluster;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The backup agent of a cluster that declares {@code spec.backup}: one pod (a Deployment, Recreate: two agents must
+ * never stream into one repository) running Barman on its own volume, reached by the operator through its Service,
+ * with its token in a Secret. It reaches PostgreSQL only through the cluster's primary Service, as a client (the
+ * replication protocol for WAL and base backups): nothing is added to the Spilo pods. Pure.
+ */
+public final class BackupAgentModel {
+  private BackupAgentModel() {
+  }
+
+  public static final int PORT = 8080;
+  static final String DIR = "/var/lib/pgtide-backup";
+
+  /** The name of the agent's Deployment, Service, NetworkPolicy, volume claim and Secret. */
+  public static String name(String cluster) {
+    return cluster + "-backup";
+  }
+
+  public static Map<String, String> labels(String cluster) {
+    return sorted("app.kubernetes.io/name", "pgtide-backup", "app.kubernetes.io/instance", cluster,
+        "app.kubernetes.io/managed-by", "pgtide");
+  }
+
+  /** The token the operator presents to the agent (generated once, like the database passwords). */
+  public static Secret tokenSecret(PostgresCluster cr, String token) {
+    return ClusterModel.credentials(cr, name(cr.getMetadata().getName()), "pgtide-backup", token);
+  }
+
+  /** The repository's volume: created once; like the data volumes it outlives a removed spec.backup. */
+  public static PersistentVolumeClaim volume(PostgresCluster cr) {
+    var spec = cr.getSpec();
+    return new PersistentVolumeClaimBuilder().withMetadata(meta(cr, name(cr.getMetadata().getName())))
+        .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(spec.storage.storageClass)
+        .withNewResources().addToRequests("storage", new Quantity(spec.backup.storage)).endResources()
+        .endSpec().build();
+  }
+
+  public static Service service(PostgresCluster cr) {
+    String cluster = cr.getMetadata().getName();
+    return new ServiceBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withSelector(labels(cluster))
+        .addNewPort().withName("http").withPort(PORT).withTargetPort(new IntOrString(PORT)).endPort()
+        .endSpec().build();
+  }
+
+  /** Only the operator (status, actions) and the monitoring namespace (metrics) reach the agent. */
+  public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
+    String cluster = cr.getMetadata().getName();
+    return new NetworkPolicyBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec()
+        .withNewPodSelector().withMatchLabels(labels(cluster)).endPodSelector()
+        .withPolicyTypes("Ingress")
+        .addNewIngress()
+          .addNewFrom().withNewNamespaceSelector()
+          .withMatchLabels(sorted("kubernetes.io/metadata.name", config.operatorNamespace())).endNamespaceSelector()
+          .withNewPodSelector().withMatchLabels(sorted("app.kubernetes.io/name", "pgtide-operator")).endPodSelector()
+          .endFrom()
+          .addNewFrom().withNewNamespaceSelector()
+          .withMatchLabels(sorted("kubernetes.io/metadata.name", config.monitoringNamespace())).endNamespaceSelector()
+          .endFrom()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(PORT)).endPort()
+        .endIngress()
+        .endSpec().build();
+  }
+
+  public static Deployment deployment(PostgresCluster cr, OperatorConfig config) {
+    String cluster = cr.getMetadata().getName();
+    String ns = cr.getMetadata().getNamespace();
+    List<EnvVar> env = List.of(
+        value("PGTIDE_CLUSTER", ns + "/" + cluster),
+        value("PGTIDE_PRIMARY_SERVICE", cluster),
+        value("PGTIDE_BACKUP_SPEC", JsonObject.mapFrom(cr.getSpec().backup).encode()),
+        value("PGTIDE_BACKUP_DIR", DIR),
+        value("PGTIDE_SUPERUSER", "postgres"),
+        ClusterModel.secretRef("PGTIDE_SUPERUSER_PASSWORD", ClusterModel.superuserSecret(cluster)),
+        value("PGTIDE_REPLICATION_USER", "standby"),
+        ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
+        ClusterModel.secretRef("PGTIDE_AGENT_TOKEN", name(cluster)),
+        value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp"));
+    return new DeploymentBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withReplicas(1)
+        .withNewSelector().withMatchLabels(labels(cluster)).endSelector()
+        .withNewStrategy().withType("Recreate").endStrategy()
+        .withNewTemplate()
+          .withNewMetadata().withLabels(labels(cluster)).endMetadata()
+          .withNewSpec()
+            .withAutomountServiceAccountToken(false)
+            .withImagePullSecrets(cr.getSpec().imagePullSecrets.stream()
+                .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
+            // the WAL receiver stops cleanly (Barman keeps its position) before the pod goes
+            .withTerminationGracePeriodSeconds(60L)
+            .withNewSecurityContext().withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+              .withFsGroup(ClusterModel.SPILO_GID).endSecurityContext()
+            // a volume without fsGroup support (hostPath) arrives root-owned: hand it to the agent's user first
+            .addNewInitContainer().withName("volume-owner").withImage(config.backupImage())
+              .withCommand("chown", ClusterModel.SPILO_UID + ":" + ClusterModel.SPILO_GID, DIR)
+              .withNewSecurityContext().withRunAsUser(0L).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").withAdd("CHOWN").endCapabilities().endSecurityContext()
+              .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
+            .endInitContainer()
+            .addNewContainer().withName("backup-agent").withImage(config.backupImage())
+              .withArgs("backup-agent").withEnv(env)
+              .addNewPort().withName("http").withContainerPort(PORT).endPort()
+              .withResources(new ResourceRequirementsBuilder()
+                  .withRequests(sorted("cpu", new Quantity("50m"), "memory", new Quantity("256Mi")))
+                  .withLimits(sorted("memory", new Quantity("768Mi"))).build())
+              .withNewReadinessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(PORT))
+                .endHttpGet().withPeriodSeconds(10).endReadinessProbe()
+              // the postgres user of the image (Barman and the scratch PostgreSQL of a verification run as it)
+              .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(ClusterModel.SPILO_UID)
+                .withRunAsGroup(ClusterModel.SPILO_GID).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+              .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
+            .endContainer()
+            .addNewVolume().withName("repository").withNewPersistentVolumeClaim().withClaimName(name(cluster))
+              .endPersistentVolumeClaim().endVolume()
+          .endSpec()
+        .endTemplate()
+        .endSpec().build();
+  }
+
+  private static EnvVar value(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+}
