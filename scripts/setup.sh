@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(postgresql-15 postgresql-client-15 patroni python3-etcd etcd-server prometheus-pushgateway
-          prometheus-postgres-exporter prometheus barman barman-cli)
+          prometheus-postgres-exporter prometheus barman barman-cli rclone)
 # the dashboard's end-to-end test drives Debian's Chromium headless; PGTIDE_NO_BROWSER=1 leaves it out (the failover part of that test still runs)
 if [ "${PGTIDE_NO_BROWSER:-0}" != "1" ]; then
   packages+=(chromium)

@@ -96,7 +96,7 @@ system_images() {
   ln -sf "spilo-standin-$spilo_key.tar" "$IMAGES_DIR/spilo-standin-15.tar"
   # the backup agent's base: a JRE, Barman and PostgreSQL 15 (its client tools stream WAL and base backups; its
   # server is the scratch instance a verification restores into), the postgres user as in Spilo
-  local backup_pkgs="openjdk-17-jre-headless,ca-certificates-java,barman,postgresql-15,postgresql-client-15,procps,tini"
+  local backup_pkgs="openjdk-17-jre-headless,ca-certificates-java,barman,postgresql-15,postgresql-client-15,procps,tini,rclone"
   local backup_key; backup_key=$(echo "$SUITE $backup_pkgs $spilo_user" | key_of -)
   debian_image localhost/pgtide/backup-base:15 "$IMAGES_DIR/backup-base-$backup_key.tar" "$backup_pkgs" 'true' \
     '["java"]' 0 "$spilo_user"

@@ -6,6 +6,9 @@ GO_VERSION="$(go env GOVERSION 2>/dev/null || echo nogo)"
 K8S_BIN="$PGTIDE_CACHE/k8s/$K8S_VERSION-$GO_VERSION/bin"
 COREDNS_VERSION="${PGTIDE_COREDNS_VERSION:-v1.14.7}"
 DNS_BIN="$PGTIDE_CACHE/coredns/$COREDNS_VERSION-$GO_VERSION/bin"
+# the S3-compatible server the backup tests copy to (a real one, built from its module; Debian packages none)
+MINIO_VERSION="${PGTIDE_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
+MINIO_BIN="$PGTIDE_CACHE/minio/$MINIO_VERSION-$GO_VERSION/bin"
 IMAGES_DIR="$PGTIDE_CACHE/images"
 # the running cluster's state (certificates, etcd data, logs, PIDs); one cluster per machine
 K8S_STATE="${PGTIDE_K8S_STATE:-/var/lib/pgtide-k8s}"

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         PgtideCli.Psql.class,
         PgtideCli.Backup.class,
         PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, io.pgtide.operator.k8s.OperatorMain.class,
-        io.pgtide.cli.backup.BackupAgent.class},
+        io.pgtide.cli.backup.BackupAgent.class, io.pgtide.cli.backup.BackupRestore.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
   static final int FAILED = 1;

@@ -53,6 +53,10 @@ public final class ClusterFile {
       problem = "autoscaling.maxReplicas must be at most " + LOCAL_MAX_MEMBERS + " in local mode, got "
           + cr.getSpec().autoscaling.maxReplicas;
     }
+    if (problem == null && local && cr.getSpec().backup != null && cr.getSpec().backup.s3 != null) {
+      problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "
+          + "under its directory";
+    }
     return problem;
   }
 

@@ -41,7 +41,7 @@ public final class BackupAgent implements Callable<Integer> {
   /** What the operator passes in the agent's environment. Pure. */
   record Settings(String clusterKey, String host, int port, String superuser, String superuserPassword,
                   String replicationUser, String replicationPassword, PostgresClusterSpec.BackupSpec spec,
-                  Path dir, String token) {
+                  Path dir, String token, RepositoryCopy.Target s3) {
 
     static Settings from(Map<String, String> env) {
       String key = required(env, "PGTIDE_CLUSTER");
@@ -58,7 +58,11 @@ public final class BackupAgent implements Callable<Integer> {
           Integer.parseInt(env.getOrDefault("PGTIDE_PRIMARY_PORT", "5432")), required(env, "PGTIDE_SUPERUSER"),
           required(env, "PGTIDE_SUPERUSER_PASSWORD"), required(env, "PGTIDE_REPLICATION_USER"),
           required(env, "PGTIDE_REPLICATION_PASSWORD"), spec,
-          Path.of(env.getOrDefault("PGTIDE_BACKUP_DIR", "/var/lib/pgtide-backup")), required(env, "PGTIDE_AGENT_TOKEN"));
+          Path.of(env.getOrDefault("PGTIDE_BACKUP_DIR", "/var/lib/pgtide-backup")), required(env, "PGTIDE_AGENT_TOKEN"),
+          env.get("PGTIDE_S3_BUCKET") == null ? null : new RepositoryCopy.Target(required(env, "PGTIDE_S3_ENDPOINT"),
+              required(env, "PGTIDE_S3_BUCKET"), required(env, "PGTIDE_S3_PREFIX"),
+              env.getOrDefault("PGTIDE_S3_REGION", "us-east-1"), required(env, "PGTIDE_S3_ACCESS_KEY_ID"),
+              required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")));
     }
 
     /** The Service's address from the variables the kubelet sets (a cluster need not run DNS), else its name. */
@@ -113,12 +117,22 @@ public final class BackupAgent implements Callable<Integer> {
         ctx.response().setStatusCode(401).end(new JsonObject().put("error", "a valid token is required").encode());
       }
     });
-    router.get("/api/status").handler(ctx -> ctx.json(new JsonObject().put("backup", backups.status())
-        .put("events", events.history(s.clusterKey()))));
+    RepositoryCopy copy = s.s3() == null ? null
+        : new RepositoryCopy(barman.repository().resolve("home").resolve(name), s.s3());
+    router.get("/api/status").handler(ctx -> {
+      JsonObject status = backups.status();
+      if (copy != null) {
+        status.put("s3", copy.status());
+      }
+      ctx.json(new JsonObject().put("backup", status).put("events", events.history(s.clusterKey())));
+    });
     router.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
     router.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
     vertx.createHttpServer().requestHandler(router).listen(PORT, "0.0.0.0").await();
     backups.start(5_000);
+    if (copy != null) {
+      copyEvery(vertx, copy, events, registry, s.clusterKey(), COPY_EVERY_MS);
+    }
     LOG.info("[{}] backup agent: repository {}, primary {}:{}, listening on {}", s.clusterKey(), barman.repository(),
         s.host(), s.port(), PORT);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -130,6 +144,45 @@ public final class BackupAgent implements Callable<Integer> {
     }, "pgtide-backup-agent-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  static final long COPY_EVERY_MS = 60_000;
+
+  /**
+   * Keeps the S3 copy in step: a sync every {@code everyMs} (the first at once), one at a time; one event per distinct
+   * failure and one when it works again; {@code pgtide_backup_s3_last_copy_timestamp_seconds}.
+   */
+  private static void copyEvery(Vertx vertx, RepositoryCopy copy, ClusterEvents events, PrometheusMeterRegistry registry,
+                                String key, long everyMs) {
+    double[] lastCopy = {Double.NaN};
+    io.pgtide.common.metrics.KnownGauges gauges = new io.pgtide.common.metrics.KnownGauges(registry,
+        OperatorMetrics.clusterTags(key));
+    gauges.add("pgtide_backup_s3_last_copy_timestamp_seconds", "when the repository's copy in S3 was last in step "
+        + "(Unix time)", () -> lastCopy[0]);
+    String[] failing = {null};
+    java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+    vertx.setPeriodic(0, everyMs, t -> {
+      if (!busy.compareAndSet(false, true)) {
+        return;
+      }
+      vertx.executeBlocking(() -> {
+        copy.sync();
+        return null;
+      }, false).onComplete(ar -> {
+        busy.set(false);
+        if (ar.succeeded()) {
+          lastCopy[0] = System.currentTimeMillis() / 1000.0;
+          if (failing[0] != null) {
+            events.emit(key, "Normal", "BackupCopyRecovered", "the repository's copy in S3 is in step again");
+          }
+          failing[0] = null;
+        } else if (!String.valueOf(ar.cause().getMessage()).equals(failing[0])) {
+          failing[0] = String.valueOf(ar.cause().getMessage());
+          events.emit(key, "Warning", "BackupCopyFailed", failing[0]);
+        }
+        gauges.refresh();
+      });
+    });
   }
 
   private static void answer(RoutingContext ctx, Future<JsonObject> result) {

@@ -59,6 +59,26 @@ public class PostgresClusterSpec {
     /** Kubernetes: the size of the backup agent's volume (the repository: base backups and WAL). */
     @Default("10Gi")
     public String storage = "10Gi";
+    /** Kubernetes: a copy of the repository in S3-compatible object storage, kept in step by the backup agent. */
+    public S3Spec s3;
+  }
+
+  /** Where the backup agent copies the repository (base backups and WAL, as Barman keeps them). */
+  public static class S3Spec {
+    /** The S3 API's URL, e.g. https://s3.eu-central-1.amazonaws.com or http://minio.storage.svc:9000. */
+    @Required
+    @Pattern("^https?://.+")
+    public String endpoint;
+    @Required
+    @Pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    public String bucket;
+    /** A path inside the bucket; default {@code <namespace>/<cluster>}. */
+    public String prefix;
+    /** A Secret of the cluster's namespace with the keys accessKeyId and secretAccessKey. */
+    @Required
+    public String credentialsSecret;
+    @Default("us-east-1")
+    public String region = "us-east-1";
   }
 
   /** Keep at least {@code count} base backups, and (when set) everything needed to recover within {@code window}. */

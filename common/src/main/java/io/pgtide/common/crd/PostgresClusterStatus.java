@@ -28,7 +28,12 @@ public class PostgresClusterStatus {
    * archiving lag (seconds and bytes), the last verification, the base backups kept; as the backup agent reports it.
    */
   @io.fabric8.crd.generator.annotation.PreserveUnknownFields
-  public java.util.Map<String, Object> backup;
+  public Object backup;
+
+  /** A field of {@link #backup} (a JSON object), null when absent. */
+  public Object backupValue(String key) {
+    return backup instanceof java.util.Map<?, ?> m ? m.get(key) : null;
+  }
 
   public static class Member {
     public String name;

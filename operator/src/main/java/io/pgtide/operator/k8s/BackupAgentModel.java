@@ -1,6 +1,5 @@
 package io.pgtide.operator.k8s;
 
-import static io.pgtide.operator.k8s.ClusterModel.meta;
 import static io.pgtide.operator.k8s.ClusterModel.sorted;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -45,15 +44,30 @@ public final class BackupAgentModel {
         "app.kubernetes.io/managed-by", "pgtide");
   }
 
+  /**
+   * The agent's objects carry its own labels, never the cluster members' (application=spilo): nothing that selects
+   * members (Services, the volume step, pvcRetention) may find them; owned by the cluster.
+   */
+  static io.fabric8.kubernetes.api.model.ObjectMeta meta(PostgresCluster cr, String name) {
+    return new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name)
+        .withNamespace(cr.getMetadata().getNamespace()).withLabels(labels(cr.getMetadata().getName()))
+        .withOwnerReferences(ClusterModel.owner(cr)).build();
+  }
+
   /** The token the operator presents to the agent (generated once, like the database passwords). */
   public static Secret tokenSecret(PostgresCluster cr, String token) {
     return ClusterModel.credentials(cr, name(cr.getMetadata().getName()), "pgtide-backup", token);
   }
 
-  /** The repository's volume: created once; like the data volumes it outlives a removed spec.backup. */
+  /**
+   * The repository's volume: created once, and owned by nobody: it outlives a removed spec.backup and the cluster
+   * itself (a deleted cluster is what backups are for); a person deletes it.
+   */
   public static PersistentVolumeClaim volume(PostgresCluster cr) {
     var spec = cr.getSpec();
-    return new PersistentVolumeClaimBuilder().withMetadata(meta(cr, name(cr.getMetadata().getName())))
+    var meta = meta(cr, name(cr.getMetadata().getName()));
+    meta.setOwnerReferences(null);
+    return new PersistentVolumeClaimBuilder().withMetadata(meta)
         .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(spec.storage.storageClass)
         .withNewResources().addToRequests("storage", new Quantity(spec.backup.storage)).endResources()
         .endSpec().build();
@@ -88,7 +102,7 @@ public final class BackupAgentModel {
   public static Deployment deployment(PostgresCluster cr, OperatorConfig config) {
     String cluster = cr.getMetadata().getName();
     String ns = cr.getMetadata().getNamespace();
-    List<EnvVar> env = List.of(
+    List<EnvVar> env = new java.util.ArrayList<>(List.of(
         value("PGTIDE_CLUSTER", ns + "/" + cluster),
         value("PGTIDE_PRIMARY_SERVICE", cluster),
         value("PGTIDE_BACKUP_SPEC", JsonObject.mapFrom(cr.getSpec().backup).encode()),
@@ -98,7 +112,15 @@ public final class BackupAgentModel {
         value("PGTIDE_REPLICATION_USER", "standby"),
         ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
         ClusterModel.secretRef("PGTIDE_AGENT_TOKEN", name(cluster)),
-        value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp"));
+        value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp")));
+    var s3 = cr.getSpec().backup.s3;
+    if (s3 != null) {
+      env.addAll(List.of(value("PGTIDE_S3_ENDPOINT", s3.endpoint), value("PGTIDE_S3_BUCKET", s3.bucket),
+          value("PGTIDE_S3_PREFIX", s3.prefix != null && !s3.prefix.isBlank() ? s3.prefix : ns + "/" + cluster),
+          value("PGTIDE_S3_REGION", s3.region),
+          ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
+          ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey")));
+    }
     return new DeploymentBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withReplicas(1)
         .withNewSelector().withMatchLabels(labels(cluster)).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
@@ -135,6 +157,73 @@ public final class BackupAgentModel {
             .endContainer()
             .addNewVolume().withName("repository").withNewPersistentVolumeClaim().withClaimName(name(cluster))
               .endPersistentVolumeClaim().endVolume()
+          .endSpec()
+        .endTemplate()
+        .endSpec().build();
+  }
+
+  /** The restore Job of a cluster that declares bootstrap.recovery. */
+  public static String restoreJobName(String cluster) {
+    return cluster + "-restore";
+  }
+
+  /**
+   * The new cluster's first data volume, made before its StatefulSet (which adopts it by name: the claim template's
+   * {@code pgdata-<cluster>-0}), so the restore can fill it.
+   */
+  public static PersistentVolumeClaim firstDataVolume(PostgresCluster cr) {
+    String cluster = cr.getMetadata().getName();
+    var template = ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS).getSpec().getVolumeClaimTemplates().get(0);
+    // a member's volume like the StatefulSet's own: its labels (the volume and retention steps find it), no owner
+    return new PersistentVolumeClaimBuilder(template).withMetadata(new io.fabric8.kubernetes.api.model
+            .ObjectMetaBuilder().withName("pgdata-" + cluster + "-0").withNamespace(cr.getMetadata().getNamespace())
+            .withLabels(template.getMetadata().getLabels()).build()).build();
+  }
+
+  /**
+   * Restores {@code bootstrap.recovery.source}'s backups (its agent's volume) into the new cluster's first data
+   * volume, where Spilo keeps PGDATA; run once (no retry: a failed restore is reported, never half adopted).
+   */
+  public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config) {
+    String cluster = cr.getMetadata().getName();
+    var recovery = cr.getSpec().bootstrap.recovery;
+    String pgdata = "/home/postgres/pgdata";
+    return new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
+        .withMetadata(meta(cr, restoreJobName(cluster))).withNewSpec().withBackoffLimit(0)
+        .withNewTemplate()
+          .withNewMetadata().withLabels(sorted("app.kubernetes.io/name", "pgtide-restore",
+              "app.kubernetes.io/instance", cluster, "app.kubernetes.io/managed-by", "pgtide")).endMetadata()
+          .withNewSpec().withRestartPolicy("Never").withAutomountServiceAccountToken(false)
+            .withNewSecurityContext().withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+              .endSecurityContext()
+            .addNewInitContainer().withName("volume-owner").withImage(config.backupImage())
+              .withCommand("chown", ClusterModel.SPILO_UID + ":" + ClusterModel.SPILO_GID, pgdata, DIR)
+              .withNewSecurityContext().withRunAsUser(0L).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").withAdd("CHOWN").endCapabilities().endSecurityContext()
+              .addNewVolumeMount().withName("pgdata").withMountPath(pgdata).endVolumeMount()
+              .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
+            .endInitContainer()
+            .addNewContainer().withName("restore").withImage(config.backupImage()).withArgs("backup-restore")
+              .withEnv(value("PGTIDE_SOURCE", recovery.source), value("PGTIDE_REPOSITORY", DIR),
+                  value("PGTIDE_TARGET_TIME", recovery.targetTime == null ? "" : recovery.targetTime),
+                  value("PGTIDE_TARGET_LSN", recovery.targetLSN == null ? "" : recovery.targetLSN),
+                  value("PGTIDE_DATA_DIR", pgdata + "/pgroot/data"),
+                  value("JAVA_TOOL_OPTIONS", "-Xmx128m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp"))
+              // its last words (why the target cannot be reached) become the Job's failure message
+              .withTerminationMessagePolicy("FallbackToLogsOnError")
+              .withResources(new ResourceRequirementsBuilder()
+                  .withRequests(sorted("cpu", new Quantity("50m"), "memory", new Quantity("256Mi")))
+                  .withLimits(sorted("memory", new Quantity("768Mi"))).build())
+              .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(ClusterModel.SPILO_UID)
+                .withRunAsGroup(ClusterModel.SPILO_GID).withAllowPrivilegeEscalation(false)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+              .addNewVolumeMount().withName("pgdata").withMountPath(pgdata).endVolumeMount()
+              .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
+            .endContainer()
+            .addNewVolume().withName("pgdata").withNewPersistentVolumeClaim().withClaimName("pgdata-" + cluster + "-0")
+              .endPersistentVolumeClaim().endVolume()
+            .addNewVolume().withName("repository").withNewPersistentVolumeClaim()
+              .withClaimName(name(recovery.source)).endPersistentVolumeClaim().endVolume()
           .endSpec()
         .endTemplate()
         .endSpec().build();

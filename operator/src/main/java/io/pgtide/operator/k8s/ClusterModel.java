@@ -364,7 +364,11 @@ public final class ClusterModel {
   }
 
   static EnvVar secretRef(String name, String secret) {
+    return secretRef(name, secret, "password");
+  }
+
+  static EnvVar secretRef(String name, String secret, String key) {
     return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef().withName(secret)
-        .withKey("password").endSecretKeyRef().endValueFrom().build();
+        .withKey(key).endSecretKeyRef().endValueFrom().build();
   }
 }

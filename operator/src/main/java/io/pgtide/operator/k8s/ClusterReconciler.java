@@ -91,6 +91,7 @@ public final class ClusterReconciler {
           .compose(v -> sidecarTls(cr))
           .compose(v -> storageClass(cr))
           .compose(v -> imagePullSecrets(cr))
+          .compose(v -> restoreStep(cr))
           .compose(v -> statefulSetStep(cr))
           .compose(v -> volumeSizes(cr))
           .compose(v -> backupAgentStep(cr))
@@ -190,6 +191,65 @@ public final class ClusterReconciler {
   }
 
   /**
+   * bootstrap.recovery: before the new cluster's StatefulSet exists, its first data volume is filled by a restore
+   * Job from the source's backup volume; the StatefulSet is made only once the Job succeeded (its first member's
+   * Patroni adopts the restored directory, the others copy it). Until then the step refuses, with what happens (a
+   * failed restore keeps refusing, with its reason: nothing is created from it). The source is only read.
+   */
+  private Future<Void> restoreStep(PostgresCluster cr) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery == null) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String job = BackupAgentModel.restoreJobName(name);
+    return Blocking.call(vertx, () -> {
+      if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
+        return null; // restored before: the cluster runs on its own now
+      }
+      String problem = ClusterValidation.recoverySourceProblem(recovery,
+          client.resources(PostgresCluster.class).inNamespace(ns).withName(recovery.source).get(),
+          client.persistentVolumeClaims().inNamespace(ns).withName(BackupAgentModel.name(recovery.source)).get()
+              != null, java.time.Instant.now());
+      if (problem != null) {
+        throw new ReconcileErrors.Refused("RecoverySourceInvalid", problem);
+      }
+      var existing = client.batch().v1().jobs().inNamespace(ns).withName(job).get();
+      if (existing == null) {
+        if (client.persistentVolumeClaims().inNamespace(ns).withName("pgdata-" + name + "-0").get() == null) {
+          client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr)).create();
+        }
+        client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
+        LOG.info("[{}/{}] restoring {} to {} (Job {})", ns, name, recovery.source,
+            recovery.targetTime != null ? recovery.targetTime : recovery.targetLSN != null ? recovery.targetLSN
+                : "the latest point", job);
+        throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+      }
+      var st = existing.getStatus();
+      if (st != null && st.getSucceeded() != null && st.getSucceeded() > 0) {
+        return null;
+      }
+      if (st != null && st.getFailed() != null && st.getFailed() > 0) {
+        throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + recovery.source + " failed: "
+            + restoreFailure(ns, name) + " (delete this cluster, fix bootstrap.recovery, create it again)");
+      }
+      throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+    });
+  }
+
+  /** The restore container's termination message (its last log lines when it failed). Blocking. */
+  private String restoreFailure(String ns, String cluster) {
+    return client.pods().inNamespace(ns).withLabel("app.kubernetes.io/name", "pgtide-restore")
+        .withLabel("app.kubernetes.io/instance", cluster).list().getItems().stream()
+        .flatMap(p -> p.getStatus().getContainerStatuses() == null ? java.util.stream.Stream.empty()
+            : p.getStatus().getContainerStatuses().stream())
+        .filter(c -> c.getState() != null && c.getState().getTerminated() != null)
+        .map(c -> String.valueOf(c.getState().getTerminated().getMessage()).strip())
+        .findFirst().orElse("no reason recorded");
+  }
+
+  /**
    * spec.backup: the backup agent (its token, volume, Service, NetworkPolicy and Deployment), after the cluster's
    * Service it streams from. Without spec.backup the agent goes and its volume (the repository) stays, like a data
    * volume: backups are deleted by nobody but a person.
@@ -198,10 +258,15 @@ public final class ClusterReconciler {
     String ns = cr.getMetadata().getNamespace();
     String agent = BackupAgentModel.name(cr.getMetadata().getName());
     if (cr.getSpec().backup == null) {
+      // an unchanged cluster without backups costs reads only
       return Blocking.call(vertx, () -> {
-        client.apps().deployments().inNamespace(ns).withName(agent).delete();
-        client.services().inNamespace(ns).withName(agent).delete();
-        client.network().v1().networkPolicies().inNamespace(ns).withName(agent).delete();
+        for (var r : List.of(client.apps().deployments().inNamespace(ns).withName(agent),
+            client.services().inNamespace(ns).withName(agent),
+            client.network().v1().networkPolicies().inNamespace(ns).withName(agent))) {
+          if (r.get() != null) {
+            r.delete();
+          }
+        }
         return null;
       });
     }
@@ -224,10 +289,26 @@ public final class ClusterReconciler {
     }
   }
 
-  /** Created when missing, never updated: a Secret's password is generated once (or provided by the user). */
+  /**
+   * Created when missing, never updated: a Secret's password is generated once (or provided by the user). A
+   * restored cluster has its source's roles, so it takes the source's passwords.
+   */
   private Future<Void> credentialSecrets(PostgresCluster cr) {
     return Blocking.call(vertx, () -> {
-      for (Secret s : ClusterModel.credentialSecrets(cr, () -> ClusterSecrets.password(24))) {
+      var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+      java.util.Iterator<String> fromSource = recovery == null ? null : java.util.stream.Stream.of(
+              ClusterModel.superuserSecret(recovery.source), ClusterModel.standbySecret(recovery.source))
+          .map(n -> client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(n).get())
+          .map(sec -> {
+            if (sec == null || sec.getData() == null || sec.getData().get("password") == null) {
+              throw new ReconcileErrors.Refused("RecoverySourceInvalid", "the credentials of "
+                  + recovery.source + " (the restored roles log in with them) are not readable");
+            }
+            return new String(java.util.Base64.getDecoder().decode(sec.getData().get("password")),
+                java.nio.charset.StandardCharsets.UTF_8);
+          }).toList().iterator();
+      for (Secret s : ClusterModel.credentialSecrets(cr, () -> fromSource != null ? fromSource.next()
+          : ClusterSecrets.password(24))) {
         var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(s.getMetadata().getName());
         if (r.get() == null) {
           client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();

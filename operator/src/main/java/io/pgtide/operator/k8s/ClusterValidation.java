@@ -57,6 +57,21 @@ public final class ClusterValidation {
       } catch (RuntimeException e) {
         return "backup.storage " + spec.backup.storage + " is not a size (e.g. 20Gi)";
       }
+      var s3 = spec.backup.s3;
+      if (s3 != null) {
+        if (s3.endpoint == null || !s3.endpoint.matches("https?://.+")) {
+          return "backup.s3.endpoint must be an http:// or https:// URL, got " + s3.endpoint;
+        }
+        if (s3.bucket == null || !s3.bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+          return "backup.s3.bucket must be an S3 bucket name (3-63 of a-z, 0-9, '.', '-'), got " + s3.bucket;
+        }
+        if (s3.credentialsSecret == null || s3.credentialsSecret.isBlank()) {
+          return "backup.s3.credentialsSecret must name a Secret with accessKeyId and secretAccessKey";
+        }
+        if (s3.prefix != null && (s3.prefix.startsWith("/") || s3.prefix.contains(".."))) {
+          return "backup.s3.prefix must be a relative path inside the bucket, got " + s3.prefix;
+        }
+      }
     }
     if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
       try {
@@ -86,16 +101,29 @@ public final class ClusterValidation {
     return null;
   }
 
-  /**
-   * What the Kubernetes path cannot do yet, refused rather than ignored: a cluster that asks to be restored must not
-   * come up empty. Null when none applies.
-   */
+  /** Nothing the Kubernetes path refuses beyond {@link #problem} any more; kept as the place for such rules. */
   public static String kubernetesProblem(PostgresClusterSpec spec) {
-    if (spec != null && spec.bootstrap != null && spec.bootstrap.recovery != null) {
-      return "bootstrap.recovery (restore from backups) is available in local mode only so far; on Kubernetes "
-          + "nothing is created rather than an empty cluster";
-    }
     return null;
+  }
+
+  /**
+   * Why bootstrap.recovery cannot restore on Kubernetes, or null: the source must be a PostgresCluster of the same
+   * namespace that declares spec.backup and has its backup volume, and a target time may not lie before its first
+   * recoverable point (as its status reports it). Pure.
+   */
+  public static String recoverySourceProblem(PostgresClusterSpec.RecoverySpec recovery,
+                                             io.pgtide.common.crd.PostgresCluster source, boolean sourceVolume,
+                                             java.time.Instant now) {
+    if (source == null) {
+      return "bootstrap.recovery.source " + recovery.source + ": no such PostgresCluster in this namespace";
+    }
+    if (source.getSpec() == null || source.getSpec().backup == null || !sourceVolume) {
+      return "bootstrap.recovery.source " + recovery.source + " declares no spec.backup: it has no backups to restore";
+    }
+    var target = io.pgtide.operator.backup.RecoveryTarget.from(recovery);
+    Object first = source.getStatus() == null ? null : source.getStatus().backupValue("firstRecoverablePoint");
+    String why = target.unreachable(first == null ? null : java.time.Instant.parse(first.toString()), now);
+    return why == null ? null : "cannot restore " + recovery.source + " to " + target + ": " + why;
   }
 
   /** PostgreSQL's integer parameters without units that a spec commonly sets, with the server's own bounds. */

@@ -100,8 +100,7 @@ public final class OperatorMetrics {
   public void failover(String clusterKey, FailoverRecord record) {
     Tags tags = clusterTags(clusterKey).and("kind", record.kind());
     failovers(tags).increment();
-    if (!"switchover".equals(record.kind())) {
-      lastFailover.put(clusterKey, record);
+    if (!"switchover".equals(record.kind()) && lastFailover.put(clusterKey, record) == null) {
       clusterGauge("pgtide_last_failover_duration_seconds", "how long the cluster's last failover took (not "
           + "switchovers)", clusterKey, k -> lastFailover.get(k).durationMs() / 1000.0);
       clusterGauge("pgtide_last_failover_timestamp_seconds", "when the cluster's last failover completed (Unix time)",
@@ -138,7 +137,9 @@ public final class OperatorMetrics {
 
   /** Patroni's ttl plus the operator's failover delay: a failover that takes longer raises PgtideFailoverSlow. */
   public void failoverBudget(String clusterKey, double seconds) {
-    budgets.put(clusterKey, seconds);
+    if (budgets.put(clusterKey, seconds) != null) {
+      return; // registered already; the gauge reads the new value
+    }
     clusterGauge("pgtide_failover_budget_seconds", "how long a failover may take: Patroni's ttl plus the failover "
         + "delay", clusterKey, budgets::get);
   }

@@ -1,0 +1,341 @@
+package io.pgtide.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.testkit.SteadyWriter;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Backups on a real Kubernetes: a cluster declaring spec.backup gets a backup agent pod (Barman on its own volume,
+ * streaming WAL through a Patroni permanent slot from the primary's Service); a base backup and a verification on
+ * request through the operator's control API land in status.backup and as Events; a failover under a writer leaves
+ * no gap: a new cluster restored (bootstrap.recovery) to the second before a DROP TABLE has every row acknowledged
+ * before it and none after; targets that cannot be reached are refused with nothing created.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BackupK8sE2E {
+  static final String NS = "e2e-backup";
+  static final String NAME = "ledger";
+  @RegisterExtension
+  static RealKubernetes k8s = new RealKubernetes();
+  static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @BeforeAll
+  static void createCluster() {
+    k8s.freshNamespace(NS);
+    k8s.serviceAccount(NS, "dba", "pgtide-operator-user");
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %2$s, namespace: %1$s}
+        spec:
+          postgresVersion: 15
+          replicas: 2
+          storage: {size: 1Gi}
+          failoverDelaySeconds: 5
+          patroni: {ttl: 30, loopWait: 10, retryTimeout: 10, synchronousMode: true}
+          backup: {schedule: "@daily", retention: {count: 3}, verifySchedule: never, storage: 2Gi}
+        """.formatted(NS, NAME));
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).until(BackupK8sE2E::settled);
+  }
+
+  @AfterAll
+  static void drop() {
+    k8s.dropNamespace(NS);
+  }
+
+  static PostgresCluster cluster() {
+    return k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(NAME).get();
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> backupStatus() {
+    PostgresCluster cr = cluster();
+    return cr == null || cr.getStatus() == null || !(cr.getStatus().backup instanceof Map<?, ?> m) ? Map.of()
+        : (Map<String, Object>) m;
+  }
+
+  @SuppressWarnings("unchecked")
+  static boolean streaming() {
+    Object archiving = backupStatus().get("archiving");
+    return archiving instanceof Map<?, ?> a && Boolean.TRUE.equals(((Map<String, Object>) a).get("streaming"));
+  }
+
+  /** Ready with both members, a synchronous standby, and the agent's WAL receiver streaming. */
+  static boolean settled() {
+    PostgresCluster cr = cluster();
+    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null
+        || cr.getStatus().members.size() != 2 || !cr.getStatus().members.stream().allMatch(m -> m.ready)
+        || !"True".equals(k8s.condition(NS, NAME, "Ready"))) {
+      return false;
+    }
+    var sync = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-sync").get();
+    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
+        : sync.getMetadata().getAnnotations().get("sync_standby");
+    return standby != null && !standby.isBlank() && streaming();
+  }
+
+  static String superuserPassword() {
+    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
+        .get();
+    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+  }
+
+  static ServiceSql sql() {
+    return ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword());
+  }
+
+  /** An action of the control API on the leader, as the dba (bound to pgtide-operator-user). */
+  static HttpResponse<String> post(String action) throws Exception {
+    Pod leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
+        .getItems().stream().filter(p -> p.getStatus().getPodIP() != null && p.getMetadata().getDeletionTimestamp()
+            == null).findFirst().orElseThrow();
+    String token = k8s.kubectl("-n", NS, "create", "token", "dba", "--duration=10m").strip();
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + leader.getStatus().getPodIP()
+            + ":8081/api/clusters/" + NS + "/" + NAME + action)).timeout(Duration.ofMinutes(10))
+        .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  static boolean event(String reason) {
+    return k8s.kubectl("-n", NS, "get", "events", "--field-selector", "reason=" + reason,
+        "-o", "jsonpath={.items[*].involvedObject.name}").contains(NAME);
+  }
+
+  @Test
+  @Order(1)
+  void theAgentRunsApartFromTheDatabasePodsAsAnUnprivilegedUser() {
+    var deployment = k8s.client().apps().deployments().inNamespace(NS).withName(NAME + "-backup").get();
+    assertThat(deployment.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getKind()).isEqualTo("PostgresCluster"));
+    Pod agent = k8s.client().pods().inNamespace(NS).withLabel("app.kubernetes.io/name", "pgtide-backup").list()
+        .getItems().get(0);
+    assertThat(agent.getSpec().getContainers()).singleElement()
+        .satisfies(c -> assertThat(c.getSecurityContext().getRunAsUser()).isEqualTo(101L));
+    assertThat(agent.getSpec().getAutomountServiceAccountToken()).isFalse();
+    // nothing of it in the Spilo pods: their containers are the ones they always were
+    Pod member = k8s.client().pods().inNamespace(NS).withName(NAME + "-0").get();
+    assertThat(member.getSpec().getContainers()).extracting(c -> c.getName())
+        .containsExactly("postgres", "pgtide-sidecar");
+    // Barman's slot is one Patroni keeps (a permanent slot), on the primary
+    assertThat(sql().query("SELECT slot_type || ' ' || active::text FROM pg_replication_slots WHERE slot_name = "
+        + "'pgtide_barman'")).isEqualTo("physical true");
+  }
+
+  @Test
+  @Order(2)
+  void aBaseBackupOnRequestLandsInStatusAndAsAnEvent() throws Exception {
+    sql().exec("CREATE TABLE IF NOT EXISTS ledger_rows(id serial PRIMARY KEY, at timestamptz NOT NULL "
+        + "DEFAULT clock_timestamp()); INSERT INTO ledger_rows SELECT FROM generate_series(1, 500)");
+    HttpResponse<String> r = post("/backups");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonObject taken = new JsonObject(r.body());
+    assertThat(taken.getString("id")).isNotBlank();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Map<String, Object> b = backupStatus();
+      assertThat(b.get("lastBackup")).asString().contains(taken.getString("id"));
+      assertThat(b.get("firstRecoverablePoint")).isNotNull();
+      assertThat(((Number) ((Map<?, ?>) b.get("lastBackup")).get("sizeBytes")).longValue()).isPositive();
+    });
+    await().atMost(Duration.ofSeconds(30)).until(() -> event("BackupSucceeded"));
+  }
+
+  @Test
+  @Order(3)
+  void aVerificationRestoresTheNewestBackupInTheAgentsPodAndReports() throws Exception {
+    HttpResponse<String> r = post("/backups/verify");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonObject result = new JsonObject(r.body());
+    assertThat(result.getBoolean("ok")).as(result.encode()).isTrue();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() ->
+        String.valueOf(backupStatus().get("lastVerification")).contains("ok=true"));
+    await().atMost(Duration.ofSeconds(30)).until(() -> event("BackupVerified"));
+  }
+
+  static Instant target;
+  static Map<Long, long[]> written;
+
+  @Test
+  @Order(4)
+  void afterAFailoverUnderAWriterTheArchiveContinuesFromTheNewPrimary() throws Exception {
+    String primary = cluster().getStatus().primary;
+    String ip = k8s.client().services().inNamespace(NS).withName(NAME).get().getSpec().getClusterIP();
+    Instant failedOver;
+    try (SteadyWriter writer = SteadyWriter.overSsl(ip, 5432, "postgres", superuserPassword())) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > 100);
+      k8s.kubectl("-n", NS, "delete", "pod", primary, "--wait=false");
+      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        String now = cluster().getStatus().primary;
+        return now != null && !now.equals(primary);
+      });
+      failedOver = Instant.now();
+      long after = failedOver.toEpochMilli();
+      await().atMost(Duration.ofSeconds(120)).until(() -> writer.acknowledgedSince(after) > 100);
+      target = Instant.now();
+      await().atMost(Duration.ofSeconds(60)).until(() -> writer.acknowledgedSince(target.toEpochMilli() + 500) > 20);
+      writer.stop();
+      assertThat(writer.lost()).as("acknowledged writes lost in the failover").isZero();
+      written = writer.timeline();
+    }
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).until(BackupK8sE2E::settled);
+    // the new primary holds the slot and streams to the agent; WAL written now reaches the repository
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> sql().query(
+        "SELECT active FROM pg_replication_slots WHERE slot_name = 'pgtide_barman'").equals("t"));
+    sql().exec("SELECT pg_switch_wal()");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+      Object at = backupStatus().get("lastArchivedWalAt");
+      return at != null && Instant.parse(at.toString()).isAfter(failedOver);
+    });
+    sql().exec("DROP TABLE writer_log");
+  }
+
+  @Test
+  @Order(6)
+  void aNewClusterRestoredToTheSecondBeforeTheDropHasEveryAcknowledgedRowAndNothingAfter() {
+    assertThat(target).as("the writes of the failover test").isNotNull();
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %2$s-copy, namespace: %1$s}
+        spec:
+          postgresVersion: 15
+          replicas: 1
+          storage: {size: 1Gi}
+          bootstrap: {recovery: {source: %2$s, targetTime: "%3$s"}}
+        """.formatted(NS, NAME, target.toString()));
+    await().atMost(Duration.ofSeconds(420)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "True".equals(k8s.condition(NS, NAME + "-copy", "Ready")));
+    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + "-copy.credentials.postgresql.pgtide.io")
+        .get();
+    String password = new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+    assertThat(password).as("the copy keeps the source's roles and passwords").isEqualTo(superuserPassword());
+    ServiceSql copy = ServiceSql.of(k8s, NS, NAME + "-copy", "postgres", password);
+    Set<Long> rows = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> copy
+        .query("SELECT id FROM writer_log").lines().filter(l -> !l.isBlank()).map(Long::parseLong)
+        .collect(Collectors.toCollection(TreeSet::new)), r -> !r.isEmpty());
+    long t = target.toEpochMilli();
+    Set<Long> ackedBefore = written.entrySet().stream().filter(e -> e.getValue()[1] < t).map(Map.Entry::getKey)
+        .collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> sentAfter = written.entrySet().stream().filter(e -> e.getValue()[0] > t).map(Map.Entry::getKey)
+        .collect(Collectors.toCollection(TreeSet::new));
+    assertThat(ackedBefore).as("rows acknowledged before the target").hasSizeGreaterThan(200);
+    assertThat(rows).as("every row acknowledged before the target is restored").containsAll(ackedBefore);
+    assertThat(rows).as("no row written after the target is restored").doesNotContainAnyElementsOf(sentAfter);
+    System.out.printf("K8S-PITR restored %d rows (acknowledged before the target %d, written after it %d)%n",
+        rows.size(), ackedBefore.size(), sentAfter.size());
+    // a cluster of its own: writable; the source kept its table dropped
+    copy.exec("INSERT INTO writer_log(id) VALUES (-1)");
+    assertThat(sql().query("SELECT to_regclass('writer_log') IS NULL")).isEqualTo("t");
+  }
+
+  @Test
+  @Order(8)
+  void aBackupTakenFromTheNewPrimaryVerifies() throws Exception {
+    HttpResponse<String> backup = post("/backups");
+    assertThat(backup.statusCode()).as(backup.body()).isEqualTo(200);
+    HttpResponse<String> verify = post("/backups/verify");
+    assertThat(verify.statusCode()).as(verify.body()).isEqualTo(200);
+    assertThat(new JsonObject(verify.body()).getBoolean("ok")).as(verify.body()).isTrue();
+  }
+
+  @Test
+  @Order(7)
+  void aTargetOutsideTheRecoverableRangeOrAMissingSourceIsRefusedAndNothingIsCreated() {
+    for (String[] bad : List.of(new String[] {"future", NAME, Instant.now().plusSeconds(3600).toString(), "in the future"},
+        new String[] {"nosource", "no-such-cluster", target.toString(), "no such PostgresCluster"})) {
+      String name = NAME + "-" + bad[0];
+      k8s.apply("""
+          apiVersion: pgtide.io/v1
+          kind: PostgresCluster
+          metadata: {name: %2$s, namespace: %1$s}
+          spec:
+            postgresVersion: 15
+            replicas: 1
+            storage: {size: 1Gi}
+            bootstrap: {recovery: {source: %3$s, targetTime: "%4$s"}}
+          """.formatted(NS, name, bad[1], bad[2]));
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        PostgresCluster cr = k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(name).get();
+        // a time in the future is wrong whatever the source (the spec's own check); a missing source is the
+        // restore step's finding
+        return cr != null && cr.getStatus() != null && cr.getStatus().conditions.stream().anyMatch(c ->
+            "Degraded".equals(c.type) && "True".equals(c.status) && c.message.contains(bad[3]));
+      });
+      assertThat(k8s.client().apps().statefulSets().inNamespace(NS).withName(name).get()).isNull();
+      assertThat(k8s.client().batch().v1().jobs().inNamespace(NS).withName(name + "-restore").get()).isNull();
+      assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName("pgdata-" + name + "-0").get())
+          .isNull();
+      k8s.kubectl("-n", NS, "delete", "postgrescluster", name, "--wait=true", "--timeout=60s");
+    }
+  }
+
+  @Test
+  @Order(5)
+  void theAgentExportsTheBackupSeriesTheAlertsUse() throws Exception {
+    Pod agent = k8s.client().pods().inNamespace(NS).withLabel("app.kubernetes.io/name", "pgtide-backup").list()
+        .getItems().get(0);
+    String metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + agent.getStatus().getPodIP()
+        + ":8080/metrics")).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    String tags = "{cluster=\"" + NAME + "\",namespace=\"" + NS + "\"}";
+    assertThat(metrics).contains("pgtide_backup_last_success_timestamp_seconds" + tags,
+        "pgtide_backup_schedule_interval_seconds" + tags + " 86400.0",
+        "pgtide_backup_enabled_timestamp_seconds" + tags, "pgtide_backup_archiving_lag_bytes" + tags,
+        "pgtide_backup_last_verification_success" + tags + " 1.0");
+    // its API answers only with the operator's token
+    int status = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + agent.getStatus().getPodIP()
+        + ":8080/api/status")).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+    assertThat(status).isEqualTo(401);
+  }
+
+  @Test
+  @Order(9)
+  @SuppressWarnings("unchecked")
+  void declaringS3CopiesTheRepositoryThereAndKeepsItInStep() {
+    try (MinioServer s3 = MinioServer.start(k8s)) {
+      s3.rclone("mkdir", "minio:pgtide-backups");
+      k8s.apply("""
+          apiVersion: v1
+          kind: Secret
+          metadata: {name: s3-credentials, namespace: %s}
+          stringData: {accessKeyId: "%s", secretAccessKey: "%s"}
+          """.formatted(NS, s3.user(), s3.password()));
+      k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=merge", "-p", new JsonObject()
+          .put("spec", new JsonObject().put("backup", new JsonObject().put("s3", new JsonObject()
+              .put("endpoint", s3.endpoint()).put("bucket", "pgtide-backups")
+              .put("credentialsSecret", "s3-credentials")))).encode());
+      // the agent restarts with the copy declared and syncs at once
+      await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).until(() ->
+          backupStatus().get("s3") instanceof Map<?, ?> m && m.get("lastCopyAt") != null);
+      String newest = String.valueOf(((Map<String, Object>) backupStatus().get("lastBackup")).get("id"));
+      String listing = s3.rclone("lsf", "-R", "minio:pgtide-backups/" + NS + "/" + NAME);
+      assertThat(listing).as("the newest base backup").contains("base/" + newest + "/backup.info");
+      assertThat(listing).as("archived WAL").containsPattern("wals/[0-9A-F]{16}/[0-9A-F]{24}");
+      assertThat(listing).as("nothing but the server's own directory: no pgpass, no configuration")
+          .doesNotContain("pgpass").doesNotContain("barman.conf");
+    }
+  }
+}
