@@ -120,6 +120,66 @@ final class KubeCli implements AutoCloseable {
     return PgtideCli.FAILED;
   }
 
+  /** status.backup as the operator wrote it (the backup agent's report), as JSON. */
+  int backupStatus() {
+    PostgresCluster cr = cluster();
+    if (cr == null) {
+      return PgtideCli.FAILED;
+    }
+    if (cr.getSpec().backup == null) {
+      System.err.println("pgtide: " + namespace + "/" + name + " declares no spec.backup");
+      return PgtideCli.FAILED;
+    }
+    Object backup = cr.getStatus() == null ? null : cr.getStatus().backup;
+    System.out.println(backup == null ? "{}" : JsonObject.mapFrom(backup).encodePrettily());
+    return 0;
+  }
+
+  /**
+   * A new PostgresCluster {@code newName} restored from this cluster's backups to {@code targetTime} (null: the
+   * latest point): the source's spec (version, members, storage, resources, parameters, Patroni settings) without its
+   * backups, autoscaling and bootstrap, with {@code bootstrap.recovery}. A target the source cannot reach is refused
+   * here (exit 2), before anything is created; the operator restores and reports in the new cluster's status.
+   */
+  int restore(String newName, String targetTime) {
+    PostgresCluster source = cluster();
+    if (source == null) {
+      return PgtideCli.FAILED;
+    }
+    var recovery = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
+    recovery.source = name;
+    recovery.targetTime = targetTime;
+    String problem;
+    try {
+      problem = io.pgtide.operator.k8s.ClusterValidation.recoverySourceProblem(recovery, source,
+          source.getSpec().backup != null, Instant.now());
+    } catch (IllegalArgumentException e) {
+      problem = e.getMessage();
+    }
+    if (problem != null) {
+      System.err.println("pgtide: " + problem);
+      return PgtideCli.USAGE;
+    }
+    PostgresCluster copy = new PostgresCluster();
+    copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(newName)
+        .withNamespace(namespace).build());
+    copy.setSpec(Serialization.clone(source.getSpec()));
+    copy.getSpec().backup = null;
+    copy.getSpec().autoscaling = new io.pgtide.common.crd.PostgresClusterSpec().autoscaling;
+    copy.getSpec().bootstrap = new io.pgtide.common.crd.PostgresClusterSpec.BootstrapSpec();
+    copy.getSpec().bootstrap.recovery = recovery;
+    try {
+      client.resources(PostgresCluster.class).inNamespace(namespace).resource(copy).create();
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot create PostgresCluster " + namespace + "/" + newName + ": " + reason(e));
+      return PgtideCli.FAILED;
+    }
+    System.out.println("restoring " + namespace + "/" + name + " to " + (targetTime == null ? "the latest point"
+        : targetTime) + " into the new cluster " + namespace + "/" + newName + "; follow it with: kubectl pgtide "
+        + "status -n " + namespace + " " + newName);
+    return 0;
+  }
+
   /** psql to the primary as the superuser, through a port-forward to the member the operator's status names primary. */
   int psql(List<String> args) throws Exception {
     PostgresCluster cr = cluster();

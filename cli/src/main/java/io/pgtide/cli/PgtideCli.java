@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
         PgtideCli.Psql.class,
-        PgtideCli.Backup.class,
+        PgtideCli.Backup.class, PgtideCli.Restore.class,
         PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, io.pgtide.operator.k8s.OperatorMain.class,
         io.pgtide.cli.backup.BackupAgent.class, io.pgtide.cli.backup.BackupRestore.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
@@ -314,7 +314,27 @@ public final class PgtideCli implements Callable<Integer> {
     }
   }
 
-  @Command(name = "backup", description = "Backups of a local cluster that declares spec.backup.",
+  @Command(name = "restore", description = "Kubernetes: create a new PostgresCluster from SOURCE's backups, restored to "
+      + "a point in time (or the latest); the source is only read. (Local mode: `local restore`.)")
+  static final class Restore implements Callable<Integer> {
+    @Option(names = {"-n", "--namespace"}, description = "the source's namespace (default: the kubeconfig context's)")
+    String namespace;
+    @picocli.CommandLine.Parameters(paramLabel = "SOURCE", description = "the PostgresCluster whose backups to restore")
+    String source;
+    @Option(names = "--to", required = true, description = "RFC 3339 time (e.g. 2026-11-29T10:15:00Z) or 'latest'")
+    String to;
+    @Option(names = "--new-cluster", required = true, description = "name of the new PostgresCluster")
+    String name;
+
+    @Override
+    public Integer call() {
+      try (KubeCli kube = new KubeCli(namespace, source)) {
+        return kube.restore(name, "latest".equals(to) ? null : to);
+      }
+    }
+  }
+
+  @Command(name = "backup", description = "Backups of a cluster that declares spec.backup (local mode, or Kubernetes).",
       subcommands = {Backup.List.class, Backup.Now.class, Backup.Verify.class})
   static final class Backup {
     @Command(name = "list", description = "Base backups, the recoverable range and the WAL archiving lag.")
@@ -324,6 +344,11 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
+        try (KubeCli kube = target.kube()) {
+          if (kube != null) {
+            return kube.backupStatus();
+          }
+        }
         JsonObject state = target.state();
         if (state == null) {
           return NOT_RUNNING;
@@ -348,6 +373,11 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
+        try (KubeCli kube = target.kube()) {
+          if (kube != null) {
+            return kube.request("backup-verify", null, false, java.time.Duration.ofMinutes(60));
+          }
+        }
         return State.postToCluster(target, "/backups/verify");
       }
     }
@@ -359,6 +389,11 @@ public final class PgtideCli implements Callable<Integer> {
 
       @Override
       public Integer call() throws Exception {
+        try (KubeCli kube = target.kube()) {
+          if (kube != null) {
+            return kube.request("backup", null, false, java.time.Duration.ofMinutes(60));
+          }
+        }
         return State.postToCluster(target, "/backups");
       }
     }

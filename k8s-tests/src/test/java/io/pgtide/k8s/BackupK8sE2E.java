@@ -338,4 +338,37 @@ class BackupK8sE2E {
           .doesNotContain("pgpass").doesNotContain("barman.conf");
     }
   }
+
+  @Test
+  @Order(10)
+  void theKubectlPluginListsTakesAndRestoresBackupsWithTheUsersOwnRights() throws Exception {
+    java.nio.file.Path dba = k8s.kubeconfigFor(NS, "dba");
+    try {
+      RealKubernetes.Plugin list = k8s.kubectlPgtide(dba, "backup", "list", "-n", NS, NAME);
+      assertThat(list.exit()).as(list.output()).isZero();
+      assertThat(new JsonObject(list.stdout()).getJsonObject("lastBackup").getString("id")).isNotBlank();
+      RealKubernetes.Plugin now = k8s.kubectlPgtide(dba, "backup", "now", "-n", NS, NAME);
+      assertThat(now.exit()).as(now.output()).isZero();
+      assertThat(now.stdout()).contains("backup " + NS + "/" + NAME + ": Succeeded");
+
+      RealKubernetes.Plugin future = k8s.kubectlPgtide(dba, "restore", "-n", NS, NAME, "--to",
+          Instant.now().plusSeconds(3600).toString(), "--new-cluster", NAME + "-never");
+      assertThat(future.exit()).as(future.output()).isEqualTo(2);
+      assertThat(future.stderr()).contains("is in the future");
+      assertThat(k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(NAME + "-never").get())
+          .as("nothing created").isNull();
+
+      String rows = sql().query("SELECT count(*) FROM ledger_rows");
+      RealKubernetes.Plugin latest = k8s.kubectlPgtide(dba, "restore", "-n", NS, NAME, "--to", "latest",
+          "--new-cluster", NAME + "-latest");
+      assertThat(latest.exit()).as(latest.output()).isZero();
+      await().atMost(Duration.ofSeconds(420)).pollInterval(Duration.ofSeconds(2))
+          .until(() -> "True".equals(k8s.condition(NS, NAME + "-latest", "Ready")));
+      ServiceSql copy = ServiceSql.of(k8s, NS, NAME + "-latest", "postgres", superuserPassword());
+      assertThat(await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+          .until(() -> copy.query("SELECT count(*) FROM ledger_rows"), r -> r != null)).isEqualTo(rows);
+    } finally {
+      java.nio.file.Files.deleteIfExists(dba);
+    }
+  }
 }

@@ -203,53 +203,12 @@ class FailoverK8sE2E {
     }
   }
 
-  /** A kubeconfig of this cluster's API server for a ServiceAccount's token (what a user's kubeconfig would be). */
   static Path kubeconfigFor(String account) throws Exception {
-    String server = k8s.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
-        "jsonpath={.clusters[0].cluster.server}");
-    // --flatten: the admin kubeconfig names its CA file; a user's carries the data
-    String ca = k8s.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
-        "jsonpath={.clusters[0].cluster.certificate-authority-data}");
-    assertThat(ca).isNotBlank();
-    String token = k8s.kubectl("-n", NS, "create", "token", account, "--duration=10m").strip();
-    Path file = Files.createTempFile("kubeconfig-" + account, "");
-    Files.writeString(file, """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: test, cluster: {server: "%s", certificate-authority-data: "%s"}}]
-        users: [{name: %s, user: {token: "%s"}}]
-        contexts: [{name: test, context: {cluster: test, user: %s, namespace: %s}}]
-        current-context: test
-        """.formatted(server, ca, account, token, account, NS));
-    return file;
+    return k8s.kubeconfigFor(NS, account);
   }
 
-  record Plugin(int exit, String stdout, String stderr) {
-    String output() {
-      return stdout + stderr;
-    }
-  }
-
-  /** {@code kubectl pgtide ARGS} as a user runs it: the plugin found on PATH, the user's kubeconfig. */
-  static Plugin kubectlPgtide(Path kubeconfig, String... args) throws Exception {
-    String bin = RealKubernetes.run(List.of("bash", "-c", ". " + k8s.repo().resolve("scripts/k8s/lib.sh")
-        + " && echo $K8S_BIN"), Duration.ofSeconds(10), null).strip();
-    List<String> cmd = new ArrayList<>(List.of(bin + "/kubectl", "pgtide"));
-    cmd.addAll(List.of(args));
-    Path err = Files.createTempFile("kubectl-pgtide", ".err");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-    pb.environment().put("KUBECONFIG", kubeconfig.toString());
-    pb.environment().put("PATH", k8s.repo().resolve("scripts") + ":" + Path.of(ProcessHandle.current().info()
-        .command().orElse("/usr/bin/java")).getParent() + ":" + System.getenv("PATH"));
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException("kubectl pgtide " + String.join(" ", args) + " did not finish: " + out);
-    }
-    String stderr = Files.readString(err);
-    Files.delete(err);
-    return new Plugin(p.exitValue(), out, stderr);
+  static RealKubernetes.Plugin kubectlPgtide(Path kubeconfig, String... args) throws Exception {
+    return k8s.kubectlPgtide(kubeconfig, args);
   }
 
   @Test
@@ -259,26 +218,26 @@ class FailoverK8sE2E {
     Path refused = kubeconfigFor("nobody");
     Path dba = kubeconfigFor("dba");
     try {
-      Plugin status = kubectlPgtide(allowed, "status", "-n", NS, NAME, "-o", "json");
+      RealKubernetes.Plugin status = kubectlPgtide(allowed, "status", "-n", NS, NAME, "-o", "json");
       assertThat(status.exit()).as(status.output()).isZero();
       assertThat(new io.vertx.core.json.JsonObject(status.stdout()).getString("primary"))
           .isEqualTo(cluster().getStatus().primary);
-      Plugin table = kubectlPgtide(allowed, "status", NAME);
+      RealKubernetes.Plugin table = kubectlPgtide(allowed, "status", NAME);
       assertThat(table.output()).contains("Cluster: " + NS + "/" + NAME).contains("MEMBER");
-      Plugin dryRun = kubectlPgtide(allowed, "users", "sync", "-n", NS, NAME, "--dry-run");
+      RealKubernetes.Plugin dryRun = kubectlPgtide(allowed, "users", "sync", "-n", NS, NAME, "--dry-run");
       assertThat(dryRun.exit()).as(dryRun.output()).isZero();
       assertThat(dryRun.output()).contains("users-sync " + NS + "/" + NAME + ": Succeeded: would change:");
 
       // no role: the API server refuses the annotation, nothing is asked of the operator
       String before = cluster().getStatus().primary;
-      Plugin denied = kubectlPgtide(refused, "switchover", "-n", NS, NAME);
+      RealKubernetes.Plugin denied = kubectlPgtide(refused, "switchover", "-n", NS, NAME);
       assertThat(denied.exit()).isEqualTo(1);
       assertThat(denied.output()).contains("forbidden");
       assertThat(cluster().getStatus().primary).isEqualTo(before);
 
       String kind = underFault("kubectl pgtide switchover", primary -> {
         try {
-          Plugin switched = kubectlPgtide(allowed, "switchover", "-n", NS, NAME);
+          RealKubernetes.Plugin switched = kubectlPgtide(allowed, "switchover", "-n", NS, NAME);
           assertThat(switched.exit()).as(switched.output()).isZero();
           assertThat(switched.output()).contains("switchover " + NS + "/" + NAME + ": Succeeded: " + primary + " -> ");
         } catch (Exception e) {
@@ -288,14 +247,14 @@ class FailoverK8sE2E {
       assertThat(kind).isEqualTo("switchover");
 
       // psql needs the superuser Secret and a port-forward: edit has both, pgtide-operator-user alone neither
-      Plugin noSecret = kubectlPgtide(allowed, "psql", "-n", NS, NAME, "--", "-Atc", "SELECT 1");
+      RealKubernetes.Plugin noSecret = kubectlPgtide(allowed, "psql", "-n", NS, NAME, "--", "-Atc", "SELECT 1");
       assertThat(noSecret.exit()).isEqualTo(1);
       assertThat(noSecret.output()).contains("cannot read the superuser Secret: forbidden");
-      Plugin psql = kubectlPgtide(dba, "psql", "-n", NS, NAME, "--", "-Atc",
+      RealKubernetes.Plugin psql = kubectlPgtide(dba, "psql", "-n", NS, NAME, "--", "-Atc",
           "SELECT pg_is_in_recovery(), current_user, inet_server_port()");
       assertThat(psql.exit()).as(psql.output()).isZero();
       assertThat(psql.stdout().strip()).isEqualTo("f|postgres|5432");
-      Plugin aggregated = kubectlPgtide(dba, "users", "sync", "-n", NS, NAME, "--dry-run");
+      RealKubernetes.Plugin aggregated = kubectlPgtide(dba, "users", "sync", "-n", NS, NAME, "--dry-run");
       assertThat(aggregated.exit()).as("edit aggregates pgtide-operator-user: " + aggregated.output()).isZero();
     } finally {
       Files.deleteIfExists(allowed);

@@ -91,6 +91,57 @@ public final class RealKubernetes implements BeforeAllCallback {
     return session.repo;
   }
 
+  /** A kubeconfig of this cluster's API server for a ServiceAccount's token (what a user's kubeconfig would be). */
+  public Path kubeconfigFor(String namespace, String account) throws Exception {
+    String server = kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
+        "jsonpath={.clusters[0].cluster.server}");
+    // --flatten: the admin kubeconfig names its CA file; a user's carries the data
+    String ca = kubectl("config", "view", "--raw", "--minify", "--flatten", "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority-data}");
+    if (ca.isBlank()) {
+      throw new IllegalStateException("the admin kubeconfig carries no CA data");
+    }
+    String token = kubectl("-n", namespace, "create", "token", account, "--duration=10m").strip();
+    Path file = Files.createTempFile("kubeconfig-" + account, "");
+    Files.writeString(file, """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: test, cluster: {server: "%s", certificate-authority-data: "%s"}}]
+        users: [{name: %s, user: {token: "%s"}}]
+        contexts: [{name: test, context: {cluster: test, user: %s, namespace: %s}}]
+        current-context: test
+        """.formatted(server, ca, account, token, account, namespace));
+    return file;
+  }
+
+  public record Plugin(int exit, String stdout, String stderr) {
+    public String output() {
+      return stdout + stderr;
+    }
+  }
+
+  /** {@code kubectl pgtide ARGS} as a user runs it: the plugin found on PATH, the user's kubeconfig. */
+  public Plugin kubectlPgtide(Path kubeconfig, String... args) throws Exception {
+    String bin = RealKubernetes.run(List.of("bash", "-c", ". " + repo().resolve("scripts/k8s/lib.sh")
+        + " && echo $K8S_BIN"), Duration.ofSeconds(10), null).strip();
+    List<String> cmd = new ArrayList<>(List.of(bin + "/kubectl", "pgtide"));
+    cmd.addAll(List.of(args));
+    Path err = Files.createTempFile("kubectl-pgtide", ".err");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("PATH", repo().resolve("scripts") + ":" + Path.of(ProcessHandle.current().info()
+        .command().orElse("/usr/bin/java")).getParent() + ":" + System.getenv("PATH"));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("kubectl pgtide " + String.join(" ", args) + " did not finish: " + out);
+    }
+    String stderr = Files.readString(err);
+    Files.delete(err);
+    return new Plugin(p.exitValue(), out, stderr);
+  }
+
   /** {@code kubectl} (the cluster's own version) as the cluster admin; fails with its output. */
   public String kubectl(String... args) {
     List<String> cmd = new ArrayList<>(List.of("bash", session.repo.resolve("scripts/k8s/kubectl.sh").toString()));

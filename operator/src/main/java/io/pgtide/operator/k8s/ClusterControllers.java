@@ -12,6 +12,7 @@ import io.pgtide.operator.autoscale.AutoscalerController;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.UserSyncController;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -251,11 +252,15 @@ public final class ClusterControllers {
       return;
     }
     LOG.info("[{}] request {}: {}", key, request.id(), request.toJson().encode());
-    Future<String> done = request.action().equals("switchover")
-        ? core.failover().switchover(key, request.to()).map(r -> r.from().equals(r.to()) ? r.to() + " already is primary"
-            : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms")
-        : c.users.sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
-            + r.getValue("changed", r.encode()));
+    Future<String> done = switch (request.action()) {
+      case "switchover" -> core.failover().switchover(key, request.to()).map(r -> r.from().equals(r.to())
+          ? r.to() + " already is primary" : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms");
+      case "backup", "backup-verify" -> c.backups == null
+          ? Future.failedFuture(key + " declares no spec.backup")
+          : (request.action().equals("backup") ? c.backups.backupNow() : c.backups.verifyNow()).map(JsonObject::encode);
+      default -> c.users.sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
+          + r.getValue("changed", r.encode()));
+    };
     done.onComplete(ar -> answer(key, c, request.id(), request.action(), ar.succeeded() ? "Succeeded" : "Failed",
         ar.succeeded() ? ar.result() : ar.cause().getMessage()));
   }

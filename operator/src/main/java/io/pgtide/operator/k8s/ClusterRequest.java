@@ -16,6 +16,9 @@ import java.time.format.DateTimeParseException;
  * {@code status.lastRequest} with the same id. Pure: parsing and the age rule only.
  */
 public record ClusterRequest(String id, String action, String to, boolean dryRun, Instant requestedAt) {
+  /** What may be asked: a switchover, a user sync, a base backup now, a verification of the newest backup. */
+  public static final java.util.List<String> ACTIONS = java.util.List.of("switchover", "users-sync", "backup",
+      "backup-verify");
   public static final String ANNOTATION = "pgtide.io/request";
   /** A request older than this when first seen (the operator was down) is not acted on: the asker gave up. */
   public static final Duration MAX_AGE = Duration.ofMinutes(10);
@@ -42,8 +45,8 @@ public record ClusterRequest(String id, String action, String to, boolean dryRun
       throw new Invalid(null, ANNOTATION + ": id must be 1-64 letters, digits or '-'");
     }
     Object action = json.getValue("action");
-    if (!"switchover".equals(action) && !"users-sync".equals(action)) {
-      throw new Invalid(id, ANNOTATION + ": action must be switchover or users-sync, got " + action);
+    if (!ACTIONS.contains(action)) {
+      throw new Invalid(id, ANNOTATION + ": action must be one of " + String.join(", ", ACTIONS) + ", got " + action);
     }
     Object to = json.getValue("to");
     if (to != null && !(to instanceof String)) {
