@@ -15,6 +15,10 @@ class ClusterRequestTest {
     assertThat(ClusterRequest.parse(switchover.toJson().encode())).isEqualTo(switchover);
     ClusterRequest sync = new ClusterRequest("b-2", "users-sync", null, true, AT);
     assertThat(ClusterRequest.parse(sync.toJson().encode())).isEqualTo(sync);
+    for (String action : new String[] {"backup", "backup-verify"}) {
+      ClusterRequest backup = new ClusterRequest("c-" + action, action, null, false, AT);
+      assertThat(ClusterRequest.parse(backup.toJson().encode())).isEqualTo(backup);
+    }
   }
 
   @Test
@@ -26,7 +30,7 @@ class ClusterRequestTest {
     ClusterRequest.Invalid badAction = (ClusterRequest.Invalid) org.assertj.core.api.Assertions.catchThrowable(() ->
         ClusterRequest.parse("{\"id\":\"c-3\",\"action\":\"drop-database\",\"requestedAt\":\"" + AT + "\"}"));
     assertThat(badAction.id).isEqualTo("c-3");
-    assertThat(badAction).hasMessageContaining("switchover or users-sync, got drop-database");
+    assertThat(badAction).hasMessageContaining("one of switchover, users-sync, backup, backup-verify, got drop-database");
     assertThatThrownBy(() -> ClusterRequest.parse("{\"id\":\"d\",\"action\":\"users-sync\",\"dryRun\":\"yes\","
         + "\"requestedAt\":\"" + AT + "\"}")).hasMessageContaining("dryRun must be true or false");
     assertThatThrownBy(() -> ClusterRequest.parse("{\"id\":\"e\",\"action\":\"switchover\",\"requestedAt\":\"now\"}"))
