@@ -120,6 +120,20 @@ class BackupK8sE2E {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A one-member cluster restored from {@code source}'s backups to {@code targetTime}. */
+  static void restoreOf(String name, String source, String targetTime) {
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %2$s, namespace: %1$s}
+        spec:
+          postgresVersion: 15
+          replicas: 1
+          storage: {size: 1Gi}
+          bootstrap: {recovery: {source: %3$s, targetTime: "%4$s"}}
+        """.formatted(NS, name, source, targetTime));
+  }
+
   static boolean event(String reason) {
     return k8s.kubectl("-n", NS, "get", "events", "--field-selector", "reason=" + reason,
         "-o", "jsonpath={.items[*].involvedObject.name}").contains(NAME);
@@ -216,16 +230,7 @@ class BackupK8sE2E {
   @Order(6)
   void aNewClusterRestoredToTheSecondBeforeTheDropHasEveryAcknowledgedRowAndNothingAfter() {
     assertThat(target).as("the writes of the failover test").isNotNull();
-    k8s.apply("""
-        apiVersion: pgtide.io/v1
-        kind: PostgresCluster
-        metadata: {name: %2$s-copy, namespace: %1$s}
-        spec:
-          postgresVersion: 15
-          replicas: 1
-          storage: {size: 1Gi}
-          bootstrap: {recovery: {source: %2$s, targetTime: "%3$s"}}
-        """.formatted(NS, NAME, target.toString()));
+    restoreOf(NAME + "-copy", NAME, target.toString());
     await().atMost(Duration.ofSeconds(420)).pollInterval(Duration.ofSeconds(2))
         .until(() -> "True".equals(k8s.condition(NS, NAME + "-copy", "Ready")));
     var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + "-copy.credentials.postgresql.pgtide.io")
@@ -267,16 +272,7 @@ class BackupK8sE2E {
     for (String[] bad : List.of(new String[] {"future", NAME, Instant.now().plusSeconds(3600).toString(), "in the future"},
         new String[] {"nosource", "no-such-cluster", target.toString(), "no such PostgresCluster"})) {
       String name = NAME + "-" + bad[0];
-      k8s.apply("""
-          apiVersion: pgtide.io/v1
-          kind: PostgresCluster
-          metadata: {name: %2$s, namespace: %1$s}
-          spec:
-            postgresVersion: 15
-            replicas: 1
-            storage: {size: 1Gi}
-            bootstrap: {recovery: {source: %3$s, targetTime: "%4$s"}}
-          """.formatted(NS, name, bad[1], bad[2]));
+      restoreOf(name, bad[1], bad[2]);
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
         PostgresCluster cr = k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(name).get();
         // a time in the future is wrong whatever the source (the spec's own check); a missing source is the

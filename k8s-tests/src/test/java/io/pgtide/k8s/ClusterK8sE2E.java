@@ -249,6 +249,27 @@ class ClusterK8sE2E {
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
 
+  @Test
+  @Order(6)
+  void theLeaderPushesTheClustersSeriesToTheDeclaredPushgatewayAndDeletesTheGroupWhenItIsRemoved() throws Exception {
+    try (io.pgtide.testkit.PushgatewayProcess gateway = io.pgtide.testkit.PushgatewayProcess.start(
+        io.pgtide.testkit.TestDirs.create("k8s-pushgateway"), MinioServer.NODE_IP)) {
+      k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=merge", "-p",
+          "{\"spec\":{\"monitoring\":{\"pushgateway\":\"" + gateway.url() + "\",\"pushIntervalSeconds\":2}}}");
+      // one group per cluster, keyed job/namespace/cluster, with what the operator knows of it
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        String groups = gateway.metricsApi();
+        return groups.contains("\"namespace\":\"" + NS + "\"") && groups.contains("\"cluster\":\"" + NAME + "\"")
+            && groups.contains("pgtide_cluster_primary_present");
+      });
+      assertThat(gateway.metricsApi()).doesNotContain("NaN");
+      k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=json", "-p",
+          "[{\"op\":\"remove\",\"path\":\"/spec/monitoring\"}]");
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> !gateway.metricsApi().contains("\"cluster\":\"" + NAME + "\""));
+    }
+  }
+
   static String pdbState(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget pdb) {
     var st = pdb.getStatus();
     return "pdb{allowed=" + st.getDisruptionsAllowed() + ", healthy=" + st.getCurrentHealthy() + "/"

@@ -11,25 +11,32 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** Debian's Prometheus Pushgateway on a free loopback port. */
+/** Debian's Prometheus Pushgateway on a free port (loopback unless told). */
 public final class PushgatewayProcess implements AutoCloseable {
+  private final String host;
   private final int port;
   private final ManagedProcess process;
 
-  private PushgatewayProcess(int port, ManagedProcess process) {
+  private PushgatewayProcess(String host, int port, ManagedProcess process) {
+    this.host = host;
     this.port = port;
     this.process = process;
   }
 
   public static PushgatewayProcess start(Path dir) {
+    return start(dir, "127.0.0.1");
+  }
+
+  /** On {@code host}: loopback, or the test cluster's node address (pods reach it there). */
+  public static PushgatewayProcess start(Path dir, String host) {
     int port = TestMachine.freePort();
     ManagedProcess p = TestMachine.get().start("pushgateway", List.of("/usr/bin/prometheus-pushgateway",
-        "--web.listen-address=127.0.0.1:" + port), Map.of(), dir, dir.resolve("pushgateway.log"));
+        "--web.listen-address=" + host + ":" + port), Map.of(), dir, dir.resolve("pushgateway.log"));
     HttpClient http = HttpClient.newHttpClient();
     Waits.until("Pushgateway on " + port, Duration.ofSeconds(30), () -> http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready")).build(),
+        HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/-/ready")).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode() == 200, () -> p.tail(20));
-    return new PushgatewayProcess(port, p);
+    return new PushgatewayProcess(host, port, p);
   }
 
   public int port() {
@@ -37,7 +44,7 @@ public final class PushgatewayProcess implements AutoCloseable {
   }
 
   public String url() {
-    return "http://127.0.0.1:" + port;
+    return "http://" + host + ":" + port;
   }
 
   /** The Pushgateway's own API view of every pushed group ({@code /api/v1/metrics}). */

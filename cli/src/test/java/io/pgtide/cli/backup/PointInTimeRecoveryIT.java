@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Backups on real processes (Barman in streaming mode against a local Patroni cluster): a base backup on its own,
- * writes before and after a switchover, a dropped table, and a restore into a new cluster to the moment before
+ * writes before and after a hard-kill failover, a dropped table, and a restore into a new cluster to the moment before
  * the drop that has every acknowledged row up to that moment and none after it.
  */
 class PointInTimeRecoveryIT {
@@ -40,7 +40,8 @@ class PointInTimeRecoveryIT {
 
   @BeforeAll
   static void up() {
-    PostgresCluster resource = LocalClusters.resource("pitr", 2, false);
+    // synchronous: a hard-killed primary's acknowledged writes are on the standby that takes over
+    PostgresCluster resource = LocalClusters.resource("pitr", 2, true);
     resource.getSpec().backup = new PostgresClusterSpec.BackupSpec();
     resource.getSpec().backup.schedule = "0 0 1 1 *"; // yearly: the only base backups are the first and "now"
     resource.getSpec().backup.retention.count = 2;
@@ -61,7 +62,7 @@ class PointInTimeRecoveryIT {
   }
 
   @Test
-  void restoreToTheMomentBeforeADropKeepsEveryRowAcknowledgedBeforeItAndNoneAfterAcrossASwitchover()
+  void restoreToTheMomentBeforeADropKeepsEveryRowAcknowledgedBeforeItAndNoneAfterAcrossAHardKillFailover()
       throws Exception {
     // the first base backup is taken at once, and WAL streams to the repository from then on
     await().atMost(Duration.ofSeconds(120)).until(() -> backupStatus().getJsonObject("lastBackup") != null);
@@ -77,7 +78,13 @@ class PointInTimeRecoveryIT {
     String oldPrimary = source.core().state().view(source.clusterKey()).primary().orElseThrow().id().member();
     try (SteadyWriter writer = new SteadyWriter(source.primaryPort(), "postgres", password)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > 100);
-      source.core().failover().switchover(source.clusterKey(), null).await(90, java.util.concurrent.TimeUnit.SECONDS);
+      // a failover in the middle: the primary's Patroni and PostgreSQL hard-killed under the writer
+      await().atMost(Duration.ofSeconds(60)).until(() -> source.infra().cluster().clusterView()
+          .map(c -> c.getJsonArray("members").stream()
+              .anyMatch(m -> "sync_standby".equals(((JsonObject) m).getString("role")))).orElse(false));
+      source.infra().cluster().member(oldPrimary).killHard();
+      await().atMost(Duration.ofSeconds(90)).until(() -> source.core().failover().lastFailover(source.clusterKey())
+          .filter(r -> r.from().equals(oldPrimary)).isPresent());
       long afterSwitch = System.currentTimeMillis();
       await().atMost(Duration.ofSeconds(60)).until(() -> writer.acknowledgedSince(afterSwitch) > 100);
       target = Instant.now();
@@ -86,7 +93,8 @@ class PointInTimeRecoveryIT {
       timeline = writer.timeline();
     }
     assertThat(source.core().state().view(source.clusterKey()).primary().orElseThrow().id().member())
-        .as("the switchover moved the primary").isNotEqualTo(oldPrimary);
+        .as("the failover moved the primary").isNotEqualTo(oldPrimary);
+    source.infra().cluster().member(oldPrimary).start(); // back as a replica for the tests after this one
     LocalClusters.primarySql(source, "DROP TABLE writer_log");
 
     LocalRunner copy = LocalClusters.up(restoreOf("pitr-copy", target.toString()));
