@@ -81,6 +81,7 @@ public final class ClusterReconciler {
         return status(cr, "InvalidSpec", problem);
       }
       return finalizer(cr)
+          .compose(v -> recoverySource(cr))
           .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
           .compose(v -> roles.reconcile(ns, name, ClusterModel.role(cr)))
           .compose(v -> roleBindings.reconcile(ns, name, ClusterModel.roleBinding(cr)))
@@ -208,13 +209,6 @@ public final class ClusterReconciler {
       if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
         return null; // restored before: the cluster runs on its own now
       }
-      String problem = ClusterValidation.recoverySourceProblem(recovery,
-          client.resources(PostgresCluster.class).inNamespace(ns).withName(recovery.source).get(),
-          client.persistentVolumeClaims().inNamespace(ns).withName(BackupAgentModel.name(recovery.source)).get()
-              != null, java.time.Instant.now());
-      if (problem != null) {
-        throw new ReconcileErrors.Refused("RecoverySourceInvalid", problem);
-      }
       var existing = client.batch().v1().jobs().inNamespace(ns).withName(job).get();
       if (existing == null) {
         if (client.persistentVolumeClaims().inNamespace(ns).withName("pgdata-" + name + "-0").get() == null) {
@@ -235,6 +229,31 @@ public final class ClusterReconciler {
             + restoreFailure(ns, name) + " (delete this cluster, fix bootstrap.recovery, create it again)");
       }
       throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+    });
+  }
+
+  /**
+   * bootstrap.recovery of a cluster not created yet: the source exists, declares backups, has its volume, and the
+   * target lies in its recoverable range; refused with the reason before anything (Secrets included) is made.
+   */
+  private Future<Void> recoverySource(PostgresCluster cr) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery == null) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    return Blocking.call(vertx, () -> {
+      if (client.apps().statefulSets().inNamespace(ns).withName(cr.getMetadata().getName()).get() != null) {
+        return null; // restored before: the source may change or go now
+      }
+      String problem = ClusterValidation.recoverySourceProblem(recovery,
+          client.resources(PostgresCluster.class).inNamespace(ns).withName(recovery.source).get(),
+          client.persistentVolumeClaims().inNamespace(ns).withName(BackupAgentModel.name(recovery.source)).get()
+              != null, java.time.Instant.now());
+      if (problem != null) {
+        throw new ReconcileErrors.Refused("RecoverySourceInvalid", problem);
+      }
+      return null;
     });
   }
 
