@@ -142,9 +142,16 @@ final class KubeCli implements AutoCloseable {
    * here (exit 2), before anything is created; the operator restores and reports in the new cluster's status.
    */
   int restore(String newName, String targetTime) {
-    PostgresCluster source = cluster();
-    if (source == null) {
+    PostgresCluster source;
+    try {
+      source = client.resources(PostgresCluster.class).inNamespace(namespace).withName(name).get();
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot read PostgresCluster " + namespace + "/" + name + ": " + reason(e));
       return PgtideCli.FAILED;
+    }
+    if (source == null) {
+      System.err.println("pgtide: no PostgresCluster " + namespace + "/" + name + " to restore from");
+      return PgtideCli.USAGE;
     }
     var recovery = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
     recovery.source = name;

@@ -281,6 +281,7 @@ class BackupK8sE2E {
             "Degraded".equals(c.type) && "True".equals(c.status) && c.message.contains(bad[3]));
       });
       assertThat(k8s.client().apps().statefulSets().inNamespace(NS).withName(name).get()).isNull();
+      assertThat(k8s.client().services().inNamespace(NS).withName(name).get()).as("checked before anything").isNull();
       assertThat(k8s.client().batch().v1().jobs().inNamespace(NS).withName(name + "-restore").get()).isNull();
       assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName("pgdata-" + name + "-0").get())
           .isNull();
@@ -351,6 +352,10 @@ class BackupK8sE2E {
           Instant.now().plusSeconds(3600).toString(), "--new-cluster", NAME + "-never");
       assertThat(future.exit()).as(future.output()).isEqualTo(2);
       assertThat(future.stderr()).contains("is in the future");
+      RealKubernetes.Plugin noSource = k8s.kubectlPgtide(dba, "restore", "-n", NS, "no-such-cluster", "--to",
+          "latest", "--new-cluster", NAME + "-never");
+      assertThat(noSource.exit()).as(noSource.output()).isEqualTo(2);
+      assertThat(noSource.stderr()).contains("no PostgresCluster " + NS + "/no-such-cluster");
       assertThat(k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName(NAME + "-never").get())
           .as("nothing created").isNull();
 

@@ -80,6 +80,8 @@ final class MinioServer implements AutoCloseable {
     cmd.addAll(List.of(args));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      // Debian's rclone 1.60 cannot load a CA bundle named by AWS_CA_BUNDLE (some machines set it): plain http here
+      pb.environment().remove("AWS_CA_BUNDLE");
       pb.environment().putAll(Map.of("RCLONE_CONFIG_MINIO_TYPE", "s3", "RCLONE_CONFIG_MINIO_PROVIDER", "Minio",
           "RCLONE_CONFIG_MINIO_ENDPOINT", endpoint(), "RCLONE_CONFIG_MINIO_ACCESS_KEY_ID", user(),
           "RCLONE_CONFIG_MINIO_SECRET_ACCESS_KEY", secret));

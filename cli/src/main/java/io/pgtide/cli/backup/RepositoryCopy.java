@@ -52,6 +52,8 @@ public final class RepositoryCopy {
         "--stats-log-level", "NOTICE", "--stats", "0", "--retries", "3", "--low-level-retries", "3"));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      // rclone 1.60 fails on any AWS_CA_BUNDLE ("unsupported transport"); the system's CAs are what it uses then
+      pb.environment().remove("AWS_CA_BUNDLE");
       pb.environment().putAll(environment(target));
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
