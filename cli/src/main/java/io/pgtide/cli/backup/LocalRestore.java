@@ -6,7 +6,6 @@ import io.pgtide.common.secrets.ClusterSecrets;
 import io.pgtide.local.process.OsUser;
 import io.pgtide.local.process.LocalMachine;
 import io.pgtide.local.process.Psql;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

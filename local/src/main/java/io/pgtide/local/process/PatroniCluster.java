@@ -1,6 +1,5 @@
 package io.pgtide.local.process;
 
-import io.pgtide.common.secrets.PrivateFiles;
 import io.pgtide.common.secrets.ClusterSecrets;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
