@@ -250,7 +250,7 @@ class ClusterK8sE2E {
   }
 
   @Test
-  @Order(6)
+  @Order(5)
   void theLeaderPushesTheClustersSeriesToTheDeclaredPushgatewayAndDeletesTheGroupWhenItIsRemoved() throws Exception {
     try (io.pgtide.testkit.PushgatewayProcess gateway = io.pgtide.testkit.PushgatewayProcess.start(
         io.pgtide.testkit.TestDirs.create("k8s-pushgateway"), MinioServer.NODE_IP)) {
