@@ -54,6 +54,14 @@ class MetricsConventionsE2E {
     resource.getSpec().backup.schedule = "0 0 1 1 *";
     resource.getSpec().backup.verifySchedule = "never";
     runner = LocalClusters.up(resource);
+    // and the last failover's only after one: the primary's Patroni and PostgreSQL hard-killed, then back as a replica
+    String key = runner.clusterKey();
+    String primary = runner.core().state().view(key).primary().orElseThrow().id().member();
+    runner.infra().cluster().member(primary).killHard();
+    await().atMost(Duration.ofSeconds(90)).until(() -> runner.core().failover().lastFailover(key)
+        .filter(r -> r.from().equals(primary)).isPresent());
+    runner.infra().cluster().member(primary).start();
+    await().atMost(Duration.ofSeconds(120)).until(() -> runner.core().state().view(key).healthyReplicas().size() == 1);
   }
 
   @AfterAll
@@ -78,6 +86,7 @@ class MetricsConventionsE2E {
       }
       // the first base backup done and the archiving lag measured; the sidecars' 15 s readings in
       return out.get("operator").contains("pgtide_backup_last_success_timestamp_seconds{")
+          && out.get("operator").contains("pgtide_last_failover_duration_seconds{")
           && out.get("operator").contains("pgtide_backup_archiving_lag_seconds{")
           && out.entrySet().stream().filter(e -> e.getKey().startsWith("sidecar"))
           .allMatch(e -> e.getValue().contains("pgtide_xid_age{") && e.getValue().contains("pgtide_timeline{"));
