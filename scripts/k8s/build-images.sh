@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container images for the real-Kubernetes tier, built here without a registry or a Docker engine:
 #   system   pause (tini-static reaping, busybox-static sleeping), a Debian JRE base, the backup agent's base (JRE, Barman,
-#            PostgreSQL 15) and the Spilo stand-in (Debian PostgreSQL 15 + Patroni), made with
+#            PostgreSQL 17) and Spilo built from Spilo's own sources (PostgreSQL 17, Patroni 4.0.4), made with
 #            mmdebstrap and packed by buildah as OCI archives into $IMAGES_DIR (keyed by their inputs; reused)
 #   project  the operator, sidecar and backup agent images from Dockerfile.operator / .sidecar / .backup (buildah
 #            bud, the JRE and backup bases above) with the jars Maven built; needs `mvn package` first
@@ -15,6 +15,12 @@ BUILDAH=(buildah --root "$PGTIDE_CACHE/buildah/root" --runroot /run/pgtide-build
 SUITE=bookworm
 
 key_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Spilo's postgres user is uid 101, gid 103 (what Zalando's spilo_runasuser/spilo_fsgroup default to); created
+# before the packages so postgresql-common keeps it, and the sidecar (same uid) may signal it when fencing
+spilo_user='echo "postgres:x:103:" >> "$1/etc/group"; echo "postgres:!:103::" >> "$1/etc/gshadow";
+  echo "postgres:x:101:103:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd";
+  echo "postgres:*:19000:0:99999:7:::" >> "$1/etc/shadow"'
 
 pack_rootfs() { # name:tag rootfs.tar entrypoint-json user [env...]
   local ref=$1 tar=$2 entry=$3 user=$4; shift 4
@@ -37,7 +43,8 @@ debian_image() { # ref archive-file packages-csv hook-script entrypoint-json use
   [ -f "$out" ] && return 0
   log "building $ref (mmdebstrap $SUITE: $pkgs)"
   local tmp; tmp=$(mktemp -d)
-  mmdebstrap --quiet --variant=minbase --include="$pkgs" --dpkgopt='path-exclude=/usr/share/man/*' \
+  mmdebstrap --quiet --variant=minbase --include="$pkgs" --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
     --essential-hook="$essential" \
     --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
@@ -69,38 +76,65 @@ system_images() {
   debian_image localhost/pgtide/jre:17 "$IMAGES_DIR/jre-17-$jre_key.tar" \
     "openjdk-17-jre-headless,ca-certificates-java" 'true' '["java"]' 0
   ln -sf "jre-17-$jre_key.tar" "$IMAGES_DIR/jre-17.tar"
-  local spilo_dir="$repo/images/spilo-standin"
-  local spilo_pkgs="postgresql-15,postgresql-client-15,patroni,python3-kubernetes,python3-yaml,openssl,procps,util-linux,iproute2"
-  # Spilo's postgres user is uid 101, gid 103 (what Zalando's spilo_runasuser/spilo_fsgroup default to); created
-  # before the packages so postgresql-common keeps it, and the sidecar (same uid) may signal it when fencing
-  local spilo_user='echo "postgres:x:103:" >> "$1/etc/group"; echo "postgres:!:103::" >> "$1/etc/gshadow";
-    echo "postgres:x:101:103:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd";
-    echo "postgres:*:19000:0:99999:7:::" >> "$1/etc/shadow"'
-  # two layers: the packages (slow, keyed by the package list) and the entrypoint on top (seconds)
-  local base_key; base_key=$(echo "$SUITE $spilo_pkgs $spilo_user" | key_of -)
-  debian_image localhost/pgtide/spilo-base:15 "$IMAGES_DIR/spilo-base-$base_key.tar" "$spilo_pkgs" 'true' \
-    '["/bin/sh"]' 0 "$spilo_user"
-  local spilo_key; spilo_key=$( (echo "$base_key"; cat "$spilo_dir"/*) | key_of -)
-  if [ ! -f "$IMAGES_DIR/spilo-standin-$spilo_key.tar" ]; then
-    log "building localhost/pgtide/spilo-standin:15 (entrypoint on spilo-base)"
-    "${BUILDAH[@]}" rmi -f localhost/pgtide/spilo-base:15 >/dev/null 2>&1 || true
-    "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/spilo-base-$base_key.tar" >/dev/null
-    local c; c=$("${BUILDAH[@]}" from --pull=never localhost/pgtide/spilo-base:15)
-    "${BUILDAH[@]}" copy --chmod 0755 "$c" "$spilo_dir/entrypoint.py" /opt/spilo-standin/entrypoint.py >/dev/null
-    "${BUILDAH[@]}" config --entrypoint '["/usr/bin/python3","/opt/spilo-standin/entrypoint.py"]' --cmd '' \
-      --user 0 "$c"
-    "${BUILDAH[@]}" commit -q "$c" localhost/pgtide/spilo-standin:15 >/dev/null
+  spilo_image
+  # the backup agent's base: a JRE, Barman and PostgreSQL 17 (its client tools stream WAL and base backups, which a
+  # client of an older major refuses against a newer server; its server is the scratch instance a verification
+  # restores into), the postgres user as in Spilo; Debian 13 like the Spilo image (its JRE is 21)
+  local backup_pkgs="openjdk-21-jre-headless,ca-certificates-java,barman,postgresql-17,postgresql-client-17,procps,tini,rclone"
+  local backup_key; backup_key=$(echo "trixie $backup_pkgs $spilo_user" | key_of -)
+  SUITE=trixie debian_image localhost/pgtide/backup-base:17 "$IMAGES_DIR/backup-base-$backup_key.tar" "$backup_pkgs" \
+    'true' '["java"]' 0 "$spilo_user"
+  ln -sf "backup-base-$backup_key.tar" "$IMAGES_DIR/backup-base-17.tar"
+}
+
+# Spilo built from Spilo's own sources (../shared/third-party, read in place): Debian 13's PostgreSQL 17 and the
+# extensions Spilo preloads, bg_mon and pg_auth_mon compiled from Zalando's sources, Patroni from PyPI at Spilo's
+# version, Spilo's scripts, runit services and launch.sh laid out as its Dockerfile does (scripts/k8s/spilo-rootfs.sh)
+SPILO_PGVERSION=17
+SPILO_PATRONI=4.0.4
+spilo_image() {
+  local tp; tp=$(third_party)
+  local build_pkgs="postgresql-server-dev-$SPILO_PGVERSION,gcc,make,libc6-dev,libevent-dev,libbrotli-dev,python3-pip"
+  local v=$SPILO_PGVERSION
+  local pkgs="ca-certificates,curl,less,locales,jq,vim-tiny,cron,runit,dumb-init,rsync,sysstat,procps,iproute2"
+  pkgs+=",openssl,passwd,python3,python3-yaml,python3-requests,python3-pystache,python3-psycopg2,python3-psutil"
+  pkgs+=",python3-six,python3-dateutil,python3-click,python3-prettytable,python3-urllib3,python3-ydiff,python3-cdiff"
+  pkgs+=",postgresql-common,postgresql-$v,postgresql-client-$v,postgresql-plpython3-$v,postgresql-$v-cron"
+  pkgs+=",postgresql-$v-pgextwlist,postgresql-$v-pgq3,postgresql-$v-pg-stat-kcache,postgresql-$v-set-user"
+  pkgs+=",postgresql-$v-timescaledb,postgresql-$v-pgvector,postgresql-$v-hypopg,pgqd,pgbouncer"
+  pkgs+=",libevent-2.1-7t64,libevent-pthreads-2.1-7t64,libbrotli1"
+  local key; key=$( (echo "$pkgs $build_pkgs $SPILO_PATRONI $spilo_user"; cat "$here/spilo-rootfs.sh";
+    cd "$tp" && find spilo bg_mon pg_auth_mon -type f | LC_ALL=C sort | xargs sha256sum) | key_of -)
+  local out="$IMAGES_DIR/spilo-$v-$key.tar"
+  if [ ! -f "$out" ]; then
+    log "building localhost/pgtide/spilo:$v from $tp (mmdebstrap trixie: PostgreSQL $v, Patroni $SPILO_PATRONI)"
+    local tmp; tmp=$(mktemp -d)
+    THIRD_PARTY="$tp" PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES="$build_pkgs" \
+      # (/usr/share/locale stays: the locales package and localedef read its locale.alias)
+    mmdebstrap --quiet --variant=minbase --include="$pkgs,$build_pkgs" \
+      --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+      --essential-hook="$spilo_user" --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
+      --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+      --customize-hook="bash $here/spilo-rootfs.sh \"\$1\"" \
+      --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+      trixie "$tmp/rootfs.tar"
+    "${BUILDAH[@]}" rmi -f "localhost/pgtide/spilo:$v" >/dev/null 2>&1 || true
+    local c; c=$("${BUILDAH[@]}" from scratch)
+    "${BUILDAH[@]}" add "$c" "$tmp/rootfs.tar" / >/dev/null
+    # the Dockerfile's ENV, WORKDIR and CMD
+    "${BUILDAH[@]}" config --entrypoint '[]' --cmd '["/bin/sh", "/launch.sh", "init"]' --user 0 \
+      --workingdir /home/postgres --port 5432 --port 8008 --port 8080 \
+      --env PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$v/bin" \
+      --env LC_ALL=en_US.utf-8 --env PGHOME=/home/postgres --env RW_DIR=/run --env DEMO=false \
+      --env WALE_ENV_DIR=/run/etc/wal-e.d/env --env LOG_ENV_DIR=/run/etc/log.d/env \
+      --env PGROOT=/home/postgres/pgdata/pgroot --env PGDATA=/home/postgres/pgdata/pgroot/data \
+      --env PGLOG=/home/postgres/pgdata/pgroot/pg_log --env USE_OLD_LOCALES=false "$c"
+    "${BUILDAH[@]}" commit -q "$c" "localhost/pgtide/spilo:$v" >/dev/null
     "${BUILDAH[@]}" rm "$c" >/dev/null
-    archive localhost/pgtide/spilo-standin:15 "$IMAGES_DIR/spilo-standin-$spilo_key.tar"
+    archive "localhost/pgtide/spilo:$v" "$out"
+    rm -rf "$tmp"
   fi
-  ln -sf "spilo-standin-$spilo_key.tar" "$IMAGES_DIR/spilo-standin-15.tar"
-  # the backup agent's base: a JRE, Barman and PostgreSQL 15 (its client tools stream WAL and base backups; its
-  # server is the scratch instance a verification restores into), the postgres user as in Spilo
-  local backup_pkgs="openjdk-17-jre-headless,ca-certificates-java,barman,postgresql-15,postgresql-client-15,procps,tini,rclone"
-  local backup_key; backup_key=$(echo "$SUITE $backup_pkgs $spilo_user" | key_of -)
-  debian_image localhost/pgtide/backup-base:15 "$IMAGES_DIR/backup-base-$backup_key.tar" "$backup_pkgs" 'true' \
-    '["java"]' 0 "$spilo_user"
-  ln -sf "backup-base-$backup_key.tar" "$IMAGES_DIR/backup-base-15.tar"
+  ln -sf "spilo-$v-$key.tar" "$IMAGES_DIR/spilo-$v.tar"
 }
 
 project_images() {
@@ -109,13 +143,13 @@ project_images() {
   [ -f "$repo/cli/target/pgtide.jar" ] || die "build the jars first (mvn package)"
   "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
     || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/jre-17.tar" >/dev/null
-  "${BUILDAH[@]}" images -q localhost/pgtide/backup-base:15 >/dev/null 2>&1 \
-    || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/backup-base-15.tar" >/dev/null
+  "${BUILDAH[@]}" images -q localhost/pgtide/backup-base:17 >/dev/null 2>&1 \
+    || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/backup-base-17.tar" >/dev/null
   for kind in operator sidecar backup; do
     local ref="localhost/pgtide/pgtide-$kind:test"
     log "building $ref from Dockerfile.$kind"
     "${BUILDAH[@]}" bud -q --pull=never --isolation chroot --build-arg JRE_IMAGE=localhost/pgtide/jre:17 \
-      --build-arg BACKUP_BASE_IMAGE=localhost/pgtide/backup-base:15 \
+      --build-arg BACKUP_BASE_IMAGE=localhost/pgtide/backup-base:17 \
       -f "$repo/Dockerfile.$kind" -t "$ref" "$repo" >/dev/null
     archive "$ref" "$IMAGES_DIR/pgtide-$kind-test.tar"
     "${BUILDAH[@]}" images --noheading --no-trunc --format '{{.ID}}' "$ref" | head -1 > "$IMAGES_DIR/pgtide-$kind-test.id"
@@ -127,15 +161,14 @@ project_images() {
 
 import_images() {
   local sock=/run/pgtide-k8s/containerd.sock
-  for f in "$IMAGES_DIR"/pause-2.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-standin-15.tar \
+  for f in "$IMAGES_DIR"/pause-2.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-17.tar \
            "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar \
            "$IMAGES_DIR"/pgtide-backup-test.tar; do
     [ -f "$f" ] || continue
     ctr --address "$sock" -n k8s.io images import --no-unpack=false "$f" >/dev/null
   done
-  # a second name for the stand-in: an image change without another image (the rolling update tests)
-  ctr --address "$sock" -n k8s.io images tag --force localhost/pgtide/spilo-standin:15 \
-    localhost/pgtide/spilo-standin:15-next >/dev/null
+  # a second name for the Spilo image: an image change without another image (the rolling update tests)
+  ctr --address "$sock" -n k8s.io images tag --force localhost/pgtide/spilo:17 localhost/pgtide/spilo:17-next >/dev/null
 }
 
 case "${1:-}" in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys pgtide into the running test cluster the way a user does: `kubectl apply` of the CRDs, the RBAC and the
 # operator manifests, unchanged; then points the Deployment at the images built here (the project's own from its
-# Dockerfiles, and the Spilo stand-in: no registry is reachable) and waits until one replica leads (is Ready).
+# Dockerfiles, and Spilo built from its sources: no registry is reachable) and waits until one replica leads (is Ready).
 # Needs `mvn package` (the jars) and scripts/k8s/up.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,7 +15,7 @@ bash "$here/build-images.sh" import
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 image_id=$(cat "$IMAGES_DIR/pgtide-operator-test.id")
 sed -e 's#image: ghcr.io/pgtide/pgtide-operator:.*#image: localhost/pgtide/pgtide-operator:test#' \
-    -e 's#value: "ghcr.io/zalando/spilo-[^"]*"#value: "localhost/pgtide/spilo-standin:15"#' \
+    -e 's#value: "ghcr.io/zalando/spilo-[^"]*"#value: "localhost/pgtide/spilo:17"#' \
     -e 's#value: "ghcr.io/pgtide/pgtide-sidecar:[^"]*"#value: "localhost/pgtide/pgtide-sidecar:test"#' \
     -e 's#value: "ghcr.io/pgtide/pgtide-backup:[^"]*"#value: "localhost/pgtide/pgtide-backup:test"#' \
     -e "s#^      labels: {app.kubernetes.io/name: pgtide-operator}#      labels: {app.kubernetes.io/name: pgtide-operator}\n      annotations: {pgtide.io/test-image: \"$image_id\"}#" \

@@ -35,3 +35,20 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
+
+# Spilo's sources and the extensions it compiles (test fixtures kept beside the repository, never in it): the
+# folder holding spilo/, bg_mon/ and pg_auth_mon/. PGTIDE_THIRD_PARTY names it; otherwise a shared/third-party
+# folder beside the checkout or one of its parents.
+third_party() {
+  local d
+  if [ -n "${PGTIDE_THIRD_PARTY:-}" ]; then d=$PGTIDE_THIRD_PARTY
+  else
+    d=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    while [ "$d" != / ] && [ ! -d "$d/../shared/third-party/spilo" ]; do d=$(dirname "$d"); done
+    d="$d/../shared/third-party"
+    [ -d "$d/spilo" ] || d=/work/shared/third-party
+  fi
+  [ -f "$d/spilo/postgres-appliance/launch.sh" ] && [ -d "$d/bg_mon" ] && [ -d "$d/pg_auth_mon" ] \
+    || die "Spilo's sources not found (looked in $d): set PGTIDE_THIRD_PARTY to the folder with spilo/, bg_mon/, pg_auth_mon/"
+  (cd "$d" && pwd)
+}

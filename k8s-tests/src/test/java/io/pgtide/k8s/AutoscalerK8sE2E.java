@@ -68,7 +68,7 @@ class AutoscalerK8sE2E {
         kind: PostgresCluster
         metadata: {name: %s, namespace: %s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 1
           storage: {size: 1Gi}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}

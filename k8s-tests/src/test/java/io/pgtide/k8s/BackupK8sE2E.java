@@ -52,7 +52,7 @@ class BackupK8sE2E {
         kind: PostgresCluster
         metadata: {name: %2$s, namespace: %1$s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 2
           storage: {size: 1Gi}
           failoverDelaySeconds: 5
@@ -127,7 +127,7 @@ class BackupK8sE2E {
         kind: PostgresCluster
         metadata: {name: %2$s, namespace: %1$s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 1
           storage: {size: 1Gi}
           bootstrap: {recovery: {source: %3$s, targetTime: "%4$s"}}

@@ -78,7 +78,7 @@ class ClusterK8sE2E {
         kind: PostgresCluster
         metadata: {name: %s, namespace: %s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 2
           storage: {size: 1Gi}
           # small requests: two pods fit the 2-core node (a request defaults to the limit where none is given)
@@ -304,7 +304,7 @@ class ClusterK8sE2E {
         kind: PostgresCluster
         metadata: {name: brief, namespace: %s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 1
           storage: {size: 1Gi, pvcRetention: Delete}
         """.formatted(NS));

@@ -50,7 +50,7 @@ class NamespacedInstallK8sE2E {
         .replace("namespace: shop", "namespace: " + WATCHED)
         .replace("value: shop", "value: " + WATCHED)
         .replaceAll("image: ghcr.io/pgtide/pgtide-operator:.*", "image: localhost/pgtide/pgtide-operator:test")
-        .replaceAll("value: ghcr.io/zalando/spilo-.*", "value: localhost/pgtide/spilo-standin:15")
+        .replaceAll("value: ghcr.io/zalando/spilo-.*", "value: localhost/pgtide/spilo:17")
         .replaceAll("value: ghcr.io/pgtide/pgtide-sidecar:.*", "value: localhost/pgtide/pgtide-sidecar:test")
         .replaceAll("value: ghcr.io/pgtide/pgtide-backup:.*", "value: localhost/pgtide/pgtide-backup:test")
         .replace("kubernetes.io/metadata.name: pgtide-system", "kubernetes.io/metadata.name: " + OPERATOR_NS);
@@ -86,7 +86,7 @@ class NamespacedInstallK8sE2E {
         kind: PostgresCluster
         metadata: {name: solo, namespace: %s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 1
           storage: {size: 1Gi}
         """.formatted(ns);

@@ -43,7 +43,7 @@ class RollingK8sE2E {
         kind: PostgresCluster
         metadata: {name: %s, namespace: %s}
         spec:
-          postgresVersion: 15
+          postgresVersion: 17
           replicas: 2
           storage: {size: 1Gi}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5, synchronousMode: true}
@@ -148,9 +148,9 @@ class RollingK8sE2E {
     observer.start();
     try {
       underWriter("image change", () -> k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=merge",
-          "-p", "{\"spec\":{\"image\":\"localhost/pgtide/spilo-standin:15-next\"}}"), () -> {
+          "-p", "{\"spec\":{\"image\":\"localhost/pgtide/spilo:17-next\"}}"), () -> {
             List<Pod> pods = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems();
-            return pods.size() == 2 && pods.stream().allMatch(p -> "localhost/pgtide/spilo-standin:15-next"
+            return pods.size() == 2 && pods.stream().allMatch(p -> "localhost/pgtide/spilo:17-next"
                 .equals(p.getSpec().getContainers().get(0).getImage())) && ready() && members() == 2;
           });
     } finally {

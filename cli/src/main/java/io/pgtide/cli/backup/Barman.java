@@ -78,13 +78,13 @@ public final class Barman {
         streaming_archiver = on
         slot_name = %s
         create_slot = auto
-        path_prefix = /usr/lib/postgresql/15/bin
+        path_prefix = %s
         retention_policy = %s
         retention_policy_mode = auto
         wal_retention_policy = main
         minimum_redundancy = %d
         """.formatted(server, server, host, port, superuser, pgpass, host, port, replicationUser, pgpass, SLOT,
-        policy.barmanRetention(), policy.minimumRedundancy()));
+        PgBin.dir(), policy.barmanRetention(), policy.minimumRedundancy()));
     OsUser.ownedDirectory(repository.resolve("home"), true);
     OsUser.ownedDirectory(repository, true);
   }

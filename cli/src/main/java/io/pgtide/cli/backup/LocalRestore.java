@@ -24,7 +24,6 @@ import java.util.function.Consumer;
  * cluster is only read: its repository, and a WAL switch so what it wrote up to now is archived.
  */
 public final class LocalRestore {
-  private static final String BIN = "/usr/lib/postgresql/15/bin/";
 
   private final PostgresClusterSpec.RecoverySpec spec;
   private final Consumer<String> progress;
@@ -217,7 +216,7 @@ public final class LocalRestore {
   }
 
   private static void pgCtl(List<String> args, Duration timeout) {
-    List<String> command = new ArrayList<>(List.of(BIN + "pg_ctl"));
+    List<String> command = new ArrayList<>(List.of(PgBin.program("pg_ctl")));
     command.addAll(args);
     try {
       Process p = new ProcessBuilder(OsUser.asPostgres(command)).redirectErrorStream(true)

@@ -87,10 +87,19 @@ public final class KubernetesInfrastructure implements Infrastructure {
   }
 
   /**
-   * Compare-and-delete of Patroni's leader lock in the Kubernetes DCS (ConfigMap {@code <cluster>-leader},
-   * annotation {@code leader}), as Patroni itself releases it: only while it names {@code id}'s member, and only if
-   * nobody wrote the ConfigMap since we read it (its resourceVersion in the patch is the precondition). False when
-   * the lock is someone else's or changed under us.
+   * Hands the leadership of a member confirmed dead to the others, as Patroni's own switchover does, and releases its
+   * leader lock in the Kubernetes DCS (ConfigMap {@code <cluster>-leader}, annotation {@code leader}):
+   * <ol>
+   *   <li>only while the lock names {@code id}'s member;</li>
+   *   <li>first Patroni's failover key ({@code <cluster>-failover}, annotation {@code leader}: the dead member, no
+   *       candidate): Spilo's runit restarts a killed Patroni within a second, and without the key that Patroni,
+   *       finding the lock free, could win the election again with the data it had. With it, the old leader defers
+   *       to any healthy member, the others race among themselves, and the new leader removes the key;</li>
+   *   <li>then compare-and-delete of the lock, as Patroni itself releases it: only if nobody wrote the ConfigMap
+   *       since we read it (its resourceVersion in the patch is the precondition).</li>
+   * </ol>
+   * False when the lock is someone else's or changed under us (a failover key naming a member that does not lead
+   * is removed by the leader, as Patroni does with a stale one).
    */
   boolean releaseLeaderLock(MemberId id) {
     String name = id.cluster() + "-leader";
@@ -100,6 +109,7 @@ public final class KubernetesInfrastructure implements Infrastructure {
     if (!id.member().equals(annotations.get("leader"))) {
       return false;
     }
+    handOverFrom(id);
     JsonObject patch = new JsonObject().put("metadata", new JsonObject()
         .put("resourceVersion", lock.getMetadata().getResourceVersion())
         .put("annotations", new JsonObject().putNull("leader")));
@@ -112,6 +122,23 @@ public final class KubernetesInfrastructure implements Infrastructure {
         return false;
       }
       throw e;
+    }
+  }
+
+  /** Patroni's failover key naming {@code id}'s member as the leader that steps down, with no candidate. */
+  private void handOverFrom(MemberId id) {
+    String name = id.cluster() + "-failover";
+    JsonObject annotations = new JsonObject().put("leader", id.member()).putNull("member").putNull("scheduled_at");
+    ConfigMap existing = client.configMaps().inNamespace(id.namespace()).withName(name).get();
+    if (existing == null) {
+      // labelled like Patroni's other ConfigMaps (KUBERNETES_LABELS and the scope label), or Patroni never lists it
+      client.configMaps().inNamespace(id.namespace()).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+          .withNewMetadata().withName(name).withNamespace(id.namespace())
+          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", id.cluster()))
+          .addToAnnotations("leader", id.member()).endMetadata().build()).create();
+    } else {
+      client.configMaps().inNamespace(id.namespace()).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
+          new JsonObject().put("metadata", new JsonObject().put("annotations", annotations)).encode());
     }
   }
 

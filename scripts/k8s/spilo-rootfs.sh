@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# mmdebstrap customize hook for the test tier's Spilo image: lays Spilo's own sources out in the root filesystem "$1"
+# the way Spilo's Dockerfile and build_scripts/ do, and builds what Debian does not package (bg_mon, pg_auth_mon,
+# cron_unprivileged.so). Reads the sources in place from $THIRD_PARTY (never copied into pgtide's repository).
+# Runs on the host as root; the packages it builds with were installed by mmdebstrap and are purged at the end.
+# Every deviation from Spilo's Dockerfile is listed in the README (Kubernetes for real: the Spilo image).
+set -euo pipefail
+root=$1
+: "${THIRD_PARTY:?THIRD_PARTY must name the folder holding spilo/, bg_mon/ and pg_auth_mon/}"
+: "${PGVERSION:?}" "${PATRONIVERSION:?}" "${BUILD_PACKAGES:?}"
+spilo="$THIRD_PARTY/spilo/postgres-appliance"
+in_root() { chroot "$root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+  DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+
+mkdir -p "$root/builddeps"
+cp -a "$THIRD_PARTY/bg_mon" "$THIRD_PARTY/pg_auth_mon" "$spilo/cron_unprivileged.c" \
+  "$spilo/build_scripts/post_build.sh" "$root/builddeps/"
+
+# prepare.sh: no recommends; envdir; chrt/renice without root; no distribution cron jobs
+printf 'APT::Install-Recommends "0";\nAPT::Install-Suggests "0";\n' > "$root/etc/apt/apt.conf.d/01norecommend"
+ln -sf chpst "$root/usr/bin/envdir"
+rm -rf "$root"/etc/cron.??*
+truncate --size 0 "$root/etc/crontab"
+# locales.sh: en_US.UTF-8 only, in an archive that launch.sh selects through /run/locale-archive
+echo "en_US.UTF-8 UTF-8" > "$root/usr/share/i18n/SUPPORTED"
+in_root localedef -i en_US -c -f UTF-8 -A /usr/share/locale/locale.alias en_US.UTF-8
+mv "$root/usr/lib/locale/locale-archive" "$root/usr/lib/locale/locale-archive.22"
+ln -s /run/locale-archive "$root/usr/lib/locale/locale-archive"
+ln -s /usr/lib/locale/locale-archive.22 "$root/run/locale-archive"
+
+# base.sh: no main cluster from the packages; Zalando's extensions built with PGXS; cron without root
+sed -ri 's/#(create_main_cluster) .*$/\1 = false/' "$root/etc/postgresql-common/createcluster.conf"
+for n in bg_mon pg_auth_mon; do
+  in_root make -s -C "/builddeps/$n" USE_PGXS=1 PG_CONFIG="/usr/lib/postgresql/$PGVERSION/bin/pg_config" \
+    clean install-strip >/dev/null
+done
+in_root gcc -s -shared -fPIC -o /usr/local/lib/cron_unprivileged.so /builddeps/cron_unprivileged.c
+
+# patroni_wale.sh: Patroni from PyPI at Spilo's version, its dependencies from Debian (installed by mmdebstrap)
+in_root pip3 install --quiet --no-cache-dir --break-system-packages --root-user-action=ignore \
+  "patroni[kubernetes]==$PATRONIVERSION"
+in_root apt-get purge -y -qq ${BUILD_PACKAGES//,/ } >/dev/null
+in_root apt-get autoremove -y -qq >/dev/null
+
+# the Dockerfile's COPY lines
+cp "$spilo/motd" "$root/etc/motd"
+mkdir -p "$root/etc/service" "$root/scripts" "$root/home/postgres"
+cp -a "$spilo/runit/." "$root/etc/service/"
+cp "$spilo/pgq_ticker.ini" "$root/home/postgres/"
+# post_build.sh runs before the scripts are copied, as in the Dockerfile
+in_root env PGHOME=/home/postgres RW_DIR=/run COMPRESS=false \
+  PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$PGVERSION/bin" \
+  sh /builddeps/post_build.sh >/dev/null 2>&1
+for d in scripts bootstrap major_upgrade; do cp -a "$spilo/$d/." "$root/scripts/"; done
+cp "$spilo/launch.sh" "$root/launch.sh"
+rm -rf "$root/builddeps"
