@@ -14,11 +14,17 @@ import java.util.stream.Collectors;
 /**
  * A PostgresCluster file, read and checked the same way on every path (`render`, `validate`, `local up`): the kind,
  * the types (a wrong one is named by its field path), then {@link ClusterValidation} — the rules the operator
- * applies on Kubernetes too — and, for local mode, its own bound on members.
+ * applies on Kubernetes too — and, for local mode, its own bounds: members, and the one PostgreSQL major it runs
+ * (a file without postgresVersion means that one in local mode, the CRD's default, 17, on Kubernetes).
  */
 public final class ClusterFile {
   /** Local mode runs every member on this machine. */
   public static final int LOCAL_MAX_MEMBERS = 9;
+  /**
+   * The PostgreSQL major local mode runs: Debian 12's packages (the local module's {@code PatroniMember.BIN_DIR}).
+   * Kubernetes' default image is Spilo 17, hence the CRD's default of 17 there.
+   */
+  public static final int LOCAL_POSTGRES_VERSION = 15;
 
   /** The file is not a valid PostgresCluster; the message names the field, the value and the rule. */
   public static final class Invalid extends RuntimeException {
@@ -32,7 +38,7 @@ public final class ClusterFile {
 
   /** Reads and checks; {@code local} adds local mode's bounds. */
   public static PostgresCluster load(Path file, boolean local) {
-    PostgresCluster cr = read(file);
+    PostgresCluster cr = read(file, local);
     String problem = problem(cr, local);
     if (problem != null) {
       throw new Invalid(file + ": " + problem);
@@ -44,6 +50,11 @@ public final class ClusterFile {
     String problem = ClusterValidation.problem(cr.getSpec());
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
+    }
+    if (problem == null && local && cr.getSpec().postgresVersion != LOCAL_POSTGRES_VERSION) {
+      problem = "postgresVersion " + cr.getSpec().postgresVersion + " cannot run in local mode: local mode runs "
+          + "PostgreSQL " + LOCAL_POSTGRES_VERSION + " (Debian 12's); omit postgresVersion or set "
+          + LOCAL_POSTGRES_VERSION + " (PostgreSQL " + cr.getSpec().postgresVersion + " is for Kubernetes)";
     }
     if (problem == null && local && cr.getSpec().replicas > LOCAL_MAX_MEMBERS) {
       problem = "replicas must be 1.." + LOCAL_MAX_MEMBERS + " in local mode, got " + cr.getSpec().replicas;
@@ -60,19 +71,30 @@ public final class ClusterFile {
     return problem;
   }
 
+  /** Reads a file as Kubernetes takes it (a missing postgresVersion is the CRD's default). */
   public static PostgresCluster read(Path file) {
+    return read(file, false);
+  }
+
+  /** Reads a file; {@code local}: a missing postgresVersion is {@link #LOCAL_POSTGRES_VERSION}. */
+  public static PostgresCluster read(Path file, boolean local) {
     String text;
     try {
       text = Files.readString(file);
     } catch (IOException e) {
       throw new Invalid("cannot read " + file + ": " + e);
     }
-    return parse(text, file.toString());
+    return parse(text, file.toString(), local);
   }
 
-  /** The same checks on YAML text; {@code source} names it in messages. */
-  @SuppressWarnings("unchecked")
+  /** The same checks on YAML text, as Kubernetes takes it; {@code source} names it in messages. */
   public static PostgresCluster parse(String text, Object file) {
+    return parse(text, file, false);
+  }
+
+  /** The same checks on YAML text; {@code local}: a missing postgresVersion is {@link #LOCAL_POSTGRES_VERSION}. */
+  @SuppressWarnings("unchecked")
+  public static PostgresCluster parse(String text, Object file, boolean local) {
     Map<String, Object> raw;
     try {
       raw = Serialization.unmarshal(text, Map.class);
@@ -97,6 +119,9 @@ public final class ClusterFile {
     }
     if (cr.getSpec() == null) {
       cr.setSpec(new PostgresClusterSpec());
+    }
+    if (local && !(raw.get("spec") instanceof Map<?, ?> spec && spec.get("postgresVersion") != null)) {
+      cr.getSpec().postgresVersion = LOCAL_POSTGRES_VERSION;
     }
     return cr;
   }

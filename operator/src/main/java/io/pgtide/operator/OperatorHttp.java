@@ -174,7 +174,8 @@ public final class OperatorHttp {
     }
     io.pgtide.common.crd.PostgresCluster edited;
     try {
-      edited = io.pgtide.operator.ClusterFile.parse(ctx.body().asString(), "the request");
+      // appliers are local mode's only: its file is read as `local apply` and `local up` read it
+      edited = io.pgtide.operator.ClusterFile.parse(ctx.body().asString(), "the request", true);
     } catch (RuntimeException e) {
       ctx.response().setStatusCode(400).end(new JsonObject().put("error", e.getMessage()).encode());
       return;

@@ -69,7 +69,8 @@ class LocalApplyE2E {
       PgtideCliAccess.Run refused = PgtideCliAccess.run("local", "apply", "-f", bad.toString(), "--dir",
           runner.dir().toString());
       assertThat(refused.exit()).isEqualTo(2);
-      assertThat(refused.err()).contains("postgresVersion cannot change in place");
+      // local mode runs one major only: a version edit is refused before it reaches the running cluster
+      assertThat(refused.err()).contains("postgresVersion 16 cannot run in local mode");
       assertThat(runner.resource().getSpec().users).extracting(u -> u.name).contains("bob").doesNotContain("mallory");
 
       int acked = w.acknowledgedCount();

@@ -187,7 +187,7 @@ public final class BackupAgentModel {
   public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config) {
     String cluster = cr.getMetadata().getName();
     var recovery = cr.getSpec().bootstrap.recovery;
-    String pgdata = "/home/postgres/pgdata";
+    String pgdata = ClusterModel.DATA_VOLUME_PATH;
     return new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
         .withMetadata(meta(cr, restoreJobName(cluster))).withNewSpec().withBackoffLimit(0)
         .withNewTemplate()
@@ -207,7 +207,7 @@ public final class BackupAgentModel {
               .withEnv(value("PGTIDE_SOURCE", recovery.source), value("PGTIDE_REPOSITORY", DIR),
                   value("PGTIDE_TARGET_TIME", recovery.targetTime == null ? "" : recovery.targetTime),
                   value("PGTIDE_TARGET_LSN", recovery.targetLSN == null ? "" : recovery.targetLSN),
-                  value("PGTIDE_DATA_DIR", pgdata + "/pgroot/data"),
+                  value("PGTIDE_DATA_DIR", ClusterModel.PGDATA),
                   value("JAVA_TOOL_OPTIONS", "-Xmx128m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp"))
               // its last words (why the target cannot be reached) become the Job's failure message
               .withTerminationMessagePolicy("FallbackToLogsOnError")

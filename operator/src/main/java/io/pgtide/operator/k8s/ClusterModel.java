@@ -45,6 +45,16 @@ import java.util.TreeMap;
  */
 public final class ClusterModel {
   public static final int SIDECAR_HTTP_PORT = 9188;
+  /** Where a member's data volume is mounted in the Spilo container (and in the restore Job). */
+  public static final String DATA_VOLUME_PATH = "/home/postgres/pgdata";
+  /** Spilo's PGROOT, on the data volume. */
+  public static final String PGROOT = DATA_VOLUME_PATH + "/pgroot";
+  /**
+   * PostgreSQL's data directory, set explicitly as Spilo's PGDATA: without it Spilo takes the image's ENV, and an
+   * image that sets none gets {@code $PGROOT/pgdata}, where a restore (which writes here) would not be found and
+   * Patroni would run initdb. This is what Zalando's Spilo images set, so existing volumes keep working.
+   */
+  public static final String PGDATA = PGROOT + "/data";
 
   private ClusterModel() {
   }
@@ -263,12 +273,30 @@ public final class ClusterModel {
         .endSpec().build();
   }
 
+  /**
+   * The PostgreSQL major an existing StatefulSet's Spilo container is set up for (its PGVERSION, as this class wrote
+   * it), or null when there is no StatefulSet or it names none. Pure.
+   */
+  public static Integer postgresVersion(StatefulSet sts) {
+    if (sts == null || sts.getSpec() == null || sts.getSpec().getTemplate() == null
+        || sts.getSpec().getTemplate().getSpec() == null) {
+      return null;
+    }
+    return sts.getSpec().getTemplate().getSpec().getContainers().stream()
+        .filter(c -> "postgres".equals(c.getName()) && c.getEnv() != null)
+        .flatMap(c -> c.getEnv().stream())
+        .filter(e -> "PGVERSION".equals(e.getName()) && e.getValue() != null
+            && e.getValue().strip().matches("\\d{1,3}"))
+        .map(e -> Integer.valueOf(e.getValue().strip())).findFirst().orElse(null);
+  }
+
   static Container spilo(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     PostgresClusterSpec spec = cr.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVarBuilder().withName("SCOPE").withValue(name).build());
-    env.add(new EnvVarBuilder().withName("PGROOT").withValue("/home/postgres/pgdata/pgroot").build());
+    env.add(new EnvVarBuilder().withName("PGROOT").withValue(PGROOT).build());
+    env.add(new EnvVarBuilder().withName("PGDATA").withValue(PGDATA).build());
     env.add(fieldRef("POD_IP", "status.podIP"));
     env.add(fieldRef("POD_NAMESPACE", "metadata.namespace"));
     env.add(new EnvVarBuilder().withName("PGUSER_SUPERUSER").withValue("postgres").build());
@@ -292,7 +320,7 @@ public final class ClusterModel {
             .withLimits(quantities(spec.resources.get("limits"))).build())
         .withNewReadinessProbe().withNewHttpGet().withPath("/readiness").withPort(new IntOrString(8008)).endHttpGet()
           .withInitialDelaySeconds(6).withPeriodSeconds(10).withFailureThreshold(3).endReadinessProbe()
-        .addNewVolumeMount().withName("pgdata").withMountPath("/home/postgres/pgdata").endVolumeMount()
+        .addNewVolumeMount().withName("pgdata").withMountPath(DATA_VOLUME_PATH).endVolumeMount()
         .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
         .build();
   }

@@ -80,29 +80,56 @@ public final class ClusterReconciler {
         LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
         return status(cr, "InvalidSpec", problem);
       }
-      return finalizer(cr)
-          .compose(v -> recoverySource(cr))
-          .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
-          .compose(v -> roles.reconcile(ns, name, ClusterModel.role(cr)))
-          .compose(v -> roleBindings.reconcile(ns, name, ClusterModel.roleBinding(cr)))
-          .compose(v -> servicesStep(cr))
-          .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
-          .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
-          .compose(v -> credentialSecrets(cr))
-          .compose(v -> sidecarTls(cr))
-          .compose(v -> storageClass(cr))
-          .compose(v -> imagePullSecrets(cr))
-          .compose(v -> restoreStep(cr))
-          .compose(v -> statefulSetStep(cr))
-          .compose(v -> volumeSizes(cr))
-          .compose(v -> backupAgentStep(cr))
-          .compose(v -> status(cr, null, null))
+      return majorVersionChange(cr)
+          .compose(change -> change != null ? status(cr, "InvalidSpec", change) : applyAll(cr))
           // a refused request is a condition with the API server's own words, then a failure to retry
           .recover(e -> status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e))
               .transform(ignored -> Future.<Void>failedFuture(e)));
     } finally {
       MDC.remove("cluster");
     }
+  }
+
+  /**
+   * A postgresVersion other than the major the existing StatefulSet runs (its Spilo container's PGVERSION, which
+   * outlives an operator restart) is refused as InvalidSpec before anything is applied: a new PGVERSION would roll
+   * every pod for a major-version change Spilo does not make in place. Null when the version may be applied.
+   */
+  private Future<String> majorVersionChange(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
+        .map(current -> {
+          String change = ClusterValidation.majorVersionChange(ClusterModel.postgresVersion(current),
+              cr.getSpec().postgresVersion);
+          if (change != null) {
+            LOG.warn("[{}/{}] invalid spec: {}", ns, name, change);
+          }
+          return change;
+        });
+  }
+
+  /** Every owned object, in order, then the status; a refused step stops the chain. */
+  private Future<Void> applyAll(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return finalizer(cr)
+        .compose(v -> recoverySource(cr))
+        .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
+        .compose(v -> roles.reconcile(ns, name, ClusterModel.role(cr)))
+        .compose(v -> roleBindings.reconcile(ns, name, ClusterModel.roleBinding(cr)))
+        .compose(v -> servicesStep(cr))
+        .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
+        .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
+        .compose(v -> credentialSecrets(cr))
+        .compose(v -> sidecarTls(cr))
+        .compose(v -> storageClass(cr))
+        .compose(v -> imagePullSecrets(cr))
+        .compose(v -> restoreStep(cr))
+        .compose(v -> statefulSetStep(cr))
+        .compose(v -> volumeSizes(cr))
+        .compose(v -> backupAgentStep(cr))
+        .compose(v -> status(cr, null, null));
   }
 
   /**

@@ -1,0 +1,67 @@
+package io.pgtide.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.operator.k8s.ClusterModel;
+import io.pgtide.operator.k8s.OperatorConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * postgresVersion on each path: Kubernetes defaults to 17 (the default image is Spilo 17), local mode runs Debian
+ * 12's PostgreSQL 15 only, so a file without postgresVersion means 15 there and any other major is refused.
+ */
+class ClusterFileTest {
+  static final String NO_VERSION = """
+      apiVersion: pgtide.io/v1
+      kind: PostgresCluster
+      metadata: {name: laptop}
+      spec: {replicas: 1}
+      """;
+
+  static String pgversion(PostgresCluster cr) {
+    return ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec().getContainers()
+        .get(0).getEnv().stream().filter(e -> e.getName().equals("PGVERSION")).findFirst().orElseThrow().getValue();
+  }
+
+  @Test
+  void withoutPostgresVersionKubernetesRuns17AndLocalMode15(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("laptop.yaml"), NO_VERSION);
+    PostgresCluster k8s = ClusterFile.load(file, false);
+    assertThat(k8s.getSpec().postgresVersion).isEqualTo(17);
+    assertThat(pgversion(k8s)).as("what render shows").isEqualTo("17");
+    PostgresCluster local = ClusterFile.load(file, true);
+    assertThat(local.getSpec().postgresVersion).isEqualTo(ClusterFile.LOCAL_POSTGRES_VERSION).isEqualTo(15);
+    assertThat(ClusterFile.parse(NO_VERSION, "the request", true).getSpec().postgresVersion).isEqualTo(15);
+    assertThat(ClusterFile.parse("apiVersion: pgtide.io/v1\nkind: PostgresCluster\nmetadata: {name: bare}\n",
+        "bare", true).getSpec().postgresVersion).as("no spec at all").isEqualTo(15);
+  }
+
+  @Test
+  void localModeRefusesAnyOtherMajorAndSaysWhatItRuns(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("laptop.yaml"), NO_VERSION.replace("{replicas: 1}",
+        "{postgresVersion: 17, replicas: 1}"));
+    assertThat(ClusterFile.load(file, false).getSpec().postgresVersion).isEqualTo(17);
+    assertThatThrownBy(() -> ClusterFile.load(file, true)).isInstanceOf(ClusterFile.Invalid.class)
+        .hasMessageContaining("postgresVersion 17 cannot run in local mode: local mode runs PostgreSQL 15");
+    Path fifteen = Files.writeString(dir.resolve("fifteen.yaml"), NO_VERSION.replace("{replicas: 1}",
+        "{postgresVersion: 15, replicas: 1}"));
+    assertThat(ClusterFile.load(fifteen, true).getSpec().postgresVersion).isEqualTo(15);
+    // the shared rules first: a version no path accepts is named as such
+    Path old = Files.writeString(dir.resolve("old.yaml"), NO_VERSION.replace("{replicas: 1}",
+        "{postgresVersion: 9, replicas: 1}"));
+    assertThatThrownBy(() -> ClusterFile.load(old, true)).hasMessageContaining("postgresVersion must be 13..17, got 9");
+  }
+
+  @Test
+  void theSamplesLocalModeUsesStillLoad() {
+    for (String sample : new String[] {"local-cluster.yaml", "local-backups.yaml"}) {
+      PostgresCluster cr = ClusterFile.load(Path.of("..", "manifests", "samples", sample), true);
+      assertThat(cr.getSpec().postgresVersion).as(sample).isEqualTo(15);
+    }
+  }
+}
