@@ -54,9 +54,11 @@ public final class KubernetesInfrastructure implements Infrastructure {
   }
 
   /**
-   * The member's sidecar SIGKILLs its Patroni and PostgreSQL and confirms them gone; then the leader lock is released
-   * if it still names the member. The kubelet restarts the container (Patroni was its process) and Patroni rejoins
-   * as a replica. Fails, changing nothing, when the sidecar cannot be reached or cannot confirm.
+   * The member's sidecar SIGKILLs its Patroni and PostgreSQL and confirms those processes gone; then the leader is
+   * handed over and its lock released if it still names the member ({@link #releaseLeaderLock}). Spilo's runit
+   * starts a new Patroni in the same container within a second (the sidecar lists it apart, as "restarted"); it
+   * defers to Patroni's failover key and rejoins as a replica. Fails, changing nothing, when the sidecar cannot be
+   * reached or cannot confirm.
    */
   @Override
   public Future<Void> fence(String clusterKey, String member) {
