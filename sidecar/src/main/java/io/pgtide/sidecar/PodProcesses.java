@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /**
  * Spilo's Patroni and PostgreSQL as the sidecar sees them in a pod that shares one process namespace
  * ({@code shareProcessNamespace: true}, the sidecar running as Spilo's postgres user so it may signal them).
- * Patroni is the process whose program (argv[0] or the script a Python interpreter runs) is named {@code patroni};
+ * Patroni is the process whose program (argv[0] or the script a Python interpreter runs) is named {@code patroni}
+ * (not runit's {@code runsv patroni}, which supervises it in Spilo and restarts it at once when it dies);
  * PostgreSQL is every process whose executable is {@code postgres} (postmaster and backends keep that name in
  * {@code comm} whatever title they set). A process is one PID <em>and</em> its start time, so a PID reused after
  * a death is never taken for, or signalled as, the process that died. Zombies count as dead: they run nothing.
@@ -117,13 +118,18 @@ public final class PodProcesses {
   }
 
   private static boolean isPatroni(List<String> argv) {
-    for (int i = 0; i < Math.min(2, argv.size()); i++) {
-      String arg = argv.get(i);
-      if (arg.substring(arg.lastIndexOf('/') + 1).equals("patroni")) {
-        return true;
-      }
+    if (argv.isEmpty()) {
+      return false;
     }
-    return false;
+    // argv[1] only behind a Python interpreter: Spilo's runit supervises Patroni as "runsv patroni", a root process
+    // that must never be taken for Patroni (it would be signalled, refuse, and no fence could be confirmed)
+    String program = baseName(argv.get(0));
+    return program.equals("patroni")
+        || program.startsWith("python") && argv.size() > 1 && baseName(argv.get(1)).equals("patroni");
+  }
+
+  private static String baseName(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
   }
 
   private List<String> cmdline(long pid) {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real processes standing in for Spilo's: one whose argv[0] is {@code patroni}, one whose executable is named
- * {@code postgres} (stopped, like a frozen postmaster), and a bystander. The finder only looks at the PIDs this test
+ * {@code postgres} (stopped, like a frozen postmaster), and bystanders (one shaped like runit's {@code runsv patroni}). The finder only looks at the PIDs this test
  * started, so nothing else on the machine is in sight.
  */
 class PodProcessesIT {
@@ -51,6 +51,11 @@ class PodProcessesIT {
     Process patroni = start("bash", "-c", "exec -a patroni sleep 300");
     Process postmaster = start(postgres.toString(), "300");
     Process bystander = start("sleep", "300");
+    // runit's supervisor of Patroni in Spilo: "runsv patroni" (here a tail of a file named patroni, renamed runsv)
+    Files.writeString(dir.resolve("patroni"), "");
+    Process runsv = new ProcessBuilder("bash", "-c", "exec -a runsv tail patroni -f").directory(dir.toFile())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    started.add(runsv);
     PodProcesses pod = finder();
     // the exec in bash and the start of each process take a moment: wait until both are in sight
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -71,6 +76,7 @@ class PodProcessesIT {
     assertThat(patroni.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(postmaster.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(bystander.isAlive()).isTrue();
+    assertThat(runsv.isAlive()).isTrue();
     assertThat(pod.probe().getBoolean("dead")).isTrue();
   }
 
