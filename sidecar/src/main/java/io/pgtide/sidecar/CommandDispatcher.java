@@ -26,6 +26,8 @@ public final class CommandDispatcher {
   private static final long MAX_TIMEOUT_MS = 300_000;
   static final String STORED_VERIFIERS = "SELECT rolname::text, rolpassword FROM pg_authid"
       + " WHERE rolname = ANY($1::text[]) AND rolpassword LIKE 'SCRAM-SHA-256$%'";
+  static final String CHECKPOINT = "CHECKPOINT";
+  static final String RELOAD = "SELECT pg_reload_conf()";
 
   private final Vertx vertx;
   private final MemberId self;
@@ -123,9 +125,9 @@ public final class CommandDispatcher {
           false);
     }
     if (payload instanceof CommandPayload.Checkpoint) {
-      return pg.execute("CHECKPOINT").map(v -> new JsonObject().put("done", "checkpoint"));
+      return pg.execute(CHECKPOINT).map(v -> new JsonObject().put("done", "checkpoint"));
     }
-    return pg.execute("SELECT pg_reload_conf()").map(v -> new JsonObject().put("done", "reload"));
+    return pg.execute(RELOAD).map(v -> new JsonObject().put("done", "reload"));
   }
 
   private Future<JsonObject> patroni(String path, JsonObject body) {

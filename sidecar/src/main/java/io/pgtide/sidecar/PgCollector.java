@@ -15,7 +15,8 @@ import java.util.List;
  * Reads PostgreSQL on one long-lived connection with prepared statements: one core query every sample, one
  * {@code pg_stat_replication} query on a primary, one {@code pg_stat_statements} query when that view exists.
  * A new connection per sample ({@link #probe()}, no login) is the health check: a frozen postmaster keeps open
- * sessions working while every new connection hangs.
+ * sessions working while every new connection hangs. Each new connection first reads the server's
+ * {@code server_version_num} ({@link #serverVersion()}), by which version-dependent statements are chosen.
  */
 public final class PgCollector {
   static final String CORE = """
@@ -52,6 +53,8 @@ public final class PgCollector {
       FROM pg_stat_replication ORDER BY application_name
       """;
   static final String STATEMENTS = "SELECT sum(calls)::bigint AS calls, sum(total_exec_time)::float8 AS time_ms FROM pg_stat_statements";
+  public static final String IN_RECOVERY = "SELECT pg_is_in_recovery()";
+  static final String SERVER_VERSION = "SELECT current_setting('server_version_num')::int";
 
   /** Server-side bounds on every statement of every sidecar connection (startup parameters). */
   public static final long STATEMENT_TIMEOUT_MS = 30_000;
@@ -63,6 +66,10 @@ public final class PgCollector {
   private final PostmasterProbe probe;
   private Runnable onConnectionLost = () -> { };
   private PgConnection connection;
+  /** The server_version_num of {@code connection}'s server. */
+  private int serverVersionNum;
+  /** The connection being opened, so callers meanwhile share it instead of opening one each. */
+  private Future<PgConnection> connecting;
   /** Statements this sidecar ran since the last sample; subtracted from the load it reports. */
   private int ownStatements;
 
@@ -129,9 +136,14 @@ public final class PgCollector {
   /** Cheap role check for the fast role watch, on the same connection. */
   public Future<Boolean> inRecovery() {
     ownStatements++;
-    return connection().compose(conn -> conn.preparedQuery("SELECT pg_is_in_recovery()").execute())
+    return connection().compose(conn -> conn.preparedQuery(IN_RECOVERY).execute())
         .map(rs -> rs.iterator().next().getBoolean(0))
         .onFailure(e -> dropConnection());
+  }
+
+  /** The server_version_num (e.g. 170012) of the server the sample connection is on; read once per connection. */
+  public Future<Integer> serverVersion() {
+    return connection().map(conn -> serverVersionNum);
   }
 
   /** One more statement on the sample connection (e.g. {@link DatabaseHealth}'s slower reading). */
@@ -192,21 +204,50 @@ public final class PgCollector {
     if (connection != null) {
       return Future.succeededFuture(connection);
     }
-    return connectWithin().map(conn -> {
-      connection = conn;
-      conn.closeHandler(v -> {
-        if (connection == conn) {
-          connection = null;
-          onConnectionLost.run();
-        }
-      });
-      return conn;
-    });
+    if (connecting != null) {
+      return connecting;
+    }
+    io.vertx.core.Promise<PgConnection> promise = io.vertx.core.Promise.promise();
+    Future<PgConnection> mine = promise.future();
+    connecting = mine;
+    connectWithin().compose(conn -> readVersion(conn)
+            .onFailure(e -> conn.close())
+            .map(version -> {
+              if (connecting != mine) { // dropped meanwhile (a sample's deadline): the next caller opens anew
+                conn.close();
+                throw new IllegalStateException("the connection was given up while it was being opened");
+              }
+              serverVersionNum = version;
+              connection = conn;
+              conn.closeHandler(v -> {
+                if (connection == conn) {
+                  connection = null;
+                  onConnectionLost.run();
+                }
+              });
+              return conn;
+            }))
+        .onComplete(ar -> {
+          if (connecting == mine) {
+            connecting = null;
+          }
+          promise.handle(ar);
+        });
+    return mine;
+  }
+
+  /** Bounded like the connect: a backend that froze right after the login would otherwise hold it forever. */
+  private Future<Integer> readVersion(PgConnection conn) {
+    ownStatements++;
+    return Deadline.within(vertx, conn.query(SERVER_VERSION).execute().map(rs -> rs.iterator().next().getInteger(0)),
+        connectTimeoutMs, () -> new IllegalStateException("no answer to the first statement within "
+            + connectTimeoutMs + " ms"), conn::close);
   }
 
   private void dropConnection() {
     PgConnection conn = connection;
     connection = null;
+    connecting = null;
     if (conn != null) {
       conn.close();
     }
@@ -215,6 +256,7 @@ public final class PgCollector {
   public Future<Void> close() {
     PgConnection conn = connection;
     connection = null;
+    connecting = null;
     return Future.join(conn == null ? Future.succeededFuture() : conn.close(), probe.close()).mapEmpty();
   }
 

@@ -3,6 +3,7 @@ package io.pgtide.sidecar.users;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.DesiredDatabase;
 import io.pgtide.sidecar.PgCollector;
+import io.pgtide.sidecar.SidecarSql;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -40,6 +41,13 @@ public final class UserSync {
                ON dep.refobjid = r.oid
        WHERE r.rolname !~ '^pg_'
       """;
+
+  /** The sync's fixed statements, for {@link SidecarSql}; its DDL is built by RoleDiff, DatabaseDiff, DefaultRoles. */
+  public static List<SidecarSql.Statement> statements() {
+    return List.of(new SidecarSql.Statement("user sync: roles", ACTUAL, 0),
+        new SidecarSql.Statement("user sync: databases", ACTUAL_DATABASES, 0),
+        new SidecarSql.Statement("user sync: default roles check", DefaultRoles.CHECK, 3));
+  }
 
   private final Vertx vertx;
   private final PgCollector pg;
@@ -96,7 +104,7 @@ public final class UserSync {
   private boolean busy;
 
   private Future<JsonObject> run(PgConnection conn, CommandPayload.SyncUsers desired) {
-    return conn.query("SELECT pg_is_in_recovery()").execute().compose(rs -> {
+    return conn.query(PgCollector.IN_RECOVERY).execute().compose(rs -> {
       if (rs.iterator().next().getBoolean(0)) {
         return Future.failedFuture(new IllegalStateException("this member is a replica; user sync runs on the primary"));
       }
