@@ -18,9 +18,9 @@ key_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 # Spilo's postgres user is uid 101, gid 103 (what Zalando's spilo_runasuser/spilo_fsgroup default to); created
 # before the packages so postgresql-common keeps it, and the sidecar (same uid) may signal it when fencing
-spilo_user='echo "postgres:x:103:" >> "$1/etc/group"; echo "postgres:!:103::" >> "$1/etc/gshadow";
-  echo "postgres:x:101:103:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd";
-  echo "postgres:*:19000:0:99999:7:::" >> "$1/etc/shadow"'
+# (passwd and group only: the passwd package's own postinst writes the shadow entries)
+spilo_user='echo "postgres:x:103:" >> "$1/etc/group";
+  echo "postgres:x:101:103:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash" >> "$1/etc/passwd"'
 
 pack_rootfs() { # name:tag rootfs.tar entrypoint-json user [env...]
   local ref=$1 tar=$2 entry=$3 user=$4; shift 4
@@ -96,7 +96,9 @@ spilo_image() {
   local tp; tp=$(third_party)
   local build_pkgs="postgresql-server-dev-$SPILO_PGVERSION,gcc,make,libc6-dev,libevent-dev,libbrotli-dev,python3-pip"
   local v=$SPILO_PGVERSION
-  local pkgs="ca-certificates,curl,less,locales,jq,vim-tiny,cron,runit,dumb-init,rsync,sysstat,procps,iproute2"
+  # (cron wants a sysusers: the standalone one rather than all of systemd)
+  local pkgs="ca-certificates,curl,less,locales,jq,vim-tiny,cron,systemd-standalone-sysusers,runit,dumb-init,rsync"
+  pkgs+=",sysstat,procps,iproute2"
   pkgs+=",openssl,passwd,python3,python3-yaml,python3-requests,python3-pystache,python3-psycopg2,python3-psutil"
   pkgs+=",python3-six,python3-dateutil,python3-click,python3-prettytable,python3-urllib3,python3-ydiff,python3-cdiff"
   pkgs+=",postgresql-common,postgresql-$v,postgresql-client-$v,postgresql-plpython3-$v,postgresql-$v-cron"
@@ -109,13 +111,12 @@ spilo_image() {
   if [ ! -f "$out" ]; then
     log "building localhost/pgtide/spilo:$v from $tp (mmdebstrap trixie: PostgreSQL $v, Patroni $SPILO_PATRONI)"
     local tmp; tmp=$(mktemp -d)
-    THIRD_PARTY="$tp" PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES="$build_pkgs" \
-      # (/usr/share/locale stays: the locales package and localedef read its locale.alias)
+    # (/usr/share/locale stays: the locales package and localedef read its locale.alias)
     mmdebstrap --quiet --variant=minbase --include="$pkgs,$build_pkgs" \
       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
       --essential-hook="$spilo_user" --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-      --customize-hook="bash $here/spilo-rootfs.sh \"\$1\"" \
+      --customize-hook="THIRD_PARTY='$tp' PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES='$build_pkgs' bash $here/spilo-rootfs.sh \"\$1\"" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
       trixie "$tmp/rootfs.tar"
     "${BUILDAH[@]}" rmi -f "localhost/pgtide/spilo:$v" >/dev/null 2>&1 || true
