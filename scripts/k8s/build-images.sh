@@ -94,7 +94,8 @@ SPILO_PGVERSION=17
 SPILO_PATRONI=4.0.4
 spilo_image() {
   local tp; tp=$(third_party)
-  local build_pkgs="postgresql-server-dev-$SPILO_PGVERSION,gcc,make,libc6-dev,libevent-dev,libbrotli-dev,python3-pip"
+  local build_pkgs="postgresql-server-dev-$SPILO_PGVERSION,gcc,make,libc6-dev,libevent-dev,libbrotli-dev,libkrb5-dev"
+  build_pkgs+=",libssl-dev,python3-pip"
   local v=$SPILO_PGVERSION
   # (cron wants a sysusers: the standalone one rather than all of systemd)
   local pkgs="ca-certificates,curl,less,locales,jq,vim-tiny,cron,systemd-standalone-sysusers,runit,dumb-init,rsync"
@@ -116,7 +117,7 @@ spilo_image() {
       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
       --essential-hook="$spilo_user" --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-      --customize-hook="THIRD_PARTY='$tp' PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES='$build_pkgs' bash $here/spilo-rootfs.sh \"\$1\"" \
+      --customize-hook="THIRD_PARTY='$tp' PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES='$build_pkgs' PIP='$(command -v pip3)' bash $here/spilo-rootfs.sh \"\$1\"" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
       trixie "$tmp/rootfs.tar"
     "${BUILDAH[@]}" rmi -f "localhost/pgtide/spilo:$v" >/dev/null 2>&1 || true

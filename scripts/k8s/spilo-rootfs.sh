@@ -36,21 +36,27 @@ for n in bg_mon pg_auth_mon; do
 done
 in_root gcc -s -shared -fPIC -o /usr/local/lib/cron_unprivileged.so /builddeps/cron_unprivileged.c
 
-# patroni_wale.sh: Patroni from PyPI at Spilo's version, its dependencies from Debian (installed by mmdebstrap)
-in_root pip3 install --quiet --no-cache-dir --break-system-packages --root-user-action=ignore \
-  "patroni[kubernetes]==$PATRONIVERSION"
+# patroni_wale.sh: Patroni from PyPI at Spilo's version, its dependencies from Debian (installed by mmdebstrap).
+# The host's pip fetches the wheel (it has the host's index and certificate settings); pip in the root installs it
+# without an index, so a dependency Debian did not provide fails the build here rather than at Patroni's start
+mkdir -p "$root/builddeps/wheels"
+"${PIP:-pip3}" download --quiet --no-deps --dest "$root/builddeps/wheels" "patroni==$PATRONIVERSION"
+in_root pip3 install --quiet --no-cache-dir --no-index --find-links /builddeps/wheels --break-system-packages \
+  --root-user-action=ignore "patroni[kubernetes]==$PATRONIVERSION"
 in_root apt-get purge -y -qq ${BUILD_PACKAGES//,/ } >/dev/null
 in_root apt-get autoremove -y -qq >/dev/null
 
 # the Dockerfile's COPY lines
 cp "$spilo/motd" "$root/etc/motd"
+# (Debian's runit makes /etc/service a link into /etc/runit; Ubuntu's, which Spilo copies into, a directory)
+[ -L "$root/etc/service" ] && rm "$root/etc/service"
 mkdir -p "$root/etc/service" "$root/scripts" "$root/home/postgres"
 cp -a "$spilo/runit/." "$root/etc/service/"
 cp "$spilo/pgq_ticker.ini" "$root/home/postgres/"
 # post_build.sh runs before the scripts are copied, as in the Dockerfile
 in_root env PGHOME=/home/postgres RW_DIR=/run COMPRESS=false \
   PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$PGVERSION/bin" \
-  sh /builddeps/post_build.sh >/dev/null 2>&1
+  sh /builddeps/post_build.sh >/dev/null
 for d in scripts bootstrap major_upgrade; do cp -a "$spilo/$d/." "$root/scripts/"; done
 cp "$spilo/launch.sh" "$root/launch.sh"
 rm -rf "$root/builddeps"
