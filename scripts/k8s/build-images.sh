@@ -106,14 +106,15 @@ spilo_image() {
   pkgs+=",postgresql-$v-pgextwlist,postgresql-$v-pgq3,postgresql-$v-pg-stat-kcache,postgresql-$v-set-user"
   pkgs+=",postgresql-$v-timescaledb,postgresql-$v-pgvector,postgresql-$v-hypopg,pgqd,pgbouncer"
   pkgs+=",libevent-2.1-7t64,libevent-pthreads-2.1-7t64,libbrotli1"
-  local key; key=$( (echo "$pkgs $build_pkgs $SPILO_PATRONI $spilo_user"; cat "$here/spilo-rootfs.sh";
+  local key; key=$( (echo "$pkgs $build_pkgs $SPILO_PATRONI $spilo_user"; declare -f spilo_image; cat "$here/spilo-rootfs.sh";
     cd "$tp" && find spilo bg_mon pg_auth_mon -type f | LC_ALL=C sort | xargs sha256sum) | key_of -)
   local out="$IMAGES_DIR/spilo-$v-$key.tar"
   if [ ! -f "$out" ]; then
     log "building localhost/pgtide/spilo:$v from $tp (mmdebstrap trixie: PostgreSQL $v, Patroni $SPILO_PATRONI)"
     local tmp; tmp=$(mktemp -d)
     # (/usr/share/locale stays: the locales package and localedef read its locale.alias)
-    mmdebstrap --quiet --variant=minbase --include="$pkgs,$build_pkgs" \
+    # (/run kept: post_build.sh hands it, /run/postgresql among it, to the postgres user, as Spilo's image has it)
+    mmdebstrap --quiet --variant=minbase --include="$pkgs,$build_pkgs" --skip=cleanup/run \
       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
       --essential-hook="$spilo_user" --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \

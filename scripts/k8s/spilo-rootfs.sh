@@ -48,15 +48,17 @@ in_root apt-get autoremove -y -qq >/dev/null
 
 # the Dockerfile's COPY lines
 cp "$spilo/motd" "$root/etc/motd"
-# (Debian's runit makes /etc/service a link into /etc/runit; Ubuntu's, which Spilo copies into, a directory)
-[ -L "$root/etc/service" ] && rm "$root/etc/service"
-mkdir -p "$root/etc/service" "$root/scripts" "$root/home/postgres"
-cp -a "$spilo/runit/." "$root/etc/service/"
+# /etc/service is Ubuntu's link to runit's default service directory (configure_spilo.py links the services it
+# enables from there into $RW_DIR/service, which post_build.sh makes /etc/service): the COPY lands there
+mkdir -p "$root/etc/runit/runsvdir/default" "$root/scripts" "$root/home/postgres"
+ln -sfn /etc/runit/runsvdir/default "$root/etc/service"
+cp -a "$spilo/runit/." "$root/etc/runit/runsvdir/default/"
 cp "$spilo/pgq_ticker.ini" "$root/home/postgres/"
 # post_build.sh runs before the scripts are copied, as in the Dockerfile
 in_root env PGHOME=/home/postgres RW_DIR=/run COMPRESS=false \
   PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/$PGVERSION/bin" \
-  sh /builddeps/post_build.sh >/dev/null
+  sh /builddeps/post_build.sh >/dev/null 2>"$root/builddeps/post_build.log" \
+  || { cat "$root/builddeps/post_build.log" >&2; exit 1; }
 for d in scripts bootstrap major_upgrade; do cp -a "$spilo/$d/." "$root/scripts/"; done
 cp "$spilo/launch.sh" "$root/launch.sh"
 rm -rf "$root/builddeps"
