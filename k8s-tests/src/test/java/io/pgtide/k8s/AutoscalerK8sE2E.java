@@ -22,7 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class AutoscalerK8sE2E {
   static final String NS = "e2e-autoscale";
   static final String NAME = "auto";
-  static final String PGBENCH = "/usr/lib/postgresql/15/bin/pgbench";
+  /** pgbench of the Spilo image the load pod runs (PostgreSQL 17). */
+  static final String PGBENCH = "/usr/lib/postgresql/17/bin/pgbench";
   @RegisterExtension
   static RealKubernetes k8s = new RealKubernetes();
   static final Instant START = Instant.now();
