@@ -114,7 +114,9 @@ class AutoscalerK8sE2E {
                     secretKeyRef: {name: postgres.%s.credentials.postgresql.pgtide.io, key: password}
         """.formatted(NS, image, PGBENCH, PGBENCH, serviceIp, NAME));
     Instant loadFrom = Instant.now();
-    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1))
+    // the decision comes within seconds (ScaledUp); the new member then needs its clone: Spilo's basebackup.sh waits
+    // for a spread checkpoint on the primary, up to 0.9 x checkpoint_timeout (5 min) -- measured 223 s here
+    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofSeconds(1))
         .until(() -> statefulSetReplicas() == 2 && membersReady(2));
     System.out.println("AUTOSCALE-UP-S " + Duration.between(loadFrom, Instant.now()).toSeconds());
     assertThat(event("ScaledUp")).hasValueSatisfying(e -> assertThat(e.getMessage()).contains("qps"));
