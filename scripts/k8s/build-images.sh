@@ -80,10 +80,14 @@ system_images() {
   # the backup agent's base: a JRE, Barman and PostgreSQL 17 (its client tools stream WAL and base backups, which a
   # client of an older major refuses against a newer server; its server is the scratch instance a verification
   # restores into), the postgres user as in Spilo; Debian 13 like the Spilo image (its JRE is 21)
-  local backup_pkgs="openjdk-21-jre-headless,ca-certificates-java,barman,postgresql-17,postgresql-client-17,procps,tini,rclone"
-  local backup_key; backup_key=$(echo "trixie $backup_pkgs $spilo_user" | key_of -)
+  # Spilo initialises its clusters with the en_US.UTF-8 locale: a restore or verification starts PostgreSQL on their
+  # data here, which refuses to start without it
+  local backup_pkgs="openjdk-21-jre-headless,ca-certificates-java,barman,postgresql-17,postgresql-client-17,procps,tini"
+  backup_pkgs+=",rclone,locales"
+  local backup_hook='chroot "$1" localedef -i en_US -c -f UTF-8 en_US.UTF-8'
+  local backup_key; backup_key=$(echo "trixie $backup_pkgs $spilo_user $backup_hook" | key_of -)
   SUITE=trixie debian_image localhost/pgtide/backup-base:17 "$IMAGES_DIR/backup-base-$backup_key.tar" "$backup_pkgs" \
-    'true' '["java"]' 0 "$spilo_user"
+    "$backup_hook" '["java"]' 0 "$spilo_user"
   ln -sf "backup-base-$backup_key.tar" "$IMAGES_DIR/backup-base-17.tar"
 }
 

@@ -112,18 +112,42 @@ public final class Barman {
     run(Duration.ofSeconds(60), "cron");
   }
 
-  /** Takes a base backup and waits until the WAL it needs is in the repository; returns its id. */
+  /**
+   * Takes a base backup and waits until the WAL it needs is in the repository; returns its id. Barman's own
+   * {@code --wait} only waits for that WAL: a backup that ends exactly on a segment boundary (PostgreSQL 17's
+   * {@code pg_backup_stop} can end it there) names a segment that an idle server never closes, and it would wait
+   * until its timeout. So the segment is closed here, as often as needed, until the backup is complete.
+   */
   public String backup() {
-    String out = run(Duration.ofMinutes(60), "backup", "--wait", "--wait-timeout", "300", server);
+    String out = run(Duration.ofMinutes(60), "backup", server);
+    String id = null;
     for (String line : out.split("\n")) {
       int at = line.indexOf("Starting backup using postgres method for server " + server + " in ");
       if (at >= 0) {
-        String path = line.substring(line.lastIndexOf('/') + 1).strip();
-        return path;
+        id = line.substring(line.lastIndexOf('/') + 1).strip();
       }
     }
-    return backups().stream().filter(BackupInfo::done).reduce((a, b) -> b).map(BackupInfo::id)
-        .orElseThrow(() -> new IllegalStateException("barman backup reported no backup: " + tail(out)));
+    if (id == null) {
+      id = backups().stream().reduce((a, b) -> b).map(BackupInfo::id)
+          .orElseThrow(() -> new IllegalStateException("barman backup reported no backup: " + tail(out)));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(300).toNanos();
+    while (true) {
+      String wanted = id;
+      BackupInfo backup = backups().stream().filter(b -> b.id().equals(wanted)).findFirst()
+          .orElseThrow(() -> new IllegalStateException("backup " + wanted + " is not in the catalogue"));
+      if (backup.done()) {
+        return id;
+      }
+      if (!"WAITING_FOR_WALS".equals(backup.status())) {
+        throw new IllegalStateException("backup " + id + " ended " + backup.status());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("backup " + id + " still waits for its WAL after 300 s");
+      }
+      switchWal();
+      cron();
+    }
   }
 
   /** Closes the current WAL segment and waits until it is archived, so everything up to now is recoverable. */
