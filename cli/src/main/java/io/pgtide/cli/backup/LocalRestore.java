@@ -170,7 +170,9 @@ public final class LocalRestore {
         + " -c hba_file=" + dataDir.resolve("pg_hba.conf") + " -c ident_file=" + dataDir.resolve("pg_ident.conf")
         + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore"
         // the source's server certificate is not restored with the data (Spilo keeps it outside): loopback only
-        + " -c ssl=off";
+        + " -c ssl=off"
+        // Spilo preloads libraries (bg_mon, timescaledb, ...) this image does not have; replaying WAL needs none
+        + " -c shared_preload_libraries=";
     try {
       pgCtl(List.of("start", "-D", dataDir.toString(), "-l", log.toString(), "-o", options, "-w", "-t", "600"),
           Duration.ofMinutes(11));
