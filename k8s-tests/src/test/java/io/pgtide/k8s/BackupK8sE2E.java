@@ -329,7 +329,11 @@ class BackupK8sE2E {
           backupStatus().get("s3") instanceof Map<?, ?> m && m.get("lastCopyAt") != null);
       String newest = String.valueOf(((Map<String, Object>) backupStatus().get("lastBackup")).get("id"));
       String listing = s3.rclone("lsf", "-R", "minio:pgtide-backups/" + NS + "/" + NAME);
-      assertThat(listing).as("the newest base backup").contains("base/" + newest + "/backup.info");
+      // Barman 3.12+ (Debian 13's 3.13 in the backup image) keeps a backup's metadata in meta/ID-backup.info;
+      // older ones in base/ID/backup.info
+      assertThat(listing).as("the newest base backup's metadata")
+          .containsPattern("(meta/" + newest + "-backup\\.info|base/" + newest + "/backup\\.info)");
+      assertThat(listing).as("the newest base backup's data").contains("base/" + newest + "/data/PG_VERSION");
       assertThat(listing).as("archived WAL").containsPattern("wals/[0-9A-F]{16}/[0-9A-F]{24}");
       assertThat(listing).as("nothing but the server's own directory: no pgpass, no configuration")
           .doesNotContain("pgpass").doesNotContain("barman.conf");
