@@ -4,6 +4,7 @@ import io.pgtide.testkit.TestMachine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgtide.common.contract.Acceptance;
 import io.pgtide.common.contract.InstanceReport;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
@@ -91,10 +92,11 @@ class SidecarBadInputIT {
   void postgresStoppedAndStartedAgainRecovers() {
     MemberId id = new MemberId("bad", "restart", "restart-0");
     hub.deploy(hub.config(id, pg.port(), pg.password(), ""));
-    reportWhere(id, InstanceReport::healthy);
+    assertThat(reportWhere(id, InstanceReport::healthy).acceptance()).isEqualTo(Acceptance.ACCEPTING);
     pg.stop();
     try {
-      reportWhere(id, x -> !x.healthy());
+      // down, not frozen: nothing listens, which is never a reason to fence it
+      assertThat(reportWhere(id, x -> !x.healthy()).acceptance()).isEqualTo(Acceptance.REFUSED);
     } finally {
       pg.startPostmaster();
     }
@@ -112,6 +114,7 @@ class SidecarBadInputIT {
       // the sample's open session still answers; only the new-connection probe notices
       InstanceReport frozen = reportWhere(id, x -> !x.healthy());
       assertThat(frozen.reason()).contains("new connections fail").contains("not accepting connections");
+      assertThat(frozen.acceptance()).isEqualTo(Acceptance.HUNG);
     } finally {
       Signals.send(postmaster, Signal.CONT);
     }

@@ -1,5 +1,6 @@
 package io.pgtide.operator;
 
+import io.pgtide.common.contract.Acceptance;
 import io.pgtide.common.contract.Connections;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.InstanceReport;
@@ -20,10 +21,15 @@ public final class TestReports {
 
   public static InstanceReport report(MemberId id, Role role, long seq, long lsn, boolean healthy,
                                       String walReceiverStatus, boolean pendingRestart) {
+    return report(id, role, seq, lsn, healthy, walReceiverStatus, pendingRestart, Acceptance.UNKNOWN);
+  }
+
+  public static InstanceReport report(MemberId id, Role role, long seq, long lsn, boolean healthy,
+                                      String walReceiverStatus, boolean pendingRestart, Acceptance acceptance) {
     return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, "session-" + id.member(), seq,
         System.currentTimeMillis(), role, role == Role.PRIMARY ? "master" : "replica", "running", null, false,
         pendingRestart, 1L, role == Role.PRIMARY ? lsn : null, role == Role.REPLICA ? lsn : null,
         role == Role.REPLICA ? lsn : null, 0L, null, walReceiverStatus, List.of(), new LoadStats(10, 10, 1.0, "pg_stat_statements", 0, 0, 0.99),
-        new Connections(1, 2, 0, 3, 100), Resources.EMPTY, healthy, healthy ? null : "down");
+        new Connections(1, 2, 0, 3, 100), Resources.EMPTY, healthy, healthy ? null : "down", acceptance);
   }
 }

@@ -20,6 +20,21 @@ import io.vertx.core.net.SocketAddress;
 final class PostmasterProbe {
   private static final int SSL_REQUEST_CODE = 80877103;
 
+  /**
+   * The connection was taken (or the connect itself timed out, the listen queue being full) and nothing answered:
+   * the postmaster lives but does not serve. Every other failure (refused, no socket, closed) means it is down.
+   */
+  static final class NoAnswer extends RuntimeException {
+    NoAnswer(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** Did this probe failure come from a postmaster that took the connection and never answered? */
+  static boolean hung(Throwable failure) {
+    return failure instanceof NoAnswer || failure instanceof io.netty.channel.ConnectTimeoutException;
+  }
+
   private final Vertx vertx;
   private final SocketAddress address;
   private final long timeoutMs;
@@ -36,8 +51,8 @@ final class PostmasterProbe {
 
   Future<Void> check() {
     Promise<Void> answered = Promise.promise();
-    long timer = vertx.setTimer(timeoutMs, t -> answered.tryFail(
-        "no new connection within " + timeoutMs + " ms (PostgreSQL is not accepting connections)"));
+    long timer = vertx.setTimer(timeoutMs, t -> answered.tryFail(new NoAnswer(
+        "no new connection within " + timeoutMs + " ms (PostgreSQL is not accepting connections)")));
     client.connect(address).onComplete(ar -> {
       if (ar.failed()) {
         vertx.cancelTimer(timer);

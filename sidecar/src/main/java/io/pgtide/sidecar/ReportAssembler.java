@@ -1,5 +1,6 @@
 package io.pgtide.sidecar;
 
+import io.pgtide.common.contract.Acceptance;
 import io.pgtide.common.contract.Connections;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.InstanceReport;
@@ -19,11 +20,30 @@ public final class ReportAssembler {
 
   /** What one round produced: each part is either a value or the reason it is missing. */
   public record Round(PgSample pg, String pgError, PgSample previousPg, PatroniStatus patroni, String patroniError,
-                      boolean patroniExpected, String probeError, Resources resources, TransactionRate transactions) {
+                      boolean patroniExpected, String probeError, Resources resources, TransactionRate transactions,
+                      Acceptance acceptance) {
     public Round(PgSample pg, String pgError, PgSample previousPg, PatroniStatus patroni, String patroniError,
                  boolean patroniExpected, String probeError, Resources resources) {
-      this(pg, pgError, previousPg, patroni, patroniError, patroniExpected, probeError, resources, null);
+      this(pg, pgError, previousPg, patroni, patroniError, patroniExpected, probeError, resources, null,
+          Acceptance.UNKNOWN);
     }
+  }
+
+  /** SQLSTATE cannot_connect_now: the server is starting up, in crash recovery, or shutting down. */
+  static final String CANNOT_CONNECT_NOW = "57P03";
+
+  /**
+   * How the postmaster answered this round. Pure.
+   *
+   * @param probeFailed whether the new connection of {@link PostmasterProbe} failed
+   * @param probeHung whether it failed by getting no answer at all ({@link PostmasterProbe#hung})
+   * @param pgSqlState the SQLSTATE the sample's login failed with, if it failed with one
+   */
+  public static Acceptance acceptance(boolean probeFailed, boolean probeHung, String pgSqlState) {
+    if (probeFailed) {
+      return probeHung ? Acceptance.HUNG : Acceptance.REFUSED;
+    }
+    return CANNOT_CONNECT_NOW.equals(pgSqlState) ? Acceptance.STARTING_UP : Acceptance.ACCEPTING;
   }
 
   public static InstanceReport assemble(MemberId id, String sessionId, long seq, long collectedAt, Round round) {
@@ -64,6 +84,6 @@ public final class ReportAssembler {
         pg == null ? null : pg.replayedLsn(), backlog, pg == null ? null : pg.replayDelaySeconds(),
         pg == null ? null : pg.walReceiverStatus(), pg == null ? List.of() : pg.standbys(),
         LoadCalculator.between(round.previousPg(), pg, round.transactions()), conns, round.resources(), healthy,
-        problems.isEmpty() ? null : String.join("; ", problems));
+        problems.isEmpty() ? null : String.join("; ", problems), round.acceptance());
   }
 }

@@ -153,7 +153,9 @@ public final class SidecarVerticle extends VerticleBase {
       try {
         ReportAssembler.Round round = new ReportAssembler.Round(pgF.result(), reason(pgF), previousPg,
             patroniF.result(), reason(patroniF), patroniExpected, reason(probeF),
-            resF.succeeded() ? resF.result() : Resources.EMPTY, transactions);
+            resF.succeeded() ? resF.result() : Resources.EMPTY, transactions,
+            ReportAssembler.acceptance(probeF.failed(), probeF.failed() && PostmasterProbe.hung(probeF.cause()),
+                pgF.failed() && pgF.cause() instanceof io.vertx.pgclient.PgException e ? e.getSqlState() : null));
         InstanceReport report = ReportAssembler.assemble(config.id(), sessionId, ++seq, collectedAt, round);
         if (pgF.succeeded()) {
           previousPg = pgF.result();

@@ -3,6 +3,7 @@ package io.pgtide.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgtide.common.contract.Acceptance;
 import io.pgtide.common.contract.InstanceReport;
 import io.pgtide.common.contract.LoadStats;
 import io.pgtide.common.contract.MemberId;
@@ -74,6 +75,27 @@ class ReportAssemblerTest {
         "not configured", false, null, Resources.EMPTY));
     assertThat(plain.healthy()).isTrue();
     assertThat(plain.reason()).isNull();
+  }
+
+  @Test
+  void aFrozenPostmasterIsToldFromOneThatIsDownOrStartingUp() {
+    assertThat(ReportAssembler.acceptance(true, true, null)).isEqualTo(Acceptance.HUNG);
+    assertThat(ReportAssembler.acceptance(true, false, null)).isEqualTo(Acceptance.REFUSED);
+    // crash recovery: the postmaster forks a backend that answers, and the login is refused with 57P03
+    assertThat(ReportAssembler.acceptance(false, false, "57P03")).isEqualTo(Acceptance.STARTING_UP);
+    assertThat(ReportAssembler.acceptance(false, false, "28P01")).isEqualTo(Acceptance.ACCEPTING);
+    assertThat(ReportAssembler.acceptance(false, false, null)).isEqualTo(Acceptance.ACCEPTING);
+    assertThat(PostmasterProbe.hung(new PostmasterProbe.NoAnswer("no answer"))).isTrue();
+    assertThat(PostmasterProbe.hung(new io.netty.channel.ConnectTimeoutException("full backlog"))).isTrue();
+    assertThat(PostmasterProbe.hung(new java.net.ConnectException("Connection refused"))).isFalse();
+
+    InstanceReport recovering = assemble(new ReportAssembler.Round(null,
+        "FATAL: the database system is not yet accepting connections", null,
+        PatroniStatus.parse("{\"role\":\"primary\",\"state\":\"starting\"}"), null, true, null, Resources.EMPTY,
+        null, Acceptance.STARTING_UP));
+    assertThat(recovering.healthy()).isFalse();
+    assertThat(recovering.role()).isEqualTo(Role.PRIMARY);
+    assertThat(recovering.acceptance()).isEqualTo(Acceptance.STARTING_UP);
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class ContractCodec {
   /** major.minor: a different major is refused, a newer minor is read (unknown fields are ignored). */
-  public static final String SCHEMA_VERSION = "1.0";
+  public static final String SCHEMA_VERSION = "1.1";
   public static final int SCHEMA_MAJOR = 1;
   /**
    * Largest encoded message accepted, in bytes. A report of a primary with 100 standbys is about 30 KB; the largest
@@ -117,7 +117,8 @@ public final class ContractCodec {
         .put("resources", new JsonObject().put("cpuCores", res.cpuCores()).put("cpuLimitCores", res.cpuLimitCores())
             .put("memoryBytes", res.memoryBytes()).put("memoryLimitBytes", res.memoryLimitBytes()))
         .put("healthy", r.healthy())
-        .put("reason", r.reason());
+        .put("reason", r.reason())
+        .put("acceptance", r.acceptance().name());
   }
 
   public static InstanceReport decodeReport(JsonObject json) {
@@ -160,7 +161,20 @@ public final class ContractCodec {
         optString(json, "walReceiverStatus"),
         standbys, load, conns, resources,
         requiredBool(json, "healthy"),
-        optString(json, "reason"));
+        optString(json, "reason"),
+        acceptance(optString(json, "acceptance")));
+  }
+
+  /** Schema 1.0 sidecars send none; a value a newer minor adds is read as unknown, never refused. */
+  private static Acceptance acceptance(String value) {
+    if (value == null) {
+      return Acceptance.UNKNOWN;
+    }
+    try {
+      return Acceptance.valueOf(value);
+    } catch (IllegalArgumentException e) {
+      return Acceptance.UNKNOWN;
+    }
   }
 
   private static long orZero(Long value) {

@@ -31,7 +31,8 @@ public record InstanceReport(
     Connections connections,
     Resources resources,
     boolean healthy,
-    String reason) {
+    String reason,
+    Acceptance acceptance) {
 
   public InstanceReport {
     standbys = standbys == null ? List.of() : List.copyOf(standbys);
@@ -39,6 +40,19 @@ public record InstanceReport(
     connections = connections == null ? Connections.EMPTY : connections;
     resources = resources == null ? Resources.EMPTY : resources;
     role = role == null ? Role.UNKNOWN : role;
+    acceptance = acceptance == null ? Acceptance.UNKNOWN : acceptance;
+  }
+
+  /** A report that says nothing of how new connections are answered ({@link Acceptance#UNKNOWN}). */
+  public InstanceReport(MemberId id, String schemaVersion, String sessionId, long seq, long collectedAt, Role role,
+                        String patroniRole, String patroniState, String roleConflict, boolean noFailover,
+                        boolean pendingRestart, Long timeline, Long currentLsn, Long receivedLsn, Long replayedLsn,
+                        Long lagBytes, Double replayDelaySeconds, String walReceiverStatus, List<StandbyRow> standbys,
+                        LoadStats load, Connections connections, Resources resources, boolean healthy,
+                        String reason) {
+    this(id, schemaVersion, sessionId, seq, collectedAt, role, patroniRole, patroniState, roleConflict, noFailover,
+        pendingRestart, timeline, currentLsn, receivedLsn, replayedLsn, lagBytes, replayDelaySeconds,
+        walReceiverStatus, standbys, load, connections, resources, healthy, reason, Acceptance.UNKNOWN);
   }
 
   /** The most advanced WAL position this member is known to hold. */

@@ -16,7 +16,7 @@ class ContractCodecTest {
         "running", null, false, true, 3L, 1000L, null, null, null, null, null,
         List.of(new StandbyRow("orders-1", "streaming", "async", 1.5, 2.0, null, 4096)),
         new LoadStats(812.5, 100, 1.25, "pg_stat_statements", 1, 2, 0.99), new Connections(1, 2, 3, 6, 100),
-        new Resources(0.5, 2.0, 1000L, 4000L), true, null);
+        new Resources(0.5, 2.0, 1000L, 4000L), true, null, Acceptance.HUNG);
   }
 
   @Test
@@ -24,6 +24,16 @@ class ContractCodecTest {
     InstanceReport r = report();
     assertThat(ContractCodec.decodeReport(ContractCodec.encode(r))).isEqualTo(r);
     assertThat(ContractCodec.decodeReport(new JsonObject(ContractCodec.encode(r).encode()))).isEqualTo(r);
+  }
+
+  @Test
+  void howNewConnectionsAreAnsweredIsUnknownFromAnOlderSidecarOrAValueThisSideDoesNotKnow() {
+    assertThat(ContractCodec.decodeReport(ContractCodec.encode(report())).acceptance()).isEqualTo(Acceptance.HUNG);
+    JsonObject old = ContractCodec.encode(report()).put("schemaVersion", "1.0");
+    old.remove("acceptance");
+    assertThat(ContractCodec.decodeReport(old).acceptance()).isEqualTo(Acceptance.UNKNOWN);
+    JsonObject newer = ContractCodec.encode(report()).put("schemaVersion", "1.7").put("acceptance", "THROTTLED");
+    assertThat(ContractCodec.decodeReport(newer).acceptance()).isEqualTo(Acceptance.UNKNOWN);
   }
 
   @Test

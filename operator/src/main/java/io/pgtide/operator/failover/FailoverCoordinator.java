@@ -74,6 +74,8 @@ public final class FailoverCoordinator {
     boolean split;           // a split view is open: reported once, when it starts
     boolean fenceUnconfirmed; // the fence could not be confirmed: nothing was forced, Patroni's ttl decides
     boolean fenceWithheld;   // a fence was due but no candidate qualified: reported once per incident
+    boolean recoveringNoted; // a fence was due but the primary is restarting, not frozen: reported once per incident
+    long frozenSince;        // since when the lost primary has reported new connections hung (0: it has not)
     boolean released;        // the lost primary's leader lock was released on confirmed death
     long releaseAskedAt;     // the last time the infrastructure was asked to confirm its death
     boolean announced;       // PrimaryLost was emitted (and counted) for the open incident
@@ -202,6 +204,8 @@ public final class FailoverCoordinator {
         t.fenced = false;
         t.fenceUnconfirmed = false;
         t.fenceWithheld = false;
+    t.recoveringNoted = false;
+    t.frozenSince = 0;
       }
       t.primary = p;
       return;
@@ -218,6 +222,8 @@ public final class FailoverCoordinator {
       t.fenced = false;
       t.fenceUnconfirmed = false;
       t.released = false;
+      t.recoveringNoted = false;
+      t.frozenSince = 0;
       t.releaseAskedAt = 0;
       t.announced = false;
       t.lostBecause = describe(view.members().get(t.lost), view);
@@ -242,9 +248,27 @@ public final class FailoverCoordinator {
         }
       }).onFailure(e -> controllerError(key, "releaseIfDead", e));
     }
-    if (t.lost != null && !t.fenced && now - t.detectedAt >= policy(key).failoverDelayMs()) {
+    if (t.lost != null && !t.fenced) {
       MemberView old = view.members().get(t.lost);
-      if (old != null && old.connected() && !old.stale(now, view.staleAfterMs()) && old.role() == Role.PRIMARY) {
+      boolean reporting = old != null && old.connected() && !old.stale(now, view.staleAfterMs())
+          && old.role() == Role.PRIMARY;
+      // a zombie is frozen the whole delay: an answer of any kind (refused, starting up) restarts the clock, so a
+      // postmaster that is slow to answer once while it restarts is not taken for one
+      if (!reporting || !old.report().acceptance().mayBeFrozen()) {
+        t.frozenSince = 0;
+      } else if (t.frozenSince == 0) {
+        t.frozenSince = now;
+      }
+      long delay = policy(key).failoverDelayMs();
+      if (reporting && t.frozenSince == 0 && now - t.detectedAt >= delay && !t.recoveringNoted) {
+        // down or in crash recovery, not frozen: Patroni restarts it (or fails over after primary_start_timeout);
+        // fencing would turn a restart into a failover
+        t.recoveringNoted = true;
+        events.emit(key, "Normal", "PrimaryRestarting", t.lost + " is down or recovering (new connections "
+            + old.report().acceptance().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
+            + "), not frozen; leaving it to Patroni, not fencing");
+      }
+      if (reporting && t.frozenSince != 0 && now - t.frozenSince >= delay) {
         // still reporting as primary but not healthy for failoverDelay: a zombie Patroni will not resolve
         // the zombie's own replication view cannot be trusted here, so synchronous standbys are not required:
         // the question is only whether any live replica could take over (Patroni picks which)
@@ -297,6 +321,8 @@ public final class FailoverCoordinator {
     t.last = record;
     t.lost = null;
     t.fenceWithheld = false;
+    t.recoveringNoted = false;
+    t.frozenSince = 0;
     events.emit(key, "Normal", "FailoverCompleted", record.from() + " -> " + record.to() + " in "
         + record.durationMs() + " ms (" + record.kind() + ")");
     metrics.failover(key, record);

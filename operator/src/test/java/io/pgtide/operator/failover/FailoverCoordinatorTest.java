@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgtide.common.contract.Acceptance;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.MemberId;
@@ -125,6 +126,57 @@ class FailoverCoordinatorTest {
     assertThat(counter("pgtide_split_view", "b")).isEqualTo(2.0);
   }
 
+  void report(String cluster, String member, Role role, boolean healthy, Acceptance acceptance) {
+    MemberId id = new MemberId("shop", cluster, member);
+    long n = seq.merge(id.toString(), 1L, Long::sum);
+    state.accept(ContractCodec.encode(TestReports.report(id, role, n, 1000, healthy, null, false, acceptance)));
+  }
+
+  @Test
+  void aPrimaryThatIsDownOrInCrashRecoveryIsLeftToPatroniAndOnlyAFrozenOneIsFenced() {
+    coordinator.policy("shop/r", new FailoverCoordinator.ClusterPolicy(0, 33_554_432, false));
+    report("r", "r-0", Role.PRIMARY, true, Acceptance.ACCEPTING);
+    report("r", "r-1", Role.REPLICA, true, Acceptance.ACCEPTING);
+    // postmaster SIGKILLed: nothing listens, then Patroni restarts it into crash recovery (logins refused, 57P03)
+    for (int i = 0; i < 10; i++) {
+      report("r", "r-0", Role.PRIMARY, false, i < 5 ? Acceptance.REFUSED : Acceptance.STARTING_UP);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("PrimaryRestarting") == 1);
+    assertThat(coordinator.incidentOpen("shop/r")).isTrue();
+    report("r", "r-0", Role.PRIMARY, true, Acceptance.ACCEPTING); // recovered: no failover
+    await().atMost(Duration.ofSeconds(5)).until(() -> !coordinator.incidentOpen("shop/r"));
+    assertThat(fenced).isEmpty();
+    assertThat(events("FencingZombie")).isZero();
+    assertThat(coordinator.lastFailover("shop/r")).isEmpty();
+
+    // the same member frozen (SIGSTOP): taken connections never answered
+    report("r", "r-0", Role.PRIMARY, false, Acceptance.HUNG);
+    await().atMost(Duration.ofSeconds(5)).until(() -> fenced.size() == 1);
+    assertThat(fenced).containsExactly("shop/r/r-0");
+  }
+
+  @Test
+  void aZombieIsFencedOnlyOnceItHasBeenFrozenForTheWholeDelay() {
+    coordinator.policy("shop/y", new FailoverCoordinator.ClusterPolicy(4_000, 33_554_432, false));
+    report("y", "y-0", Role.PRIMARY, true, Acceptance.ACCEPTING);
+    report("y", "y-1", Role.REPLICA, true, Acceptance.ACCEPTING);
+    long start = System.currentTimeMillis();
+    report("y", "y-0", Role.PRIMARY, false, Acceptance.REFUSED);
+    // restarting slowly: one probe goes unanswered, the next one is refused again; the clock starts over each time
+    long until = start + 6_000; // 1.5 delays; each unanswered spell lasts a tenth of one
+    while (System.currentTimeMillis() < until) {
+      report("y", "y-0", Role.PRIMARY, false, Acceptance.HUNG);
+      await().pollDelay(Duration.ofMillis(400)).atMost(Duration.ofSeconds(1)).until(() -> true); // pacing
+      report("y", "y-0", Role.PRIMARY, false, Acceptance.STARTING_UP);
+      await().pollDelay(Duration.ofMillis(100)).atMost(Duration.ofSeconds(1)).until(() -> true);
+    }
+    assertThat(fenced).isEmpty();
+    long frozenAt = System.currentTimeMillis();
+    report("y", "y-0", Role.PRIMARY, false, Acceptance.HUNG);
+    await().atMost(Duration.ofSeconds(10)).until(() -> fenced.size() == 1);
+    assertThat(System.currentTimeMillis() - frozenAt).isGreaterThanOrEqualTo(3_900);
+  }
+
   @Test
   void aZombieIsNotFencedWhileNoReplicaCouldReplaceIt() {
     coordinator.policy("shop/z", new FailoverCoordinator.ClusterPolicy(0, 33_554_432, false));
@@ -174,7 +226,7 @@ class FailoverCoordinatorTest {
     report("f", "f-0", Role.PRIMARY, false);
     await().atMost(Duration.ofSeconds(5)).until(() -> events("PrimaryLost") == 1);
     report("f", "f-0", Role.PRIMARY, true);
-    await().atMost(Duration.ofSeconds(5)).until(() -> events("PrimaryRecovered") == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !coordinator.incidentOpen("shop/r"));
     assertThat(events("PrimaryLost")).isEqualTo(1);
     assertThat(counter("pgtide_primary_lost", "f")).isEqualTo(1.0);
   }
