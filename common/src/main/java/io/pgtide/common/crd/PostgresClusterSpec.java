@@ -39,6 +39,11 @@ public class PostgresClusterSpec {
   public BackupSpec backup;
   /** How a new cluster gets its data: empty (initdb) unless {@code recovery} names a source to restore. */
   public BootstrapSpec bootstrap;
+  /**
+   * Where members run. Without it members prefer distinct nodes (pod anti-affinity on the hostname) and, where nodes
+   * carry a zone label, distinct zones; each part given here replaces its default.
+   */
+  public SchedulingSpec scheduling;
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
   @Default("15")
@@ -105,6 +110,24 @@ public class PostgresClusterSpec {
     /** RFC 3339, e.g. 2026-11-29T10:15:00Z; absent (and no targetLSN) means the latest recoverable point. */
     public String targetTime;
     public String targetLSN;
+  }
+
+  /** As Zalando and CloudNativePG offer it: the pod's own scheduling fields, passed through to every member. */
+  public static class SchedulingSpec {
+    /**
+     * Members on distinct nodes: {@code preferred} (the default: the scheduler may put two on one node when it must,
+     * and status says so) or {@code required} (a member stays Pending rather than share a node).
+     */
+    @Pattern("^(preferred|required)$")
+    @Default("preferred")
+    public String podAntiAffinityType = "preferred";
+    public Map<String, String> nodeSelector;
+    public List<io.fabric8.kubernetes.api.model.Toleration> tolerations;
+    /** Node and pod affinity; a podAntiAffinity given here replaces the default one. */
+    public io.fabric8.kubernetes.api.model.Affinity affinity;
+    /** Replace the default zone spread (an empty list: none). */
+    public List<io.fabric8.kubernetes.api.model.TopologySpreadConstraint> topologySpreadConstraints;
+    public String priorityClassName;
   }
 
   public static class StorageSpec {

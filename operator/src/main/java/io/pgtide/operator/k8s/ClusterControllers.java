@@ -283,6 +283,13 @@ public final class ClusterControllers {
     writeStatus(key);
   }
 
+  /** The pods of the cluster's StatefulSet (a foreign pod carrying the same labels is not a member). Blocking. */
+  private List<io.fabric8.kubernetes.api.model.Pod> memberPods(String ns, String name) {
+    return client.pods().inNamespace(ns).withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name))
+        .list().getItems().stream().filter(p -> p.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> "StatefulSet".equals(o.getKind()) && name.equals(o.getName()))).toList();
+  }
+
   /** Status of the cluster and of its PostgresUsers, written only when something changed. */
   public Future<Void> writeStatus(String key) {
     Controllers c = byKey.get(key);
@@ -311,6 +318,7 @@ public final class ClusterControllers {
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
       ClusterStatusModel.progressing(status, c.lastRollingStep, c.restarts.last(), Instant.now());
       ClusterStatusModel.ready(status, view, routedToPrimary(ns, name), Instant.now());
+      ClusterStatusModel.placement(status, memberPods(ns, name), Instant.now());
       if (c.lastRequest != null) {
         status.lastRequest = c.lastRequest;
       }

@@ -246,6 +246,11 @@ public final class ClusterModel {
             .withImagePullSecrets(spec.imagePullSecrets.stream()
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             .withTerminationGracePeriodSeconds(300L)
+            .withAffinity(MemberPlacement.affinity(name, spec.scheduling))
+            .withTopologySpreadConstraints(MemberPlacement.spread(name, spec.scheduling))
+            .withNodeSelector(spec.scheduling == null ? null : spec.scheduling.nodeSelector)
+            .withTolerations(spec.scheduling == null ? null : spec.scheduling.tolerations)
+            .withPriorityClassName(spec.scheduling == null ? null : spec.scheduling.priorityClassName)
             // the sidecar fences and probes Spilo's Patroni and PostgreSQL from inside the pod
             .withShareProcessNamespace(true)
             // the API server's baseline Pod Security Standard holds for the pod (Spilo starts as root, so restricted

@@ -141,6 +141,47 @@ public final class ClusterStatusModel {
     }
   }
 
+  public static final String MEMBERS_SPREAD = "MembersSpread";
+
+  /**
+   * {@code MembersSpread}: True while every scheduled member has a node of its own; False naming a member the
+   * scheduler cannot place (with its message) or the members that share a node, so a cluster that one node's loss
+   * would take down is never so silently. Only the cluster's own pods count (owned by its StatefulSet).
+   */
+  public static void placement(PostgresClusterStatus s, List<io.fabric8.kubernetes.api.model.Pod> pods,
+                               Instant now) {
+    java.util.Map<String, List<String>> byNode = new java.util.TreeMap<>();
+    List<String> unschedulable = new ArrayList<>();
+    for (var pod : pods) {
+      if (pod.getMetadata().getDeletionTimestamp() != null) {
+        continue;
+      }
+      String member = pod.getMetadata().getName();
+      String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
+      if (node != null) {
+        byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(member);
+        continue;
+      }
+      var conditions = pod.getStatus() == null ? List.<io.fabric8.kubernetes.api.model.PodCondition>of()
+          : pod.getStatus().getConditions();
+      conditions.stream().filter(c -> "PodScheduled".equals(c.getType()) && "False".equals(c.getStatus())
+          && "Unschedulable".equals(c.getReason())).findFirst()
+          .ifPresent(c -> unschedulable.add(member + ": " + c.getMessage()));
+    }
+    List<String> shared = byNode.entrySet().stream().filter(e -> e.getValue().size() > 1)
+        .map(e -> String.join(", ", e.getValue().stream().sorted().toList()) + " on " + e.getKey()).toList();
+    if (!unschedulable.isEmpty()) {
+      condition(s, MEMBERS_SPREAD, "False", "Unschedulable", "cannot be scheduled: "
+          + String.join("; ", unschedulable.stream().sorted().toList()), now);
+    } else if (!shared.isEmpty()) {
+      condition(s, MEMBERS_SPREAD, "False", "SharedNode", "members share a node (losing it loses them all): "
+          + String.join("; ", shared), now);
+    } else if (!byNode.isEmpty()) {
+      condition(s, MEMBERS_SPREAD, "True", "DistinctNodes", byNode.size() + " members on " + byNode.size()
+          + " nodes", now);
+    }
+  }
+
   /** Sets one condition, keeping the others; the transition time moves only when the status changes. */
   public static void condition(PostgresClusterStatus s, String type, String status, String reason, String message,
                                Instant now) {
