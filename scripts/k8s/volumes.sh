@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Keeps N hostPath PersistentVolumes of the default "local" StorageClass available (there is no dynamic provisioner):
-# creates missing ones and recycles Released ones (data wiped, claim reference dropped), all under $K8S_STATE/volumes.
+# Keeps N hostPath PersistentVolumes per node of the default "local" StorageClass available (there is no dynamic
+# provisioner): creates missing ones and recycles Released ones (data wiped, claim reference dropped), all under
+# $K8S_STATE/volumes. Each is local to its node (node affinity), as local disks are: a member whose node is lost
+# cannot be started elsewhere on the same data.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-n=${1:-16}
+n=${1:-8}
 K="$K8S_BIN/kubectl --kubeconfig $K8S_STATE/admin.kubeconfig"
+for node in $(seq 1 "$NODES"); do
 for i in $(seq 1 "$n"); do
-  name="pgtide-pv-$i"; dir="$K8S_STATE/volumes/$name"
+  name="pgtide-pv-$node-$i"; dir="$K8S_STATE/volumes/$name"
   phase=$($K get pv "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
   if [ "$phase" = "Released" ] || [ "$phase" = "Failed" ]; then
     $K delete pv "$name" --wait=true >/dev/null
@@ -27,7 +30,8 @@ spec:
   hostPath: {path: "$dir", type: Directory}
   nodeAffinity:
     required:
-      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [pgtide-node]}]}]
+      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [$(node_name "$node")]}]}]
 PV
   fi
+done
 done

@@ -46,7 +46,6 @@ class FailoverK8sE2E {
   static final int RUNS = Integer.getInteger("pgtide.failover.runs", 1);
   /** Failed writes this long after a fault belong to its outage (the slowest case, a zombie, ends within 30 s). */
   static final long OUTAGE_WINDOW_MS = 90_000;
-  static final String CONTAINERD = "/run/pgtide-k8s/containerd.sock";
   @RegisterExtension
   static RealKubernetes k8s = new RealKubernetes();
   static final Map<String, List<long[]>> RESULTS = new LinkedHashMap<>();
@@ -268,7 +267,7 @@ class FailoverK8sE2E {
   void theSpiloContainerKilledIsConfirmedDeadByItsSidecarAndNeedsNoTtl() {
     for (int i = 0; i < RUNS; i++) {
       String kind = underFault("Spilo container killed", primary -> RealKubernetes.run(List.of("ctr", "--address",
-          CONTAINERD, "-n", "k8s.io", "tasks", "kill", "--all", "--signal", "SIGKILL", postgresContainerId(primary)),
+          RealKubernetes.containerdOf(pod(primary)), "-n", "k8s.io", "tasks", "kill", "--all", "--signal", "SIGKILL", postgresContainerId(primary)),
           Duration.ofSeconds(30), null), true);
       assertThat(kind).isEqualTo("confirmed-dead");
       long writable = RESULTS.get("Spilo container killed").get(i)[0];

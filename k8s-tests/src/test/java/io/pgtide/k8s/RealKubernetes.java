@@ -201,6 +201,28 @@ public final class RealKubernetes implements BeforeAllCallback {
         """.formatted(namespace, name, clusterRole));
   }
 
+  /** The containerd socket of the node a pod runs on (scripts/k8s/node.sh gives each node its own). */
+  public static String containerdOf(io.fabric8.kubernetes.api.model.Pod pod) {
+    return "/run/pgtide-k8s/node-" + nodeNumber(pod.getSpec().getNodeName()) + "/containerd.sock";
+  }
+
+  /** pgtide-node-2 is node 2. */
+  public static int nodeNumber(String nodeName) {
+    if (nodeName == null || !nodeName.matches("pgtide-node-[0-9]+")) {
+      throw new IllegalArgumentException("not a node of the test cluster: " + nodeName);
+    }
+    return Integer.parseInt(nodeName.substring("pgtide-node-".length()));
+  }
+
+  /**
+   * One node of the cluster, with nothing graceful: {@code freeze} (its kubelet, containerd and pods frozen and every
+   * packet to or from it dropped), {@code thaw}, {@code cut} (cut off from the API server and the other nodes while
+   * its processes run; the host still reaches its pods) and {@code heal}. See scripts/k8s/node.sh.
+   */
+  public void node(String action, int node) {
+    script("node.sh", action, Integer.toString(node));
+  }
+
   /**
    * Deletes a test's namespace with what it held, and recycles the released volumes for the next test. What it held
    * is written first to {@code k8s-tests/target/it/ns-<namespace>/} (objects, events, every container's log and the

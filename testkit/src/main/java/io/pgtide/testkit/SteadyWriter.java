@@ -54,9 +54,17 @@ public final class SteadyWriter implements AutoCloseable {
    * remote connections without it); the server's self-signed certificate is accepted.
    */
   public static SteadyWriter overSsl(String host, int port, String user, String password) {
+    return overSslIntoTable(host, port, user, password, "writer_log");
+  }
+
+  /** The same over SSL into a table of its own: e.g. straight to one member's pod next to a writer through a Service. */
+  public static SteadyWriter overSslIntoTable(String host, int port, String user, String password, String table) {
+    if (!table.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw new IllegalArgumentException("not a plain table name: " + table);
+    }
     return new SteadyWriter(new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
         .setDatabase("postgres").setSslMode(io.vertx.pgclient.SslMode.REQUIRE)
-        .setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)), "writer_log");
+        .setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)), table);
   }
 
   private SteadyWriter(PgConnectOptions options, String table) {
@@ -186,7 +194,13 @@ public final class SteadyWriter implements AutoCloseable {
 
   /** Acknowledged ids missing from the table as the server at {@code port} sees it now. */
   public long lost(int port, String user, String password) {
-    PgConnectOptions o = new PgConnectOptions(options).setPort(port).setUser(user).setPassword(password);
+    return lost(options.getHost(), port, user, password);
+  }
+
+  /** Acknowledged ids missing from the table as the server at {@code host:port} sees it now. */
+  public long lost(String host, int port, String user, String password) {
+    PgConnectOptions o = new PgConnectOptions(options).setHost(host).setPort(port).setUser(user)
+        .setPassword(password);
     PgConnection conn = get(PgConnection.connect(vertx, o), 30);
     try {
       Set<Long> present = new HashSet<>();
