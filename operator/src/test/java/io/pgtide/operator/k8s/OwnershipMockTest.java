@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
@@ -20,6 +22,8 @@ import io.vertx.core.Vertx;
 import java.io.FileInputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -33,6 +37,7 @@ import org.junit.jupiter.api.Test;
 @EnableKubernetesMockClient(crud = true)
 class OwnershipMockTest {
   static KubernetesClient client;
+  static KubernetesMockServer server;
 
   Vertx vertx;
   ClusterReconciler reconciler;
@@ -60,7 +65,9 @@ class OwnershipMockTest {
         .addToStringData("password", "not-pgtides").build()).create();
     PostgresCluster cr = cluster(ns, "orders");
 
-    reconcile(cr);
+    List<String> requests = reconcile(cr);
+    assertThat(writesTo(requests, "/services/orders-repl")).isEmpty();
+    assertThat(writesTo(requests, "/secrets/" + ClusterModel.superuserSecret("orders"))).isEmpty();
 
     PostgresClusterStatus.Condition conflict = condition(cr, "Conflict");
     assertThat(conflict.status).isEqualTo("True");
@@ -104,7 +111,8 @@ class OwnershipMockTest {
         .withName("default").endMetadata().build()).create();
     PostgresCluster cr = cluster(ns, "default");
 
-    reconcile(cr);
+    List<String> requests = reconcile(cr);
+    assertThat(writesTo(requests, "/serviceaccounts/default")).isEmpty();
 
     assertUntouched(sa, client.serviceAccounts().inNamespace(ns).withName("default").get());
     assertThat(condition(cr, "Conflict").status).isEqualTo("False");
@@ -205,10 +213,30 @@ class OwnershipMockTest {
             new io.fabric8.kubernetes.api.model.Quantity("1Gi")).endResources().endSpec().build()).create();
   }
 
-  private void reconcile(PostgresCluster cr) throws Exception {
+  /** Runs the reconciler; returns the requests it made ("METHOD /path"). */
+  private List<String> reconcile(PostgresCluster cr) throws Exception {
+    requests();
     // a refused reconcile fails its future; what it decided is in the cluster's status, which the tests read
     reconciler.reconcile(cr).toCompletionStage().toCompletableFuture().handle((v, e) -> null)
         .get(60, TimeUnit.SECONDS);
+    return requests();
+  }
+
+  private static List<String> requests() throws InterruptedException {
+    List<String> out = new ArrayList<>();
+    RecordedRequest r;
+    while ((r = server.takeRequest(10, TimeUnit.MILLISECONDS)) != null) {
+      out.add(r.getMethod() + " " + r.getPath().split("\\?", 2)[0]);
+    }
+    return out;
+  }
+
+  /**
+   * Requests other than reads of the object at {@code path}. The mock server serves no server-side apply, so a
+   * takeover shows here as the attempt, not in the object.
+   */
+  private static List<String> writesTo(List<String> requests, String path) {
+    return requests.stream().filter(r -> !r.startsWith("GET ") && r.endsWith(path)).toList();
   }
 
   private static String namespace(String name) {
