@@ -110,6 +110,30 @@ public final class ClusterModel {
     return out;
   }
 
+  /**
+   * Every object the reconciler writes or creates under a name of its own choosing, as it would write it (Secrets
+   * without data): what the ownership check looks up before anything is applied. Member data volumes are not
+   * listed: they are named by the StatefulSet ({@link Ownership#memberVolumeName}).
+   */
+  public static List<HasMetadata> named(PostgresCluster cr, OperatorConfig config) {
+    String name = cr.getMetadata().getName();
+    List<HasMetadata> out = new ArrayList<>(all(cr, config));
+    out.add(new SecretBuilder().withMetadata(meta(cr, superuserSecret(name))).build());
+    out.add(new SecretBuilder().withMetadata(meta(cr, standbySecret(name))).build());
+    out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
+    if (cr.getSpec().backup != null) {
+      out.add(BackupAgentModel.tokenSecret(cr, ""));
+      out.add(BackupAgentModel.volume(cr));
+      out.add(BackupAgentModel.service(cr));
+      out.add(BackupAgentModel.networkPolicy(cr, config));
+      out.add(BackupAgentModel.deployment(cr, config));
+    }
+    if (cr.getSpec().bootstrap != null && cr.getSpec().bootstrap.recovery != null) {
+      out.add(BackupAgentModel.restoreJob(cr, config));
+    }
+    return out;
+  }
+
   static ObjectMeta meta(PostgresCluster cr, String name) {
     return new ObjectMetaBuilder().withName(name).withNamespace(cr.getMetadata().getNamespace())
         .withLabels(labels(cr.getMetadata().getName())).withOwnerReferences(owner(cr)).build();
@@ -121,13 +145,22 @@ public final class ClusterModel {
         .withBlockOwnerDeletion(true).build();
   }
 
+  /**
+   * The name of Patroni's ServiceAccount, Role and RoleBinding: {@code <cluster>-patroni}. A suffix no namespace's
+   * own objects have, so a cluster named {@code default} never wants the namespace's {@code default}
+   * ServiceAccount (it used to be the bare cluster name).
+   */
+  public static String patroniAccount(String cluster) {
+    return cluster + "-patroni";
+  }
+
   public static ServiceAccount serviceAccount(PostgresCluster cr) {
-    return new ServiceAccountBuilder().withMetadata(meta(cr, cr.getMetadata().getName())).build();
+    return new ServiceAccountBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName()))).build();
   }
 
   /** What Patroni needs with the Kubernetes DCS (configmaps/endpoints, pods, services). */
   public static Role role(PostgresCluster cr) {
-    return new RoleBuilder().withMetadata(meta(cr, cr.getMetadata().getName()))
+    return new RoleBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName())))
         .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps", "endpoints")
             .withVerbs("create", "get", "list", "patch", "update", "watch", "delete", "deletecollection").build())
         .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods")
@@ -137,7 +170,7 @@ public final class ClusterModel {
   }
 
   public static RoleBinding roleBinding(PostgresCluster cr) {
-    String name = cr.getMetadata().getName();
+    String name = patroniAccount(cr.getMetadata().getName());
     return new RoleBindingBuilder().withMetadata(meta(cr, name))
         .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(name).endRoleRef()
         .addNewSubject().withKind("ServiceAccount").withName(name).withNamespace(cr.getMetadata().getNamespace())
@@ -242,7 +275,7 @@ public final class ClusterModel {
         .withNewTemplate()
           .withNewMetadata().withLabels(podLabels).endMetadata()
           .withNewSpec()
-            .withServiceAccountName(name)
+            .withServiceAccountName(patroniAccount(name))
             .withImagePullSecrets(spec.imagePullSecrets.stream()
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             .withTerminationGracePeriodSeconds(300L)

@@ -78,13 +78,10 @@ public final class ClusterReconciler {
       }
       if (problem != null) {
         LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
-        return status(cr, "InvalidSpec", problem);
+        return status(cr, "InvalidSpec", problem, null);
       }
-      return majorVersionChange(cr)
-          .compose(change -> change != null ? status(cr, "InvalidSpec", change) : applyAll(cr))
-          // a refused request is a condition with the API server's own words, then a failure to retry
-          .recover(e -> status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e))
-              .transform(ignored -> Future.<Void>failedFuture(e)));
+      return majorVersionChange(cr).transform(change -> change.failed() ? refused(cr, change.cause(), null)
+          : change.result() != null ? status(cr, "InvalidSpec", change.result(), null) : checkedApply(cr));
     } finally {
       MDC.remove("cluster");
     }
@@ -109,15 +106,43 @@ public final class ClusterReconciler {
         });
   }
 
+  /**
+   * The ownership check, then every object: when any name the cluster wants is taken by an object it does not own,
+   * nothing at all is applied (a database cluster half created is worse than one that waits) and the cluster shows
+   * {@code Conflict=True} naming the objects, until they are gone or marked for adoption. When the check could not
+   * run (the API server unreachable), {@code Conflict} is left as it was.
+   */
+  private Future<Void> checkedApply(PostgresCluster cr) {
+    return ownership(cr).transform(checked -> {
+      if (checked.failed()) {
+        return refused(cr, checked.cause(), null);
+      }
+      if (!checked.result().isEmpty()) {
+        var conflict = new Ownership.NotOwned(checked.result());
+        LOG.warn("[{}/{}] nothing applied: {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
+            conflict.getMessage());
+        return refused(cr, conflict, true);
+      }
+      // an object that appeared since the check is still refused by ResourceReconciler, as a conflict
+      return applyAll(cr).recover(e -> refused(cr, e, e instanceof Ownership.NotOwned));
+    });
+  }
+
+  /** A refused request is a condition with the API server's own words, then a failure to retry. */
+  private Future<Void> refused(PostgresCluster cr, Throwable e, Boolean conflicted) {
+    return status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e), conflicted)
+        .transform(ignored -> Future.<Void>failedFuture(e));
+  }
+
   /** Every owned object, in order, then the status; a refused step stops the chain. */
   private Future<Void> applyAll(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     return finalizer(cr)
         .compose(v -> recoverySource(cr))
-        .compose(v -> serviceAccounts.reconcile(ns, name, ClusterModel.serviceAccount(cr)))
-        .compose(v -> roles.reconcile(ns, name, ClusterModel.role(cr)))
-        .compose(v -> roleBindings.reconcile(ns, name, ClusterModel.roleBinding(cr)))
+        .compose(v -> serviceAccounts.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.serviceAccount(cr)))
+        .compose(v -> roles.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.role(cr)))
+        .compose(v -> roleBindings.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.roleBinding(cr)))
         .compose(v -> servicesStep(cr))
         .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
         .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
@@ -129,7 +154,34 @@ public final class ClusterReconciler {
         .compose(v -> statefulSetStep(cr))
         .compose(v -> volumeSizes(cr))
         .compose(v -> backupAgentStep(cr))
-        .compose(v -> status(cr, null, null));
+        .compose(v -> status(cr, null, null, false));
+  }
+
+  /**
+   * The existing objects holding a name this cluster wants (its owned objects, its Secrets, the backup agent's and
+   * the restore's objects, its members' data volumes) that are not its own; empty when there are none. Reads only.
+   */
+  private Future<List<io.fabric8.kubernetes.api.model.HasMetadata>> ownership(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return Blocking.call(vertx, () -> {
+      List<io.fabric8.kubernetes.api.model.HasMetadata> conflicts = new ArrayList<>();
+      for (var desired : ClusterModel.named(cr, config)) {
+        var current = client.resources(desired.getClass()).inNamespace(ns)
+            .withName(desired.getMetadata().getName()).get();
+        if (Ownership.conflict(current, desired) != null) {
+          conflicts.add(current);
+        }
+      }
+      // the StatefulSet mounts any claim named pgdata-<cluster>-<ordinal>: a foreign one (Zalando's) is not data
+      for (PersistentVolumeClaim c : client.persistentVolumeClaims().inNamespace(ns).list().getItems()) {
+        if (Ownership.memberVolumeName(c.getMetadata().getName(), name) && !Ownership.memberVolume(c, name)
+            && !Ownership.adoptable(c)) {
+          conflicts.add(c);
+        }
+      }
+      return conflicts;
+    });
   }
 
   /**
@@ -162,8 +214,10 @@ public final class ClusterReconciler {
     io.fabric8.kubernetes.api.model.Quantity want = new io.fabric8.kubernetes.api.model.Quantity(
         cr.getSpec().storage.size);
     return Blocking.call(vertx, () -> {
+      // only this cluster's own member volumes: another operator's claims may carry the same cluster-name label
       List<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inNamespace(ns)
-          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name)).list().getItems();
+          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name)).list().getItems().stream()
+          .filter(c -> Ownership.memberVolume(c, name)).toList();
       List<String> grow = new ArrayList<>();
       for (PersistentVolumeClaim c : claims) {
         var have = c.getSpec().getResources().getRequests().get("storage");
@@ -304,17 +358,12 @@ public final class ClusterReconciler {
     String ns = cr.getMetadata().getNamespace();
     String agent = BackupAgentModel.name(cr.getMetadata().getName());
     if (cr.getSpec().backup == null) {
-      // an unchanged cluster without backups costs reads only
-      return Blocking.call(vertx, () -> {
-        for (var r : List.of(client.apps().deployments().inNamespace(ns).withName(agent),
-            client.services().inNamespace(ns).withName(agent),
-            client.network().v1().networkPolicies().inNamespace(ns).withName(agent))) {
-          if (r.get() != null) {
-            r.delete();
-          }
-        }
-        return null;
-      });
+      // an unchanged cluster without backups costs reads only; objects of that name it does not own stay
+      String uid = cr.getMetadata().getUid();
+      return deployments.remove(ns, agent, uid)
+          .compose(v -> services.remove(ns, agent, uid))
+          .compose(v -> networkPolicies.remove(ns, agent, uid))
+          .mapEmpty();
     }
     return Blocking.<Void>call(vertx, () -> {
       createIfMissing(ns, BackupAgentModel.tokenSecret(cr, ClusterSecrets.password(32)));
@@ -414,8 +463,14 @@ public final class ClusterReconciler {
     boolean deleteVolumes = "Delete".equals(cr.getSpec().storage.pvcRetention);
     return Blocking.call(vertx, () -> {
       if (deleteVolumes) {
-        client.resources(PersistentVolumeClaim.class).inNamespace(ns).withLabels(Map.of("cluster-name", name))
-            .delete();
+        // this cluster's member volumes only (name and pgtide's labels): a Zalando cluster's claims carry
+        // cluster-name=<name> too, and a label selector alone would delete them
+        for (PersistentVolumeClaim c : client.persistentVolumeClaims().inNamespace(ns)
+            .withLabels(Map.of("cluster-name", name)).list().getItems()) {
+          if (Ownership.memberVolume(c, name)) {
+            client.persistentVolumeClaims().inNamespace(ns).withName(c.getMetadata().getName()).delete();
+          }
+        }
       }
       client.resources(PostgresCluster.class).inNamespace(ns).withName(name).edit(c -> {
         c.getMetadata().getFinalizers().remove(FINALIZER);
@@ -427,11 +482,12 @@ public final class ClusterReconciler {
   }
 
   /**
-   * Writes what reconciling decides: observedGeneration, replicas, selector and the {@code Degraded} condition
-   * (True with the reason and the API server's message when a step was refused), only when they changed. Ready
-   * and the phase follow the members, not the objects: {@link ClusterControllers#writeStatus} writes them.
+   * Writes what reconciling decides: observedGeneration, replicas, selector, the {@code Degraded} condition (True
+   * with the reason and the API server's message when a step was refused) and, when the ownership check ran
+   * ({@code conflicted} not null), the {@code Conflict} condition; only when they changed. Ready and the phase
+   * follow the members, not the objects: {@link ClusterControllers#writeStatus} writes them.
    */
-  private Future<Void> status(PostgresCluster cr, String failureReason, String failureMessage) {
+  private Future<Void> status(PostgresCluster cr, String failureReason, String failureMessage, Boolean conflicted) {
     PostgresClusterStatus old = cr.getStatus();
     PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
         : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
@@ -441,6 +497,10 @@ public final class ClusterReconciler {
     boolean degraded = failureReason != null;
     ClusterStatusModel.condition(s, "Degraded", degraded ? "True" : "False", degraded ? failureReason : "Reconciled",
         degraded ? failureMessage : "every owned object is applied", Instant.now());
+    if (conflicted != null) {
+      ClusterStatusModel.conflict(s, conflicted ? failureReason : null, failureMessage, Instant.now());
+    }
+    List<String> written = conflicted != null ? List.of("Degraded", Ownership.CONDITION) : List.of("Degraded");
     if (degraded) {
       s.phase = "Degraded";
     } else if ("Degraded".equals(s.phase) || s.phase == null) {
@@ -455,8 +515,8 @@ public final class ClusterReconciler {
             PostgresClusterStatus fresh = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
             // the controllers own the other conditions: keep theirs as the server has them now
             List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
-                .filter(x -> !x.type.equals("Degraded")).toList());
-            conditions.addAll(s.conditions.stream().filter(x -> x.type.equals("Degraded")).toList());
+                .filter(x -> !written.contains(x.type)).toList());
+            conditions.addAll(s.conditions.stream().filter(x -> written.contains(x.type)).toList());
             conditions.sort(java.util.Comparator.comparing(x -> x.type));
             fresh.observedGeneration = s.observedGeneration;
             if (degraded || "Degraded".equals(fresh.phase) || fresh.phase == null) {

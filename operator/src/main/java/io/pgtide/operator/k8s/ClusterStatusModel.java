@@ -182,6 +182,19 @@ public final class ClusterStatusModel {
     }
   }
 
+  /**
+   * {@code Conflict}: True while a name the cluster wants is held by an object it does not own (nothing is applied
+   * then), with the reason and the message naming the objects; False once every such name is its own or free.
+   */
+  public static void conflict(PostgresClusterStatus s, String reason, String message, Instant now) {
+    if (reason != null) {
+      condition(s, Ownership.CONDITION, "True", reason, message, now);
+    } else {
+      condition(s, Ownership.CONDITION, "False", "NoConflict", "every object this cluster wants is its own or absent",
+          now);
+    }
+  }
+
   /** Sets one condition, keeping the others; the transition time moves only when the status changes. */
   public static void condition(PostgresClusterStatus s, String type, String status, String reason, String message,
                                Instant now) {

@@ -15,7 +15,7 @@ public final class ReconcileErrors {
   }
 
   /** A step that refuses to go on for a reason of our own (a missing storage class, a shrinking volume, …). */
-  public static final class Refused extends RuntimeException {
+  public static class Refused extends RuntimeException {
     private final String reason;
 
     public Refused(String reason, String message) {

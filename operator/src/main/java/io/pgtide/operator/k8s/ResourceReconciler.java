@@ -10,12 +10,14 @@ import java.util.Iterator;
 import java.util.Map;
 
 /**
- * One generic {@code reconcile(ns, name, desiredOrNull)} per kind: creates, repairs or deletes one owned object.
+ * One generic {@code reconcile(ns, name, desired)} per kind: creates or repairs one owned object ({@code remove}
+ * deletes it).
  * A missing object is created, an existing one is written by server-side apply under the field manager
  * {@value #FIELD_MANAGER} (forcing our own fields back, which is what repairs drift); writes happen only on a real
  * difference: when every field we declare already has
  * our value on the server ({@link #containedIn}), the reconcile costs one GET and no write, whatever the API
- * server defaulted or other managers added.
+ * server defaulted or other managers added. An object of that name that this cluster does not own is never
+ * written: pgtide takes over nothing it did not create ({@link Ownership}).
  */
 public final class ResourceReconciler<T extends HasMetadata> {
   public static final String FIELD_MANAGER = "pgtide-operator";
@@ -31,16 +33,16 @@ public final class ResourceReconciler<T extends HasMetadata> {
 
   public enum Outcome { CREATED, UPDATED, UNCHANGED, DELETED, ABSENT }
 
+  /**
+   * Creates or repairs {@code desired}. An existing object with its name that is not this cluster's (see
+   * {@link Ownership#conflict}) is left exactly as it is and the reconcile fails with {@link Ownership.NotOwned}.
+   */
   public Future<Outcome> reconcile(String namespace, String name, T desired) {
     return Blocking.call(vertx, () -> {
       var resource = client.resources(kind).inNamespace(namespace).withName(name);
       T current = resource.get();
-      if (desired == null) {
-        if (current == null) {
-          return Outcome.ABSENT;
-        }
-        resource.delete();
-        return Outcome.DELETED;
+      if (current != null && Ownership.conflict(current, desired) != null) {
+        throw new Ownership.NotOwned(java.util.List.of(current));
       }
       if (current != null && containedIn(Serialization.jsonMapper().valueToTree(desired),
           Serialization.jsonMapper().valueToTree(current))) {
@@ -55,6 +57,19 @@ public final class ResourceReconciler<T extends HasMetadata> {
       client.resources(kind).inNamespace(namespace).resource(desired).fieldManager(FIELD_MANAGER).forceConflicts()
           .serverSideApply();
       return Outcome.UPDATED;
+    });
+  }
+
+  /** Deletes the object only when the PostgresCluster with {@code ownerUid} controls it; anything else stays. */
+  public Future<Outcome> remove(String namespace, String name, String ownerUid) {
+    return Blocking.call(vertx, () -> {
+      var resource = client.resources(kind).inNamespace(namespace).withName(name);
+      T current = resource.get();
+      if (current == null || !Ownership.controlledBy(current, ownerUid)) {
+        return Outcome.ABSENT;
+      }
+      resource.delete();
+      return Outcome.DELETED;
     });
   }
 

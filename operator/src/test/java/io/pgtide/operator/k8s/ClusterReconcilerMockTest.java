@@ -74,6 +74,14 @@ class ClusterReconcilerMockTest {
         .withName(cr.getMetadata().getName()).get();
   }
 
+  static io.pgtide.common.crd.PostgresClusterStatus.Condition condition(PostgresCluster cr, String type) {
+    return fresh(cr).getStatus().conditions.stream().filter(c -> type.equals(c.type)).findFirst().orElseThrow();
+  }
+
+  static io.pgtide.common.crd.PostgresClusterStatus.Condition degraded(PostgresCluster cr) {
+    return condition(cr, "Degraded");
+  }
+
   /** Methods of the requests since the last drain. */
   static List<String> drain() throws Exception {
     List<String> methods = new ArrayList<>();
@@ -139,9 +147,9 @@ class ClusterReconcilerMockTest {
           client.services().inNamespace(ns).withName(name).get(),
           client.services().inNamespace(ns).withName(name + "-repl").get(),
           client.services().inNamespace(ns).withName(name + "-config").get(),
-          client.serviceAccounts().inNamespace(ns).withName(name).get(),
-          client.resources(Role.class).inNamespace(ns).withName(name).get(),
-          client.resources(RoleBinding.class).inNamespace(ns).withName(name).get(),
+          client.serviceAccounts().inNamespace(ns).withName(name + "-patroni").get(),
+          client.resources(Role.class).inNamespace(ns).withName(name + "-patroni").get(),
+          client.resources(RoleBinding.class).inNamespace(ns).withName(name + "-patroni").get(),
           client.resources(PodDisruptionBudget.class).inNamespace(ns).withName(name + "-pdb").get(),
           client.resources(NetworkPolicy.class).inNamespace(ns).withName(name).get(),
           client.secrets().inNamespace(ns).withName(ClusterModel.superuserSecret(name)).get(),
@@ -197,7 +205,7 @@ class ClusterReconcilerMockTest {
       String ns = cr.getMetadata().getNamespace();
       client.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder().withNewMetadata()
           .withName("pgdata-" + cr.getMetadata().getName() + "-0")
-          .withLabels(Map.of("cluster-name", cr.getMetadata().getName())).endMetadata().withNewSpec().endSpec().build())
+          .withLabels(ClusterModel.labels(cr.getMetadata().getName())).endMetadata().withNewSpec().endSpec().build())
           .create();
       PostgresCluster deleting = fresh(cr);
       deleting.getMetadata().setDeletionTimestamp("2026-11-23T00:00:00Z");
@@ -217,7 +225,7 @@ class ClusterReconcilerMockTest {
     bad = apply(bad);
     reconcile(bad);
     assertThat(fresh(bad).getStatus().phase).isEqualTo("Degraded");
-    assertThat(fresh(bad).getStatus().conditions.get(0).message).contains("postgresVersion must be 13..17");
+    assertThat(degraded(bad).message).contains("postgresVersion must be 13..17");
     assertThat(client.apps().statefulSets().inNamespace("default").withName("bad-version").get()).isNull();
 
     PostgresCluster noClass = sample("minimal.yaml");
@@ -226,7 +234,7 @@ class ClusterReconcilerMockTest {
     noClass = apply(noClass);
     reconcile(noClass);
     assertThat(fresh(noClass).getStatus().phase).isEqualTo("Degraded");
-    assertThat(fresh(noClass).getStatus().conditions.get(0).reason).isEqualTo("StorageClassNotFound");
+    assertThat(degraded(noClass).reason).isEqualTo("StorageClassNotFound");
     assertThat(client.apps().statefulSets().inNamespace("default").withName("no-class").get()).isNull();
 
     PostgresCluster noPull = sample("minimal.yaml");
@@ -235,8 +243,8 @@ class ClusterReconcilerMockTest {
     noPull = apply(noPull);
     reconcile(noPull);
     assertThat(fresh(noPull).getStatus().phase).isEqualTo("Degraded");
-    assertThat(fresh(noPull).getStatus().conditions.get(0).reason).isEqualTo("ImagePullSecretNotFound");
-    assertThat(fresh(noPull).getStatus().conditions.get(0).message).contains("registry-creds");
+    assertThat(degraded(noPull).reason).isEqualTo("ImagePullSecretNotFound");
+    assertThat(degraded(noPull).message).contains("registry-creds");
     assertThat(client.apps().statefulSets().inNamespace("default").withName("no-pull-secret").get()).isNull();
   }
 
