@@ -3,7 +3,8 @@
 # Uses sudo only when not root. Needs: a JDK 17+ and Maven on PATH (checked, not installed).
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-client-15 patroni python3-etcd etcd-server prometheus-pushgateway
+# python3-idna: Patroni's etcd client (python3-etcd, through pyOpenSSL) needs it for TLS, which local mode's etcd demands
+packages=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-idna etcd-server prometheus-pushgateway
           prometheus-postgres-exporter prometheus barman barman-cli rclone)
 # the dashboard's end-to-end test drives Debian's Chromium headless; PGTIDE_NO_BROWSER=1 leaves it out (the failover part of that test still runs)
 if [ "${PGTIDE_NO_BROWSER:-0}" != "1" ]; then
@@ -39,4 +40,5 @@ command -v java >/dev/null || { echo "pgtide setup: a JDK 17+ is required (java 
 command -v mvn >/dev/null || { echo "pgtide setup: Maven is required (mvn not found)" >&2; exit 1; }
 test -x /usr/lib/postgresql/15/bin/postgres || { echo "pgtide setup: PostgreSQL 15 binaries missing" >&2; exit 1; }
 /usr/bin/python3 -c 'import etcd' 2>/dev/null || { echo "pgtide setup: python3-etcd missing" >&2; exit 1; }
+/usr/bin/python3 -c 'import idna' 2>/dev/null || { echo "pgtide setup: python3-idna missing" >&2; exit 1; }
 echo "pgtide setup: ok"

@@ -39,7 +39,7 @@ public final class HubFixture implements AutoCloseable {
   public SidecarConfig config(MemberId id, int pgPort, String password, String patroniUrl) {
     Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls-" + id.member()));
     return new SidecarConfig(id, "127.0.0.1", pgPort, "postgres", password, "postgres", patroniUrl, "127.0.0.1",
-        hubPort, tls, TestMachine.freePort(), 1000, 250, 1000, SidecarConfig.ResourceSource.PROCESS_TREE, false);
+        hubPort, tls, TestMachine.freePort(), 1000, 250, 1000, SidecarConfig.ResourceSource.PROCESS_TREE, false, null);
   }
 
   public SidecarVerticle deploy(SidecarConfig config) {

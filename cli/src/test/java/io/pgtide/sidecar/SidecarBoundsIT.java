@@ -52,7 +52,7 @@ class SidecarBoundsIT {
       }
     });
     hub.deploy(hub.config(id, primary.pgPort(), pg.cluster().secrets().superuserPassword(),
-        "http://127.0.0.1:" + primary.restPort()));
+        "http://127.0.0.1:" + primary.restPort()).withPatroniCredentials(pg.cluster().restCredentials()));
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     users = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
         id.clusterKey(), () -> spec, u -> "bounded-password-1",

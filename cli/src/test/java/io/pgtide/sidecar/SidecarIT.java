@@ -52,7 +52,7 @@ class SidecarIT {
     for (PatroniMember m : c.members()) {
       MemberId id = new MemberId("it", c.scope(), m.name());
       sidecars.put(m.name(), hub.deploy(hub.config(id, m.pgPort(), c.secrets().superuserPassword(),
-          "http://127.0.0.1:" + m.restPort())));
+          "http://127.0.0.1:" + m.restPort()).withPatroniCredentials(c.restCredentials())));
     }
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(key).members().size() == 3
         && hub.state.view(key).primary().isPresent() && hub.state.view(key).healthyReplicas().size() == 2);

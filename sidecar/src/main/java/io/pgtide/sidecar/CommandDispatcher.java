@@ -6,10 +6,12 @@ import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.ContractException;
 import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.secrets.BasicCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.util.concurrent.TimeoutException;
@@ -34,11 +36,13 @@ public final class CommandDispatcher {
   private final PgCollector pg;
   private final WebClient http;
   private final String patroniUrl;
+  private final BasicCredentials patroniCredentials; // null: Patroni asks for none
   private final BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync;
   private final SidecarMetrics metrics;
   private final PodProcesses pod; // null where the sidecar does not share its pod's process namespace
 
   public CommandDispatcher(Vertx vertx, MemberId self, PgCollector pg, WebClient http, String patroniUrl,
+                           BasicCredentials patroniCredentials,
                            BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync, SidecarMetrics metrics,
                            PodProcesses pod) {
     this.vertx = vertx;
@@ -46,6 +50,7 @@ public final class CommandDispatcher {
     this.pg = pg;
     this.http = http;
     this.patroniUrl = patroniUrl;
+    this.patroniCredentials = patroniCredentials;
     this.userSync = userSync;
     this.metrics = metrics;
     this.pod = pod;
@@ -108,7 +113,7 @@ public final class CommandDispatcher {
       return patroni("/failover", new JsonObject().put("candidate", f.candidate()));
     }
     if (payload instanceof CommandPayload.PatroniConfig c) {
-      return http.patchAbs(patroniUrl + "/config").timeout(30_000).sendJsonObject(c.changes())
+      return authorized(http.patchAbs(patroniUrl + "/config")).timeout(30_000).sendJsonObject(c.changes())
           .compose(this::patroniAnswer);
     }
     if (payload instanceof CommandPayload.Restart) {
@@ -131,7 +136,13 @@ public final class CommandDispatcher {
   }
 
   private Future<JsonObject> patroni(String path, JsonObject body) {
-    return http.postAbs(patroniUrl + path).timeout(60_000).sendJsonObject(body).compose(this::patroniAnswer);
+    return authorized(http.postAbs(patroniUrl + path)).timeout(60_000).sendJsonObject(body)
+        .compose(this::patroniAnswer);
+  }
+
+  /** Patroni demands credentials (where configured) of every request that changes its state. */
+  private HttpRequest<Buffer> authorized(HttpRequest<Buffer> request) {
+    return patroniCredentials == null ? request : request.putHeader("Authorization", patroniCredentials.header());
   }
 
   private Future<JsonObject> patroniAnswer(HttpResponse<Buffer> response) {

@@ -1,6 +1,7 @@
 package io.pgtide.sidecar;
 
 import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.secrets.BasicCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,11 +11,13 @@ import java.util.Map;
 /**
  * Everything the sidecar needs, from the environment (the pod's downward API and mounted Secrets). The password
  * is read from {@code PGTIDE_PG_PASSWORD_FILE} (a mounted Secret) or {@code PGTIDE_PG_PASSWORD}; never logged.
+ * {@code patroniCredentials} (null: none) go with every request that changes Patroni's state, for a REST API that
+ * demands them ({@code PGTIDE_PATRONI_USER} with {@code PGTIDE_PATRONI_PASSWORD_FILE}; local mode sets both).
  */
 public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUser, String pgPassword,
                             String pgDatabase, String patroniUrl, String operatorHost, int operatorPort,
                             Path tlsDir, int httpPort, long intervalMs, long roleWatchMs, long connectTimeoutMs,
-                            ResourceSource resources, boolean podProcesses) {
+                            ResourceSource resources, boolean podProcesses, BasicCredentials patroniCredentials) {
 
   /**
    * Where CPU and memory come from: the sidecar's own cgroup, or PostgreSQL's process tree — on Kubernetes (the pod
@@ -59,7 +62,13 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
                        String patroniUrl, String operatorHost, int operatorPort, Path tlsDir, int httpPort,
                        long intervalMs, long roleWatchMs, long connectTimeoutMs) {
     this(id, pgHost, pgPort, pgUser, pgPassword, pgDatabase, patroniUrl, operatorHost, operatorPort, tlsDir, httpPort,
-        intervalMs, roleWatchMs, connectTimeoutMs, ResourceSource.CGROUP, false);
+        intervalMs, roleWatchMs, connectTimeoutMs, ResourceSource.CGROUP, false, null);
+  }
+
+  /** The same, sending {@code credentials} to Patroni with every request that changes its state. */
+  public SidecarConfig withPatroniCredentials(BasicCredentials credentials) {
+    return new SidecarConfig(id, pgHost, pgPort, pgUser, pgPassword, pgDatabase, patroniUrl, operatorHost, operatorPort,
+        tlsDir, httpPort, intervalMs, roleWatchMs, connectTimeoutMs, resources, podProcesses, credentials);
   }
 
   /** Spilo uses 5432, 8008 and 8080 in the pod; the sidecar's HTTP port is none of them. */
@@ -78,7 +87,8 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
   public String toString() {
     return "SidecarConfig[id=" + id + ", pg=" + pgUser + "@" + pgHost + ":" + pgPort + "/" + pgDatabase
         + ", patroni=" + patroniUrl + ", operator=" + operatorHost + ":" + operatorPort + ", http=" + httpPort
-        + ", intervalMs=" + intervalMs + ", password=" + (pgPassword == null ? "none" : "set") + "]";
+        + ", intervalMs=" + intervalMs + ", password=" + (pgPassword == null ? "none" : "set")
+        + ", patroniCredentials=" + (patroniCredentials == null ? "none" : patroniCredentials.username()) + "]";
   }
 
   public static SidecarConfig fromEnv(Map<String, String> env) {
@@ -99,7 +109,24 @@ public record SidecarConfig(MemberId id, String pgHost, int pgPort, String pgUse
         integer(env, "PGTIDE_ROLE_WATCH_MS", 250),
         integer(env, "PGTIDE_CONNECT_TIMEOUT_MS", 1000),
         ResourceSource.fromEnv(env),
-        "true".equals(env.get("PGTIDE_POD_PROCESSES")));
+        "true".equals(env.get("PGTIDE_POD_PROCESSES")),
+        patroniCredentials(env));
+  }
+
+  private static BasicCredentials patroniCredentials(Map<String, String> env) {
+    String user = env.get("PGTIDE_PATRONI_USER");
+    if (user == null || user.isBlank()) {
+      return null;
+    }
+    String file = env.get("PGTIDE_PATRONI_PASSWORD_FILE");
+    if (file == null || file.isBlank()) {
+      throw new IllegalArgumentException("PGTIDE_PATRONI_USER needs PGTIDE_PATRONI_PASSWORD_FILE");
+    }
+    try {
+      return new BasicCredentials(user, Files.readString(Path.of(file)).strip());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read PGTIDE_PATRONI_PASSWORD_FILE " + file, e);
+    }
   }
 
   private static String password(Map<String, String> env) {

@@ -29,6 +29,8 @@ public final class SidecarMain {
             PGTIDE_PG_HOST, PGTIDE_PG_PORT, PGTIDE_PG_USER, PGTIDE_PG_DATABASE
             PGTIDE_PG_PASSWORD_FILE or PGTIDE_PG_PASSWORD       credentials (never logged)
             PGTIDE_PATRONI_URL      default http://127.0.0.1:8008 (empty: plain PostgreSQL)
+            PGTIDE_PATRONI_USER, PGTIDE_PATRONI_PASSWORD_FILE   Patroni's restapi.authentication, sent with
+                                    switchover, failover, restart and config changes (never logged)
             PGTIDE_OPERATOR_HOST, PGTIDE_OPERATOR_PORT          the operator's bridge (default pgtide-operator:7443)
             PGTIDE_TLS_DIR          tls.crt, tls.key, ca.crt (default /etc/pgtide/tls)
             PGTIDE_HTTP_PORT        /metrics /healthz /readyz (default 9188)

@@ -70,8 +70,8 @@ public final class SidecarVerticle extends VerticleBase {
     bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
         () -> lastJson, this::onCommand);
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
-    commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), userSyncFactory.apply(pg),
-        metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null);
+    commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), config.patroniCredentials(),
+        userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null);
     pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());

@@ -68,7 +68,7 @@ class PostgresExporterComparisonIT {
     // no operator: the bridge stays down and the sidecar keeps sampling and serving /metrics
     SidecarConfig config = new SidecarConfig(id, "127.0.0.1", primary.pgPort(), "postgres", password, "postgres",
         "http://127.0.0.1:" + primary.restPort(), "127.0.0.1", TestMachine.freePort(), tls, http, 1000, 250, 1000,
-        SidecarConfig.ResourceSource.PROCESS_TREE, false);
+        SidecarConfig.ResourceSource.PROCESS_TREE, false, null);
     vertx.deployVerticle(new SidecarVerticle(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
         p -> new UserSync(vertx, p)::apply)).await();
     sidecarUrl = "http://127.0.0.1:" + http + "/metrics";

@@ -40,4 +40,21 @@ class SidecarConfigTest {
     assertThatThrownBy(() -> SidecarConfig.fromEnv(env("PGTIDE_PG_MEMORY_LIMIT_BYTES", "0")))
         .hasMessageContaining("PGTIDE_PG_MEMORY_LIMIT_BYTES must be a positive whole number");
   }
+
+  @Test
+  void patroniCredentialsComeFromAFileAndAreNeverPrinted(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    assertThat(SidecarConfig.fromEnv(env()).patroniCredentials()).isNull();
+    java.nio.file.Path file = dir.resolve("patroni-rest.password");
+    java.nio.file.Files.writeString(file, "s3cret-rest\n");
+    SidecarConfig config = SidecarConfig.fromEnv(env("PGTIDE_PATRONI_USER", "pgtide",
+        "PGTIDE_PATRONI_PASSWORD_FILE", file.toString()));
+    assertThat(config.patroniCredentials().username()).isEqualTo("pgtide");
+    assertThat(config.patroniCredentials().header()).isEqualTo("Basic " + java.util.Base64.getEncoder()
+        .encodeToString("pgtide:s3cret-rest".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertThat(config.toString()).doesNotContain("s3cret-rest").contains("patroniCredentials=pgtide");
+    assertThat(config.patroniCredentials().toString()).doesNotContain("s3cret-rest");
+    assertThatThrownBy(() -> SidecarConfig.fromEnv(env("PGTIDE_PATRONI_USER", "pgtide")))
+        .hasMessageContaining("PGTIDE_PATRONI_PASSWORD_FILE");
+  }
 }

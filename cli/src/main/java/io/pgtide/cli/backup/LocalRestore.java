@@ -167,6 +167,8 @@ public final class LocalRestore {
     ClusterSecrets secrets = sourceSecrets();
     // the source's Patroni wrote paths and a port of its own member into postgresql.conf: override them all
     String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + socketDir
+        // the restored pg_hba.conf trusts the socket: the owner's only (local mode: in its 0700 cluster directory)
+        + " -c unix_socket_permissions=0700"
         + " -c hba_file=" + dataDir.resolve("pg_hba.conf") + " -c ident_file=" + dataDir.resolve("pg_ident.conf")
         + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore"
         // the source's server certificate is not restored with the data (Spilo keeps it outside): loopback only

@@ -111,6 +111,9 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_PG_USER", cluster.secrets().superuser()),
         Map.entry("PGTIDE_PG_PASSWORD_FILE", pw.toString()),
         Map.entry("PGTIDE_PATRONI_URL", "http://127.0.0.1:" + m.restPort()),
+        // Patroni's REST API takes changes only with these (loopback is every local user's)
+        Map.entry("PGTIDE_PATRONI_USER", cluster.restCredentials().username()),
+        Map.entry("PGTIDE_PATRONI_PASSWORD_FILE", cluster.restPasswordFile().toString()),
         Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", Integer.toString(bridgePort)),
         Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)),
         // every member shares this machine's cgroup: measure each one's own PostgreSQL processes instead

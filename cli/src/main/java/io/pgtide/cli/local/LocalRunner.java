@@ -80,7 +80,8 @@ public final class LocalRunner implements AutoCloseable {
       throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + name + ": " + problem);
     }
     OsUser.makeTraversable(dir.getParent());
-    OsUser.ownedDirectory(dir, false);
+    // the owner's only (0700): secrets, sockets, certificates and logs are out of other users' reach
+    OsUser.ownedDirectory(dir, true);
     // a crashed operator leaves its etcd, Patroni, PostgreSQL and sidecars running: stop them before resuming
     List<Leftovers.Leftover> left = Leftovers.stop(dir);
     if (!left.isEmpty()) {

@@ -65,7 +65,8 @@ class OperatorRestartIT {
       Path tls = CA.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls-" + m.name()));
       sidecars.deployVerticle(new SidecarVerticle(new SidecarConfig(id, "127.0.0.1", m.pgPort(), "postgres",
           cluster.secrets().superuserPassword(), "postgres", "http://127.0.0.1:" + m.restPort(), "127.0.0.1",
-          HUB_PORT, tls, TestMachine.freePort(), 500, 250, 1000), registry,
+          HUB_PORT, tls, TestMachine.freePort(), 500, 250, 1000).withPatroniCredentials(cluster.restCredentials()),
+          registry,
           p -> new io.pgtide.sidecar.users.UserSync(sidecars, p)::apply)).await();
     }
   }

@@ -88,7 +88,7 @@ class KubernetesControllersIT {
     Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
     SidecarConfig config = new SidecarConfig(id, "127.0.0.1", primary.pgPort(), "postgres",
         pg.cluster().secrets().superuserPassword(), "postgres", "http://127.0.0.1:" + primary.restPort(), "127.0.0.1",
-        hubPort, tls, TestMachine.freePort(), 1000, 250, 1000);
+        hubPort, tls, TestMachine.freePort(), 1000, 250, 1000).withPatroniCredentials(pg.cluster().restCredentials());
     core.vertx().deployVerticle(new SidecarVerticle(config, core.registry(), p -> new UserSync(core.vertx(), p)::apply))
         .await();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();

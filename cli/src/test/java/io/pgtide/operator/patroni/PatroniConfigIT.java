@@ -35,7 +35,7 @@ class PatroniConfigIT {
     primary = pg.cluster().members().get(0);
     MemberId id = new MemberId("it", pg.cluster().scope(), primary.name());
     hub.deploy(hub.config(id, primary.pgPort(), pg.cluster().secrets().superuserPassword(),
-        "http://127.0.0.1:" + primary.restPort()));
+        "http://127.0.0.1:" + primary.restPort()).withPatroniCredentials(pg.cluster().restCredentials()));
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     controller = new PatroniConfigController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),
         id.clusterKey(), () -> spec);

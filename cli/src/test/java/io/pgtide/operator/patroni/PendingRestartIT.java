@@ -68,7 +68,8 @@ class PendingRestartIT {
       Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls-" + m.name()));
       sidecars.deployVerticle(new SidecarVerticle(new SidecarConfig(id, "127.0.0.1", m.pgPort(), "postgres",
           cluster.secrets().superuserPassword(), "postgres", "http://127.0.0.1:" + m.restPort(), "127.0.0.1",
-          hubPort, tls, TestMachine.freePort(), 500, 250, 1000), registry,
+          hubPort, tls, TestMachine.freePort(), 500, 250, 1000).withPatroniCredentials(cluster.restCredentials()),
+          registry,
           p -> new io.pgtide.sidecar.users.UserSync(sidecars, p)::apply)).await();
     }
     await().atMost(Duration.ofSeconds(120)).until(() -> operator.state().view(key).primary().isPresent()

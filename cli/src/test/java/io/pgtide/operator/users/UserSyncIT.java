@@ -42,7 +42,7 @@ class UserSyncIT {
     primary = pg.cluster().members().get(0);
     MemberId id = new MemberId("it", pg.cluster().scope(), primary.name());
     hub.deploy(hub.config(id, primary.pgPort(), pg.cluster().secrets().superuserPassword(),
-        "http://127.0.0.1:" + primary.restPort()));
+        "http://127.0.0.1:" + primary.restPort()).withPatroniCredentials(pg.cluster().restCredentials()));
     await().atMost(Duration.ofSeconds(30)).until(() -> hub.state.view(id.clusterKey()).primary().isPresent());
     clusterKey = id.clusterKey();
     controller = new UserSyncController(hub.vertx, hub.state, hub.commands, new ClusterEvents(hub.vertx),

@@ -61,6 +61,43 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
         .setKeyCertOptions(keyCert()).setTrustOptions(trust());
   }
 
+  /**
+   * A JDK {@link javax.net.ssl.SSLContext} presenting this certificate and trusting only our CA: for the blocking
+   * JDK HTTP clients (local mode's etcd, which demands a client certificate).
+   */
+  public javax.net.ssl.SSLContext sslContext() {
+    try (org.bouncycastle.openssl.PEMParser certs = new org.bouncycastle.openssl.PEMParser(
+             new java.io.StringReader(certPem));
+         org.bouncycastle.openssl.PEMParser keys = new org.bouncycastle.openssl.PEMParser(
+             new java.io.StringReader(keyPem));
+         org.bouncycastle.openssl.PEMParser cas = new org.bouncycastle.openssl.PEMParser(
+             new java.io.StringReader(caPem))) {
+      var converter = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter();
+      var cert = converter.getCertificate((org.bouncycastle.cert.X509CertificateHolder) certs.readObject());
+      var ca = converter.getCertificate((org.bouncycastle.cert.X509CertificateHolder) cas.readObject());
+      Object key = keys.readObject();
+      var info = key instanceof org.bouncycastle.openssl.PEMKeyPair kp ? kp.getPrivateKeyInfo()
+          : (org.bouncycastle.asn1.pkcs.PrivateKeyInfo) key;
+      var privateKey = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter().getPrivateKey(info);
+      char[] none = new char[0];
+      java.security.KeyStore keyStore = java.security.KeyStore.getInstance("PKCS12");
+      keyStore.load(null, null);
+      keyStore.setKeyEntry("self", privateKey, none, new java.security.cert.Certificate[] {cert});
+      java.security.KeyStore trustStore = java.security.KeyStore.getInstance("PKCS12");
+      trustStore.load(null, null);
+      trustStore.setCertificateEntry("ca", ca);
+      var kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keyStore, none);
+      var tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trustStore);
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      return context;
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot build a TLS context from this material: " + e.getMessage(), e);
+    }
+  }
+
   private PemKeyCertOptions keyCert() {
     return new PemKeyCertOptions().setCertValue(Buffer.buffer(certPem)).setKeyValue(Buffer.buffer(keyPem));
   }

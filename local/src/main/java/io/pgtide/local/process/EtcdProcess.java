@@ -1,5 +1,7 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,16 +17,26 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
-/** One etcd member on loopback (Debian's {@code etcd-server}), the DCS of local mode and the tests. */
+/**
+ * One etcd member on loopback (Debian's {@code etcd-server}), the DCS of local mode and the tests. Loopback is shared
+ * with every user of the machine, so both of its ports speak TLS and demand a client certificate from a CA made for
+ * this run: its key stays in this JVM's memory, and the client certificate Patroni and this class use sits in a
+ * directory only the cluster's owner can read ({@code etcd-tls/client}).
+ */
 public final class EtcdProcess implements AutoCloseable {
+  private static final Duration VALIDITY = Duration.ofDays(3650);
   private final int clientPort;
   private final int peerPort;
   private final ManagedProcess process;
+  private final Path clientTls;
+  private final HttpClient http;
 
-  private EtcdProcess(int clientPort, int peerPort, ManagedProcess process) {
+  private EtcdProcess(int clientPort, int peerPort, ManagedProcess process, Path clientTls, HttpClient http) {
     this.clientPort = clientPort;
     this.peerPort = peerPort;
     this.process = process;
+    this.clientTls = clientTls;
+    this.http = http;
   }
 
   public int peerPort() {
@@ -33,15 +45,32 @@ public final class EtcdProcess implements AutoCloseable {
 
   public static EtcdProcess start(LocalMachine machine, Path dir, int clientPort, int peerPort) {
     Path data = dir.resolve("etcd-data");
-    String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + peerPort;
+    String client = "https://127.0.0.1:" + clientPort;
+    String peer = "https://127.0.0.1:" + peerPort;
+    // new material on every start: nothing on disk can sign a certificate etcd would take
+    CertificateAuthority authority = CertificateAuthority.create("pgtide-local-etcd-ca", VALIDITY);
+    Path tls = dir.resolve("etcd-tls");
+    Path server = authority.issue("pgtide-etcd", List.of("127.0.0.1", "localhost"), VALIDITY)
+        .write(tls.resolve("server"));
+    TlsMaterial clientMaterial = authority.issue("pgtide-local", List.of(), VALIDITY);
+    Path clientDir = clientMaterial.write(tls.resolve("client"));
+    // the owner's only; Patroni reads the client key as the unprivileged user
+    OsUser.ownedDirectory(server, true);
+    OsUser.ownedDirectory(clientDir, true);
+    OsUser.ownedDirectory(tls, true);
+    String ca = server.resolve("ca.crt").toString();
+    String cert = server.resolve("tls.crt").toString();
+    String key = server.resolve("tls.key").toString();
     ManagedProcess p = machine.start("etcd", List.of("etcd", "--name", "pgtide-etcd",
         "--data-dir", data.toString(), "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", "pgtide-etcd=" + peer, "--enable-v2=true"), Map.of("ETCD_UNSUPPORTED_ARCH", ""),
-        dir, dir.resolve("logs/etcd.log"));
-    EtcdProcess etcd = new EtcdProcess(clientPort, peerPort, p);
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        "--initial-cluster", "pgtide-etcd=" + peer, "--enable-v2=true",
+        "--client-cert-auth", "--trusted-ca-file", ca, "--cert-file", cert, "--key-file", key,
+        "--peer-client-cert-auth", "--peer-trusted-ca-file", ca, "--peer-cert-file", cert, "--peer-key-file", key),
+        Map.of("ETCD_UNSUPPORTED_ARCH", ""), dir, dir.resolve("logs/etcd.log"));
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+        .sslContext(clientMaterial.sslContext()).build();
+    EtcdProcess etcd = new EtcdProcess(clientPort, peerPort, p, clientDir, http);
     Waits.until("etcd to answer /health on " + client, Duration.ofSeconds(30), () -> {
       if (!p.isAlive()) {
         throw new IllegalStateException("etcd exited");
@@ -59,6 +88,11 @@ public final class EtcdProcess implements AutoCloseable {
 
   public String hosts() {
     return "127.0.0.1:" + clientPort;
+  }
+
+  /** The directory with the client certificate etcd demands: {@code ca.crt}, {@code tls.crt}, {@code tls.key}. */
+  public Path clientTls() {
+    return clientTls;
   }
 
   public ManagedProcess process() {
@@ -82,8 +116,8 @@ public final class EtcdProcess implements AutoCloseable {
         .put("success", new JsonArray().add(new JsonObject().put("requestDeleteRange", new JsonObject().put("key", key))))
         .encode();
     try {
-      HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + clientPort + "/v3/kv/txn"))
+      HttpResponse<String> r = http.send(
+          HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + clientPort + "/v3/kv/txn"))
               .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(txn)).build(),
           HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {

@@ -1,8 +1,11 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.secrets.BasicCredentials;
 import io.pgtide.common.secrets.ClusterSecrets;
+import io.pgtide.common.secrets.PrivateFiles;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,12 +19,16 @@ import java.util.Optional;
  * from a worker thread or a test thread, never from an event loop.
  */
 public final class PatroniCluster implements AutoCloseable {
+  /** Patroni's REST API user; its password is in {@link #REST_PASSWORD_FILE}, 0600. */
+  public static final String REST_USER = "pgtide";
+  public static final String REST_PASSWORD_FILE = "patroni-rest.password";
   private final String scope;
   private final Path dir;
   private final EtcdProcess etcd;
   private final PatroniTiming timing;
   private final Map<String, String> parameters;
   private final ClusterSecrets secrets;
+  private final BasicCredentials restCredentials;
   private final Map<String, PatroniMember> members = new LinkedHashMap<>();
   private int nextOrdinal;
 
@@ -36,6 +43,14 @@ public final class PatroniCluster implements AutoCloseable {
     this.timing = timing;
     this.parameters = parameters;
     this.secrets = secrets;
+    this.restCredentials = restCredentials(dir);
+  }
+
+  /** The REST API's credentials of the cluster in {@code dir}: made on its first start, kept across resumes. */
+  private static BasicCredentials restCredentials(Path dir) {
+    byte[] password = PrivateFiles.readOrCreate(dir.resolve(REST_PASSWORD_FILE),
+        () -> ClusterSecrets.password(24).getBytes(StandardCharsets.UTF_8));
+    return new BasicCredentials(REST_USER, new String(password, StandardCharsets.UTF_8).strip());
   }
 
   /** Starts etcd and {@code size} members (named {@code <scope>-0..}) and waits until {@link #awaitReady}. */
@@ -56,8 +71,9 @@ public final class PatroniCluster implements AutoCloseable {
       throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
     }
     OsUser.makeTraversable(dir);
-    OsUser.ownedDirectory(dir, false);
-    OsUser.ownedDirectory(dir.resolve("logs"), false);
+    // the owner's only: it holds the members' sockets, their patroni.yml, etcd's certificates and the logs
+    OsUser.ownedDirectory(dir, true);
+    OsUser.ownedDirectory(dir.resolve("logs"), true);
     EtcdProcess etcd = EtcdProcess.start(machine, dir, machine.freePort(), machine.freePort());
     PatroniCluster cluster = new PatroniCluster(machine, scope, dir, etcd, timing, parameters, secrets);
     try {
@@ -81,7 +97,8 @@ public final class PatroniCluster implements AutoCloseable {
 
   private synchronized PatroniMember addMember(java.util.function.Consumer<Path> seed) {
     String name = scope + "-" + nextOrdinal++;
-    PatroniMember m = PatroniMember.create(machine, scope, name, dir, etcd.hosts(), timing, parameters, secrets);
+    PatroniMember m = PatroniMember.create(machine, scope, name, dir, machine.freePort(), machine.freePort(), etcd,
+        timing, parameters, secrets, restCredentials);
     if (seed != null) {
       seed.accept(m.dataDir());
       OsUser.ownedDirectory(m.dataDir(), true);
@@ -110,6 +127,8 @@ public final class PatroniCluster implements AutoCloseable {
           t.getInteger("retryTimeout"), t.getLong("maximumLagOnFailover"), t.getBoolean("synchronousMode"));
       Map<String, String> parameters = new java.util.TreeMap<>();
       state.getJsonObject("parameters", new JsonObject()).forEach(e -> parameters.put(e.getKey(), (String) e.getValue()));
+      // a cluster made by an earlier version may have 0755 directories: the owner's only from now on
+      OsUser.ownedDirectory(dir, true);
       EtcdProcess etcd = EtcdProcess.start(machine, dir, state.getInteger("etcdClientPort"),
           state.getInteger("etcdPeerPort"));
       PatroniCluster cluster = new PatroniCluster(machine, state.getString("scope"), dir, etcd, timing, parameters, secrets);
@@ -117,8 +136,9 @@ public final class PatroniCluster implements AutoCloseable {
       try {
         for (Object o : state.getJsonArray("members")) {
           JsonObject m = (JsonObject) o;
-          PatroniMember member = PatroniMember.existing(machine, m.getString("name"), dir, m.getInteger("pgPort"),
-              m.getInteger("restPort"));
+          PatroniMember member = PatroniMember.create(machine, cluster.scope, m.getString("name"), dir,
+              m.getInteger("pgPort"), m.getInteger("restPort"), etcd, timing, parameters, secrets,
+              cluster.restCredentials);
           cluster.members.put(member.name(), member);
           member.start();
         }
@@ -179,6 +199,15 @@ public final class PatroniCluster implements AutoCloseable {
 
   public ClusterSecrets secrets() {
     return secrets;
+  }
+
+  /** What Patroni's REST API demands of a request that changes state (every member has the same). */
+  public BasicCredentials restCredentials() {
+    return restCredentials;
+  }
+
+  public Path restPasswordFile() {
+    return dir.resolve(REST_PASSWORD_FILE);
   }
 
   public PatroniTiming timing() {

@@ -1,17 +1,22 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.secrets.BasicCredentials;
 import io.pgtide.common.secrets.ClusterSecrets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Renders a member's {@code patroni.yml} for an etcd (v3) DCS on loopback. */
+/**
+ * Renders a member's {@code patroni.yml} for an etcd (v3) DCS on loopback. Everything on loopback is reachable by
+ * every user of the machine, so: etcd is dialled with the cluster's client certificate, the REST API takes
+ * credentials for whatever changes state, TCP logins need a password, and the socket (trusted) is the owner's only.
+ */
 final class PatroniConfig {
   private PatroniConfig() {
   }
 
-  static String yaml(String scope, String name, Path dir, int pgPort, int restPort, String etcdHosts,
-                     PatroniTiming t, Map<String, String> parameters, ClusterSecrets s) {
+  static String yaml(String scope, String name, Path dir, int pgPort, int restPort, String etcdHosts, Path etcdTls,
+                     PatroniTiming t, Map<String, String> parameters, ClusterSecrets s, BasicCredentials rest) {
     Map<String, String> params = new TreeMap<>(Map.of(
         "max_connections", "100", "shared_buffers", "32MB", "wal_level", "replica", "hot_standby", "on",
         "max_wal_senders", "10", "max_replication_slots", "10", "wal_keep_size", "128MB",
@@ -27,8 +32,15 @@ final class PatroniConfig {
         restapi:
           listen: 127.0.0.1:%d
           connect_address: 127.0.0.1:%d
+          authentication:
+            username: %s
+            password: %s
         etcd3:
           hosts: %s
+          protocol: https
+          cacert: %s
+          cert: %s
+          key: %s
         bootstrap:
           dcs:
             ttl: %d
@@ -61,7 +73,9 @@ final class PatroniConfig {
               password: %s
           parameters:
             unix_socket_directories: %s
+            unix_socket_permissions: '0700'
           pg_hba:
+            # the socket's directory and the socket are the owner's only (0700)
             - local all all trust
             - host replication %s 127.0.0.1/32 scram-sha-256
             - host all all 127.0.0.1/32 scram-sha-256
@@ -71,8 +85,9 @@ final class PatroniConfig {
           noloadbalance: false
           clonefrom: false
           nosync: false
-        """.formatted(scope, name, restPort, restPort, etcdHosts, t.ttl(), t.loopWait(), t.retryTimeout(),
-        t.maximumLagOnFailover(), t.synchronousMode(), pg.toString(),
+        """.formatted(scope, name, restPort, restPort, quote(rest.username()), quote(rest.password()), etcdHosts,
+        etcdTls.resolve("ca.crt"), etcdTls.resolve("tls.crt"), etcdTls.resolve("tls.key"), t.ttl(), t.loopWait(),
+        t.retryTimeout(), t.maximumLagOnFailover(), t.synchronousMode(), pg.toString(),
         pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
         s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
         s.superuser(), quote(s.superuserPassword()), dir, s.replicationUser());

@@ -1,8 +1,9 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.secrets.BasicCredentials;
 import io.pgtide.common.secrets.ClusterSecrets;
+import io.pgtide.common.secrets.PrivateFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,39 +23,37 @@ public final class PatroniMember {
   private final int pgPort;
   private final int restPort;
   private final Path config;
+  private final BasicCredentials restCredentials;
   private ManagedProcess patroni;
 
   private final LocalMachine machine;
 
-  PatroniMember(LocalMachine machine, String name, Path dir, int pgPort, int restPort, Path config) {
+  PatroniMember(LocalMachine machine, String name, Path dir, int pgPort, int restPort, Path config,
+                BasicCredentials restCredentials) {
     this.machine = machine;
     this.name = name;
     this.dir = dir;
     this.pgPort = pgPort;
     this.restPort = restPort;
     this.config = config;
+    this.restCredentials = restCredentials;
   }
 
-  static PatroniMember create(LocalMachine machine, String scope, String name, Path clusterDir, String etcdHosts, PatroniTiming timing,
-                              Map<String, String> parameters, ClusterSecrets secrets) {
-    Path dir = OsUser.ownedDirectory(clusterDir.resolve(name), false);
-    int pgPort = machine.freePort();
-    int restPort = machine.freePort();
+  /**
+   * A member on {@code pgPort} and {@code restPort} in {@code <clusterDir>/<name>}: a new one, or one of a resumed
+   * cluster (its data directory stays; its {@code patroni.yml} is written again, so it names this run's etcd
+   * certificate and what this version configures). The directory is the owner's only: it holds the socket PostgreSQL
+   * trusts and the {@code patroni.yml} with every password, which is 0600 from its first byte.
+   */
+  static PatroniMember create(LocalMachine machine, String scope, String name, Path clusterDir, int pgPort,
+                              int restPort, EtcdProcess etcd, PatroniTiming timing, Map<String, String> parameters,
+                              ClusterSecrets secrets, BasicCredentials restCredentials) {
+    Path dir = OsUser.ownedDirectory(clusterDir.resolve(name), true);
     Path config = dir.resolve("patroni.yml");
-    try {
-      Files.writeString(config, PatroniConfig.yaml(scope, name, dir, pgPort, restPort, etcdHosts, timing,
-          parameters, secrets));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    OsUser.ownedDirectory(dir, false);
-    return new PatroniMember(machine, name, dir, pgPort, restPort, config);
-  }
-
-  /** A member whose directory and {@code patroni.yml} already exist (a resumed cluster). */
-  static PatroniMember existing(LocalMachine machine, String name, Path clusterDir, int pgPort, int restPort) {
-    Path dir = clusterDir.resolve(name);
-    return new PatroniMember(machine, name, dir, pgPort, restPort, dir.resolve("patroni.yml"));
+    PrivateFiles.write(config, PatroniConfig.yaml(scope, name, dir, pgPort, restPort, etcd.hosts(), etcd.clientTls(),
+        timing, parameters, secrets, restCredentials));
+    OsUser.ownedDirectory(dir, true);
+    return new PatroniMember(machine, name, dir, pgPort, restPort, config, restCredentials);
   }
 
   public synchronized void start() {
@@ -87,7 +86,7 @@ public final class PatroniMember {
   }
 
   public PatroniRest rest() {
-    return new PatroniRest(restPort);
+    return new PatroniRest(restPort, restCredentials);
   }
 
   public boolean patroniAlive() {
