@@ -437,7 +437,9 @@ public final class ClusterReconciler {
     PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
         : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
     s.observedGeneration = cr.getMetadata().getGeneration();
-    s.replicas = cr.getSpec() == null ? s.replicas : ClusterModel.members(cr); // none without a spec (InvalidSpec)
+    if (cr.getSpec() != null) { // none without a spec (InvalidSpec)
+      s.replicas = ClusterModel.members(cr);
+    }
     s.selector = ClusterModel.selector(cr.getMetadata().getName());
     boolean degraded = failureReason != null;
     ClusterStatusModel.condition(s, "Degraded", degraded ? "True" : "False", degraded ? failureReason : "Reconciled",
