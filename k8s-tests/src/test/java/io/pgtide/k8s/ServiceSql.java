@@ -40,9 +40,15 @@ final class ServiceSql {
     return out.contains("no encryption") || out.contains("pg_hba.conf");
   }
 
+  /** A conninfo value: a role name may hold spaces, quotes and backslashes. */
+  private static String quoted(String value) {
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
   private String run(String sslmode, String sql, boolean mustSucceed) {
     List<String> cmd = List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
-        "host=" + host + " port=5432 dbname=postgres user=" + user + " sslmode=" + sslmode + " connect_timeout=5",
+        "host=" + host + " port=5432 dbname=postgres user=" + quoted(user) + " sslmode=" + sslmode
+            + " connect_timeout=5",
         "-c", sql);
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -3,7 +3,6 @@ package io.pgtide.operator;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.k8s.ClusterValidation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +46,7 @@ public final class ClusterFile {
   }
 
   public static String problem(PostgresCluster cr, boolean local) {
-    String problem = ClusterValidation.problem(cr.getSpec());
+    String problem = ClusterValidation.problem(cr);
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
     }
@@ -117,8 +116,9 @@ public final class ClusterFile {
     if (cr.getMetadata() == null || cr.getMetadata().getName() == null || cr.getMetadata().getName().isBlank()) {
       throw new Invalid(file + ": metadata.name is required");
     }
-    if (cr.getSpec() == null) {
-      cr.setSpec(new PostgresClusterSpec());
+    // as the CRD requires it (and spec.replicas): a file of defaults only is more likely a mistake than a wish
+    if (!(raw.get("spec") instanceof Map<?, ?> given) || given.isEmpty() || cr.getSpec() == null) {
+      throw new Invalid(file + ": spec is missing or empty: a PostgresCluster declares at least spec.replicas");
     }
     if (local && !(raw.get("spec") instanceof Map<?, ?> spec && spec.get("postgresVersion") != null)) {
       cr.getSpec().postgresVersion = LOCAL_POSTGRES_VERSION;

@@ -37,8 +37,8 @@ class ClusterFileTest {
     PostgresCluster local = ClusterFile.load(file, true);
     assertThat(local.getSpec().postgresVersion).isEqualTo(ClusterFile.LOCAL_POSTGRES_VERSION).isEqualTo(15);
     assertThat(ClusterFile.parse(NO_VERSION, "the request", true).getSpec().postgresVersion).isEqualTo(15);
-    assertThat(ClusterFile.parse("apiVersion: pgtide.io/v1\nkind: PostgresCluster\nmetadata: {name: bare}\n",
-        "bare", true).getSpec().postgresVersion).as("no spec at all").isEqualTo(15);
+    assertThat(ClusterFile.parse("apiVersion: pgtide.io/v1\nkind: PostgresCluster\nmetadata: {name: bare}\n"
+        + "spec: {replicas: 1}\n", "bare", true).getSpec().postgresVersion).as("only replicas").isEqualTo(15);
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.pgtide.operator.OperatorCore;
 import io.pgtide.operator.autoscale.AutoscalerController;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.DesiredRoles;
+import io.pgtide.operator.users.UserSecrets;
 import io.pgtide.operator.users.UserSyncController;
 import io.pgtide.operator.patroni.PatroniConfigController;
 import io.pgtide.operator.patroni.PendingRestartController;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -128,7 +130,17 @@ public final class LocalRunner implements AutoCloseable {
     core.start("127.0.0.1", metricsPort, httpPort);
     String key = infra.clusterKey();
     core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
-    DesiredRoles.PasswordSource passwords = this::password;
+    DesiredRoles.PasswordSource passwords = new DesiredRoles.PasswordSource() {
+      @Override
+      public String password(PostgresClusterSpec.UserSpec user) {
+        return LocalRunner.this.password(user);
+      }
+
+      @Override
+      public Map<String, String> refused(List<PostgresClusterSpec.UserSpec> users) {
+        return UserSecrets.refused(resource.getMetadata().getName(), users); // the same rule as on Kubernetes
+      }
+    };
     users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec(), passwords,
         new io.pgtide.operator.users.ScramVerifier(), core.metrics());
     core.http().userSync(key, users);
@@ -268,10 +280,20 @@ public final class LocalRunner implements AutoCloseable {
     return password(user.name);
   }
 
+  /** A generated password: the file named like the user's Secret on Kubernetes ({@link UserSecrets#secretName}). */
   public String password(String user) {
-    // the role name as is (a file name may hold '_'): existing clusters keep finding their passwords
-    Path file = dir.resolve("secrets").resolve(user + "." + resource.getMetadata().getName()
-        + ".credentials.postgresql.pgtide.io");
+    Path secrets = dir.resolve("secrets");
+    String cluster = resource.getMetadata().getName();
+    Path file = secrets.resolve(UserSecrets.secretName(user, cluster));
+    // local mode used to name the file after the role as is: a cluster made then keeps its users' passwords
+    Path earlier = secrets.resolve(user + "." + cluster + UserSecrets.SUFFIX);
+    if (user.indexOf('/') < 0 && !Files.exists(file) && Files.isRegularFile(earlier, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        Files.move(earlier, file);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot rename " + earlier + " to " + file + ": " + e.getMessage(), e);
+      }
+    }
     return new String(PrivateFiles.readOrCreate(file, () -> ClusterSecrets.password(24)
         .getBytes(java.nio.charset.StandardCharsets.UTF_8)), java.nio.charset.StandardCharsets.UTF_8).strip();
   }

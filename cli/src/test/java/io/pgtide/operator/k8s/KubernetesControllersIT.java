@@ -25,7 +25,6 @@ import io.pgtide.local.process.PatroniMember;
 import io.pgtide.local.process.Psql;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.operator.OperatorCore;
-import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.sidecar.SidecarConfig;
 import io.pgtide.sidecar.SidecarVerticle;
 import io.pgtide.sidecar.users.UserSync;
@@ -126,7 +125,7 @@ class KubernetesControllersIT {
   }
 
   static String generatedPassword(String user) {
-    Secret s = client.secrets().inNamespace(NS).withName(DesiredRoles.secretName(user, name)).get();
+    Secret s = client.secrets().inNamespace(NS).withName(io.pgtide.operator.users.UserSecrets.secretName(user, name)).get();
     assertThat(s).as("generated Secret of " + user).isNotNull();
     String v = s.getData() != null && s.getData().containsKey("password")
         ? new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8)

@@ -15,6 +15,9 @@ import java.util.Map;
 
 /** The desired state of a cluster (DESIGN.md section 3). The operator never writes it. */
 public class PostgresClusterSpec {
+  /** A volume size as a Kubernetes quantity the operator can compare: digits, then a binary or decimal suffix. */
+  public static final String SIZE_PATTERN = "^[0-9]+(\\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$";
+
   @Min(13)
   @Max(17)
   @Default("17")
@@ -62,6 +65,7 @@ public class PostgresClusterSpec {
     @Default("\"@daily\"")
     public String verifySchedule = "@daily";
     /** Kubernetes: the size of the backup agent's volume (the repository: base backups and WAL). */
+    @Pattern(SIZE_PATTERN)
     @Default("10Gi")
     public String storage = "10Gi";
     /** Kubernetes: a copy of the repository in S3-compatible object storage, kept in step by the backup agent. */
@@ -131,6 +135,7 @@ public class PostgresClusterSpec {
   }
 
   public static class StorageSpec {
+    @Pattern(SIZE_PATTERN)
     @Default("10Gi")
     public String size = "10Gi";
     public String storageClass;

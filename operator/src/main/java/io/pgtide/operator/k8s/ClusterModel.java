@@ -82,11 +82,11 @@ public final class ClusterModel {
   }
 
   public static String superuserSecret(String cluster) {
-    return "postgres." + cluster + ".credentials.postgresql.pgtide.io";
+    return io.pgtide.operator.users.UserSecrets.secretName("postgres", cluster);
   }
 
   public static String standbySecret(String cluster) {
-    return "standby." + cluster + ".credentials.postgresql.pgtide.io";
+    return io.pgtide.operator.users.UserSecrets.secretName("standby", cluster);
   }
 
   /** The uid and gid Spilo runs PostgreSQL and Patroni as (Zalando's spilo_runasuser / spilo_fsgroup defaults). */

@@ -72,7 +72,7 @@ public final class ClusterReconciler {
       if (cr.getMetadata().getDeletionTimestamp() != null) {
         return delete(cr);
       }
-      String problem = ClusterValidation.problem(cr.getSpec());
+      String problem = ClusterValidation.problem(cr);
       if (problem == null) {
         problem = ClusterValidation.kubernetesProblem(cr.getSpec());
       }
@@ -460,7 +460,8 @@ public final class ClusterReconciler {
   private Future<Void> delete(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
-    boolean deleteVolumes = "Delete".equals(cr.getSpec().storage.pvcRetention);
+    boolean deleteVolumes = cr.getSpec() != null && cr.getSpec().storage != null
+        && "Delete".equals(cr.getSpec().storage.pvcRetention);
     return Blocking.call(vertx, () -> {
       if (deleteVolumes) {
         // this cluster's member volumes only (name and pgtide's labels): a Zalando cluster's claims carry
@@ -492,7 +493,9 @@ public final class ClusterReconciler {
     PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
         : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
     s.observedGeneration = cr.getMetadata().getGeneration();
-    s.replicas = ClusterModel.members(cr);
+    if (cr.getSpec() != null) { // none without a spec (InvalidSpec)
+      s.replicas = ClusterModel.members(cr);
+    }
     s.selector = ClusterModel.selector(cr.getMetadata().getName());
     boolean degraded = failureReason != null;
     ClusterStatusModel.condition(s, "Degraded", degraded ? "True" : "False", degraded ? failureReason : "Reconciled",

@@ -14,10 +14,20 @@ public final class ClusterValidation {
   private ClusterValidation() {
   }
 
+  /** The first problem of a whole resource: its name, then its spec (see {@link #problem(PostgresClusterSpec)}). */
+  public static String problem(io.pgtide.common.crd.PostgresCluster cr) {
+    String name = cr.getMetadata() == null ? null : cr.getMetadata().getName();
+    if (name == null || !name.matches(io.pgtide.common.crd.PostgresCluster.NAME_PATTERN)
+        || name.length() > io.pgtide.common.crd.PostgresCluster.NAME_MAX_LENGTH) {
+      return io.pgtide.common.crd.PostgresCluster.NAME_RULE + ", got '" + name + "'";
+    }
+    return problem(cr.getSpec());
+  }
+
   /** The first problem found, or null. */
   public static String problem(PostgresClusterSpec spec) {
     if (spec == null) {
-      return "spec is missing";
+      return "spec is missing or empty: a PostgresCluster declares at least spec.replicas";
     }
     if (spec.postgresVersion < 13 || spec.postgresVersion > 17) {
       return "postgresVersion must be 13..17, got " + spec.postgresVersion;
@@ -37,7 +47,10 @@ public final class ClusterValidation {
       return "patroni.ttl " + spec.patroni.ttl + " must be at least loopWait + 2 × retryTimeout ("
           + (spec.patroni.loopWait + 2 * spec.patroni.retryTimeout) + ")";
     }
-    if (spec.storage != null && !"Retain".equals(spec.storage.pvcRetention)
+    if (spec.storage == null || !isSize(spec.storage.size)) {
+      return "storage.size " + (spec.storage == null ? null : spec.storage.size) + " is not a size (e.g. 10Gi)";
+    }
+    if (!"Retain".equals(spec.storage.pvcRetention)
         && !"Delete".equals(spec.storage.pvcRetention)) {
       return "storage.pvcRetention must be Retain or Delete, got " + spec.storage.pvcRetention;
     }
@@ -50,11 +63,7 @@ public final class ClusterValidation {
       return backup;
     }
     if (spec.backup != null) {
-      try {
-        if (new io.fabric8.kubernetes.api.model.Quantity(spec.backup.storage).getNumericalAmount().signum() <= 0) {
-          return "backup.storage must be a positive size, e.g. 20Gi";
-        }
-      } catch (RuntimeException e) {
+      if (!isSize(spec.backup.storage)) {
         return "backup.storage " + spec.backup.storage + " is not a size (e.g. 20Gi)";
       }
       var s3 = spec.backup.s3;
@@ -87,18 +96,33 @@ public final class ClusterValidation {
     if (parameter != null) {
       return parameter;
     }
+    java.util.Set<String> users = new java.util.HashSet<>();
     for (PostgresClusterSpec.UserSpec u : spec.users == null ? List.<PostgresClusterSpec.UserSpec>of() : spec.users) {
       if (u.name != null && bytes(u.name) > 63) {
         return "user " + u.name + " is " + bytes(u.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
       }
+      // two entries for one role would fight over its flags and password at every sync
+      if (u.name != null && !users.add(u.name)) {
+        return "user " + u.name + " is declared twice in spec.users";
+      }
     }
+    java.util.Set<String> databases = new java.util.HashSet<>();
     for (PostgresClusterSpec.DatabaseSpec d : spec.databases == null ? List.<PostgresClusterSpec.DatabaseSpec>of()
         : spec.databases) {
       if (d.name != null && bytes(d.name) > 63) {
         return "database " + d.name + " is " + bytes(d.name) + " bytes in UTF-8; PostgreSQL names are at most 63";
       }
+      if (d.name != null && !databases.add(d.name)) {
+        return "database " + d.name + " is declared twice in spec.databases";
+      }
     }
     return null;
+  }
+
+  /** A positive size in the schema's form ({@link PostgresClusterSpec#SIZE_PATTERN}), e.g. 10Gi. */
+  static boolean isSize(String size) {
+    return size != null && size.matches(PostgresClusterSpec.SIZE_PATTERN)
+        && new io.fabric8.kubernetes.api.model.Quantity(size).getNumericalAmount().signum() > 0;
   }
 
   /**

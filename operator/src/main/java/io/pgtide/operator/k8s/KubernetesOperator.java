@@ -353,12 +353,18 @@ public final class KubernetesOperator {
     if (timer != null) {
       vertx.cancelTimer(timer);
     }
-    reconciler.reconcile(cr).onComplete(ar -> {
-      if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null) {
-        controllers.ensure(cr);
-        controllers.request(cr); // one asked while no operator led, or with a spec change
-      }
+    reconcile(cr).onComplete(ar -> {
       running.remove(key);
+      // the controllers run on a valid spec only: one refused as InvalidSpec (none at all, too) keeps the last good one
+      if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null
+          && ClusterValidation.problem(cr) == null) {
+        try {
+          controllers.ensure(cr);
+          controllers.request(cr); // one asked while no operator led, or with a spec change
+        } catch (RuntimeException e) {
+          LOG.error("[{}] cannot start or refresh the cluster's controllers: {}", key, e.toString());
+        }
+      }
       if (ar.failed()) {
         retryLater(key, ar.cause());
       } else {
@@ -371,6 +377,15 @@ public final class KubernetesOperator {
         }
       }
     });
+  }
+
+  /** A reconcile that throws is a failed one: its key must be free for the next event, or it is never seen again. */
+  private io.vertx.core.Future<Void> reconcile(PostgresCluster cr) {
+    try {
+      return reconciler.reconcile(cr);
+    } catch (RuntimeException e) {
+      return io.vertx.core.Future.failedFuture(e);
+    }
   }
 
   private void retryLater(String key, Throwable cause) {

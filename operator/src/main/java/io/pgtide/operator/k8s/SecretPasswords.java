@@ -5,15 +5,19 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.secrets.ClusterSecrets;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.pgtide.operator.users.DesiredRoles;
+import io.pgtide.operator.users.UserSecrets;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Passwords from Kubernetes Secrets: the one a user references, or the generated one
- * ({@code <user>.<cluster>.credentials.postgresql.pgtide.io}, created on first use, never overwritten). The
+ * Passwords from Kubernetes Secrets: the one a user references, or the generated one (named by
+ * {@link UserSecrets#secretName}, created on first use, never overwritten; a user whose Secret would be another
+ * role's is refused, and a Secret the API server refuses fails that user only). The
  * namespace's Secrets are listed once per sync, not fetched per user, and re-read after {@code maxAgeMs} so a
  * changed Secret rotates the password at the next sync. Blocking: call it off the event loop.
  */
@@ -48,12 +52,24 @@ public final class SecretPasswords implements DesiredRoles.PasswordSource {
     return generated(user.name);
   }
 
+  @Override
+  public Map<String, String> refused(List<PostgresClusterSpec.UserSpec> users) {
+    return UserSecrets.refused(cluster.getMetadata().getName(), users);
+  }
+
   private synchronized String generated(String user) {
-    String name = DesiredRoles.secretName(user, cluster.getMetadata().getName());
+    String name = UserSecrets.secretName(user, cluster.getMetadata().getName());
     Secret s = secrets().get(name);
     if (s == null) {
-      s = client.secrets().inNamespace(namespace()).resource(ClusterModel.credentials(cluster, name, user,
-          ClusterSecrets.password(24))).create();
+      try {
+        s = client.secrets().inNamespace(namespace()).resource(ClusterModel.credentials(cluster, name, user,
+            ClusterSecrets.password(24))).create();
+      } catch (KubernetesClientException e) {
+        // the API server's own words (never the object: it holds the password)
+        String why = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
+            : "HTTP " + e.getCode();
+        throw new IllegalStateException("the API server refused the password Secret " + name + ": " + why, e);
+      }
       secrets.put(name, s);
     }
     String value = value(s, "password");

@@ -17,17 +17,18 @@ public final class DesiredRoles {
   public interface PasswordSource {
     /** The user's plaintext password; throws {@link IllegalStateException} saying why when it cannot be had. */
     String password(PostgresClusterSpec.UserSpec user);
+
+    /**
+     * The users refused before any password is read, with the reason: on both paths those whose generated Secret
+     * would be another role's ({@link UserSecrets#refused}). None by default.
+     */
+    default Map<String, String> refused(List<PostgresClusterSpec.UserSpec> users) {
+      return Map.of();
+    }
   }
 
   /** The roles to send, and the users that could not be turned into one (with the reason). */
   public record Result(List<DesiredRole> roles, Map<String, String> errors) {
-  }
-
-  /** The Secret a generated password lives in, named like Zalando's. */
-  public static String secretName(String user, String cluster) {
-    // a Secret name is a DNS subdomain: role names may hold '_' and capitals, which it may not (as Zalando does)
-    return user.toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "." + cluster
-        + ".credentials.postgresql.pgtide.io";
   }
 
   /** The roles whose password the operator sets: the names to ask the primary's stored verifiers for. */
@@ -40,8 +41,11 @@ public final class DesiredRoles {
    */
   public static Result of(List<PostgresClusterSpec.UserSpec> users, PasswordSource passwords, ScramVerifier scram,
                           Map<String, String> stored) {
+    Map<String, String> refused = passwords.refused(users);
     // a first sync of many users checks or derives many verifiers (PBKDF2, ~2 ms each): spread over the cores
-    List<Object> verifiers = users.parallelStream().map(u -> verifier(u, passwords, scram, stored)).toList();
+    // a refused user's password is never read: its generated Secret would be another role's
+    List<Object> verifiers = users.parallelStream().map(u -> u.name != null && refused.containsKey(u.name) ? NONE
+        : verifier(u, passwords, scram, stored)).toList();
     List<DesiredRole> out = new ArrayList<>();
     Map<String, String> errors = new LinkedHashMap<>();
     for (int i = 0; i < users.size(); i++) {
@@ -54,7 +58,11 @@ public final class DesiredRoles {
         errors.put(u.name, "ensure must be present or absent, got '" + u.ensure + "'");
         continue;
       }
-      if (verifiers.get(i) instanceof IllegalStateException e) {
+      if (refused.containsKey(u.name)) {
+        errors.put(u.name, refused.get(u.name));
+        continue;
+      }
+      if (verifiers.get(i) instanceof RuntimeException e) {
         errors.put(u.name, e.getMessage());
         continue;
       }
@@ -65,7 +73,10 @@ public final class DesiredRoles {
     return new Result(out, errors);
   }
 
-  /** The user's SCRAM verifier, "" when it needs none, or the reason it cannot have one. */
+  /**
+   * The user's SCRAM verifier, NONE when it needs none, or the exception saying why it cannot have one: any failure
+   * (a Secret the API server refuses too) stays this user's, and every other user still syncs.
+   */
   private static Object verifier(PostgresClusterSpec.UserSpec u, PasswordSource passwords, ScramVerifier scram,
                                  Map<String, String> stored) {
     if (!needsPassword(u)) {
@@ -73,12 +84,12 @@ public final class DesiredRoles {
     }
     try {
       return scram.verifierFor(u.name, passwords.password(u), stored.get(u.name));
-    } catch (IllegalStateException e) {
-      return e;
+    } catch (RuntimeException e) {
+      return e instanceof IllegalStateException ? e : new IllegalStateException("no password: " + e.getMessage(), e);
     }
   }
 
-  private static boolean needsPassword(PostgresClusterSpec.UserSpec u) {
+  static boolean needsPassword(PostgresClusterSpec.UserSpec u) {
     return u.name != null && !u.name.isEmpty() && !"absent".equals(u.ensure) && !u.disablePassword && u.login;
   }
 

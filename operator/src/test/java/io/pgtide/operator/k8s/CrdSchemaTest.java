@@ -74,10 +74,26 @@ class CrdSchemaTest {
         s -> s.put("failoverDelaySeconds", 0),
         s -> s.putObject("backup").putObject("retention").put("window", "36h"),
         s -> s.putObject("backup").putObject("retention").put("count", 0),
-        s -> s.putObject("bootstrap").putObject("recovery").put("targetTime", "2026-11-29T10:00:00Z"));
+        s -> s.putObject("bootstrap").putObject("recovery").put("targetTime", "2026-11-29T10:00:00Z"),
+        s -> ((ObjectNode) s.get("storage")).put("size", "lots"),
+        s -> ((ObjectNode) s.get("storage")).put("size", "10 GB"),
+        s -> s.putObject("backup").put("storage", "plenty"));
     for (int i = 0; i < breaks.size(); i++) {
       assertThat(errors(cluster, broken(ok, breaks.get(i)))).as("rule %d", i).isNotEmpty();
     }
+  }
+
+  @Test
+  void aClusterWithoutSpecIsRefusedAndItsNameIsCheckedByARule() throws Exception {
+    Schema cluster = schema("postgresclusters.pgtide.io-v1.yml");
+    ObjectNode specless = sample("minimal.yaml").deepCopy();
+    specless.remove("spec");
+    assertThat(errors(cluster, specless)).isNotEmpty();
+    // the name is the API server's CEL rule (this validator runs none): it is in the schema, with the same pattern
+    JsonNode rules = YAML.readTree(new File("../manifests/crd/postgresclusters.pgtide.io-v1.yml"))
+        .at("/spec/versions/0/schema/openAPIV3Schema/x-kubernetes-validations");
+    assertThat(rules.toString()).contains("self.metadata.name.matches")
+        .contains(io.pgtide.common.crd.PostgresCluster.NAME_PATTERN);
   }
 
   @Test
