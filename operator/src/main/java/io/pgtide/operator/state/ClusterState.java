@@ -159,7 +159,10 @@ public final class ClusterState extends VerticleBase {
           .put("stale", m.stale(view.at(), view.staleAfterMs())).put("receivedAt", m.receivedAt())
           .put("lagBytes", view.lagBytes(m.id().member()));
       if (m.report() != null) {
-        j.put("report", ContractCodec.encode(m.report()));
+        // the sidecar's session identifier stays inside the operator: it is no reader's business
+        JsonObject report = ContractCodec.encode(m.report());
+        report.remove("sessionId");
+        j.put("report", report);
       }
       members.add(j);
     });
