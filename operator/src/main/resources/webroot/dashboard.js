@@ -11,6 +11,18 @@
   ];
   var COLORS = ['#1864ab', '#c92a2a', '#2b8a3e', '#e67700', '#862e9c', '#0b7285'];
 
+  // On Kubernetes the operator answers a reader with a token only (`kubectl create token`), given in the page's
+  // fragment (#token=…), which the browser never sends anywhere; in local mode the page itself is the credential.
+  var token = new URLSearchParams(location.hash.slice(1)).get('token');
+  function api(path) {
+    return fetch(path, token ? {headers: {Authorization: 'Bearer ' + token}} : {});
+  }
+  function register(ws, address) {
+    var frame = {type: 'register', address: address};
+    if (token) { frame.headers = {Authorization: 'Bearer ' + token}; }
+    ws.send(JSON.stringify(frame));
+  }
+
   function connect() {
     var proto = location.protocol === 'https:' ? 'wss://' : 'ws://';
     var ws = new WebSocket(proto + location.host + '/eventbus/websocket');
@@ -20,8 +32,8 @@
       setConnection(true);
       loadHistory();
       loadSamples();
-      ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-state'}));
-      ws.send(JSON.stringify({type: 'register', address: 'pgtide.cluster-events'}));
+      register(ws, 'pgtide.cluster-state');
+      register(ws, 'pgtide.cluster-events');
       ws.pinger = setInterval(function () { ws.send(JSON.stringify({type: 'ping'})); }, 5000);
     };
     ws.onmessage = function (e) {
@@ -52,7 +64,7 @@
 
   // what happened before the page was opened (or reconnected): the operator keeps the last events
   function loadHistory() {
-    fetch('/api/events').then(function (r) { return r.json(); }).then(function (events) {
+    api('/api/events').then(function (r) { return r.json(); }).then(function (events) {
       document.getElementById('events').innerHTML = '';
       events.forEach(onEvent);
     }).catch(function () { /* live events still arrive */ });
@@ -62,7 +74,7 @@
   function loadSamples() {
     Object.keys(clusters).forEach(function (name) {
       var parts = name.split('/');
-      fetch('/api/clusters/' + encodeURIComponent(parts[0]) + '/' + encodeURIComponent(parts[1]) + '/samples')
+      api('/api/clusters/' + encodeURIComponent(parts[0]) + '/' + encodeURIComponent(parts[1]) + '/samples')
         .then(function (r) { return r.json(); })
         .then(function (s) { charts[name] = chartsOf(s); render(); })
         .catch(function () { /* the next round tries again */ });

@@ -107,6 +107,84 @@ class ControlApiK8sE2E {
     assertThat(k8s.operatorDenials(START)).as("the reviews are allowed to the operator").isEmpty();
   }
 
+  /**
+   * The dashboard's event stream ({@code /eventbus}) on the same reviews: no token gets nothing, a foreign Origin is
+   * refused at the upgrade, and a reader receives the events of the namespaces it may {@code get} only. Events come
+   * from the control API's own audit ({@code ControlRequest}), in this namespace and in {@code default}.
+   */
+  @Test
+  void theEventStreamFollowsTheSameReviewsPerNamespace() throws Exception {
+    String reader = token("reader");
+    String editor = token("editor");
+    String[] base = {null};
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> {
+      base[0] = controlUrl();
+      return call(base[0], "GET", "/api/clusters", null).statusCode() == 401;
+    });
+    URI ws = URI.create(base[0].replace("http://", "ws://") + "/eventbus/websocket");
+    var foreign = HTTP.newWebSocketBuilder().header("Origin", "http://evil.example")
+        .header("Authorization", "Bearer " + reader).buildAsync(ws, new Frames()).handle((w, e) -> e);
+    assertThat(foreign.get()).as("a foreign Origin is refused at the upgrade").isNotNull();
+
+    Frames anonymous = new Frames();
+    java.net.http.WebSocket a = HTTP.newWebSocketBuilder().buildAsync(ws, anonymous).get();
+    Frames allowed = new Frames();
+    java.net.http.WebSocket r = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + reader)
+        .buildAsync(ws, allowed).get();
+    String register = new JsonObject().put("type", "register").put("address", "pgtide.cluster-events").encode();
+    a.sendText(register, true).get();
+    r.sendText(register, true).get();
+    await().atMost(Duration.ofSeconds(30)).until(() -> anonymous.frames.stream()
+        .anyMatch(f -> "err".equals(f.getString("type"))));
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      call(base[0], "POST", "/api/clusters/default/orders/switchover", editor); // audited, then refused
+      call(base[0], "POST", "/api/clusters/" + NS + "/orders/users/sync", editor);
+      return allowed.clusters().contains(NS + "/orders");
+    });
+    assertThat(allowed.clusters()).containsOnly(NS + "/orders");
+    assertThat(anonymous.clusters()).isEmpty();
+    a.abort();
+    r.abort();
+  }
+
+  /** Every frame a WebSocket receives, as JSON (the raw SockJS transport sends text or binary frames). */
+  static final class Frames implements java.net.http.WebSocket.Listener {
+    final java.util.List<JsonObject> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final StringBuilder text = new StringBuilder();
+    private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data,
+                                                          boolean last) {
+      text.append(data);
+      if (last) {
+        frames.add(new JsonObject(text.toString()));
+        text.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket ws, java.nio.ByteBuffer data,
+                                                            boolean last) {
+      byte[] bytes = new byte[data.remaining()];
+      data.get(bytes);
+      binary.writeBytes(bytes);
+      if (last) {
+        frames.add(new JsonObject(binary.toString(java.nio.charset.StandardCharsets.UTF_8)));
+        binary.reset();
+      }
+      ws.request(1);
+      return null;
+    }
+
+    java.util.List<String> clusters() {
+      return frames.stream().filter(f -> "rec".equals(f.getString("type")))
+          .map(f -> f.getJsonObject("body").getString("cluster")).toList();
+    }
+  }
+
   record Cli(int exit, String output) {
   }
 

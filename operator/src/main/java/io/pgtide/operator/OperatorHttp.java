@@ -264,11 +264,16 @@ public final class OperatorHttp {
     router.post("/api/clusters/:ns/:name/backups/verify").handler(this::verifyBackup);
     router.post("/api/clusters/:ns/:name/apply").handler(io.vertx.ext.web.handler.BodyHandler.create()
         .setBodyLimit(1 << 20)).handler(this::apply);
-    // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound) + static assets
+    // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound), authenticated
+    // and filtered per namespace like /api (EventBusAccess), + static assets
+    EventBusAccess access = new EventBusAccess(authorizer == null ? EventBusAccess.Mode.OPEN
+        : openReads ? EventBusAccess.Mode.LOCAL : EventBusAccess.Mode.KUBERNETES, authorizer,
+        System::currentTimeMillis);
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLUSTER_STATE))
         .addOutboundPermitted(new PermittedOptions().setAddress(Addresses.CLUSTER_EVENTS));
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge));
+    router.route("/eventbus/*").handler(access.gate());
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge, access.events()));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     return vertx.createHttpServer().requestHandler(router).listen(port, host);
   }

@@ -138,7 +138,10 @@ class BridgeHubIT {
     good.start().await();
     await().atMost(Duration.ofSeconds(10)).until(() -> state.view(GOOD.clusterKey()).primary().isPresent());
 
-    NetSocket raw = connect(sidecarTls(GOOD).clientOptions());
+    // a second member of the cluster, on its registered connection (reports come only from there)
+    MemberId three = new MemberId("shop", "orders", "orders-3");
+    NetSocket raw = connect(sidecarTls(three).clientOptions());
+    frame(raw, new JsonObject().put("type", "register").put("address", Addresses.command(three)));
     byte[] junk = "this is not json".getBytes();
     raw.write(Buffer.buffer().appendInt(junk.length).appendBytes(junk)).await();
     long before = hub.rejected();
@@ -146,16 +149,16 @@ class BridgeHubIT {
     JsonObject foreign = ContractCodec.encode(TestReports.report(
         new MemberId("shop", "orders", "orders-1"), Role.PRIMARY, 1, 1, true));
     frame(raw, new JsonObject().put("type", "publish").put("address", Addresses.REPORTS).put("body", foreign));
-    // an oversized report
-    JsonObject big = ContractCodec.encode(TestReports.report(GOOD, Role.PRIMARY, 3, 3000, true))
+    // an oversized report (in a frame under the hub's frame limit)
+    JsonObject big = ContractCodec.encode(TestReports.report(three, Role.PRIMARY, 3, 3000, true))
         .put("reason", "x".repeat(ContractCodec.MAX_MESSAGE_BYTES + 10));
     frame(raw, new JsonObject().put("type", "publish").put("address", Addresses.REPORTS).put("body", big));
     // an unknown major schema
-    JsonObject future = ContractCodec.encode(TestReports.report(GOOD, Role.PRIMARY, 4, 4000, true))
+    JsonObject future = ContractCodec.encode(TestReports.report(three, Role.PRIMARY, 4, 4000, true))
         .put("schemaVersion", "2.0");
     frame(raw, new JsonObject().put("type", "publish").put("address", Addresses.REPORTS).put("body", future));
     // a missing required field
-    JsonObject missing = ContractCodec.encode(TestReports.report(GOOD, Role.PRIMARY, 5, 5000, true));
+    JsonObject missing = ContractCodec.encode(TestReports.report(three, Role.PRIMARY, 5, 5000, true));
     missing.remove("sessionId");
     frame(raw, new JsonObject().put("type", "publish").put("address", Addresses.REPORTS).put("body", missing));
     // registering for someone else's commands
@@ -168,6 +171,7 @@ class BridgeHubIT {
     raw.close().await();
 
     assertThat(state.view(GOOD.clusterKey()).members()).doesNotContainKey("orders-1");
+    assertThat(state.view(GOOD.clusterKey()).members().get("orders-3").report()).isNull();
     assertThat(state.view(GOOD.clusterKey()).members().get("orders-0").report().seq()).isEqualTo(1);
     good.send(ContractCodec.encode(TestReports.report(GOOD, Role.PRIMARY, 6, 6000, true)));
     await().atMost(Duration.ofSeconds(10)).until(() ->

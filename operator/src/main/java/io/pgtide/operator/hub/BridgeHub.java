@@ -30,6 +30,18 @@ import org.slf4j.LoggerFactory;
  * commands), outbound only command addresses. A sidecar speaks only for the identity in its certificate: a report
  * or a registration for anyone else is refused. Every refused message is counted; the hub keeps serving the others.
  * Disconnects (TCP reset, or no frame within the ping timeout) become {@code member-disconnected} events.
+ *
+ * <p>What one certificate can do is bounded:
+ * <ul>
+ *   <li>a frame whose length header is over {@link #MAX_FRAME_BYTES} closes its connection before a byte of it is
+ *       buffered ({@link FrameLengthGuard});</li>
+ *   <li>a member has at most one registered connection: a second registration is refused and its connection
+ *       closed while the first is open. A sidecar whose old connection died silently gets in again once the hub
+ *       notices (no frame within the ping timeout closes it), retrying with its backoff until then;</li>
+ *   <li>a member's reports are taken only from its registered connection, and commands go only there, so the
+ *       answer to a command (a process probe before fencing) comes from that connection only: the bridge accepts a
+ *       reply only on the connection that received the request.</li>
+ * </ul>
  */
 public final class BridgeHub extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(BridgeHub.class);
@@ -40,7 +52,16 @@ public final class BridgeHub extends VerticleBase {
   private final String host;
   private final int port;
   private final long pingTimeoutMs;
+  /**
+   * Largest frame a sidecar may send: a message ({@link ContractCodec#MAX_MESSAGE_BYTES}) and its envelope (type,
+   * address, reply address).
+   */
+  public static final int MAX_FRAME_BYTES = ContractCodec.MAX_MESSAGE_BYTES + 4096;
+
+  /** The member each connection speaks for, bound at its first frame. */
   private final Map<NetSocket, MemberId> identities = new ConcurrentHashMap<>();
+  /** The one registered (live) connection of each member. */
+  private final Map<MemberId, NetSocket> registered = new ConcurrentHashMap<>();
   private final AtomicLong rejected = new AtomicLong();
   private final Map<String, AtomicLong> rejectedByCode = new ConcurrentHashMap<>();
   private TcpEventBusBridge bridge;
@@ -61,7 +82,8 @@ public final class BridgeHub extends VerticleBase {
         .addOutboundPermitted(new PermittedOptions().setAddressRegex(Addresses.COMMAND_REGEX));
     NetServerOptions server = tls.serverOptions().setIdleTimeout((int) pingTimeoutMs)
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-    bridge = TcpEventBusBridge.create(vertx, permissions, server, this::onEvent);
+    bridge = TcpEventBusBridge.create(new FrameLimitedVertx(vertx, MAX_FRAME_BYTES, this::frameTooLarge), permissions,
+        server, this::onEvent);
     return bridge.listen(port, host).onSuccess(b -> {
       boundPort = port;
       LOG.info("bridge hub listening on {}:{} (mutual TLS, ping timeout {} ms)", host, boundPort, pingTimeoutMs);
@@ -103,8 +125,11 @@ public final class BridgeHub extends VerticleBase {
       identities.put(socket, known);
       socket.closeHandler(v -> {
         identities.remove(socket);
-        vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-disconnected")
-            .put("member", known.toString()).put("at", System.currentTimeMillis()));
+        // only the member's registered connection speaks for its presence: a refused duplicate's end says nothing
+        if (registered.remove(known, socket)) {
+          vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-disconnected")
+              .put("member", known.toString()).put("at", System.currentTimeMillis()));
+        }
       });
     }
     BridgeEventType type = event.type();
@@ -112,17 +137,13 @@ public final class BridgeHub extends VerticleBase {
     String address = raw == null ? null : raw.getString("address");
     switch (type) {
       case SOCKET_PING, REGISTERED, UNREGISTER -> event.complete(true);
-      case REGISTER -> {
-        if (Addresses.command(id).equals(address)) {
-          vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-connected")
-              .put("member", id.toString()).put("at", System.currentTimeMillis()));
-          event.complete(true);
-        } else {
-          refuse(event, "foreign-address", id + " may not register for " + address);
-        }
-      }
+      case REGISTER -> register(event, id, address);
       case PUBLISH, SEND -> {
         if (Addresses.REPORTS.equals(address)) {
+          if (registered.get(id) != socket) {
+            refuse(event, "not-registered", id + " sent a report on a connection that is not its registered one");
+            return;
+          }
           checkReport(event, id, raw);
         } else {
           event.complete(true); // replies to commands; the bridge admits only pending reply addresses
@@ -130,6 +151,35 @@ public final class BridgeHub extends VerticleBase {
       }
       default -> refuse(event, "not-allowed", type + " is not allowed");
     }
+  }
+
+  private void register(BridgeEvent event, MemberId id, String address) {
+    NetSocket socket = event.socket();
+    if (!Addresses.command(id).equals(address)) {
+      refuse(event, "foreign-address", id + " may not register for " + address);
+      return;
+    }
+    NetSocket holder = registered.putIfAbsent(id, socket);
+    if (holder == socket) {
+      refuse(event, "already-registered", id + " registered twice on one connection");
+      return;
+    }
+    if (holder != null) {
+      // the first connection keeps the member: a second one (a stolen certificate, or a reconnect before the hub
+      // noticed the old connection died) could otherwise take its commands and speak in its name
+      refuse(event, "duplicate-member", id + " already has a live connection from " + holder.remoteAddress());
+      socket.close();
+      return;
+    }
+    vertx.eventBus().publish(Addresses.MEMBER_EVENTS, new JsonObject().put("event", "member-connected")
+        .put("member", id.toString()).put("at", System.currentTimeMillis()));
+    event.complete(true);
+  }
+
+  private void frameTooLarge(NetSocket socket, long declared) {
+    count("frame-too-large");
+    LOG.warn("closed the connection of {} ({}): a frame header declared {} bytes, over the limit of {}",
+        identities.get(socket), socket.remoteAddress(), declared, MAX_FRAME_BYTES);
   }
 
   private void checkReport(BridgeEvent event, MemberId id, JsonObject raw) {
@@ -153,10 +203,14 @@ public final class BridgeHub extends VerticleBase {
   }
 
   private void refuse(BridgeEvent event, String code, String message) {
-    rejected.incrementAndGet();
-    rejectedByCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
+    count(code);
     LOG.warn("refused a message from {}: {}", event.socket().remoteAddress(), message);
     event.complete(false);
+  }
+
+  private void count(String code) {
+    rejected.incrementAndGet();
+    rejectedByCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
   }
 
   /**

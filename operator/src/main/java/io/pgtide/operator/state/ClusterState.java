@@ -27,6 +27,12 @@ public final class ClusterState extends VerticleBase {
   private final long staleAfterMs;
   private final Map<String, Map<String, MemberView>> clusters = new ConcurrentHashMap<>();
   private final Map<MemberId, String> forgottenSessions = new ConcurrentHashMap<>();
+  /**
+   * Members whose sidecar (re)connected and has not reported on that connection yet. A sequence number orders the
+   * reports of one connection only: the first report of a new connection is taken whatever its number, so a report
+   * with a huge one (forged, or from an earlier connection) cannot make the sidecar's later reports look old.
+   */
+  private final java.util.Set<MemberId> newConnections = ConcurrentHashMap.newKeySet();
   private final List<BiConsumer<String, MemberView>> listeners = new ArrayList<>();
   private final List<java.util.function.LongConsumer> deliveryObservers = new ArrayList<>();
 
@@ -74,6 +80,7 @@ public final class ClusterState extends VerticleBase {
   public void forget(MemberId id) {
     Map<String, MemberView> members = clusters.get(id.clusterKey());
     if (members != null) {
+      newConnections.remove(id);
       MemberView gone = members.remove(id.member());
       if (gone != null && gone.report() != null) {
         forgottenSessions.put(id, gone.report().sessionId());
@@ -84,6 +91,7 @@ public final class ClusterState extends VerticleBase {
   /** Forgets a deleted cluster. */
   public void forgetCluster(String clusterKey) {
     clusters.remove(clusterKey);
+    newConnections.removeIf(id -> id.clusterKey().equals(clusterKey));
   }
 
   /** Feeds a report that did not come through the hub (tests, tools): checked and decoded like the hub does. */
@@ -109,8 +117,9 @@ public final class ClusterState extends VerticleBase {
     }
     Map<String, MemberView> members = clusters.computeIfAbsent(report.id().clusterKey(), k -> new ConcurrentHashMap<>());
     MemberView before = members.get(report.id().member());
-    if (before != null && before.report() != null && before.report().sessionId().equals(report.sessionId())
-        && before.report().seq() >= report.seq()) {
+    boolean firstOnConnection = newConnections.remove(report.id());
+    if (!firstOnConnection && before != null && before.report() != null
+        && before.report().sessionId().equals(report.sessionId()) && before.report().seq() >= report.seq()) {
       return; // an older report of the same session arrived late
     }
     MemberView now1 = (before == null ? new MemberView(report.id(), null, 0, true) : before).withReport(report, now);
@@ -135,6 +144,7 @@ public final class ClusterState extends VerticleBase {
       after = before.disconnected();
       LOG.warn("[{}] sidecar of {} disconnected", id.clusterKey(), id.member());
     } else {
+      newConnections.add(id);
       after = before == null ? new MemberView(id, null, 0, true)
           : new MemberView(id, before.report(), before.receivedAt(), true);
     }
@@ -149,7 +159,10 @@ public final class ClusterState extends VerticleBase {
           .put("stale", m.stale(view.at(), view.staleAfterMs())).put("receivedAt", m.receivedAt())
           .put("lagBytes", view.lagBytes(m.id().member()));
       if (m.report() != null) {
-        j.put("report", ContractCodec.encode(m.report()));
+        // the sidecar's session identifier stays inside the operator: it is no reader's business
+        JsonObject report = ContractCodec.encode(m.report());
+        report.remove("sessionId");
+        j.put("report", report);
       }
       members.add(j);
     });

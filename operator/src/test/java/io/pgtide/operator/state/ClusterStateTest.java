@@ -29,4 +29,15 @@ class ClusterStateTest {
         .put("sessionId", "session-of-a-new-pod"));
     assertThat(state.view("shop/orders").members()).containsOnlyKeys("orders-0", "orders-1");
   }
+
+  @Test
+  void theSnapshotReadersGetCarriesNoSidecarSessionIdentifier() {
+    ClusterState state = new ClusterState(3_000);
+    MemberId id = new MemberId("shop", "orders", "orders-0");
+    state.accept(ContractCodec.encode(TestReports.report(id, Role.PRIMARY, 7, 1000, true)));
+    io.vertx.core.json.JsonObject report = ClusterState.toJson(state.view("shop/orders")).getJsonArray("members")
+        .getJsonObject(0).getJsonObject("report");
+    assertThat(report.getLong("seq")).isEqualTo(7);
+    assertThat(report.containsKey("sessionId")).isFalse();
+  }
 }
