@@ -18,14 +18,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The sidecar's end of the bridge: mutual TLS to the operator's hub, registers for its own command address, sends
- * reports, pings so a silent death is noticed, and on loss reconnects with exponential backoff and jitter, then
- * sends a full snapshot at once.
+ * reports, pings so a silent death is noticed on both ends (the hub's idle timer; here an operator that stopped
+ * answering), and on loss reconnects with exponential backoff and jitter, then sends a full snapshot at once.
  */
 public final class BridgeClient {
   private static final Logger LOG = LoggerFactory.getLogger(BridgeClient.class);
   private static final long MIN_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 5_000;
   private static final long PING_MS = 1_000;
+  /**
+   * The operator answers every ping: silence this long means the path to it is gone even though TCP has not noticed
+   * (a partition drops packets, it sends no reset: the kernel would retransmit for many minutes), so the sidecar
+   * drops the connection and reconnects through the Service, to whichever replica leads now.
+   */
+  public static final long SILENCE_MS = 6_000;
+  /** Without anything from the operator for this long, a ping asks for an answer. */
+  private static final long ASK_AFTER_MS = 2_000;
 
   private final Vertx vertx;
   private final MemberId id;
@@ -42,6 +50,7 @@ public final class BridgeClient {
   private long attempts;
   private long framesRefused;
   private volatile long lastSentNanos;
+  private volatile long lastReceivedNanos;
 
   /**
    * @param snapshot       the latest full report, sent right after every (re)connect (null when none yet)
@@ -136,7 +145,9 @@ public final class BridgeClient {
     connects++;
     backoffMs = MIN_BACKOFF_MS;
     LOG.info("[{}] connected to operator at {}:{}", id, host, port);
+    lastReceivedNanos = System.nanoTime();
     s.handler(BridgeFrames.parser(frame -> {
+      lastReceivedNanos = System.nanoTime();
       if (frame.failed()) {
         LOG.warn("[{}] unreadable frame from operator: {}", id, frame.cause().getMessage());
         return;
@@ -164,9 +175,17 @@ public final class BridgeClient {
     // pinging anyway would double the frames the hub reads
     pingTimer = vertx.setPeriodic(PING_MS, t -> {
       NetSocket current = socket;
-      if (current != null && System.nanoTime() - lastSentNanos >= (PING_MS - PING_MS / 10) * 1_000_000L) {
+      if (current == null) {
+        return;
+      }
+      long now = System.nanoTime();
+      long silentMs = (now - lastReceivedNanos) / 1_000_000L;
+      if (silentMs >= SILENCE_MS) {
+        LOG.warn("[{}] no answer from the operator for {} ms; dropping the connection", id, silentMs);
+        current.close(); // the close handler reconnects
+      } else if (silentMs >= ASK_AFTER_MS || now - lastSentNanos >= (PING_MS - PING_MS / 10) * 1_000_000L) {
         BridgeFrames.ping(current);
-        lastSentNanos = System.nanoTime();
+        lastSentNanos = now;
       }
     });
   }
