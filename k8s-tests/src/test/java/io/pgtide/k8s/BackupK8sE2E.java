@@ -86,22 +86,11 @@ class BackupK8sE2E {
 
   /** Ready with both members, a synchronous standby, and the agent's WAL receiver streaming. */
   static boolean settled() {
-    PostgresCluster cr = cluster();
-    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null
-        || cr.getStatus().members.size() != 2 || !cr.getStatus().members.stream().allMatch(m -> m.ready)
-        || !"True".equals(k8s.condition(NS, NAME, "Ready"))) {
-      return false;
-    }
-    var sync = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-sync").get();
-    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
-        : sync.getMetadata().getAnnotations().get("sync_standby");
-    return standby != null && !standby.isBlank() && streaming();
+    return k8s.settledInSync(NS, NAME, 2) && streaming();
   }
 
   static String superuserPassword() {
-    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
-        .get();
-    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+    return k8s.superuserPassword(NS, NAME);
   }
 
   static ServiceSql sql() {

@@ -11,12 +11,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,19 +89,7 @@ class FailoverK8sE2E {
 
   /** Ready, both members ready, and Patroni has a synchronous standby again (so a failover may lose nothing). */
   static boolean settled() {
-    PostgresCluster cr = cluster();
-    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null) {
-      return false;
-    }
-    boolean ready = cr.getStatus().conditions.stream().anyMatch(c -> "Ready".equals(c.type)
-        && "True".equals(c.status));
-    if (!ready || cr.getStatus().members.size() != 2 || !cr.getStatus().members.stream().allMatch(m -> m.ready)) {
-      return false;
-    }
-    var sync = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-sync").get();
-    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
-        : sync.getMetadata().getAnnotations().get("sync_standby");
-    return standby != null && !standby.isBlank() && !standby.equals(cr.getStatus().primary);
+    return k8s.settledInSync(NS, NAME, 2);
   }
 
   static Pod pod(String name) {
@@ -111,9 +97,7 @@ class FailoverK8sE2E {
   }
 
   static String superuserPassword() {
-    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
-        .get();
-    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+    return k8s.superuserPassword(NS, NAME);
   }
 
   static String completedAt() {

@@ -7,10 +7,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.testkit.SteadyWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -84,25 +82,11 @@ class NodeLossK8sE2E {
 
   /** Ready, every member ready and on a node of its own, and Patroni has a synchronous standby. */
   static boolean settled() {
-    PostgresCluster cr = cluster();
-    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null) {
-      return false;
-    }
-    boolean ready = cr.getStatus().conditions.stream().anyMatch(c -> "Ready".equals(c.type)
-        && "True".equals(c.status));
-    if (!ready || cr.getStatus().members.size() != 3 || !cr.getStatus().members.stream().allMatch(m -> m.ready)) {
-      return false;
-    }
-    var sync = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-sync").get();
-    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
-        : sync.getMetadata().getAnnotations().get("sync_standby");
-    return standby != null && !standby.isBlank() && !standby.equals(cr.getStatus().primary);
+    return k8s.settledInSync(NS, NAME, 3);
   }
 
   static String superuserPassword() {
-    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
-        .get();
-    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+    return k8s.superuserPassword(NS, NAME);
   }
 
   static String serviceIp() {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The real single-node Kubernetes of {@code scripts/k8s/} for a test class, with pgtide deployed in it as users
+ * The real three-node Kubernetes of {@code scripts/k8s/} for a test class, with pgtide deployed in it as users
  * deploy it. One cluster per test JVM: the first class brings it up (building or reusing the cached binaries and
  * images) and deploys the operator; it is torn down when the test run ends, unless it already ran before the run
  * (brought up by hand: then it is left running).
@@ -199,6 +199,32 @@ public final class RealKubernetes implements BeforeAllCallback {
         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: %3$s}
         subjects: [{kind: ServiceAccount, name: %2$s, namespace: %1$s}]
         """.formatted(namespace, name, clusterRole));
+  }
+
+  /** The password of a cluster's superuser, from the Secret pgtide keeps it in. */
+  public String superuserPassword(String namespace, String cluster) {
+    var s = client().secrets().inNamespace(namespace)
+        .withName("postgres." + cluster + ".credentials.postgresql.pgtide.io").get();
+    return new String(java.util.Base64.getDecoder().decode(s.getData().get("password")),
+        java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Ready with {@code members} members, every one ready, and a synchronous standby that is not the primary (Patroni's
+   * {@code <cluster>-sync}): a failover from here may lose nothing.
+   */
+  public boolean settledInSync(String namespace, String cluster, int members) {
+    var cr = client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(namespace).withName(cluster)
+        .get();
+    if (cr == null || cr.getStatus() == null || cr.getStatus().members == null
+        || cr.getStatus().members.size() != members || !cr.getStatus().members.stream().allMatch(m -> m.ready)
+        || cr.getStatus().conditions.stream().noneMatch(c -> "Ready".equals(c.type) && "True".equals(c.status))) {
+      return false;
+    }
+    var sync = client().configMaps().inNamespace(namespace).withName(cluster + "-sync").get();
+    String standby = sync == null || sync.getMetadata().getAnnotations() == null ? null
+        : sync.getMetadata().getAnnotations().get("sync_standby");
+    return standby != null && !standby.isBlank() && !standby.equals(cr.getStatus().primary);
   }
 
   /** The containerd socket of the node a pod runs on (scripts/k8s/node.sh gives each node its own). */

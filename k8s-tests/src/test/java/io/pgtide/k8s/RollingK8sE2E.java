@@ -6,11 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.testkit.SteadyWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -79,9 +77,7 @@ class RollingK8sE2E {
   }
 
   static String superuserPassword() {
-    var s = k8s.client().secrets().inNamespace(NS).withName("postgres." + NAME + ".credentials.postgresql.pgtide.io")
-        .get();
-    return new String(Base64.getDecoder().decode(s.getData().get("password")), StandardCharsets.UTF_8);
+    return k8s.superuserPassword(NS, NAME);
   }
 
   static SteadyWriter writer() {
