@@ -58,6 +58,17 @@ public final class ClusterControllers {
    * @param secretsMaxAgeMs how old the listed Secrets may be when a sync reads a password (a changed Secret
    *     rotates the password at the first sync after this)
    */
+  private java.util.function.BooleanSupplier leading = () -> true;
+
+  /**
+   * Writes status only while this holds: a replica that resumes after a freeze or a partition has timers due at
+   * once, and its view is minutes old ({@link LeaseGuard}).
+   */
+  public ClusterControllers leadingWhile(java.util.function.BooleanSupplier leading) {
+    this.leading = leading;
+    return this;
+  }
+
   public ClusterControllers(OperatorCore core, KubernetesClient client, long userSyncIntervalMs,
                             long secretsMaxAgeMs, io.pgtide.operator.users.ScramVerifier scram) {
     this.scram = scram;
@@ -104,7 +115,7 @@ public final class ClusterControllers {
       c.users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
           () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics());
       c.autoscaler = new AutoscalerController(core.vertx(), key, core.state(),
-          new KubernetesInfrastructure(core.vertx(), client), core.failover(), core.events(), core.metrics(),
+          new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean()), core.failover(), core.events(), core.metrics(),
           () -> self.latest.getSpec());
       core.http().userSync(key, c.users);
       core.http().autoscaler(key, c.autoscaler);
@@ -306,6 +317,9 @@ public final class ClusterControllers {
     String ns = c.latest.getMetadata().getNamespace();
     String name = c.latest.getMetadata().getName();
     return Blocking.<Void>call(core.vertx(), () -> {
+      if (!leading.getAsBoolean()) {
+        return null;
+      }
       postgresUsers.keySet().removeIf(k -> k.startsWith(ns + "/"));
       client.resources(PostgresUser.class).inNamespace(ns).list().getItems()
           .forEach(u -> postgresUsers.put(ns + "/" + u.getMetadata().getName(), u));
@@ -323,7 +337,7 @@ public final class ClusterControllers {
         status.lastRequest = c.lastRequest;
       }
       status.backup = backup;
-      if (!before.equals(Serialization.asJson(status))) {
+      if (!before.equals(Serialization.asJson(status)) && leading.getAsBoolean()) {
         cr.setStatus(status);
         client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();
       }

@@ -37,10 +37,22 @@ public final class KubernetesInfrastructure implements Infrastructure {
   private final KubernetesClient client;
   private final CommandClient commands;
 
+  private java.util.function.BooleanSupplier leading = () -> true;
+
   public KubernetesInfrastructure(Vertx vertx, KubernetesClient client) {
     this.vertx = vertx;
     this.client = client;
     this.commands = new CommandClient(vertx);
+  }
+
+  /** Acts (fences, releases a lock) only while this holds: a replica that is no longer sure it leads does nothing. */
+  public KubernetesInfrastructure leadingWhile(java.util.function.BooleanSupplier leading) {
+    this.leading = leading;
+    return this;
+  }
+
+  private static <T> Future<T> notLeading() {
+    return Future.failedFuture("this operator replica has not renewed its Lease in time; it does not act");
   }
 
   @Override
@@ -62,6 +74,9 @@ public final class KubernetesInfrastructure implements Infrastructure {
    */
   @Override
   public Future<Void> fence(String clusterKey, String member) {
+    if (!leading.getAsBoolean()) {
+      return notLeading();
+    }
     MemberId id = memberId(clusterKey, member);
     return commands.send(id, new CommandPayload.Fence(), FENCE_TIMEOUT_MS).compose(r -> {
       if (!r.ok() || !r.detail().getBoolean("confirmed", false)) {
@@ -79,6 +94,9 @@ public final class KubernetesInfrastructure implements Infrastructure {
   /** The member's sidecar looks: neither Patroni nor PostgreSQL runs in the pod. Then the lock, as for a fence. */
   @Override
   public Future<Boolean> releaseIfDead(String clusterKey, String member) {
+    if (!leading.getAsBoolean()) {
+      return notLeading();
+    }
     MemberId id = memberId(clusterKey, member);
     return commands.send(id, new CommandPayload.ProbeProcesses(), PROBE_TIMEOUT_MS).compose(r -> {
       if (!r.ok() || !r.detail().getBoolean("dead", false)) {

@@ -36,6 +36,9 @@ public final class KubernetesOperator {
   private final OperatorConfig config;
   private final String identity;
   private final AtomicBoolean leader = new AtomicBoolean();
+  /** Renew deadline 10 s, Lease 15 s: the guard closes 5 s before another replica may take over. */
+  private final LeaseGuard lease = new LeaseGuard(Duration.ofSeconds(10));
+  private long leaseWatch = -1;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private ClusterReconciler reconciler;
@@ -83,14 +86,15 @@ public final class KubernetesOperator {
     return this;
   }
 
+  /** Leads, and renewed the Lease within the renew deadline by this replica's own clock. */
   public boolean isLeader() {
-    return leader.get();
+    return leader.get() && lease.valid();
   }
 
   /** Runs the election in the background; leading starts the informer, losing the lease stops it. */
   public CompletableFuture<?> start() {
     LeaderElector elector = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-        .withName("pgtide-operator").withLock(new LeaseLock(config.operatorNamespace(), "pgtide-operator", identity))
+        .withName("pgtide-operator").withLock(lease.tracking(new LeaseLock(config.operatorNamespace(), "pgtide-operator", identity)))
         .withLeaseDuration(Duration.ofSeconds(15)).withRenewDeadline(Duration.ofSeconds(10))
         .withRetryPeriod(Duration.ofSeconds(2)).withReleaseOnCancel(true)
         .withLeaderCallbacks(new LeaderCallbacks(this::lead, this::follow, id -> LOG.info("leader is {}", id)))
@@ -169,6 +173,21 @@ public final class KubernetesOperator {
     LOG.info("{} leads: watching PostgresClusters", identity);
     leader.set(true);
     everLed = true;
+    // a leader that could not renew in time (frozen, cut off) stops at once, whatever the elector has yet heard
+    leaseWatch = vertx.setPeriodic(500, t -> {
+      if (leader.get() && !lease.valid()) {
+        LOG.error("{} has not renewed the Lease within its renew deadline; stepping down", identity);
+        vertx.cancelTimer(t);
+        CompletableFuture<?> round = election;
+        if (round != null) {
+          round.cancel(true);
+        }
+        vertx.executeBlocking(() -> {
+          follow();
+          return null;
+        }, false);
+      }
+    });
     try {
       gained.run(); // the hub listens before the label routes sidecars here
     } catch (RuntimeException e) {
@@ -270,7 +289,8 @@ public final class KubernetesOperator {
 
   void follow() {
     boolean led = leader.getAndSet(false);
-    labelOwnPod(false);
+    lease.reset();
+    vertx.cancelTimer(leaseWatch);
     if (led) {
       try {
         lost.run(); // closes the hub and its connections: sidecars reconnect to the new leader
@@ -278,6 +298,7 @@ public final class KubernetesOperator {
         LOG.error("{} could not stop its hub and coordinator: {}", identity, e.toString());
       }
     }
+    labelOwnPod(false); // after the hub: an API server out of reach keeps this call waiting
     List<PostgresCluster> known = cached();
     informers.forEach(SharedIndexInformer::close);
     userInformers.forEach(SharedIndexInformer::close);
