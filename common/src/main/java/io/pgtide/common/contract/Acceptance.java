@@ -7,7 +7,10 @@ package io.pgtide.common.contract;
 public enum Acceptance {
   /** A backend answered and logins work. */
   ACCEPTING,
-  /** A backend answered, but logins are refused with SQLSTATE 57P03: crash recovery or startup is under way. */
+  /**
+   * A backend answered, but logins are refused with SQLSTATE 57P03 (cannot connect now): startup, crash recovery or
+   * a shutdown is under way.
+   */
   STARTING_UP,
   /** Nothing listens (connection refused, no socket) or the connection was closed unanswered: it is down. */
   REFUSED,
