@@ -209,7 +209,21 @@ public final class BackupController implements Backups {
     long nowMs = System.currentTimeMillis();
     List<Barman.BackupInfo> backups;
     if (catalogue == null || !lagNow.streaming() || nowMs - maintainedAt >= MAINTENANCE_EVERY_MS) {
+      long checkedFrom = maintainedAt == 0 ? nowMs : maintainedAt;
       barman.cron();
+      if (!lagNow.streaming() && barman.receiverOnAbandonedTimeline(checkedFrom - 1_000)) {
+        // the receiver would be refused forever: restart it where the new primary is, and back up at once so the
+        // stretch it could not stream is covered by a base backup
+        barman.resetReceiver();
+        barman.cron();
+        synchronized (this) {
+          retryAt = null;
+          nextBackupAt = Instant.now();
+        }
+        events.emit(key, "Warning", "BackupReceiverReset", "Barman's WAL receiver was ahead of the new primary (WAL "
+            + "the old primary had was lost in the failover); restarted at the new primary's current WAL and taking a "
+            + "base backup now");
+      }
       backups = barman.backups();
       catalogue = backups;
       maintainedAt = nowMs;

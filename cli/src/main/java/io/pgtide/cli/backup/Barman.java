@@ -219,6 +219,44 @@ public final class Barman {
         .withZone(java.time.ZoneOffset.UTC).format(t);
   }
 
+  /** What pg_receivewal says when its position lies on a timeline the server it streams from never had. */
+  static final String NOT_IN_HISTORY = "is not in this server's history";
+
+  /**
+   * Whether the WAL receiver was refused since {@code since} because its position is on an abandoned timeline: after a
+   * failover that lost WAL (asynchronous replication, the old primary ahead of the one promoted), every restart of
+   * pg_receivewal asks the new primary for a point it never had, and nothing is archived again. Reads Barman's log.
+   */
+  public boolean receiverOnAbandonedTimeline(long since) {
+    try {
+      return onAbandonedTimeline(Files.readAllLines(repository.resolve("barman.log")), since);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The same on the log's lines (timestamps in local time, as Barman writes them). Pure. */
+  static boolean onAbandonedTimeline(List<String> log, long since) {
+    String from = java.time.LocalDateTime.ofInstant(Instant.ofEpochMilli(since), java.time.ZoneId.systemDefault())
+        .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss"));
+    return log.subList(Math.max(0, log.size() - 500), log.size()).stream()
+        .anyMatch(l -> l.length() > 19 && l.substring(0, 19).compareTo(from) >= 0 && l.contains(NOT_IN_HISTORY));
+  }
+
+  /**
+   * Restarts the WAL receiver at the server's current WAL file ({@code receive-wal --reset}, Barman's remedy for a
+   * receiver ahead of its server). The abandoned timeline's WAL stays in the repository; the new timeline's WAL from
+   * the fork to now is not streamed, so the caller takes a base backup at once.
+   */
+  public void resetReceiver() {
+    try {
+      stopReceiver();
+    } catch (IllegalStateException e) {
+      // refused on every start, it is usually not running: nothing to stop
+    }
+    run(Duration.ofSeconds(60), "receive-wal", "--reset", server);
+  }
+
   /** Stops the WAL receiver Barman started (it outlives each {@code barman cron}); returns when it is gone. */
   public void stopReceiver() {
     if (configured()) {
