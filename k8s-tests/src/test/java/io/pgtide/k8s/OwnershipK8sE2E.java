@@ -116,6 +116,9 @@ class OwnershipK8sE2E {
     await().atMost(Duration.ofSeconds(330)).pollInterval(Duration.ofSeconds(1))
         .until(() -> "False".equals(k8s.condition(NS, "ledger", "Conflict")));
     var cr = k8s.client().resources(PostgresCluster.class).inNamespace(NS).withName("ledger").get();
+    // Conflict=False is written once the check passes; the objects are applied after it
+    await().atMost(Duration.ofSeconds(60)).until(() -> !k8s.client().services().inNamespace(NS)
+        .withName("ledger-repl").get().getMetadata().getOwnerReferences().isEmpty());
     var adopted = k8s.client().services().inNamespace(NS).withName("ledger-repl").get();
     assertThat(adopted.getMetadata().getOwnerReferences()).singleElement().satisfies(r -> {
       assertThat(r.getUid()).isEqualTo(cr.getMetadata().getUid());

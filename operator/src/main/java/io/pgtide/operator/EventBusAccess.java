@@ -120,10 +120,17 @@ final class EventBusAccess {
         ctx.put(DASHBOARD, true);
         ctx.next();
       } else if (token != null && authorizer != null) {
+        // the review answers later: a request left running would be read to its end by then, and SockJS could no
+        // longer upgrade it to a WebSocket ("Request has already been read"), as on Kubernetes
+        ctx.request().pause();
         authorizer.authenticate(token).onSuccess(subject -> {
+          ctx.request().resume();
           ctx.put(SUBJECT, subject);
           ctx.next();
-        }).onFailure(e -> deny(ctx, e instanceof ControlAuthorizer.Refused ? 401 : 503, e.getMessage()));
+        }).onFailure(e -> {
+          ctx.request().resume();
+          deny(ctx, e instanceof ControlAuthorizer.Refused ? 401 : 503, e.getMessage());
+        });
       } else {
         ctx.next(); // Kubernetes, a browser: it authenticates with its first registration
       }

@@ -31,7 +31,21 @@ class EventBusAuthIT {
     control = TestMachine.freePort();
     core = new OperatorCore(OperatorListenersIT.CA.issue("pgtide-operator", List.of("127.0.0.1"),
         Duration.ofDays(1)), "127.0.0.1", TestMachine.freePort(), v -> new IdleInfrastructure(), 3_000);
-    core.http().authorizer(new ControlApiAuthIT.TableAuthorizer(), localMode);
+    // it answers later, as a TokenReview does: the upgrade must survive the wait
+    ControlApiAuthIT.TableAuthorizer table = new ControlApiAuthIT.TableAuthorizer();
+    core.http().authorizer(new ControlAuthorizer() {
+      @Override
+      public io.vertx.core.Future<Subject> authenticate(String token) {
+        io.vertx.core.Promise<Subject> later = io.vertx.core.Promise.promise();
+        core.vertx().setTimer(50, t -> table.authenticate(token).onComplete(later));
+        return later.future();
+      }
+
+      @Override
+      public io.vertx.core.Future<Boolean> allowed(Subject subject, String verb, String namespace, String name) {
+        return table.allowed(subject, verb, namespace, name);
+      }
+    }, localMode);
     core.serve("127.0.0.1", TestMachine.freePort(), control);
     client = core.vertx().createWebSocketClient();
   }
