@@ -156,14 +156,12 @@ public final class KubernetesOperator {
       if (pod.get() == null) {
         return; // not running in a pod (tests, a developer's machine)
       }
-      pod.edit(p -> {
-        if (leads) {
-          p.getMetadata().getLabels().put(LEADER_LABEL, "true");
-        } else {
-          p.getMetadata().getLabels().remove(LEADER_LABEL);
-        }
-        return p;
-      });
+      // a merge patch without a resourceVersion: the kubelet writes the pod's status all along, and an edit
+      // (read, then replace) lost that race with a 409 and left the leader unlabelled, the Service empty
+      pod.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("metadata", new io.vertx.core.json.JsonObject().put("labels", new io.vertx.core.json.JsonObject()
+              .put(LEADER_LABEL, leads ? "true" : null))).encode());
     } catch (RuntimeException e) {
       LOG.warn("{} could not {} its leader label: {}", identity, leads ? "set" : "remove", e.getMessage());
     }
