@@ -25,12 +25,22 @@ class LeaderElectionMockTest {
     return client.resources(PostgresCluster.class).inNamespace("default").resource(cr).create();
   }
 
+  static String leaderLabel(String pod) {
+    return client.pods().inNamespace("pgtide-system").withName(pod).get().getMetadata().getLabels()
+        .get(KubernetesOperator.LEADER_LABEL);
+  }
+
   @Test
   void exactlyOneLeaderReconcilesAndTheFollowerTakesOverWhenItDies() {
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("pgtide-system").endMetadata()
         .build()).create();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("default").endMetadata()
         .build()).create();
+    for (String pod : new String[] {"operator-a", "operator-b"}) { // the operators' own pods, which they label
+      client.pods().inNamespace("pgtide-system").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+          .withNewMetadata().withName(pod).addToLabels("app.kubernetes.io/name", "pgtide-operator").endMetadata()
+          .build()).create();
+    }
     Vertx vertx = Vertx.vertx();
     try {
       // fabric8's mock server serves watches with a Vert.x 4 API that is absent next to Vert.x 5, so the informers
@@ -52,6 +62,8 @@ class LeaderElectionMockTest {
       await().atMost(Duration.ofSeconds(20)).until(() ->
           client.apps().statefulSets().inNamespace("default").withName("first").get() != null);
       assertThat(b.isLeader()).as("only one leader").isFalse();
+      assertThat(leaderLabel("operator-a")).isEqualTo("true");
+      assertThat(leaderLabel("operator-b")).isNull();
       assertThat(aActs).hasValue(1);
       assertThat(bActs).as("a follower runs no hub or coordinator").hasValue(0);
       // the leader dies (its client goes away and the lease is released); something happens meanwhile
@@ -69,6 +81,9 @@ class LeaderElectionMockTest {
           client.apps().statefulSets().inNamespace("default").withName("first").get() != null);
       assertThat(client.secrets().inNamespace("pgtide-system").list().getItems()).extracting(x -> x.getMetadata()
           .getName()).containsOnlyOnce(OperatorConfig.DEFAULTS.caSecretName());
+      await().atMost(Duration.ofSeconds(10)).until(() -> "true".equals(leaderLabel("operator-b")));
+      b.stop(); // steps down: its label goes, so the Service sends no sidecar to it
+      await().atMost(Duration.ofSeconds(10)).until(() -> leaderLabel("operator-b") == null);
       runB.cancel(true);
     } finally {
       vertx.close().await();
