@@ -86,13 +86,15 @@ class OwnershipK8sE2E {
   @Test
   @Order(2)
   void anObjectSomebodyElseMadeUnderAWantedNameIsAConflictUntilItIsHandedOver() {
+    // its port is the one pgtide declares: server-side apply keeps fields others set, and a second, unnamed port
+    // would make the adopted Service invalid (the README: adopt only what matches)
     k8s.apply("""
         apiVersion: v1
         kind: Service
         metadata: {name: ledger-repl, namespace: %s, labels: {app: billing}}
         spec:
           selector: {app: billing}
-          ports: [{port: 8080}]
+          ports: [{name: postgresql, port: 5432}]
         """.formatted(NS));
     var foreign = k8s.client().services().inNamespace(NS).withName("ledger-repl").get();
 
