@@ -19,6 +19,13 @@ if [ ! -x "$MINIO_BIN/minio" ]; then
   GOBIN="$MINIO_BIN.tmp" go install -trimpath -ldflags "-s -w" "github.com/minio/minio@$MINIO_VERSION"
   rm -rf "$MINIO_BIN"; mv "$MINIO_BIN.tmp" "$MINIO_BIN"
 fi
+# NetworkPolicy enforcement for the NetworkPolicy test (scripts/k8s/netpol.sh)
+if [ ! -x "$KUBE_ROUTER_BIN/kube-router" ]; then
+  log "building kube-router $KUBE_ROUTER_VERSION"
+  GOBIN="$KUBE_ROUTER_BIN.tmp" go install -trimpath -ldflags "-s -w" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+  rm -rf "$KUBE_ROUTER_BIN"; mv "$KUBE_ROUTER_BIN.tmp" "$KUBE_ROUTER_BIN"
+fi
 have=1
 for c in "${cmds[@]}"; do [ -x "$K8S_BIN/$c" ] || have=0; done
 [ $have = 1 ] && { log "binaries cached in $K8S_BIN"; exit 0; }

@@ -21,6 +21,8 @@ stop() { # name [seconds]
   fi
   rm -f "$K8S_STATE/run/$1.pid"
 }
+# NetworkPolicy enforcement a test left running (its chains and ipsets too)
+bash "$here/netpol.sh" stop >/dev/null 2>&1
 stop kube-controller-manager; stop kube-scheduler
 # a single-node cluster of an older checkout: its kubelet and containerd (its pods die with their shims below)
 stop kubelet 20; stop containerd 20

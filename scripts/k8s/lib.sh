@@ -9,6 +9,10 @@ DNS_BIN="$PGTIDE_CACHE/coredns/$COREDNS_VERSION-$GO_VERSION/bin"
 # the S3-compatible server the backup tests copy to (a real one, built from its module; Debian packages none)
 MINIO_VERSION="${PGTIDE_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 MINIO_BIN="$PGTIDE_CACHE/minio/$MINIO_VERSION-$GO_VERSION/bin"
+# NetworkPolicy enforcement (kube-router's policy controller alone; scripts/k8s/netpol.sh). kube-network-policies
+# would be the lighter choice, but it needs the kernel's nft_queue, which the test machines' kernels lack.
+KUBE_ROUTER_VERSION="${PGTIDE_KUBE_ROUTER_VERSION:-v2.1.0}"
+KUBE_ROUTER_BIN="$PGTIDE_CACHE/kube-router/$KUBE_ROUTER_VERSION-$GO_VERSION/bin"
 IMAGES_DIR="$PGTIDE_CACHE/images"
 # the running cluster's state (certificates, etcd data, logs, PIDs); one cluster per machine
 K8S_STATE="${PGTIDE_K8S_STATE:-/var/lib/pgtide-k8s}"

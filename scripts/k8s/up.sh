@@ -20,7 +20,7 @@ done
 if [ $all_alive = 1 ] && kubectl --kubeconfig "$KUBECONFIG_ADMIN" get --raw /readyz >/dev/null 2>&1; then
   echo "$KUBECONFIG_ADMIN"; exit 0
 fi
-apt_install containerd runc containernetworking-plugins conntrack iptables iproute2 openssl curl
+apt_install containerd runc containernetworking-plugins conntrack iptables ipset iproute2 openssl curl
 bash "$here/build-binaries.sh"
 bash "$here/build-images.sh" system
 mkdir -p "$K8S_STATE"/{run,logs,pki,etcd,containerd,kubelet,volumes,cni/net.d} /run/pgtide-k8s

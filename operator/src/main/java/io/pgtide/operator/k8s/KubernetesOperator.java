@@ -41,6 +41,7 @@ public final class KubernetesOperator {
   private long leaseWatch = -1;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean bridgePolicyPending = new AtomicBoolean();
   private ClusterReconciler reconciler;
   /** One informer over all namespaces, or one per watched namespace (a namespaced install). */
   private List<SharedIndexInformer<PostgresCluster>> informers = List.of();
@@ -205,6 +206,7 @@ public final class KubernetesOperator {
       @Override
       public void onAdd(PostgresCluster cr) {
         enqueue(cr);
+        bridgePolicyChanged();
       }
 
       @Override
@@ -215,6 +217,7 @@ public final class KubernetesOperator {
             || !java.util.Objects.equals(old.getMetadata().getGeneration(), cr.getMetadata().getGeneration())
             || !java.util.Objects.equals(old.getMetadata().getDeletionTimestamp(), cr.getMetadata().getDeletionTimestamp())) {
           enqueue(cr);
+          bridgePolicyChanged(); // at every resync too: a deleted or edited policy is put back
         } else if (controllers != null && !java.util.Objects.equals(request(old), request(cr))) {
           controllers.request(cr); // kubectl pgtide asked for something: no reconcile needed
         }
@@ -222,6 +225,7 @@ public final class KubernetesOperator {
 
       @Override
       public void onDelete(PostgresCluster cr, boolean unknown) {
+        bridgePolicyChanged();
         // owner references collect what the cluster owned; the finalizer already ran on the update
         if (controllers != null) {
           controllers.remove(ClusterControllers.key(cr));
@@ -247,6 +251,28 @@ public final class KubernetesOperator {
             }
           }, 60_000);
     }
+  }
+
+  /**
+   * Applies {@link BridgePolicyModel} for the clusters the informers hold, half a second after the last change: one
+   * apply for a burst (the first list, a resync). Server-side apply, so a rule for a removed cluster goes too; an
+   * unchanged policy is a no-op on the server. A failure is retried at the next change or resync (60 s).
+   */
+  private void bridgePolicyChanged() {
+    if (!bridgePolicyPending.compareAndSet(false, true)) {
+      return;
+    }
+    vertx.setTimer(500, t -> {
+      bridgePolicyPending.set(false);
+      if (!isLeader()) {
+        return;
+      }
+      var desired = BridgePolicyModel.desired(config, cached());
+      Blocking.call(vertx, () -> client.network().v1().networkPolicies().inNamespace(config.operatorNamespace())
+              .resource(desired).fieldManager(ResourceReconciler.FIELD_MANAGER).forceConflicts().serverSideApply())
+          .onFailure(e -> LOG.warn("{} could not apply NetworkPolicy {}/{}: {}", identity, config.operatorNamespace(),
+              BridgePolicyModel.NAME, e.getMessage()));
+    });
   }
 
   /**
