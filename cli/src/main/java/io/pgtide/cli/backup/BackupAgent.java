@@ -32,7 +32,7 @@ import picocli.CommandLine.Command;
  * asks for backups and verifications; both need the token the operator generated (Secret
  * {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
  */
-@Command(name = "backup-agent", hidden = true,
+@Command(name = "backup-agent", hidden = true, mixinStandardHelpOptions = true,
     description = "Run one cluster's backup agent (in the pod the operator creates; configured by environment).")
 public final class BackupAgent implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
