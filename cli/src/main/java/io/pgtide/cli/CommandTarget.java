@@ -1,5 +1,6 @@
 package io.pgtide.cli;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,11 +68,13 @@ final class CommandTarget {
     String token = tokenFile != null ? Files.readString(tokenFile).strip() : System.getenv("PGTIDE_TOKEN");
     JsonObject state = new JsonObject().put("base", url.replaceAll("/+$", "")).put("token", token);
     if (cluster != null) {
-      int slash = cluster.indexOf('/');
-      if (slash <= 0 || slash == cluster.length() - 1) {
+      ClusterKey key;
+      try {
+        key = ClusterKey.parse(cluster);
+      } catch (IllegalArgumentException e) {
         throw usage("--cluster must be namespace/name, got " + cluster);
       }
-      state.put("namespace", cluster.substring(0, slash)).put("cluster", cluster.substring(slash + 1));
+      state.put("namespace", key.namespace()).put("cluster", key.name());
     }
     return state;
   }

@@ -1,5 +1,6 @@
 package io.pgtide.cli.backup;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.metrics.MeteredVertx;
@@ -92,7 +93,7 @@ public final class BackupAgent implements Callable<Integer> {
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.vertx(new VertxOptions(), registry);
     LocalMachine machine = LocalMachine.open();
-    String name = s.clusterKey().substring(s.clusterKey().indexOf('/') + 1);
+    String name = ClusterKey.parse(s.clusterKey()).name();
     ClusterEvents events = new ClusterEvents(vertx);
     Barman barman = new Barman(Barman.localRepository(s.dir()), name);
     // what a verification logs in to the restored copy with (as local mode keeps it next to its cluster)
