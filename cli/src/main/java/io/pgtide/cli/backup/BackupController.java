@@ -234,30 +234,7 @@ public final class BackupController implements Backups {
     // each Barman call starts a Python process (~0.3 s of CPU): its maintenance pass and catalogue run when the WAL
     // receiver is not streaming (it restarts it, e.g. after a failover) and otherwise once a minute
     ArchivingLag.Lag lagNow = lag.measure();
-    long nowMs = System.currentTimeMillis();
-    List<Barman.BackupInfo> backups;
-    if (catalogue == null || !lagNow.streaming() || nowMs - maintainedAt >= MAINTENANCE_EVERY_MS) {
-      long checkedFrom = maintainedAt == 0 ? nowMs : maintainedAt;
-      barman.cron();
-      if (!lagNow.streaming() && barman.receiverOnAbandonedTimeline(checkedFrom - 1_000)) {
-        // the receiver would be refused forever: restart it where the new primary is, and back up at once so the
-        // stretch it could not stream is covered by a base backup
-        barman.resetReceiver();
-        barman.cron();
-        synchronized (this) {
-          retryAt = null;
-          nextBackupAt = Instant.now();
-        }
-        events.emit(key, "Warning", "BackupReceiverReset", "Barman's WAL receiver was ahead of the new primary (WAL "
-            + "the old primary had was lost in the failover); restarted at the new primary's current WAL and taking a "
-            + "base backup now");
-      }
-      backups = barman.backups();
-      catalogue = backups;
-      maintainedAt = nowMs;
-    } else {
-      backups = catalogue;
-    }
+    List<Barman.BackupInfo> backups = maintainedCatalogue(lagNow.streaming());
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     boolean due;
     List<io.vertx.core.Promise<JsonObject>> waiting;
@@ -299,6 +276,32 @@ public final class BackupController implements Backups {
     if (verification != null) {
       verifyWhenDue(policy, backups, now);
     }
+  }
+
+  /** Barman's maintenance pass and the catalogue, when due; otherwise the catalogue it last read. */
+  private List<Barman.BackupInfo> maintainedCatalogue(boolean streaming) {
+    long nowMs = System.currentTimeMillis();
+    if (catalogue != null && streaming && nowMs - maintainedAt < MAINTENANCE_EVERY_MS) {
+      return catalogue;
+    }
+    long checkedFrom = maintainedAt == 0 ? nowMs : maintainedAt;
+    barman.cron();
+    if (!streaming && barman.receiverOnAbandonedTimeline(checkedFrom - 1_000)) {
+      // the receiver would be refused forever: restart it where the new primary is, and back up at once so the
+      // stretch it could not stream is covered by a base backup
+      barman.resetReceiver();
+      barman.cron();
+      synchronized (this) {
+        retryAt = null;
+        nextBackupAt = Instant.now();
+      }
+      events.emit(key, "Warning", "BackupReceiverReset", "Barman's WAL receiver was ahead of the new primary (WAL "
+          + "the old primary had was lost in the failover); restarted at the new primary's current WAL and taking a "
+          + "base backup now");
+    }
+    catalogue = barman.backups();
+    maintainedAt = nowMs;
+    return catalogue;
   }
 
   private void verifyWhenDue(BackupPolicy policy, List<Barman.BackupInfo> backups, ZonedDateTime now) {
