@@ -49,12 +49,7 @@ final class BackupCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (KubeCli kube = target.kube()) {
-        if (kube != null) {
-          return kube.request("backup-verify", null, false, Duration.ofMinutes(60));
-        }
-      }
-      return LocalState.postToCluster(target, "/backups/verify");
+      return act(target, "backup-verify", "/backups/verify");
     }
   }
 
@@ -66,12 +61,17 @@ final class BackupCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (KubeCli kube = target.kube()) {
-        if (kube != null) {
-          return kube.request("backup", null, false, Duration.ofMinutes(60));
-        }
-      }
-      return LocalState.postToCluster(target, "/backups");
+      return act(target, "backup", "/backups");
     }
+  }
+
+  /** A backup action: on Kubernetes a request on the resource, in local mode a POST to the operator's API. */
+  private static int act(CommandTarget target, String request, String localPath) throws Exception {
+    try (KubeCli kube = target.kube()) {
+      if (kube != null) {
+        return kube.request(request, null, false, Duration.ofMinutes(60));
+      }
+    }
+    return LocalState.postToCluster(target, localPath);
   }
 }
