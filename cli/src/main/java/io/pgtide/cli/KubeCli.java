@@ -12,12 +12,11 @@ import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.operator.k8s.ClusterModel;
 import io.pgtide.operator.k8s.ClusterRequest;
+import io.pgtide.operator.k8s.SecretPasswords;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -205,11 +204,11 @@ final class KubeCli implements AutoCloseable {
       System.err.println("pgtide: cannot read the superuser Secret: " + reason(e));
       return PgtideCli.FAILED;
     }
-    if (secret == null || secret.getData() == null || !secret.getData().containsKey("password")) {
+    String password = secret == null ? null : SecretPasswords.passwordOf(secret);
+    if (password == null) {
       System.err.println("pgtide: no superuser Secret " + ClusterModel.superuserSecret(name));
       return PgtideCli.FAILED;
     }
-    String password = new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
     try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(primary).portForward(5432)) {
       List<String> cmd = new ArrayList<>(List.of("psql", "host=127.0.0.1 port=" + forward.getLocalPort()
           + " user=postgres dbname=postgres sslmode=require"));

@@ -1,5 +1,6 @@
 package io.pgtide.operator;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.state.ClusterState;
@@ -91,13 +92,13 @@ public final class OperatorHttp {
       return Future.succeededFuture(new java.util.TreeSet<>(keys));
     }
     java.util.Set<String> namespaces = new java.util.TreeSet<>();
-    keys.forEach(k -> namespaces.add(k.substring(0, k.indexOf('/'))));
+    keys.forEach(k -> namespaces.add(ClusterKey.parse(k).namespace()));
     java.util.Map<String, Future<Boolean>> checks = new java.util.TreeMap<>();
     namespaces.forEach(ns -> checks.put(ns, authorizer.allowed(subject, "get", ns, null)));
     return Future.all(new java.util.ArrayList<>(checks.values())).map(v -> {
       java.util.Set<String> out = new java.util.TreeSet<>();
       keys.forEach(k -> {
-        if (checks.get(k.substring(0, k.indexOf('/'))).result()) {
+        if (checks.get(ClusterKey.parse(k).namespace()).result()) {
           out.add(k);
         }
       });
@@ -112,7 +113,7 @@ public final class OperatorHttp {
   private void audit(RoutingContext ctx) {
     ControlAuthorizer.Subject subject = ctx.get("subject");
     String who = subject == null ? "a local caller" : subject.user();
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     String action = ctx.request().path().substring(("/api/clusters/" + key + "/").length());
     ctx.addEndHandler(done -> {
       int status = ctx.response().getStatusCode();
@@ -165,7 +166,7 @@ public final class OperatorHttp {
   }
 
   private void apply(RoutingContext ctx) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     var a = appliers.get(key);
     if (a == null) {
       ctx.response().setStatusCode(404).end(new JsonObject().put("error", "no cluster " + key + " to apply to")
@@ -249,7 +250,7 @@ public final class OperatorHttp {
     });
     // the last hour of each member's lag, QPS, latency and connections: the dashboard's charts
     router.get("/api/clusters/:ns/:name/samples").handler(ctx -> {
-      String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+      String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
       readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
         if (allowed.contains(key)) {
           ctx.json(samples.of(key));
@@ -326,7 +327,7 @@ public final class OperatorHttp {
   }
 
   private void switchover(RoutingContext ctx) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     failover.switchover(key, ctx.queryParams().get("to"))
         .onSuccess(r -> ctx.json(r.toJson()))
         .onFailure(e -> ctx.response().setStatusCode(409).end(new JsonObject().put("error", e.getMessage()).encode()));
@@ -344,7 +345,7 @@ public final class OperatorHttp {
   }
 
   private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.operator.backup.Backups> then) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     var b = backups.get(key);
     if (b == null) {
       ctx.response().setStatusCode(404).end(new JsonObject().put("error", "cluster " + key
@@ -355,7 +356,7 @@ public final class OperatorHttp {
   }
 
   private void syncUsers(RoutingContext ctx) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     UserSyncController u = userSync.get(key);
     if (u == null) {
       ctx.response().setStatusCode(404).end(new JsonObject().put("error", "no cluster " + key).encode());

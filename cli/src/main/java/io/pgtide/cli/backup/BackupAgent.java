@@ -1,5 +1,6 @@
 package io.pgtide.cli.backup;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.metrics.MeteredVertx;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Command;
  * asks for backups and verifications; both need the token the operator generated (Secret
  * {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
  */
-@Command(name = "backup-agent", hidden = true,
+@Command(name = "backup-agent", hidden = true, mixinStandardHelpOptions = true,
     description = "Run one cluster's backup agent (in the pod the operator creates; configured by environment).")
 public final class BackupAgent implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
@@ -92,7 +93,7 @@ public final class BackupAgent implements Callable<Integer> {
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.vertx(new VertxOptions(), registry);
     LocalMachine machine = LocalMachine.open();
-    String name = s.clusterKey().substring(s.clusterKey().indexOf('/') + 1);
+    String name = ClusterKey.parse(s.clusterKey()).name();
     ClusterEvents events = new ClusterEvents(vertx);
     Barman barman = new Barman(Barman.localRepository(s.dir()), name);
     // what a verification logs in to the restored copy with (as local mode keeps it next to its cluster)

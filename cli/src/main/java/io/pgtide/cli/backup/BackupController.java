@@ -11,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -63,6 +64,10 @@ public final class BackupController implements Backups {
   private String maintenanceError;
   private int failedInARow;
   static final long MAINTENANCE_EVERY_MS = 60_000;
+  /** How long {@link #stop()} lets a running pass finish before its Barman call is killed. */
+  static final Duration PASS_BOUND_ON_STOP = Duration.ofSeconds(20);
+  /** How long an aborted pass gets to unwind before the receiver is stopped anyway. */
+  private static final Duration ABORTED_PASS_GRACE = Duration.ofSeconds(5);
   private List<Barman.BackupInfo> catalogue;
   private long maintainedAt;
   private Instant retryAt;
@@ -126,16 +131,39 @@ public final class BackupController implements Backups {
     timer = vertx.setPeriodic(1, tickMs, t -> tick());
   }
 
+  /** {@link #stop(Duration)} with {@link #PASS_BOUND_ON_STOP}. */
   public Future<Void> stop() {
+    return stop(PASS_BOUND_ON_STOP);
+  }
+
+  /**
+   * Stops the passes and the WAL receiver. A running pass may finish within {@code passBound}; past it its Barman
+   * call is killed and Barman refuses further calls, so the receiver is not restarted after it is stopped even if
+   * the pass never returns (e.g. stuck in a verification). Completes within {@code passBound} + 5 s + the receiver
+   * stop's own 60 s bound.
+   */
+  public Future<Void> stop(Duration passBound) {
     vertx.cancelTimer(timer);
     return vertx.executeBlocking(() -> {
-      // wait for a running pass: the receiver must not be restarted after it is stopped
-      while (!busy.compareAndSet(false, true)) {
-        Thread.sleep(100);
+      if (!awaitIdle(passBound)) {
+        barman.abortCalls();
+        awaitIdle(ABORTED_PASS_GRACE);
       }
       barman.stopReceiver();
       return null;
     }, false);
+  }
+
+  /** Waits until no pass runs, and keeps a new one from starting; false when {@code bound} passed first. */
+  private boolean awaitIdle(Duration bound) throws InterruptedException {
+    long deadline = System.nanoTime() + bound.toNanos();
+    while (!busy.compareAndSet(false, true)) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(50);
+    }
+    return true;
   }
 
   /**
@@ -206,30 +234,7 @@ public final class BackupController implements Backups {
     // each Barman call starts a Python process (~0.3 s of CPU): its maintenance pass and catalogue run when the WAL
     // receiver is not streaming (it restarts it, e.g. after a failover) and otherwise once a minute
     ArchivingLag.Lag lagNow = lag.measure();
-    long nowMs = System.currentTimeMillis();
-    List<Barman.BackupInfo> backups;
-    if (catalogue == null || !lagNow.streaming() || nowMs - maintainedAt >= MAINTENANCE_EVERY_MS) {
-      long checkedFrom = maintainedAt == 0 ? nowMs : maintainedAt;
-      barman.cron();
-      if (!lagNow.streaming() && barman.receiverOnAbandonedTimeline(checkedFrom - 1_000)) {
-        // the receiver would be refused forever: restart it where the new primary is, and back up at once so the
-        // stretch it could not stream is covered by a base backup
-        barman.resetReceiver();
-        barman.cron();
-        synchronized (this) {
-          retryAt = null;
-          nextBackupAt = Instant.now();
-        }
-        events.emit(key, "Warning", "BackupReceiverReset", "Barman's WAL receiver was ahead of the new primary (WAL "
-            + "the old primary had was lost in the failover); restarted at the new primary's current WAL and taking a "
-            + "base backup now");
-      }
-      backups = barman.backups();
-      catalogue = backups;
-      maintainedAt = nowMs;
-    } else {
-      backups = catalogue;
-    }
+    List<Barman.BackupInfo> backups = maintainedCatalogue(lagNow.streaming());
     ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
     boolean due;
     List<io.vertx.core.Promise<JsonObject>> waiting;
@@ -271,6 +276,32 @@ public final class BackupController implements Backups {
     if (verification != null) {
       verifyWhenDue(policy, backups, now);
     }
+  }
+
+  /** Barman's maintenance pass and the catalogue, when due; otherwise the catalogue it last read. */
+  private List<Barman.BackupInfo> maintainedCatalogue(boolean streaming) {
+    long nowMs = System.currentTimeMillis();
+    if (catalogue != null && streaming && nowMs - maintainedAt < MAINTENANCE_EVERY_MS) {
+      return catalogue;
+    }
+    long checkedFrom = maintainedAt == 0 ? nowMs : maintainedAt;
+    barman.cron();
+    if (!streaming && barman.receiverOnAbandonedTimeline(checkedFrom - 1_000)) {
+      // the receiver would be refused forever: restart it where the new primary is, and back up at once so the
+      // stretch it could not stream is covered by a base backup
+      barman.resetReceiver();
+      barman.cron();
+      synchronized (this) {
+        retryAt = null;
+        nextBackupAt = Instant.now();
+      }
+      events.emit(key, "Warning", "BackupReceiverReset", "Barman's WAL receiver was ahead of the new primary (WAL "
+          + "the old primary had was lost in the failover); restarted at the new primary's current WAL and taking a "
+          + "base backup now");
+    }
+    catalogue = barman.backups();
+    maintainedAt = nowMs;
+    return catalogue;
   }
 
   private void verifyWhenDue(BackupPolicy policy, List<Barman.BackupInfo> backups, ZonedDateTime now) {

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
  * Exit 2 when the target cannot be reached (nothing written), 1 when the restore failed (the partial directory is
  * removed).
  */
-@Command(name = "backup-restore", hidden = true,
+@Command(name = "backup-restore", hidden = true, mixinStandardHelpOptions = true,
     description = "Restore a cluster's backups into a data directory (the operator's restore Job; configured by environment).")
 public final class BackupRestore implements Callable<Integer> {
 

@@ -30,10 +30,20 @@ public final class Barman {
 
   private final Path repository;
   private final String server;
+  /** How Barman is started: {@code barman} as the user PostgreSQL runs as (a test's stand-in in tests). */
+  private final List<String> program;
+  /** The calls in progress, so that {@link #abortCalls} can end a hung one. */
+  private final java.util.Set<Process> running = new java.util.HashSet<>();
+  private volatile boolean aborted;
 
   public Barman(Path repository, String server) {
+    this(repository, server, OsUser.asPostgres(List.of("barman")));
+  }
+
+  Barman(Path repository, String server, List<String> program) {
     this.repository = repository.toAbsolutePath();
     this.server = server;
+    this.program = List.copyOf(program);
   }
 
   public Path repository() {
@@ -257,44 +267,90 @@ public final class Barman {
     run(Duration.ofSeconds(60), "receive-wal", "--reset", server);
   }
 
-  /** Stops the WAL receiver Barman started (it outlives each {@code barman cron}); returns when it is gone. */
+  /**
+   * Stops the WAL receiver Barman started (it outlives each {@code barman cron}); returns when it is gone. Runs even
+   * after {@link #abortCalls}: stopping the receiver is what an abort leads to.
+   */
   public void stopReceiver() {
     if (configured()) {
-      run(Duration.ofSeconds(60), "receive-wal", "--stop", server);
+      run(Duration.ofSeconds(60), true, "receive-wal", "--stop", server);
     }
   }
 
+  /**
+   * Kills every Barman call in progress (and what it started) and refuses new ones except {@link #stopReceiver}: how
+   * a controller that must stop within a bound ends a call that hangs. For good: a stopped controller's repository
+   * is not touched again through this object.
+   */
+  public void abortCalls() {
+    List<Process> calls;
+    synchronized (running) {
+      aborted = true;
+      calls = List.copyOf(running);
+    }
+    calls.forEach(Barman::kill);
+  }
+
+  private static void kill(Process p) {
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+  }
+
   private String run(Duration timeout, String... args) {
-    List<String> command = new ArrayList<>(List.of("barman", "-c", repository.resolve("barman.conf").toString()));
+    return run(timeout, false, args);
+  }
+
+  private String run(Duration timeout, boolean evenAborted, String... args) {
+    List<String> command = new ArrayList<>(program);
+    command.addAll(List.of("-c", repository.resolve("barman.conf").toString()));
     command.addAll(List.of(args));
     Path output = null;
+    Process p = null;
     try {
       output = Files.createTempFile("pgtide-barman", ".out");
-      ProcessBuilder pb = new ProcessBuilder(OsUser.asPostgres(command)).redirectErrorStream(true)
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(output.toFile()).directory(repository.toFile());
       pb.environment().put("HOME", repository.toString());
       long started = System.currentTimeMillis();
-      Process p = pb.start();
+      p = start(pb, evenAborted, args[0]);
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly();
+        kill(p);
         throw new IllegalStateException("barman " + args[0] + " did not finish within " + timeout.toSeconds() + " s");
       }
       String out = Files.readString(output, StandardCharsets.UTF_8);
       if (p.exitValue() != 0) {
-        throw new IllegalStateException("barman " + String.join(" ", args) + " failed (exit " + p.exitValue() + "): "
-            + tail(out) + loggedErrors(started));
+        throw new IllegalStateException("barman " + String.join(" ", args) + " failed (exit " + p.exitValue() + ")"
+            + (aborted ? ": aborted, the backup controller is stopping" : ": " + tail(out) + loggedErrors(started)));
       }
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run barman " + args[0], e);
     } catch (InterruptedException e) {
+      // whoever interrupts wants this thread back: the call must not outlive it
+      kill(p);
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while barman " + args[0] + " ran", e);
     } finally {
+      if (p != null) {
+        synchronized (running) {
+          running.remove(p);
+        }
+      }
       if (output != null) {
         output.toFile().delete();
       }
+    }
+  }
+
+  /** Starts a call unless calls were aborted; registered before an abort can look, so none escapes it. */
+  private Process start(ProcessBuilder pb, boolean evenAborted, String what) throws IOException {
+    synchronized (running) {
+      if (aborted && !evenAborted) {
+        throw new IllegalStateException("barman " + what + " refused: the backup controller is stopping");
+      }
+      Process p = pb.start();
+      running.add(p);
+      return p;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.pgtide.cli.local;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.local.process.JavaCommand;
 import io.pgtide.local.process.ManagedProcess;
@@ -66,7 +67,7 @@ public final class LocalInfrastructure implements Infrastructure {
   }
 
   public String clusterKey() {
-    return namespace + "/" + cluster.scope();
+    return ClusterKey.text(namespace, cluster.scope());
   }
 
   public PatroniCluster cluster() {

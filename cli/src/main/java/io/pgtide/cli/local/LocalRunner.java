@@ -76,10 +76,40 @@ public final class LocalRunner implements AutoCloseable {
 
   public LocalRunner up(int httpPortWanted, int primaryPortWanted, int replicasPortWanted, int metricsPortWanted) {
     PostgresClusterSpec spec = resource.getSpec();
-    String name = resource.getMetadata().getName();
+    prepareDirectory();
+    CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
+    TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
+    int bridgePort = machine.freePort();
+    choosePorts(httpPortWanted, primaryPortWanted, replicasPortWanted, metricsPortWanted);
+    PatroniCluster cluster = startMembers(spec);
+    progress.accept("all " + cluster.members().size() + " members running; replicas streaming");
+    // like Spilo: real-time statement counters for QPS and latency (pg_stat_database's reach shared memory in
+    // bursts under sustained load on PostgreSQL 15+)
+    statementStatistics(cluster);
+    startOperator(cluster, ca, hubTls, bridgePort);
+    String key = infra.clusterKey();
+    startControllers(key, spec);
+    startEndpoints(key);
+    startAutoscaler(key, spec);
+    progress.accept("starting " + cluster.members().size() + " sidecars");
+    infra.startSidecars();
+    infra.superviseMembers();
+    core.http().restarts(key, infra::restarts);
+    core.http().applier(key, this::apply);
+    awaitPrimaryLogin(cluster);
+    if (spec.backup != null) {
+      startBackups(spec, cluster);
+    }
+    writeState();
+    return this;
+  }
+
+  /** Checks the spec, makes the directory the owner's only, and stops what a crashed earlier run left running. */
+  private void prepareDirectory() {
     String problem = io.pgtide.operator.ClusterFile.problem(resource, true);
     if (problem != null) {
-      throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + name + ": " + problem);
+      throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + resource.getMetadata().getName()
+          + ": " + problem);
     }
     OsUser.makeTraversable(dir.getParent());
     // the owner's only (0700): secrets, sockets, certificates and logs are out of other users' reach
@@ -90,10 +120,10 @@ public final class LocalRunner implements AutoCloseable {
       progress.accept("stopped " + left.size() + " processes an earlier run left behind: "
           + left.stream().map(l -> l.kind() + " " + l.pid()).toList());
     }
-    CertificateAuthority ca = CertificateAuthority.create("pgtide-local-ca", Duration.ofDays(3650));
-    TlsMaterial hubTls = ca.issue("pgtide-operator", List.of("127.0.0.1", "localhost"), Duration.ofDays(3650));
-    int bridgePort = machine.freePort();
-    // endpoints are stable across runs on the same directory: connection strings keep working
+  }
+
+  /** Endpoints are stable across runs on the same directory: connection strings keep working. */
+  private void choosePorts(int httpPortWanted, int primaryPortWanted, int replicasPortWanted, int metricsPortWanted) {
     JsonObject recorded = recordedPorts();
     httpPort = port(recorded, "httpPort", "operator API", "--http-port", httpPortWanted);
     primaryPort = port(recorded, "primaryPort", "primary endpoint", "--primary-port", primaryPortWanted);
@@ -102,33 +132,40 @@ public final class LocalRunner implements AutoCloseable {
     PrivateFiles.write(dir.resolve("ports.json"), new JsonObject().put("httpPort", httpPort)
         .put("primaryPort", primaryPort).put("replicasPort", replicasPort).put("metricsPort", metricsPort)
         .encodePrettily());
+  }
 
+  /** etcd and the members: resumed from the directory, restored from another cluster's backups, or new. */
+  private PatroniCluster startMembers(PostgresClusterSpec spec) {
+    String name = resource.getMetadata().getName();
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
-    PatroniCluster cluster;
     if (PatroniCluster.exists(dir)) {
       progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
-      cluster = PatroniCluster.resume(machine, dir, Duration.ofSeconds(180));
-    } else if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
-      cluster = restored(name, spec, timing);
-    } else {
-      progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
-      cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters);
-      cluster.save();
+      return PatroniCluster.resume(machine, dir, Duration.ofSeconds(180));
     }
-    progress.accept("all " + cluster.members().size() + " members running; replicas streaming");
-    // like Spilo: real-time statement counters for QPS and latency (pg_stat_database's reach shared memory in
-    // bursts under sustained load on PostgreSQL 15+)
-    statementStatistics(cluster);
+    if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      return restored(name, spec, timing);
+    }
+    progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
+    PatroniCluster cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters);
+    cluster.save();
+    return cluster;
+  }
+
+  /** The operator's core in this process, acting on the local processes through {@link LocalInfrastructure}. */
+  private void startOperator(PatroniCluster cluster, CertificateAuthority ca, TlsMaterial hubTls, int bridgePort) {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
     core.events().persistTo(dir.resolve("events.jsonl"));
-    infra.deleteRemovedData("Delete".equals(spec.autoscaling.removedMemberStorage));
+    infra.deleteRemovedData("Delete".equals(resource.getSpec().autoscaling.removedMemberStorage));
     // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
     core.http().authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
     core.start("127.0.0.1", metricsPort, httpPort);
-    String key = infra.clusterKey();
+  }
+
+  /** Failover policy, user sync, Patroni configuration, pending restarts and the Pushgateway. */
+  private void startControllers(String key, PostgresClusterSpec spec) {
     core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
     DesiredRoles.PasswordSource passwords = new DesiredRoles.PasswordSource() {
       @Override
@@ -141,18 +178,33 @@ public final class LocalRunner implements AutoCloseable {
         return UserSecrets.refused(resource.getMetadata().getName(), users); // the same rule as on Kubernetes
       }
     };
-    users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec(), passwords,
-        new io.pgtide.operator.users.ScramVerifier(), core.metrics());
+    users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
+        () -> resource.getSpec(), passwords, new io.pgtide.operator.users.ScramVerifier(), core.metrics());
     core.http().userSync(key, users);
     core.failover().afterFailover(key, () -> users.sync(false));
     users.start(30_000);
-    patroniConfig = new PatroniConfigController(core.vertx(), core.state(), core.commands(), core.events(), key, () -> resource.getSpec());
+    patroniConfig = new PatroniConfigController(core.vertx(), core.state(), core.commands(), core.events(), key,
+        () -> resource.getSpec());
     patroniConfig.start(30_000);
-    restarts = new PendingRestartController(core.vertx(), core.state(), core.commands(), core.failover(), core.events(), key);
+    restarts = new PendingRestartController(core.vertx(), core.state(), core.commands(), core.failover(),
+        core.events(), key);
     restarts.start(5_000);
     if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
       core.pusher().start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
     }
+  }
+
+  private void startAutoscaler(String key, PostgresClusterSpec spec) {
+    autoscaler = new AutoscalerController(core.vertx(), key, core.state(), infra, core.failover(), core.events(),
+        core.metrics(), () -> resource.getSpec());
+    core.http().autoscaler(key, autoscaler);
+    if (spec.autoscaling.enabled) {
+      autoscaler.start();
+    }
+  }
+
+  /** The primary and replicas ports: TCP proxies, as the two Services are on Kubernetes. */
+  private void startEndpoints(String key) {
     new TcpProxy(core.vertx(), "primary", infra::primaryTargets).listen(primaryPort).await();
     new TcpProxy(core.vertx(), "replicas", infra::replicaTargets).listen(replicasPort).await();
     // like a Service's endpoints with a failure threshold: one unhealthy sample does not empty the replicas port
@@ -164,19 +216,13 @@ public final class LocalRunner implements AutoCloseable {
         infra.pointReplicas(key, healthy);
       }
     });
-    autoscaler = new AutoscalerController(core.vertx(), key, core.state(), infra, core.failover(), core.events(),
-        core.metrics(), () -> resource.getSpec());
-    core.http().autoscaler(key, autoscaler);
-    if (spec.autoscaling.enabled) {
-      autoscaler.start();
-    }
-    progress.accept("starting " + cluster.members().size() + " sidecars");
-    infra.startSidecars();
-    infra.superviseMembers();
-    core.http().restarts(key, infra::restarts);
-    core.http().applier(key, this::apply);
-    // "up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
-    // routes once the primary's sidecar has reported; a psql right after the banner used to be refused)
+  }
+
+  /**
+   * "Up" means a client can use it: a login through the primary endpoint lands on a writable primary (the proxy
+   * routes once the primary's sidecar has reported; a psql right after the banner used to be refused).
+   */
+  private void awaitPrimaryLogin(PatroniCluster cluster) {
     progress.accept("waiting for the primary endpoint to take a login");
     io.pgtide.local.process.Waits.until("a login through the primary endpoint on 127.0.0.1:" + primaryPort,
         Duration.ofSeconds(120), () -> {
@@ -187,11 +233,6 @@ public final class LocalRunner implements AutoCloseable {
             return false;
           }
         }, () -> "");
-    if (spec.backup != null) {
-      startBackups(spec, cluster);
-    }
-    writeState();
-    return this;
   }
 
   /** A new cluster whose first member is the source's backup restored to the target (never touching the source). */

@@ -1,5 +1,6 @@
 package io.pgtide.operator.autoscale;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.pgtide.common.contract.InstanceReport;
@@ -173,7 +174,7 @@ public final class AutoscalerController {
             } else {
               lastDownAt = now;
               names.stream().filter(n -> ordinal(n) >= d.desired()).forEach(n ->
-                  state.forget(new io.pgtide.common.contract.MemberId(key.split("/")[0], key.split("/")[1], n)));
+                  state.forget(member(key, n)));
             }
             converging = d.desired();
             lastScale = new JsonObject().put("time", Instant.ofEpochMilli(now).toString()).put("from", d.current())
@@ -238,5 +239,10 @@ public final class AutoscalerController {
 
   static int ordinal(String member) {
     return io.pgtide.common.contract.MemberId.ordinal(member);
+  }
+
+  private static io.pgtide.common.contract.MemberId member(String clusterKey, String member) {
+    ClusterKey key = ClusterKey.parse(clusterKey);
+    return new io.pgtide.common.contract.MemberId(key.namespace(), key.name(), member);
   }
 }

@@ -35,6 +35,28 @@ public final class ScalingPolicy {
     if (converging) {
       return hold(current, "a previous scale is still converging");
     }
+    ScalingDecision outOfBounds = intoBounds(s, current);
+    if (outOfBounds != null) {
+      return outOfBounds;
+    }
+    List<ClusterSample> window = samples.stream().filter(x -> x.at() > now - s.window().toMillis()).toList();
+    if (window.size() < 3 || window.get(0).at() > now - s.window().toMillis() * 8 / 10) {
+      return hold(current, "not enough samples yet for a " + s.window().toSeconds() + " s window");
+    }
+    Signals sustained = Signals.of(window, s.maxReplicationLagBytes(), true);
+    if (sustained.capacity == 0) {
+      return hold(current, "no member counts as capacity (not ready or lagging)");
+    }
+    Over over = overTarget(s, sustained);
+    if (!over.reasons().isEmpty()) {
+      return scaleUp(s, current, sustained.capacity, over, now, lastUpAt);
+    }
+    return scaleDown(s, current, sustained.capacity, Signals.of(window, s.maxReplicationLagBytes(), false), now,
+        lastUpAt, lastDownAt);
+  }
+
+  /** A member count outside [min, max] is brought back (by at most maxStep), whatever the load; null inside. */
+  static ScalingDecision intoBounds(ScalingSettings s, int current) {
     if (current < s.minReplicas()) {
       return new ScalingDecision(current, Math.min(s.minReplicas(), current + s.maxStep()),
           "members " + current + " < minReplicas " + s.minReplicas(), null);
@@ -43,18 +65,14 @@ public final class ScalingPolicy {
       return new ScalingDecision(current, Math.max(s.maxReplicas(), current - s.maxStep()),
           "members " + current + " > maxReplicas " + s.maxReplicas(), null);
     }
-    List<ClusterSample> window = samples.stream().filter(x -> x.at() > now - s.window().toMillis()).toList();
-    if (window.size() < 3 || window.get(0).at() > now - s.window().toMillis() * 8 / 10) {
-      return hold(current, "not enough samples yet for a " + s.window().toSeconds() + " s window");
-    }
-    Signals sig = Signals.of(window, s.maxReplicationLagBytes(), true);
-    Signals peak = Signals.of(window, s.maxReplicationLagBytes(), false);
-    if (sig.capacity == 0) {
-      return hold(current, "no member counts as capacity (not ready or lagging)");
-    }
-    String w = " over " + s.window().toSeconds() + " s";
+    return null;
+  }
 
-    // scale up on any signal over target
+  /** The signals over their targets for the whole window, and how far over the worst one is (at least 1). */
+  record Over(List<String> reasons, double factor) {
+  }
+
+  static Over overTarget(ScalingSettings s, Signals sig) {
     List<String> over = new ArrayList<>();
     double factor = 1.0;
     if (s.targetQpsPerReplica() != null && sig.qpsPerMember != null && sig.qpsPerMember > s.targetQpsPerReplica()) {
@@ -73,21 +91,32 @@ public final class ScalingPolicy {
       over.add(fmt("memory %.0f%% > target %.0f%%", sig.memory * 100, s.targetMemoryUtilization() * 100));
       factor = Math.max(factor, sig.memory / s.targetMemoryUtilization());
     }
-    if (!over.isEmpty()) {
-      String reason = String.join(", ", over) + w;
-      if (current >= s.maxReplicas()) {
-        return new ScalingDecision(current, current, reason, "at maxReplicas " + s.maxReplicas());
-      }
-      long left = lastUpAt + s.scaleUpCooldown().toMillis() - now;
-      if (left > 0) {
-        return new ScalingDecision(current, current, reason, "scale-up cooldown, " + (left + 999) / 1000 + " s left");
-      }
-      int needed = (int) Math.ceil(sig.capacity * factor) - sig.capacity;
-      int step = Math.max(1, Math.min(s.maxStep(), needed));
-      return new ScalingDecision(current, Math.min(s.maxReplicas(), current + step), reason, null);
-    }
+    return new Over(over, factor);
+  }
 
-    // scale down only when every configured signal has data and is comfortably under
+  /** Enough members to bring the worst signal back under its target, at most maxStep, unless at max or cooling down. */
+  static ScalingDecision scaleUp(ScalingSettings s, int current, int capacity, Over over, long now, long lastUpAt) {
+    String reason = String.join(", ", over.reasons()) + overWindow(s);
+    if (current >= s.maxReplicas()) {
+      return new ScalingDecision(current, current, reason, "at maxReplicas " + s.maxReplicas());
+    }
+    long left = lastUpAt + s.scaleUpCooldown().toMillis() - now;
+    if (left > 0) {
+      return new ScalingDecision(current, current, reason, "scale-up cooldown, " + (left + 999) / 1000 + " s left");
+    }
+    int needed = (int) Math.ceil(capacity * over.factor()) - capacity;
+    int step = Math.max(1, Math.min(s.maxStep(), needed));
+    return new ScalingDecision(current, Math.min(s.maxReplicas(), current + step), reason, null);
+  }
+
+  /**
+   * How the peaks compare with the scale-down thresholds: the signals without data, each configured signal's peak,
+   * and whether all are comfortably under (70 % of target, and under 90 % spread over one member fewer).
+   */
+  record Comfort(List<String> missing, List<String> under, boolean comfortable) {
+  }
+
+  static Comfort comfort(ScalingSettings s, Signals peak, int current) {
     List<String> missing = new ArrayList<>();
     List<String> under = new ArrayList<>();
     boolean comfortable = true;
@@ -96,8 +125,7 @@ public final class ScalingPolicy {
       if (peak.qpsPerMember == null) {
         missing.add("qps");
       } else {
-        comfortable &= peak.qpsPerMember < s.targetQpsPerReplica() * ScalingSettings.SCALE_DOWN_BELOW
-            && peak.qpsPerMember * projected < s.targetQpsPerReplica() * ScalingSettings.PROJECTED_MAX;
+        comfortable &= below(peak.qpsPerMember, s.targetQpsPerReplica(), projected);
         under.add(fmt("qps/replica %.0f < %.0f", peak.qpsPerMember,
             s.targetQpsPerReplica() * ScalingSettings.SCALE_DOWN_BELOW));
       }
@@ -114,8 +142,7 @@ public final class ScalingPolicy {
       if (peak.cpu == null) {
         missing.add("cpu");
       } else {
-        comfortable &= peak.cpu < s.targetCpuUtilization() * ScalingSettings.SCALE_DOWN_BELOW
-            && peak.cpu * projected < s.targetCpuUtilization() * ScalingSettings.PROJECTED_MAX;
+        comfortable &= below(peak.cpu, s.targetCpuUtilization(), projected);
         under.add(fmt("cpu %.0f%%", peak.cpu * 100));
       }
     }
@@ -127,26 +154,42 @@ public final class ScalingPolicy {
         under.add(fmt("memory %.0f%%", peak.memory * 100));
       }
     }
+    return new Comfort(missing, under, comfortable);
+  }
+
+  /** Under the scale-down threshold now, and still under the projected maximum with one member fewer. */
+  private static boolean below(double peak, double target, double projected) {
+    return peak < target * ScalingSettings.SCALE_DOWN_BELOW && peak * projected < target * ScalingSettings.PROJECTED_MAX;
+  }
+
+  /** One member fewer, only when every configured signal has data and is comfortably under, and not cooling down. */
+  static ScalingDecision scaleDown(ScalingSettings s, int current, int capacity, Signals peak, long now,
+                                   long lastUpAt, long lastDownAt) {
+    Comfort c = comfort(s, peak, current);
     if (current <= s.minReplicas()) {
       return hold(current, "load within targets");
     }
-    if (!missing.isEmpty()) {
-      return new ScalingDecision(current, current, "load within targets", "missing " + String.join(", ", missing)
+    if (!c.missing().isEmpty()) {
+      return new ScalingDecision(current, current, "load within targets", "missing " + String.join(", ", c.missing())
           + " data; never scaling down on missing metrics");
     }
-    if (under.isEmpty() || !comfortable) {
+    if (c.under().isEmpty() || !c.comfortable()) {
       return hold(current, "load within targets");
     }
-    if (sig.capacity < current) {
+    if (capacity < current) {
       return new ScalingDecision(current, current, "load within targets",
-          (current - sig.capacity) + " member(s) not counted as capacity");
+          (current - capacity) + " member(s) not counted as capacity");
     }
-    String reason = String.join(", ", under) + w;
+    String reason = String.join(", ", c.under()) + overWindow(s);
     long left = Math.max(lastUpAt, lastDownAt) + s.scaleDownCooldown().toMillis() - now;
     if (left > 0) {
       return new ScalingDecision(current, current, reason, "scale-down cooldown, " + (left + 999) / 1000 + " s left");
     }
     return new ScalingDecision(current, Math.max(s.minReplicas(), current - 1), reason, null);
+  }
+
+  private static String overWindow(ScalingSettings s) {
+    return " over " + s.window().toSeconds() + " s";
   }
 
   private static ScalingDecision hold(int current, String why) {
@@ -162,7 +205,7 @@ public final class ScalingPolicy {
    * scaling down). Missing data never looks like low load: the highest needs a value in every sample, the lowest
    * in at least half of them.
    */
-  private record Signals(int capacity, Double qpsPerMember, Double latencyMs, Double cpu, Double memory) {
+  record Signals(int capacity, Double qpsPerMember, Double latencyMs, Double cpu, Double memory) {
     static Signals of(List<ClusterSample> window, long maxLag, boolean sustained) {
       List<Double> qps = new ArrayList<>();
       List<Double> latency = new ArrayList<>();

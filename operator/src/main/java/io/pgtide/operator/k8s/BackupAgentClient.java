@@ -10,8 +10,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.core.buffer.Buffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,10 +61,10 @@ public final class BackupAgentClient implements Backups {
     return Blocking.call(vertx, () -> {
       var svc = client.services().inNamespace(namespace).withName(BackupAgentModel.name(cluster)).get();
       var secret = client.secrets().inNamespace(namespace).withName(BackupAgentModel.name(cluster)).get();
-      if (svc == null || secret == null || secret.getData() == null || secret.getData().get("password") == null) {
+      String token = secret == null ? null : SecretPasswords.passwordOf(secret);
+      if (svc == null || token == null) {
         throw new IllegalStateException("the backup agent's Service or Secret does not exist yet");
       }
-      String token = new String(Base64.getDecoder().decode(secret.getData().get("password")), StandardCharsets.UTF_8);
       return new Agent("http://" + svc.getSpec().getClusterIP() + ":" + BackupAgentModel.PORT, token);
     });
   }

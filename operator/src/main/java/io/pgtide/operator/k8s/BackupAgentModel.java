@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterKey;
 import static io.pgtide.operator.k8s.ClusterModel.sorted;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -103,7 +104,7 @@ public final class BackupAgentModel {
     String cluster = cr.getMetadata().getName();
     String ns = cr.getMetadata().getNamespace();
     List<EnvVar> env = new java.util.ArrayList<>(List.of(
-        value("PGTIDE_CLUSTER", ns + "/" + cluster),
+        value("PGTIDE_CLUSTER", ClusterKey.text(ns, cluster)),
         value("PGTIDE_PRIMARY_SERVICE", cluster),
         value("PGTIDE_BACKUP_SPEC", JsonObject.mapFrom(cr.getSpec().backup).encode()),
         value("PGTIDE_BACKUP_DIR", DIR),

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
@@ -80,7 +81,7 @@ public final class ClusterControllers {
   }
 
   public static String key(PostgresCluster cr) {
-    return cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+    return ClusterKey.text(cr.getMetadata().getNamespace(), cr.getMetadata().getName());
   }
 
   /** The cluster resource as last reconciled, null when no controllers run for it. */
@@ -203,7 +204,7 @@ public final class ClusterControllers {
   /** A PostgresUser changed: its cluster syncs it at the next interval; one naming no cluster fails at once. */
   public Future<Void> userChanged(PostgresUser u) {
     postgresUsers.put(u.getMetadata().getNamespace() + "/" + u.getMetadata().getName(), u);
-    String clusterKey = u.getMetadata().getNamespace() + "/" + u.getSpec().cluster;
+    String clusterKey = u.getMetadata().getNamespace() + "/" + u.getSpec().cluster; // null: names no cluster
     if (byKey.containsKey(clusterKey)) {
       return Future.succeededFuture();
     }
@@ -296,7 +297,7 @@ public final class ClusterControllers {
 
   /** The pods of the cluster's StatefulSet (a foreign pod carrying the same labels is not a member). Blocking. */
   private List<io.fabric8.kubernetes.api.model.Pod> memberPods(String ns, String name) {
-    return client.pods().inNamespace(ns).withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name))
+    return client.pods().inNamespace(ns).withLabels(MemberSelector.of(name).labels())
         .list().getItems().stream().filter(p -> p.getMetadata().getOwnerReferences().stream()
             .anyMatch(o -> "StatefulSet".equals(o.getKind()) && name.equals(o.getName()))).toList();
   }

@@ -74,11 +74,13 @@ public final class ClusterModel {
   }
 
   public static Map<String, String> labels(String cluster) {
-    return sorted("application", "spilo", "cluster-name", cluster, "app.kubernetes.io/managed-by", "pgtide");
+    Map<String, String> labels = new TreeMap<>(MemberSelector.of(cluster).labels());
+    labels.put("app.kubernetes.io/managed-by", "pgtide");
+    return labels;
   }
 
   public static String selector(String cluster) {
-    return "application=spilo,cluster-name=" + cluster;
+    return MemberSelector.of(cluster).toString();
   }
 
   public static String superuserSecret(String cluster) {
@@ -179,10 +181,10 @@ public final class ClusterModel {
 
   public static List<Service> services(PostgresCluster cr) {
     String name = cr.getMetadata().getName();
-    Map<String, String> primary = new TreeMap<>(sorted("application", "spilo", "cluster-name", name,
-        "spilo-role", "master"));
-    Map<String, String> replica = new TreeMap<>(sorted("application", "spilo", "cluster-name", name,
-        "spilo-role", "replica"));
+    Map<String, String> primary = new TreeMap<>(MemberSelector.of(name).labels());
+    primary.put("spilo-role", "master");
+    Map<String, String> replica = new TreeMap<>(MemberSelector.of(name).labels());
+    replica.put("spilo-role", "replica");
     return List.of(
         service(cr, name, primary),
         service(cr, name + "-repl", replica),
@@ -203,7 +205,7 @@ public final class ClusterModel {
         // one member at a time may be evicted, the primary included (Patroni hands over on its graceful stop): a
         // minAvailable of 1 on the primary alone made every node drain hang
         .withMaxUnavailable(new IntOrString(1))
-        .withNewSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name))
+        .withNewSelector().withMatchLabels(MemberSelector.of(name).labels())
         .endSelector().endSpec().build();
   }
 
@@ -214,11 +216,11 @@ public final class ClusterModel {
   public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     return new NetworkPolicyBuilder().withMetadata(meta(cr, name)).withNewSpec()
-        .withNewPodSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name)).endPodSelector()
+        .withNewPodSelector().withMatchLabels(MemberSelector.of(name).labels()).endPodSelector()
         .withPolicyTypes("Ingress")
         .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(5432)).endPort().endIngress()
         .addNewIngress()
-          .addNewFrom().withNewPodSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name))
+          .addNewFrom().withNewPodSelector().withMatchLabels(MemberSelector.of(name).labels())
           .endPodSelector().endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(8008)).endPort()
         .endIngress()
@@ -270,7 +272,7 @@ public final class ClusterModel {
     Map<String, String> podLabels = labels(name);
     return new StatefulSetBuilder().withMetadata(meta(cr, name)).withNewSpec()
         .withReplicas(members(cr)).withServiceName(name).withPodManagementPolicy("OrderedReady")
-        .withNewSelector().withMatchLabels(sorted("application", "spilo", "cluster-name", name)).endSelector()
+        .withNewSelector().withMatchLabels(MemberSelector.of(name).labels()).endSelector()
         .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
         .withNewTemplate()
           .withNewMetadata().withLabels(podLabels).endMetadata()

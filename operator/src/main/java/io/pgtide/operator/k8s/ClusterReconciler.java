@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
@@ -67,7 +68,7 @@ public final class ClusterReconciler {
   public Future<Void> reconcile(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
-    MDC.put("cluster", ns + "/" + name);
+    MDC.put("cluster", ClusterKey.text(ns, name));
     try {
       if (cr.getMetadata().getDeletionTimestamp() != null) {
         return delete(cr);
@@ -216,7 +217,7 @@ public final class ClusterReconciler {
     return Blocking.call(vertx, () -> {
       // only this cluster's own member volumes: another operator's claims may carry the same cluster-name label
       List<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inNamespace(ns)
-          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", name)).list().getItems().stream()
+          .withLabels(MemberSelector.of(name).labels()).list().getItems().stream()
           .filter(c -> Ownership.memberVolume(c, name)).toList();
       List<String> grow = new ArrayList<>();
       for (PersistentVolumeClaim c : claims) {
@@ -395,12 +396,12 @@ public final class ClusterReconciler {
               ClusterModel.superuserSecret(recovery.source), ClusterModel.standbySecret(recovery.source))
           .map(n -> client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(n).get())
           .map(sec -> {
-            if (sec == null || sec.getData() == null || sec.getData().get("password") == null) {
+            String password = sec == null ? null : SecretPasswords.passwordOf(sec);
+            if (password == null) {
               throw new ReconcileErrors.Refused("RecoverySourceInvalid", "the credentials of "
                   + recovery.source + " (the restored roles log in with them) are not readable");
             }
-            return new String(java.util.Base64.getDecoder().decode(sec.getData().get("password")),
-                java.nio.charset.StandardCharsets.UTF_8);
+            return password;
           }).toList().iterator();
       for (Secret s : ClusterModel.credentialSecrets(cr, () -> fromSource != null ? fromSource.next()
           : ClusterSecrets.password(24))) {
@@ -464,10 +465,10 @@ public final class ClusterReconciler {
         && "Delete".equals(cr.getSpec().storage.pvcRetention);
     return Blocking.call(vertx, () -> {
       if (deleteVolumes) {
-        // this cluster's member volumes only (name and pgtide's labels): a Zalando cluster's claims carry
-        // cluster-name=<name> too, and a label selector alone would delete them
+        // this cluster's member volumes only (name and pgtide's labels): a Zalando cluster's claims carry the
+        // member labels too, and a label selector alone would delete them
         for (PersistentVolumeClaim c : client.persistentVolumeClaims().inNamespace(ns)
-            .withLabels(Map.of("cluster-name", name)).list().getItems()) {
+            .withLabels(MemberSelector.of(name).labels()).list().getItems()) {
           if (Ownership.memberVolume(c, name)) {
             client.persistentVolumeClaims().inNamespace(ns).withName(c.getMetadata().getName()).delete();
           }

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -154,7 +155,7 @@ public final class KubernetesInfrastructure implements Infrastructure {
       // labelled like Patroni's other ConfigMaps (KUBERNETES_LABELS and the scope label), or Patroni never lists it
       client.configMaps().inNamespace(id.namespace()).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
           .withNewMetadata().withName(name).withNamespace(id.namespace())
-          .withLabels(ClusterModel.sorted("application", "spilo", "cluster-name", id.cluster()))
+          .withLabels(MemberSelector.of(id.cluster()).labels())
           .addToAnnotations("leader", id.member()).endMetadata().build()).create();
     } else {
       client.configMaps().inNamespace(id.namespace()).withName(name).patch(PatchContext.of(PatchType.JSON_MERGE),
@@ -163,8 +164,8 @@ public final class KubernetesInfrastructure implements Infrastructure {
   }
 
   private static MemberId memberId(String clusterKey, String member) {
-    String[] k = clusterKey.split("/", 2);
-    return new MemberId(k[0], k[1], member);
+    ClusterKey k = ClusterKey.parse(clusterKey);
+    return new MemberId(k.namespace(), k.name(), member);
   }
 
   private static String describe(CommandResult r) {
@@ -181,9 +182,9 @@ public final class KubernetesInfrastructure implements Infrastructure {
    */
   @Override
   public Future<Void> scale(String clusterKey, int members) {
-    String[] k = clusterKey.split("/", 2);
+    ClusterKey k = ClusterKey.parse(clusterKey);
     return Blocking.call(vertx, () -> {
-      client.resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(k[0]).withName(k[1])
+      client.resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(k.namespace()).withName(k.name())
           .editStatus(c -> {
             if (c.getStatus() == null) {
               c.setStatus(new io.pgtide.common.crd.PostgresClusterStatus());
@@ -191,16 +192,16 @@ public final class KubernetesInfrastructure implements Infrastructure {
             c.getStatus().desiredReplicas = members;
             return c;
           });
-      client.apps().statefulSets().inNamespace(k[0]).withName(k[1]).scale(members);
+      client.apps().statefulSets().inNamespace(k.namespace()).withName(k.name()).scale(members);
       return null;
     });
   }
 
   @Override
   public Future<List<String>> members(String clusterKey) {
-    String[] k = clusterKey.split("/", 2);
-    return Blocking.call(vertx, () -> client.pods().inNamespace(k[0])
-        .withLabels(java.util.Map.of("application", "spilo", "cluster-name", k[1])).list().getItems().stream()
+    ClusterKey k = ClusterKey.parse(clusterKey);
+    return Blocking.call(vertx, () -> client.pods().inNamespace(k.namespace())
+        .withLabels(MemberSelector.of(k.name()).labels()).list().getItems().stream()
         .map(Pod::getMetadata).map(m -> m.getName()).sorted(Comparator.naturalOrder()).toList());
   }
 }

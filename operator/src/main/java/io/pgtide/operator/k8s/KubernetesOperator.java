@@ -378,7 +378,7 @@ public final class KubernetesOperator {
     if (owner == null || informers.isEmpty()) {
       return;
     }
-    PostgresCluster cr = cached(owned.getMetadata().getNamespace() + "/" + owner);
+    PostgresCluster cr = cached(io.pgtide.operator.state.ClusterKey.text(owned.getMetadata().getNamespace(), owner));
     if (cr != null && cr.getMetadata().getDeletionTimestamp() == null) {
       enqueue(cr);
     }
@@ -389,7 +389,7 @@ public final class KubernetesOperator {
    * reconcile is retried with exponential back-off (1 s doubling to 5 min) and counted by reason.
    */
   void enqueue(PostgresCluster cr) {
-    String key = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
+    String key = ClusterControllers.key(cr);
     if (!running.add(key)) {
       again.add(key);
       return;

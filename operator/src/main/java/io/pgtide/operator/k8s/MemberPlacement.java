@@ -26,8 +26,7 @@ public final class MemberPlacement {
   }
 
   static LabelSelector members(String cluster) {
-    return new LabelSelectorBuilder().withMatchLabels(ClusterModel.sorted("application", "spilo", "cluster-name",
-        cluster)).build();
+    return new LabelSelectorBuilder().withMatchLabels(MemberSelector.of(cluster).labels()).build();
   }
 
   /** The user's affinity with the members' anti-affinity added where the user gave none. */

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -39,13 +40,13 @@ public final class RollingUpdater {
     busy = true;
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
-    String key = ns + "/" + name;
+    String key = ClusterKey.text(ns, name);
     String primary = failover.incidentOpen(key) ? null : failover.endpoint(key).orElse(null);
     return Blocking.call(vertx, () -> {
       StatefulSet sts = client.apps().statefulSets().inNamespace(ns).withName(name).get();
       String revision = sts == null || sts.getStatus() == null ? null : sts.getStatus().getUpdateRevision();
       List<RollingUpdate.Pod> pods = client.pods().inNamespace(ns)
-          .withLabels(Map.of("application", "spilo", "cluster-name", name)).list().getItems().stream()
+          .withLabels(MemberSelector.of(name).labels()).list().getItems().stream()
           .map(p -> pod(p, primary)).toList();
       RollingUpdate.Step next = RollingUpdate.next(revision, pods);
       if (primary == null && next.action() != RollingUpdate.Action.DONE) {

@@ -42,7 +42,7 @@ public final class SecretPasswords implements DesiredRoles.PasswordSource {
         throw new IllegalStateException("password Secret " + user.passwordSecret.name + " not found in namespace "
             + namespace());
       }
-      String value = value(s, user.passwordSecret.key);
+      String value = valueOf(s, user.passwordSecret.key);
       if (value == null || value.isEmpty()) {
         throw new IllegalStateException("password Secret " + user.passwordSecret.name + " has no key "
             + user.passwordSecret.key);
@@ -72,7 +72,7 @@ public final class SecretPasswords implements DesiredRoles.PasswordSource {
       }
       secrets.put(name, s);
     }
-    String value = value(s, "password");
+    String value = passwordOf(s);
     if (value == null || value.isEmpty()) {
       throw new IllegalStateException("generated password Secret " + name + " has no key password");
     }
@@ -91,7 +91,16 @@ public final class SecretPasswords implements DesiredRoles.PasswordSource {
     return secrets;
   }
 
-  private static String value(Secret s, String key) {
+  /** The {@code password} key of a Secret; null when it has none. */
+  public static String passwordOf(Secret s) {
+    return valueOf(s, "password");
+  }
+
+  /**
+   * A key of a Secret as text: {@code data} decoded (base64, UTF-8), else {@code stringData}; null when it has none.
+   * The one place pgtide decodes a Secret's value.
+   */
+  public static String valueOf(Secret s, String key) {
     if (s.getData() != null && s.getData().get(key) != null) {
       return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
     }

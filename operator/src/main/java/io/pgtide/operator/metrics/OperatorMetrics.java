@@ -1,5 +1,6 @@
 package io.pgtide.operator.metrics;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
@@ -183,7 +184,7 @@ public final class OperatorMetrics {
   }
 
   public static Tags clusterTags(String clusterKey) {
-    String[] parts = clusterKey.split("/", 2);
-    return Tags.of("namespace", parts[0], "cluster", parts.length > 1 ? parts[1] : "");
+    ClusterKey key = ClusterKey.parse(clusterKey);
+    return Tags.of("namespace", key.namespace(), "cluster", key.name());
   }
 }

@@ -1,5 +1,6 @@
 package io.pgtide.operator.metrics;
 
+import io.pgtide.operator.state.ClusterKey;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.state.ClusterState;
 import io.pgtide.operator.state.ClusterView;
@@ -92,8 +93,9 @@ public final class PushgatewayPusher {
   }
 
   static String groupUrl(String base, String clusterKey) {
-    String[] parts = clusterKey.split("/", 2);
-    return base.replaceAll("/+$", "") + "/metrics/job/pgtide/namespace/" + enc(parts[0]) + "/cluster/" + enc(parts[1]);
+    ClusterKey key = ClusterKey.parse(clusterKey);
+    return base.replaceAll("/+$", "") + "/metrics/job/pgtide/namespace/" + enc(key.namespace()) + "/cluster/"
+        + enc(key.name());
   }
 
   private static String enc(String s) {
