@@ -242,10 +242,7 @@ public final class ClusterReconciler {
             + sc + " does not allow (allowVolumeExpansion); volumes " + grow + " keep their size");
       }
       for (String claim : grow) {
-        client.persistentVolumeClaims().inNamespace(ns).withName(claim).edit(c -> {
-          c.getSpec().getResources().getRequests().put("storage", want);
-          return c;
-        });
+        ResourceReconciler.apply(client, ns, ClusterModel.claimSize(claim, want));
         LOG.info("[{}/{}] volume {} grows to {}", ns, name, claim, want);
       }
       return null;

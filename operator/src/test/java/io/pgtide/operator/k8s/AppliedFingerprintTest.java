@@ -83,4 +83,12 @@ class AppliedFingerprintTest {
     assertThat(one.getMetadata().getAnnotations().get(ResourceReconciler.APPLIED)).as("stamping again")
         .isEqualTo(other.getMetadata().getAnnotations().get(ResourceReconciler.APPLIED));
   }
+
+  @Test
+  void aVolumeIsGrownByAnApplyDeclaringItsSizeAlone() throws Exception {
+    var claim = ClusterModel.claimSize("pgdata-orders-0", new io.fabric8.kubernetes.api.model.Quantity("20Gi"));
+    assertThat(Serialization.jsonMapper().writeValueAsString(claim)).isEqualTo("{\"apiVersion\":\"v1\","
+        + "\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"pgdata-orders-0\"},"
+        + "\"spec\":{\"resources\":{\"requests\":{\"storage\":\"20Gi\"}}}}");
+  }
 }
