@@ -1,5 +1,6 @@
 package io.pgtide.operator.failover;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.MemberId;
@@ -194,7 +195,7 @@ public final class FailoverCoordinator {
         hook.run();
       }
     } else if (effect instanceof FailoverEffect.LogBlip e) {
-      LOG.info("[{}] {}", key, e.message());
+      ClusterLog.of(LOG, key).info("{}", e.message());
     }
   }
 
