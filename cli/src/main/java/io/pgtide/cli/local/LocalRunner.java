@@ -158,6 +158,9 @@ public final class LocalRunner implements AutoCloseable {
         vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
     core.events().persistTo(dir.resolve("events.jsonl"));
+    // an incident open when this process stopped is resumed when it runs again on the directory
+    core.failover().persistTo(new io.pgtide.operator.failover.FileIncidentStore(core.vertx(),
+        dir.resolve("failover.json")));
     infra.deleteRemovedData("Delete".equals(resource.getSpec().autoscaling.removedMemberStorage));
     // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
     core.http().authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
