@@ -43,7 +43,8 @@ public final class ClusterControllerSet {
    *
    * @param spec           the cluster's spec as it is now
    * @param usersSpec      the spec whose users are synced (Kubernetes adds the PostgresUsers naming the cluster)
-   * @param membersSettled whether members may be restarted for a pending restart now
+   * @param membersSettled the mode's step before each pending-restart check, answering whether members may be
+   *                       restarted now (Kubernetes writes the status and steps the pod rolling update here)
    */
   public record Wiring(String key, Supplier<PostgresClusterSpec> spec, Supplier<PostgresClusterSpec> usersSpec,
                        DesiredRoles.PasswordSource passwords, ScramVerifier scram, Infrastructure infra,

@@ -44,7 +44,6 @@ public final class ClusterControllers {
     io.pgtide.operator.ClusterControllerSet set;           // the controllers both modes run
     RollingUpdater rolling;
     volatile RollingUpdate.Step lastRollingStep;
-    long statusTimer;
     volatile String handlingRequest;                       // the id being acted on
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
     BackupAgentClient backups;                             // while spec.backup is declared
@@ -108,17 +107,16 @@ public final class ClusterControllers {
       history.restore(cr);
       Controllers self = c;
       c.rolling = new RollingUpdater(core.vertx(), client, core.failover(), core.events());
-      // members are restarted for a pending restart only once no pod rolling update is under way: both restart
-      // members; the rolling step runs here, right before, so the answer is current
+      // one 5 s loop: the status (showing the step taken the loop before), the rolling update, then, only once no
+      // pod rolling update is under way (both restart members), the pending restart
       c.set = io.pgtide.operator.ClusterControllerSet.start(core, new io.pgtide.operator.ClusterControllerSet.Wiring(
           key, () -> self.latest.getSpec(), () -> usersSpec(self.latest),
           new SecretPasswords(client, cr, secretsMaxAgeMs), scram,
           new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean()),
-          userSyncIntervalMs, () -> self.rolling.step(self.latest).map(step -> {
+          userSyncIntervalMs, () -> writeStatus(key).compose(v -> self.rolling.step(self.latest)).map(step -> {
             self.lastRollingStep = step;
             return step.action() == RollingUpdate.Action.DONE;
           })));
-      c.statusTimer = core.vertx().setPeriodic(5_000, t -> writeStatus(key));
       byKey.put(key, c);
       ClusterLog.of(LOG, key).info("controllers started");
     }
@@ -148,7 +146,6 @@ public final class ClusterControllers {
         c.backups.stop();
         core.http().backups(key, null);
       }
-      core.vertx().cancelTimer(c.statusTimer);
       core.state().forgetCluster(key);
       core.failover().forget(key);
       history.forget(key);
