@@ -34,7 +34,9 @@ public final class SidecarMain {
             PGTIDE_OPERATOR_HOST, PGTIDE_OPERATOR_PORT          the operator's bridge (default pgtide-operator:7443)
             PGTIDE_TLS_DIR          tls.crt, tls.key, ca.crt (default /etc/pgtide/tls)
             PGTIDE_HTTP_PORT        /metrics /healthz /readyz (default 9188)
-            PGTIDE_INTERVAL_MS      report interval (default 1000)""");
+            PGTIDE_INTERVAL_MS      report interval (default 1000)
+            PGTIDE_PG_LOG_DIR       PostgreSQL's csvlog directory, served to `pgtide logs` (Spilo: $PGROOT/pg_log)
+            PGTIDE_PATRONI_LOG      a file holding Patroni's output, served the same way (local mode)""");
       return;
     }
     SidecarConfig config;
@@ -48,7 +50,8 @@ public final class SidecarMain {
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2), registry);
     SidecarConfig finalConfig = config;
-    vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply))
+    vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply,
+            io.pgtide.sidecar.logs.LogSources.fromEnv(System.getenv())))
         .onSuccess(id -> System.out.println("pgtide-sidecar " + finalConfig.id() + " up; metrics on :"
             + finalConfig.httpPort()))
         .onFailure(e -> {

@@ -43,6 +43,10 @@ public final class SidecarVerticle extends VerticleBase {
   private SidecarMetrics metrics;
   private CommandDispatcher commands;
   private HttpServer server;
+  private final io.pgtide.sidecar.logs.LogSources logs;
+  private boolean tailing;
+  /** How often the log files are looked at: a failing statement is in `logs` within a second or so. */
+  static final long LOG_POLL_MS = 500;
   private long seq;
   private boolean sampling;
   /** A sample still running after this (and three intervals) is abandoned, so {@code sampling} always clears. */
@@ -54,6 +58,13 @@ public final class SidecarVerticle extends VerticleBase {
 
   public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
                          Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory) {
+    this(config, registry, userSyncFactory, io.pgtide.sidecar.logs.LogSources.none());
+  }
+
+  public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
+                         Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory,
+                         io.pgtide.sidecar.logs.LogSources logs) {
+    this.logs = logs;
     this.config = config;
     this.registry = registry;
     this.userSyncFactory = userSyncFactory;
@@ -71,7 +82,11 @@ public final class SidecarVerticle extends VerticleBase {
         () -> lastJson, this::onCommand);
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
     commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), config.patroniCredentials(),
-        userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null);
+        userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null,
+        logs::answer);
+    if (logs.any()) {
+      vertx.setPeriodic(0, LOG_POLL_MS, t -> tailLogs());
+    }
     pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());
@@ -84,6 +99,18 @@ public final class SidecarVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return Future.join(bridge.close(), pg.close(), server == null ? Future.succeededFuture() : server.close());
+  }
+
+  /** Reads the log files on a worker, one poll at a time, and files the lines into the buffers on this loop. */
+  private void tailLogs() {
+    if (tailing) {
+      return;
+    }
+    tailing = true;
+    vertx.executeBlocking(logs::poll, false)
+        .onSuccess(logs::accept)
+        .onFailure(e -> LOG.warn("[{}] reading the logs failed: {}", config.id(), e.toString()))
+        .onComplete(r -> tailing = false);
   }
 
   public InstanceReport lastReport() {
