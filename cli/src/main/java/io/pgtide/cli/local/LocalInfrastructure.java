@@ -117,7 +117,10 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", Integer.toString(bridgePort)),
         Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)),
         // every member shares this machine's cgroup: measure each one's own PostgreSQL processes instead
-        Map.entry("PGTIDE_RESOURCES", "process-tree"));
+        Map.entry("PGTIDE_RESOURCES", "process-tree"),
+        // what `pgtide logs` shows: this member's csvlog and its Patroni's output
+        Map.entry("PGTIDE_PG_LOG_DIR", PatroniMember.postgresLogDir(dir, m.name()).toString()),
+        Map.entry("PGTIDE_PATRONI_LOG", PatroniMember.patroniLog(dir, m.name()).toString()));
     sidecars.put(m.name(), machine.start("sidecar-" + m.name(), cmd, env, dir,
         dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
   }
