@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
+        LogsCommand.class,
         PgtideCli.Psql.class,
         PgtideCli.Backup.class, PgtideCli.Restore.class,
         PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, io.pgtide.operator.k8s.OperatorMain.class,
