@@ -374,6 +374,11 @@ public final class OperatorHttp {
       return;
     }
     String member = q.get("member");
+    if (state.view(key).members().isEmpty()) {
+      ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", "no cluster " + key).encode());
+      return;
+    }
     if (member != null && !state.view(key).members().containsKey(member)) {
       ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
           .end(new JsonObject().put("error", key + " has no member " + member).encode());

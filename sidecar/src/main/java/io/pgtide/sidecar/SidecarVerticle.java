@@ -46,7 +46,7 @@ public final class SidecarVerticle extends VerticleBase {
   private final io.pgtide.sidecar.logs.LogSources logs;
   private boolean tailing;
   /** How often the log files are looked at: a failing statement is in `logs` within a second or so. */
-  static final long LOG_POLL_MS = 500;
+  static final long LOG_POLL_MS = 250;
   private long seq;
   private boolean sampling;
   /** A sample still running after this (and three intervals) is abandoned, so {@code sampling} always clears. */

@@ -378,6 +378,7 @@ public final class ClusterModel {
             new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
             new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
             new EnvVarBuilder().withName("PGTIDE_POD_PROCESSES").withValue("true").build(),
+            new EnvVarBuilder().withName("PGTIDE_PG_LOG_DIR").withValue(DATA_VOLUME_PATH + "/pgroot/pg_log").build(),
             // CPU and memory of PostgreSQL itself (the sidecar's cgroup is its own container's), against the Spilo
             // container's limits (the node's allocatable where it sets none, as the downward API gives them)
             new EnvVarBuilder().withName("PGTIDE_RESOURCES").withValue("process-tree").build(),
@@ -398,6 +399,9 @@ public final class ClusterModel {
         .addNewVolumeMount().withName("pgtide-tls").withMountPath("/etc/pgtide/tls").withReadOnly(true)
           .endVolumeMount()
         .addNewVolumeMount().withName("sidecar-tmp").withMountPath("/tmp").endVolumeMount()
+        // PostgreSQL's csvlog for `pgtide logs`: Spilo writes it to $PGROOT/pg_log (configure_spilo.py), on the
+        // data volume; read only, as Spilo's uid (the directory is 0700)
+        .addNewVolumeMount().withName("pgdata").withMountPath(DATA_VOLUME_PATH).withReadOnly(true).endVolumeMount()
         .build();
   }
 
