@@ -127,7 +127,7 @@ class LogsE2E {
       long fromPrimary = answer.getJsonArray("lines").stream()
           .filter(o -> primary.equals(((JsonObject) o).getString("member"))).count();
       JsonObject member = answer.getJsonObject("members").getJsonObject(primary);
-      System.out.println("after the flood the primary's sidecar holds " + fromPrimary + " lines and let "
+      System.out.println("after the flood the primary's sidecar answers with " + fromPrimary + " lines (its answer budget) and let "
           + member.getLong("dropped") + " go");
       assertThat(fromPrimary).isLessThanOrEqualTo(5_000);
       assertThat(member.getLong("dropped")).isGreaterThan(10_000L);
