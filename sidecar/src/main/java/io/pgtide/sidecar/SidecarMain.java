@@ -36,12 +36,17 @@ public final class SidecarMain {
             PGTIDE_HTTP_PORT        /metrics /healthz /readyz (default 9188)
             PGTIDE_INTERVAL_MS      report interval (default 1000)
             PGTIDE_PG_LOG_DIR       PostgreSQL's csvlog directory, served to `pgtide logs` (Spilo: $PGROOT/pg_log)
-            PGTIDE_PATRONI_LOG      a file holding Patroni's output, served the same way (local mode)""");
+            PGTIDE_PATRONI_LOG      a file holding Patroni's output, served the same way (local mode)
+            PGTIDE_CUSTOM_QUERIES   queries.yaml files (postgres_exporter's format), ':'-separated, re-read
+                                    when they change; PGTIDE_CUSTOM_QUERIES_INTERVAL_MS (default 15000) and
+                                    PGTIDE_CUSTOM_QUERIES_TIMEOUT_MS (statement_timeout, default 10000)""");
       return;
     }
     SidecarConfig config;
+    io.pgtide.sidecar.custom.CustomQueryRunner.Settings custom;
     try {
       config = SidecarConfig.fromEnv(System.getenv());
+      custom = io.pgtide.sidecar.custom.CustomQueryRunner.Settings.fromEnv(System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("pgtide-sidecar: " + e.getMessage());
       System.exit(2);
@@ -51,7 +56,7 @@ public final class SidecarMain {
     Vertx vertx = MeteredVertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2), registry);
     SidecarConfig finalConfig = config;
     vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply,
-            io.pgtide.sidecar.logs.LogSources.fromEnv(System.getenv())))
+            io.pgtide.sidecar.logs.LogSources.fromEnv(System.getenv()), custom))
         .onSuccess(id -> System.out.println("pgtide-sidecar " + finalConfig.id() + " up; metrics on :"
             + finalConfig.httpPort()))
         .onFailure(e -> {
