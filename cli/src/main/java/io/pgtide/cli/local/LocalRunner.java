@@ -157,6 +157,8 @@ public final class LocalRunner implements AutoCloseable {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
+    infra.customQueries(spec.monitoring == null ? List.of() : spec.monitoring.customQueries.stream()
+        .filter(q -> q.path != null && !q.path.isBlank()).map(q -> q.path).toList());
     core.events().persistTo(dir.resolve("events.jsonl"));
     infra.deleteRemovedData("Delete".equals(resource.getSpec().autoscaling.removedMemberStorage));
     // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback

@@ -299,6 +299,7 @@ public final class ClusterModel {
               .withDefaultMode(0444).endSecret().endVolume()
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
+            .addAllToVolumes(customQueryVolumes(spec))
           .endSpec()
         .endTemplate()
         .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder().withNewMetadata().withName("pgdata")
@@ -365,7 +366,45 @@ public final class ClusterModel {
         .build();
   }
 
+  /**
+   * One volume per custom queries ConfigMap, holding only its key. A whole-volume mount, never subPath: the kubelet
+   * updates a ConfigMap volume's files in place (a subPath mount never changes), and the sidecar re-reads them.
+   * Optional: a missing ConfigMap must not keep the database from starting; the sidecar reports the missing file.
+   */
+  static List<io.fabric8.kubernetes.api.model.Volume> customQueryVolumes(PostgresClusterSpec spec) {
+    List<io.fabric8.kubernetes.api.model.Volume> out = new ArrayList<>();
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = customQueries(spec);
+    for (int i = 0; i < queries.size(); i++) {
+      out.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("custom-queries-" + i).withNewConfigMap()
+          .withName(queries.get(i).configMap).withOptional(true).withDefaultMode(0444)
+          .addNewItem().withKey(queries.get(i).key).withPath(queries.get(i).key).endItem().endConfigMap().build());
+    }
+    return out;
+  }
+
+  private static List<PostgresClusterSpec.CustomQueriesSpec> customQueries(PostgresClusterSpec spec) {
+    return spec.monitoring == null || spec.monitoring.customQueries == null ? List.of()
+        : spec.monitoring.customQueries.stream().filter(q -> q.configMap != null && !q.configMap.isBlank()).toList();
+  }
+
   static Container sidecar(PostgresCluster cr, OperatorConfig config) {
+    Container c = sidecarContainer(cr, config);
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = customQueries(cr.getSpec());
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < queries.size(); i++) {
+      String dir = io.pgtide.common.contract.CustomQueries.MOUNT_DIR + "/" + i;
+      c.getVolumeMounts().add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("custom-queries-" + i)
+          .withMountPath(dir).withReadOnly(true).build());
+      files.add(dir + "/" + queries.get(i).key);
+    }
+    if (!files.isEmpty()) {
+      c.getEnv().add(new EnvVarBuilder().withName(io.pgtide.common.contract.CustomQueries.ENV)
+          .withValue(io.pgtide.common.contract.CustomQueries.env(files)).build());
+    }
+    return c;
+  }
+
+  private static Container sidecarContainer(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     return new ContainerBuilder().withName("pgtide-sidecar").withImage(config.sidecarImage())
         .withEnv(fieldRef("PGTIDE_NAMESPACE", "metadata.namespace"), fieldRef("PGTIDE_MEMBER", "metadata.name"),
@@ -380,6 +419,7 @@ public final class ClusterModel {
             new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
             new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
             new EnvVarBuilder().withName("PGTIDE_POD_PROCESSES").withValue("true").build(),
+            new EnvVarBuilder().withName("PGTIDE_PG_LOG_DIR").withValue(DATA_VOLUME_PATH + "/pgroot/pg_log").build(),
             // CPU and memory of PostgreSQL itself (the sidecar's cgroup is its own container's), against the Spilo
             // container's limits (the node's allocatable where it sets none, as the downward API gives them)
             new EnvVarBuilder().withName("PGTIDE_RESOURCES").withValue("process-tree").build(),
@@ -400,6 +440,9 @@ public final class ClusterModel {
         .addNewVolumeMount().withName("pgtide-tls").withMountPath("/etc/pgtide/tls").withReadOnly(true)
           .endVolumeMount()
         .addNewVolumeMount().withName("sidecar-tmp").withMountPath("/tmp").endVolumeMount()
+        // PostgreSQL's csvlog for `pgtide logs`: Spilo writes it to $PGROOT/pg_log (configure_spilo.py), on the
+        // data volume; read only, as Spilo's uid (the directory is 0700)
+        .addNewVolumeMount().withName("pgdata").withMountPath(DATA_VOLUME_PATH).withReadOnly(true).endVolumeMount()
         .build();
   }
 

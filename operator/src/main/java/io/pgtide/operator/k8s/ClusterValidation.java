@@ -92,6 +92,10 @@ public final class ClusterValidation {
         return e.getMessage();
       }
     }
+    String queries = customQueriesProblem(spec.monitoring);
+    if (queries != null) {
+      return queries;
+    }
     String parameter = integerParameters(spec.parameters);
     if (parameter != null) {
       return parameter;
@@ -140,8 +144,41 @@ public final class ClusterValidation {
         + wanted + " instead (with pg_dump/pg_restore: a restore from backups keeps major " + running + ")";
   }
 
-  /** Nothing the Kubernetes path refuses beyond {@link #problem} any more; kept as the place for such rules. */
+  /** What the Kubernetes path refuses beyond {@link #problem}: custom queries only a local file holds. */
   public static String kubernetesProblem(PostgresClusterSpec spec) {
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = spec.monitoring == null || spec.monitoring.customQueries == null
+        ? List.of() : spec.monitoring.customQueries;
+    for (int i = 0; i < queries.size(); i++) {
+      if (queries.get(i).configMap == null || queries.get(i).configMap.isBlank()) {
+        return "monitoring.customQueries[" + i + "] names only a path, which is for local mode; on Kubernetes "
+            + "name a configMap";
+      }
+    }
+    return null;
+  }
+
+  /** Each custom queries entry names a ConfigMap or a file, and a ConfigMap key that can be one. */
+  static String customQueriesProblem(PostgresClusterSpec.MonitoringSpec monitoring) {
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = monitoring == null || monitoring.customQueries == null
+        ? List.of() : monitoring.customQueries;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < queries.size(); i++) {
+      var q = queries.get(i);
+      String where = "monitoring.customQueries[" + i + "]";
+      if (q == null || ((q.configMap == null || q.configMap.isBlank()) && (q.path == null || q.path.isBlank()))) {
+        return where + " names neither a configMap (Kubernetes) nor a path (local mode)";
+      }
+      if (q.configMap != null && !q.configMap.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+        return where + ".configMap must be a ConfigMap name, got '" + q.configMap + "'";
+      }
+      if (q.key == null || !q.key.matches("[-._a-zA-Z0-9]+")) {
+        return where + ".key must be a ConfigMap key, got '" + q.key + "'";
+      }
+      // one file twice would export every series twice
+      if (!seen.add(q.configMap + "/" + q.key + "|" + q.path)) {
+        return where + " is listed twice";
+      }
+    }
     return null;
   }
 
