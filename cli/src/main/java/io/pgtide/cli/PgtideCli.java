@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
     subcommands = {PgtideCli.Local.class, PgtideCli.Status.class, PgtideCli.Switchover.class, PgtideCli.Users.class,
         PgtideCli.Psql.class,
         PgtideCli.Backup.class, PgtideCli.Restore.class,
-        PgtideCli.Render.class, PgtideCli.Validate.class, PgtideCli.Sidecar.class, io.pgtide.operator.k8s.OperatorMain.class,
+        PgtideCli.Render.class, PgtideCli.Validate.class, SealCheck.class, PgtideCli.Sidecar.class, io.pgtide.operator.k8s.OperatorMain.class,
         io.pgtide.cli.backup.BackupAgent.class, io.pgtide.cli.backup.BackupRestore.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
