@@ -42,8 +42,8 @@ final class SealCheck implements Callable<Integer> {
     result.unchecked().forEach(u -> System.err.println("pgtide seal-check: not checked: " + u));
     result.refused().forEach(r -> System.err.println("pgtide seal-check: " + r));
     if (!result.refused().isEmpty()) {
-      System.err.println("pgtide seal-check: seal them (kubeseal -o yaml < secret.yaml > sealed-secret.yaml) and "
-          + "commit the SealedSecret instead; see the README's \"Sealed user passwords\"");
+      System.err.println("pgtide seal-check: seal them (kubeseal --format yaml < secret.yaml > secret.sealed.yaml) and "
+          + "commit the SealedSecret instead; see the README's \"GitOps: the Helm chart and sealed user passwords\"");
       return PgtideCli.FAILED;
     }
     return 0;
