@@ -94,7 +94,7 @@ final class LogsCommand implements Callable<Integer> {
           System.err.println("pgtide: with --dir or --url give at most a MEMBER (and no -n)");
           return PgtideCli.USAGE;
         }
-        PgtideCli.Target target = new PgtideCli.Target();
+        CommandTarget target = new CommandTarget();
         target.dir = dir;
         target.url = url;
         target.tokenFile = tokenFile;
@@ -114,7 +114,7 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   private int run(JsonObject state, String member, long sinceMs) throws Exception {
-    String base = PgtideCli.Target.clusterPath(state) + "/logs?limit=" + limit
+    String base = CommandTarget.clusterPath(state) + "/logs?limit=" + limit
         + (member == null ? "" : "&member=" + enc(member))
         + (postgres ? "&source=postgres" : patroni ? "&source=patroni" : "")
         + (severity == null ? "" : "&severity=" + enc(severity));
@@ -124,7 +124,7 @@ final class LogsCommand implements Callable<Integer> {
     while (true) {
       JsonObject answer;
       try {
-        answer = PgtideCli.State.get(state, base + "&since=" + from);
+        answer = LocalState.get(state, base + "&since=" + from);
       } catch (IllegalStateException e) {
         System.err.println("pgtide: " + e.getMessage());
         if (!follow) {
