@@ -123,7 +123,8 @@ run coredns "$DNS_BIN/coredns" -conf "$K8S_STATE/Corefile"
 # --- nodes: each its own bridge, containerd, kubelet and cgroup ---------------------------------------------------
 # pods ask the cluster DNS only (the node's own resolvers are not theirs to use)
 echo "nameserver $NODE_IP" | put "$K8S_STATE/resolv.conf"
-for i in $(seq 1 "$NODES"); do bash "$here/node.sh" up "$i"; done
+for i in $(seq 1 "$NODES"); do PGTIDE_NODE_IMPORT=later bash "$here/node.sh" up "$i"; done
+bash "$here/build-images.sh" import
 
 put "$K8S_STATE/kube-proxy.yaml" <<KP
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
