@@ -298,6 +298,11 @@ public final class RealKubernetes implements BeforeAllCallback {
         .orElse(null);
   }
 
+  /** Every request the API server's audit log holds (scripts/k8s/up.sh's policy: ServiceAccounts, Metadata level). */
+  public List<AuditLog.Event> auditEvents() {
+    return AuditLog.read(session.state.resolve("logs"));
+  }
+
   public List<String> operatorDenials(Instant since) {
     return denials(OPERATOR_SA, since);
   }
