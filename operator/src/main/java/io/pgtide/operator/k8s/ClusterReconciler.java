@@ -76,6 +76,9 @@ public final class ClusterReconciler {
       if (problem == null) {
         problem = ClusterValidation.kubernetesProblem(cr.getSpec());
       }
+      if (problem == null) {
+        problem = ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages());
+      }
       if (problem != null) {
         LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
         return status(cr, "InvalidSpec", problem, null);

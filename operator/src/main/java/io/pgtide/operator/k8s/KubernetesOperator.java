@@ -376,7 +376,8 @@ public final class KubernetesOperator {
       running.remove(key);
       // the controllers run on a valid spec only: one refused as InvalidSpec (none at all, too) keeps the last good one
       if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null
-          && ClusterValidation.problem(cr) == null) {
+          && ClusterValidation.problem(cr) == null
+          && ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages()) == null) {
         try {
           controllers.ensure(cr);
           controllers.request(cr); // one asked while no operator led, or with a spec change
