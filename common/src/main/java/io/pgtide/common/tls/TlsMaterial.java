@@ -98,6 +98,25 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
     }
   }
 
+  /** The leaf certificate, parsed. */
+  public java.security.cert.X509Certificate certificate() {
+    return parse(certPem);
+  }
+
+  /** One PEM certificate, parsed; IllegalArgumentException when it is none. */
+  public static java.security.cert.X509Certificate parse(String pem) {
+    try (org.bouncycastle.openssl.PEMParser parser = new org.bouncycastle.openssl.PEMParser(
+        new java.io.StringReader(pem))) {
+      Object o = parser.readObject();
+      if (!(o instanceof org.bouncycastle.cert.X509CertificateHolder holder)) {
+        throw new IllegalArgumentException("not a PEM certificate");
+      }
+      return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(holder);
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("not a PEM certificate: " + e.getMessage(), e);
+    }
+  }
+
   private PemKeyCertOptions keyCert() {
     return new PemKeyCertOptions().setCertValue(Buffer.buffer(certPem)).setKeyValue(Buffer.buffer(keyPem));
   }

@@ -416,22 +416,53 @@ public final class ClusterReconciler {
     });
   }
 
-  /** The sidecars' client certificate (CN namespace/cluster/*), issued from the operator's CA once. */
+  /**
+   * The sidecars' client certificate (CN namespace/cluster/*, bound to the cluster's uid), issued from the operator's
+   * CA, and issued again into the same Secret when {@link ClusterCertificates#reissueReason} says so (before it
+   * expires, after the CA changed, or when it is not bound to this cluster's uid): the kubelet updates the mounted
+   * files and each sidecar reads them at its next connection.
+   */
   private Future<Void> sidecarTls(PostgresCluster cr) {
     return Blocking.call(vertx, () -> {
+      String ns = cr.getMetadata().getNamespace();
       String name = ClusterModel.sidecarTlsSecret(cr.getMetadata().getName());
-      var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(name);
-      if (r.get() == null) {
-        TlsMaterial m = ca.issue(cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName() + "/*",
-            List.of(), Duration.ofDays(365));
-        Secret s = new io.fabric8.kubernetes.api.model.SecretBuilder()
-            .withMetadata(ClusterModel.meta(cr, name)).withType("kubernetes.io/tls")
-            .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
-            .addToStringData("ca.crt", m.caPem()).build();
-        client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+      var r = client.secrets().inNamespace(ns).withName(name);
+      Secret existing = r.get();
+      String reason = existing == null ? null : ClusterCertificates.reissueReason(
+          decoded(existing, "tls.crt"), ca.caPem(), cr.getMetadata().getUid(), java.time.Instant.now());
+      if (existing != null && reason == null) {
+        return null;
+      }
+      TlsMaterial m = ca.issue(ns + "/" + cr.getMetadata().getName() + "/*", List.of(),
+          List.of(ClusterCertificates.uidUri(cr.getMetadata().getUid())), ClusterCertificates.VALIDITY);
+      Secret s = new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withMetadata(ClusterModel.meta(cr, name)).withType("kubernetes.io/tls")
+          .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
+          .addToStringData("ca.crt", m.caPem()).build();
+      if (existing == null) {
+        client.secrets().inNamespace(ns).resource(s).create();
+      } else {
+        LOG.info("[{}/{}] issuing the sidecars' certificate again: {}", ns, cr.getMetadata().getName(), reason);
+        // a merge patch of the three keys, nothing else of the Secret
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        java.util.function.Function<String, String> enc = t -> b64.encodeToString(
+            t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+            .put("data", new io.vertx.core.json.JsonObject().put("tls.crt", enc.apply(m.certPem()))
+                .put("tls.key", enc.apply(m.keyPem())).put("ca.crt", enc.apply(m.caPem()))).encode());
       }
       return null;
     });
+  }
+
+  /** A key of a Secret as text ("" when absent: then the certificate is unreadable and issued again). */
+  private static String decoded(Secret s, String key) {
+    if (s.getData() != null && s.getData().get(key) != null) {
+      return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return s.getStringData() == null ? "" : s.getStringData().getOrDefault(key, "");
   }
 
   /** An unknown storage class is a clear Degraded reason, not a StatefulSet whose pods hang Pending forever. */

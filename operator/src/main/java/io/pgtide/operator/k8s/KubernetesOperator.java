@@ -265,6 +265,15 @@ public final class KubernetesOperator {
         .toList();
   }
 
+  /**
+   * The uid of the PostgresCluster {@code namespace/name} as the informers last saw it; empty while they have not
+   * (not leading, not synced yet, or no such cluster): the hub then refuses its sidecars, which retry.
+   */
+  public java.util.Optional<String> liveUid(String key) {
+    PostgresCluster cr = cached(key);
+    return cr == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(cr.getMetadata().getUid());
+  }
+
   /** The PostgresCluster {@code namespace/name} as the informers last saw it, null when none has it. */
   private PostgresCluster cached(String key) {
     for (SharedIndexInformer<PostgresCluster> i : informers) {

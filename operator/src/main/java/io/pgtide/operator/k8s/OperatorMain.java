@@ -39,6 +39,9 @@ public final class OperatorMain implements Callable<Integer> {
     var operator = new KubernetesOperator(core.vertx(), client, config, identity)
         .controllers(controllers).metrics(core.registry()).leadership(core::act, core::standDown);
     leading.set(operator);
+    // a sidecar certificate speaks only for the live cluster it was issued to (by uid), not for an earlier one
+    // of the same name
+    core.clusterUids(operator::liveUid);
     new KubernetesEvents(core.vertx(), client, controllers::cluster).start();
     // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
     // the leader label makes the Service send the sidecars there

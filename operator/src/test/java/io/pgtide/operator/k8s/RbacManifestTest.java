@@ -74,11 +74,12 @@ class RbacManifestTest {
   }
 
   @Test
-  void theOperatorOnlyGetsListsAndCreatesSecrets() throws Exception {
+  void theOperatorOnlyGetsListsCreatesAndPatchesSecrets() throws Exception {
+    // patch: the sidecars' certificate issued again (ClusterCertificates); no update, watch or delete
     assertThat(verbs(clusterRole(CLUSTER_WIDE, "pgtide-operator"), "secrets"))
-        .containsExactlyInAnyOrder("get", "list", "create");
+        .containsExactlyInAnyOrder("get", "list", "create", "patch");
     assertThat(verbs(role(NAMESPACED, "pgtide-operator"), "secrets"))
-        .containsExactlyInAnyOrder("get", "list", "create");
+        .containsExactlyInAnyOrder("get", "list", "create", "patch");
     // its own namespace: the CA, created on first start and then read
     assertThat(verbs(role(NAMESPACED, "pgtide-operator-self"), "secrets")).containsExactlyInAnyOrder("get", "create");
   }
