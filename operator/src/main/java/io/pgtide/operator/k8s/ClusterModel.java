@@ -123,6 +123,8 @@ public final class ClusterModel {
     out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
+      out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,
+          BackupAgentModel.tlsSecret(name))).build());
       out.add(BackupAgentModel.volume(cr));
       out.add(BackupAgentModel.service(cr));
       out.add(BackupAgentModel.networkPolicy(cr, config));

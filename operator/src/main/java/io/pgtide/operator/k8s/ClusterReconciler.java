@@ -375,6 +375,9 @@ public final class ClusterReconciler {
       }
       return null;
     })
+        .compose(v -> clusterTls(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()), agent,
+            BackupAgentModel.dnsNames(ns, cr.getMetadata().getName()),
+            BackupAgentModel.meta(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()))))
         .compose(v -> services.reconcile(ns, agent, BackupAgentModel.service(cr)))
         .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
         .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
@@ -418,14 +421,25 @@ public final class ClusterReconciler {
 
   /**
    * The sidecars' client certificate (CN namespace/cluster/*, bound to the cluster's uid), issued from the operator's
-   * CA, and issued again into the same Secret when {@link ClusterCertificates#reissueReason} says so (before it
-   * expires, after the CA changed, or when it is not bound to this cluster's uid): the kubelet updates the mounted
-   * files and each sidecar reads them at its next connection.
+   * CA; see {@link #clusterTls}.
    */
   private Future<Void> sidecarTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return clusterTls(cr, ClusterModel.sidecarTlsSecret(name), ns + "/" + name + "/*", List.of(),
+        ClusterModel.meta(cr, ClusterModel.sidecarTlsSecret(name)));
+  }
+
+  /**
+   * A certificate of the cluster's (bound to its uid) in a TLS Secret, issued from the operator's CA, and issued
+   * again into the same Secret when {@link ClusterCertificates#reissueReason} says so (before it expires, after the
+   * CA changed, or when it is not bound to this cluster's uid): the kubelet updates the mounted files, and the
+   * sidecar (at its next connection) and the backup agent (within a minute) use them without a restart.
+   */
+  private Future<Void> clusterTls(PostgresCluster cr, String name, String commonName, List<String> dnsNames,
+                                  io.fabric8.kubernetes.api.model.ObjectMeta meta) {
     return Blocking.call(vertx, () -> {
       String ns = cr.getMetadata().getNamespace();
-      String name = ClusterModel.sidecarTlsSecret(cr.getMetadata().getName());
       var r = client.secrets().inNamespace(ns).withName(name);
       Secret existing = r.get();
       String reason = existing == null ? null : ClusterCertificates.reissueReason(
@@ -433,16 +447,15 @@ public final class ClusterReconciler {
       if (existing != null && reason == null) {
         return null;
       }
-      TlsMaterial m = ca.issue(ns + "/" + cr.getMetadata().getName() + "/*", List.of(),
-          List.of(ClusterCertificates.uidUri(cr.getMetadata().getUid())), ClusterCertificates.VALIDITY);
-      Secret s = new io.fabric8.kubernetes.api.model.SecretBuilder()
-          .withMetadata(ClusterModel.meta(cr, name)).withType("kubernetes.io/tls")
-          .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
-          .addToStringData("ca.crt", m.caPem()).build();
+      TlsMaterial m = ca.issue(commonName, dnsNames, List.of(ClusterCertificates.uidUri(cr.getMetadata().getUid())),
+          ClusterCertificates.VALIDITY);
       if (existing == null) {
-        client.secrets().inNamespace(ns).resource(s).create();
+        client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+            .withMetadata(meta).withType("kubernetes.io/tls")
+            .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
+            .addToStringData("ca.crt", m.caPem()).build()).create();
       } else {
-        LOG.info("[{}/{}] issuing the sidecars' certificate again: {}", ns, cr.getMetadata().getName(), reason);
+        LOG.info("[{}/{}] issuing {} again: {}", ns, cr.getMetadata().getName(), name, reason);
         // a merge patch of the three keys, nothing else of the Secret
         java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
         java.util.function.Function<String, String> enc = t -> b64.encodeToString(
