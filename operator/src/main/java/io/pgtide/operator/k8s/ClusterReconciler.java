@@ -447,7 +447,8 @@ public final class ClusterReconciler {
       if (existing != null && reason == null) {
         return null;
       }
-      TlsMaterial m = ca.issue(commonName, dnsNames, List.of(ClusterCertificates.uidUri(cr.getMetadata().getUid())),
+      String uid = cr.getMetadata().getUid();
+      TlsMaterial m = ca.issue(commonName, dnsNames, uid == null ? List.of() : List.of(ClusterCertificates.uidUri(uid)),
           ClusterCertificates.VALIDITY);
       if (existing == null) {
         client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
