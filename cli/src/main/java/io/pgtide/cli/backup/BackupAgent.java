@@ -109,7 +109,7 @@ public final class BackupAgent implements Callable<Integer> {
     barman.configure(s.host(), s.port(), s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword(), BackupPolicy.from(s.spec()), BARMAN_SSLMODE);
     BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
-        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword()),
+        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword(), BARMAN_SSLMODE),
         new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
             msg -> LOG.info("[{}] {}", s.clusterKey(), msg)),
         events, new OperatorMetrics(registry));
