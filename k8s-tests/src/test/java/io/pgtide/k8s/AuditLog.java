@@ -76,19 +76,45 @@ final class AuditLog {
 
   /** Every event in {@code logs}: the live {@code audit.log} and the backups rotation left ({@code audit-*.log}). */
   static List<Event> read(Path logs) {
+    return read(logs, line -> true);
+  }
+
+  /**
+   * The events of the lines {@code keep} accepts (a cheap text test before the JSON is parsed: the log holds every
+   * ServiceAccount's requests, hundreds of MB on a long run).
+   */
+  static List<Event> read(Path logs, Predicate<String> keep) {
     try (Stream<Path> files = Files.list(logs)) {
       List<Path> audit = files.filter(f -> f.getFileName().toString().matches("audit(-.*)?\\.log"))
           .sorted(Comparator.comparing(Path::toString)).toList();
       List<Event> events = new ArrayList<>();
       for (Path f : audit) {
         try (Stream<String> lines = Files.lines(f, StandardCharsets.UTF_8)) {
-          events.addAll(parse(lines));
+          events.addAll(parse(lines.filter(keep)));
         }
       }
       return events;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** A line of a request by a ServiceAccount whose name ends with one of {@code suffixes} (text only). */
+  static Predicate<String> linesOf(String... suffixes) {
+    return line -> {
+      int at = line.indexOf("\"username\":\"system:serviceaccount:");
+      if (at < 0) {
+        return false;
+      }
+      int end = line.indexOf('"', at + "\"username\":\"".length());
+      String user = end < 0 ? "" : line.substring(at + "\"username\":\"".length(), end);
+      for (String suffix : suffixes) {
+        if (user.endsWith(suffix)) {
+          return true;
+        }
+      }
+      return false;
+    };
   }
 
   /** {@code system:serviceaccount:<namespace>:<name>} of any namespace whose name {@code names} accepts. */

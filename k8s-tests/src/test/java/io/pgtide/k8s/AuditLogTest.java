@@ -106,4 +106,18 @@ class AuditLogTest {
     assertThat(patroni.test("orders-patroni")).isFalse();
     assertThat(patroni.test("system:node:orders-patroni")).isFalse();
   }
+
+  @Test
+  void linesOfTheServiceAccountsAreKeptBeforeParsing() {
+    var keep = AuditLog.linesOf(":pgtide-operator", ":orders-patroni");
+    assertThat(keep.test(event("1", "ResponseComplete", OPERATOR, "get", SECRET, 200, "allow", "2026-12-03T10:00:00Z")))
+        .isTrue();
+    assertThat(keep.test(event("2", "ResponseComplete", "system:serviceaccount:shop:orders-patroni", "get", SECRET,
+        200, "allow", "2026-12-03T10:00:00Z"))).isTrue();
+    assertThat(keep.test(event("3", "ResponseComplete", "system:serviceaccount:shop:ledger-patroni", "get", SECRET,
+        200, "allow", "2026-12-03T10:00:00Z"))).isFalse();
+    assertThat(keep.test(event("4", "ResponseComplete", "system:serviceaccount:kube-system:pgtide-operator-x", "get",
+        SECRET, 200, "allow", "2026-12-03T10:00:00Z"))).isFalse();
+    assertThat(keep.test("not json")).isFalse();
+  }
 }

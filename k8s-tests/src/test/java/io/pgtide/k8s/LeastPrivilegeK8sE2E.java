@@ -75,13 +75,16 @@ class LeastPrivilegeK8sE2E {
         .until(() -> "True".equals(k8s.condition(NS, NAME, "Ready")));
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
         .until(() -> "True".equals(k8s.condition(NS, NAME, "UsersSynced")));
-    // Patroni has run its loop on the narrowed Role a few times (it renews the leader lock every 10 s)
-    Instant settled = Instant.now();
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> k8s.auditEvents()
-        .stream().anyMatch(e -> e.user().equals(patroni()) && e.verb().equals("patch")
-            && e.name().equals(NAME + "-leader") && e.received().isAfter(settled.plusSeconds(15))));
+    // Patroni has run its loop on the narrowed Role a few more times: it renews the leader lock (a patch of
+    // <cluster>-leader) every loop_wait (10 s), so three new versions of it take about 20 s
+    String first = leaderVersion();
+    java.util.Set<String> seen = new java.util.HashSet<>(java.util.Set.of(first));
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+      seen.add(leaderVersion());
+      return seen.size() >= 3;
+    });
 
-    List<AuditLog.Event> events = k8s.auditEvents();
+    List<AuditLog.Event> events = k8s.auditEvents(AuditLog.linesOf(":pgtide-operator", ":" + NAME + "-patroni"));
     // (a) refused: any 403 in this live namespace (RBAC or not), and RBAC denials anywhere (other tests' namespaces
     // may be terminating, which refuses writes with 403 by admission, not by RBAC)
     Predicate<String> ours = operators().or(patroni()::equals);
@@ -107,6 +110,11 @@ class LeastPrivilegeK8sE2E {
     // and Patroni is granted nothing on Secrets at all
     assertThat(k8s.client().rbac().roles().inNamespace(NS).withName(NAME + "-patroni").get().getRules())
         .noneMatch(r -> r.getResources().contains("secrets") || r.getResources().contains("*"));
+  }
+
+  static String leaderVersion() {
+    var cm = k8s.client().configMaps().inNamespace(NS).withName(NAME + "-leader").get();
+    return cm == null ? "" : cm.getMetadata().getResourceVersion();
   }
 
   static String patroni() {

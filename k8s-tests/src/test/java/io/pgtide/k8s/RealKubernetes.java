@@ -303,6 +303,11 @@ public final class RealKubernetes implements BeforeAllCallback {
     return AuditLog.read(session.state.resolve("logs"));
   }
 
+  /** The audit log's events of the lines {@code keep} accepts (see {@link AuditLog#linesOf}). */
+  public List<AuditLog.Event> auditEvents(java.util.function.Predicate<String> keep) {
+    return AuditLog.read(session.state.resolve("logs"), keep);
+  }
+
   public List<String> operatorDenials(Instant since) {
     return denials(OPERATOR_SA, since);
   }
