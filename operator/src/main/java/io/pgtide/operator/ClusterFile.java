@@ -82,6 +82,11 @@ public final class ClusterFile {
 
   public static String problem(PostgresCluster cr, boolean local) {
     String problem = ClusterValidation.problem(cr);
+    if (problem == null) {
+      // the allowlist the operator would apply: its PGTIDE_ALLOWED_IMAGES when set here too, else its default
+      problem = ClusterValidation.imageProblem(cr.getSpec(),
+          io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv()).allowedImages());
+    }
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
     }

@@ -87,9 +87,9 @@ public final class SidecarVerticle extends VerticleBase {
     cgroups = new CgroupReader(Path.of("/sys/fs/cgroup"));
     processTree = config.resources().processTree() ? new ProcessTreeReader(Path.of("/proc"),
         config.resources().cpuLimitCores(), config.resources().memoryLimitBytes()) : null;
-    TlsMaterial tls = TlsMaterial.read(config.tlsDir());
-    bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
-        () -> lastJson, this::onCommand);
+    // read again at every connection: a certificate issued again reaches the mounted files without a restart
+    bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(),
+        () -> TlsMaterial.read(config.tlsDir()), () -> lastJson, this::onCommand);
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
     commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), config.patroniCredentials(),
         userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null,

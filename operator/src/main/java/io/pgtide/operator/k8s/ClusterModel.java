@@ -125,6 +125,8 @@ public final class ClusterModel {
     out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
+      out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,
+          BackupAgentModel.tlsSecret(name))).build());
       out.add(BackupAgentModel.volume(cr));
       out.add(BackupAgentModel.service(cr));
       out.add(BackupAgentModel.networkPolicy(cr, config));
@@ -160,14 +162,32 @@ public final class ClusterModel {
     return new ServiceAccountBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName()))).build();
   }
 
-  /** What Patroni needs with the Kubernetes DCS (configmaps/endpoints, pods, services). */
+  /**
+   * The ConfigMaps Patroni keeps its state in with {@code KUBERNETES_USE_CONFIGMAPS} (Patroni 4's Kubernetes DCS:
+   * {@code <scope>-leader}, {@code -config}, {@code -failover}, {@code -sync}; no citus groups).
+   */
+  static List<String> patroniConfigMaps(String cluster) {
+    return List.of(cluster + "-config", cluster + "-leader", cluster + "-failover", cluster + "-sync");
+  }
+
+  /**
+   * What Patroni does with the Kubernetes DCS on ConfigMaps, and no more: it reads and patches its own four
+   * ConfigMaps (by name), creates them (RBAC cannot restrict {@code create} by name: the name is not known when
+   * the request is authorized), lists and watches ConfigMaps and pods by its label selector (collection requests:
+   * no names to restrict them by), and patches its own pod's role label and status annotation (pod names change
+   * with the member count, so not by name). No Endpoints and no Services: those are only for
+   * {@code use_endpoints}, which pgtide does not use. No delete: only {@code patronictl remove} deletes, and pgtide
+   * never runs it.
+   */
   public static Role role(PostgresCluster cr) {
-    return new RoleBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName())))
-        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps", "endpoints")
-            .withVerbs("create", "get", "list", "patch", "update", "watch", "delete", "deletecollection").build())
+    String name = cr.getMetadata().getName();
+    return new RoleBuilder().withMetadata(meta(cr, patroniAccount(name)))
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+            .withResourceNames(patroniConfigMaps(name)).withVerbs("get", "patch").build())
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+            .withVerbs("create", "list", "watch").build())
         .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods")
-            .withVerbs("get", "list", "patch", "update", "watch").build())
-        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("services").withVerbs("create").build())
+            .withVerbs("list", "watch", "patch").build())
         .build();
   }
 
@@ -351,6 +371,9 @@ public final class ClusterModel {
         .withValue(new JsonObject().put("application", "spilo").encode()).build());
     env.add(new EnvVarBuilder().withName("DCS_ENABLE_KUBERNETES_API").withValue("true").build());
     env.add(new EnvVarBuilder().withName("KUBERNETES_USE_CONFIGMAPS").withValue("true").build());
+    // Spilo's default (true) has Patroni read Endpoints "kubernetes" in namespace "default", which the per-cluster
+    // Role does not grant: Patroni got 403 and turned it off itself. Off from the start, no refused call.
+    env.add(new EnvVarBuilder().withName("KUBERNETES_BYPASS_API_SERVICE").withValue("false").build());
     env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
     return new ContainerBuilder().withName("postgres").withImage(spec.image != null ? spec.image : config.spiloImage())
         .withEnv(env)

@@ -35,10 +35,14 @@ public final class OperatorMain implements Callable<Integer> {
     java.util.function.BooleanSupplier leads = () -> leading.get() != null && leading.get().isLeader();
     var core = new OperatorCore(KubernetesOperator.hubCertificate(ca, config), "0.0.0.0", config.bridgePort(),
         v -> new KubernetesInfrastructure(v, client).leadingWhile(leads), 3_000);
-    var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads);
+    var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads)
+        .backupAgentCa(ca.caPem());
     var operator = new KubernetesOperator(core.vertx(), client, config, identity)
         .controllers(controllers).metrics(core.registry()).leadership(core::act, core::standDown);
     leading.set(operator);
+    // a sidecar certificate speaks only for the live cluster it was issued to (by uid), not for an earlier one
+    // of the same name
+    core.clusterUids(operator::liveUid);
     new KubernetesEvents(core.vertx(), client, controllers::cluster).start();
     // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
     // the leader label makes the Service send the sidecars there

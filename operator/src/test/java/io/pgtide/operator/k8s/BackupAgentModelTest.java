@@ -104,4 +104,26 @@ class BackupAgentModelTest {
     recovery.targetTime = null; // the latest point
     assertThat(ClusterValidation.recoverySourceProblem(recovery, source, true, now)).isNull();
   }
+
+  /** The agent's API over TLS: its certificate's Secret mounted as a directory (updated in place), port 8443. */
+  @Test
+  void theAgentServesItsApiOverTlsFromAMountedCertificate() {
+    PostgresCluster cr = cluster("orders");
+    var pod = BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().get(0);
+    assertThat(container.getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("PGTIDE_AGENT_TLS_DIR");
+      assertThat(e.getValue()).isEqualTo("/etc/pgtide/tls");
+    });
+    assertThat(container.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/etc/pgtide/tls");
+      assertThat(m.getSubPath()).as("a subPath mount is never updated").isNull();
+    });
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null)
+        .extracting(v -> v.getSecret().getSecretName()).containsExactly("orders-backup-tls");
+    assertThat(BackupAgentModel.service(cr).getSpec().getPorts()).extracting(p -> p.getPort())
+        .contains(BackupAgentModel.TLS_PORT);
+    assertThat(BackupAgentModel.dnsNames("shop", "orders")).contains(BackupAgentModel.host("shop", "orders"))
+        .contains("orders-backup.shop.svc");
+  }
 }
