@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
  * {@code [-n NS] CLUSTER} (a port-forward to the leading operator's control API with the kubeconfig's token) or
  * {@code --url} with a token.
  */
-@Command(name = "logs", description = "PostgreSQL and Patroni log lines of every member (or one), merged in time "
+@Command(name = "logs", mixinStandardHelpOptions = true, description = "PostgreSQL and Patroni log lines of every member (or one), merged in time "
     + "order with member names; -f follows.")
 final class LogsCommand implements Callable<Integer> {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");

@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
  * hook passes every tracked YAML file). Exit 0 when none is found, 1 with one line per Secret when some are.
  * A file that is not YAML (a Helm template) is reported as not checked, and does not fail the check.
  */
-@Command(name = "seal-check", description = "Refuse plaintext Secrets holding the passwords of declared users "
+@Command(name = "seal-check", mixinStandardHelpOptions = true, description = "Refuse plaintext Secrets holding the passwords of declared users "
     + "(passwordSecret of a PostgresCluster or PostgresUser): exit 1 naming them, 0 when there are none.")
 final class SealCheck implements Callable<Integer> {
   private static final YAMLMapper YAML = new YAMLMapper();
