@@ -101,10 +101,10 @@ public final class BackupAgentClient implements Backups {
       String ca = caPem;
       if (ca == null) {
         var tls = client.secrets().inNamespace(namespace).withName(BackupAgentModel.tlsSecret(cluster)).get();
-        if (tls == null || tls.getData() == null || tls.getData().get("ca.crt") == null) {
+        ca = tls == null ? null : SecretPasswords.valueOf(tls, "ca.crt");
+        if (ca == null) {
           throw new IllegalStateException("the backup agent's TLS Secret does not exist yet");
         }
-        ca = new String(Base64.getDecoder().decode(tls.getData().get("ca.crt")), StandardCharsets.UTF_8);
       }
       // the Service's IP is dialled (the cluster need not run DNS); its name is what the certificate must carry
       return new Agent("https://" + svc.getSpec().getClusterIP() + ":" + BackupAgentModel.TLS_PORT, token, ca);
