@@ -1,5 +1,6 @@
 package io.pgtide.operator;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.operator.failover.FailoverCoordinator;
@@ -117,7 +118,7 @@ public final class OperatorHttp {
     String action = ctx.request().path().substring(("/api/clusters/" + key + "/").length());
     ctx.addEndHandler(done -> {
       int status = ctx.response().getStatusCode();
-      LOG.info("[{}] {} asked for {}: {}", key, who, action, status);
+      ClusterLog.of(LOG, key).info("{} asked for {}: {}", who, action, status);
       events.emit(key, status / 100 == 2 ? "Normal" : "Warning", "ControlRequest",
           who + " asked for " + action + ": " + status);
     });

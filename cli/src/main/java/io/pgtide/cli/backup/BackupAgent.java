@@ -1,5 +1,6 @@
 package io.pgtide.cli.backup;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.crd.PostgresClusterSpec;
@@ -112,7 +113,7 @@ public final class BackupAgent implements Callable<Integer> {
     BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
         new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword(), BARMAN_SSLMODE),
         new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
-            msg -> LOG.info("[{}] {}", s.clusterKey(), msg)),
+            msg -> ClusterLog.of(LOG, s.clusterKey()).info("{}", msg)),
         events, new OperatorMetrics(registry));
     Router router = Router.router(vertx);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
@@ -152,7 +153,7 @@ public final class BackupAgent implements Callable<Integer> {
     if (copy != null) {
       copyEvery(vertx, copy, events, registry, s.clusterKey(), COPY_EVERY_MS);
     }
-    LOG.info("[{}] backup agent: repository {}, primary {}:{}, listening on {}{}", s.clusterKey(),
+    ClusterLog.of(LOG, s.clusterKey()).info("backup agent: repository {}, primary {}:{}, listening on {}{}",
         barman.repository(), s.host(), s.port(), PORT, s.tlsDir() == null ? " (API included, no TLS)"
             : " (metrics, health), the API over TLS on " + TLS_PORT);
     CountDownLatch stopped = new CountDownLatch(1);

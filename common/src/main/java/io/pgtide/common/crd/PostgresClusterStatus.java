@@ -21,6 +21,12 @@ public class PostgresClusterStatus {
   public Users users;
   public List<Member> members = new ArrayList<>();
   public Failover lastFailover;
+  /**
+   * The failover incident under way, written before the operator acts on it (fences, releases a leader lock) and
+   * removed, in the same write that records {@link #lastFailover}, when it ends: an operator that takes over the
+   * lead resumes it from here, or closes it with a reason.
+   */
+  public FailoverIntent failover;
   /** The outcome of the last request made through the annotation {@code pgtide.io/request} (kubectl pgtide). */
   public Request lastRequest;
   /**
@@ -74,6 +80,20 @@ public class PostgresClusterStatus {
     public String completedAt;
     public Long durationMs;
     public String kind;
+  }
+
+  public static class FailoverIntent {
+    /** {@code <target>@<startedAt>}: one incident, one id, whichever operator handles it. */
+    public String incidentId;
+    /** The primary that was lost: the member the incident fences or releases. */
+    public String target;
+    /** How it ends if a new primary took over now: failover, confirmed-dead, zombie-fenced, zombie-ttl. */
+    public String kind;
+    /** How far handling it went: detected, announced, released, fenced, fence-unconfirmed. */
+    public String step;
+    public String startedAt;
+    /** Why the primary counts as lost (its last report). */
+    public String reason;
   }
 
   public static class Request {

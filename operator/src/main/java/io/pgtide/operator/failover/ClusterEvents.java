@@ -1,5 +1,6 @@
 package io.pgtide.operator.failover;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.common.contract.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -75,9 +76,9 @@ public final class ClusterEvents {
 
   private void record(String clusterKey, String type, String reason, String message, long at) {
     if ("Warning".equals(type)) {
-      LOG.warn("[{}] {}: {}", clusterKey, reason, message);
+      ClusterLog.of(LOG, clusterKey).warn("{}: {}", reason, message);
     } else {
-      LOG.info("[{}] {}: {}", clusterKey, reason, message);
+      ClusterLog.of(LOG, clusterKey).info("{}: {}", reason, message);
     }
     // a message is a sentence or two; the cap keeps 500 of them well inside a ConfigMap (1 MiB)
     String text = message.length() > MESSAGE_CHARS ? message.substring(0, MESSAGE_CHARS) + "…" : message;

@@ -1,5 +1,6 @@
 package io.pgtide.operator.failover;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.MemberId;
@@ -11,6 +12,7 @@ import io.pgtide.operator.state.ClusterView;
 import io.pgtide.operator.state.MemberView;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -34,6 +36,7 @@ public final class FailoverCoordinator {
   private final Map<String, ClusterPolicy> policies = new ConcurrentHashMap<>();
   private final Map<String, Runnable> afterFailover = new ConcurrentHashMap<>();
   private final java.util.function.LongSupplier clock;
+  private volatile IncidentStore store = IncidentStore.NONE;
   private boolean active;
   private boolean listening;
   private long timer = -1;
@@ -62,6 +65,10 @@ public final class FailoverCoordinator {
    */
   private static final class Tracked {
     FailoverState state = FailoverState.INITIAL;
+    /** The incident a previous operator kept is being read: nothing is decided until it is in. */
+    boolean loading = true;
+    /** The last write to the store: writes go one after the other, so an older intent never lands last. */
+    Future<Void> saving = Future.succeededFuture();
   }
 
   public FailoverCoordinator(Vertx vertx, ClusterState state, Infrastructure infra, CommandClient commands,
@@ -98,8 +105,16 @@ public final class FailoverCoordinator {
   }
 
   /**
+   * Keeps open incidents in {@code store} (written before each is acted on) and resumes the one a previous operator
+   * kept there; set before {@link #start}.
+   */
+  public void persistTo(IncidentStore store) {
+    this.store = store;
+  }
+
+  /**
    * Stops acting (this replica no longer leads): no endpoint moves, no fencing. What it knew of open incidents is
-   * dropped; a replica that leads again picks up from the stream, as after an operator restart.
+   * dropped here; they are kept in the {@link IncidentStore}, where the replica that leads next resumes them.
    */
   public synchronized void stop() {
     active = false;
@@ -139,10 +154,28 @@ public final class FailoverCoordinator {
     return t != null && t.state.incident() != null;
   }
 
-  private Tracked tracked(String key) {
-    return clusters.computeIfAbsent(key, k -> {
-      metrics.clusterSeen(k);
-      return new Tracked();
+  private synchronized Tracked tracked(String key) {
+    Tracked t = clusters.get(key);
+    if (t == null) {
+      t = new Tracked();
+      clusters.put(key, t);
+      metrics.clusterSeen(key);
+      resume(key, t);
+    }
+    return t;
+  }
+
+  /** Reads the incident a previous operator kept for the cluster, then resumes or closes it. */
+  private void resume(String key, Tracked t) {
+    store.load(key).onComplete(ar -> {
+      synchronized (this) {
+        if (ar.failed()) {
+          ClusterLog.of(LOG, key).warn("cannot read the incident kept for it ({}); starting from the stream",
+              ar.cause().getMessage());
+        }
+        t.loading = false;
+        apply(key, t, FailoverMachine.resume(t.state, ar.succeeded() ? ar.result() : null, clock.getAsLong()));
+      }
     });
   }
 
@@ -152,6 +185,9 @@ public final class FailoverCoordinator {
 
   synchronized void evaluate(String key) {
     Tracked t = tracked(key);
+    if (t.loading) {
+      return;
+    }
     FailoverMachine.Step step = FailoverMachine.observe(t.state, state.view(key), policy(key), clock.getAsLong());
     apply(key, t, step);
   }
@@ -162,8 +198,30 @@ public final class FailoverCoordinator {
    */
   private synchronized void apply(String key, Tracked t, FailoverMachine.Step step) {
     t.state = step.state();
-    for (FailoverEffect effect : step.effects()) {
-      execute(key, t, effect);
+    run(key, t, step.effects(), 0);
+  }
+
+  /**
+   * Carries out {@code effects} from {@code from} on; at a {@link FailoverEffect.Persist} the rest waits until the
+   * store has it. A failed write is counted and reported, and the rest still runs: a zombie primary is fenced even
+   * when the API server cannot take the intent, as before there was one.
+   */
+  private void run(String key, Tracked t, List<FailoverEffect> effects, int from) {
+    for (int i = from; i < effects.size(); i++) {
+      if (effects.get(i) instanceof FailoverEffect.Persist p) {
+        int next = i + 1;
+        t.saving = t.saving.transform(ignored -> store.save(key, p.intent(), p.completed()))
+            .onComplete(ar -> {
+              synchronized (this) {
+                if (ar.failed()) {
+                  controllerError(key, "keepIncident", ar.cause());
+                }
+                run(key, t, effects, next);
+              }
+            });
+        return;
+      }
+      execute(key, t, effects.get(i));
     }
   }
 
@@ -194,7 +252,7 @@ public final class FailoverCoordinator {
         hook.run();
       }
     } else if (effect instanceof FailoverEffect.LogBlip e) {
-      LOG.info("[{}] {}", key, e.message());
+      ClusterLog.of(LOG, key).info("{}", e.message());
     }
   }
 
@@ -202,6 +260,9 @@ public final class FailoverCoordinator {
   public synchronized Future<FailoverRecord> switchover(String key, String candidate) {
     Tracked t = tracked(key);
     ClusterView view = state.view(key);
+    if (t.loading) {
+      return Future.failedFuture("the operator is still reading the incident kept for " + key + "; try again");
+    }
     if (t.state.switching()) {
       return Future.failedFuture("a switchover of " + key + " is already in progress");
     }

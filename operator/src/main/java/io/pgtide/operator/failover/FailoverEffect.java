@@ -34,6 +34,13 @@ sealed interface FailoverEffect {
   record Completed(FailoverRecord record) implements FailoverEffect {
   }
 
+  /**
+   * Keeps the open incident ({@code intent}), or closes it (null) recording {@code completed}; comes first among a
+   * step's effects, and the coordinator carries out the rest only once it is written.
+   */
+  record Persist(IncidentIntent intent, FailoverRecord completed) implements FailoverEffect {
+  }
+
   /** A loss too short to be an incident: logged only. */
   record LogBlip(String message) implements FailoverEffect {
   }

@@ -32,6 +32,8 @@ final class FailoverMachine {
    * check) still starts at once; a failover within the window is announced when it completes.
    */
   static final long ANNOUNCE_AFTER_MS = 1_500;
+  /** An incident kept by a previous operator is resumed when younger than this, closed unrecorded when older. */
+  static final long RESUME_WITHIN_MS = 10 * 60_000;
 
   private FailoverMachine() {
   }
@@ -42,6 +44,10 @@ final class FailoverMachine {
 
   /** One evaluation of the cluster's view at {@code now}: on every report, and every 250 ms. */
   static Step observe(FailoverState state, ClusterView view, ClusterPolicy policy, long now) {
+    return persisted(state, decide(state, view, policy, now));
+  }
+
+  private static Step decide(FailoverState state, ClusterView view, ClusterPolicy policy, long now) {
     List<FailoverEffect> effects = new ArrayList<>();
     if (view.splitView()) {
       return new Step(splitView(state, view, effects), effects);
@@ -61,14 +67,54 @@ final class FailoverMachine {
   /** The infrastructure confirmed {@code member} dead and released its leader lock. */
   static Step released(FailoverState state, String member) {
     FailoverState s = member.equals(state.lost()) ? state.withIncident(state.incident().release()) : state;
-    return new Step(s, List.of(new Emit("Normal", "LeaderLockReleased", member + "'s Patroni and PostgreSQL are "
-        + "confirmed gone; released its leader lock so Patroni elects without waiting for the ttl")));
+    return persisted(state, new Step(s, List.of(new Emit("Normal", "LeaderLockReleased", member + "'s Patroni and PostgreSQL are "
+        + "confirmed gone; released its leader lock so Patroni elects without waiting for the ttl"))));
   }
 
   /** Fencing {@code member} could not be confirmed: nothing was forced, Patroni's ttl decides. */
   static Step fenceFailed(FailoverState state, String member, String reason) {
     FailoverState s = member.equals(state.lost()) ? state.withIncident(state.incident().fenceNotConfirmed()) : state;
-    return new Step(s, List.of(new CountError("fence"), new Emit("Warning", "FenceNotConfirmed", reason)));
+    return persisted(state, new Step(s, List.of(new CountError("fence"),
+        new Emit("Warning", "FenceNotConfirmed", reason))));
+  }
+
+  /**
+   * When the persisted shape of the incident changed from {@code before} to the step's state, the step's effects
+   * start by keeping it (or closing it, with the failover it ended in): written before anything is done about it.
+   */
+  static Step persisted(FailoverState before, Step step) {
+    IncidentIntent was = IncidentIntent.of(before.incident());
+    IncidentIntent now = IncidentIntent.of(step.state().incident());
+    if (java.util.Objects.equals(was, now)) {
+      return step;
+    }
+    FailoverRecord completed = now == null && step.state().last() != before.last() ? step.state().last() : null;
+    List<FailoverEffect> effects = new ArrayList<>();
+    effects.add(new FailoverEffect.Persist(now, completed));
+    effects.addAll(step.effects());
+    return new Step(step.state(), effects);
+  }
+
+  /**
+   * The first step of an operator that found {@code intent} kept by the one before it (null: nothing was open).
+   * A recent incident is resumed: its lost primary is the one to follow and the incident goes on from its step, so it
+   * completes (one record), recovers or gets fenced as it would have. One older than {@link #RESUME_WITHIN_MS} is
+   * closed with the reason, unrecorded: what happened since is not known, and a failover record of that length
+   * would be false.
+   */
+  static Step resume(FailoverState state, IncidentIntent intent, long now) {
+    if (intent == null || state.incident() != null) {
+      return new Step(state, List.of());
+    }
+    String what = "incident " + intent.incidentId() + " (" + intent.target() + " lost: " + intent.reason()
+        + "; step " + intent.step() + ")";
+    if (now - intent.startedAt() > RESUME_WITHIN_MS) {
+      return new Step(state, List.of(new FailoverEffect.Persist(null, null), new Emit("Warning", "IncidentClosed",
+          what + " was left open by the previous operator " + (now - intent.startedAt()) / 1000
+              + " s ago; closed unrecorded: what happened since is not known")));
+    }
+    return new Step(state.withPrimary(intent.target()).withIncident(intent.toIncident()), List.of(
+        new Emit("Normal", "IncidentResumed", what + " was left open by the previous operator; resuming it")));
   }
 
   /** A planned switchover ended with {@code record}: its new primary is the one to follow. */

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.operator.backup.Backups;
 import io.pgtide.operator.failover.ClusterEvents;
@@ -120,14 +121,14 @@ public final class BackupAgentClient implements Backups {
           JsonArray agentEvents = body.getJsonArray("events", new JsonArray());
           agentEvents.forEach(e -> events.relay((JsonObject) e));
           if (unreachable != null) {
-            LOG.info("[{}/{}] backup agent reached again", namespace, cluster);
+            ClusterLog.of(LOG, namespace, cluster).info("backup agent reached again");
             unreachable = null;
           }
         })
         .onFailure(e -> {
           status = new JsonObject().put("agent", "not reachable: " + e.getMessage());
           if (!String.valueOf(e.getMessage()).equals(unreachable)) {
-            LOG.warn("[{}/{}] backup agent not reachable: {}", namespace, cluster, e.getMessage());
+            ClusterLog.of(LOG, namespace, cluster).warn("backup agent not reachable: {}", e.getMessage());
             unreachable = String.valueOf(e.getMessage());
           }
         });

@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -141,9 +142,9 @@ public final class ClusterControllers {
           .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
           .compose(step -> step.action() == RollingUpdate.Action.DONE ? self.restarts.step().mapEmpty()
               : io.vertx.core.Future.<Void>succeededFuture())
-          .onFailure(e -> LOG.warn("[{}] rolling update step failed: {}", key, e.toString())));
+          .onFailure(e -> ClusterLog.of(LOG, key).warn("rolling update step failed: {}", e.toString())));
       byKey.put(key, c);
-      LOG.info("[{}] controllers started", key);
+      ClusterLog.of(LOG, key).info("controllers started");
     }
     c.latest = cr;
     pushTo(key, c, spec.monitoring);
@@ -177,12 +178,12 @@ public final class ClusterControllers {
       return;
     }
     if (c.pushUrl != null) {
-      core.pusher().delete(key, c.pushUrl).onFailure(e -> LOG.warn("[{}] could not delete the Pushgateway group at {}: {}",
-          key, c.pushUrl, e.toString()));
+      core.pusher().delete(key, c.pushUrl).onFailure(e -> ClusterLog.of(LOG, key)
+          .warn("could not delete the Pushgateway group at {}: {}", c.pushUrl, e.toString()));
     }
     if (url != null) {
       core.pusher().start(key, url, monitoring.pushIntervalSeconds * 1000L);
-      LOG.info("[{}] pushing metrics to {} every {} s", key, url, monitoring.pushIntervalSeconds);
+      ClusterLog.of(LOG, key).info("pushing metrics to {} every {} s", url, monitoring.pushIntervalSeconds);
     }
     c.pushUrl = url;
     c.pushTarget = target;
@@ -205,7 +206,7 @@ public final class ClusterControllers {
       core.state().forgetCluster(key);
       core.failover().forget(key);
       history.forget(key);
-      LOG.info("[{}] controllers stopped", key);
+      ClusterLog.of(LOG, key).info("controllers stopped");
     }
   }
 
@@ -271,7 +272,7 @@ public final class ClusterControllers {
           + ", more than " + ClusterRequest.MAX_AGE.toMinutes() + " minutes before the operator saw it; not acted on");
       return;
     }
-    LOG.info("[{}] request {}: {}", key, request.id(), request.toJson().encode());
+    ClusterLog.of(LOG, key).info("request {}: {}", request.id(), request.toJson().encode());
     Future<String> done = switch (request.action()) {
       case "switchover" -> core.failover().switchover(key, request.to()).map(r -> r.from().equals(r.to())
           ? r.to() + " already is primary" : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms");
@@ -299,7 +300,7 @@ public final class ClusterControllers {
     r.message = message;
     r.completedAt = Instant.now().toString();
     c.lastRequest = r;
-    LOG.info("[{}] request {} {}: {}", key, id, outcome, message);
+    ClusterLog.of(LOG, key).info("request {} {}: {}", id, outcome, message);
     writeStatus(key);
   }
 
@@ -357,7 +358,7 @@ public final class ClusterControllers {
         }
       }
       return null;
-    }).onFailure(e -> LOG.debug("[{}] status not written this time: {}", key, e.getMessage()));
+    }).onFailure(e -> ClusterLog.of(LOG, key).debug("status not written this time: {}", e.getMessage()));
   }
 
   /** The pods the primary Service's endpoints name (ready addresses only). */

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
@@ -477,6 +478,15 @@ public final class ClusterModel {
         .put("synchronous_mode", spec.patroni.synchronousMode)
         .put("postgresql", new JsonObject().put("parameters", new JsonObject(new TreeMap<>(spec.parameters))));
     return new JsonObject().put("bootstrap", new JsonObject().put("dcs", dcs)).encode();
+  }
+
+  /**
+   * What pgtide applies to grow a member's claim: its size and nothing else (the StatefulSet controller made the
+   * claim and owns the rest; an apply declaring more would take those fields over).
+   */
+  static PersistentVolumeClaim claimSize(String claim, Quantity size) {
+    return new PersistentVolumeClaimBuilder().withNewMetadata().withName(claim).endMetadata()
+        .withNewSpec().withNewResources().addToRequests("storage", size).endResources().endSpec().build();
   }
 
   private static Map<String, Quantity> quantities(Map<String, String> values) {

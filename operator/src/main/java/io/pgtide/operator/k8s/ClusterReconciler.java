@@ -1,6 +1,6 @@
 package io.pgtide.operator.k8s;
 
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * Keeps the objects a PostgresCluster owns in shape: a flat chain of small steps, one per owned object. Secrets are
@@ -68,27 +67,24 @@ public final class ClusterReconciler {
   public Future<Void> reconcile(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
-    MDC.put("cluster", ClusterKey.text(ns, name));
-    try {
-      if (cr.getMetadata().getDeletionTimestamp() != null) {
-        return delete(cr);
-      }
-      String problem = ClusterValidation.problem(cr);
-      if (problem == null) {
-        problem = ClusterValidation.kubernetesProblem(cr.getSpec());
-      }
-      if (problem == null) {
-        problem = ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages());
-      }
-      if (problem != null) {
-        LOG.warn("[{}/{}] invalid spec: {}", ns, name, problem);
-        return status(cr, "InvalidSpec", problem, null);
-      }
-      return majorVersionChange(cr).transform(change -> change.failed() ? refused(cr, change.cause(), null)
-          : change.result() != null ? status(cr, "InvalidSpec", change.result(), null) : checkedApply(cr));
-    } finally {
-      MDC.remove("cluster");
+    // the cluster is named in every line itself (ClusterLog): the steps below run on other threads, where an MDC
+    // set here would be gone
+    if (cr.getMetadata().getDeletionTimestamp() != null) {
+      return delete(cr);
     }
+    String problem = ClusterValidation.problem(cr);
+    if (problem == null) {
+      problem = ClusterValidation.kubernetesProblem(cr.getSpec());
+    }
+    if (problem == null) {
+      problem = ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages());
+    }
+    if (problem != null) {
+      ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", problem);
+      return status(cr, "InvalidSpec", problem, null);
+    }
+    return majorVersionChange(cr).transform(change -> change.failed() ? refused(cr, change.cause(), null)
+        : change.result() != null ? status(cr, "InvalidSpec", change.result(), null) : checkedApply(cr));
   }
 
   /**
@@ -104,7 +100,7 @@ public final class ClusterReconciler {
           String change = ClusterValidation.majorVersionChange(ClusterModel.postgresVersion(current),
               cr.getSpec().postgresVersion);
           if (change != null) {
-            LOG.warn("[{}/{}] invalid spec: {}", ns, name, change);
+            ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", change);
           }
           return change;
         });
@@ -123,8 +119,8 @@ public final class ClusterReconciler {
       }
       if (!checked.result().isEmpty()) {
         var conflict = new Ownership.NotOwned(checked.result());
-        LOG.warn("[{}/{}] nothing applied: {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
-            conflict.getMessage());
+        ClusterLog.of(LOG, cr.getMetadata().getNamespace(), cr.getMetadata().getName())
+            .warn("nothing applied: {}", conflict.getMessage());
         return refused(cr, conflict, true);
       }
       // an object that appeared since the check is still refused by ResourceReconciler, as a conflict
@@ -245,11 +241,8 @@ public final class ClusterReconciler {
             + sc + " does not allow (allowVolumeExpansion); volumes " + grow + " keep their size");
       }
       for (String claim : grow) {
-        client.persistentVolumeClaims().inNamespace(ns).withName(claim).edit(c -> {
-          c.getSpec().getResources().getRequests().put("storage", want);
-          return c;
-        });
-        LOG.info("[{}/{}] volume {} grows to {}", ns, name, claim, want);
+        ResourceReconciler.apply(client, ns, ClusterModel.claimSize(claim, want));
+        ClusterLog.of(LOG, ns, name).info("volume {} grows to {}", claim, want);
       }
       return null;
     });
@@ -300,7 +293,7 @@ public final class ClusterReconciler {
           client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr)).create();
         }
         client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
-        LOG.info("[{}/{}] restoring {} to {} (Job {})", ns, name, recovery.source,
+        ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", recovery.source,
             recovery.targetTime != null ? recovery.targetTime : recovery.targetLSN != null ? recovery.targetLSN
                 : "the latest point", job);
         throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
@@ -526,7 +519,7 @@ public final class ClusterReconciler {
         c.getMetadata().getFinalizers().remove(FINALIZER);
         return c;
       });
-      LOG.info("[{}/{}] deleted; volumes {}", ns, name, deleteVolumes ? "deleted" : "retained");
+      ClusterLog.of(LOG, ns, name).info("deleted; volumes {}", deleteVolumes ? "deleted" : "retained");
       return null;
     });
   }

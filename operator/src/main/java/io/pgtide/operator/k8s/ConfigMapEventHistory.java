@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -70,10 +71,11 @@ public final class ConfigMapEventHistory {
           events.restore(kept);
           restored.add(key);
           dirty.add(key); // written back trimmed, with whatever happened meanwhile
-          LOG.info("[{}] {} earlier events restored from {}", key, kept.size(), name(cr.getMetadata().getName()));
+          ClusterLog.of(LOG, key).info("{} earlier events restored from {}", kept.size(),
+              name(cr.getMetadata().getName()));
           return (Void) null;
         })
-        .onFailure(e -> LOG.warn("[{}] cannot read the event history: {}", key, e.getMessage()));
+        .onFailure(e -> ClusterLog.of(LOG, key).warn("cannot read the event history: {}", e.getMessage()));
   }
 
   /** The cluster is gone (or no longer led here): its history in memory too; its ConfigMap goes with it. */
@@ -124,7 +126,7 @@ public final class ConfigMapEventHistory {
             writing.remove(key);
             if (ar.failed()) {
               dirty.add(key); // the next flush tries again
-              LOG.warn("[{}] cannot keep the event history in {}: {}", key, name(cr.getMetadata().getName()),
+              ClusterLog.of(LOG, key).warn("cannot keep the event history in {}: {}", name(cr.getMetadata().getName()),
                   ar.cause().getMessage());
             }
           });

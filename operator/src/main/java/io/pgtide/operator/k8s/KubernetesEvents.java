@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -53,7 +54,8 @@ public final class KubernetesEvents {
           return ev;
         });
       })
-          .onFailure(err -> LOG.warn("[{}] cannot record event {}: {}", e.getString("cluster"), e.getString("reason"),
+          .onFailure(err -> ClusterLog.of(LOG, e.getString("cluster")).warn("cannot record event {}: {}",
+              e.getString("reason"),
               err.getMessage()));
     });
   }

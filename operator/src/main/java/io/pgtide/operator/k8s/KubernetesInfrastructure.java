@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.operator.state.ClusterKey;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -84,9 +85,10 @@ public final class KubernetesInfrastructure implements Infrastructure {
         return Future.failedFuture(new IllegalStateException("fencing " + member + " through its sidecar was not "
             + "confirmed (" + describe(r) + "); its pod is left alone and Patroni's ttl decides"));
       }
-      LOG.info("[{}] fenced {}: killed {}", clusterKey, member, r.detail().getJsonArray("killed"));
+      ClusterLog.of(LOG, clusterKey).info("fenced {}: killed {}", member, r.detail().getJsonArray("killed"));
       return Blocking.call(vertx, () -> releaseLeaderLock(id)).map(released -> {
-        LOG.info("[{}] leader lock of {} {}", clusterKey, member, released ? "released" : "not its own any more");
+        ClusterLog.of(LOG, clusterKey).info("leader lock of {} {}", member,
+            released ? "released" : "not its own any more");
         return null;
       });
     });

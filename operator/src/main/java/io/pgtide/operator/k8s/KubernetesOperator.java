@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -417,7 +418,7 @@ public final class KubernetesOperator {
           controllers.ensure(cr);
           controllers.request(cr); // one asked while no operator led, or with a spec change
         } catch (RuntimeException e) {
-          LOG.error("[{}] cannot start or refresh the cluster's controllers: {}", key, e.toString());
+          ClusterLog.of(LOG, key).error("cannot start or refresh the cluster's controllers: {}", e.toString());
         }
       }
       if (ar.failed()) {
@@ -450,7 +451,7 @@ public final class KubernetesOperator {
     if (registry != null) {
       registry.counter("pgtide_reconcile_errors", "reason", reason).increment();
     }
-    LOG.warn("[{}] reconcile failed ({}, attempt {}): {}; retrying in {} ms", key, reason, attempt,
+    ClusterLog.of(LOG, key).warn("reconcile failed ({}, attempt {}): {}; retrying in {} ms", reason, attempt,
         ReconcileErrors.message(cause), delay);
     retryTimers.put(key, vertx.setTimer(delay, t -> {
       retryTimers.remove(key);

@@ -1,5 +1,6 @@
 package io.pgtide.operator.metrics;
 
+import io.pgtide.operator.state.ClusterLog;
 import io.pgtide.operator.state.ClusterKey;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.state.ClusterState;
@@ -85,7 +86,7 @@ public final class PushgatewayPusher {
   private void retry(String clusterKey, String url, int attempt, String why) {
     failures.incrementAndGet();
     if (attempt >= 3) {
-      LOG.warn("[{}] push to Pushgateway failed {} times, last: {}; next interval will try again", clusterKey,
+      ClusterLog.of(LOG, clusterKey).warn("push to Pushgateway failed {} times, last: {}; next interval will try again",
           attempt + 1, why);
       return;
     }

@@ -142,7 +142,7 @@ public final class ClusterState extends VerticleBase {
         return;
       }
       after = before.disconnected();
-      LOG.warn("[{}] sidecar of {} disconnected", id.clusterKey(), id.member());
+      ClusterLog.of(LOG, id.clusterKey()).warn("sidecar of {} disconnected", id.member());
     } else {
       newConnections.add(id);
       after = before == null ? new MemberView(id, null, 0, true)

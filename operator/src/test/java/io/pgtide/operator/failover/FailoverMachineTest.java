@@ -9,6 +9,7 @@ import io.pgtide.operator.TestReports;
 import io.pgtide.operator.failover.FailoverCoordinator.ClusterPolicy;
 import io.pgtide.operator.failover.FailoverEffect.Emit;
 import io.pgtide.operator.failover.FailoverEffect.Fence;
+import io.pgtide.operator.failover.FailoverEffect.Persist;
 import io.pgtide.operator.failover.FailoverEffect.PointPrimary;
 import io.pgtide.operator.failover.FailoverEffect.ReleaseIfDead;
 import io.pgtide.operator.state.ClusterView;
@@ -66,7 +67,10 @@ class FailoverMachineTest {
   void aLostPrimaryIsAnnouncedAfterTheBlipWindowAndTheFailoverCompletesWhenAnotherLeads() {
     FailoverMachine.Step lost = FailoverMachine.observe(running(), primaryDown(T0, Acceptance.REFUSED), POLICY, T0);
     assertThat(lost.state().lost()).isEqualTo("pg-0");
-    assertThat(lost.effects()).containsExactly(new ReleaseIfDead("pg-0"));
+    // kept before anything is done about it
+    IncidentIntent detected = new IncidentIntent("pg-0@" + T0, "pg-0", "failover", "detected", T0,
+        "unhealthy: down");
+    assertThat(lost.effects()).containsExactly(new Persist(detected, null), new ReleaseIfDead("pg-0"));
 
     FailoverMachine.Step announced = FailoverMachine.observe(lost.state(), primaryDown(T0 + 1_500, Acceptance.REFUSED),
         POLICY, T0 + 1_500);
@@ -76,7 +80,8 @@ class FailoverMachineTest {
     FailoverMachine.Step done = FailoverMachine.observe(announced.state(), healthy(T0 + 2_000, "pg-1"), POLICY,
         T0 + 2_000);
     FailoverRecord record = new FailoverRecord("failover", "pg-0", "pg-1", T0, T0 + 2_000);
-    assertThat(done.effects()).containsExactly(new PointPrimary("pg-1"),
+    // closed and recorded in one write, before the endpoint moves and the record is told
+    assertThat(done.effects()).containsExactly(new Persist(null, record), new PointPrimary("pg-1"),
         new Emit("Normal", "FailoverCompleted", "pg-0 -> pg-1 in 2000 ms (failover)"),
         new FailoverEffect.Completed(record));
     assertThat(done.state().incident()).isNull();
@@ -88,7 +93,8 @@ class FailoverMachineTest {
   void aBlipIsLoggedNotAnnounced() {
     FailoverState lost = FailoverMachine.observe(running(), primaryDown(T0, Acceptance.REFUSED), POLICY, T0).state();
     FailoverMachine.Step back = FailoverMachine.observe(lost, healthy(T0 + 500, "pg-0"), POLICY, T0 + 500);
-    assertThat(back.effects()).hasSize(1).first().isInstanceOf(FailoverEffect.LogBlip.class);
+    assertThat(back.effects()).hasSize(2).containsExactly(new Persist(null, null), back.effects().get(1));
+    assertThat(back.effects().get(1)).isInstanceOf(FailoverEffect.LogBlip.class);
     assertThat(back.state().incident()).isNull();
   }
 
@@ -103,7 +109,8 @@ class FailoverMachineTest {
 
     FailoverMachine.Step fenced = FailoverMachine.observe(early.state(), primaryDown(T0 + 7_500, Acceptance.HUNG),
         POLICY, T0 + 7_500);
-    assertThat(fenced.effects()).containsExactly(new Emit("Warning", "FencingZombie", "pg-0 still holds the primary "
+    assertThat(fenced.effects()).containsExactly(new Persist(IncidentIntent.of(fenced.state().incident()), null),
+        new Emit("Warning", "FencingZombie", "pg-0 still holds the primary "
         + "role but has not accepted new connections for 7500 ms; fencing it so Patroni elects pg-1"),
         new Fence("pg-0"));
     assertThat(fenced.state().incident().fenced()).isTrue();
@@ -165,7 +172,8 @@ class FailoverMachineTest {
         .effects()).as("no more asking once released").doesNotContain(new ReleaseIfDead("pg-0"));
 
     FailoverMachine.Step unconfirmed = FailoverMachine.fenceFailed(lost, "pg-0", "not confirmed");
-    assertThat(unconfirmed.effects()).containsExactly(new FailoverEffect.CountError("fence"),
+    assertThat(unconfirmed.effects()).containsExactly(
+        new Persist(IncidentIntent.of(unconfirmed.state().incident()), null), new FailoverEffect.CountError("fence"),
         new Emit("Warning", "FenceNotConfirmed", "not confirmed"));
     assertThat(FailoverMachine.observe(unconfirmed.state(), healthy(T0 + 100, "pg-1"), POLICY, T0 + 100).state()
         .last().kind()).isEqualTo("zombie-ttl");

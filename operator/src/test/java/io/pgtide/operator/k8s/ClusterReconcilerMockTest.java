@@ -64,6 +64,11 @@ class ClusterReconcilerMockTest {
   }
 
   static PostgresCluster apply(PostgresCluster cr) {
+    return applyTo(client, cr);
+  }
+
+  /** Creates or replaces {@code cr} (and its namespace) on the mock server of {@code client}. */
+  static PostgresCluster applyTo(KubernetesClient client, PostgresCluster cr) {
     client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
         .withName(cr.getMetadata().getNamespace()).endMetadata().build()).createOr(r -> r.update());
     return client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr)
