@@ -13,6 +13,9 @@ MINIO_BIN="$PGTIDE_CACHE/minio/$MINIO_VERSION-$GO_VERSION/bin"
 # would be the lighter choice, but it needs the kernel's nft_queue, which the test machines' kernels lack.
 KUBE_ROUTER_VERSION="${PGTIDE_KUBE_ROUTER_VERSION:-v2.1.0}"
 KUBE_ROUTER_BIN="$PGTIDE_CACHE/kube-router/$KUBE_ROUTER_VERSION-$GO_VERSION/bin"
+# Helm, for the chart (charts/pgtide): scripts/helm.sh builds it from its module and prints its path
+HELM_VERSION="${PGTIDE_HELM_VERSION:-v4.3.2}"
+HELM_BIN="$PGTIDE_CACHE/helm/$HELM_VERSION-$GO_VERSION/bin"
 IMAGES_DIR="$PGTIDE_CACHE/images"
 # the running cluster's state (certificates, etcd data, logs, PIDs); one cluster per machine
 K8S_STATE="${PGTIDE_K8S_STATE:-/var/lib/pgtide-k8s}"

@@ -108,7 +108,8 @@ CT
   local prefix; mapfile -d '' prefix < <(node_exec)
   run "containerd-$i" "${prefix[@]}" containerd --config "$dir/containerd.toml"
   wait_for "containerd of $name" 60 ctr --address "$sock" version
-  PGTIDE_CONTAINERD_SOCK="$sock" bash "$here/build-images.sh" import
+  # up.sh imports into every node at once after they are all up (PGTIDE_NODE_IMPORT=later)
+  [ "${PGTIDE_NODE_IMPORT:-now}" = later ] || PGTIDE_CONTAINERD_SOCK="$sock" bash "$here/build-images.sh" import
 
   cert "kubelet-$i" "system:node:$name" system:nodes "IP:$ip,DNS:$name"
   kubeconfig "kubelet-$i" "kubelet-$i" "$ip"

@@ -88,7 +88,7 @@ run kube-apiserver kube-apiserver --etcd-servers http://127.0.0.1:12379 --bind-a
   --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$pki/sa.pub" \
   --service-account-signing-key-file "$pki/sa.key" --allow-privileged=true \
   --audit-policy-file "$K8S_STATE/audit-policy.yaml" --audit-log-path "$K8S_STATE/logs/audit.log" \
-  --audit-log-maxsize 200 --profiling=false
+  --audit-log-maxsize 200 --audit-log-maxbackup 3 --profiling=false
 wait_for kube-apiserver 90 kubectl --kubeconfig "$KUBECONFIG_ADMIN" get --raw /readyz
 
 run kube-controller-manager kube-controller-manager --kubeconfig "$K8S_STATE/controller-manager.kubeconfig" \
@@ -123,7 +123,8 @@ run coredns "$DNS_BIN/coredns" -conf "$K8S_STATE/Corefile"
 # --- nodes: each its own bridge, containerd, kubelet and cgroup ---------------------------------------------------
 # pods ask the cluster DNS only (the node's own resolvers are not theirs to use)
 echo "nameserver $NODE_IP" | put "$K8S_STATE/resolv.conf"
-for i in $(seq 1 "$NODES"); do bash "$here/node.sh" up "$i"; done
+for i in $(seq 1 "$NODES"); do PGTIDE_NODE_IMPORT=later bash "$here/node.sh" up "$i"; done
+bash "$here/build-images.sh" import
 
 put "$K8S_STATE/kube-proxy.yaml" <<KP
 apiVersion: kubeproxy.config.k8s.io/v1alpha1

@@ -3,6 +3,7 @@
   'use strict';
   var clusters = {};
   var charts = {}; // per cluster: the last hour's charts (SVG), from the operator's samples
+  var errors = {}; // per cluster: each member's recent errors (time, severity, SQLSTATE), from the operator
   var CHARTS = [
     {column: 1, title: 'replication lag', unit: 'bytes', short: 'bytes'},
     {column: 2, title: 'QPS', unit: 'statements/s', short: '/s'},
@@ -77,6 +78,11 @@
       api('/api/clusters/' + encodeURIComponent(parts[0]) + '/' + encodeURIComponent(parts[1]) + '/samples')
         .then(function (r) { return r.json(); })
         .then(function (s) { charts[name] = chartsOf(s); render(); })
+        .catch(function () { /* the next round tries again */ });
+      // each member's recent errors (codes, not messages: `pgtide logs` has those)
+      api('/api/clusters/' + encodeURIComponent(parts[0]) + '/' + encodeURIComponent(parts[1]) + '/errors')
+        .then(function (r) { return r.ok ? r.json() : {}; })
+        .then(function (e) { errors[name] = e; render(); })
         .catch(function () { /* the next round tries again */ });
     });
   }
@@ -188,6 +194,17 @@
           (res.memoryBytes ? (res.memoryBytes / 1048576).toFixed(0) : '–') + '</td></tr>';
       });
       html += '</table>';
+      var errs = errors[name] || {};
+      var errLines = Object.keys(errs).sort().filter(function (m) { return errs[m].length; }).map(function (m) {
+        return '<li>' + esc(m) + ': ' + errs[m].map(function (e) {
+          return '<span class="bad" title="' + esc((e.user || '') + '@' + (e.database || '')) + '">' +
+            esc(e.severity) + ' ' + esc(e.sqlstate || '') + '</span> ' + clock(e.time);
+        }).join(', ') + '</li>';
+      });
+      if (errLines.length) {
+        html += '<p class="meta">recent errors (last hour; <code>pgtide logs</code> shows them):</p><ul class="errors">' +
+          errLines.join('') + '</ul>';
+      }
       if (c.lastFailover) {
         var f = c.lastFailover;
         html += '<p class="meta">last ' + esc(f.kind) + ': ' + esc(f.from) + ' → ' + esc(f.to) + ' in ' +

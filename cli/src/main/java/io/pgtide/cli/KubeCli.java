@@ -119,6 +119,57 @@ final class KubeCli implements AutoCloseable {
     return PgtideCli.FAILED;
   }
 
+  /** A port-forward to the leading operator's control API and the coordinates to call it; closes this client too. */
+  record Forward(KubeCli kube, LocalPortForward forward, JsonObject state) implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        forward.close();
+      } catch (java.io.IOException e) {
+        // the process ends anyway
+      }
+      kube.close();
+    }
+  }
+
+  /**
+   * Reads that the PostgresCluster's status does not hold ({@code logs}) come from the operator's control API: a
+   * port-forward (RBAC: pods/portforward in the operator's namespace, {@code PGTIDE_OPERATOR_NAMESPACE}, default
+   * pgtide-system) to the pod that leads (only it reaches the sidecars), authenticated with the kubeconfig's bearer
+   * token, which the operator checks with a TokenReview and a SubjectAccessReview ({@code get} on the cluster).
+   * Null, after saying why on stderr, when there is no token or no leader; this client is then closed.
+   */
+  Forward operatorApi() {
+    String operatorNs = System.getenv().getOrDefault("PGTIDE_OPERATOR_NAMESPACE", "pgtide-system");
+    try {
+      var config = client.getConfiguration();
+      String token = config.getAutoOAuthToken() != null ? config.getAutoOAuthToken() : config.getOauthToken();
+      if (token == null || token.isBlank()) {
+        System.err.println("pgtide: the kubeconfig has no bearer token for the operator's control API; use --url "
+            + "with --token-file (a token from `kubectl create token`) and a port-forward");
+        close();
+        return null;
+      }
+      var pods = client.pods().inNamespace(operatorNs).withLabel("app.kubernetes.io/name", "pgtide-operator")
+          .withLabel("pgtide.io/leader", "true").list().getItems();
+      if (pods.isEmpty()) {
+        System.err.println("pgtide: no leading pgtide operator in namespace " + operatorNs
+            + " (PGTIDE_OPERATOR_NAMESPACE names another)");
+        close();
+        return null;
+      }
+      LocalPortForward forward = client.pods().inNamespace(operatorNs)
+          .withName(pods.get(0).getMetadata().getName()).portForward(8081);
+      JsonObject state = new JsonObject().put("base", "http://127.0.0.1:" + forward.getLocalPort())
+          .put("token", token).put("namespace", namespace).put("cluster", name);
+      return new Forward(this, forward, state);
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot reach the operator in " + operatorNs + ": " + reason(e));
+      close();
+      return null;
+    }
+  }
+
   /** status.backup as the operator wrote it (the backup agent's report), as JSON. */
   int backupStatus() {
     PostgresCluster cr = cluster();

@@ -24,4 +24,20 @@ public final class PgtideCliAccess {
       System.setErr(err);
     }
   }
+
+  public record Output(int exit, String out, String err) {
+  }
+
+  /** The same, with what it wrote to stdout too. */
+  public static synchronized Output runCapturing(String... args) {
+    PrintStream out = System.out;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      Run r = run(args);
+      return new Output(r.exit(), buf.toString(StandardCharsets.UTF_8), r.err());
+    } finally {
+      System.setOut(out);
+    }
+  }
 }

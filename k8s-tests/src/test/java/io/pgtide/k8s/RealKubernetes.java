@@ -298,6 +298,16 @@ public final class RealKubernetes implements BeforeAllCallback {
         .orElse(null);
   }
 
+  /** Every request the API server's audit log holds (scripts/k8s/up.sh's policy: ServiceAccounts, Metadata level). */
+  public List<AuditLog.Event> auditEvents() {
+    return AuditLog.read(session.state.resolve("logs"));
+  }
+
+  /** The audit log's events of the lines {@code keep} accepts (see {@link AuditLog#linesOf}). */
+  public List<AuditLog.Event> auditEvents(java.util.function.Predicate<String> keep) {
+    return AuditLog.read(session.state.resolve("logs"), keep);
+  }
+
   public List<String> operatorDenials(Instant since) {
     return denials(OPERATOR_SA, since);
   }

@@ -7,7 +7,10 @@ import io.pgtide.operator.k8s.ClusterValidation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import io.pgtide.common.contract.CustomQueries;
+import io.pgtide.common.crd.PostgresClusterSpec;
 import java.util.stream.Collectors;
 
 /**
@@ -42,11 +45,48 @@ public final class ClusterFile {
     if (problem != null) {
       throw new Invalid(file + ": " + problem);
     }
+    customQueries(cr, file);
     return cr;
+  }
+
+  /**
+   * The custom queries files a cluster file names, resolved against its directory (so the spec holds absolute
+   * paths from here on) and parsed as the sidecar will parse them: a file it would refuse is refused here, on
+   * every path, before anything starts.
+   */
+  static void customQueries(PostgresCluster cr, Path file) {
+    var queries = cr.getSpec().monitoring == null ? List.<PostgresClusterSpec.CustomQueriesSpec>of()
+        : cr.getSpec().monitoring.customQueries;
+    List<CustomQueries.Query> all = new java.util.ArrayList<>();
+    for (int i = 0; queries != null && i < queries.size(); i++) {
+      var q = queries.get(i);
+      if (q.path == null || q.path.isBlank()) {
+        continue;
+      }
+      Path resolved = file.toAbsolutePath().getParent().resolve(q.path).normalize();
+      q.path = resolved.toString();
+      String text;
+      try {
+        text = Files.readString(resolved);
+      } catch (IOException e) {
+        throw new Invalid(file + ": monitoring.customQueries[" + i + "].path: cannot read " + resolved);
+      }
+      try {
+        all.addAll(CustomQueries.parse(text, resolved.toString()));
+        CustomQueries.check(all);
+      } catch (CustomQueries.Invalid e) {
+        throw new Invalid(file + ": monitoring.customQueries[" + i + "]: " + e.getMessage());
+      }
+    }
   }
 
   public static String problem(PostgresCluster cr, boolean local) {
     String problem = ClusterValidation.problem(cr);
+    if (problem == null) {
+      // the allowlist the operator would apply: its PGTIDE_ALLOWED_IMAGES when set here too, else its default
+      problem = ClusterValidation.imageProblem(cr.getSpec(),
+          io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv()).allowedImages());
+    }
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
     }
@@ -62,6 +102,17 @@ public final class ClusterFile {
         && cr.getSpec().autoscaling.maxReplicas > LOCAL_MAX_MEMBERS) {
       problem = "autoscaling.maxReplicas must be at most " + LOCAL_MAX_MEMBERS + " in local mode, got "
           + cr.getSpec().autoscaling.maxReplicas;
+    }
+    if (problem == null && local) {
+      var queries = cr.getSpec().monitoring == null ? List.<PostgresClusterSpec.CustomQueriesSpec>of()
+          : cr.getSpec().monitoring.customQueries;
+      for (int i = 0; queries != null && i < queries.size(); i++) {
+        if (queries.get(i).path == null || queries.get(i).path.isBlank()) {
+          problem = "monitoring.customQueries[" + i + "] names only a configMap, which is for Kubernetes; local "
+              + "mode reads a file: add its path";
+          break;
+        }
+      }
     }
     if (problem == null && local && cr.getSpec().backup != null && cr.getSpec().backup.s3 != null) {
       problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "

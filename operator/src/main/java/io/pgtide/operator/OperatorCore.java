@@ -23,6 +23,8 @@ public final class OperatorCore {
   private final String hubHost;
   private final int hubPort;
   private BridgeHub hub;
+  /** The live uid of a cluster for the hub to bind certificates to (Kubernetes), or null (local mode). */
+  private volatile java.util.function.Function<String, java.util.Optional<String>> clusterUids;
   private String hubDeployment;
   private final CommandClient commands;
   private final OperatorMetrics metrics;
@@ -111,6 +113,14 @@ public final class OperatorCore {
   }
 
   /**
+   * Binds the sidecars' certificates to their cluster's live uid (see {@link BridgeHub}); before {@link #act}.
+   */
+  public OperatorCore clusterUids(java.util.function.Function<String, java.util.Optional<String>> lookup) {
+    this.clusterUids = lookup;
+    return this;
+  }
+
+  /**
    * What only the leader does: accept sidecars on the bridge and act on their reports (the failover coordinator).
    * Blocks until the hub listens; idempotent.
    */
@@ -118,7 +128,7 @@ public final class OperatorCore {
     if (hubDeployment != null) {
       return;
     }
-    hub = new BridgeHub(hubTls, hubHost, hubPort, 3_000);
+    hub = new BridgeHub(hubTls, hubHost, hubPort, 3_000, clusterUids);
     hubDeployment = vertx.deployVerticle(hub).await();
     failover.start();
   }

@@ -223,6 +223,29 @@ public final class OperatorHttp {
     } else if (authorizer != null) {
       router.route("/api/*").handler(this::authenticate);
     }
+    if (authorizer != null && openReads) {
+      // logs may quote data or a failed statement: in local mode, where other reads stay open on loopback, they
+      // need the token of D/secrets like an action (the CLI sends it)
+      router.get("/api/clusters/:ns/:name/logs").handler(this::authenticate);
+    }
+    if (authorizer != null) {
+      // a logs read is allowed to whoever may get that PostgresCluster (on Kubernetes, a SubjectAccessReview)
+      router.get("/api/clusters/:ns/:name/logs").handler(ctx -> permitted(ctx, "get").onSuccess(ok -> ctx.next()));
+    }
+    router.get("/api/clusters/:ns/:name/logs").handler(this::logs);
+    // each member's recent errors for the dashboard: a read like samples, without the messages (LogMerge says why)
+    router.get("/api/clusters/:ns/:name/errors").handler(ctx -> {
+      String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+      readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
+        if (!allowed.contains(key)) {
+          ctx.response().setStatusCode(403).end(new JsonObject().put("error", "may not read " + key).encode());
+          return;
+        }
+        fetchLogs(key, null, new io.pgtide.common.contract.CommandPayload.Logs(null,
+            System.currentTimeMillis() - 3_600_000, "ERROR", 50))
+            .onSuccess(merged -> ctx.json(io.pgtide.operator.logs.LogMerge.recentErrors(merged, 5)));
+      });
+    });
     router.post("/api/clusters/:ns/:name/*").handler(this::audit);
     if (authorizer != null) {
       // every action changes a cluster: allowed to whoever may update that PostgresCluster
@@ -325,6 +348,62 @@ public final class OperatorHttp {
       c.put("restarts", counts);
     }
     return c;
+  }
+
+  /** How long a member's sidecar has to answer a logs request before it is named as not answering. */
+  static final long LOGS_TIMEOUT_MS = 3_000;
+  static final int MAX_LOG_LINES = 10_000;
+
+  /**
+   * {@code GET …/logs?member=&source=postgres|patroni&since=<epoch ms>&severity=&limit=}: the members' recent log
+   * lines from their sidecars' buffers, merged in time order with member names ({@link
+   * io.pgtide.operator.logs.LogMerge}).
+   */
+  private void logs(RoutingContext ctx) {
+    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    var q = ctx.queryParams();
+    io.pgtide.common.contract.CommandPayload.Logs request;
+    try {
+      long since = q.get("since") == null ? 0 : Long.parseLong(q.get("since"));
+      int limit = q.get("limit") == null ? 1000 : Integer.parseInt(q.get("limit"));
+      if (limit < 1 || limit > MAX_LOG_LINES) {
+        throw new IllegalArgumentException("limit must be 1.." + MAX_LOG_LINES);
+      }
+      request = new io.pgtide.common.contract.CommandPayload.Logs(q.get("source"), since, q.get("severity"), limit);
+    } catch (IllegalArgumentException e) {
+      ctx.response().setStatusCode(400).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", e.getMessage()).encode());
+      return;
+    }
+    String member = q.get("member");
+    if (state.view(key).members().isEmpty()) {
+      ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", "no cluster " + key).encode());
+      return;
+    }
+    if (member != null && !state.view(key).members().containsKey(member)) {
+      ctx.response().setStatusCode(404).putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("error", key + " has no member " + member).encode());
+      return;
+    }
+    fetchLogs(key, member, request).onSuccess(ctx::json);
+  }
+
+  private Future<JsonObject> fetchLogs(String key, String member,
+                                       io.pgtide.common.contract.CommandPayload.Logs request) {
+    var client = new io.pgtide.operator.hub.CommandClient(vertx);
+    Map<String, Future<io.pgtide.common.contract.CommandResult>> asked = new java.util.TreeMap<>();
+    state.view(key).members().forEach((name, m) -> {
+      if (member == null || member.equals(name)) {
+        asked.put(name, client.send(m.id(), request, LOGS_TIMEOUT_MS));
+      }
+    });
+    // CommandClient's futures always succeed (a silent sidecar is an error result), so all() waits for each
+    return Future.all(new java.util.ArrayList<>(asked.values())).map(v -> {
+      Map<String, io.pgtide.common.contract.CommandResult> answers = new java.util.TreeMap<>();
+      asked.forEach((name, f) -> answers.put(name, f.result()));
+      return io.pgtide.operator.logs.LogMerge.merge(answers, request.limit());
+    });
   }
 
   private void switchover(RoutingContext ctx) {

@@ -39,7 +39,10 @@ public final class BridgeClient {
   private final MemberId id;
   private final String host;
   private final int port;
-  private final NetClient client;
+  /** The certificate, read again before every connection: a rotated one is used from the next connection on. */
+  private final Supplier<TlsMaterial> tlsSource;
+  private TlsMaterial tls;
+  private NetClient client;
   private final Supplier<JsonObject> snapshot;
   private final BiConsumer<JsonObject, String> commandHandler;
   private NetSocket socket;
@@ -58,13 +61,44 @@ public final class BridgeClient {
    */
   public BridgeClient(Vertx vertx, MemberId id, String host, int port, TlsMaterial tls, Supplier<JsonObject> snapshot,
                       BiConsumer<JsonObject, String> commandHandler) {
+    this(vertx, id, host, port, () -> tls, snapshot, commandHandler);
+  }
+
+  /**
+   * @param tls read before every connection attempt (the files of the mounted Secret: the operator issues the
+   *            certificate again before it expires, and the kubelet updates them); when it cannot be read, the last
+   *            good material is used
+   */
+  public BridgeClient(Vertx vertx, MemberId id, String host, int port, Supplier<TlsMaterial> tls,
+                      Supplier<JsonObject> snapshot, BiConsumer<JsonObject, String> commandHandler) {
     this.vertx = vertx;
     this.id = id;
     this.host = host;
     this.port = port;
-    this.client = vertx.createNetClient(tls.clientOptions().setConnectTimeout(2_000));
+    this.tlsSource = tls;
+    this.tls = tls.get();
+    this.client = vertx.createNetClient(this.tls.clientOptions().setConnectTimeout(2_000));
     this.snapshot = snapshot;
     this.commandHandler = commandHandler;
+  }
+
+  /** A client for the current certificate: a new one when the material changed since the last connection. */
+  private NetClient currentClient() {
+    TlsMaterial now;
+    try {
+      now = tlsSource.get();
+    } catch (RuntimeException e) {
+      LOG.warn("[{}] cannot read the TLS material ({}); connecting with the last good one", id, e.getMessage());
+      return client;
+    }
+    if (!now.equals(tls)) {
+      LOG.info("[{}] the certificate changed; connecting with the new one", id);
+      NetClient old = client;
+      tls = now;
+      client = vertx.createNetClient(now.clientOptions().setConnectTimeout(2_000));
+      old.close();
+    }
+    return client;
   }
 
   /** Completes at the first successful connection; keeps retrying in the background either way. */
@@ -122,7 +156,7 @@ public final class BridgeClient {
       return;
     }
     attempts++;
-    client.connect(port, host).onComplete(ar -> {
+    currentClient().connect(port, host).onComplete(ar -> {
       if (ar.succeeded()) {
         onConnected(ar.result());
         first.tryComplete();

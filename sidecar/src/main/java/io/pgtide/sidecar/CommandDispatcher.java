@@ -40,11 +40,13 @@ public final class CommandDispatcher {
   private final BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync;
   private final SidecarMetrics metrics;
   private final PodProcesses pod; // null where the sidecar does not share its pod's process namespace
+  private final java.util.function.Function<CommandPayload.Logs, JsonObject> logs;
 
   public CommandDispatcher(Vertx vertx, MemberId self, PgCollector pg, WebClient http, String patroniUrl,
                            BasicCredentials patroniCredentials,
                            BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>> userSync, SidecarMetrics metrics,
-                           PodProcesses pod) {
+                           PodProcesses pod, java.util.function.Function<CommandPayload.Logs, JsonObject> logs) {
+    this.logs = logs;
     this.vertx = vertx;
     this.self = self;
     this.pg = pg;
@@ -128,6 +130,9 @@ public final class CommandDispatcher {
       long bound = Math.max(100, timeoutMs - 500);
       return vertx.executeBlocking(() -> payload instanceof CommandPayload.Fence ? pod.fence(bound) : pod.probe(),
           false);
+    }
+    if (payload instanceof CommandPayload.Logs l) {
+      return Future.succeededFuture(logs.apply(l)); // the buffer is in memory, on this event loop
     }
     if (payload instanceof CommandPayload.Checkpoint) {
       return pg.execute(CHECKPOINT).map(v -> new JsonObject().put("done", "checkpoint"));

@@ -158,6 +158,11 @@ public final class PgCollector {
     return connection().compose(conn -> conn.preparedQuery(sql).execute(args));
   }
 
+  /** Statements the sidecar ran elsewhere (the custom queries), left out of the load it reports like its own. */
+  public void ownStatements(int count) {
+    ownStatements += count;
+  }
+
   public Future<Void> execute(String sql) {
     ownStatements++;
     return connection().compose(conn -> conn.query(sql).execute()).mapEmpty();
@@ -181,7 +186,8 @@ public final class PgCollector {
     return connectWithin(new PgConnectOptions(options).setDatabase(database));
   }
 
-  private Future<PgConnection> connectWithin(PgConnectOptions options) {
+  /** The same with other options (a connection of its own, e.g. the custom queries' with their statement_timeout). */
+  public Future<PgConnection> connectWithin(PgConnectOptions options) {
     io.vertx.core.Promise<PgConnection> promise = io.vertx.core.Promise.promise();
     long timer = vertx.setTimer(connectTimeoutMs, t -> promise.tryFail(
         "no new connection within " + connectTimeoutMs + " ms (PostgreSQL is not accepting connections)"));

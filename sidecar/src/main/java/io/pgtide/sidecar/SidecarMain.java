@@ -34,12 +34,19 @@ public final class SidecarMain {
             PGTIDE_OPERATOR_HOST, PGTIDE_OPERATOR_PORT          the operator's bridge (default pgtide-operator:7443)
             PGTIDE_TLS_DIR          tls.crt, tls.key, ca.crt (default /etc/pgtide/tls)
             PGTIDE_HTTP_PORT        /metrics /healthz /readyz (default 9188)
-            PGTIDE_INTERVAL_MS      report interval (default 1000)""");
+            PGTIDE_INTERVAL_MS      report interval (default 1000)
+            PGTIDE_PG_LOG_DIR       PostgreSQL's csvlog directory, served to `pgtide logs` (Spilo: $PGROOT/pg_log)
+            PGTIDE_PATRONI_LOG      a file holding Patroni's output, served the same way (local mode)
+            PGTIDE_CUSTOM_QUERIES   queries.yaml files (postgres_exporter's format), ':'-separated, re-read
+                                    when they change; PGTIDE_CUSTOM_QUERIES_INTERVAL_MS (default 15000) and
+                                    PGTIDE_CUSTOM_QUERIES_TIMEOUT_MS (statement_timeout, default 10000)""");
       return;
     }
     SidecarConfig config;
+    io.pgtide.sidecar.custom.CustomQueryRunner.Settings custom;
     try {
       config = SidecarConfig.fromEnv(System.getenv());
+      custom = io.pgtide.sidecar.custom.CustomQueryRunner.Settings.fromEnv(System.getenv());
     } catch (IllegalArgumentException e) {
       System.err.println("pgtide-sidecar: " + e.getMessage());
       System.exit(2);
@@ -48,7 +55,8 @@ public final class SidecarMain {
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2), registry);
     SidecarConfig finalConfig = config;
-    vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply))
+    vertx.deployVerticle(new SidecarVerticle(config, registry, pg -> new UserSync(vertx, pg)::apply,
+            io.pgtide.sidecar.logs.LogSources.fromEnv(System.getenv()), custom))
         .onSuccess(id -> System.out.println("pgtide-sidecar " + finalConfig.id() + " up; metrics on :"
             + finalConfig.httpPort()))
         .onFailure(e -> {

@@ -43,6 +43,13 @@ public final class SidecarVerticle extends VerticleBase {
   private SidecarMetrics metrics;
   private CommandDispatcher commands;
   private HttpServer server;
+  private final io.pgtide.sidecar.logs.LogSources logs;
+  private final io.pgtide.sidecar.custom.CustomQueryRunner.Settings custom;
+  /** Null without custom queries: nothing of them is loaded then. */
+  private io.pgtide.sidecar.custom.CustomQueryRunner customQueries;
+  private boolean tailing;
+  /** How often the log files are looked at: a failing statement is in `logs` within a second or so. */
+  static final long LOG_POLL_MS = 250;
   private long seq;
   private boolean sampling;
   /** A sample still running after this (and three intervals) is abandoned, so {@code sampling} always clears. */
@@ -54,6 +61,20 @@ public final class SidecarVerticle extends VerticleBase {
 
   public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
                          Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory) {
+    this(config, registry, userSyncFactory, io.pgtide.sidecar.logs.LogSources.none());
+  }
+
+  public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
+                         Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory,
+                         io.pgtide.sidecar.logs.LogSources logs) {
+    this(config, registry, userSyncFactory, logs, io.pgtide.sidecar.custom.CustomQueryRunner.Settings.NONE);
+  }
+
+  public SidecarVerticle(SidecarConfig config, PrometheusMeterRegistry registry,
+                         Function<PgCollector, java.util.function.BiFunction<CommandPayload.SyncUsers, Long, Future<JsonObject>>> userSyncFactory,
+                         io.pgtide.sidecar.logs.LogSources logs, io.pgtide.sidecar.custom.CustomQueryRunner.Settings custom) {
+    this.custom = custom;
+    this.logs = logs;
     this.config = config;
     this.registry = registry;
     this.userSyncFactory = userSyncFactory;
@@ -66,15 +87,24 @@ public final class SidecarVerticle extends VerticleBase {
     cgroups = new CgroupReader(Path.of("/sys/fs/cgroup"));
     processTree = config.resources().processTree() ? new ProcessTreeReader(Path.of("/proc"),
         config.resources().cpuLimitCores(), config.resources().memoryLimitBytes()) : null;
-    TlsMaterial tls = TlsMaterial.read(config.tlsDir());
-    bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(), tls,
-        () -> lastJson, this::onCommand);
+    // read again at every connection: a certificate issued again reaches the mounted files without a restart
+    bridge = new BridgeClient(vertx, config.id(), config.operatorHost(), config.operatorPort(),
+        () -> TlsMaterial.read(config.tlsDir()), () -> lastJson, this::onCommand);
     metrics = new SidecarMetrics(registry, config.id(), bridge::connected);
     commands = new CommandDispatcher(vertx, config.id(), pg, http, config.patroniUrl(), config.patroniCredentials(),
-        userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null);
+        userSyncFactory.apply(pg), metrics, config.podProcesses() ? new PodProcesses(Path.of("/proc"), pid -> true) : null,
+        logs::answer);
+    if (logs.any()) {
+      vertx.setPeriodic(0, LOG_POLL_MS, t -> tailLogs());
+    }
     pg.onConnectionLost(this::sampleAndPublish);
     vertx.setPeriodic(0, config.intervalMs(), t -> sampleAndPublish());
     vertx.setPeriodic(config.roleWatchMs(), config.roleWatchMs(), t -> watchRole());
+    if (!custom.files().isEmpty()) {
+      customQueries = new io.pgtide.sidecar.custom.CustomQueryRunner(vertx, pg, custom.files(), custom.timeoutMs(),
+          registry, metrics.tags(), config.id().toString());
+      customQueries.start(custom.intervalMs());
+    }
     DatabaseHealth health = new DatabaseHealth(registry, metrics.tags());
     vertx.setPeriodic(2_000, 15_000, t -> health.read(pg));
     bridge.start(); // retries in the background; the sidecar serves its endpoints meanwhile
@@ -83,7 +113,20 @@ public final class SidecarVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return Future.join(bridge.close(), pg.close(), server == null ? Future.succeededFuture() : server.close());
+    return Future.join(bridge.close(), pg.close(), server == null ? Future.succeededFuture() : server.close(),
+        customQueries == null ? Future.succeededFuture() : customQueries.close());
+  }
+
+  /** Reads the log files on a worker, one poll at a time, and files the lines into the buffers on this loop. */
+  private void tailLogs() {
+    if (tailing) {
+      return;
+    }
+    tailing = true;
+    vertx.executeBlocking(logs::poll, false)
+        .onSuccess(logs::accept)
+        .onFailure(e -> LOG.warn("[{}] reading the logs failed: {}", config.id(), e.toString()))
+        .onComplete(r -> tailing = false);
   }
 
   public InstanceReport lastReport() {
@@ -97,7 +140,7 @@ public final class SidecarVerticle extends VerticleBase {
   private Future<HttpServer> startHttp() {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
-        .end(registry.scrape()));
+        .end(customQueries == null ? registry.scrape() : registry.scrape() + customQueries.text()));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
     router.get("/readyz").handler(ctx -> {
       InstanceReport r = last;

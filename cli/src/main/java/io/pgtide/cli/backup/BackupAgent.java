@@ -39,11 +39,13 @@ import picocli.CommandLine.Command;
 public final class BackupAgent implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
   public static final int PORT = 8080;
+  /** How Barman reaches the cluster on Kubernetes: TLS required (see where it is configured for why not verify-ca). */
+  static final String BARMAN_SSLMODE = "require";
 
   /** What the operator passes in the agent's environment. Pure. */
   record Settings(String clusterKey, String host, int port, String superuser, String superuserPassword,
                   String replicationUser, String replicationPassword, PostgresClusterSpec.BackupSpec spec,
-                  Path dir, String token, RepositoryCopy.Target s3) {
+                  Path dir, String token, RepositoryCopy.Target s3, Path tlsDir) {
 
     static Settings from(Map<String, String> env) {
       String key = required(env, "PGTIDE_CLUSTER");
@@ -64,7 +66,9 @@ public final class BackupAgent implements Callable<Integer> {
           env.get("PGTIDE_S3_BUCKET") == null ? null : new RepositoryCopy.Target(required(env, "PGTIDE_S3_ENDPOINT"),
               required(env, "PGTIDE_S3_BUCKET"), required(env, "PGTIDE_S3_PREFIX"),
               env.getOrDefault("PGTIDE_S3_REGION", "us-east-1"), required(env, "PGTIDE_S3_ACCESS_KEY_ID"),
-              required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")));
+              required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")),
+          env.get("PGTIDE_AGENT_TLS_DIR") == null || env.get("PGTIDE_AGENT_TLS_DIR").isBlank() ? null
+              : Path.of(env.get("PGTIDE_AGENT_TLS_DIR")));
     }
 
     /** The Service's address from the variables the kubelet sets (a cluster need not run DNS), else its name. */
@@ -100,11 +104,14 @@ public final class BackupAgent implements Callable<Integer> {
     // what a verification logs in to the restored copy with (as local mode keeps it next to its cluster)
     new io.pgtide.common.secrets.ClusterSecrets(s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword()).save(s.dir().resolve("secrets.json"));
-    // through the primary's Service, which follows failovers: Barman's receiver restarts on the new primary
+    // through the primary's Service, which follows failovers: Barman's receiver restarts on the new primary.
+    // TLS required (never a plain-text fallback an attacker on the path could force). Not verify-ca: Spilo's
+    // server certificate is self-signed at the pod's start (CN spilo.example.org), issued by no CA pgtide holds,
+    // so there is nothing to verify it against until pgtide issues server certificates (issue #32).
     barman.configure(s.host(), s.port(), s.superuser(), s.superuserPassword(), s.replicationUser(),
-        s.replicationPassword(), BackupPolicy.from(s.spec()));
+        s.replicationPassword(), BackupPolicy.from(s.spec()), BARMAN_SSLMODE);
     BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
-        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword()),
+        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword(), BARMAN_SSLMODE),
         new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
             msg -> ClusterLog.of(LOG, s.clusterKey()).info("{}", msg)),
         events, new OperatorMetrics(registry));
@@ -112,7 +119,15 @@ public final class BackupAgent implements Callable<Integer> {
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
     router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
-    router.route("/api/*").handler(ctx -> {
+    // the API (the bearer token, backups on request) only over TLS when the operator mounted a certificate; the
+    // plain port keeps what Prometheus and the kubelet read
+    Router api = s.tlsDir() == null ? router : Router.router(vertx);
+    if (s.tlsDir() != null) {
+      router.route("/api/*").handler(ctx -> ctx.response().setStatusCode(401).putHeader("Content-Type",
+          "application/json").end(new JsonObject().put("error", "the API answers over TLS only, on port "
+          + TLS_PORT).encode()));
+    }
+    api.route("/api/*").handler(ctx -> {
       if (tokenMatches(ctx, s.token())) {
         ctx.next();
       } else {
@@ -121,23 +136,26 @@ public final class BackupAgent implements Callable<Integer> {
     });
     RepositoryCopy copy = s.s3() == null ? null
         : new RepositoryCopy(barman.repository().resolve("home").resolve(name), s.s3());
-    router.get("/api/status").handler(ctx -> {
+    api.get("/api/status").handler(ctx -> {
       JsonObject status = backups.status();
       if (copy != null) {
         status.put("s3", copy.status());
       }
       ctx.json(new JsonObject().put("backup", status).put("events", events.history(s.clusterKey())));
     });
-    router.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
-    router.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
+    api.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
+    api.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
     vertx.createHttpServer().requestHandler(router).listen(PORT, "0.0.0.0").await();
+    if (s.tlsDir() != null) {
+      serveTls(vertx, api, s.tlsDir(), TLS_PORT, TLS_RELOAD_MS);
+    }
     backups.start(5_000);
     if (copy != null) {
       copyEvery(vertx, copy, events, registry, s.clusterKey(), COPY_EVERY_MS);
     }
-    ClusterLog.of(LOG, s.clusterKey()).info("backup agent: repository {}, primary {}:{}, listening on {}",
-        barman.repository(),
-        s.host(), s.port(), PORT);
+    ClusterLog.of(LOG, s.clusterKey()).info("backup agent: repository {}, primary {}:{}, listening on {}{}",
+        barman.repository(), s.host(), s.port(), PORT, s.tlsDir() == null ? " (API included, no TLS)"
+            : " (metrics, health), the API over TLS on " + TLS_PORT);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // the WAL receiver must not outlive the agent (it holds the slot's position)
@@ -150,6 +168,38 @@ public final class BackupAgent implements Callable<Integer> {
   }
 
   static final long COPY_EVERY_MS = 60_000;
+  /** The agent's API port over TLS (the operator's BackupAgentModel.TLS_PORT). */
+  static final int TLS_PORT = 8443;
+  /** How often the mounted certificate is read again (the kubelet updates it about a minute after the Secret). */
+  static final long TLS_RELOAD_MS = 30_000;
+
+  /**
+   * Serves {@code api} over TLS with the certificate in {@code dir} (a mounted TLS Secret), read again every
+   * {@code reloadMs}: a certificate the operator issued again is used for new connections without a restart.
+   */
+  static io.vertx.core.http.HttpServer serveTls(Vertx vertx, Router api, Path dir, int port, long reloadMs) {
+    io.pgtide.common.tls.TlsMaterial[] current = {io.pgtide.common.tls.TlsMaterial.read(dir)};
+    io.vertx.core.http.HttpServer server = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+        .setSsl(true).setKeyCertOptions(current[0].httpsServerOptions().getKeyCertOptions()))
+        .requestHandler(api);
+    server.listen(port, port == 0 ? "127.0.0.1" : "0.0.0.0").await();
+    vertx.setPeriodic(reloadMs, reloadMs, t -> {
+      io.pgtide.common.tls.TlsMaterial now;
+      try {
+        now = io.pgtide.common.tls.TlsMaterial.read(dir);
+      } catch (RuntimeException e) {
+        LOG.warn("cannot read the TLS material in {} ({}); serving the last good one", dir, e.getMessage());
+        return;
+      }
+      if (!now.equals(current[0])) {
+        server.updateSSLOptions(now.httpsServerOptions()).onSuccess(changed -> {
+          current[0] = now;
+          LOG.info("serving the certificate issued again (for new connections)");
+        }).onFailure(e -> LOG.warn("cannot use the new certificate in {}: {}", dir, e.getMessage()));
+      }
+    });
+    return server;
+  }
 
   /**
    * Keeps the S3 copy in step: a sync every {@code everyMs} (the first at once), one at a time; one event per distinct

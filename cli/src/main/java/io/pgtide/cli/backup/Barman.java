@@ -66,6 +66,15 @@ public final class Barman {
    */
   public void configure(String host, int port, String superuser, String superuserPassword, String replicationUser,
                         String replicationPassword, BackupPolicy policy) {
+    configure(host, port, superuser, superuserPassword, replicationUser, replicationPassword, policy, null);
+  }
+
+  /**
+   * As above, with libpq's {@code sslmode} for both connections (null: libpq's default, for local mode's loopback
+   * server, which has no TLS).
+   */
+  public void configure(String host, int port, String superuser, String superuserPassword, String replicationUser,
+                        String replicationPassword, BackupPolicy policy, String sslmode) {
     OsUser.ownedDirectory(repository, true);
     Path pgpass = repository.resolve("pgpass");
     PrivateFiles.write(pgpass, "*:*:*:" + escape(superuser) + ":" + escape(superuserPassword) + "\n"
@@ -79,11 +88,21 @@ public final class Barman {
         log_level = INFO
         configuration_files_directory = %s
         """.formatted(repository.resolve("home"), user, repository.resolve("barman.log"), repository.resolve("conf.d")));
-    write("conf.d/" + server + ".conf", """
+    write("conf.d/" + server + ".conf", serverConfig(server, host, port, superuser, replicationUser, pgpass, sslmode,
+        policy));
+    OsUser.ownedDirectory(repository.resolve("home"), true);
+    OsUser.ownedDirectory(repository, true);
+  }
+
+  /** Barman's configuration of one server (passwords stay in {@code pgpass}). Pure. */
+  static String serverConfig(String server, String host, int port, String superuser, String replicationUser,
+                             Path pgpass, String sslmode, BackupPolicy policy) {
+    String ssl = sslmode == null ? "" : " sslmode=" + sslmode;
+    return """
         [%s]
         description = pgtide cluster %s
-        conninfo = host=%s port=%d user=%s dbname=postgres passfile=%s connect_timeout=10
-        streaming_conninfo = host=%s port=%d user=%s passfile=%s connect_timeout=10
+        conninfo = host=%s port=%d user=%s dbname=postgres passfile=%s connect_timeout=10%s
+        streaming_conninfo = host=%s port=%d user=%s passfile=%s connect_timeout=10%s
         backup_method = postgres
         streaming_archiver = on
         slot_name = %s
@@ -93,10 +112,8 @@ public final class Barman {
         retention_policy_mode = auto
         wal_retention_policy = main
         minimum_redundancy = %d
-        """.formatted(server, server, host, port, superuser, pgpass, host, port, replicationUser, pgpass, SLOT,
-        PgBin.dir(), policy.barmanRetention(), policy.minimumRedundancy()));
-    OsUser.ownedDirectory(repository.resolve("home"), true);
-    OsUser.ownedDirectory(repository, true);
+        """.formatted(server, server, host, port, superuser, pgpass, ssl, host, port, replicationUser, pgpass, ssl,
+        SLOT, PgBin.dir(), policy.barmanRetention(), policy.minimumRedundancy());
   }
 
   private void write(String name, String text) {

@@ -15,11 +15,19 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
   private final String user;
   private final String password;
 
+  private final String sslmode;
+
   public PrimaryArchivingLag(String host, int port, String user, String password) {
+    this(host, port, user, password, null);
+  }
+
+  /** @param sslmode libpq's, as Barman's connections use (null: libpq's default) */
+  public PrimaryArchivingLag(String host, int port, String user, String password, String sslmode) {
     this.host = host;
     this.port = port;
     this.user = user;
     this.password = password;
+    this.sslmode = sslmode;
   }
 
   @Override
@@ -33,7 +41,7 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
                 FROM pg_stat_replication WHERE application_name = 'barman_receive_wal' LIMIT 1),
               (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint || '||f'
                 FROM pg_replication_slots WHERE slot_name = '%s'),
-              '||f')""".formatted(Barman.SLOT));
+              '||f')""".formatted(Barman.SLOT), sslmode);
     } catch (RuntimeException e) {
       return new Lag(null, null, false);
     }

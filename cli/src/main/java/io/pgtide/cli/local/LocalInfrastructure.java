@@ -35,6 +35,8 @@ public final class LocalInfrastructure implements Infrastructure {
   private final PatroniCluster cluster;
   private final CertificateAuthority ca;
   private final int bridgePort;
+  /** Set before the first sidecar starts (LocalRunner), read on the launcher thread. */
+  private volatile List<String> customQueries = List.of();
   private final Path dir;
   private final Map<String, ManagedProcess> sidecars = new ConcurrentHashMap<>();
   private final Map<String, Integer> sidecarHttpPorts = new ConcurrentHashMap<>();
@@ -50,6 +52,11 @@ public final class LocalInfrastructure implements Infrastructure {
   private long supervisorTimer = -1;
 
   private final LocalMachine machine;
+
+  /** The custom queries files every sidecar runs (monitoring.customQueries' paths, absolute). */
+  public void customQueries(List<String> files) {
+    this.customQueries = List.copyOf(files);
+  }
 
   public LocalInfrastructure(Vertx vertx, LocalMachine machine, String namespace, PatroniCluster cluster,
                              CertificateAuthority ca, int bridgePort) {
@@ -105,7 +112,7 @@ public final class LocalInfrastructure implements Infrastructure {
     io.pgtide.common.secrets.PrivateFiles.write(pw, cluster.secrets().superuserPassword());
     int http = sidecarHttpPorts.computeIfAbsent(m.name(), n -> machine.freePort());
     List<String> cmd = JavaCommand.of(io.pgtide.sidecar.SidecarMain.JVM_FLAGS, "io.pgtide.sidecar.SidecarMain");
-    Map<String, String> env = Map.ofEntries(
+    Map<String, String> env = new java.util.HashMap<>(Map.ofEntries(
         Map.entry("PGTIDE_NAMESPACE", namespace), Map.entry("PGTIDE_CLUSTER", cluster.scope()),
         Map.entry("PGTIDE_MEMBER", m.name()), Map.entry("PGTIDE_PG_HOST", "127.0.0.1"),
         Map.entry("PGTIDE_PG_PORT", Integer.toString(m.pgPort())),
@@ -118,7 +125,14 @@ public final class LocalInfrastructure implements Infrastructure {
         Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", Integer.toString(bridgePort)),
         Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", Integer.toString(http)),
         // every member shares this machine's cgroup: measure each one's own PostgreSQL processes instead
-        Map.entry("PGTIDE_RESOURCES", "process-tree"));
+        Map.entry("PGTIDE_RESOURCES", "process-tree"),
+        // what `pgtide logs` shows: this member's csvlog and its Patroni's output
+        Map.entry("PGTIDE_PG_LOG_DIR", PatroniMember.postgresLogDir(dir, m.name()).toString()),
+        Map.entry("PGTIDE_PATRONI_LOG", PatroniMember.patroniLog(dir, m.name()).toString())));
+    if (!customQueries.isEmpty()) {
+      // the sidecar re-reads them when they change: an edit of a queries file needs no restart
+      env.put(io.pgtide.common.contract.CustomQueries.ENV, io.pgtide.common.contract.CustomQueries.env(customQueries));
+    }
     sidecars.put(m.name(), machine.start("sidecar-" + m.name(), cmd, env, dir,
         dir.resolve("logs").resolve("sidecar-" + m.name() + ".log")));
   }

@@ -151,6 +151,9 @@ public final class LocalRunner implements AutoCloseable {
     core = new OperatorCore(hubTls, "127.0.0.1", bridgePort,
         vertx -> infra = new LocalInfrastructure(vertx, machine, NAMESPACE, cluster, ca, bridgePort), 3_000);
     infra.progress(progress);
+    PostgresClusterSpec spec = resource.getSpec();
+    infra.customQueries(spec.monitoring == null ? List.of() : spec.monitoring.customQueries.stream()
+        .filter(q -> q.path != null && !q.path.isBlank()).map(q -> q.path).toList());
     core.events().persistTo(dir.resolve("events.jsonl"));
     // an incident open when this process stopped is resumed when it runs again on the directory
     core.failover().persistTo(new io.pgtide.operator.failover.FileIncidentStore(core.vertx(),

@@ -55,4 +55,19 @@ class BackupAgentTest {
         .containsEntry("RCLONE_CONFIG_PGTIDES3_ENDPOINT", "http://10.213.0.1:9000")
         .containsEntry("RCLONE_CONFIG_PGTIDES3_FORCE_PATH_STYLE", "true");
   }
+
+  /** Barman reaches the cluster over TLS only on Kubernetes; local mode's loopback server has none. */
+  @Test
+  void barmanRequiresTlsOnKubernetes() {
+    var policy = io.pgtide.operator.backup.BackupPolicy.from(BackupAgent.Settings.from(env()).spec());
+    String conf = Barman.serverConfig("orders", "10.214.0.66", 5432, "postgres", "standby",
+        java.nio.file.Path.of("/backups/pgpass"), BackupAgent.BARMAN_SSLMODE, policy);
+    assertThat(conf).contains("conninfo = host=10.214.0.66 port=5432 user=postgres dbname=postgres "
+        + "passfile=/backups/pgpass connect_timeout=10 sslmode=require\n");
+    assertThat(conf).contains("streaming_conninfo = host=10.214.0.66 port=5432 user=standby "
+        + "passfile=/backups/pgpass connect_timeout=10 sslmode=require\n");
+    assertThat(conf).doesNotContain("su-secret").doesNotContain("repl-secret");
+    assertThat(Barman.serverConfig("orders", "127.0.0.1", 5432, "postgres", "standby",
+        java.nio.file.Path.of("/d/pgpass"), null, policy)).doesNotContain("sslmode");
+  }
 }

@@ -220,6 +220,34 @@ class BridgeHubIT {
     good.close().await();
   }
 
+  /**
+   * On Kubernetes the hub binds certificates to the live cluster's uid: the sidecar certificate of a cluster deleted
+   * and created again under the same name (same CN, same CA) is refused; the new cluster's is accepted.
+   */
+  @Test
+  void aCertificateOfAnEarlierClusterOfTheSameNameIsRefused() throws Exception {
+    vertx.undeploy(vertx.deploymentIDs().stream().filter(d -> true).reduce((a, b) -> b).orElseThrow()).await();
+    hub = new BridgeHub(HUB_TLS, "127.0.0.1", port, 3_000,
+        key -> key.equals("shop/orders") ? java.util.Optional.of("uid-new") : java.util.Optional.empty());
+    vertx.deployVerticle(hub).await();
+    AtomicReference<JsonObject> snapshot = new AtomicReference<>(
+        ContractCodec.encode(TestReports.report(GOOD, Role.PRIMARY, 1, 1000, true)));
+    TlsMaterial old = CA.issue("shop/orders/*", List.of(), List.of("urn:pgtide:cluster-uid:uid-old"),
+        Duration.ofDays(1));
+    BridgeClient stale = client(GOOD, old, snapshot);
+    stale.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> hub.rejectedByCode().containsKey("stale-certificate"));
+    assertThat(state.view(GOOD.clusterKey()).members()).doesNotContainKey(GOOD.member());
+    stale.close().await();
+
+    TlsMaterial current = CA.issue("shop/orders/*", List.of(), List.of("urn:pgtide:cluster-uid:uid-new"),
+        Duration.ofDays(1));
+    BridgeClient live = client(GOOD, current, snapshot);
+    live.start().await();
+    await().atMost(Duration.ofSeconds(10)).until(() -> state.view(GOOD.clusterKey()).primary().isPresent());
+    live.close().await();
+  }
+
   @Test
   void aClusterScopedCertificateSpeaksForOneMemberOfItsClusterOnly() throws Exception {
     TlsMaterial shared = CA.issue("shop/orders/*", List.of(), Duration.ofDays(1));

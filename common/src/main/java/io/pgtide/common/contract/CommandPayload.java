@@ -105,4 +105,27 @@ public sealed interface CommandPayload {
       return "probe-processes";
     }
   }
+
+  /**
+   * Read only: this member's recent log lines from its sidecar's bounded buffer. {@code source} {@code postgres},
+   * {@code patroni} or null (both); {@code sinceMs} epoch milliseconds (0: all it holds); {@code minSeverity} null
+   * for every line; at most {@code limit} lines, the newest. The detail has {@code lines} ({@link LogLine}s, oldest
+   * first), {@code sources} (source → {@code ok} or why it cannot be read) and {@code dropped} (lines the buffer let
+   * go to stay bounded).
+   */
+  record Logs(String source, long sinceMs, String minSeverity, int limit) implements CommandPayload {
+    public Logs {
+      if (source != null && !source.equals(LogLine.POSTGRES) && !source.equals(LogLine.PATRONI)) {
+        throw new IllegalArgumentException("source must be postgres or patroni, got " + source);
+      }
+      if (minSeverity != null && LogLine.rank(minSeverity) < 0) {
+        throw new IllegalArgumentException("unknown severity " + minSeverity);
+      }
+      limit = limit <= 0 ? 1000 : limit;
+    }
+
+    public String type() {
+      return "logs";
+    }
+  }
 }

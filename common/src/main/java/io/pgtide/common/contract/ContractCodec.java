@@ -213,6 +213,7 @@ public final class ContractCodec {
       case "probe-processes" -> new CommandPayload.ProbeProcesses();
       case "restart" -> new CommandPayload.Restart();
       case "patroni-config" -> new CommandPayload.PatroniConfig(object(args, "changes"));
+      case "logs" -> logs(args);
       default -> throw new ContractException("unknown-command", "command type '" + type + "' is not known");
     };
     return new Command(string(json, "correlationId"), decodeMemberId(object(json, "target")),
@@ -238,7 +239,50 @@ public final class ContractCodec {
     if (payload instanceof CommandPayload.PatroniConfig c) {
       return new JsonObject().put("changes", c.changes().copy());
     }
+    if (payload instanceof CommandPayload.Logs l) {
+      return new JsonObject().put("source", l.source()).put("sinceMs", l.sinceMs()).put("minSeverity", l.minSeverity())
+          .put("limit", l.limit());
+    }
     return new JsonObject();
+  }
+
+  private static CommandPayload.Logs logs(JsonObject args) {
+    Long since = optLong(args, "sinceMs");
+    Long limit = optLong(args, "limit");
+    try {
+      return new CommandPayload.Logs(optString(args, "source"), since == null ? 0 : since,
+          optString(args, "minSeverity"), limit == null ? 0 : (int) Math.min(limit, Integer.MAX_VALUE));
+    } catch (IllegalArgumentException e) {
+      throw new ContractException("invalid-field", e.getMessage());
+    }
+  }
+
+  // ---- log lines -----------------------------------------------------------------------------------------------
+
+  public static JsonObject encode(LogLine l) {
+    JsonObject j = new JsonObject().put("time", l.time()).put("source", l.source()).put("seq", l.seq());
+    putIf(j, "severity", l.severity());
+    putIf(j, "sqlstate", l.sqlstate());
+    putIf(j, "user", l.user());
+    putIf(j, "database", l.database());
+    if (l.pid() != null) {
+      j.put("pid", l.pid());
+    }
+    putIf(j, "message", l.message());
+    putIf(j, "detail", l.detail());
+    return j;
+  }
+
+  public static LogLine decodeLogLine(JsonObject j) {
+    return new LogLine(longValue(j, "time"), string(j, "source"), orZero(optLong(j, "seq")), optString(j, "severity"),
+        optString(j, "sqlstate"), optString(j, "user"), optString(j, "database"), optLong(j, "pid"),
+        optString(j, "message"), optString(j, "detail"));
+  }
+
+  private static void putIf(JsonObject j, String field, String value) {
+    if (value != null) {
+      j.put(field, value);
+    }
   }
 
   public static JsonObject encode(DesiredRole r) {

@@ -254,5 +254,26 @@ public class PostgresClusterSpec {
     @Min(1)
     @Default("15")
     public int pushIntervalSeconds = 15;
+    /**
+     * Queries in postgres_exporter's queries.yaml format, run by every member's sidecar and exported on its metrics
+     * port: ConfigMaps of the cluster's namespace on Kubernetes (an edit is picked up without a restart), files in
+     * local mode.
+     */
+    public List<CustomQueriesSpec> customQueries = new ArrayList<>();
+  }
+
+  /** One queries.yaml: {@code configMap} and its {@code key} on Kubernetes, {@code path} in local mode. */
+  @ValidationRule(value = "has(self.configMap) || has(self.path)",
+      message = "monitoring.customQueries: each entry names a configMap (Kubernetes) or a path (local mode)")
+  public static class CustomQueriesSpec {
+    /** A ConfigMap of the cluster's namespace. */
+    @Pattern("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+    public String configMap;
+    /** The ConfigMap's key holding the queries. */
+    @Pattern("^[-._a-zA-Z0-9]+$")
+    @Default("queries.yaml")
+    public String key = "queries.yaml";
+    /** Local mode: a queries.yaml file, relative to the cluster file's directory. */
+    public String path;
   }
 }

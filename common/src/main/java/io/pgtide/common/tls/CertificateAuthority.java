@@ -91,6 +91,14 @@ public final class CertificateAuthority {
 
   /** A certificate usable both as TLS server and client, with the given CN and DNS/IP subject alternative names. */
   public TlsMaterial issue(String commonName, List<String> altNames, Duration validity) {
+    return issue(commonName, altNames, List.of(), validity);
+  }
+
+  /**
+   * As {@link #issue(String, List, Duration)}, with URI subject alternative names too: what the certificate is bound
+   * to besides its name (a cluster's uid, {@link PeerIdentity#CLUSTER_UID_URI}).
+   */
+  public TlsMaterial issue(String commonName, List<String> altNames, List<String> uris, Duration validity) {
     KeyPair pair = newKeyPair();
     Instant now = Instant.now();
     try {
@@ -102,10 +110,13 @@ public final class CertificateAuthority {
           new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
       builder.addExtension(Extension.extendedKeyUsage, false,
           new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
-      if (!altNames.isEmpty()) {
+      if (!altNames.isEmpty() || !uris.isEmpty()) {
         List<GeneralName> names = new ArrayList<>();
         for (String alt : altNames) {
           names.add(isIp(alt) ? new GeneralName(GeneralName.iPAddress, alt) : new GeneralName(GeneralName.dNSName, alt));
+        }
+        for (String uri : uris) {
+          names.add(new GeneralName(GeneralName.uniformResourceIdentifier, uri));
         }
         builder.addExtension(Extension.subjectAlternativeName, false,
             new GeneralNames(names.toArray(GeneralName[]::new)));

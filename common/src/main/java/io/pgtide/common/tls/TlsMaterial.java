@@ -55,6 +55,19 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
         .setKeyCertOptions(keyCert()).setTrustOptions(trust());
   }
 
+  /**
+   * An HTTPS server's side: this certificate, no client certificate asked (callers authenticate otherwise, e.g. the
+   * backup agent's bearer token). Also what {@code HttpServer.updateSSLOptions} takes when it is issued again.
+   */
+  public io.vertx.core.net.ServerSSLOptions httpsServerOptions() {
+    return new io.vertx.core.net.ServerSSLOptions().setKeyCertOptions(keyCert());
+  }
+
+  /** A client that trusts only this material's CA (and verifies the host it dials, see {@code virtualHost}). */
+  public static io.vertx.core.net.PemTrustOptions trusting(String caPem) {
+    return new PemTrustOptions().addCertValue(Buffer.buffer(caPem));
+  }
+
   /** Client side of the bridge; the server's certificate must carry the host we dial as a SAN. */
   public NetClientOptions clientOptions() {
     return new NetClientOptions().setSsl(true).setHostnameVerificationAlgorithm("HTTPS")
@@ -95,6 +108,25 @@ public record TlsMaterial(String certPem, String keyPem, String caPem) {
       return context;
     } catch (IOException | java.security.GeneralSecurityException e) {
       throw new IllegalStateException("cannot build a TLS context from this material: " + e.getMessage(), e);
+    }
+  }
+
+  /** The leaf certificate, parsed. */
+  public java.security.cert.X509Certificate certificate() {
+    return parse(certPem);
+  }
+
+  /** One PEM certificate, parsed; IllegalArgumentException when it is none. */
+  public static java.security.cert.X509Certificate parse(String pem) {
+    try (org.bouncycastle.openssl.PEMParser parser = new org.bouncycastle.openssl.PEMParser(
+        new java.io.StringReader(pem))) {
+      Object o = parser.readObject();
+      if (!(o instanceof org.bouncycastle.cert.X509CertificateHolder holder)) {
+        throw new IllegalArgumentException("not a PEM certificate");
+      }
+      return new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(holder);
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalArgumentException("not a PEM certificate: " + e.getMessage(), e);
     }
   }
 

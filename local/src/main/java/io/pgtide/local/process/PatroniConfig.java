@@ -74,6 +74,16 @@ final class PatroniConfig {
           parameters:
             unix_socket_directories: %s
             unix_socket_permissions: '0700'
+            # csvlog as on Spilo (configure_spilo.py), one directory per member under D/logs, read by the sidecar
+            # for `pgtide logs`; times in UTC so every member's lines merge on one clock
+            logging_collector: 'on'
+            log_destination: csvlog
+            log_directory: %s
+            log_filename: 'postgresql-%%u.log'
+            log_file_mode: '0600'
+            log_rotation_age: '1d'
+            log_truncate_on_rotation: 'on'
+            log_timezone: 'UTC'
           pg_hba:
             # the socket's directory and the socket are the owner's only (0700)
             - local all all trust
@@ -90,7 +100,8 @@ final class PatroniConfig {
         t.retryTimeout(), t.maximumLagOnFailover(), t.synchronousMode(), pg.toString(),
         pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
         s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
-        s.superuser(), quote(s.superuserPassword()), dir, s.replicationUser());
+        s.superuser(), quote(s.superuserPassword()), dir, PatroniMember.postgresLogDir(dir.getParent(), name),
+        s.replicationUser());
   }
 
   private static String quote(String value) {

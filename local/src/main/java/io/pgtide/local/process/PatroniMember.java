@@ -56,13 +56,23 @@ public final class PatroniMember {
     return new PatroniMember(machine, name, dir, pgPort, restPort, config, restCredentials);
   }
 
+  /** Where this member's PostgreSQL writes its csvlog (the logging collector creates it). */
+  public static Path postgresLogDir(Path clusterDir, String member) {
+    return clusterDir.resolve("logs").resolve("postgresql-" + member);
+  }
+
+  /** Patroni's output (and PostgreSQL's, before its logging collector starts). */
+  public static Path patroniLog(Path clusterDir, String member) {
+    return clusterDir.resolve("logs").resolve("patroni-" + member + ".log");
+  }
+
   public synchronized void start() {
     if (patroni != null && patroni.isAlive()) {
       return;
     }
     patroni = machine.start("patroni-" + name, OsUser.asPostgres(List.of("/usr/bin/patroni", config.toString())),
         Map.of("HOME", dir.toString(), "PATH", BIN_DIR + ":/usr/bin:/bin", "PYTHONUNBUFFERED", "1"),
-        dir, dir.getParent().resolve("logs/patroni-" + name + ".log"));
+        dir, patroniLog(dir.getParent(), name));
   }
 
   public String name() {

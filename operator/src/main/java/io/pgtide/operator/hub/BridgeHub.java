@@ -52,6 +52,7 @@ public final class BridgeHub extends VerticleBase {
   private final String host;
   private final int port;
   private final long pingTimeoutMs;
+  private final java.util.function.Function<String, java.util.Optional<String>> clusterUids;
   /**
    * Largest frame a sidecar may send: a message ({@link ContractCodec#MAX_MESSAGE_BYTES}) and its envelope (type,
    * address, reply address).
@@ -68,10 +69,22 @@ public final class BridgeHub extends VerticleBase {
   private int boundPort;
 
   public BridgeHub(TlsMaterial tls, String host, int port, long pingTimeoutMs) {
+    this(tls, host, port, pingTimeoutMs, null);
+  }
+
+  /**
+   * @param clusterUids the live uid of a cluster by {@code namespace/cluster} (empty when no such cluster is known),
+   *                    or null to not bind certificates to uids (local mode: its clusters have none). With it, a
+   *                    connection is accepted only from a certificate bound to the live cluster's uid, so one of a
+   *                    cluster deleted and created again under the same name is refused.
+   */
+  public BridgeHub(TlsMaterial tls, String host, int port, long pingTimeoutMs,
+                   java.util.function.Function<String, java.util.Optional<String>> clusterUids) {
     this.tls = tls;
     this.host = host;
     this.port = port;
     this.pingTimeoutMs = pingTimeoutMs;
+    this.clusterUids = clusterUids;
   }
 
   @Override
@@ -118,6 +131,13 @@ public final class BridgeHub extends VerticleBase {
       id = identify(socket, event);
       if (id == null) {
         refuse(event, "no-identity", "peer certificate has no member identity");
+        socket.close();
+        return;
+      }
+      String stale = clusterUids == null ? null
+          : uidProblem(id, certificateUid(socket), clusterUids.apply(id.namespace() + "/" + id.cluster()));
+      if (stale != null) {
+        refuse(event, "stale-certificate", stale);
         socket.close();
         return;
       }
@@ -211,6 +231,34 @@ public final class BridgeHub extends VerticleBase {
   private void count(String code) {
     rejected.incrementAndGet();
     rejectedByCode.computeIfAbsent(code, c -> new AtomicLong()).incrementAndGet();
+  }
+
+  private static java.util.Optional<String> certificateUid(NetSocket socket) {
+    try {
+      return PeerIdentity.clusterUid(socket.peerCertificates());
+    } catch (SSLPeerUnverifiedException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /**
+   * Why a certificate bound to {@code certUid} may not speak for {@code id}'s cluster, whose live object has
+   * {@code liveUid}, or null when it may. Pure.
+   */
+  static String uidProblem(MemberId id, java.util.Optional<String> certUid, java.util.Optional<String> liveUid) {
+    String cluster = id.namespace() + "/" + id.cluster();
+    if (liveUid.isEmpty()) {
+      return "no PostgresCluster " + cluster + " is known (yet) to bind " + id + "'s certificate to";
+    }
+    if (certUid.isEmpty()) {
+      return id + "'s certificate is bound to no cluster uid (issued before certificates carried it; the operator "
+          + "issues it again)";
+    }
+    if (!certUid.get().equals(liveUid.get())) {
+      return id + "'s certificate is bound to uid " + certUid.get() + ", but " + cluster + " is uid " + liveUid.get()
+          + " (an earlier cluster of that name)";
+    }
+    return null;
   }
 
   /**

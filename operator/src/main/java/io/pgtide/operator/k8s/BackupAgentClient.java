@@ -26,7 +26,10 @@ public final class BackupAgentClient implements Backups {
   static final long ACTION_TIMEOUT_MS = 3_600_000;
   private final Vertx vertx;
   private final KubernetesClient client;
-  private final WebClient http;
+  private final String caPem;
+  /** Made once with the operator's CA, or per CA read from the agent's Secret (see the constructor). */
+  private WebClient http;
+  private String httpCa;
   private final ClusterEvents events;
   private final String namespace;
   private final String cluster;
@@ -34,14 +37,30 @@ public final class BackupAgentClient implements Backups {
   private volatile String unreachable;
   private long timer = -1;
 
+  /**
+   * @param caPem the operator's CA, the only one the agent's certificate is trusted from; null reads it from the
+   *              agent's TLS Secret (which the operator wrote; tests that run no CA of their own)
+   */
   public BackupAgentClient(Vertx vertx, KubernetesClient client, ClusterEvents events, String namespace,
-                           String cluster) {
+                           String cluster, String caPem) {
     this.vertx = vertx;
     this.client = client;
-    this.http = WebClient.create(vertx);
+    this.caPem = caPem;
+    this.http = caPem == null ? null : WebClient.create(vertx, tlsOptions(caPem));
     this.events = events;
     this.namespace = namespace;
     this.cluster = cluster;
+  }
+
+  /**
+   * HTTPS to the agent: trusting only the operator's CA, and verifying that the certificate names the host the
+   * request is for ({@link BackupAgentModel#host}, sent as the virtual host while the Service's IP is dialled).
+   */
+  public static io.vertx.ext.web.client.WebClientOptions tlsOptions(String caPem) {
+    io.vertx.ext.web.client.WebClientOptions options = new io.vertx.ext.web.client.WebClientOptions();
+    options.setSsl(true).setTrustOptions(io.pgtide.common.tls.TlsMaterial.trusting(caPem))
+        .setVerifyHost(true).setForceSni(true);
+    return options;
   }
 
   public BackupAgentClient start(long pollMs) {
@@ -51,10 +70,24 @@ public final class BackupAgentClient implements Backups {
 
   public void stop() {
     vertx.cancelTimer(timer);
-    http.close();
+    if (http != null) {
+      http.close();
+    }
   }
 
-  private record Agent(String base, String token) {
+  private record Agent(String base, String token, String ca) {
+  }
+
+  /** The client for the CA the agent's certificate must come from. */
+  private synchronized WebClient http(String ca) {
+    if (http == null || (caPem == null && !ca.equals(httpCa))) {
+      if (http != null) {
+        http.close();
+      }
+      http = WebClient.create(vertx, tlsOptions(ca));
+      httpCa = ca;
+    }
+    return http;
   }
 
   /** The agent's address (its Service) and token (its Secret), read each time: both can change. */
@@ -66,13 +99,22 @@ public final class BackupAgentClient implements Backups {
       if (svc == null || token == null) {
         throw new IllegalStateException("the backup agent's Service or Secret does not exist yet");
       }
-      return new Agent("http://" + svc.getSpec().getClusterIP() + ":" + BackupAgentModel.PORT, token);
+      String ca = caPem;
+      if (ca == null) {
+        var tls = client.secrets().inNamespace(namespace).withName(BackupAgentModel.tlsSecret(cluster)).get();
+        ca = tls == null ? null : SecretPasswords.valueOf(tls, "ca.crt");
+        if (ca == null) {
+          throw new IllegalStateException("the backup agent's TLS Secret does not exist yet");
+        }
+      }
+      // the Service's IP is dialled (the cluster need not run DNS); its name is what the certificate must carry
+      return new Agent("https://" + svc.getSpec().getClusterIP() + ":" + BackupAgentModel.TLS_PORT, token, ca);
     });
   }
 
   private void poll() {
-    agent().compose(a -> http.getAbs(a.base() + "/api/status").putHeader("Authorization", "Bearer " + a.token())
-            .timeout(10_000).send())
+    agent().compose(a -> http(a.ca()).getAbs(a.base() + "/api/status").virtualHost(host())
+            .putHeader("Authorization", "Bearer " + a.token()).timeout(10_000).send())
         .compose(BackupAgentClient::body)
         .onSuccess(body -> {
           status = body.getJsonObject("backup", new JsonObject());
@@ -92,6 +134,10 @@ public final class BackupAgentClient implements Backups {
         });
   }
 
+  private String host() {
+    return BackupAgentModel.host(namespace, cluster);
+  }
+
   private static Future<JsonObject> body(HttpResponse<Buffer> r) {
     JsonObject json;
     try {
@@ -107,8 +153,8 @@ public final class BackupAgentClient implements Backups {
   }
 
   private Future<JsonObject> post(String path) {
-    return agent().compose(a -> http.postAbs(a.base() + path).putHeader("Authorization", "Bearer " + a.token())
-            .timeout(ACTION_TIMEOUT_MS).send())
+    return agent().compose(a -> http(a.ca()).postAbs(a.base() + path).virtualHost(host())
+            .putHeader("Authorization", "Bearer " + a.token()).timeout(ACTION_TIMEOUT_MS).send())
         .compose(BackupAgentClient::body)
         .onComplete(ar -> poll());
   }

@@ -33,6 +33,10 @@ public final class BackupAgentModel {
   }
 
   public static final int PORT = 8080;
+  /** The agent's API (status, backups, verification): TLS from the operator's CA, and only there. */
+  public static final int TLS_PORT = 8443;
+  /** Where the agent's TLS Secret is mounted. */
+  static final String TLS_DIR = "/etc/pgtide/tls";
   static final String DIR = "/var/lib/pgtide-backup";
 
   /** The name of the agent's Deployment, Service, NetworkPolicy, volume claim and Secret. */
@@ -53,6 +57,22 @@ public final class BackupAgentModel {
     return new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name)
         .withNamespace(cr.getMetadata().getNamespace()).withLabels(labels(cr.getMetadata().getName()))
         .withOwnerReferences(ClusterModel.owner(cr)).build();
+  }
+
+  /** The agent's TLS Secret (certificate from the operator's CA for its Service's names): {@code <c>-backup-tls}. */
+  public static String tlsSecret(String cluster) {
+    return name(cluster) + "-tls";
+  }
+
+  /** The name the operator dials and verifies the agent's certificate against: its Service's. */
+  public static String host(String namespace, String cluster) {
+    return name(cluster) + "." + namespace + ".svc";
+  }
+
+  /** Every name of the agent's Service, for its certificate. */
+  public static List<String> dnsNames(String namespace, String cluster) {
+    return List.of(name(cluster), name(cluster) + "." + namespace, host(namespace, cluster),
+        host(namespace, cluster) + ".cluster.local");
   }
 
   /** The token the operator presents to the agent (generated once, like the database passwords). */
@@ -78,6 +98,7 @@ public final class BackupAgentModel {
     String cluster = cr.getMetadata().getName();
     return new ServiceBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withSelector(labels(cluster))
         .addNewPort().withName("http").withPort(PORT).withTargetPort(new IntOrString(PORT)).endPort()
+        .addNewPort().withName("https").withPort(TLS_PORT).withTargetPort(new IntOrString(TLS_PORT)).endPort()
         .endSpec().build();
   }
 
@@ -96,6 +117,7 @@ public final class BackupAgentModel {
           .withMatchLabels(sorted("kubernetes.io/metadata.name", config.monitoringNamespace())).endNamespaceSelector()
           .endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(PORT)).endPort()
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(TLS_PORT)).endPort()
         .endIngress()
         .endSpec().build();
   }
@@ -113,6 +135,7 @@ public final class BackupAgentModel {
         value("PGTIDE_REPLICATION_USER", "standby"),
         ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
         ClusterModel.secretRef("PGTIDE_AGENT_TOKEN", name(cluster)),
+        value("PGTIDE_AGENT_TLS_DIR", TLS_DIR),
         value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp")));
     var s3 = cr.getSpec().backup.s3;
     if (s3 != null) {
@@ -122,6 +145,7 @@ public final class BackupAgentModel {
           ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
           ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey")));
     }
+    var scheduling = cr.getSpec().scheduling;
     return new DeploymentBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withReplicas(1)
         .withNewSelector().withMatchLabels(labels(cluster)).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
@@ -129,6 +153,11 @@ public final class BackupAgentModel {
           .withNewMetadata().withLabels(labels(cluster)).endMetadata()
           .withNewSpec()
             .withAutomountServiceAccountToken(false)
+            // where the members may run, the agent may too: dedicated database nodes (a nodeSelector, taints that
+            // members tolerate) hold it as well; the members' spreading rules are theirs alone
+            .withNodeSelector(scheduling == null ? null : scheduling.nodeSelector)
+            .withTolerations(scheduling == null ? null : scheduling.tolerations)
+            .withPriorityClassName(scheduling == null ? null : scheduling.priorityClassName)
             .withImagePullSecrets(cr.getSpec().imagePullSecrets.stream()
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             // the WAL receiver stops cleanly (Barman keeps its position) before the pod goes
@@ -145,6 +174,7 @@ public final class BackupAgentModel {
             .addNewContainer().withName("backup-agent").withImage(config.backupImage())
               .withArgs("backup-agent").withEnv(env)
               .addNewPort().withName("http").withContainerPort(PORT).endPort()
+              .addNewPort().withName("https").withContainerPort(TLS_PORT).endPort()
               .withResources(new ResourceRequirementsBuilder()
                   .withRequests(sorted("cpu", new Quantity("50m"), "memory", new Quantity("256Mi")))
                   .withLimits(sorted("memory", new Quantity("768Mi"))).build())
@@ -155,9 +185,13 @@ public final class BackupAgentModel {
                 .withRunAsGroup(ClusterModel.SPILO_GID).withAllowPrivilegeEscalation(false)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
               .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
+              // a directory mount (no subPath): the kubelet updates the files when the certificate is issued again
+              .addNewVolumeMount().withName("tls").withMountPath(TLS_DIR).withReadOnly(true).endVolumeMount()
             .endContainer()
             .addNewVolume().withName("repository").withNewPersistentVolumeClaim().withClaimName(name(cluster))
               .endPersistentVolumeClaim().endVolume()
+            .addNewVolume().withName("tls").withNewSecret().withSecretName(tlsSecret(cluster)).withDefaultMode(0440)
+              .endSecret().endVolume()
           .endSpec()
         .endTemplate()
         .endSpec().build();

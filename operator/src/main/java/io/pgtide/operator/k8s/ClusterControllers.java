@@ -64,6 +64,14 @@ public final class ClusterControllers {
     return this;
   }
 
+  /** The operator's CA: the only one a backup agent's certificate is trusted from (null: its Secret's ca.crt). */
+  private volatile String backupAgentCa;
+
+  public ClusterControllers backupAgentCa(String caPem) {
+    this.backupAgentCa = caPem;
+    return this;
+  }
+
   public ClusterControllers(OperatorCore core, KubernetesClient client, long userSyncIntervalMs,
                             long secretsMaxAgeMs, io.pgtide.operator.users.ScramVerifier scram) {
     this.scram = scram;
@@ -129,7 +137,7 @@ public final class ClusterControllers {
   private void backupsOf(String key, Controllers c, PostgresCluster cr) {
     if (cr.getSpec().backup != null && c.backups == null) {
       c.backups = new BackupAgentClient(core.vertx(), client, core.events(), cr.getMetadata().getNamespace(),
-          cr.getMetadata().getName()).start(10_000);
+          cr.getMetadata().getName(), backupAgentCa).start(10_000);
       core.http().backups(key, c.backups);
     } else if (cr.getSpec().backup == null && c.backups != null) {
       c.backups.stop();

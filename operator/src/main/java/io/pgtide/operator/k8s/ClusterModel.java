@@ -126,6 +126,8 @@ public final class ClusterModel {
     out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
+      out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,
+          BackupAgentModel.tlsSecret(name))).build());
       out.add(BackupAgentModel.volume(cr));
       out.add(BackupAgentModel.service(cr));
       out.add(BackupAgentModel.networkPolicy(cr, config));
@@ -161,14 +163,32 @@ public final class ClusterModel {
     return new ServiceAccountBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName()))).build();
   }
 
-  /** What Patroni needs with the Kubernetes DCS (configmaps/endpoints, pods, services). */
+  /**
+   * The ConfigMaps Patroni keeps its state in with {@code KUBERNETES_USE_CONFIGMAPS} (Patroni 4's Kubernetes DCS:
+   * {@code <scope>-leader}, {@code -config}, {@code -failover}, {@code -sync}; no citus groups).
+   */
+  static List<String> patroniConfigMaps(String cluster) {
+    return List.of(cluster + "-config", cluster + "-leader", cluster + "-failover", cluster + "-sync");
+  }
+
+  /**
+   * What Patroni does with the Kubernetes DCS on ConfigMaps, and no more: it reads and patches its own four
+   * ConfigMaps (by name), creates them (RBAC cannot restrict {@code create} by name: the name is not known when
+   * the request is authorized), lists and watches ConfigMaps and pods by its label selector (collection requests:
+   * no names to restrict them by), and patches its own pod's role label and status annotation (pod names change
+   * with the member count, so not by name). No Endpoints and no Services: those are only for
+   * {@code use_endpoints}, which pgtide does not use. No delete: only {@code patronictl remove} deletes, and pgtide
+   * never runs it.
+   */
   public static Role role(PostgresCluster cr) {
-    return new RoleBuilder().withMetadata(meta(cr, patroniAccount(cr.getMetadata().getName())))
-        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps", "endpoints")
-            .withVerbs("create", "get", "list", "patch", "update", "watch", "delete", "deletecollection").build())
+    String name = cr.getMetadata().getName();
+    return new RoleBuilder().withMetadata(meta(cr, patroniAccount(name)))
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+            .withResourceNames(patroniConfigMaps(name)).withVerbs("get", "patch").build())
+        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("configmaps")
+            .withVerbs("create", "list", "watch").build())
         .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("pods")
-            .withVerbs("get", "list", "patch", "update", "watch").build())
-        .addToRules(new PolicyRuleBuilder().withApiGroups("").withResources("services").withVerbs("create").build())
+            .withVerbs("list", "watch", "patch").build())
         .build();
   }
 
@@ -300,6 +320,7 @@ public final class ClusterModel {
               .withDefaultMode(0444).endSecret().endVolume()
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
+            .addAllToVolumes(customQueryVolumes(spec))
           .endSpec()
         .endTemplate()
         .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder().withNewMetadata().withName("pgdata")
@@ -351,6 +372,9 @@ public final class ClusterModel {
         .withValue(new JsonObject().put("application", "spilo").encode()).build());
     env.add(new EnvVarBuilder().withName("DCS_ENABLE_KUBERNETES_API").withValue("true").build());
     env.add(new EnvVarBuilder().withName("KUBERNETES_USE_CONFIGMAPS").withValue("true").build());
+    // Spilo's default (true) has Patroni read Endpoints "kubernetes" in namespace "default", which the per-cluster
+    // Role does not grant: Patroni got 403 and turned it off itself. Off from the start, no refused call.
+    env.add(new EnvVarBuilder().withName("KUBERNETES_BYPASS_API_SERVICE").withValue("false").build());
     env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
     return new ContainerBuilder().withName("postgres").withImage(spec.image != null ? spec.image : config.spiloImage())
         .withEnv(env)
@@ -366,7 +390,45 @@ public final class ClusterModel {
         .build();
   }
 
+  /**
+   * One volume per custom queries ConfigMap, holding only its key. A whole-volume mount, never subPath: the kubelet
+   * updates a ConfigMap volume's files in place (a subPath mount never changes), and the sidecar re-reads them.
+   * Optional: a missing ConfigMap must not keep the database from starting; the sidecar reports the missing file.
+   */
+  static List<io.fabric8.kubernetes.api.model.Volume> customQueryVolumes(PostgresClusterSpec spec) {
+    List<io.fabric8.kubernetes.api.model.Volume> out = new ArrayList<>();
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = customQueries(spec);
+    for (int i = 0; i < queries.size(); i++) {
+      out.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("custom-queries-" + i).withNewConfigMap()
+          .withName(queries.get(i).configMap).withOptional(true).withDefaultMode(0444)
+          .addNewItem().withKey(queries.get(i).key).withPath(queries.get(i).key).endItem().endConfigMap().build());
+    }
+    return out;
+  }
+
+  private static List<PostgresClusterSpec.CustomQueriesSpec> customQueries(PostgresClusterSpec spec) {
+    return spec.monitoring == null || spec.monitoring.customQueries == null ? List.of()
+        : spec.monitoring.customQueries.stream().filter(q -> q.configMap != null && !q.configMap.isBlank()).toList();
+  }
+
   static Container sidecar(PostgresCluster cr, OperatorConfig config) {
+    Container c = sidecarContainer(cr, config);
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = customQueries(cr.getSpec());
+    List<String> files = new ArrayList<>();
+    for (int i = 0; i < queries.size(); i++) {
+      String dir = io.pgtide.common.contract.CustomQueries.MOUNT_DIR + "/" + i;
+      c.getVolumeMounts().add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("custom-queries-" + i)
+          .withMountPath(dir).withReadOnly(true).build());
+      files.add(dir + "/" + queries.get(i).key);
+    }
+    if (!files.isEmpty()) {
+      c.getEnv().add(new EnvVarBuilder().withName(io.pgtide.common.contract.CustomQueries.ENV)
+          .withValue(io.pgtide.common.contract.CustomQueries.env(files)).build());
+    }
+    return c;
+  }
+
+  private static Container sidecarContainer(PostgresCluster cr, OperatorConfig config) {
     String name = cr.getMetadata().getName();
     return new ContainerBuilder().withName("pgtide-sidecar").withImage(config.sidecarImage())
         .withEnv(fieldRef("PGTIDE_NAMESPACE", "metadata.namespace"), fieldRef("PGTIDE_MEMBER", "metadata.name"),
@@ -381,6 +443,7 @@ public final class ClusterModel {
             new EnvVarBuilder().withName("PGTIDE_TLS_DIR").withValue("/etc/pgtide/tls").build(),
             new EnvVarBuilder().withName("PGTIDE_HTTP_PORT").withValue(Integer.toString(SIDECAR_HTTP_PORT)).build(),
             new EnvVarBuilder().withName("PGTIDE_POD_PROCESSES").withValue("true").build(),
+            new EnvVarBuilder().withName("PGTIDE_PG_LOG_DIR").withValue(DATA_VOLUME_PATH + "/pgroot/pg_log").build(),
             // CPU and memory of PostgreSQL itself (the sidecar's cgroup is its own container's), against the Spilo
             // container's limits (the node's allocatable where it sets none, as the downward API gives them)
             new EnvVarBuilder().withName("PGTIDE_RESOURCES").withValue("process-tree").build(),
@@ -401,6 +464,9 @@ public final class ClusterModel {
         .addNewVolumeMount().withName("pgtide-tls").withMountPath("/etc/pgtide/tls").withReadOnly(true)
           .endVolumeMount()
         .addNewVolumeMount().withName("sidecar-tmp").withMountPath("/tmp").endVolumeMount()
+        // PostgreSQL's csvlog for `pgtide logs`: Spilo writes it to $PGROOT/pg_log (configure_spilo.py), on the
+        // data volume; read only, as Spilo's uid (the directory is 0700)
+        .addNewVolumeMount().withName("pgdata").withMountPath(DATA_VOLUME_PATH).withReadOnly(true).endVolumeMount()
         .build();
   }
 

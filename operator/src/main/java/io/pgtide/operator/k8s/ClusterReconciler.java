@@ -76,6 +76,9 @@ public final class ClusterReconciler {
     if (problem == null) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
     }
+    if (problem == null) {
+      problem = ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages());
+    }
     if (problem != null) {
       ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", problem);
       return status(cr, "InvalidSpec", problem, null);
@@ -366,6 +369,9 @@ public final class ClusterReconciler {
       }
       return null;
     })
+        .compose(v -> clusterTls(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()), agent,
+            BackupAgentModel.dnsNames(ns, cr.getMetadata().getName()),
+            BackupAgentModel.meta(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()))))
         .compose(v -> services.reconcile(ns, agent, BackupAgentModel.service(cr)))
         .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
         .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
@@ -407,22 +413,64 @@ public final class ClusterReconciler {
     });
   }
 
-  /** The sidecars' client certificate (CN namespace/cluster/*), issued from the operator's CA once. */
+  /**
+   * The sidecars' client certificate (CN namespace/cluster/*, bound to the cluster's uid), issued from the operator's
+   * CA; see {@link #clusterTls}.
+   */
   private Future<Void> sidecarTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return clusterTls(cr, ClusterModel.sidecarTlsSecret(name), ns + "/" + name + "/*", List.of(),
+        ClusterModel.meta(cr, ClusterModel.sidecarTlsSecret(name)));
+  }
+
+  /**
+   * A certificate of the cluster's (bound to its uid) in a TLS Secret, issued from the operator's CA, and issued
+   * again into the same Secret when {@link ClusterCertificates#reissueReason} says so (before it expires, after the
+   * CA changed, or when it is not bound to this cluster's uid): the kubelet updates the mounted files, and the
+   * sidecar (at its next connection) and the backup agent (within a minute) use them without a restart.
+   */
+  private Future<Void> clusterTls(PostgresCluster cr, String name, String commonName, List<String> dnsNames,
+                                  io.fabric8.kubernetes.api.model.ObjectMeta meta) {
     return Blocking.call(vertx, () -> {
-      String name = ClusterModel.sidecarTlsSecret(cr.getMetadata().getName());
-      var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(name);
-      if (r.get() == null) {
-        TlsMaterial m = ca.issue(cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName() + "/*",
-            List.of(), Duration.ofDays(365));
-        Secret s = new io.fabric8.kubernetes.api.model.SecretBuilder()
-            .withMetadata(ClusterModel.meta(cr, name)).withType("kubernetes.io/tls")
+      String ns = cr.getMetadata().getNamespace();
+      var r = client.secrets().inNamespace(ns).withName(name);
+      Secret existing = r.get();
+      String reason = existing == null ? null : ClusterCertificates.reissueReason(
+          decoded(existing, "tls.crt"), ca.caPem(), cr.getMetadata().getUid(), java.time.Instant.now());
+      if (existing != null && reason == null) {
+        return null;
+      }
+      String uid = cr.getMetadata().getUid();
+      TlsMaterial m = ca.issue(commonName, dnsNames, uid == null ? List.of() : List.of(ClusterCertificates.uidUri(uid)),
+          ClusterCertificates.VALIDITY);
+      if (existing == null) {
+        client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+            .withMetadata(meta).withType("kubernetes.io/tls")
             .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
-            .addToStringData("ca.crt", m.caPem()).build();
-        client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+            .addToStringData("ca.crt", m.caPem()).build()).create();
+      } else {
+        LOG.info("[{}/{}] issuing {} again: {}", ns, cr.getMetadata().getName(), name, reason);
+        // a merge patch of the three keys, nothing else of the Secret
+        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
+        java.util.function.Function<String, String> enc = t -> b64.encodeToString(
+            t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+            .put("data", new io.vertx.core.json.JsonObject().put("tls.crt", enc.apply(m.certPem()))
+                .put("tls.key", enc.apply(m.keyPem())).put("ca.crt", enc.apply(m.caPem()))).encode());
       }
       return null;
     });
+  }
+
+  /** A key of a Secret as text ("" when absent: then the certificate is unreadable and issued again). */
+  private static String decoded(Secret s, String key) {
+    if (s.getData() != null && s.getData().get(key) != null) {
+      return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return s.getStringData() == null ? "" : s.getStringData().getOrDefault(key, "");
   }
 
   /** An unknown storage class is a clear Degraded reason, not a StatefulSet whose pods hang Pending forever. */

@@ -92,7 +92,14 @@ public final class ClusterValidation {
         return e.getMessage();
       }
     }
-    String parameter = integerParameters(spec.parameters);
+    String queries = customQueriesProblem(spec.monitoring);
+    if (queries != null) {
+      return queries;
+    }
+    String parameter = fixedParameter(spec.parameters);
+    if (parameter == null) {
+      parameter = integerParameters(spec.parameters);
+    }
     if (parameter != null) {
       return parameter;
     }
@@ -140,8 +147,151 @@ public final class ClusterValidation {
         + wanted + " instead (with pg_dump/pg_restore: a restore from backups keeps major " + running + ")";
   }
 
-  /** Nothing the Kubernetes path refuses beyond {@link #problem} any more; kept as the place for such rules. */
+  /** What the Kubernetes path refuses beyond {@link #problem}: custom queries only a local file holds. */
   public static String kubernetesProblem(PostgresClusterSpec spec) {
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = spec.monitoring == null || spec.monitoring.customQueries == null
+        ? List.of() : spec.monitoring.customQueries;
+    for (int i = 0; i < queries.size(); i++) {
+      if (queries.get(i).configMap == null || queries.get(i).configMap.isBlank()) {
+        return "monitoring.customQueries[" + i + "] names only a path, which is for local mode; on Kubernetes "
+            + "name a configMap";
+      }
+    }
+    return null;
+  }
+
+  /** Each custom queries entry names a ConfigMap or a file, and a ConfigMap key that can be one. */
+  static String customQueriesProblem(PostgresClusterSpec.MonitoringSpec monitoring) {
+    List<PostgresClusterSpec.CustomQueriesSpec> queries = monitoring == null || monitoring.customQueries == null
+        ? List.of() : monitoring.customQueries;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < queries.size(); i++) {
+      var q = queries.get(i);
+      String where = "monitoring.customQueries[" + i + "]";
+      if (q == null || ((q.configMap == null || q.configMap.isBlank()) && (q.path == null || q.path.isBlank()))) {
+        return where + " names neither a configMap (Kubernetes) nor a path (local mode)";
+      }
+      if (q.configMap != null && !q.configMap.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+        return where + ".configMap must be a ConfigMap name, got '" + q.configMap + "'";
+      }
+      if (q.key == null || !q.key.matches("[-._a-zA-Z0-9]+")) {
+        return where + ".key must be a ConfigMap key, got '" + q.key + "'";
+      }
+      // one file twice would export every series twice
+      if (!seen.add(q.configMap + "/" + q.key + "|" + q.path)) {
+        return where + " is listed twice";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Why {@code spec.image} may not run, or null: the operator's allowlist ({@code PGTIDE_ALLOWED_IMAGES}) decides
+   * which images a cluster may ask for, since the image runs as the database with the cluster's Secrets mounted.
+   * No {@code spec.image} means the operator's own Spilo image, always allowed.
+   */
+  public static String imageProblem(PostgresClusterSpec spec, List<String> allowedImages) {
+    if (spec == null || spec.image == null || imageAllowed(spec.image, allowedImages)) {
+      return null;
+    }
+    return "image " + spec.image + " is not allowed by this operator (PGTIDE_ALLOWED_IMAGES: "
+        + String.join(",", allowedImages) + ")";
+  }
+
+  /**
+   * Whether {@code image} is one the entries allow: an entry ending in {@code /}, {@code :} or {@code @} allows
+   * every image that starts with it (a registry path, or any tag or digest of one repository); any other entry
+   * allows exactly that image; {@code *} allows all. A bare prefix such as {@code ghcr.io/zalando/spilo} therefore
+   * never lets {@code ghcr.io/zalando/spilo-evil} through.
+   */
+  public static boolean imageAllowed(String image, List<String> allowed) {
+    String wanted = image.strip();
+    return allowed.stream().anyMatch(a -> a.equals("*")
+        || (a.endsWith("/") || a.endsWith(":") || a.endsWith("@") ? wanted.startsWith(a)
+        && wanted.length() > a.length() : a.equals(wanted)));
+  }
+
+  /** Any tag or digest of {@code image}'s repository: the default allowlist for the shipped Spilo image. */
+  public static List<String> defaultAllowedImages(String image) {
+    int at = image.indexOf('@');
+    String repository = at >= 0 ? image.substring(0, at) : image;
+    int colon = repository.lastIndexOf(':');
+    if (colon > repository.lastIndexOf('/')) {
+      repository = repository.substring(0, colon); // a tag, not a registry's port
+    }
+    return List.of(repository + ":", repository + "@");
+  }
+
+  /** Why TLS parameters other than these may not be set: see {@link #FIXED_PARAMETERS}. */
+  static final java.util.Set<String> TUNABLE_SSL_PARAMETERS = java.util.Set.of("ssl_min_protocol_version",
+      "ssl_max_protocol_version", "ssl_ciphers", "ssl_ecdh_curve", "ssl_prefer_server_ciphers");
+
+  private static final String FILES = "Patroni writes these files and points PostgreSQL at them";
+  private static final String SOCKET = "the local socket is trusted by pg_hba and kept where only the owner reaches "
+      + "it; moving or opening it lets other users in as superuser";
+  private static final String WAL = "pgtide's backups archive and restore WAL (spec.backup); another command breaks "
+      + "them and runs programs as the postgres user";
+  private static final String REPLICATION = "Patroni manages replication, recovery and promotion";
+  private static final String LIBRARIES = "the image decides what code PostgreSQL loads: Spilo preloads bg_mon, "
+      + "pg_stat_statements, pgextwlist, pg_auth_mon and set_user, which pgtide's monitoring and Spilo's extension "
+      + "guard rely on";
+  private static final String LOGS = "where and how readable the server log is written (it can hold statements "
+      + "with passwords)";
+
+  /**
+   * Parameters a cluster may not set (as CloudNativePG's fixed parameters), with the reason: Patroni, Spilo or
+   * pgtide own them, or they would open the server to other users or run code. {@code ssl} and {@code ssl_*} too,
+   * except {@link #TUNABLE_SSL_PARAMETERS}: the server's certificate and key are the image's (pgtide's own with
+   * issue #32), and TLS may be tightened but not turned off or pointed at other files. PostgreSQL reads parameter
+   * names case-insensitively, so the check does too.
+   */
+  static final java.util.Map<String, String> FIXED_PARAMETERS = java.util.Map.ofEntries(
+      java.util.Map.entry("listen_addresses", "Patroni sets where PostgreSQL listens; Services and the sidecar "
+          + "connect there"),
+      java.util.Map.entry("port", "Patroni sets where PostgreSQL listens; Services and the sidecar connect there"),
+      java.util.Map.entry("data_directory", FILES), java.util.Map.entry("config_file", FILES),
+      java.util.Map.entry("hba_file", FILES), java.util.Map.entry("ident_file", FILES),
+      java.util.Map.entry("external_pid_file", FILES),
+      java.util.Map.entry("unix_socket_directories", SOCKET), java.util.Map.entry("unix_socket_group", SOCKET),
+      java.util.Map.entry("unix_socket_permissions", SOCKET),
+      java.util.Map.entry("archive_mode", WAL), java.util.Map.entry("archive_command", WAL),
+      java.util.Map.entry("archive_library", WAL), java.util.Map.entry("restore_command", WAL),
+      java.util.Map.entry("archive_cleanup_command", WAL), java.util.Map.entry("recovery_end_command", WAL),
+      java.util.Map.entry("primary_conninfo", REPLICATION), java.util.Map.entry("primary_slot_name", REPLICATION),
+      java.util.Map.entry("promote_trigger_file", REPLICATION),
+      java.util.Map.entry("synchronous_standby_names", REPLICATION + " (patroni.synchronousMode)"),
+      java.util.Map.entry("recovery_target", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_time", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_lsn", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_name", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_xid", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_action", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_inclusive", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("recovery_target_timeline", REPLICATION + " (bootstrap.recovery)"),
+      java.util.Map.entry("shared_preload_libraries", LIBRARIES),
+      java.util.Map.entry("local_preload_libraries", LIBRARIES),
+      java.util.Map.entry("session_preload_libraries", LIBRARIES),
+      java.util.Map.entry("dynamic_library_path", LIBRARIES), java.util.Map.entry("jit_provider", LIBRARIES),
+      java.util.Map.entry("log_directory", LOGS), java.util.Map.entry("log_file_mode", LOGS),
+      java.util.Map.entry("allow_system_table_mods", "it lets a superuser break the system catalogs"));
+
+  /** The first parameter (by name) a cluster may not set, with why; null when none. */
+  static String fixedParameter(java.util.Map<String, String> parameters) {
+    if (parameters == null) {
+      return null;
+    }
+    for (String name : new java.util.TreeSet<>(parameters.keySet())) {
+      String key = name.strip().toLowerCase(java.util.Locale.ROOT);
+      String why = FIXED_PARAMETERS.get(key);
+      if (why == null && (key.equals("ssl") || key.startsWith("ssl_")) && !TUNABLE_SSL_PARAMETERS.contains(key)) {
+        why = "the server's certificate and key are the image's; TLS may be tightened ("
+            + String.join(", ", new java.util.TreeSet<>(TUNABLE_SSL_PARAMETERS)) + ") but not turned off or "
+            + "pointed at other files";
+      }
+      if (why != null) {
+        return "parameters." + name + " may not be set: " + why;
+      }
+    }
     return null;
   }
 

@@ -292,6 +292,15 @@ public final class KubernetesOperator {
         .toList();
   }
 
+  /**
+   * The uid of the PostgresCluster {@code namespace/name} as the informers last saw it; empty while they have not
+   * (not leading, not synced yet, or no such cluster): the hub then refuses its sidecars, which retry.
+   */
+  public java.util.Optional<String> liveUid(String key) {
+    PostgresCluster cr = cached(key);
+    return cr == null ? java.util.Optional.empty() : java.util.Optional.ofNullable(cr.getMetadata().getUid());
+  }
+
   /** The PostgresCluster {@code namespace/name} as the informers last saw it, null when none has it. */
   private PostgresCluster cached(String key) {
     for (SharedIndexInformer<PostgresCluster> i : informers) {
@@ -403,7 +412,8 @@ public final class KubernetesOperator {
       running.remove(key);
       // the controllers run on a valid spec only: one refused as InvalidSpec (none at all, too) keeps the last good one
       if (controllers != null && cr.getMetadata().getDeletionTimestamp() == null
-          && ClusterValidation.problem(cr) == null) {
+          && ClusterValidation.problem(cr) == null
+          && ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages()) == null) {
         try {
           controllers.ensure(cr);
           controllers.request(cr); // one asked while no operator led, or with a spec change

@@ -37,10 +37,14 @@ public final class OperatorMain implements Callable<Integer> {
         v -> new KubernetesInfrastructure(v, client).leadingWhile(leads), 3_000);
     // an incident open when the leader goes is in the cluster's status, where the next leader resumes it
     core.failover().persistTo(new KubernetesIncidentStore(core.vertx(), client, leads));
-    var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads);
+    var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads)
+        .backupAgentCa(ca.caPem());
     var operator = new KubernetesOperator(core.vertx(), client, config, identity)
         .controllers(controllers).metrics(core.registry()).leadership(core::act, core::standDown);
     leading.set(operator);
+    // a sidecar certificate speaks only for the live cluster it was issued to (by uid), not for an earlier one
+    // of the same name
+    core.clusterUids(operator::liveUid);
     new KubernetesEvents(core.vertx(), client, controllers::cluster).start();
     // ready once serving; the hub and the failover coordinator run on the leader only (leadership above), and
     // the leader label makes the Service send the sidecars there

@@ -57,6 +57,24 @@ class BackupAgentModelTest {
   }
 
   @Test
+  void theAgentGoesWhereTheMembersMayGoButIsNotSpreadWithThem() {
+    PostgresCluster cr = cluster("orders");
+    assertThat(BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec()
+        .getNodeSelector()).isNullOrEmpty();
+    cr.getSpec().scheduling = new PostgresClusterSpec.SchedulingSpec();
+    cr.getSpec().scheduling.nodeSelector = Map.of("pool", "databases");
+    cr.getSpec().scheduling.tolerations = java.util.List.of(new io.fabric8.kubernetes.api.model.TolerationBuilder()
+        .withKey("dedicated").withValue("databases").withEffect("NoSchedule").build());
+    cr.getSpec().scheduling.priorityClassName = "databases";
+    cr.getSpec().scheduling.podAntiAffinityType = "required";
+    var pod = BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    assertThat(pod.getNodeSelector()).containsExactlyEntriesOf(Map.of("pool", "databases"));
+    assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getKey()).isEqualTo("dedicated"));
+    assertThat(pod.getPriorityClassName()).isEqualTo("databases");
+    assertThat(pod.getAffinity()).as("the members' anti-affinity is theirs alone").isNull();
+  }
+
+  @Test
   void theRestoreJobRunsOnceFromTheSourcesVolumeIntoTheFirstMembersVolume() {
     PostgresCluster copy = cluster("orders-copy");
     copy.getSpec().backup = null;
@@ -103,5 +121,27 @@ class BackupAgentModelTest {
     assertThat(ClusterValidation.recoverySourceProblem(recovery, source, true, now)).isNull();
     recovery.targetTime = null; // the latest point
     assertThat(ClusterValidation.recoverySourceProblem(recovery, source, true, now)).isNull();
+  }
+
+  /** The agent's API over TLS: its certificate's Secret mounted as a directory (updated in place), port 8443. */
+  @Test
+  void theAgentServesItsApiOverTlsFromAMountedCertificate() {
+    PostgresCluster cr = cluster("orders");
+    var pod = BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    var container = pod.getContainers().get(0);
+    assertThat(container.getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("PGTIDE_AGENT_TLS_DIR");
+      assertThat(e.getValue()).isEqualTo("/etc/pgtide/tls");
+    });
+    assertThat(container.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getMountPath()).isEqualTo("/etc/pgtide/tls");
+      assertThat(m.getSubPath()).as("a subPath mount is never updated").isNull();
+    });
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null)
+        .extracting(v -> v.getSecret().getSecretName()).containsExactly("orders-backup-tls");
+    assertThat(BackupAgentModel.service(cr).getSpec().getPorts()).extracting(p -> p.getPort())
+        .contains(BackupAgentModel.TLS_PORT);
+    assertThat(BackupAgentModel.dnsNames("shop", "orders")).contains(BackupAgentModel.host("shop", "orders"))
+        .contains("orders-backup.shop.svc");
   }
 }

