@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.operator.state.ClusterKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -35,13 +36,16 @@ public final class KubernetesEvents {
   public void start() {
     vertx.eventBus().<JsonObject>consumer(Addresses.CLUSTER_EVENTS, m -> {
       JsonObject e = m.body();
-      PostgresCluster cr = clusters.apply(e.getString("cluster"));
-      if (cr == null) {
-        return;
-      }
-      Event event = event(cr, e.getString("type"), e.getString("reason"), e.getString("message"),
-          Instant.ofEpochMilli(e.getLong("at", System.currentTimeMillis())));
+      PostgresCluster known = clusters.apply(e.getString("cluster"));
       Blocking.call(vertx, () -> {
+        // a new leader may speak of a cluster before its controllers start (an incident it resumes from the
+        // cluster's status): then the resource is read from the API server rather than the event dropped
+        PostgresCluster cr = known != null ? known : lookup(e.getString("cluster"));
+        if (cr == null) {
+          return null;
+        }
+        Event event = event(cr, e.getString("type"), e.getString("reason"), e.getString("message"),
+            Instant.ofEpochMilli(e.getLong("at", System.currentTimeMillis())));
         var existing = client.v1().events().inNamespace(cr.getMetadata().getNamespace())
             .withName(event.getMetadata().getName());
         Event seen = existing.get();
@@ -58,6 +62,11 @@ public final class KubernetesEvents {
               e.getString("reason"),
               err.getMessage()));
     });
+  }
+
+  private PostgresCluster lookup(String key) {
+    ClusterKey k = ClusterKey.parse(key);
+    return client.resources(PostgresCluster.class).inNamespace(k.namespace()).withName(k.name()).get();
   }
 
   /** A core/v1 Event on the cluster resource, named by what it says (so a repeat finds it). Pure. */
