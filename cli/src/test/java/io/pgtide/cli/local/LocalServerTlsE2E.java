@@ -16,13 +16,17 @@ import org.junit.jupiter.api.Test;
 /**
  * Local mode's PostgreSQL certificate (#32): {@code sslmode=verify-full} with the cluster's CA through the primary
  * endpoint on 127.0.0.1 succeeds over TLS; a name the certificate does not carry ({@code localhost}) and a foreign
- * CA are refused by the client.
+ * CA are refused by the client; a restart issues a new certificate from the same CA.
  */
 class LocalServerTlsE2E {
 
   @Test
   void verifyFullWithTheClustersCaSucceedsAndAWrongNameOrForeignCaIsRefused() throws Exception {
-    LocalRunner runner = LocalClusters.up(LocalClusters.resource("tls", 1, false));
+    var resource = LocalClusters.resource("tls", 1, false);
+    LocalRunner runner = LocalClusters.up(resource);
+    Path dir = runner.dir();
+    String caBefore;
+    java.math.BigInteger serialBefore;
     try {
       int port = runner.primaryPort();
       String password = LocalClusters.superuserPassword(runner);
@@ -45,8 +49,28 @@ class LocalServerTlsE2E {
       } finally {
         Files.deleteIfExists(foreign);
       }
+      caBefore = Files.readString(ca);
+      serialBefore = certificate(dir).getSerialNumber();
     } finally {
       runner.close();
     }
+
+    // a start issues a new certificate from the same CA: a client holding the CA file keeps verifying
+    LocalRunner again = new LocalRunner(io.pgtide.testkit.TestMachine.get(), resource, dir,
+        msg -> System.out.println("[local] " + msg));
+    try {
+      again.up(0, 0, 0);
+      assertThat(Files.readString(LocalServerTls.caFile(dir))).isEqualTo(caBefore);
+      assertThat(certificate(dir).getSerialNumber()).isNotEqualTo(serialBefore);
+      assertThat(Psql.query("127.0.0.1", again.primaryPort(), "postgres", LocalClusters.superuserPassword(again),
+          "postgres", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+          PgClientTls.verifyFull(LocalServerTls.caFile(dir), null))).isEqualTo("t");
+    } finally {
+      again.close();
+    }
+  }
+
+  static java.security.cert.X509Certificate certificate(Path clusterDir) throws java.io.IOException {
+    return io.pgtide.common.tls.TlsMaterial.parse(Files.readString(LocalServerTls.dir(clusterDir).resolve("tls.crt")));
   }
 }
