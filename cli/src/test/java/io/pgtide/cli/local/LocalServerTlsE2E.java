@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Local mode's PostgreSQL certificate (#32): {@code sslmode=verify-full} with the cluster's CA through the primary
  * endpoint on 127.0.0.1 succeeds over TLS; a name the certificate does not carry ({@code localhost}) and a foreign
- * CA are refused by the client; a restart issues a new certificate from the same CA.
+ * CA are refused by the client; files replaced under a running cluster are served after the sidecar's reload, no
+ * restart; a restart issues a new certificate from the same CA.
  */
 class LocalServerTlsE2E {
 
@@ -49,6 +50,23 @@ class LocalServerTlsE2E {
       } finally {
         Files.deleteIfExists(foreign);
       }
+      // rotation without a restart: a new certificate from the cluster's CA into the files PostgreSQL reads; the
+      // sidecar sees them change and reloads PostgreSQL (ServerCertificateReload), which then serves it
+      String started = Psql.query("127.0.0.1", port, "postgres", password, "postgres",
+          "SELECT pg_postmaster_start_time()", PgClientTls.verifyFull(ca, null));
+      String caPem = Files.readString(dir.resolve("server-ca").resolve("ca.crt"));
+      var rotated = CertificateAuthority.load(new io.pgtide.common.tls.TlsMaterial(caPem,
+          Files.readString(dir.resolve("server-ca").resolve("ca.key")), caPem))
+          .issueServer("127.0.0.1", LocalServerTls.NAMES, java.util.List.of(), Duration.ofDays(30));
+      assertThat(served(port)).isNotEqualTo(rotated.certificate().getSerialNumber());
+      rotated.write(LocalServerTls.dir(dir));
+      // PostgreSQL's own, as LocalServerTls leaves them (this JVM may be root, PostgreSQL then runs as postgres)
+      io.pgtide.local.process.OsUser.ownedDirectory(LocalServerTls.dir(dir), true);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> served(port).equals(rotated.certificate().getSerialNumber()));
+      assertThat(Psql.query("127.0.0.1", port, "postgres", password, "postgres",
+          "SELECT pg_postmaster_start_time()", PgClientTls.verifyFull(ca, null))).as("no restart").isEqualTo(started);
+
       caBefore = Files.readString(ca);
       serialBefore = certificate(dir).getSerialNumber();
     } finally {
@@ -67,6 +85,38 @@ class LocalServerTlsE2E {
           PgClientTls.verifyFull(LocalServerTls.caFile(dir), null))).isEqualTo("t");
     } finally {
       again.close();
+    }
+  }
+
+  /**
+   * The serial of the certificate PostgreSQL serves on {@code port} now: its SSLRequest, then a TLS handshake that
+   * trusts anything (only to read the certificate; nothing is sent).
+   */
+  static java.math.BigInteger served(int port) throws Exception {
+    try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
+      raw.setSoTimeout(5000);
+      var out = new java.io.DataOutputStream(raw.getOutputStream());
+      out.writeInt(8);
+      out.writeInt(80877103);
+      out.flush();
+      assertThat(raw.getInputStream().read()).as("PostgreSQL offers TLS").isEqualTo('S');
+      javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+      context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+        public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+        }
+
+        public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+        }
+
+        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+          return new java.security.cert.X509Certificate[0];
+        }
+      }}, null);
+      try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) context.getSocketFactory()
+          .createSocket(raw, "127.0.0.1", port, false)) {
+        tls.startHandshake();
+        return ((java.security.cert.X509Certificate) tls.getSession().getPeerCertificates()[0]).getSerialNumber();
+      }
     }
   }
 

@@ -397,9 +397,10 @@ public final class ClusterModel {
     // ssl_cert_file/ssl_key_file/ssl_ca_file at these paths and copies nothing: without SSL_CERTIFICATE (the
     // content) and with the key file present, configure_spilo.py's write_certificates neither writes nor makes a
     // self-signed one, nor chmods (the mount is read-only). So the files the kubelet updates after a re-issue are
-    // the ones PostgreSQL reads at its next reload, and Spilo reloads by itself: with SSL_PRIVATE_KEY_FILE set it
-    // installs the cron job test_reload_ssl.sh, which runs `pg_ctl reload` within 5 minutes of a changed hash. A
-    // certificate is issued again with 30 days left, so that delay costs nothing, and no restart is needed.
+    // the ones PostgreSQL reads at its next reload. The sidecar reloads within 10 s when they are newer than
+    // PostgreSQL's configuration (ServerCertificateReload, through SQL: the key is not mounted into it), and Spilo
+    // as well, by itself: with SSL_PRIVATE_KEY_FILE set it installs the cron job test_reload_ssl.sh, which runs
+    // `pg_ctl reload` within 5 minutes of a changed hash. No restart either way.
     env.add(new EnvVarBuilder().withName("SSL_CERTIFICATE_FILE").withValue(ServerCertificates.MOUNT_DIR + "/tls.crt")
         .build());
     env.add(new EnvVarBuilder().withName("SSL_PRIVATE_KEY_FILE").withValue(ServerCertificates.MOUNT_DIR + "/tls.key")
