@@ -167,7 +167,8 @@ class ServerTlsK8sE2E {
       // new verify-full connections all along: the kubelet swaps the files atomically, PostgreSQL reloads both
       AtomicInteger refused = new AtomicInteger();
       AtomicInteger tried = new AtomicInteger();
-      await().atMost(Duration.ofMinutes(12)).pollInterval(Duration.ofSeconds(5)).until(() -> {
+      // the operator within a resync (60 s), the kubelet within about a minute, the sidecar's reload within 10 s
+      await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(5)).until(() -> {
         tried.incrementAndGet();
         if (!succeeded(psql(NAME + "." + NS + ".svc", "/ca/ca.crt", "SELECT 1"))) {
           refused.incrementAndGet();
