@@ -88,6 +88,20 @@ class NetworkPolicyK8sE2E {
         .getItems().stream().findFirst().orElseThrow();
   }
 
+  static Pod agent() {
+    return k8s.client().pods().inNamespace(NS).withLabel("app.kubernetes.io/name", "pgtide-backup").list().getItems()
+        .stream().filter(p -> p.getStatus().getPodIP() != null).findFirst().orElseThrow();
+  }
+
+  /** The operator's last read of the agent (over its TLS API) says its WAL receiver streams from the primary. */
+  @SuppressWarnings("unchecked")
+  static boolean archiving() {
+    var cr = k8s.client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(NS).withName(NAME).get();
+    return cr != null && cr.getStatus() != null && cr.getStatus().backup instanceof java.util.Map<?, ?> b
+        && ((java.util.Map<String, Object>) b).get("archiving") instanceof java.util.Map<?, ?> a
+        && Boolean.TRUE.equals(a.get("streaming"));
+  }
+
   @Test
   @Order(1)
   void withoutEnforcementAPodDressedAsAMemberReachesTheBridge() {
@@ -109,13 +123,16 @@ class NetworkPolicyK8sE2E {
           patroni: {synchronousMode: true}
           scheduling:
             nodeSelector: {kubernetes.io/hostname: %s}
+          backup: {schedule: "@daily", retention: {count: 3}, verifySchedule: never, storage: 1Gi}
         """.formatted(NAME, NS, node));
     // Ready and in sync: Patroni's members talk to each other (5432, 8008), the sidecars' reports arrive over the
-    // bridge (members' readiness in the status comes from them), the operator reached Patroni's API to configure it
+    // bridge (members' readiness in the status comes from them), the operator reached Patroni's API to configure it;
+    // and the backup agent streams WAL from the primary while the operator reads its status over its API
     await().atMost(Duration.ofSeconds(420)).pollInterval(Duration.ofSeconds(2))
-        .until(() -> k8s.settledInSync(NS, NAME, 2));
+        .until(() -> k8s.settledInSync(NS, NAME, 2) && archiving());
     assertThat(k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems())
         .hasSize(2).allSatisfy(p -> assertThat(p.getSpec().getNodeName()).isEqualTo(node));
+    assertThat(agent().getSpec().getNodeName()).as("the agent follows spec.scheduling's nodeSelector").isEqualTo(node);
     Pod replica = member("replica");
     assertThat(reaches(NS, replica.getMetadata().getName(), "postgres", bridge)).as("a member reaches the bridge")
         .isTrue();
@@ -138,6 +155,8 @@ class NetworkPolicyK8sE2E {
         .until(() -> !reaches(OTHER, "rogue", "probe", bridge));
     assertThat(reaches(NS, "client", "probe", bridge)).as("a pod of the cluster's namespace that is no member")
         .isFalse();
+    assertThat(reaches(NS, "client", "probe", agent().getStatus().getPodIP() + " 8443"))
+        .as("a client reaches the backup agent's API").isFalse();
   }
 
   @Test

@@ -13,12 +13,10 @@ import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.pgtide.operator.OperatorCore;
 import io.pgtide.operator.autoscale.AutoscalerController;
-import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.UserSecrets;
 import io.pgtide.operator.users.UserSyncController;
 import io.pgtide.operator.patroni.PatroniConfigController;
-import io.pgtide.operator.patroni.PendingRestartController;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,10 +43,7 @@ public final class LocalRunner implements AutoCloseable {
   private final Consumer<String> progress;
   private OperatorCore core;
   private LocalInfrastructure infra;
-  private UserSyncController users;
-  private AutoscalerController autoscaler;
-  private PatroniConfigController patroniConfig;
-  private PendingRestartController restarts;
+  private io.pgtide.operator.ClusterControllerSet controllers;
   private io.pgtide.cli.backup.BackupController backups;
   private int primaryPort;
   private int metricsPort;
@@ -88,9 +83,8 @@ public final class LocalRunner implements AutoCloseable {
     statementStatistics(cluster);
     startOperator(cluster, ca, hubTls, bridgePort);
     String key = infra.clusterKey();
-    startControllers(key, spec);
+    startControllers(key);
     startEndpoints(key);
-    startAutoscaler(key, spec);
     progress.accept("starting " + cluster.members().size() + " sidecars");
     infra.startSidecars();
     infra.superviseMembers();
@@ -161,15 +155,21 @@ public final class LocalRunner implements AutoCloseable {
     infra.customQueries(spec.monitoring == null ? List.of() : spec.monitoring.customQueries.stream()
         .filter(q -> q.path != null && !q.path.isBlank()).map(q -> q.path).toList());
     core.events().persistTo(dir.resolve("events.jsonl"));
+    // an incident open when this process stopped is resumed when it runs again on the directory
+    core.failover().persistTo(new io.pgtide.operator.failover.FileIncidentStore(core.vertx(),
+        dir.resolve("failover.json")));
     infra.deleteRemovedData("Delete".equals(resource.getSpec().autoscaling.removedMemberStorage));
     // actions on the control API need the token in secrets/ (the CLI reads it); reads stay open on loopback
     core.http().authorizer(new LocalControlAuthorizer(dir.resolve("secrets")), true);
     core.start("127.0.0.1", metricsPort, httpPort);
   }
 
-  /** Failover policy, user sync, Patroni configuration, pending restarts and the Pushgateway. */
-  private void startControllers(String key, PostgresClusterSpec spec) {
-    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
+  /**
+   * Failover policy, user sync, Patroni configuration, pending restarts, the autoscaler and the Pushgateway: the
+   * controllers Kubernetes runs, wired the same way. No member is ever rolled here, so pending restarts need no
+   * other wait.
+   */
+  private void startControllers(String key) {
     DesiredRoles.PasswordSource passwords = new DesiredRoles.PasswordSource() {
       @Override
       public String password(PostgresClusterSpec.UserSpec user) {
@@ -181,29 +181,9 @@ public final class LocalRunner implements AutoCloseable {
         return UserSecrets.refused(resource.getMetadata().getName(), users); // the same rule as on Kubernetes
       }
     };
-    users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
-        () -> resource.getSpec(), passwords, new io.pgtide.operator.users.ScramVerifier(), core.metrics());
-    core.http().userSync(key, users);
-    core.failover().afterFailover(key, () -> users.sync(false));
-    users.start(30_000);
-    patroniConfig = new PatroniConfigController(core.vertx(), core.state(), core.commands(), core.events(), key,
-        () -> resource.getSpec());
-    patroniConfig.start(30_000);
-    restarts = new PendingRestartController(core.vertx(), core.state(), core.commands(), core.failover(),
-        core.events(), key);
-    restarts.start(5_000);
-    if (spec.monitoring != null && spec.monitoring.pushgateway != null) {
-      core.pusher().start(key, spec.monitoring.pushgateway, spec.monitoring.pushIntervalSeconds * 1000L);
-    }
-  }
-
-  private void startAutoscaler(String key, PostgresClusterSpec spec) {
-    autoscaler = new AutoscalerController(core.vertx(), key, core.state(), infra, core.failover(), core.events(),
-        core.metrics(), () -> resource.getSpec());
-    core.http().autoscaler(key, autoscaler);
-    if (spec.autoscaling.enabled) {
-      autoscaler.start();
-    }
+    controllers = io.pgtide.operator.ClusterControllerSet.start(core, new io.pgtide.operator.ClusterControllerSet
+        .Wiring(key, () -> resource.getSpec(), () -> resource.getSpec(), passwords,
+        new io.pgtide.operator.users.ScramVerifier(), infra, 30_000, () -> io.vertx.core.Future.succeededFuture(true)));
   }
 
   /** The primary and replicas ports: TCP proxies, as the two Services are on Kubernetes. */
@@ -408,20 +388,9 @@ public final class LocalRunner implements AutoCloseable {
     resource = edited;
     String key = infra.clusterKey();
     JsonObject applied = new JsonObject().put("cluster", key);
-    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(now));
     infra.deleteRemovedData("Delete".equals(now.autoscaling.removedMemberStorage));
-    if (now.autoscaling.enabled && !autoscaler.running()) {
-      autoscaler.start();
-    } else if (!now.autoscaling.enabled && autoscaler.running()) {
-      autoscaler.stop();
-    }
+    controllers.follow(now);
     if (!java.util.Objects.equals(pushTarget(was), pushTarget(now))) {
-      if (pushTarget(was) != null) {
-        core.pusher().delete(key, was.monitoring.pushgateway);
-      }
-      if (pushTarget(now) != null) {
-        core.pusher().start(key, now.monitoring.pushgateway, now.monitoring.pushIntervalSeconds * 1000L);
-      }
       applied.put("monitoring", pushTarget(now) == null ? "off" : now.monitoring.pushgateway);
     }
     io.vertx.core.Future<Void> scaled = io.vertx.core.Future.succeededFuture();
@@ -431,8 +400,8 @@ public final class LocalRunner implements AutoCloseable {
     }
     progress.accept("applying the edited spec of " + key);
     io.vertx.core.Future<Void> done = scaled;
-    return patroniConfig.apply().map(p -> applied.put("patroni", p))
-        .compose(v -> users.sync(false).map(u -> applied.put("users", u)))
+    return controllers.patroniConfig().apply().map(p -> applied.put("patroni", p))
+        .compose(v -> controllers.users().sync(false).map(u -> applied.put("users", u)))
         .compose(v -> done.map(applied));
   }
 
@@ -454,15 +423,15 @@ public final class LocalRunner implements AutoCloseable {
   }
 
   public AutoscalerController autoscaler() {
-    return autoscaler;
+    return controllers.autoscaler();
   }
 
   public PatroniConfigController patroniConfig() {
-    return patroniConfig;
+    return controllers.patroniConfig();
   }
 
   public UserSyncController users() {
-    return users;
+    return controllers.users();
   }
 
   public String clusterKey() {

@@ -149,6 +149,7 @@ public final class BackupAgentModel {
           ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
           ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey")));
     }
+    var scheduling = cr.getSpec().scheduling;
     return new DeploymentBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withReplicas(1)
         .withNewSelector().withMatchLabels(labels(cluster)).endSelector()
         .withNewStrategy().withType("Recreate").endStrategy()
@@ -156,6 +157,11 @@ public final class BackupAgentModel {
           .withNewMetadata().withLabels(labels(cluster)).endMetadata()
           .withNewSpec()
             .withAutomountServiceAccountToken(false)
+            // where the members may run, the agent may too: dedicated database nodes (a nodeSelector, taints that
+            // members tolerate) hold it as well; the members' spreading rules are theirs alone
+            .withNodeSelector(scheduling == null ? null : scheduling.nodeSelector)
+            .withTolerations(scheduling == null ? null : scheduling.tolerations)
+            .withPriorityClassName(scheduling == null ? null : scheduling.priorityClassName)
             .withImagePullSecrets(cr.getSpec().imagePullSecrets.stream()
                 .map(s -> new io.fabric8.kubernetes.api.model.LocalObjectReference(s)).toList())
             // the WAL receiver stops cleanly (Barman keeps its position) before the pod goes

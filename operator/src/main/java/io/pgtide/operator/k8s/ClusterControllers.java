@@ -11,7 +11,6 @@ import io.pgtide.common.crd.PostgresUser;
 import io.pgtide.common.crd.PostgresUserStatus;
 import io.pgtide.operator.OperatorCore;
 import io.pgtide.operator.autoscale.AutoscalerController;
-import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.users.UserSyncController;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -42,15 +41,9 @@ public final class ClusterControllers {
 
   private static final class Controllers {
     volatile PostgresCluster latest;
-    UserSyncController users;
-    String pushUrl;     // where this cluster's series are pushed, null when nowhere
-    String pushTarget;  // pushUrl and interval, to tell a change
-    AutoscalerController autoscaler;
-    io.pgtide.operator.patroni.PatroniConfigController patroniConfig;
+    io.pgtide.operator.ClusterControllerSet set;           // the controllers both modes run
     RollingUpdater rolling;
-    io.pgtide.operator.patroni.PendingRestartController restarts;
     volatile RollingUpdate.Step lastRollingStep;
-    long statusTimer;
     volatile String handlingRequest;                       // the id being acted on
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
     BackupAgentClient backups;                             // while spec.backup is declared
@@ -100,60 +93,44 @@ public final class ClusterControllers {
   }
 
   public UserSyncController users(String key) {
-    return byKey.get(key).users;
+    return byKey.get(key).set.users();
   }
 
   public io.pgtide.operator.patroni.PatroniConfigController patroniConfig(String key) {
-    return byKey.get(key).patroniConfig;
+    return byKey.get(key).set.patroniConfig();
   }
 
   public AutoscalerController autoscaler(String key) {
-    return byKey.get(key).autoscaler;
+    return byKey.get(key).set.autoscaler();
   }
 
   /** Starts the controllers of a cluster on its first reconcile; later ones only refresh the spec they read. */
   public synchronized void ensure(PostgresCluster cr) {
     String key = key(cr);
     PostgresClusterSpec spec = cr.getSpec();
-    core.failover().policy(key, FailoverCoordinator.ClusterPolicy.of(spec));
     Controllers c = byKey.get(key);
     if (c == null) {
       c = new Controllers();
       c.latest = cr;
       history.restore(cr);
       Controllers self = c;
-      c.users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key,
-          () -> usersSpec(self.latest), new SecretPasswords(client, cr, secretsMaxAgeMs), scram, core.metrics());
-      c.autoscaler = new AutoscalerController(core.vertx(), key, core.state(),
-          new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean()), core.failover(), core.events(), core.metrics(),
-          () -> self.latest.getSpec());
-      core.http().userSync(key, c.users);
-      core.http().autoscaler(key, c.autoscaler);
-      core.failover().afterFailover(key, () -> self.users.sync(false));
-      c.users.start(userSyncIntervalMs);
-      c.patroniConfig = new io.pgtide.operator.patroni.PatroniConfigController(core.vertx(), core.state(),
-          core.commands(), core.events(), key, () -> self.latest.getSpec());
-      c.patroniConfig.start(30_000);
       c.rolling = new RollingUpdater(core.vertx(), client, core.failover(), core.events());
-      c.restarts = new io.pgtide.operator.patroni.PendingRestartController(core.vertx(), core.state(), core.commands(),
-          core.failover(), core.events(), key);
-      // pending restarts wait for a pod rolling update to finish: both would restart members
-      c.statusTimer = core.vertx().setPeriodic(5_000, t -> writeStatus(key)
-          .compose(v -> self.rolling.step(self.latest)).onSuccess(step -> self.lastRollingStep = step)
-          .compose(step -> step.action() == RollingUpdate.Action.DONE ? self.restarts.step().mapEmpty()
-              : io.vertx.core.Future.<Void>succeededFuture())
-          .onFailure(e -> ClusterLog.of(LOG, key).warn("rolling update step failed: {}", e.toString())));
+      // one 5 s loop: the status (showing the step taken the loop before), the rolling update, then, only once no
+      // pod rolling update is under way (both restart members), the pending restart
+      c.set = io.pgtide.operator.ClusterControllerSet.start(core, new io.pgtide.operator.ClusterControllerSet.Wiring(
+          key, () -> self.latest.getSpec(), () -> usersSpec(self.latest),
+          new SecretPasswords(client, cr, secretsMaxAgeMs), scram,
+          new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean()),
+          userSyncIntervalMs, () -> writeStatus(key).compose(v -> self.rolling.step(self.latest)).map(step -> {
+            self.lastRollingStep = step;
+            return step.action() == RollingUpdate.Action.DONE;
+          })));
       byKey.put(key, c);
       ClusterLog.of(LOG, key).info("controllers started");
     }
     c.latest = cr;
-    pushTo(key, c, spec.monitoring);
+    c.set.follow(spec);
     backupsOf(key, c, cr);
-    if (spec.autoscaling.enabled && !c.autoscaler.running()) {
-      c.autoscaler.start();
-    } else if (!spec.autoscaling.enabled && c.autoscaler.running()) {
-      c.autoscaler.stop();
-    }
   }
 
   /** spec.backup: the agent's status and actions through the control API and status.backup; none without it. */
@@ -169,40 +146,14 @@ public final class ClusterControllers {
     }
   }
 
-  /** spec.monitoring.pushgateway: push the cluster's series there, as local mode does; a removed one is cleaned up. */
-  private void pushTo(String key, Controllers c, PostgresClusterSpec.MonitoringSpec monitoring) {
-    String url = monitoring == null || monitoring.pushgateway == null || monitoring.pushgateway.isBlank() ? null
-        : monitoring.pushgateway;
-    String target = url == null ? null : url + "@" + monitoring.pushIntervalSeconds;
-    if (java.util.Objects.equals(target, c.pushTarget)) {
-      return;
-    }
-    if (c.pushUrl != null) {
-      core.pusher().delete(key, c.pushUrl).onFailure(e -> ClusterLog.of(LOG, key)
-          .warn("could not delete the Pushgateway group at {}: {}", c.pushUrl, e.toString()));
-    }
-    if (url != null) {
-      core.pusher().start(key, url, monitoring.pushIntervalSeconds * 1000L);
-      ClusterLog.of(LOG, key).info("pushing metrics to {} every {} s", url, monitoring.pushIntervalSeconds);
-    }
-    c.pushUrl = url;
-    c.pushTarget = target;
-  }
-
   public synchronized void remove(String key) {
     Controllers c = byKey.remove(key);
     if (c != null) {
-      if (c.pushUrl != null) {
-        core.pusher().delete(key, c.pushUrl);
-      }
-      c.users.stop();
-      c.patroniConfig.stop();
-      c.autoscaler.stop();
+      c.set.stop();
       if (c.backups != null) {
         c.backups.stop();
         core.http().backups(key, null);
       }
-      core.vertx().cancelTimer(c.statusTimer);
       core.state().forgetCluster(key);
       core.failover().forget(key);
       history.forget(key);
@@ -279,7 +230,7 @@ public final class ClusterControllers {
       case "backup", "backup-verify" -> c.backups == null
           ? Future.failedFuture(key + " declares no spec.backup")
           : (request.action().equals("backup") ? c.backups.backupNow() : c.backups.verifyNow()).map(JsonObject::encode);
-      default -> c.users.sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
+      default -> c.set.users().sync(request.dryRun()).map(r -> (request.dryRun() ? "would change: " : "changed: ")
           + r.getValue("changed", r.encode()));
     };
     done.onComplete(ar -> answer(key, c, request.id(), request.action(), ar.succeeded() ? "Succeeded" : "Failed",
@@ -318,8 +269,8 @@ public final class ClusterControllers {
       return Future.succeededFuture();
     }
     var view = core.state().view(key);
-    var users = c.users.last();
-    var autoscaler = c.autoscaler.running() ? c.autoscaler.status() : null;
+    var users = c.set.users().last();
+    var autoscaler = c.set.autoscaler().running() ? c.set.autoscaler().status() : null;
     var lastFailover = core.failover().lastFailover(key).orElse(null);
     // plain maps and lists all the way down (a JsonObject inside would not serialize as JSON)
     @SuppressWarnings("unchecked")
@@ -340,7 +291,7 @@ public final class ClusterControllers {
       PostgresClusterStatus status = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
       String before = Serialization.asJson(status);
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
-      ClusterStatusModel.progressing(status, c.lastRollingStep, c.restarts.last(), Instant.now());
+      ClusterStatusModel.progressing(status, c.lastRollingStep, c.set.restarts().last(), Instant.now());
       ClusterStatusModel.ready(status, view, routedToPrimary(ns, name), Instant.now());
       ClusterStatusModel.placement(status, memberPods(ns, name), Instant.now());
       if (c.lastRequest != null) {

@@ -3,6 +3,7 @@ package io.pgtide.operator.k8s;
 import io.pgtide.operator.patroni.PendingRestart;
 import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.operator.failover.FailoverRecord;
+import io.pgtide.operator.failover.IncidentIntent;
 import io.pgtide.operator.state.ClusterView;
 import io.pgtide.operator.state.MemberView;
 import io.vertx.core.json.JsonArray;
@@ -49,14 +50,48 @@ public final class ClusterStatusModel {
       autoscaler(s, autoscaler);
     }
     if (lastFailover != null) {
-      PostgresClusterStatus.Failover f = new PostgresClusterStatus.Failover();
-      f.kind = lastFailover.kind();
-      f.from = lastFailover.from();
-      f.to = lastFailover.to();
-      f.detectedAt = Instant.ofEpochMilli(lastFailover.detectedAt()).toString();
-      f.completedAt = Instant.ofEpochMilli(lastFailover.completedAt()).toString();
-      f.durationMs = lastFailover.durationMs();
-      s.lastFailover = f;
+      s.lastFailover = failover(lastFailover);
+    }
+  }
+
+  /** {@code status.lastFailover} of a completed failover or switchover. */
+  public static PostgresClusterStatus.Failover failover(FailoverRecord record) {
+    PostgresClusterStatus.Failover f = new PostgresClusterStatus.Failover();
+    f.kind = record.kind();
+    f.from = record.from();
+    f.to = record.to();
+    f.detectedAt = Instant.ofEpochMilli(record.detectedAt()).toString();
+    f.completedAt = Instant.ofEpochMilli(record.completedAt()).toString();
+    f.durationMs = record.durationMs();
+    return f;
+  }
+
+  /** {@code status.failover} of an open incident; null for none. */
+  public static PostgresClusterStatus.FailoverIntent intent(IncidentIntent intent) {
+    if (intent == null) {
+      return null;
+    }
+    PostgresClusterStatus.FailoverIntent f = new PostgresClusterStatus.FailoverIntent();
+    f.incidentId = intent.incidentId();
+    f.target = intent.target();
+    f.kind = intent.kind();
+    f.step = intent.step();
+    f.startedAt = Instant.ofEpochMilli(intent.startedAt()).toString();
+    f.reason = intent.reason();
+    return f;
+  }
+
+  /** The open incident {@code status.failover} holds; null for none or one that cannot be read. */
+  public static IncidentIntent intent(PostgresClusterStatus.FailoverIntent f) {
+    if (f == null || f.target == null || f.startedAt == null) {
+      return null;
+    }
+    try {
+      long at = Instant.parse(f.startedAt).toEpochMilli();
+      return new IncidentIntent(f.incidentId, f.target, f.kind, f.step == null ? "detected" : f.step, at,
+          f.reason == null ? "unknown" : f.reason);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
     }
   }
 

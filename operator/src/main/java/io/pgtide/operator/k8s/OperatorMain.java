@@ -35,6 +35,8 @@ public final class OperatorMain implements Callable<Integer> {
     java.util.function.BooleanSupplier leads = () -> leading.get() != null && leading.get().isLeader();
     var core = new OperatorCore(KubernetesOperator.hubCertificate(ca, config), "0.0.0.0", config.bridgePort(),
         v -> new KubernetesInfrastructure(v, client).leadingWhile(leads), 3_000);
+    // an incident open when the leader goes is in the cluster's status, where the next leader resumes it
+    core.failover().persistTo(new KubernetesIncidentStore(core.vertx(), client, leads));
     var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads)
         .backupAgentCa(ca.caPem());
     var operator = new KubernetesOperator(core.vertx(), client, config, identity)

@@ -77,6 +77,41 @@ class FailoverCoordinatorTest {
   }
 
   @Test
+  void anIncidentKeptByThePreviousOperatorIsResumedAndRecordedOnce(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    coordinator.stop();
+    var store = new FileIncidentStore(vertx, dir.resolve("failover.json"));
+    long started = System.currentTimeMillis() - 5_000;
+    // the operator before kept it, announced, and died before a new primary appeared
+    store.save("shop/k", new IncidentIntent("k-0@" + started, "k-0", "failover", "announced", started,
+        "sidecar disconnected"), null).await();
+    var next = new FailoverCoordinator(vertx, state, new RecordingInfrastructure(), new CommandClient(vertx),
+        new OperatorMetrics(registry), new ClusterEvents(vertx));
+    next.persistTo(store);
+    next.start();
+
+    report("k", "k-1", Role.PRIMARY, true); // Patroni promoted k-1 while no operator led
+    report("k", "k-0", Role.REPLICA, true);
+    await().atMost(Duration.ofSeconds(5)).until(() -> events("FailoverCompleted") == 1);
+    assertThat(events("IncidentResumed")).isEqualTo(1);
+    assertThat(events("PrimaryLost")).as("announced by the operator before").isZero();
+    FailoverRecord record = next.lastFailover("shop/k").orElseThrow();
+    assertThat(record.from()).isEqualTo("k-0");
+    assertThat(record.to()).isEqualTo("k-1");
+    assertThat(record.detectedAt()).isEqualTo(started);
+    await().atMost(Duration.ofSeconds(5)).until(() -> store.load("shop/k").await() == null);
+    JsonObject kept = new JsonObject(java.nio.file.Files.readString(dir.resolve("failover.json")))
+        .getJsonObject("shop/k");
+    assertThat(kept.getJsonObject("lastFailover").getString("to")).isEqualTo("k-1");
+
+    // reports go on: nothing is recorded again, and an operator after this one finds nothing to resume
+    report("k", "k-1", Role.PRIMARY, true);
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+        .until(() -> events("FailoverCompleted") == 1);
+    next.stop();
+  }
+
+  @Test
   void eachClusterRunsItsOwnHookAfterItsOwnFailover() {
     AtomicInteger a = new AtomicInteger();
     AtomicInteger b = new AtomicInteger();

@@ -57,6 +57,24 @@ class BackupAgentModelTest {
   }
 
   @Test
+  void theAgentGoesWhereTheMembersMayGoButIsNotSpreadWithThem() {
+    PostgresCluster cr = cluster("orders");
+    assertThat(BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec()
+        .getNodeSelector()).isNullOrEmpty();
+    cr.getSpec().scheduling = new PostgresClusterSpec.SchedulingSpec();
+    cr.getSpec().scheduling.nodeSelector = Map.of("pool", "databases");
+    cr.getSpec().scheduling.tolerations = java.util.List.of(new io.fabric8.kubernetes.api.model.TolerationBuilder()
+        .withKey("dedicated").withValue("databases").withEffect("NoSchedule").build());
+    cr.getSpec().scheduling.priorityClassName = "databases";
+    cr.getSpec().scheduling.podAntiAffinityType = "required";
+    var pod = BackupAgentModel.deployment(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    assertThat(pod.getNodeSelector()).containsExactlyEntriesOf(Map.of("pool", "databases"));
+    assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getKey()).isEqualTo("dedicated"));
+    assertThat(pod.getPriorityClassName()).isEqualTo("databases");
+    assertThat(pod.getAffinity()).as("the members' anti-affinity is theirs alone").isNull();
+  }
+
+  @Test
   void theRestoreJobRunsOnceFromTheSourcesVolumeIntoTheFirstMembersVolume() {
     PostgresCluster copy = cluster("orders-copy");
     copy.getSpec().backup = null;
