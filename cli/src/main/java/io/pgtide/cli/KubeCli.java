@@ -260,14 +260,50 @@ final class KubeCli implements AutoCloseable {
       System.err.println("pgtide: no superuser Secret " + ClusterModel.superuserSecret(name));
       return PgtideCli.FAILED;
     }
+    // the cluster's CA (ConfigMap <c>-ca): PostgreSQL's certificate is verified for the primary Service's name
+    String caPem;
+    try {
+      var caMap = client.configMaps().inNamespace(namespace)
+          .withName(io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name)).get();
+      caPem = caMap == null || caMap.getData() == null ? null
+          : caMap.getData().get(io.pgtide.operator.k8s.ServerCertificates.CA_KEY);
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: cannot read " + io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name) + ": "
+          + reason(e));
+      caPem = null;
+    }
+    java.nio.file.Path caFile = null;
     try (LocalPortForward forward = client.pods().inNamespace(namespace).withName(primary).portForward(5432)) {
-      List<String> cmd = new ArrayList<>(List.of("psql", "host=127.0.0.1 port=" + forward.getLocalPort()
-          + " user=postgres dbname=postgres sslmode=require"));
+      if (caPem != null) {
+        caFile = java.nio.file.Files.createTempFile("pgtide-" + name + "-ca", ".crt");
+        java.nio.file.Files.writeString(caFile, caPem);
+      } else {
+        // a cluster an earlier operator made: its certificate is Spilo's self-signed one until its pods roll
+        System.err.println("pgtide: without " + io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name)
+            + ": TLS without verifying the server (through the API server's port-forward)");
+      }
+      List<String> cmd = new ArrayList<>(List.of("psql", psqlConninfo(forward.getLocalPort(),
+          io.pgtide.operator.k8s.ServerCertificates.commonName(namespace, name), caFile)));
       cmd.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
       pb.environment().put("PGPASSWORD", password); // never on the command line
       return pb.start().waitFor();
+    } finally {
+      if (caFile != null) {
+        java.nio.file.Files.deleteIfExists(caFile);
+      }
     }
+  }
+
+  /**
+   * psql's conninfo through a port-forward on {@code port}: with the cluster's CA, verify-full for {@code tlsName}
+   * (libpq checks the certificate against {@code host} and dials {@code hostaddr}); without, TLS required. Pure.
+   */
+  static String psqlConninfo(int port, String tlsName, java.nio.file.Path caFile) {
+    String base = "port=" + port + " user=postgres dbname=postgres";
+    return caFile == null ? "host=127.0.0.1 " + base + " sslmode=require"
+        : "host=" + tlsName + " " + base + new io.pgtide.local.process.PgClientTls("verify-full", caFile,
+            "127.0.0.1").conninfo();
   }
 
   private static String reason(KubernetesClientException e) {

@@ -105,6 +105,8 @@ public final class SidecarVerticle extends VerticleBase {
           registry, metrics.tags(), config.id().toString());
       customQueries.start(custom.intervalMs());
     }
+    ServerCertificateReload certificates = new ServerCertificateReload(pg, config.id());
+    vertx.setPeriodic(ServerCertificateReload.PERIOD_MS, ServerCertificateReload.PERIOD_MS, t -> certificates.check());
     DatabaseHealth health = new DatabaseHealth(registry, metrics.tags());
     vertx.setPeriodic(2_000, 15_000, t -> health.read(pg));
     bridge.start(); // retries in the background; the sidecar serves its endpoints meanwhile

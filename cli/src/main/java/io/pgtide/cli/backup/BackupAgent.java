@@ -39,13 +39,31 @@ import picocli.CommandLine.Command;
 public final class BackupAgent implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
   public static final int PORT = 8080;
-  /** How Barman reaches the cluster on Kubernetes: TLS required (see where it is configured for why not verify-ca). */
-  static final String BARMAN_SSLMODE = "require";
+  /**
+   * How Barman reaches the cluster on Kubernetes: TLS, PostgreSQL's certificate issued by the cluster's CA and
+   * naming the primary Service (issue #32). Never a plain-text fallback an attacker on the path could force, and
+   * no server but the cluster's own is accepted.
+   */
+  static final String BARMAN_SSLMODE = "verify-full";
 
   /** What the operator passes in the agent's environment. Pure. */
   record Settings(String clusterKey, String host, int port, String superuser, String superuserPassword,
                   String replicationUser, String replicationPassword, PostgresClusterSpec.BackupSpec spec,
-                  Path dir, String token, RepositoryCopy.Target s3, Path tlsDir) {
+                  Path dir, String token, RepositoryCopy.Target s3, Path tlsDir, String tlsName, Path serverCa) {
+
+    /**
+     * What Barman and the lag query dial: the primary Service's name, which its certificate names ({@code host}
+     * is what libpq verifies), at the Service's IP when the kubelet gave it ({@code hostaddr}: no DNS needed).
+     */
+    String dialHost() {
+      return tlsName;
+    }
+
+    /** libpq's checks of PostgreSQL's certificate: verify-full against the cluster's CA, at the Service's IP. */
+    io.pgtide.local.process.PgClientTls serverTls() {
+      String hostaddr = host.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*") ? host : null;
+      return new io.pgtide.local.process.PgClientTls(BARMAN_SSLMODE, serverCa, hostaddr);
+    }
 
     static Settings from(Map<String, String> env) {
       String key = required(env, "PGTIDE_CLUSTER");
@@ -68,7 +86,8 @@ public final class BackupAgent implements Callable<Integer> {
               env.getOrDefault("PGTIDE_S3_REGION", "us-east-1"), required(env, "PGTIDE_S3_ACCESS_KEY_ID"),
               required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")),
           env.get("PGTIDE_AGENT_TLS_DIR") == null || env.get("PGTIDE_AGENT_TLS_DIR").isBlank() ? null
-              : Path.of(env.get("PGTIDE_AGENT_TLS_DIR")));
+              : Path.of(env.get("PGTIDE_AGENT_TLS_DIR")),
+          required(env, "PGTIDE_PRIMARY_TLS_NAME"), Path.of(required(env, "PGTIDE_SERVER_CA_FILE")));
     }
 
     /** The Service's address from the variables the kubelet sets (a cluster need not run DNS), else its name. */
@@ -105,13 +124,12 @@ public final class BackupAgent implements Callable<Integer> {
     new io.pgtide.common.secrets.ClusterSecrets(s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword()).save(s.dir().resolve("secrets.json"));
     // through the primary's Service, which follows failovers: Barman's receiver restarts on the new primary.
-    // TLS required (never a plain-text fallback an attacker on the path could force). Not verify-ca: Spilo's
-    // server certificate is self-signed at the pod's start (CN spilo.example.org), issued by no CA pgtide holds,
-    // so there is nothing to verify it against until pgtide issues server certificates (issue #32).
-    barman.configure(s.host(), s.port(), s.superuser(), s.superuserPassword(), s.replicationUser(),
-        s.replicationPassword(), BackupPolicy.from(s.spec()), BARMAN_SSLMODE);
+    // verify-full against the cluster's CA (BARMAN_SSLMODE): every member presents the same certificate, for the
+    // Services' names, so a failover changes nothing for it.
+    barman.configure(s.dialHost(), s.port(), s.superuser(), s.superuserPassword(), s.replicationUser(),
+        s.replicationPassword(), BackupPolicy.from(s.spec()), s.serverTls());
     BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
-        new PrimaryArchivingLag(s.host(), s.port(), s.superuser(), s.superuserPassword(), BARMAN_SSLMODE),
+        new PrimaryArchivingLag(s.dialHost(), s.port(), s.superuser(), s.superuserPassword(), s.serverTls()),
         new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
             msg -> ClusterLog.of(LOG, s.clusterKey()).info("{}", msg)),
         events, new OperatorMetrics(registry));

@@ -70,11 +70,10 @@ public final class Barman {
   }
 
   /**
-   * As above, with libpq's {@code sslmode} for both connections (null: libpq's default, for local mode's loopback
-   * server, which has no TLS).
+   * As above, checking the server's certificate as {@code tls} says on both connections (null: libpq's defaults).
    */
   public void configure(String host, int port, String superuser, String superuserPassword, String replicationUser,
-                        String replicationPassword, BackupPolicy policy, String sslmode) {
+                        String replicationPassword, BackupPolicy policy, io.pgtide.local.process.PgClientTls tls) {
     OsUser.ownedDirectory(repository, true);
     Path pgpass = repository.resolve("pgpass");
     PrivateFiles.write(pgpass, "*:*:*:" + escape(superuser) + ":" + escape(superuserPassword) + "\n"
@@ -88,7 +87,7 @@ public final class Barman {
         log_level = INFO
         configuration_files_directory = %s
         """.formatted(repository.resolve("home"), user, repository.resolve("barman.log"), repository.resolve("conf.d")));
-    write("conf.d/" + server + ".conf", serverConfig(server, host, port, superuser, replicationUser, pgpass, sslmode,
+    write("conf.d/" + server + ".conf", serverConfig(server, host, port, superuser, replicationUser, pgpass, tls,
         policy));
     OsUser.ownedDirectory(repository.resolve("home"), true);
     OsUser.ownedDirectory(repository, true);
@@ -96,8 +95,8 @@ public final class Barman {
 
   /** Barman's configuration of one server (passwords stay in {@code pgpass}). Pure. */
   static String serverConfig(String server, String host, int port, String superuser, String replicationUser,
-                             Path pgpass, String sslmode, BackupPolicy policy) {
-    String ssl = sslmode == null ? "" : " sslmode=" + sslmode;
+                             Path pgpass, io.pgtide.local.process.PgClientTls tls, BackupPolicy policy) {
+    String ssl = tls == null ? "" : tls.conninfo();
     return """
         [%s]
         description = pgtide cluster %s

@@ -15,19 +15,20 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
   private final String user;
   private final String password;
 
-  private final String sslmode;
+  private final io.pgtide.local.process.PgClientTls tls;
 
   public PrimaryArchivingLag(String host, int port, String user, String password) {
-    this(host, port, user, password, null);
+    this(host, port, user, password, new io.pgtide.local.process.PgClientTls(null, null, null));
   }
 
-  /** @param sslmode libpq's, as Barman's connections use (null: libpq's default) */
-  public PrimaryArchivingLag(String host, int port, String user, String password, String sslmode) {
+  /** @param tls how the server's certificate is checked, as Barman's connections check it */
+  public PrimaryArchivingLag(String host, int port, String user, String password,
+                             io.pgtide.local.process.PgClientTls tls) {
     this.host = host;
     this.port = port;
     this.user = user;
     this.password = password;
-    this.sslmode = sslmode;
+    this.tls = tls;
   }
 
   @Override
@@ -41,7 +42,7 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
                 FROM pg_stat_replication WHERE application_name = 'barman_receive_wal' LIMIT 1),
               (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint || '||f'
                 FROM pg_replication_slots WHERE slot_name = '%s'),
-              '||f')""".formatted(Barman.SLOT), sslmode);
+              '||f')""".formatted(Barman.SLOT), tls);
     } catch (RuntimeException e) {
       return new Lag(null, null, false);
     }

@@ -250,10 +250,13 @@ public final class LocalRunner implements AutoCloseable {
         resource.getMetadata().getName());
     ClusterSecrets s = cluster.secrets();
     // through the primary endpoint: after a failover Barman streams from the new primary
+    // verifying PostgreSQL's certificate (127.0.0.1, from the cluster's CA) as the backup agent does on Kubernetes
+    var tls = io.pgtide.local.process.PgClientTls.verifyFull(cluster.serverCaFile(), null);
     barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
-        s.replicationPassword(), policy);
+        s.replicationPassword(), policy, tls);
     backups = new io.pgtide.cli.backup.BackupController(core.vertx(), key, barman, () -> resource.getSpec().backup,
-        new io.pgtide.cli.backup.PrimaryArchivingLag("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword()),
+        new io.pgtide.cli.backup.PrimaryArchivingLag("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(),
+            tls),
         new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), "127.0.0.1", primaryPort,
             s.superuser(), s.superuserPassword(), progress),
         core.events(), core.metrics());

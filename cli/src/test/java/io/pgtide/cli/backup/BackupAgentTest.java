@@ -14,6 +14,8 @@ class BackupAgentTest {
         "PGTIDE_BACKUP_SPEC", "{\"schedule\":\"@daily\",\"retention\":{\"count\":3},\"verifySchedule\":\"never\"}",
         "PGTIDE_SUPERUSER", "postgres", "PGTIDE_SUPERUSER_PASSWORD", "su-secret", "PGTIDE_REPLICATION_USER", "standby",
         "PGTIDE_REPLICATION_PASSWORD", "repl-secret", "PGTIDE_AGENT_TOKEN", "token"));
+    env.put("PGTIDE_PRIMARY_TLS_NAME", "orders.shop.svc");
+    env.put("PGTIDE_SERVER_CA_FILE", "/etc/pgtide/server-ca/ca.crt");
     return env;
   }
 
@@ -56,17 +58,32 @@ class BackupAgentTest {
         .containsEntry("RCLONE_CONFIG_PGTIDES3_FORCE_PATH_STYLE", "true");
   }
 
-  /** Barman reaches the cluster over TLS only on Kubernetes; local mode's loopback server has none. */
+  /**
+   * Barman and the lag query verify PostgreSQL's certificate on Kubernetes: verify-full against the cluster's CA,
+   * for the primary Service's name, dialled at the Service's IP (hostaddr); local mode's defaults add nothing.
+   */
   @Test
-  void barmanRequiresTlsOnKubernetes() {
-    var policy = io.pgtide.operator.backup.BackupPolicy.from(BackupAgent.Settings.from(env()).spec());
-    String conf = Barman.serverConfig("orders", "10.214.0.66", 5432, "postgres", "standby",
-        java.nio.file.Path.of("/backups/pgpass"), BackupAgent.BARMAN_SSLMODE, policy);
-    assertThat(conf).contains("conninfo = host=10.214.0.66 port=5432 user=postgres dbname=postgres "
-        + "passfile=/backups/pgpass connect_timeout=10 sslmode=require\n");
-    assertThat(conf).contains("streaming_conninfo = host=10.214.0.66 port=5432 user=standby "
-        + "passfile=/backups/pgpass connect_timeout=10 sslmode=require\n");
-    assertThat(conf).doesNotContain("su-secret").doesNotContain("repl-secret");
+  void barmanVerifiesTheServerCertificateOnKubernetes() {
+    Map<String, String> env = env();
+    env.put("ORDERS_SERVICE_HOST", "10.214.0.66");
+    BackupAgent.Settings s = BackupAgent.Settings.from(env);
+    var policy = io.pgtide.operator.backup.BackupPolicy.from(s.spec());
+    String conf = Barman.serverConfig("orders", s.dialHost(), 5432, "postgres", "standby",
+        java.nio.file.Path.of("/backups/pgpass"), s.serverTls(), policy);
+    String tls = " sslmode=verify-full sslrootcert=/etc/pgtide/server-ca/ca.crt hostaddr=10.214.0.66\n";
+    assertThat(conf).contains("conninfo = host=orders.shop.svc port=5432 user=postgres dbname=postgres "
+        + "passfile=/backups/pgpass connect_timeout=10" + tls);
+    assertThat(conf).contains("streaming_conninfo = host=orders.shop.svc port=5432 user=standby "
+        + "passfile=/backups/pgpass connect_timeout=10" + tls);
+    assertThat(conf).doesNotContain("su-secret").doesNotContain("repl-secret").doesNotContain("require");
+    assertThat(s.serverTls().environment()).containsEntry("PGSSLMODE", "verify-full")
+        .containsEntry("PGSSLROOTCERT", "/etc/pgtide/server-ca/ca.crt").containsEntry("PGHOSTADDR", "10.214.0.66");
+    env.remove("ORDERS_SERVICE_HOST");
+    assertThat(BackupAgent.Settings.from(env).serverTls().hostaddr()).as("no variable: DNS resolves the name")
+        .isNull();
+    env.remove("PGTIDE_SERVER_CA_FILE");
+    assertThatThrownBy(() -> BackupAgent.Settings.from(env)).as("never without the CA")
+        .hasMessageContaining("PGTIDE_SERVER_CA_FILE");
     assertThat(Barman.serverConfig("orders", "127.0.0.1", 5432, "postgres", "standby",
         java.nio.file.Path.of("/d/pgpass"), null, policy)).doesNotContain("sslmode");
   }

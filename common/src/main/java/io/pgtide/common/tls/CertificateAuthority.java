@@ -99,6 +99,20 @@ public final class CertificateAuthority {
    * to besides its name (a cluster's uid, {@link PeerIdentity#CLUSTER_UID_URI}).
    */
   public TlsMaterial issue(String commonName, List<String> altNames, List<String> uris, Duration validity) {
+    return issue(commonName, altNames, uris, validity,
+        new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth});
+  }
+
+  /**
+   * A TLS server's certificate only (extended key usage serverAuth, no clientAuth): a database's, whose key sits in
+   * the database's pod and must not pass for a client anywhere else.
+   */
+  public TlsMaterial issueServer(String commonName, List<String> altNames, List<String> uris, Duration validity) {
+    return issue(commonName, altNames, uris, validity, new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth});
+  }
+
+  private TlsMaterial issue(String commonName, List<String> altNames, List<String> uris, Duration validity,
+                            KeyPurposeId[] usages) {
     KeyPair pair = newKeyPair();
     Instant now = Instant.now();
     try {
@@ -109,7 +123,7 @@ public final class CertificateAuthority {
       builder.addExtension(Extension.keyUsage, true,
           new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
       builder.addExtension(Extension.extendedKeyUsage, false,
-          new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+          new ExtendedKeyUsage(usages));
       if (!altNames.isEmpty() || !uris.isEmpty()) {
         List<GeneralName> names = new ArrayList<>();
         for (String alt : altNames) {

@@ -74,6 +74,7 @@ public final class PatroniCluster implements AutoCloseable {
     // the owner's only: it holds the members' sockets, their patroni.yml, etcd's certificates and the logs
     OsUser.ownedDirectory(dir, true);
     OsUser.ownedDirectory(dir.resolve("logs"), true);
+    LocalServerTls.issue(dir);
     EtcdProcess etcd = EtcdProcess.start(machine, dir, machine.freePort(), machine.freePort());
     PatroniCluster cluster = new PatroniCluster(machine, scope, dir, etcd, timing, parameters, secrets);
     try {
@@ -88,6 +89,11 @@ public final class PatroniCluster implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /** The CA certificate PostgreSQL's certificate is issued by ({@code sslrootcert} for verify-full). */
+  public Path serverCaFile() {
+    return LocalServerTls.caFile(dir);
   }
 
   /** Adds and starts a member that bootstraps from the primary through Patroni. */
@@ -129,6 +135,8 @@ public final class PatroniCluster implements AutoCloseable {
       state.getJsonObject("parameters", new JsonObject()).forEach(e -> parameters.put(e.getKey(), (String) e.getValue()));
       // a cluster made by an earlier version may have 0755 directories: the owner's only from now on
       OsUser.ownedDirectory(dir, true);
+      // a new certificate from the cluster's CA at every start (and a first one for a cluster made before TLS)
+      LocalServerTls.issue(dir);
       EtcdProcess etcd = EtcdProcess.start(machine, dir, state.getInteger("etcdClientPort"),
           state.getInteger("etcdPeerPort"));
       PatroniCluster cluster = new PatroniCluster(machine, state.getString("scope"), dir, etcd, timing, parameters, secrets);

@@ -24,6 +24,7 @@ final class PatroniConfig {
     params.putAll(parameters);
     StringBuilder pg = new StringBuilder();
     params.forEach((k, v) -> pg.append("        ").append(k).append(": ").append(quote(v)).append('\n'));
+    Path tls = LocalServerTls.dir(dir.getParent());
     return """
         scope: %s
         name: %s
@@ -84,6 +85,12 @@ final class PatroniConfig {
             log_rotation_age: '1d'
             log_truncate_on_rotation: 'on'
             log_timezone: 'UTC'
+            # the certificate from the cluster's CA (LocalServerTls), as Spilo's on Kubernetes; TLS offered, not
+            # required: loopback logins without it still work (pg_hba says host, not hostssl)
+            ssl: 'on'
+            ssl_cert_file: %s
+            ssl_key_file: %s
+            ssl_ca_file: %s
           pg_hba:
             # the socket's directory and the socket are the owner's only (0700)
             - local all all trust
@@ -101,7 +108,7 @@ final class PatroniConfig {
         pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
         s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
         s.superuser(), quote(s.superuserPassword()), dir, PatroniMember.postgresLogDir(dir.getParent(), name),
-        s.replicationUser());
+        tls.resolve("tls.crt"), tls.resolve("tls.key"), tls.resolve("ca.crt"), s.replicationUser());
   }
 
   private static String quote(String value) {

@@ -15,21 +15,25 @@ public final class Psql {
 
   /** The same on {@code host} (libpq's default sslmode, prefer: TLS where the server offers it, as Spilo requires). */
   public static String query(String host, int port, String user, String password, String database, String sql) {
-    return query(host, port, user, password, database, sql, null);
+    return query(host, port, user, password, database, sql, (String) null);
   }
 
   /** The same with libpq's {@code sslmode} ({@code PGSSLMODE}; null: libpq's default). */
   public static String query(String host, int port, String user, String password, String database, String sql,
                              String sslmode) {
+    return query(host, port, user, password, database, sql, new PgClientTls(sslmode, null, null));
+  }
+
+  /** The same, checking the server's certificate as {@code tls} says. */
+  public static String query(String host, int port, String user, String password, String database, String sql,
+                             PgClientTls tls) {
     List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
         "-h", host, "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("PGPASSWORD", password == null ? "" : password);
       pb.environment().put("PGCONNECT_TIMEOUT", "5");
-      if (sslmode != null) {
-        pb.environment().put("PGSSLMODE", sslmode);
-      }
+      pb.environment().putAll(tls.environment());
       Process p = pb.start();
       String out = new String(p.getInputStream().readAllBytes()).trim();
       if (p.waitFor() != 0) {

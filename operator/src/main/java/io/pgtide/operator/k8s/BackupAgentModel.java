@@ -136,6 +136,10 @@ public final class BackupAgentModel {
         ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
         ClusterModel.secretRef("PGTIDE_AGENT_TOKEN", name(cluster)),
         value("PGTIDE_AGENT_TLS_DIR", TLS_DIR),
+        // Barman verifies PostgreSQL's certificate (verify-full) against the cluster's CA, for the primary Service's
+        // name; it still dials the Service's IP from the kubelet's variables (libpq's hostaddr), so no DNS is needed
+        value("PGTIDE_PRIMARY_TLS_NAME", ServerCertificates.commonName(ns, cluster)),
+        value("PGTIDE_SERVER_CA_FILE", ServerCertificates.CA_MOUNT_DIR + "/" + ServerCertificates.CA_KEY),
         value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp")));
     var s3 = cr.getSpec().backup.s3;
     if (s3 != null) {
@@ -187,11 +191,15 @@ public final class BackupAgentModel {
               .addNewVolumeMount().withName("repository").withMountPath(DIR).endVolumeMount()
               // a directory mount (no subPath): the kubelet updates the files when the certificate is issued again
               .addNewVolumeMount().withName("tls").withMountPath(TLS_DIR).withReadOnly(true).endVolumeMount()
+              .addNewVolumeMount().withName("server-ca").withMountPath(ServerCertificates.CA_MOUNT_DIR)
+                .withReadOnly(true).endVolumeMount()
             .endContainer()
             .addNewVolume().withName("repository").withNewPersistentVolumeClaim().withClaimName(name(cluster))
               .endPersistentVolumeClaim().endVolume()
             .addNewVolume().withName("tls").withNewSecret().withSecretName(tlsSecret(cluster)).withDefaultMode(0440)
               .endSecret().endVolume()
+            .addNewVolume().withName("server-ca").withNewConfigMap()
+              .withName(ServerCertificates.caConfigMap(cluster)).withDefaultMode(0444).endConfigMap().endVolume()
           .endSpec()
         .endTemplate()
         .endSpec().build();

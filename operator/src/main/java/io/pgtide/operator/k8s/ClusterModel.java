@@ -124,6 +124,9 @@ public final class ClusterModel {
     out.add(new SecretBuilder().withMetadata(meta(cr, superuserSecret(name))).build());
     out.add(new SecretBuilder().withMetadata(meta(cr, standbySecret(name))).build());
     out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
+    out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.caSecret(name))).build());
+    out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.tlsSecret(name))).build());
+    out.add(caConfigMap(cr, ""));
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
       out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,
@@ -137,6 +140,13 @@ public final class ClusterModel {
       out.add(BackupAgentModel.restoreJob(cr, config));
     }
     return out;
+  }
+
+  /** The ConfigMap {@code <c>-ca} clients mount: the cluster CA's certificate, public by nature. */
+  public static io.fabric8.kubernetes.api.model.ConfigMap caConfigMap(PostgresCluster cr, String caPem) {
+    return new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withMetadata(meta(cr, ServerCertificates.caConfigMap(cr.getMetadata().getName())))
+        .addToData(ServerCertificates.CA_KEY, caPem).build();
   }
 
   static ObjectMeta meta(PostgresCluster cr, String name) {
@@ -312,12 +322,19 @@ public final class ClusterModel {
             // the API server's baseline Pod Security Standard holds for the pod (Spilo starts as root, so restricted
             // cannot); the sidecar container meets restricted on its own
             .withNewSecurityContext().withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+              // Spilo's group owns the server key's mounted file (root:103, 0440): PostgreSQL, as uid 101 gid 103,
+              // reads it, and accepts a root-owned key only without group write or world access. Zalando's
+              // default too; Spilo makes PGDATA 0700 again at start. OnRootMismatch: no walk of a large volume.
+              .withFsGroup(SPILO_GID).withFsGroupChangePolicy("OnRootMismatch")
               .endSecurityContext()
             .withContainers(spilo(cr, config), sidecar(cr, config))
             // mounted into the sidecar container only; readable by its non-root user (a 0400 file is root's alone
             // and the sidecar could not start)
             .addNewVolume().withName("pgtide-tls").withNewSecret().withSecretName(sidecarTlsSecret(name))
               .withDefaultMode(0444).endSecret().endVolume()
+            // PostgreSQL's server certificate (ServerCertificates), for the Spilo container only
+            .addNewVolume().withName("server-tls").withNewSecret().withSecretName(ServerCertificates.tlsSecret(name))
+              .withDefaultMode(0440).endSecret().endVolume()
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
             .addAllToVolumes(customQueryVolumes(spec))
@@ -376,6 +393,19 @@ public final class ClusterModel {
     // Role does not grant: Patroni got 403 and turned it off itself. Off from the start, no refused call.
     env.add(new EnvVarBuilder().withName("KUBERNETES_BYPASS_API_SERVICE").withValue("false").build());
     env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
+    // PostgreSQL's certificate from the cluster's CA (issue #32), through Spilo's own contract. Spilo points
+    // ssl_cert_file/ssl_key_file/ssl_ca_file at these paths and copies nothing: without SSL_CERTIFICATE (the
+    // content) and with the key file present, configure_spilo.py's write_certificates neither writes nor makes a
+    // self-signed one, nor chmods (the mount is read-only). So the files the kubelet updates after a re-issue are
+    // the ones PostgreSQL reads at its next reload. The sidecar reloads within 10 s when they are newer than
+    // PostgreSQL's configuration (ServerCertificateReload, through SQL: the key is not mounted into it), and Spilo
+    // as well, by itself: with SSL_PRIVATE_KEY_FILE set it installs the cron job test_reload_ssl.sh, which runs
+    // `pg_ctl reload` within 5 minutes of a changed hash. No restart either way.
+    env.add(new EnvVarBuilder().withName("SSL_CERTIFICATE_FILE").withValue(ServerCertificates.MOUNT_DIR + "/tls.crt")
+        .build());
+    env.add(new EnvVarBuilder().withName("SSL_PRIVATE_KEY_FILE").withValue(ServerCertificates.MOUNT_DIR + "/tls.key")
+        .build());
+    env.add(new EnvVarBuilder().withName("SSL_CA_FILE").withValue(ServerCertificates.MOUNT_DIR + "/ca.crt").build());
     return new ContainerBuilder().withName("postgres").withImage(spec.image != null ? spec.image : config.spiloImage())
         .withEnv(env)
         .addNewPort().withName("postgresql").withContainerPort(5432).endPort()
@@ -387,6 +417,8 @@ public final class ClusterModel {
           .withInitialDelaySeconds(6).withPeriodSeconds(10).withFailureThreshold(3).endReadinessProbe()
         .addNewVolumeMount().withName("pgdata").withMountPath(DATA_VOLUME_PATH).endVolumeMount()
         .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
+        .addNewVolumeMount().withName("server-tls").withMountPath(ServerCertificates.MOUNT_DIR).withReadOnly(true)
+          .endVolumeMount()
         .build();
   }
 

@@ -148,6 +148,7 @@ public final class ClusterReconciler {
         .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
         .compose(v -> credentialSecrets(cr))
         .compose(v -> sidecarTls(cr))
+        .compose(v -> serverTls(cr))
         .compose(v -> storageClass(cr))
         .compose(v -> imagePullSecrets(cr))
         .compose(v -> restoreStep(cr))
@@ -432,36 +433,120 @@ public final class ClusterReconciler {
    */
   private Future<Void> clusterTls(PostgresCluster cr, String name, String commonName, List<String> dnsNames,
                                   io.fabric8.kubernetes.api.model.ObjectMeta meta) {
+    String uid = cr.getMetadata().getUid();
     return Blocking.call(vertx, () -> {
-      String ns = cr.getMetadata().getNamespace();
-      var r = client.secrets().inNamespace(ns).withName(name);
-      Secret existing = r.get();
-      String reason = existing == null ? null : ClusterCertificates.reissueReason(
-          decoded(existing, "tls.crt"), ca.caPem(), cr.getMetadata().getUid(), java.time.Instant.now());
-      if (existing != null && reason == null) {
-        return null;
-      }
-      String uid = cr.getMetadata().getUid();
-      TlsMaterial m = ca.issue(commonName, dnsNames, uid == null ? List.of() : List.of(ClusterCertificates.uidUri(uid)),
-          ClusterCertificates.VALIDITY);
-      if (existing == null) {
-        client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
-            .withMetadata(meta).withType("kubernetes.io/tls")
-            .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
-            .addToStringData("ca.crt", m.caPem()).build()).create();
-      } else {
-        LOG.info("[{}/{}] issuing {} again: {}", ns, cr.getMetadata().getName(), name, reason);
-        // a merge patch of the three keys, nothing else of the Secret
-        java.util.Base64.Encoder b64 = java.util.Base64.getEncoder();
-        java.util.function.Function<String, String> enc = t -> b64.encodeToString(
-            t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
-            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
-            .put("data", new io.vertx.core.json.JsonObject().put("tls.crt", enc.apply(m.certPem()))
-                .put("tls.key", enc.apply(m.keyPem())).put("ca.crt", enc.apply(m.caPem()))).encode());
-      }
+      issuedSecret(cr, name, meta,
+          certPem -> ClusterCertificates.reissueReason(certPem, ca.caPem(), uid, java.time.Instant.now()),
+          () -> ca.issue(commonName, dnsNames, uid == null ? List.of() : List.of(ClusterCertificates.uidUri(uid)),
+              ClusterCertificates.VALIDITY));
       return null;
     });
+  }
+
+  /**
+   * PostgreSQL's server certificate (issue #32): the cluster's own CA (created once into {@link
+   * ServerCertificates#caSecret}), its certificate published in the ConfigMap {@code <c>-ca}, and a serverAuth
+   * certificate for the Services' names in {@link ServerCertificates#tlsSecret}, issued again as
+   * {@link ServerCertificates#reissueReason} says. Runs before the StatefulSet, whose pods mount that Secret.
+   */
+  private Future<Void> serverTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String uid = cr.getMetadata().getUid();
+    return Blocking.call(vertx, () -> {
+      CertificateAuthority clusterCa = clusterCa(cr);
+      caConfigMap(cr, clusterCa.caPem());
+      List<String> names = ServerCertificates.dnsNames(ns, name);
+      issuedSecret(cr, ServerCertificates.tlsSecret(name), ClusterModel.meta(cr, ServerCertificates.tlsSecret(name)),
+          certPem -> ServerCertificates.reissueReason(certPem, clusterCa.caPem(), uid, names, java.time.Instant.now()),
+          () -> clusterCa.issueServer(ServerCertificates.commonName(ns, name), names, ServerCertificates.uris(cr),
+              ClusterCertificates.VALIDITY));
+      return null;
+    });
+  }
+
+  /**
+   * The cluster's CA from its Secret, made (and stored) when there is none. One that is there but unreadable is
+   * replaced: nothing could be issued from it, and clients get the new one through {@code <c>-ca}.
+   */
+  private CertificateAuthority clusterCa(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String secretName = ServerCertificates.caSecret(cr.getMetadata().getName());
+    var r = client.secrets().inNamespace(ns).withName(secretName);
+    Secret existing = r.get();
+    if (existing != null) {
+      try {
+        return CertificateAuthority.load(new TlsMaterial(decoded(existing, "ca.crt"), decoded(existing, "ca.key"),
+            decoded(existing, "ca.crt")));
+      } catch (IllegalArgumentException e) {
+        ClusterLog.of(LOG, ns, cr.getMetadata().getName()).warn(
+            "the cluster CA in {} is not readable; making a new one (clients need the new {})",
+            secretName, ServerCertificates.caConfigMap(cr.getMetadata().getName()));
+      }
+    }
+    CertificateAuthority made = CertificateAuthority.create(
+        "pgtide " + ns + "/" + cr.getMetadata().getName() + " server CA", ServerCertificates.CA_VALIDITY);
+    TlsMaterial m = made.caMaterial();
+    Secret secret = new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withMetadata(ClusterModel.meta(cr, secretName)).withType("Opaque")
+        .addToStringData("ca.crt", m.certPem()).addToStringData("ca.key", m.keyPem()).build();
+    if (existing == null) {
+      client.secrets().inNamespace(ns).resource(secret).create();
+    } else {
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put("ca.crt", base64(m.certPem()))
+              .put("ca.key", base64(m.keyPem()))).encode());
+    }
+    return made;
+  }
+
+  /** The ConfigMap {@code <c>-ca} with the CA certificate: created, or patched when it holds another. */
+  private void caConfigMap(PostgresCluster cr, String caPem) {
+    String ns = cr.getMetadata().getNamespace();
+    String cmName = ServerCertificates.caConfigMap(cr.getMetadata().getName());
+    var r = client.configMaps().inNamespace(ns).withName(cmName);
+    var existing = r.get();
+    if (existing == null) {
+      client.configMaps().inNamespace(ns).resource(ClusterModel.caConfigMap(cr, caPem)).create();
+    } else if (existing.getData() == null || !caPem.equals(existing.getData().get(ServerCertificates.CA_KEY))) {
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put(ServerCertificates.CA_KEY, caPem)).encode());
+    }
+  }
+
+  /**
+   * A certificate of the cluster's in a TLS Secret: created when missing, issued again into the same Secret when
+   * {@code reason} gives one (a merge patch of its three keys, nothing else). Blocking.
+   */
+  private void issuedSecret(PostgresCluster cr, String name, io.fabric8.kubernetes.api.model.ObjectMeta meta,
+                            java.util.function.Function<String, String> reason,
+                            java.util.function.Supplier<TlsMaterial> issue) {
+    String ns = cr.getMetadata().getNamespace();
+    var r = client.secrets().inNamespace(ns).withName(name);
+    Secret existing = r.get();
+    String why = existing == null ? null : reason.apply(decoded(existing, "tls.crt"));
+    if (existing != null && why == null) {
+      return;
+    }
+    TlsMaterial m = issue.get();
+    if (existing == null) {
+      client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withMetadata(meta).withType("kubernetes.io/tls")
+          .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
+          .addToStringData("ca.crt", m.caPem()).build()).create();
+    } else {
+      LOG.info("[{}/{}] issuing {} again: {}", ns, cr.getMetadata().getName(), name, why);
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put("tls.crt", base64(m.certPem()))
+              .put("tls.key", base64(m.keyPem())).put("ca.crt", base64(m.caPem()))).encode());
+    }
+  }
+
+  private static String base64(String text) {
+    return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** A key of a Secret as text ("" when absent: then the certificate is unreadable and issued again). */

@@ -246,6 +246,55 @@ class ClusterReconcilerMockTest {
     assertThat(cert.get().getNotAfter().toInstant()).isAfter(java.time.Instant.now().plus(Duration.ofDays(89)));
   }
 
+  /**
+   * PostgreSQL's certificate (#32): the cluster's own CA is made once and kept, published in {@code <c>-ca}; the
+   * server certificate verifies against it for the Services' names, and is issued again in place when its names
+   * are not the wanted ones (an upgrade), from the same CA (clients keep trusting it).
+   */
+  @Test
+  void theServerCertificateComesFromTheClustersOwnPublishedCaAndIsIssuedAgainInPlace() throws Exception {
+    PostgresCluster sample = sample("minimal.yaml");
+    sample.getMetadata().setName("served");
+    PostgresCluster cr = apply(sample);
+    reconcile(cr);
+    String ns = cr.getMetadata().getNamespace();
+    java.util.function.BiFunction<String, String, String> secretKey = (secret, key) -> {
+      var s = client.secrets().inNamespace(ns).withName(secret).get();
+      return s.getData() != null && s.getData().get(key) != null
+          ? new String(java.util.Base64.getDecoder().decode(s.getData().get(key)),
+              java.nio.charset.StandardCharsets.UTF_8) : s.getStringData().get(key);
+    };
+    String caPem = client.configMaps().inNamespace(ns).withName("served-ca").get().getData().get("ca.crt");
+    assertThat(caPem).isEqualTo(secretKey.apply("served-pgtide-server-ca", "ca.crt"));
+    assertThat(caPem).as("not the operator's CA").isNotEqualTo(CA.caPem());
+    var cert = io.pgtide.common.tls.TlsMaterial.parse(secretKey.apply("served-server-tls", "tls.crt"));
+    cert.verify(io.pgtide.common.tls.TlsMaterial.parse(caPem).getPublicKey());
+    assertThat(ServerCertificates.dnsNames(cert)).contains("served", "served.default.svc", "served-repl");
+    assertThat(client.secrets().inNamespace(ns).withName("served-server-tls").get().getMetadata()
+        .getOwnerReferences()).singleElement().satisfies(o -> assertThat(o.getUid())
+        .isEqualTo(fresh(cr).getMetadata().getUid()));
+
+    // as a version that named the primary only left it
+    var clusterCa = io.pgtide.common.tls.CertificateAuthority.load(new io.pgtide.common.tls.TlsMaterial(caPem,
+        secretKey.apply("served-pgtide-server-ca", "ca.key"), caPem));
+    var old = clusterCa.issueServer("served.default.svc", List.of("served"),
+        List.of(ClusterCertificates.uidUri(cr.getMetadata().getUid())), Duration.ofDays(90));
+    client.secrets().inNamespace(ns).withName("served-server-tls").edit(s -> {
+      s.setData(java.util.Map.of("tls.crt", b64(old.certPem()), "tls.key", b64(old.keyPem()),
+          "ca.crt", b64(old.caPem())));
+      s.setStringData(null);
+      return s;
+    });
+    reconcile(fresh(cr));
+    var again = io.pgtide.common.tls.TlsMaterial.parse(secretKey.apply("served-server-tls", "tls.crt"));
+    assertThat(again.getSerialNumber()).isNotEqualTo(old.certificate().getSerialNumber());
+    assertThat(ServerCertificates.dnsNames(again)).containsExactlyInAnyOrderElementsOf(
+        ServerCertificates.dnsNames(ns, "served"));
+    again.verify(io.pgtide.common.tls.TlsMaterial.parse(caPem).getPublicKey());
+    assertThat(client.configMaps().inNamespace(ns).withName("served-ca").get().getData().get("ca.crt"))
+        .as("the same CA").isEqualTo(caPem);
+  }
+
   static String b64(String text) {
     return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
