@@ -10,9 +10,9 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterStatus;
-import io.pgtide.operator.k8s.ClusterModel;
-import io.pgtide.operator.k8s.ClusterRequest;
-import io.pgtide.operator.k8s.SecretPasswords;
+import io.pgtide.operator.k8s.model.ClusterModel;
+import io.pgtide.operator.k8s.model.ClusterRequest;
+import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -208,7 +208,7 @@ final class KubeCli implements AutoCloseable {
     recovery.targetTime = targetTime;
     String problem;
     try {
-      problem = io.pgtide.operator.k8s.ClusterValidation.recoverySourceProblem(recovery, source,
+      problem = io.pgtide.operator.k8s.model.ClusterValidation.recoverySourceProblem(recovery, source,
           source.getSpec().backup != null, Instant.now());
     } catch (IllegalArgumentException e) {
       problem = e.getMessage();
@@ -264,11 +264,11 @@ final class KubeCli implements AutoCloseable {
     String caPem;
     try {
       var caMap = client.configMaps().inNamespace(namespace)
-          .withName(io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name)).get();
+          .withName(io.pgtide.operator.k8s.model.ServerCertificates.caConfigMap(name)).get();
       caPem = caMap == null || caMap.getData() == null ? null
-          : caMap.getData().get(io.pgtide.operator.k8s.ServerCertificates.CA_KEY);
+          : caMap.getData().get(io.pgtide.operator.k8s.model.ServerCertificates.CA_KEY);
     } catch (KubernetesClientException e) {
-      System.err.println("pgtide: cannot read " + io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name) + ": "
+      System.err.println("pgtide: cannot read " + io.pgtide.operator.k8s.model.ServerCertificates.caConfigMap(name) + ": "
           + reason(e));
       caPem = null;
     }
@@ -279,11 +279,11 @@ final class KubeCli implements AutoCloseable {
         java.nio.file.Files.writeString(caFile, caPem);
       } else {
         // a cluster an earlier operator made: its certificate is Spilo's self-signed one until its pods roll
-        System.err.println("pgtide: without " + io.pgtide.operator.k8s.ServerCertificates.caConfigMap(name)
+        System.err.println("pgtide: without " + io.pgtide.operator.k8s.model.ServerCertificates.caConfigMap(name)
             + ": TLS without verifying the server (through the API server's port-forward)");
       }
       List<String> cmd = new ArrayList<>(List.of("psql", psqlConninfo(forward.getLocalPort(),
-          io.pgtide.operator.k8s.ServerCertificates.commonName(namespace, name), caFile)));
+          io.pgtide.operator.k8s.model.ServerCertificates.commonName(namespace, name), caFile)));
       cmd.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
       pb.environment().put("PGPASSWORD", password); // never on the command line

@@ -2,8 +2,8 @@ package io.pgtide.cli;
 
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.operator.ClusterFile;
-import io.pgtide.operator.k8s.OperatorConfig;
-import io.pgtide.operator.k8s.Render;
+import io.pgtide.operator.k8s.model.OperatorConfig;
+import io.pgtide.operator.k8s.model.Render;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -157,8 +157,8 @@ class ServerTlsK8sE2E {
           secretKey(NAME + "-pgtide-server-ca", "ca.key"), caPem));
       String uid = k8s.client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(NS)
           .withName(NAME).get().getMetadata().getUid();
-      TlsMaterial due = ca.issueServer(NAME + "." + NS + ".svc", io.pgtide.operator.k8s.ServerCertificates
-          .dnsNames(NS, NAME).subList(0, 4), List.of(io.pgtide.operator.k8s.ClusterCertificates.uidUri(uid)),
+      TlsMaterial due = ca.issueServer(NAME + "." + NS + ".svc", io.pgtide.operator.k8s.model.ServerCertificates
+          .dnsNames(NS, NAME).subList(0, 4), List.of(io.pgtide.operator.k8s.model.ClusterCertificates.uidUri(uid)),
           Duration.ofDays(90));
       k8s.client().secrets().inNamespace(NS).withName(NAME + "-server-tls").edit(s -> {
         s.setData(Map.of("tls.crt", b64(due.certPem()), "tls.key", b64(due.keyPem()), "ca.crt", b64(due.caPem())));

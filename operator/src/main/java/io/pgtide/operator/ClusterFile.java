@@ -3,7 +3,7 @@ package io.pgtide.operator;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.operator.k8s.ClusterValidation;
+import io.pgtide.operator.k8s.model.ClusterValidation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +85,7 @@ public final class ClusterFile {
     if (problem == null) {
       // the allowlist the operator would apply: its PGTIDE_ALLOWED_IMAGES when set here too, else its default
       problem = ClusterValidation.imageProblem(cr.getSpec(),
-          io.pgtide.operator.k8s.OperatorConfig.fromEnv(System.getenv()).allowedImages());
+          io.pgtide.operator.k8s.model.OperatorConfig.fromEnv(System.getenv()).allowedImages());
     }
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());

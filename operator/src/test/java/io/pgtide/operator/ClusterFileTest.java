@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.operator.k8s.ClusterModel;
-import io.pgtide.operator.k8s.OperatorConfig;
+import io.pgtide.operator.k8s.model.ClusterModel;
+import io.pgtide.operator.k8s.model.OperatorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -29,7 +29,7 @@ public final class BackupRestore implements Callable<Integer> {
     spec.repository = env.getOrDefault("PGTIDE_REPOSITORY", "/var/lib/pgtide-backup");
     spec.targetTime = blankToNull(env.get("PGTIDE_TARGET_TIME"));
     spec.targetLSN = blankToNull(env.get("PGTIDE_TARGET_LSN"));
-    Path data = Path.of(env.getOrDefault("PGTIDE_DATA_DIR", io.pgtide.operator.k8s.ClusterModel.PGDATA));
+    Path data = Path.of(env.getOrDefault("PGTIDE_DATA_DIR", io.pgtide.operator.k8s.model.ClusterModel.PGDATA));
     LocalRestore restore;
     try {
       if (spec.source == null || spec.source.isBlank()) {

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
-import io.pgtide.operator.k8s.BackupAgentClient;
-import io.pgtide.operator.k8s.BackupAgentModel;
+import io.pgtide.operator.k8s.api.BackupAgentClient;
+import io.pgtide.operator.k8s.model.BackupAgentModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;

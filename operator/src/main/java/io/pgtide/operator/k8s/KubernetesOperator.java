@@ -1,5 +1,15 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.k8s.api.Blocking;
+import io.pgtide.operator.k8s.model.BridgePolicyModel;
+import io.pgtide.operator.k8s.reconcile.ClusterControllers;
+import io.pgtide.operator.k8s.reconcile.ClusterReconciler;
+import io.pgtide.operator.k8s.model.ClusterRequest;
+import io.pgtide.operator.k8s.model.ClusterValidation;
+import io.pgtide.operator.k8s.api.LeaseGuard;
+import io.pgtide.operator.k8s.model.OperatorConfig;
+import io.pgtide.operator.k8s.model.ReconcileErrors;
+import io.pgtide.operator.k8s.reconcile.ResourceReconciler;
 import io.pgtide.operator.state.ClusterLog;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;

@@ -1,5 +1,11 @@
 package io.pgtide.operator.k8s;
 
+import io.pgtide.operator.k8s.reconcile.ClusterControllers;
+import io.pgtide.operator.k8s.api.KubernetesControlAuthorizer;
+import io.pgtide.operator.k8s.api.KubernetesEvents;
+import io.pgtide.operator.k8s.api.KubernetesIncidentStore;
+import io.pgtide.operator.k8s.api.KubernetesInfrastructure;
+import io.pgtide.operator.k8s.model.OperatorConfig;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.pgtide.operator.OperatorCore;
 import io.pgtide.operator.users.ScramVerifier;

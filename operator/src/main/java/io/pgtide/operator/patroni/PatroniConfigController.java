@@ -55,7 +55,7 @@ public final class PatroniConfigController {
     if (desired.equals(applied)) {
       return Future.succeededFuture(null);
     }
-    String problem = io.pgtide.operator.k8s.ClusterValidation.problem(s);
+    String problem = io.pgtide.operator.k8s.model.ClusterValidation.problem(s);
     if (problem != null) {
       events.emit(key, "Warning", "PatroniConfigRefused", problem);
       return Future.failedFuture(problem);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.PeerIdentity;
-import io.pgtide.operator.k8s.ClusterCertificates;
+import io.pgtide.operator.k8s.model.ClusterCertificates;
 import java.security.cert.Certificate;
 import java.time.Duration;
 import java.util.List;

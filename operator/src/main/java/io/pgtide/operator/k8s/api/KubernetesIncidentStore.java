@@ -1,0 +1,61 @@
+package io.pgtide.operator.k8s.api;
+
+import io.pgtide.operator.k8s.model.ClusterStatusModel;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.operator.failover.FailoverRecord;
+import io.pgtide.operator.failover.IncidentIntent;
+import io.pgtide.operator.failover.IncidentStore;
+import io.pgtide.operator.state.ClusterKey;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The open incident in the cluster's {@code status.failover}, where the operator replica that leads next finds it.
+ * A write patches that field (and {@code status.lastFailover} when the incident ends in a failover) and nothing else,
+ * and only while this replica leads: one that lost the Lease must not overwrite its successor's incident.
+ */
+public final class KubernetesIncidentStore implements IncidentStore {
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final BooleanSupplier leading;
+
+  public KubernetesIncidentStore(Vertx vertx, KubernetesClient client, BooleanSupplier leading) {
+    this.vertx = vertx;
+    this.client = client;
+    this.leading = leading;
+  }
+
+  @Override
+  public Future<IncidentIntent> load(String clusterKey) {
+    ClusterKey k = ClusterKey.parse(clusterKey);
+    return Blocking.call(vertx, () -> {
+      PostgresCluster cr = client.resources(PostgresCluster.class).inNamespace(k.namespace()).withName(k.name())
+          .get();
+      return cr == null || cr.getStatus() == null ? null : ClusterStatusModel.intent(cr.getStatus().failover);
+    });
+  }
+
+  @Override
+  public Future<Void> save(String clusterKey, IncidentIntent intent, FailoverRecord completed) {
+    ClusterKey k = ClusterKey.parse(clusterKey);
+    return Blocking.call(vertx, () -> {
+      if (!leading.getAsBoolean()) {
+        throw new IllegalStateException("this operator replica no longer leads; the incident is not written");
+      }
+      // editStatus sends the difference as a patch: the other status fields stay as the server has them
+      client.resources(PostgresCluster.class).inNamespace(k.namespace()).withName(k.name()).editStatus(c -> {
+        PostgresClusterStatus s = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
+        s.failover = ClusterStatusModel.intent(intent);
+        if (completed != null) {
+          s.lastFailover = ClusterStatusModel.failover(completed);
+        }
+        c.setStatus(s);
+        return c;
+      });
+      return null;
+    });
+  }
+}

@@ -1,0 +1,681 @@
+package io.pgtide.operator.k8s.reconcile;
+
+import io.pgtide.operator.k8s.model.BackupAgentModel;
+import io.pgtide.operator.k8s.api.Blocking;
+import io.pgtide.operator.k8s.model.ClusterCertificates;
+import io.pgtide.operator.k8s.model.ClusterModel;
+import io.pgtide.operator.k8s.model.ClusterStatusModel;
+import io.pgtide.operator.k8s.model.ClusterValidation;
+import io.pgtide.operator.k8s.model.MemberSelector;
+import io.pgtide.operator.k8s.model.OperatorConfig;
+import io.pgtide.operator.k8s.model.Ownership;
+import io.pgtide.operator.k8s.model.ReconcileErrors;
+import io.pgtide.operator.k8s.api.SecretPasswords;
+import io.pgtide.operator.k8s.model.ServerCertificates;
+import io.pgtide.operator.state.ClusterLog;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.common.secrets.ClusterSecrets;
+import io.pgtide.common.tls.CertificateAuthority;
+import io.pgtide.common.tls.TlsMaterial;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the objects a PostgresCluster owns in shape: a flat chain of small steps, one per owned object. Secrets are
+ * created once and never overwritten (passwords are never regenerated). Idempotent: an unchanged cluster costs
+ * reads only. A finalizer applies the volume retention policy on delete.
+ */
+public final class ClusterReconciler {
+  public static final String FINALIZER = "pgtide.io/finalizer";
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterReconciler.class);
+
+  private final Vertx vertx;
+  private final KubernetesClient client;
+  private final OperatorConfig config;
+  private final CertificateAuthority ca;
+  private final ResourceReconciler<ServiceAccount> serviceAccounts;
+  private final ResourceReconciler<Role> roles;
+  private final ResourceReconciler<RoleBinding> roleBindings;
+  private final ResourceReconciler<Service> services;
+  private final ResourceReconciler<PodDisruptionBudget> pdbs;
+  private final ResourceReconciler<NetworkPolicy> networkPolicies;
+  private final ResourceReconciler<StatefulSet> statefulSets;
+  private final ResourceReconciler<io.fabric8.kubernetes.api.model.apps.Deployment> deployments;
+
+  public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
+    this.vertx = vertx;
+    this.client = client;
+    this.config = config;
+    this.ca = ca;
+    serviceAccounts = new ResourceReconciler<>(vertx, client, ServiceAccount.class);
+    roles = new ResourceReconciler<>(vertx, client, Role.class);
+    roleBindings = new ResourceReconciler<>(vertx, client, RoleBinding.class);
+    services = new ResourceReconciler<>(vertx, client, Service.class);
+    pdbs = new ResourceReconciler<>(vertx, client, PodDisruptionBudget.class);
+    networkPolicies = new ResourceReconciler<>(vertx, client, NetworkPolicy.class);
+    statefulSets = new ResourceReconciler<>(vertx, client, StatefulSet.class);
+    deployments = new ResourceReconciler<>(vertx, client, io.fabric8.kubernetes.api.model.apps.Deployment.class);
+  }
+
+  public Future<Void> reconcile(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    // the cluster is named in every line itself (ClusterLog): the steps below run on other threads, where an MDC
+    // set here would be gone
+    if (cr.getMetadata().getDeletionTimestamp() != null) {
+      return delete(cr);
+    }
+    String problem = ClusterValidation.problem(cr);
+    if (problem == null) {
+      problem = ClusterValidation.kubernetesProblem(cr.getSpec());
+    }
+    if (problem == null) {
+      problem = ClusterValidation.imageProblem(cr.getSpec(), config.allowedImages());
+    }
+    if (problem != null) {
+      ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", problem);
+      return status(cr, "InvalidSpec", problem, null);
+    }
+    return majorVersionChange(cr).transform(change -> change.failed() ? refused(cr, change.cause(), null)
+        : change.result() != null ? status(cr, "InvalidSpec", change.result(), null) : checkedApply(cr));
+  }
+
+  /**
+   * A postgresVersion other than the major the existing StatefulSet runs (its Spilo container's PGVERSION, which
+   * outlives an operator restart) is refused as InvalidSpec before anything is applied: a new PGVERSION would roll
+   * every pod for a major-version change Spilo does not make in place. Null when the version may be applied.
+   */
+  private Future<String> majorVersionChange(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
+        .map(current -> {
+          String change = ClusterValidation.majorVersionChange(ClusterModel.postgresVersion(current),
+              cr.getSpec().postgresVersion);
+          if (change != null) {
+            ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", change);
+          }
+          return change;
+        });
+  }
+
+  /**
+   * The ownership check, then every object: when any name the cluster wants is taken by an object it does not own,
+   * nothing at all is applied (a database cluster half created is worse than one that waits) and the cluster shows
+   * {@code Conflict=True} naming the objects, until they are gone or marked for adoption. When the check could not
+   * run (the API server unreachable), {@code Conflict} is left as it was.
+   */
+  private Future<Void> checkedApply(PostgresCluster cr) {
+    return ownership(cr).transform(checked -> {
+      if (checked.failed()) {
+        return refused(cr, checked.cause(), null);
+      }
+      if (!checked.result().isEmpty()) {
+        var conflict = new Ownership.NotOwned(checked.result());
+        ClusterLog.of(LOG, cr.getMetadata().getNamespace(), cr.getMetadata().getName())
+            .warn("nothing applied: {}", conflict.getMessage());
+        return refused(cr, conflict, true);
+      }
+      // an object that appeared since the check is still refused by ResourceReconciler, as a conflict
+      return applyAll(cr).recover(e -> refused(cr, e, e instanceof Ownership.NotOwned));
+    });
+  }
+
+  /** A refused request is a condition with the API server's own words, then a failure to retry. */
+  private Future<Void> refused(PostgresCluster cr, Throwable e, Boolean conflicted) {
+    return status(cr, ReconcileErrors.reason(e), ReconcileErrors.message(e), conflicted)
+        .transform(ignored -> Future.<Void>failedFuture(e));
+  }
+
+  /** Every owned object, in order, then the status; a refused step stops the chain. */
+  private Future<Void> applyAll(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return finalizer(cr)
+        .compose(v -> recoverySource(cr))
+        .compose(v -> serviceAccounts.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.serviceAccount(cr)))
+        .compose(v -> roles.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.role(cr)))
+        .compose(v -> roleBindings.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.roleBinding(cr)))
+        .compose(v -> servicesStep(cr))
+        .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
+        .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
+        .compose(v -> credentialSecrets(cr))
+        .compose(v -> sidecarTls(cr))
+        .compose(v -> serverTls(cr))
+        .compose(v -> storageClass(cr))
+        .compose(v -> imagePullSecrets(cr))
+        .compose(v -> restoreStep(cr))
+        .compose(v -> statefulSetStep(cr))
+        .compose(v -> volumeSizes(cr))
+        .compose(v -> backupAgentStep(cr))
+        .compose(v -> status(cr, null, null, false));
+  }
+
+  /**
+   * The existing objects holding a name this cluster wants (its owned objects, its Secrets, the backup agent's and
+   * the restore's objects, its members' data volumes) that are not its own; empty when there are none. Reads only.
+   */
+  private Future<List<io.fabric8.kubernetes.api.model.HasMetadata>> ownership(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return Blocking.call(vertx, () -> {
+      List<io.fabric8.kubernetes.api.model.HasMetadata> conflicts = new ArrayList<>();
+      for (var desired : ClusterModel.named(cr, config)) {
+        var current = client.resources(desired.getClass()).inNamespace(ns)
+            .withName(desired.getMetadata().getName()).get();
+        if (Ownership.conflict(current, desired) != null) {
+          conflicts.add(current);
+        }
+      }
+      // the StatefulSet mounts any claim named pgdata-<cluster>-<ordinal>: a foreign one (Zalando's) is not data
+      for (PersistentVolumeClaim c : client.persistentVolumeClaims().inNamespace(ns).list().getItems()) {
+        if (Ownership.memberVolumeName(c.getMetadata().getName(), name) && !Ownership.memberVolume(c, name)
+            && !Ownership.adoptable(c)) {
+          conflicts.add(c);
+        }
+      }
+      return conflicts;
+    });
+  }
+
+  /**
+   * The StatefulSet, keeping the server's volumeClaimTemplates: they are immutable (a changed size would make
+   * every later update fail with 422 and silently drop replicas or image changes); sizes go to the claims.
+   */
+  private Future<Void> statefulSetStep(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    StatefulSet desired = ClusterModel.statefulSet(cr, config);
+    return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
+        .compose(current -> {
+          if (current != null && current.getSpec().getVolumeClaimTemplates() != null) {
+            List<PersistentVolumeClaim> kept = current.getSpec().getVolumeClaimTemplates().stream()
+                .map(t -> new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder(t).withStatus(null)
+                    .build()).toList();
+            desired.getSpec().setVolumeClaimTemplates(kept);
+          }
+          return statefulSets.reconcile(ns, name, desired).mapEmpty();
+        });
+  }
+
+  /**
+   * Grows every data volume of the cluster to {@code storage.size} by patching its claim, when the storage class
+   * allows expansion; a smaller size is refused (volumes never shrink), an unexpandable class is a clear failure.
+   */
+  private Future<Void> volumeSizes(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    io.fabric8.kubernetes.api.model.Quantity want = new io.fabric8.kubernetes.api.model.Quantity(
+        cr.getSpec().storage.size);
+    return Blocking.call(vertx, () -> {
+      // only this cluster's own member volumes: another operator's claims may carry the same cluster-name label
+      List<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inNamespace(ns)
+          .withLabels(MemberSelector.of(name).labels()).list().getItems().stream()
+          .filter(c -> Ownership.memberVolume(c, name)).toList();
+      List<String> grow = new ArrayList<>();
+      for (PersistentVolumeClaim c : claims) {
+        var have = c.getSpec().getResources().getRequests().get("storage");
+        int cmp = VolumeSizes.compare(want, have);
+        if (cmp < 0) {
+          throw new ReconcileErrors.Refused("VolumeShrinkRefused", "storage.size " + want + " is smaller than volume "
+              + c.getMetadata().getName() + " (" + have + "); volumes never shrink");
+        }
+        if (cmp > 0) {
+          grow.add(c.getMetadata().getName());
+        }
+      }
+      if (grow.isEmpty()) {
+        return null;
+      }
+      String sc = claims.get(0).getSpec().getStorageClassName();
+      var cls = sc == null ? null : client.storage().v1().storageClasses().withName(sc).get();
+      if (cls == null || !Boolean.TRUE.equals(cls.getAllowVolumeExpansion())) {
+        throw new ReconcileErrors.Refused("VolumeExpansionUnsupported", "storage.size " + want
+            + " needs volume expansion, which storage class "
+            + sc + " does not allow (allowVolumeExpansion); volumes " + grow + " keep their size");
+      }
+      for (String claim : grow) {
+        ResourceReconciler.apply(client, ns, ClusterModel.claimSize(claim, want));
+        ClusterLog.of(LOG, ns, name).info("volume {} grows to {}", claim, want);
+      }
+      return null;
+    });
+  }
+
+  private Future<Void> servicesStep(PostgresCluster cr) {
+    Future<?> chain = Future.succeededFuture();
+    for (Service s : ClusterModel.services(cr)) {
+      chain = chain.compose(v -> services.reconcile(cr.getMetadata().getNamespace(), s.getMetadata().getName(), s));
+    }
+    return chain.mapEmpty();
+  }
+
+  private Future<Void> finalizer(PostgresCluster cr) {
+    List<String> finalizers = cr.getMetadata().getFinalizers();
+    if (finalizers != null && finalizers.contains(FINALIZER)) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> client.resources(PostgresCluster.class)
+        .inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
+        .edit(c -> {
+          c.getMetadata().getFinalizers().add(FINALIZER);
+          return c;
+        })).mapEmpty();
+  }
+
+  /**
+   * bootstrap.recovery: before the new cluster's StatefulSet exists, its first data volume is filled by a restore
+   * Job from the source's backup volume; the StatefulSet is made only once the Job succeeded (its first member's
+   * Patroni adopts the restored directory, the others copy it). Until then the step refuses, with what happens (a
+   * failed restore keeps refusing, with its reason: nothing is created from it). The source is only read.
+   */
+  private Future<Void> restoreStep(PostgresCluster cr) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery == null) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String job = BackupAgentModel.restoreJobName(name);
+    return Blocking.call(vertx, () -> {
+      if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
+        return null; // restored before: the cluster runs on its own now
+      }
+      var existing = client.batch().v1().jobs().inNamespace(ns).withName(job).get();
+      if (existing == null) {
+        if (client.persistentVolumeClaims().inNamespace(ns).withName("pgdata-" + name + "-0").get() == null) {
+          client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr)).create();
+        }
+        client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
+        ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", recovery.source,
+            recovery.targetTime != null ? recovery.targetTime : recovery.targetLSN != null ? recovery.targetLSN
+                : "the latest point", job);
+        throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+      }
+      var st = existing.getStatus();
+      if (st != null && st.getSucceeded() != null && st.getSucceeded() > 0) {
+        return null;
+      }
+      if (st != null && st.getFailed() != null && st.getFailed() > 0) {
+        throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + recovery.source + " failed: "
+            + restoreFailure(ns, name) + " (delete this cluster, fix bootstrap.recovery, create it again)");
+      }
+      throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+    });
+  }
+
+  /**
+   * bootstrap.recovery of a cluster not created yet: the source exists, declares backups, has its volume, and the
+   * target lies in its recoverable range; refused with the reason before anything (Secrets included) is made.
+   */
+  private Future<Void> recoverySource(PostgresCluster cr) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery == null) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    return Blocking.call(vertx, () -> {
+      if (client.apps().statefulSets().inNamespace(ns).withName(cr.getMetadata().getName()).get() != null) {
+        return null; // restored before: the source may change or go now
+      }
+      String problem = ClusterValidation.recoverySourceProblem(recovery,
+          client.resources(PostgresCluster.class).inNamespace(ns).withName(recovery.source).get(),
+          client.persistentVolumeClaims().inNamespace(ns).withName(BackupAgentModel.name(recovery.source)).get()
+              != null, java.time.Instant.now());
+      if (problem != null) {
+        throw new ReconcileErrors.Refused("RecoverySourceInvalid", problem);
+      }
+      return null;
+    });
+  }
+
+  /** The restore container's termination message (its last log lines when it failed). Blocking. */
+  private String restoreFailure(String ns, String cluster) {
+    return client.pods().inNamespace(ns).withLabel("app.kubernetes.io/name", "pgtide-restore")
+        .withLabel("app.kubernetes.io/instance", cluster).list().getItems().stream()
+        .flatMap(p -> p.getStatus().getContainerStatuses() == null ? java.util.stream.Stream.empty()
+            : p.getStatus().getContainerStatuses().stream())
+        .filter(c -> c.getState() != null && c.getState().getTerminated() != null)
+        .map(c -> String.valueOf(c.getState().getTerminated().getMessage()).strip())
+        .findFirst().orElse("no reason recorded");
+  }
+
+  /**
+   * spec.backup: the backup agent (its token, volume, Service, NetworkPolicy and Deployment), after the cluster's
+   * Service it streams from. Without spec.backup the agent goes and its volume (the repository) stays, like a data
+   * volume: backups are deleted by nobody but a person.
+   */
+  private Future<Void> backupAgentStep(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String agent = BackupAgentModel.name(cr.getMetadata().getName());
+    if (cr.getSpec().backup == null) {
+      // an unchanged cluster without backups costs reads only; objects of that name it does not own stay
+      String uid = cr.getMetadata().getUid();
+      return deployments.remove(ns, agent, uid)
+          .compose(v -> services.remove(ns, agent, uid))
+          .compose(v -> networkPolicies.remove(ns, agent, uid))
+          .mapEmpty();
+    }
+    return Blocking.<Void>call(vertx, () -> {
+      createIfMissing(ns, BackupAgentModel.tokenSecret(cr, ClusterSecrets.password(32)));
+      if (client.persistentVolumeClaims().inNamespace(ns).withName(agent).get() == null) {
+        client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.volume(cr)).create();
+      }
+      return null;
+    })
+        .compose(v -> clusterTls(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()), agent,
+            BackupAgentModel.dnsNames(ns, cr.getMetadata().getName()),
+            BackupAgentModel.meta(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()))))
+        .compose(v -> services.reconcile(ns, agent, BackupAgentModel.service(cr)))
+        .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
+        .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
+        .mapEmpty();
+  }
+
+  private void createIfMissing(String ns, Secret s) {
+    if (client.secrets().inNamespace(ns).withName(s.getMetadata().getName()).get() == null) {
+      client.secrets().inNamespace(ns).resource(s).create();
+    }
+  }
+
+  /**
+   * Created when missing, never updated: a Secret's password is generated once (or provided by the user). A
+   * restored cluster has its source's roles, so it takes the source's passwords.
+   */
+  private Future<Void> credentialSecrets(PostgresCluster cr) {
+    return Blocking.call(vertx, () -> {
+      var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+      java.util.Iterator<String> fromSource = recovery == null ? null : java.util.stream.Stream.of(
+              ClusterModel.superuserSecret(recovery.source), ClusterModel.standbySecret(recovery.source))
+          .map(n -> client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(n).get())
+          .map(sec -> {
+            String password = sec == null ? null : SecretPasswords.passwordOf(sec);
+            if (password == null) {
+              throw new ReconcileErrors.Refused("RecoverySourceInvalid", "the credentials of "
+                  + recovery.source + " (the restored roles log in with them) are not readable");
+            }
+            return password;
+          }).toList().iterator();
+      for (Secret s : ClusterModel.credentialSecrets(cr, () -> fromSource != null ? fromSource.next()
+          : ClusterSecrets.password(24))) {
+        var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(s.getMetadata().getName());
+        if (r.get() == null) {
+          client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The sidecars' client certificate (CN namespace/cluster/*, bound to the cluster's uid), issued from the operator's
+   * CA; see {@link #clusterTls}.
+   */
+  private Future<Void> sidecarTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    return clusterTls(cr, ClusterModel.sidecarTlsSecret(name), ns + "/" + name + "/*", List.of(),
+        ClusterModel.meta(cr, ClusterModel.sidecarTlsSecret(name)));
+  }
+
+  /**
+   * A certificate of the cluster's (bound to its uid) in a TLS Secret, issued from the operator's CA, and issued
+   * again into the same Secret when {@link ClusterCertificates#reissueReason} says so (before it expires, after the
+   * CA changed, or when it is not bound to this cluster's uid): the kubelet updates the mounted files, and the
+   * sidecar (at its next connection) and the backup agent (within a minute) use them without a restart.
+   */
+  private Future<Void> clusterTls(PostgresCluster cr, String name, String commonName, List<String> dnsNames,
+                                  io.fabric8.kubernetes.api.model.ObjectMeta meta) {
+    String uid = cr.getMetadata().getUid();
+    return Blocking.call(vertx, () -> {
+      issuedSecret(cr, name, meta,
+          certPem -> ClusterCertificates.reissueReason(certPem, ca.caPem(), uid, java.time.Instant.now()),
+          () -> ca.issue(commonName, dnsNames, uid == null ? List.of() : List.of(ClusterCertificates.uidUri(uid)),
+              ClusterCertificates.VALIDITY));
+      return null;
+    });
+  }
+
+  /**
+   * PostgreSQL's server certificate (issue #32): the cluster's own CA (created once into {@link
+   * ServerCertificates#caSecret}), its certificate published in the ConfigMap {@code <c>-ca}, and a serverAuth
+   * certificate for the Services' names in {@link ServerCertificates#tlsSecret}, issued again as
+   * {@link ServerCertificates#reissueReason} says. Runs before the StatefulSet, whose pods mount that Secret.
+   */
+  private Future<Void> serverTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String uid = cr.getMetadata().getUid();
+    return Blocking.call(vertx, () -> {
+      CertificateAuthority clusterCa = clusterCa(cr);
+      caConfigMap(cr, clusterCa.caPem());
+      List<String> names = ServerCertificates.dnsNames(ns, name);
+      issuedSecret(cr, ServerCertificates.tlsSecret(name), ClusterModel.meta(cr, ServerCertificates.tlsSecret(name)),
+          certPem -> ServerCertificates.reissueReason(certPem, clusterCa.caPem(), uid, names, java.time.Instant.now()),
+          () -> clusterCa.issueServer(ServerCertificates.commonName(ns, name), names, ServerCertificates.uris(cr),
+              ClusterCertificates.VALIDITY));
+      return null;
+    });
+  }
+
+  /**
+   * The cluster's CA from its Secret, made (and stored) when there is none. One that is there but unreadable is
+   * replaced: nothing could be issued from it, and clients get the new one through {@code <c>-ca}.
+   */
+  private CertificateAuthority clusterCa(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String secretName = ServerCertificates.caSecret(cr.getMetadata().getName());
+    var r = client.secrets().inNamespace(ns).withName(secretName);
+    Secret existing = r.get();
+    if (existing != null) {
+      try {
+        return CertificateAuthority.load(new TlsMaterial(decoded(existing, "ca.crt"), decoded(existing, "ca.key"),
+            decoded(existing, "ca.crt")));
+      } catch (IllegalArgumentException e) {
+        ClusterLog.of(LOG, ns, cr.getMetadata().getName()).warn(
+            "the cluster CA in {} is not readable; making a new one (clients need the new {})",
+            secretName, ServerCertificates.caConfigMap(cr.getMetadata().getName()));
+      }
+    }
+    CertificateAuthority made = CertificateAuthority.create(
+        "pgtide " + ns + "/" + cr.getMetadata().getName() + " server CA", ServerCertificates.CA_VALIDITY);
+    TlsMaterial m = made.caMaterial();
+    Secret secret = new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withMetadata(ClusterModel.meta(cr, secretName)).withType("Opaque")
+        .addToStringData("ca.crt", m.certPem()).addToStringData("ca.key", m.keyPem()).build();
+    if (existing == null) {
+      client.secrets().inNamespace(ns).resource(secret).create();
+    } else {
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put("ca.crt", base64(m.certPem()))
+              .put("ca.key", base64(m.keyPem()))).encode());
+    }
+    return made;
+  }
+
+  /** The ConfigMap {@code <c>-ca} with the CA certificate: created, or patched when it holds another. */
+  private void caConfigMap(PostgresCluster cr, String caPem) {
+    String ns = cr.getMetadata().getNamespace();
+    String cmName = ServerCertificates.caConfigMap(cr.getMetadata().getName());
+    var r = client.configMaps().inNamespace(ns).withName(cmName);
+    var existing = r.get();
+    if (existing == null) {
+      client.configMaps().inNamespace(ns).resource(ClusterModel.caConfigMap(cr, caPem)).create();
+    } else if (existing.getData() == null || !caPem.equals(existing.getData().get(ServerCertificates.CA_KEY))) {
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put(ServerCertificates.CA_KEY, caPem)).encode());
+    }
+  }
+
+  /**
+   * A certificate of the cluster's in a TLS Secret: created when missing, issued again into the same Secret when
+   * {@code reason} gives one (a merge patch of its three keys, nothing else). Blocking.
+   */
+  private void issuedSecret(PostgresCluster cr, String name, io.fabric8.kubernetes.api.model.ObjectMeta meta,
+                            java.util.function.Function<String, String> reason,
+                            java.util.function.Supplier<TlsMaterial> issue) {
+    String ns = cr.getMetadata().getNamespace();
+    var r = client.secrets().inNamespace(ns).withName(name);
+    Secret existing = r.get();
+    String why = existing == null ? null : reason.apply(decoded(existing, "tls.crt"));
+    if (existing != null && why == null) {
+      return;
+    }
+    TlsMaterial m = issue.get();
+    if (existing == null) {
+      client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withMetadata(meta).withType("kubernetes.io/tls")
+          .addToStringData("tls.crt", m.certPem()).addToStringData("tls.key", m.keyPem())
+          .addToStringData("ca.crt", m.caPem()).build()).create();
+    } else {
+      LOG.info("[{}/{}] issuing {} again: {}", ns, cr.getMetadata().getName(), name, why);
+      r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+          .put("data", new io.vertx.core.json.JsonObject().put("tls.crt", base64(m.certPem()))
+              .put("tls.key", base64(m.keyPem())).put("ca.crt", base64(m.caPem()))).encode());
+    }
+  }
+
+  private static String base64(String text) {
+    return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** A key of a Secret as text ("" when absent: then the certificate is unreadable and issued again). */
+  private static String decoded(Secret s, String key) {
+    if (s.getData() != null && s.getData().get(key) != null) {
+      return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)),
+          java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return s.getStringData() == null ? "" : s.getStringData().getOrDefault(key, "");
+  }
+
+  /** An unknown storage class is a clear Degraded reason, not a StatefulSet whose pods hang Pending forever. */
+  private Future<Void> storageClass(PostgresCluster cr) {
+    String sc = cr.getSpec().storage.storageClass;
+    if (sc == null) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> client.storage().v1().storageClasses().withName(sc).get())
+        .compose(found -> found != null ? Future.<Void>succeededFuture()
+            : Future.<Void>failedFuture(new ReconcileErrors.Refused("StorageClassNotFound",
+                "storage class " + sc + " does not exist")));
+  }
+
+  /** A missing pull secret is a clear Degraded reason, not pods stuck in ImagePullBackOff. */
+  private Future<Void> imagePullSecrets(PostgresCluster cr) {
+    List<String> names = cr.getSpec().imagePullSecrets;
+    if (names == null || names.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    return Blocking.call(vertx, () -> names.stream().filter(n -> client.secrets().inNamespace(ns).withName(n).get()
+            == null).toList())
+        .compose(missing -> missing.isEmpty() ? Future.<Void>succeededFuture()
+            : Future.<Void>failedFuture(new ReconcileErrors.Refused("ImagePullSecretNotFound",
+                "image pull secret(s) " + missing + " not found in namespace " + ns)));
+  }
+
+  private Future<Void> delete(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    boolean deleteVolumes = cr.getSpec() != null && cr.getSpec().storage != null
+        && "Delete".equals(cr.getSpec().storage.pvcRetention);
+    return Blocking.call(vertx, () -> {
+      if (deleteVolumes) {
+        // this cluster's member volumes only (name and pgtide's labels): a Zalando cluster's claims carry the
+        // member labels too, and a label selector alone would delete them
+        for (PersistentVolumeClaim c : client.persistentVolumeClaims().inNamespace(ns)
+            .withLabels(MemberSelector.of(name).labels()).list().getItems()) {
+          if (Ownership.memberVolume(c, name)) {
+            client.persistentVolumeClaims().inNamespace(ns).withName(c.getMetadata().getName()).delete();
+          }
+        }
+      }
+      client.resources(PostgresCluster.class).inNamespace(ns).withName(name).edit(c -> {
+        c.getMetadata().getFinalizers().remove(FINALIZER);
+        return c;
+      });
+      ClusterLog.of(LOG, ns, name).info("deleted; volumes {}", deleteVolumes ? "deleted" : "retained");
+      return null;
+    });
+  }
+
+  /**
+   * Writes what reconciling decides: observedGeneration, replicas, selector, the {@code Degraded} condition (True
+   * with the reason and the API server's message when a step was refused) and, when the ownership check ran
+   * ({@code conflicted} not null), the {@code Conflict} condition; only when they changed. Ready and the phase
+   * follow the members, not the objects: {@link ClusterControllers#writeStatus} writes them.
+   */
+  private Future<Void> status(PostgresCluster cr, String failureReason, String failureMessage, Boolean conflicted) {
+    PostgresClusterStatus old = cr.getStatus();
+    PostgresClusterStatus s = old == null ? new PostgresClusterStatus()
+        : io.fabric8.kubernetes.client.utils.Serialization.clone(old);
+    s.observedGeneration = cr.getMetadata().getGeneration();
+    if (cr.getSpec() != null) { // none without a spec (InvalidSpec)
+      s.replicas = ClusterModel.members(cr);
+    }
+    s.selector = ClusterModel.selector(cr.getMetadata().getName());
+    boolean degraded = failureReason != null;
+    ClusterStatusModel.condition(s, "Degraded", degraded ? "True" : "False", degraded ? failureReason : "Reconciled",
+        degraded ? failureMessage : "every owned object is applied", Instant.now());
+    if (conflicted != null) {
+      ClusterStatusModel.conflict(s, conflicted ? failureReason : null, failureMessage, Instant.now());
+    }
+    List<String> written = conflicted != null ? List.of("Degraded", Ownership.CONDITION) : List.of("Degraded");
+    if (degraded) {
+      s.phase = "Degraded";
+    } else if ("Degraded".equals(s.phase) || s.phase == null) {
+      s.phase = "Pending";
+    }
+    if (old != null && same(old, s)) {
+      return Future.succeededFuture();
+    }
+    return Blocking.call(vertx, () -> {
+      client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace())
+          .withName(cr.getMetadata().getName()).editStatus(c -> {
+            PostgresClusterStatus fresh = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
+            // the controllers own the other conditions: keep theirs as the server has them now
+            List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
+                .filter(x -> !written.contains(x.type)).toList());
+            conditions.addAll(s.conditions.stream().filter(x -> written.contains(x.type)).toList());
+            conditions.sort(java.util.Comparator.comparing(x -> x.type));
+            fresh.observedGeneration = s.observedGeneration;
+            if (degraded || "Degraded".equals(fresh.phase) || fresh.phase == null) {
+              fresh.phase = s.phase;
+            }
+            fresh.replicas = s.replicas;
+            fresh.selector = s.selector;
+            fresh.conditions = conditions;
+            c.setStatus(fresh);
+            return c;
+          });
+      return null;
+    });
+  }
+
+  private static boolean same(PostgresClusterStatus a, PostgresClusterStatus b) {
+    return io.fabric8.kubernetes.client.utils.Serialization.asJson(a)
+        .equals(io.fabric8.kubernetes.client.utils.Serialization.asJson(b));
+  }
+}
