@@ -7,10 +7,15 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 n=${1:-8}
 K="$K8S_BIN/kubectl --kubeconfig $K8S_STATE/admin.kubeconfig"
+# one listing of every test volume's phase (a kubectl call per volume cost seconds per test class)
+declare -A phases=()
+while read -r name phase; do
+  [ -n "$name" ] && phases[$name]=$phase
+done < <($K get pv -l pgtide.io/test-volume=true -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}')
 for node in $(seq 1 "$NODES"); do
 for i in $(seq 1 "$n"); do
   name="pgtide-pv-$node-$i"; dir="$K8S_STATE/volumes/$name"
-  phase=$($K get pv "$name" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+  phase=${phases[$name]:-}
   if [ "$phase" = "Released" ] || [ "$phase" = "Failed" ]; then
     $K delete pv "$name" --wait=true >/dev/null
     phase=""
