@@ -268,8 +268,8 @@ final class KubeCli implements AutoCloseable {
       caPem = caMap == null || caMap.getData() == null ? null
           : caMap.getData().get(io.pgtide.operator.k8s.model.ServerCertificates.CA_KEY);
     } catch (KubernetesClientException e) {
-      System.err.println("pgtide: cannot read " + io.pgtide.operator.k8s.model.ServerCertificates.caConfigMap(name) + ": "
-          + reason(e));
+      System.err.println("pgtide: cannot read " + io.pgtide.operator.k8s.model.ServerCertificates.caConfigMap(name)
+          + ": " + reason(e));
       caPem = null;
     }
     java.nio.file.Path caFile = null;

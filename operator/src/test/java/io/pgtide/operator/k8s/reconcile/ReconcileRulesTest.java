@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The pure rules behind reconciling: real diff, error naming, back-off, sizes, Ready (owned changes: OwnedChangeTest). */
+/** The pure rules behind reconciling: real diff, error naming, back-off, sizes, Ready. */
 class ReconcileRulesTest {
 
   static JsonNode json(String s) throws Exception {
