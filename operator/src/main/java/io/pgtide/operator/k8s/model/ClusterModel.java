@@ -487,8 +487,13 @@ public final class ClusterModel {
         .withResources(new ResourceRequirementsBuilder()
             .withRequests(sorted("cpu", new Quantity("50m"), "memory", new Quantity("96Mi")))
             .withLimits(sorted("memory", new Quantity("128Mi"))).build())
+        // a JVM starting on a busy node with a 50m request needs seconds of CPU it may not get at once: the startup
+        // probe gives it 5 minutes, and only then does liveness (3 answers missed, 5 s each) restart it; with
+        // liveness alone it was killed 30 s after each start and never came up (a crash loop under load)
+        .withNewStartupProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(SIDECAR_HTTP_PORT))
+          .endHttpGet().withPeriodSeconds(2).withTimeoutSeconds(5).withFailureThreshold(150).endStartupProbe()
         .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(SIDECAR_HTTP_PORT))
-          .endHttpGet().withPeriodSeconds(10).endLivenessProbe()
+          .endHttpGet().withPeriodSeconds(10).withTimeoutSeconds(5).withFailureThreshold(3).endLivenessProbe()
         // Spilo's postgres user: the one user (no capability needed) that may signal Patroni and PostgreSQL
         .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(SPILO_UID).withRunAsGroup(SPILO_GID)
           .withReadOnlyRootFilesystem(true)
