@@ -1,4 +1,4 @@
-package io.pgtide.operator.k8s;
+package io.pgtide.operator.k8s.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
