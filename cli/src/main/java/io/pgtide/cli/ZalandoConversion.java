@@ -16,6 +16,7 @@ import io.pgtide.common.crd.PostgresClusterSpec.DatabaseSpec;
 import io.pgtide.common.crd.PostgresClusterSpec.UserSpec;
 import io.pgtide.common.crd.PostgresUser;
 import io.pgtide.common.crd.PostgresUserSpec;
+import io.pgtide.operator.k8s.ClusterValidation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -256,6 +257,15 @@ final class ZalandoConversion {
     }
     if (spec.has("preparedDatabases") && spec.get("preparedDatabases").isObject()) {
       prepared(spec.get("preparedDatabases"), name, s, out);
+    }
+    // values Zalando accepts may break a rule of pgtide's (Patroni's ttl against loop_wait and retry_timeout, a
+    // parameter's type): the rules validate and the operator apply, first problem only, as they report it
+    String problem = ClusterValidation.problem(s);
+    if (problem == null) {
+      problem = ClusterValidation.kubernetesProblem(s);
+    }
+    if (problem != null) {
+      out.add("spec", "the converted spec breaks a pgtide rule: " + problem);
     }
 
     objects.add(cluster);
