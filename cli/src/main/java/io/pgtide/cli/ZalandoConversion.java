@@ -42,7 +42,12 @@ final class ZalandoConversion {
   /** Where Zalando's teamId goes: it has no field of its own in pgtide, and a label keeps it selectable. */
   static final String TEAM_LABEL = "team";
 
-  private static final YAMLMapper YAML = new YAMLMapper();
+  // quotes only where YAML needs them (numbers and booleans held as strings keep theirs), as people write manifests
+  private static final YAMLMapper YAML = YAMLMapper.builder()
+      .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
+      .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS).build();
+  /** kubectl's copy of the applied manifest: the old resource's, meaningless on the new one. */
+  private static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private static final Pattern SIZE = Pattern.compile(PostgresClusterSpec.SIZE_PATTERN);
   private static final Pattern CLUSTER_NAME = Pattern.compile(PostgresCluster.NAME_PATTERN);
   private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
@@ -191,7 +196,6 @@ final class ZalandoConversion {
       throw new BadInput(resource + ": metadata.name must start with the teamId '" + team + "-' as Zalando requires");
     }
     Lost out = new Lost(resource, lost);
-
     PostgresCluster cluster = new PostgresCluster();
     ObjectMeta m = new ObjectMeta();
     m.setName(name);
@@ -199,6 +203,15 @@ final class ZalandoConversion {
     Map<String, String> labels = new LinkedHashMap<>(strings(meta.path("labels")));
     labels.put(TEAM_LABEL, team);
     m.setLabels(labels);
+    Map<String, String> annotations = new LinkedHashMap<>();
+    strings(meta.path("annotations")).forEach((k, v) -> {
+      if (k.startsWith("acid.zalan.do/") || k.startsWith("delete-")) {
+        out.add("metadata.annotations." + k, "an instruction to Zalando's operator; pgtide has no counterpart");
+      } else if (!k.equals(LAST_APPLIED)) {
+        annotations.put(k, v);
+      }
+    });
+    m.setAnnotations(annotations.isEmpty() ? null : annotations);
     cluster.setMetadata(m);
     PostgresClusterSpec s = new PostgresClusterSpec();
     cluster.setSpec(s);

@@ -52,6 +52,17 @@ class ZalandoConversionTest {
   }
 
   @Test
+  void annotationsAreKeptExceptZalandosInstructionsWhichAreListedAndKubectlsCopy() {
+    String doc = "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid-x\n  annotations:\n"
+        + "    example.com/owner: shop\n    acid.zalan.do/controller: second\n    delete-date: '2030-01-01'\n"
+        + "    kubectl.kubernetes.io/last-applied-configuration: '{}'\nspec: {teamId: acid}\n";
+    ZalandoConversion.Result r = ZalandoConversion.convert(ZalandoConversion.parse(doc, "t"), false);
+    assertThat(r.objects().get(0).getMetadata().getAnnotations()).containsOnlyKeys("example.com/owner");
+    assertThat(paths(r)).containsExactly("metadata.annotations.acid.zalan.do/controller",
+        "metadata.annotations.delete-date");
+  }
+
+  @Test
   void instancesBecomeReplicasWithinPgtidesBounds() {
     assertThat(spec(convert("  numberOfInstances: 3\n")).replicas).isEqualTo(3);
     ZalandoConversion.Result stopped = convert("  numberOfInstances: 0\n");
@@ -267,6 +278,8 @@ class ZalandoConversionTest {
     assertThat(back.getSpec().storage.storageClass).isEqualTo("fast-ssd");
     assertThat(back.getSpec().users).hasSize(5);
     assertThat(yaml).as("defaults are left to the CRD").doesNotContain("autoscaling", "monitoring", "ensure");
+    assertThat(yaml).as("strings that look like numbers stay strings").contains("max_connections: \"200\"")
+        .contains("apiVersion: pgtide.io/v1");
   }
 
   @Test
