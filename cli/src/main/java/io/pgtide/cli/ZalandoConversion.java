@@ -283,10 +283,17 @@ final class ZalandoConversion {
 
     objects.add(cluster);
     if (separateUsers) {
+      List<UserSpec> inline = new ArrayList<>();
       for (UserSpec u : s.users) {
-        objects.add(user(u, name, m.getNamespace(), out));
+        String part = u.name.toLowerCase(Locale.ROOT).replace('_', '-');
+        if (DNS_LABEL.matcher(part).matches() && name.length() + 1 + part.length() <= 253) {
+          objects.add(user(u, name + "-" + part, name, m.getNamespace()));
+        } else {
+          out.add("spec.users." + u.name, "no PostgresUser name can be made from it; it stays in spec.users");
+          inline.add(u);
+        }
       }
-      s.users = new ArrayList<>();
+      s.users = inline;
     }
   }
 
@@ -532,13 +539,8 @@ final class ZalandoConversion {
     return u;
   }
 
-  private static PostgresUser user(UserSpec u, String cluster, String namespace, Lost out) {
+  private static PostgresUser user(UserSpec u, String name, String cluster, String namespace) {
     PostgresUser r = new PostgresUser();
-    String part = u.name.toLowerCase(Locale.ROOT).replace('_', '-');
-    String name = cluster + "-" + part;
-    if (!DNS_LABEL.matcher(part).matches() || name.length() > 253) {
-      out.add("spec.users." + u.name, "no PostgresUser name can be made from it; it stays in spec.users");
-    }
     r.setMetadata(new ObjectMeta());
     r.getMetadata().setName(name);
     r.getMetadata().setNamespace(namespace);

@@ -118,6 +118,14 @@ class ZalandoConversionTest {
   }
 
   @Test
+  void aUserNoPostgresUserCanBeNamedAfterStaysInlineAndIsListed() {
+    ZalandoConversion.Result r = convert("  users:\n    \"Mixed Case\": []\n    ok: []\n", true);
+    assertThat(spec(r).users).extracting(u -> u.name).containsExactly("Mixed Case");
+    assertThat(r.objects()).extracting(o -> o.getMetadata().getName()).containsExactly("acid-x", "acid-x-ok");
+    assertThat(paths(r)).containsExactly("spec.users.Mixed Case");
+  }
+
+  @Test
   void databasesKeepTheirOwner() {
     PostgresClusterSpec s = spec(convert("  users: {app: []}\n  databases: {shop: app, misc: app}\n"));
     assertThat(s.databases).extracting(d -> d.name + "/" + d.owner).containsExactly("shop/app", "misc/app");
