@@ -76,6 +76,25 @@ class ConvertCommandTest {
   }
 
   @Test
+  void aMinimalClusterWithAPreparedDatabaseListsOnlyZalandosDefaultSchema() throws Exception {
+    String file = DIR.resolve("minimal-shaped.yaml").toString();
+    PgtideCliAccess.Output o = PgtideCliAccess.runCapturing("convert", "-f", file);
+    assertThat(o.exit()).isEqualTo(2);
+    assertThat(o.err().lines().filter(l -> l.contains("not converted:")))
+        .singleElement().asString().startsWith("pgtide convert: not converted: team-tiny:"
+            + " spec.preparedDatabases.things.schemas: Zalando makes schema data");
+
+    PgtideCliAccess.Output partial = PgtideCliAccess.runCapturing("convert", "-f", file, "--allow-partial");
+    assertThat(partial.exit()).isZero();
+    PostgresCluster c = documents(partial.out(), PostgresCluster.class).get(0);
+    // what the operator and pgtide validate would say of it
+    assertThat(io.pgtide.operator.ClusterFile.problem(c, false)).isNull();
+    assertThat(c.getSpec().databases).extracting(d -> d.name + "/" + d.owner)
+        .containsExactly("appdb/owner_role", "things/things_owner");
+    assertThat(c.getSpec().users).extracting(u -> u.name).containsExactly("owner_role", "app_role", "things_owner");
+  }
+
+  @Test
   void badInputExitsOneWithTheReason() throws Exception {
     PgtideCliAccess.Output wrongKind = PgtideCliAccess.runCapturing("convert", "-f",
         DIR.resolve("not-zalando.yaml").toString());
