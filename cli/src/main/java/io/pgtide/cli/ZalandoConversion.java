@@ -93,6 +93,10 @@ final class ZalandoConversion {
       Map.entry("masterPoolerNodePort", "pgtide makes no NodePort Services"),
       Map.entry("replicaPoolerNodePort", "pgtide makes no NodePort Services"));
 
+  /** Spec fields that are mappings in Zalando's CRD: anything else in them would be read as nothing. */
+  private static final Set<String> MAPPINGS = Set.of("volume", "postgresql", "patroni", "resources", "users",
+      "databases", "preparedDatabases", "nodeAffinity");
+
   /** Zalando switches that change nothing when false (pgtide has none of what they turn on). */
   private static final Map<String, String> SWITCHES = Map.ofEntries(
       Map.entry("enableMasterLoadBalancer", "pgtide makes no load balancers"),
@@ -228,6 +232,10 @@ final class ZalandoConversion {
       if (empty(v)) {
         continue; // nothing asked for, nothing lost
       }
+      if (MAPPINGS.contains(key) && !v.isObject()) {
+        out.add(path, "expected a mapping, got '" + v + "'");
+        continue;
+      }
       switch (key) {
         case "teamId" -> { } // checked above, carried as a label
         case "numberOfInstances" -> instances(v, s, out);
@@ -268,7 +276,7 @@ final class ZalandoConversion {
         }
       }
     }
-    if (spec.has("preparedDatabases") && spec.get("preparedDatabases").isObject()) {
+    if (spec.path("preparedDatabases").isObject()) {
       prepared(spec.get("preparedDatabases"), name, s, out);
     }
     // values Zalando accepts may break a rule of pgtide's (Patroni's ttl against loop_wait and retry_timeout, a
@@ -418,6 +426,10 @@ final class ZalandoConversion {
     v.fields().forEachRemaining(f -> {
       String path = "spec.users." + f.getKey();
       Set<String> flags = new LinkedHashSet<>();
+      if (!f.getValue().isNull() && !f.getValue().isArray()) {
+        out.add(path, "expected a list of flags, got '" + f.getValue() + "'");
+        return;
+      }
       boolean usable = true;
       for (JsonNode flag : f.getValue()) {
         String upper = flag.asText().toUpperCase(Locale.ROOT);

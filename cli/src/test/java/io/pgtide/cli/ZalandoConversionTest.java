@@ -105,6 +105,16 @@ class ZalandoConversionTest {
   }
 
   @Test
+  void aFieldOfTheWrongShapeIsListedNotReadAsNothing() {
+    ZalandoConversion.Result r = convert("  users: [alice]\n  volume: 5Gi\n");
+    assertThat(paths(r)).containsExactly("spec.users", "spec.volume");
+    assertThat(r.unconvertible().get(0).why()).isEqualTo("expected a mapping, got '[\"alice\"]'");
+    ZalandoConversion.Result flags = convert("  users: {bob: superuser}\n");
+    assertThat(paths(flags)).containsExactly("spec.users.bob");
+    assertThat(spec(flags).users).isEmpty();
+  }
+
+  @Test
   void separateUsersBecomePostgresUsersOfTheCluster() {
     ZalandoConversion.Result r = convert("  users:\n    foo_user: [createdb]\n", true);
     assertThat(spec(r).users).isEmpty();
