@@ -193,12 +193,10 @@ final class ZalandoConversion {
     }
     String team = spec.path("teamId").asText("");
     if (team.isBlank()) {
-      throw new BadInput(resource + ": spec.teamId is required (Zalando's cluster name is <teamId>-<name>)");
+      throw new BadInput(resource + ": spec.teamId is required (Zalando's CRD requires it)");
     }
-    // Zalando's own rule: the name is the team, a dash, then the cluster's own part
-    if (!name.toLowerCase(Locale.ROOT).startsWith(team.toLowerCase(Locale.ROOT) + "-")) {
-      throw new BadInput(resource + ": metadata.name must start with the teamId '" + team + "-' as Zalando requires");
-    }
+    // the name is kept whether or not it starts with "<teamId>-": Zalando requires that prefix only with its
+    // enable_team_id_clustername_prefix, which is off by default
     Lost out = new Lost(resource, lost);
     PostgresCluster cluster = new PostgresCluster();
     ObjectMeta m = new ObjectMeta();
@@ -237,7 +235,7 @@ final class ZalandoConversion {
         continue;
       }
       switch (key) {
-        case "teamId" -> { } // checked above, carried as a label
+        case "teamId" -> { } // required above, carried as a label
         case "numberOfInstances" -> instances(v, s, out);
         case "volume" -> volume(v, s, out);
         case "postgresql" -> postgresql(v, s, out);

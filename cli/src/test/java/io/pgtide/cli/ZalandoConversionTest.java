@@ -63,6 +63,16 @@ class ZalandoConversionTest {
   }
 
   @Test
+  void aNameWithoutTheTeamPrefixIsKeptAsItIs() {
+    // Zalando asks for the prefix only with enable_team_id_clustername_prefix, off by default
+    String doc = "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {name: orders}\nspec: {teamId: shop}\n";
+    ZalandoConversion.Result r = ZalandoConversion.convert(ZalandoConversion.parse(doc, "t"), false);
+    assertThat(r.objects().get(0).getMetadata().getName()).isEqualTo("orders");
+    assertThat(r.objects().get(0).getMetadata().getLabels()).containsEntry("team", "shop");
+    assertThat(r.unconvertible()).isEmpty();
+  }
+
+  @Test
   void instancesBecomeReplicasWithinPgtidesBounds() {
     assertThat(spec(convert("  numberOfInstances: 3\n")).replicas).isEqualTo(3);
     ZalandoConversion.Result stopped = convert("  numberOfInstances: 0\n");
@@ -269,9 +279,6 @@ class ZalandoConversionTest {
     assertThatThrownBy(() -> ZalandoConversion.convert(ZalandoConversion.parse(
         "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {}\nspec: {teamId: a}\n", "f"), false))
         .hasMessage("document 1: metadata.name is required");
-    assertThatThrownBy(() -> ZalandoConversion.convert(ZalandoConversion.parse(
-        "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {name: b-x}\nspec: {teamId: a}\n", "f"), false))
-        .hasMessageContaining("must start with the teamId 'a-'");
     assertThatThrownBy(() -> ZalandoConversion.convert(ZalandoConversion.parse(
         "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {name: a-x}\nspec: {}\n", "f"), false))
         .hasMessageContaining("spec.teamId is required");
