@@ -244,14 +244,27 @@ final class ZalandoConversion {
         case "users" -> users(v, s, out);
         case "databases" -> databases(v, s, out);
         case "preparedDatabases" -> { } // after users and databases, whatever order the file has
-        case "tolerations" -> scheduling(s).tolerations = list(v, Toleration.class);
-        case "nodeAffinity" -> {
-          Affinity a = new Affinity();
-          a.setNodeAffinity(Serialization.jsonMapper().convertValue(v, NodeAffinity.class));
-          scheduling(s).affinity = a;
+        case "tolerations" -> {
+          List<Toleration> t = list(v, Toleration.class, path, out);
+          if (t != null) {
+            scheduling(s).tolerations = t;
+          }
         }
-        case "topologySpreadConstraints" -> scheduling(s).topologySpreadConstraints =
-            list(v, TopologySpreadConstraint.class);
+        case "nodeAffinity" -> {
+          try {
+            Affinity a = new Affinity();
+            a.setNodeAffinity(Serialization.jsonMapper().convertValue(v, NodeAffinity.class));
+            scheduling(s).affinity = a;
+          } catch (IllegalArgumentException e) {
+            out.add(path, "not a Kubernetes NodeAffinity: " + firstLine(e));
+          }
+        }
+        case "topologySpreadConstraints" -> {
+          List<TopologySpreadConstraint> t = list(v, TopologySpreadConstraint.class, path, out);
+          if (t != null) {
+            scheduling(s).topologySpreadConstraints = t;
+          }
+        }
         case "podPriorityClassName" -> scheduling(s).priorityClassName = v.asText();
         case "enableShmVolume" -> {
           if (!v.asBoolean()) {
@@ -567,10 +580,27 @@ final class ZalandoConversion {
     return s.scheduling;
   }
 
-  private static <T> List<T> list(JsonNode v, Class<T> type) {
+  /** The items as Kubernetes types, or null after listing why not (not a list, or an item of the wrong shape). */
+  private static <T> List<T> list(JsonNode v, Class<T> type, String path, Lost out) {
+    if (!v.isArray()) {
+      out.add(path, "expected a list, got '" + v + "'");
+      return null;
+    }
     List<T> items = new ArrayList<>();
-    v.forEach(item -> items.add(Serialization.jsonMapper().convertValue(item, type)));
+    for (JsonNode item : v) {
+      try {
+        items.add(Serialization.jsonMapper().convertValue(item, type));
+      } catch (IllegalArgumentException e) {
+        out.add(path, "not a list of Kubernetes " + type.getSimpleName() + ": " + firstLine(e));
+        return null;
+      }
+    }
     return items;
+  }
+
+  private static String firstLine(Exception e) {
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return m.lines().findFirst().orElse(m);
   }
 
   private static Map<String, String> strings(JsonNode v) {

@@ -102,7 +102,8 @@ class ConvertCommandTest {
     assertThat(wrongKind.out()).isEmpty();
     assertThat(wrongKind.err()).contains("kind must be postgresql and apiVersion acid.zalan.do/v1");
 
-    PgtideCliAccess.Output missing = PgtideCliAccess.runCapturing("convert", "-f", DIR.resolve("absent.yaml").toString());
+    PgtideCliAccess.Output missing = PgtideCliAccess.runCapturing("convert", "-f",
+        DIR.resolve("absent.yaml").toString());
     assertThat(missing.exit()).isEqualTo(1);
     assertThat(missing.err()).contains("cannot read");
 

@@ -119,6 +119,12 @@ class ZalandoConversionTest {
     ZalandoConversion.Result r = convert("  users: [alice]\n  volume: 5Gi\n");
     assertThat(paths(r)).containsExactly("spec.users", "spec.volume");
     assertThat(r.unconvertible().get(0).why()).isEqualTo("expected a mapping, got '[\"alice\"]'");
+    ZalandoConversion.Result scheduling = convert("  tolerations: {key: x}\n"
+        + "  topologySpreadConstraints: [{maxSkew: many}]\n"
+        + "  nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: 3}\n");
+    assertThat(paths(scheduling)).containsExactly("spec.tolerations", "spec.topologySpreadConstraints",
+        "spec.nodeAffinity");
+    assertThat(spec(scheduling).scheduling).isNull();
     ZalandoConversion.Result flags = convert("  users: {bob: superuser}\n");
     assertThat(paths(flags)).containsExactly("spec.users.bob");
     assertThat(spec(flags).users).isEmpty();
@@ -266,7 +272,8 @@ class ZalandoConversionTest {
   @Test
   void aNameTooLongForPgtideIsListed() {
     String name = "acid-" + "x".repeat(50);
-    String doc = "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {name: " + name + "}\nspec: {teamId: acid}\n";
+    String doc = "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata: {name: " + name + "}\n"
+        + "spec: {teamId: acid}\n";
     ZalandoConversion.Result r = ZalandoConversion.convert(ZalandoConversion.parse(doc, "t"), false);
     assertThat(paths(r)).containsExactly("metadata.name");
   }
