@@ -50,7 +50,7 @@ final class ServerCertificateReload {
       if (rows.size() == 0 || !Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) {
         return Future.<Void>succeededFuture();
       }
-      return pg.execute("SELECT pg_reload_conf()")
+      return pg.execute(CommandDispatcher.RELOAD)
           .onSuccess(v -> LOG.info("[{}] the server certificate files changed: PostgreSQL reloaded", id));
     }).onFailure(e -> {
       // once at WARN (a privilege or a missing file is worth seeing), then quietly every period
