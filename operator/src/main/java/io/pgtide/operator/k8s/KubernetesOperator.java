@@ -188,14 +188,18 @@ public final class KubernetesOperator {
       if (leader.get() && !lease.valid()) {
         LOG.error("{} has not renewed the Lease within its renew deadline; stepping down", identity);
         vertx.cancelTimer(t);
-        CompletableFuture<?> round = election;
-        if (round != null) {
-          round.cancel(true);
-        }
+        // both off the event loop, and the hub first: cancelling the round makes fabric8 release the Lease, an API
+        // call that waits as long as the API server is out of reach (a node cut off). Run here, it blocked this
+        // event loop for the whole cut, the hub never closed, and the cut-off member's sidecar stayed connected to
+        // this step-down leader instead of finding the new one (NodeLossK8sE2E's partition found it)
         vertx.executeBlocking(() -> {
           follow();
           return null;
         }, false);
+        CompletableFuture<?> round = election;
+        if (round != null) {
+          vertx.executeBlocking(() -> round.cancel(true), false);
+        }
       }
     });
     try {
