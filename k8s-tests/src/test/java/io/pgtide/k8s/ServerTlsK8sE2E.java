@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * replicas through their Services' DNS names; a name the certificate does not carry (a member's pod IP) and a
  * foreign CA are refused. Then a rotation (the operator issues the certificate again, the kubelet updates the files,
  * PostgreSQL reloads them) under a writer loses no acknowledged write and breaks no new verify-full connection.
+ * Last, the user's own certificate ({@code spec.tls.secretName}): checked, served, renewed in place, never written.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ServerTlsK8sE2E {
@@ -188,6 +189,79 @@ class ServerTlsK8sE2E {
     assertThat(k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems())
         .as("no restart").allSatisfy(p -> assertThat(p.getStatus().getContainerStatuses())
             .allSatisfy(c -> assertThat(c.getRestartCount()).isZero()));
+  }
+
+  /** The Degraded condition's reason, null while there is none. */
+  static String degradedReason() {
+    var cr = k8s.client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(NS).withName(NAME).get();
+    return cr.getStatus() == null ? null : cr.getStatus().conditions.stream()
+        .filter(c -> "Degraded".equals(c.type) && "True".equals(c.status)).map(c -> c.reason).findFirst().orElse(null);
+  }
+
+  static void putSecret(String name, TlsMaterial m) {
+    k8s.client().secrets().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName(name).withNamespace(NS).endMetadata().withType("kubernetes.io/tls")
+        .withData(Map.of("tls.crt", b64(m.certPem()), "tls.key", b64(m.keyPem()), "ca.crt", b64(m.caPem())))
+        .build()).serverSideApply();
+  }
+
+  /** Each member pod's uid and restart counts: equal before and after means no pod was replaced or restarted. */
+  static Map<String, List<Integer>> podsAndRestarts() {
+    return k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems().stream()
+        .collect(java.util.stream.Collectors.toMap(p -> p.getMetadata().getUid(), p -> p.getStatus()
+            .getContainerStatuses().stream().map(c -> c.getRestartCount()).toList()));
+  }
+
+  /**
+   * {@code spec.tls.secretName}, a certificate the user keeps (cert-manager's, say): an unusable one is refused with
+   * a Degraded reason and nothing changes; a good one is served after the members roll, clients verify it against
+   * {@code <c>-ca} (now the user's CA); its renewal is served without a restart; pgtide never writes the Secret.
+   */
+  @Test
+  @Order(4)
+  void aCertificateTheUserKeepsIsCheckedThenServedAndItsRenewalFollowedWithoutARestart() {
+    CertificateAuthority userCa = CertificateAuthority.create("user ca", Duration.ofDays(1));
+    putSecret("user-cert", userCa.issueServer("db.example.com", List.of("db.example.com"), List.of(),
+        Duration.ofDays(30)));
+    k8s.kubectl("-n", NS, "patch", "postgrescluster", NAME, "--type=merge", "-p",
+        "{\"spec\":{\"tls\":{\"secretName\":\"user-cert\"}}}");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "ServerTlsSecretInvalid".equals(degradedReason()));
+    assertThat(k8s.client().apps().statefulSets().inNamespace(NS).withName(NAME).get().getSpec().getTemplate()
+        .getSpec().getVolumes()).as("the unusable certificate is not mounted")
+        .anySatisfy(v -> assertThat(v.getSecret() == null ? null : v.getSecret().getSecretName())
+            .isEqualTo(NAME + "-server-tls"));
+
+    TlsMaterial good = userCa.issueServer(NAME + "." + NS + ".svc",
+        io.pgtide.operator.k8s.model.ServerCertificates.dnsNames(NS, NAME), List.of(), Duration.ofDays(30));
+    putSecret("user-cert", good);
+    // the operator at its next retry or resync, then the members roll onto the new volume
+    await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions()
+        .until(() -> servedSerial().equals(good.certificate().getSerialNumber()) && k8s.settledInSync(NS, NAME, 2));
+    assertThat(degradedReason()).isNull();
+    assertThat(k8s.client().configMaps().inNamespace(NS).withName(NAME + "-ca").get().getData().get("ca.crt"))
+        .isEqualTo(userCa.caPem());
+    // the client's mounted <c>-ca follows within the kubelet's sync
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(5))
+        .until(() -> succeeded(psql(NAME + "." + NS + ".svc", "/ca/ca.crt", SSL)));
+    assertThat(psql(NAME + "-repl." + NS + ".svc", "/ca/ca.crt", SSL)).as("a replica serves it too")
+        .startsWith("t").endsWith("rc=0");
+
+    Map<String, List<Integer>> pods = podsAndRestarts();
+    TlsMaterial renewed = userCa.issueServer(NAME + "." + NS + ".svc",
+        io.pgtide.operator.k8s.model.ServerCertificates.dnsNames(NS, NAME), List.of(), Duration.ofDays(30));
+    putSecret("user-cert", renewed);
+    String version = k8s.client().secrets().inNamespace(NS).withName("user-cert").get().getMetadata()
+        .getResourceVersion();
+    // the kubelet within about a minute, the sidecar's reload within 10 s
+    await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions()
+        .until(() -> servedSerial().equals(renewed.certificate().getSerialNumber()));
+    assertThat(succeeded(psql(NAME + "." + NS + ".svc", "/ca/ca.crt", SSL))).isTrue();
+    assertThat(podsAndRestarts()).as("a renewal replaces and restarts no pod").isEqualTo(pods);
+    var secret = k8s.client().secrets().inNamespace(NS).withName("user-cert").get();
+    assertThat(secret.getMetadata().getResourceVersion()).as("pgtide never writes the user's Secret")
+        .isEqualTo(version);
+    assertThat(secret.getMetadata().getOwnerReferences()).isNullOrEmpty();
   }
 
   static String b64(String text) {

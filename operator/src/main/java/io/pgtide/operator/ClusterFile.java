@@ -114,6 +114,10 @@ public final class ClusterFile {
         }
       }
     }
+    if (problem == null && local && cr.getSpec().tls != null) {
+      problem = "tls.secretName names a Kubernetes Secret; local mode issues its own server certificate from the "
+          + "cluster's CA (<dir>/server-tls/ca.crt)";
+    }
     if (problem == null && local && cr.getSpec().backup != null && cr.getSpec().backup.s3 != null) {
       problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "
           + "under its directory";

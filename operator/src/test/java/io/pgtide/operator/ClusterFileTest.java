@@ -64,4 +64,13 @@ class ClusterFileTest {
       assertThat(cr.getSpec().postgresVersion).as(sample).isEqualTo(15);
     }
   }
+
+  @Test
+  void localModeRefusesAUserCertificateSecretKubernetesTakesIt() {
+    String yaml = NO_VERSION.replace("{replicas: 1}", "{replicas: 1, tls: {secretName: orders-cert}}");
+    assertThat(ClusterFile.parse(yaml, "tls", false).getSpec().tls.secretName).isEqualTo("orders-cert");
+    assertThat(ClusterFile.problem(ClusterFile.parse(yaml, "tls", false), false)).isNull();
+    assertThat(ClusterFile.problem(ClusterFile.parse(yaml, "tls", true), true))
+        .startsWith("tls.secretName names a Kubernetes Secret; local mode issues its own");
+  }
 }

@@ -47,6 +47,11 @@ public class PostgresClusterSpec {
    * carry a zone label, distinct zones; each part given here replaces its default.
    */
   public SchedulingSpec scheduling;
+  /**
+   * PostgreSQL's server certificate. Absent: pgtide issues one from the cluster's own CA and renews it. Given: the
+   * named Secret (cert-manager's, say) is mounted as it is and followed through its renewals; pgtide never writes it.
+   */
+  public TlsSpec tls;
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
   @Default("15")
@@ -132,6 +137,18 @@ public class PostgresClusterSpec {
     /** Replace the default zone spread (an empty list: none). */
     public List<io.fabric8.kubernetes.api.model.TopologySpreadConstraint> topologySpreadConstraints;
     public String priorityClassName;
+  }
+
+  /** A server certificate the user keeps (issue #32), in a Secret of the cluster's namespace. */
+  public static class TlsSpec {
+    /**
+     * A Secret with {@code tls.crt} (the certificate, then any intermediates), {@code tls.key} and {@code ca.crt}
+     * (the CA clients trust, published in the ConfigMap {@code <cluster>-ca}), as cert-manager writes them. The
+     * certificate must name {@code <cluster>.<namespace>.svc}, the name pgtide's backup agent verifies.
+     */
+    @Required
+    @Pattern("^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+    public String secretName;
   }
 
   public static class StorageSpec {

@@ -125,8 +125,10 @@ public final class ClusterModel {
     out.add(new SecretBuilder().withMetadata(meta(cr, superuserSecret(name))).build());
     out.add(new SecretBuilder().withMetadata(meta(cr, standbySecret(name))).build());
     out.add(new SecretBuilder().withMetadata(meta(cr, sidecarTlsSecret(name))).build());
-    out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.caSecret(name))).build());
-    out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.tlsSecret(name))).build());
+    if (cr.getSpec().tls == null) { // with spec.tls pgtide issues no server certificate, and needs no CA for one
+      out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.caSecret(name))).build());
+      out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.tlsSecret(name))).build());
+    }
     out.add(caConfigMap(cr, ""));
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
@@ -333,8 +335,8 @@ public final class ClusterModel {
             // and the sidecar could not start)
             .addNewVolume().withName("pgtide-tls").withNewSecret().withSecretName(sidecarTlsSecret(name))
               .withDefaultMode(0444).endSecret().endVolume()
-            // PostgreSQL's server certificate (ServerCertificates), for the Spilo container only
-            .addNewVolume().withName("server-tls").withNewSecret().withSecretName(ServerCertificates.tlsSecret(name))
+            // PostgreSQL's server certificate (ServerCertificates): pgtide's, or the user's (spec.tls)
+            .addNewVolume().withName("server-tls").withNewSecret().withSecretName(ServerCertificates.mountedSecret(cr))
               .withDefaultMode(0440).endSecret().endVolume()
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()

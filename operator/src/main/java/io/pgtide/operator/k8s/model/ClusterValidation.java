@@ -21,6 +21,15 @@ public final class ClusterValidation {
         || name.length() > io.pgtide.common.crd.PostgresCluster.NAME_MAX_LENGTH) {
       return io.pgtide.common.crd.PostgresCluster.NAME_RULE + ", got '" + name + "'";
     }
+    var tls = cr.getSpec() == null ? null : cr.getSpec().tls;
+    if (tls != null && (tls.secretName == null || tls.secretName.isBlank())) {
+      return "tls.secretName is required when tls is given (omit tls for a certificate pgtide issues)";
+    }
+    if (tls != null && (tls.secretName.equals(ServerCertificates.tlsSecret(name))
+        || tls.secretName.equals(ServerCertificates.caSecret(name)))) {
+      return "tls.secretName " + tls.secretName + " is a Secret pgtide writes for this cluster; name the Secret "
+          + "that holds your own certificate, or omit tls";
+    }
     return problem(cr.getSpec());
   }
 

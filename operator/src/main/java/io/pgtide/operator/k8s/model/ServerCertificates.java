@@ -104,6 +104,146 @@ public final class ServerCertificates {
     return null;
   }
 
+  /** The Secret mounted as PostgreSQL's certificate: the user's ({@code spec.tls.secretName}) or pgtide's. */
+  public static String mountedSecret(PostgresCluster cr) {
+    var tls = cr.getSpec() == null ? null : cr.getSpec().tls;
+    return tls != null && tls.secretName != null ? tls.secretName : tlsSecret(cr.getMetadata().getName());
+  }
+
+  /**
+   * Why a certificate the user provides ({@code spec.tls.secretName}: {@code tls.crt} with any intermediates,
+   * {@code tls.key}, {@code ca.crt}) cannot serve, or null when it can: a key missing, something unreadable, a key
+   * that is not the certificate's, a certificate out of its validity or not for serverAuth, no path from it to
+   * {@code ca.crt} (which clients are given to trust), or it lacks {@code <cluster>.<ns>.svc}, the name pgtide's
+   * backup agent verifies. Checked before the pods mount it: PostgreSQL refuses to start on a broken one and keeps
+   * the old one on a reload, so the condition is the only place a user would learn it.
+   */
+  public static String providedProblem(String secret, String certPem, String keyPem, String caPem, String namespace,
+                                       String cluster, Instant now) {
+    for (var key : new String[][] {{"tls.crt", certPem}, {"tls.key", keyPem}, {"ca.crt", caPem}}) {
+      if (key[1] == null || key[1].isBlank()) {
+        return "Secret " + secret + " has no " + key[0];
+      }
+    }
+    List<X509Certificate> chain;
+    List<X509Certificate> anchors;
+    try {
+      chain = certificates(certPem);
+      anchors = certificates(caPem);
+    } catch (java.security.cert.CertificateException e) {
+      return "Secret " + secret + ": a certificate is not readable: " + e.getMessage();
+    }
+    if (chain.isEmpty() || anchors.isEmpty()) {
+      return "Secret " + secret + ": " + (chain.isEmpty() ? "tls.crt" : "ca.crt") + " holds no PEM certificate";
+    }
+    X509Certificate leaf = chain.get(0);
+    java.security.PrivateKey key;
+    try {
+      key = privateKey(keyPem);
+    } catch (IllegalArgumentException e) {
+      return "Secret " + secret + ": tls.key is not a readable private key (" + e.getMessage() + ")";
+    }
+    if (!keyMatches(key, leaf.getPublicKey())) {
+      return "Secret " + secret + ": tls.key is not the key of the certificate in tls.crt";
+    }
+    try {
+      leaf.checkValidity(java.util.Date.from(now));
+    } catch (java.security.cert.CertificateException e) {
+      return "Secret " + secret + ": the certificate is valid from " + leaf.getNotBefore().toInstant() + " to "
+          + leaf.getNotAfter().toInstant() + ", not now";
+    }
+    try {
+      List<String> usages = leaf.getExtendedKeyUsage();
+      if (usages != null && !usages.contains("1.3.6.1.5.5.7.3.1") && !usages.contains("2.5.29.37.0")) {
+        return "Secret " + secret + ": the certificate is not for server authentication (extended key usage "
+            + usages + ")";
+      }
+    } catch (CertificateParsingException e) {
+      return "Secret " + secret + ": the certificate's extended key usage is unreadable";
+    }
+    String path = pathProblem(chain, anchors, now);
+    if (path != null) {
+      return "Secret " + secret + ": ca.crt does not verify the certificate (" + path + ")";
+    }
+    String needed = commonName(namespace, cluster);
+    if (!dnsNames(leaf).contains(needed)) {
+      return "Secret " + secret + ": the certificate does not name " + needed + " (it names " + dnsNames(leaf)
+          + "); clients and pgtide's backup agent verify that name";
+    }
+    return null;
+  }
+
+  private static List<X509Certificate> certificates(String pem) throws java.security.cert.CertificateException {
+    var factory = java.security.cert.CertificateFactory.getInstance("X.509");
+    List<X509Certificate> out = new ArrayList<>();
+    for (var c : factory.generateCertificates(new java.io.ByteArrayInputStream(
+        pem.getBytes(java.nio.charset.StandardCharsets.UTF_8)))) {
+      out.add((X509Certificate) c);
+    }
+    return out;
+  }
+
+  /** A PEM private key: PKCS#8, or PKCS#1 / SEC 1 as cert-manager writes by default. */
+  private static java.security.PrivateKey privateKey(String keyPem) {
+    try (var parser = new org.bouncycastle.openssl.PEMParser(new java.io.StringReader(keyPem))) {
+      Object o = parser.readObject();
+      var converter = new org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter();
+      if (o instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
+        return converter.getKeyPair(pair).getPrivate();
+      }
+      if (o instanceof org.bouncycastle.asn1.pkcs.PrivateKeyInfo info) {
+        return converter.getPrivateKey(info);
+      }
+      throw new IllegalArgumentException(o == null ? "no PEM block" : "a PEM " + o.getClass().getSimpleName());
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
+  /** Whether the private key is the certificate's: it signs, the certificate's public key verifies. */
+  private static boolean keyMatches(java.security.PrivateKey key, java.security.PublicKey certificateKey) {
+    String algorithm = switch (key.getAlgorithm()) {
+      case "RSA" -> "SHA256withRSA";
+      case "EC", "ECDSA" -> "SHA256withECDSA";
+      default -> key.getAlgorithm(); // Ed25519, Ed448
+    };
+    try {
+      byte[] probe = "pgtide server certificate check".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      var signer = java.security.Signature.getInstance(algorithm);
+      signer.initSign(key);
+      signer.update(probe);
+      byte[] signature = signer.sign();
+      var verifier = java.security.Signature.getInstance(algorithm);
+      verifier.initVerify(certificateKey);
+      verifier.update(probe);
+      return verifier.verify(signature);
+    } catch (java.security.GeneralSecurityException e) {
+      return false; // a key of another type than the certificate's
+    }
+  }
+
+  /** PKIX from the certificate (and the intermediates after it) to one of the anchors; no revocation check. */
+  private static String pathProblem(List<X509Certificate> chain, List<X509Certificate> anchors, Instant now) {
+    try {
+      Set<java.security.cert.TrustAnchor> trust = new java.util.HashSet<>();
+      for (X509Certificate a : anchors) {
+        trust.add(new java.security.cert.TrustAnchor(a, null));
+      }
+      // a bundle that repeats the root in tls.crt: the anchor is not part of the path
+      List<X509Certificate> path = chain.stream().filter(c -> !anchors.contains(c)).toList();
+      var params = new java.security.cert.PKIXParameters(trust);
+      params.setRevocationEnabled(false);
+      params.setDate(java.util.Date.from(now));
+      java.security.cert.CertPathValidator.getInstance("PKIX").validate(
+          java.security.cert.CertificateFactory.getInstance("X.509").generateCertPath(path), params);
+      return null;
+    } catch (java.security.cert.CertPathValidatorException e) {
+      return e.getMessage();
+    } catch (java.security.GeneralSecurityException e) {
+      return e.getMessage();
+    }
+  }
+
   /** The DNS and IP subject alternative names of a certificate. */
   public static Set<String> dnsNames(X509Certificate cert) {
     Set<String> out = new TreeSet<>();

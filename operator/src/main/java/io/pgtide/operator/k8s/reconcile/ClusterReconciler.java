@@ -462,6 +462,9 @@ public final class ClusterReconciler {
    * {@link ServerCertificates#reissueReason} says. Runs before the StatefulSet, whose pods mount that Secret.
    */
   private Future<Void> serverTls(PostgresCluster cr) {
+    if (cr.getSpec().tls != null) {
+      return providedServerTls(cr);
+    }
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     String uid = cr.getMetadata().getUid();
@@ -473,6 +476,35 @@ public final class ClusterReconciler {
           certPem -> ServerCertificates.reissueReason(certPem, clusterCa.caPem(), uid, names, java.time.Instant.now()),
           () -> clusterCa.issueServer(ServerCertificates.commonName(ns, name), names, ServerCertificates.uris(cr),
               ClusterCertificates.VALIDITY));
+      return null;
+    });
+  }
+
+  /**
+   * A server certificate the user keeps ({@code spec.tls.secretName}, cert-manager's for instance): read, never
+   * written. A missing or unusable one stops the reconcile before the StatefulSet with a Degraded condition that
+   * says why (a pod mounting a missing Secret would hang in ContainerCreating, PostgreSQL would refuse a broken
+   * one); a good one's {@code ca.crt} is published in {@code <c>-ca} for clients and the backup agent, and followed
+   * there at each reconcile as the user renews it. The kubelet updates the mounted files and the sidecar reloads
+   * PostgreSQL, as with pgtide's own certificate.
+   */
+  private Future<Void> providedServerTls(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String secretName = cr.getSpec().tls.secretName;
+    return Blocking.call(vertx, () -> {
+      Secret secret = client.secrets().inNamespace(ns).withName(secretName).get();
+      if (secret == null) {
+        throw new ReconcileErrors.Refused("ServerTlsSecretNotFound", "spec.tls.secretName: Secret " + secretName
+            + " not found in namespace " + ns + "; the members wait for it");
+      }
+      String caPem = decoded(secret, "ca.crt");
+      String problem = ServerCertificates.providedProblem(secretName, decoded(secret, "tls.crt"),
+          decoded(secret, "tls.key"), caPem, ns, name, java.time.Instant.now());
+      if (problem != null) {
+        throw new ReconcileErrors.Refused("ServerTlsSecretInvalid", problem);
+      }
+      caConfigMap(cr, caPem);
       return null;
     });
   }

@@ -299,6 +299,65 @@ public class ClusterReconcilerMockTest {
         .as("the same CA").isEqualTo(caPem);
   }
 
+  /**
+   * {@code spec.tls.secretName}: missing, then unusable, each a Degraded reason with no StatefulSet; then a good one
+   * is mounted, its CA published in {@code <c>-ca}, pgtide issues no certificate of its own, and the user's Secret
+   * is never written; a renewal from another CA is followed in {@code <c>-ca}.
+   */
+  @Test
+  void aUserCertificateIsCheckedMountedPublishedAndNeverWritten() throws Exception {
+    PostgresCluster sample = sample("minimal.yaml");
+    sample.getMetadata().setName("kept");
+    sample.getSpec().tls = new io.pgtide.common.crd.PostgresClusterSpec.TlsSpec();
+    sample.getSpec().tls.secretName = "kept-cert";
+    PostgresCluster cr = apply(sample);
+    String ns = cr.getMetadata().getNamespace();
+    reconcile(cr);
+    assertThat(degraded(cr).reason).isEqualTo("ServerTlsSecretNotFound");
+    assertThat(degraded(cr).message).contains("kept-cert");
+    assertThat(client.apps().statefulSets().inNamespace(ns).withName("kept").get()).isNull();
+
+    var userCa = io.pgtide.common.tls.CertificateAuthority.create("user", Duration.ofDays(1));
+    var unnamed = userCa.issueServer("kept", List.of("kept"), List.of(), Duration.ofDays(30));
+    client.secrets().inNamespace(ns).resource(tlsSecret("kept-cert", unnamed)).create();
+    reconcile(fresh(cr));
+    assertThat(degraded(cr).reason).isEqualTo("ServerTlsSecretInvalid");
+    assertThat(degraded(cr).message).contains("does not name kept." + ns + ".svc");
+    assertThat(client.apps().statefulSets().inNamespace(ns).withName("kept").get()).isNull();
+
+    var good = userCa.issueServer("kept", ServerCertificates.dnsNames(ns, "kept"), List.of(), Duration.ofDays(30));
+    client.secrets().inNamespace(ns).withName("kept-cert").edit(s -> tlsSecret("kept-cert", good));
+    String version = client.secrets().inNamespace(ns).withName("kept-cert").get().getMetadata().getResourceVersion();
+    reconcile(fresh(cr));
+    assertThat(degraded(cr).status).isEqualTo("False");
+    var pod = client.apps().statefulSets().inNamespace(ns).withName("kept").get().getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("server-tls")).singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("kept-cert"));
+    assertThat(client.configMaps().inNamespace(ns).withName("kept-ca").get().getData().get("ca.crt"))
+        .isEqualTo(userCa.caPem());
+    assertThat(client.secrets().inNamespace(ns).withName("kept-server-tls").get()).isNull();
+    assertThat(client.secrets().inNamespace(ns).withName("kept-pgtide-server-ca").get()).isNull();
+
+    var renewed = io.pgtide.common.tls.CertificateAuthority.create("user-2", Duration.ofDays(1))
+        .issueServer("kept", ServerCertificates.dnsNames(ns, "kept"), List.of(), Duration.ofDays(30));
+    client.secrets().inNamespace(ns).withName("kept-cert").edit(s -> tlsSecret("kept-cert", renewed));
+    String renewedVersion = client.secrets().inNamespace(ns).withName("kept-cert").get().getMetadata()
+        .getResourceVersion();
+    assertThat(renewedVersion).isNotEqualTo(version);
+    reconcile(fresh(cr));
+    assertThat(client.configMaps().inNamespace(ns).withName("kept-ca").get().getData().get("ca.crt"))
+        .isEqualTo(renewed.caPem());
+    var secret = client.secrets().inNamespace(ns).withName("kept-cert").get();
+    assertThat(secret.getMetadata().getResourceVersion()).as("never written").isEqualTo(renewedVersion);
+    assertThat(secret.getMetadata().getOwnerReferences()).isNullOrEmpty();
+  }
+
+  static io.fabric8.kubernetes.api.model.Secret tlsSecret(String name, io.pgtide.common.tls.TlsMaterial m) {
+    return new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName(name).endMetadata()
+        .withType("kubernetes.io/tls").withData(java.util.Map.of("tls.crt", b64(m.certPem()),
+            "tls.key", b64(m.keyPem()), "ca.crt", b64(m.caPem()))).build();
+  }
+
   static String b64(String text) {
     return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
