@@ -149,6 +149,24 @@ public final class RealKubernetes implements BeforeAllCallback {
     return run(cmd, Duration.ofMinutes(5), null);
   }
 
+  /**
+   * ArgoCD's health word (Healthy, Progressing, Degraded) for a PostgresCluster as the API server holds it now: the
+   * check of examples/gitops/health run by Lua 5.1 on the object's JSON, as ArgoCD runs it (issue #31).
+   */
+  public String argoHealth(String namespace, String name) {
+    try {
+      Path json = Files.createTempFile(session.logs, "health-", ".json");
+      Files.writeString(json, kubectl("-n", namespace, "get", "postgrescluster", name, "-o", "json"));
+      Path health = session.repo.resolve("examples/gitops/health");
+      String out = run(List.of("bash", "-c", "lua5.1 \"$0\" \"$1\" < \"$2\"", health.resolve("run-health.lua")
+          .toString(), health.resolve("postgrescluster.lua").toString(), json.toString()), Duration.ofSeconds(30),
+          null);
+      return out.strip().split("\t")[0];
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** {@code kubectl apply} of a YAML document. */
   public String apply(String yaml) {
     try {

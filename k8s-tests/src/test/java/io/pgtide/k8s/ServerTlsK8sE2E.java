@@ -49,8 +49,12 @@ class ServerTlsK8sE2E {
           storage: {size: 1Gi}
           patroni: {synchronousMode: true}
         """.formatted(NAME, NS));
+    // ArgoCD's health check (examples/gitops/health) on the statuses the operator writes: a new cluster
+    assertThat(k8s.argoHealth(NS, NAME)).as("a cluster that has no primary yet").isEqualTo("Progressing");
     await().atMost(Duration.ofSeconds(420)).pollInterval(Duration.ofSeconds(2))
         .until(() -> k8s.settledInSync(NS, NAME, 2));
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "Healthy".equals(k8s.argoHealth(NS, NAME)));
     // a CA that issued nothing of the cluster's, for the client to (wrongly) trust
     String foreign = CertificateAuthority.create("foreign", Duration.ofDays(1)).caPem();
     k8s.apply("""
@@ -227,6 +231,7 @@ class ServerTlsK8sE2E {
         "{\"spec\":{\"tls\":{\"secretName\":\"user-cert\"}}}");
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2))
         .until(() -> "ServerTlsSecretInvalid".equals(degradedReason()));
+    assertThat(k8s.argoHealth(NS, NAME)).as("ArgoCD's health of a refused spec").isEqualTo("Degraded");
     assertThat(k8s.client().apps().statefulSets().inNamespace(NS).withName(NAME).get().getSpec().getTemplate()
         .getSpec().getVolumes()).as("the unusable certificate is not mounted")
         .anySatisfy(v -> assertThat(v.getSecret() == null ? null : v.getSecret().getSecretName())
@@ -239,6 +244,8 @@ class ServerTlsK8sE2E {
     await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions()
         .until(() -> servedSerial().equals(good.certificate().getSerialNumber()) && k8s.settledInSync(NS, NAME, 2));
     assertThat(degradedReason()).isNull();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "Healthy".equals(k8s.argoHealth(NS, NAME)));
     assertThat(k8s.client().configMaps().inNamespace(NS).withName(NAME + "-ca").get().getData().get("ca.crt"))
         .isEqualTo(userCa.caPem());
     // the client's mounted <c>-ca follows within the kubelet's sync
