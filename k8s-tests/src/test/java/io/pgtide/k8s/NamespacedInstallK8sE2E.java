@@ -6,17 +6,20 @@ import static org.awaitility.Awaitility.await;
 import io.pgtide.common.crd.PostgresCluster;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The namespaced install (manifests/namespaced/, built with kubectl's kustomize) as a user applies it, in a namespace
- * of its own and watching one other: it runs a cluster there with no cluster-wide access to Secrets, leaves a
+ * The namespaced install as a user makes it with {@code helm install} of charts/pgtide (which renders exactly
+ * manifests/namespaced's objects: HelmChartIT), in a namespace of its own and watching one other: it runs a cluster there with no cluster-wide access to Secrets, leaves a
  * cluster in an unwatched namespace alone, and the API server refuses none of its requests. The cluster-wide
- * operator is scaled to 0 meanwhile (both would act on the watched namespace) and restored afterwards.
+ * operator is scaled to 0 meanwhile (both would act on the watched namespace) and restored afterwards. Last,
+ * {@code helm uninstall} removes every object of the release and keeps the CRDs (issue #31).
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class NamespacedInstallK8sE2E {
   static final String OPERATOR_NS = "e2e-nsop";
   static final String WATCHED = "e2e-nsapp";
@@ -37,29 +40,38 @@ class NamespacedInstallK8sE2E {
     }
   }
 
+  static final String RELEASE = "pgtide-e2e";
+
+  /** Helm (v4, scripts/helm.sh: built from its module, cached) against the test cluster as its admin. */
+  static String helm(String... args) {
+    List<String> cmd = new java.util.ArrayList<>(List.of("bash", "-c", "cd \"$0\" && . scripts/k8s/lib.sh && "
+        + "exec \"$(bash scripts/helm.sh)\" --kubeconfig \"$K8S_STATE/admin.kubeconfig\" \"$@\"",
+        k8s.repo().toString()));
+    cmd.addAll(List.of(args));
+    return RealKubernetes.run(cmd, Duration.ofMinutes(10), null);
+  }
+
+  /**
+   * The chart as a user installs it ({@code helm install}, namespaced: {@code watchNamespaces}), with the test
+   * tier's images. HelmChartIT proves it renders exactly manifests/namespaced's objects, so this is also the
+   * kustomize install.
+   */
   @BeforeAll
   static void install() throws Exception {
     clusterWideOperator(0);
     for (String ns : new String[] {OPERATOR_NS, WATCHED, UNWATCHED}) {
       k8s.freshNamespace(ns);
     }
-    // the manifests as shipped, with their example namespaces and images replaced (what a user's overlay does)
-    String rendered = k8s.kubectl("kustomize", k8s.repo().resolve("manifests/namespaced").toString());
-    String yaml = rendered
-        .replace("namespace: pgtide-system", "namespace: " + OPERATOR_NS)
-        .replace("namespace: shop", "namespace: " + WATCHED)
-        .replace("value: shop", "value: " + WATCHED)
-        .replaceAll("image: ghcr.io/pgtide/pgtide-operator:.*", "image: localhost/pgtide/pgtide-operator:test")
-        .replaceAll("value: ghcr.io/zalando/spilo-.*", "value: localhost/pgtide/spilo:17")
-        .replaceAll("value: ghcr.io/pgtide/pgtide-sidecar:.*", "value: localhost/pgtide/pgtide-sidecar:test")
-        .replaceAll("value: ghcr.io/pgtide/pgtide-backup:.*", "value: localhost/pgtide/pgtide-backup:test")
-        .replace("kubernetes.io/metadata.name: pgtide-system", "kubernetes.io/metadata.name: " + OPERATOR_NS);
-    // the Namespace object is ours (created above, enforcing restricted like the shipped one)
-    yaml = java.util.Arrays.stream(yaml.split("(?m)^---\\s*$"))
-        .filter(doc -> !doc.contains("kind: Namespace")).reduce((a, b) -> a + "\n---\n" + b).orElseThrow();
-    assertThat(yaml).doesNotContain("pgtide-system").contains("PGTIDE_WATCH_NAMESPACES");
     k8s.kubectl("label", "namespace", OPERATOR_NS, "--overwrite", "pod-security.kubernetes.io/enforce=restricted");
-    k8s.apply(yaml);
+    helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--ignore-not-found");
+    helm("install", RELEASE, k8s.repo().resolve("charts/pgtide").toString(), "-n", OPERATOR_NS,
+        "--set", "watchNamespaces={" + WATCHED + "}",
+        "--set", "image.repository=localhost/pgtide/pgtide-operator", "--set", "image.tag=test",
+        "--set", "images.spilo=localhost/pgtide/spilo:17",
+        "--set", "images.sidecar=localhost/pgtide/pgtide-sidecar:test",
+        "--set", "images.backup=localhost/pgtide/pgtide-backup:test");
+    assertThat(helm("get", "manifest", RELEASE, "-n", OPERATOR_NS)).contains("PGTIDE_WATCH_NAMESPACES")
+        .doesNotContain("namespace: pgtide-system");
     await().atMost(Duration.ofSeconds(300)).until(() -> !k8s.client().pods().inNamespace(OPERATOR_NS)
         .withLabel("pgtide.io/leader", "true").list().getItems().isEmpty());
   }
@@ -71,6 +83,7 @@ class NamespacedInstallK8sE2E {
       // the RoleBinding with it, and the cluster's finalizer could never be removed
       k8s.kubectl("-n", WATCHED, "delete", "postgrescluster", "solo", "--ignore-not-found", "--wait=true",
           "--timeout=180s");
+      helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--ignore-not-found", "--wait");
       k8s.dropNamespace(UNWATCHED);
       k8s.dropNamespace(WATCHED);
       k8s.dropNamespace(OPERATOR_NS);
@@ -78,6 +91,39 @@ class NamespacedInstallK8sE2E {
     } finally {
       clusterWideOperator(2);
     }
+  }
+
+  /** {@code helm uninstall} after the clusters are gone: every object of the release goes, the CRDs (and so every
+   * other cluster) stay. */
+  @Test
+  @org.junit.jupiter.api.Order(2)
+  void helmUninstallRemovesTheReleaseAndKeepsTheCrds() {
+    k8s.kubectl("-n", WATCHED, "delete", "postgrescluster", "solo", "--wait=true", "--timeout=180s");
+    String manifest = helm("get", "manifest", RELEASE, "-n", OPERATOR_NS);
+    List<String> objects = new java.util.ArrayList<>();
+    for (String doc : manifest.split("(?m)^---\\s*$")) {
+      var kind = java.util.regex.Pattern.compile("(?m)^kind: (\\S+)").matcher(doc);
+      var name = java.util.regex.Pattern.compile("(?m)^  name: (\\S+)").matcher(doc);
+      var ns = java.util.regex.Pattern.compile("(?m)^  namespace: (\\S+)").matcher(doc);
+      if (kind.find() && name.find()) {
+        objects.add(kind.group(1) + "/" + name.group(1) + (ns.find() ? " -n " + ns.group(1) : ""));
+      }
+    }
+    assertThat(objects).as("the release's objects").hasSizeGreaterThan(5)
+        .anyMatch(o -> o.startsWith("Deployment/pgtide-operator")).anyMatch(o -> o.startsWith("ClusterRole/"));
+    helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--wait");
+    for (String o : objects) {
+      List<String> args = new java.util.ArrayList<>(List.of("get", o.split(" ")[0], "--ignore-not-found", "-o",
+          "name"));
+      if (o.contains(" -n ")) {
+        args.addAll(List.of("-n", o.split(" -n ")[1]));
+      }
+      assertThat(k8s.kubectl(args.toArray(String[]::new)).strip()).as(o + " after helm uninstall").isEmpty();
+    }
+    assertThat(k8s.kubectl("get", "crd", "postgresclusters.pgtide.io", "postgresusers.pgtide.io", "-o", "name")
+        .strip().lines().count()).as("the CRDs stay").isEqualTo(2);
+    await().atMost(Duration.ofSeconds(120)).until(() -> k8s.client().pods().inNamespace(OPERATOR_NS).list()
+        .getItems().isEmpty());
   }
 
   static String cluster(String ns) {
@@ -93,6 +139,7 @@ class NamespacedInstallK8sE2E {
   }
 
   @Test
+  @org.junit.jupiter.api.Order(1)
   void runsTheClustersOfItsNamespacesWithoutClusterWideSecrets() {
     k8s.apply(cluster(UNWATCHED));
     k8s.apply(cluster(WATCHED));
