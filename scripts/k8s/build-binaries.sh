@@ -26,6 +26,30 @@ if [ ! -x "$KUBE_ROUTER_BIN/kube-router" ]; then
     "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
   rm -rf "$KUBE_ROUTER_BIN"; mv "$KUBE_ROUTER_BIN.tmp" "$KUBE_ROUTER_BIN"
 fi
+# Sealed Secrets' controller (an image of its own, build-images.sh), kubeseal and the project's Helm chart. v0.40.0's
+# go.mod names the module github.com/bitnami/sealed-secrets while the proxy serves it as bitnami-labs: a throw-away
+# wrapper module requires the one and replaces it with the other.
+if [ ! -x "$SEALED_SECRETS_DIR/bin/controller" ]; then
+  log "building sealed-secrets $SEALED_SECRETS_VERSION (controller, kubeseal)"
+  ss_work="$(mktemp -d)"
+  (
+    cd "$ss_work"
+    printf 'module pgtide.local/sealedsecrets\n\ngo 1.26.8\n\nrequire github.com/bitnami/sealed-secrets %s\n\nreplace github.com/bitnami/sealed-secrets => github.com/bitnami-labs/sealed-secrets %s\n' \
+      "$SEALED_SECRETS_VERSION" "$SEALED_SECRETS_VERSION" > go.mod
+    printf '//go:build tools\npackage tools\nimport (\n  _ "github.com/bitnami/sealed-secrets/cmd/controller"\n  _ "github.com/bitnami/sealed-secrets/cmd/kubeseal"\n)\n' > tools.go
+    go mod tidy >/dev/null 2>&1 || go mod tidy
+    mkdir -p out/bin
+    for c in controller kubeseal; do
+      CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "-s -w -X main.VERSION=$SEALED_SECRETS_VERSION" \
+        -o "out/bin/$c" "github.com/bitnami/sealed-secrets/cmd/$c"
+    done
+    src="$(go list -m -f '{{.Dir}}' github.com/bitnami/sealed-secrets)"
+    cp -r "$src/helm/sealed-secrets" out/chart
+    chmod -R u+w out/chart
+    rm -rf "$SEALED_SECRETS_DIR"; mkdir -p "$(dirname "$SEALED_SECRETS_DIR")"; mv out "$SEALED_SECRETS_DIR"
+  )
+  rm -rf "$ss_work"
+fi
 have=1
 for c in "${cmds[@]}"; do [ -x "$K8S_BIN/$c" ] || have=0; done
 [ $have = 1 ] && { log "binaries cached in $K8S_BIN"; exit 0; }

@@ -77,6 +77,7 @@ system_images() {
     "openjdk-17-jre-headless,ca-certificates-java" 'true' '["java"]' 0
   ln -sf "jre-17-$jre_key.tar" "$IMAGES_DIR/jre-17.tar"
   spilo_image
+  sealed_secrets_image
   # the backup agent's base: a JRE, Barman and PostgreSQL 17 (its client tools stream WAL and base backups, which a
   # client of an older major refuses against a newer server; its server is the scratch instance a verification
   # restores into), the postgres user as in Spilo; Debian 13 like the Spilo image (its JRE is 21)
@@ -94,6 +95,27 @@ system_images() {
 # Spilo built from Spilo's own sources (../shared/third-party, read in place): Debian 13's PostgreSQL 17 and the
 # extensions Spilo preloads, bg_mon and pg_auth_mon compiled from Zalando's sources, Patroni from PyPI at Spilo's
 # version, Spilo's scripts, runit services and launch.sh laid out as its Dockerfile does (scripts/k8s/spilo-rootfs.sh)
+# Sealed Secrets' controller (built by build-binaries.sh, static) on an empty root, as its own image is: the
+# sealed-password test installs it with its project's Helm chart
+sealed_secrets_image() {
+  local out="$IMAGES_DIR/sealed-secrets-controller-$SEALED_SECRETS_VERSION-$GO_VERSION.tar"
+  if [ ! -f "$out" ]; then
+    [ -x "$SEALED_SECRETS_DIR/bin/controller" ] || die "build-binaries.sh builds the Sealed Secrets controller first"
+    log "building localhost/pgtide/sealed-secrets-controller:$SEALED_SECRETS_VERSION"
+    local tmp; tmp=$(mktemp -d)
+    mkdir -p "$tmp/root/usr/local/bin" "$tmp/root/tmp"
+    chmod 1777 "$tmp/root/tmp"
+    cp "$SEALED_SECRETS_DIR/bin/controller" "$tmp/root/usr/local/bin/controller"
+    tar -C "$tmp/root" -cf "$tmp/rootfs.tar" .
+    local ref="localhost/pgtide/sealed-secrets-controller:$SEALED_SECRETS_VERSION"
+    "${BUILDAH[@]}" rmi -f "$ref" >/dev/null 2>&1 || true
+    pack_rootfs "$ref" "$tmp/rootfs.tar" '["/usr/local/bin/controller"]' 1001 "PATH=/usr/local/bin:/usr/bin:/bin"
+    archive "$ref" "$out"
+    rm -rf "$tmp"
+  fi
+  ln -sf "$(basename "$out")" "$IMAGES_DIR/sealed-secrets-controller.tar"
+}
+
 SPILO_PGVERSION=17
 SPILO_PATRONI=4.0.4
 spilo_image() {
@@ -178,7 +200,7 @@ import_images() { # into one node's containerd (PGTIDE_CONTAINERD_SOCK), or into
   local sock=$PGTIDE_CONTAINERD_SOCK
   for f in "$IMAGES_DIR"/pause-2.tar "$IMAGES_DIR"/jre-17.tar "$IMAGES_DIR"/spilo-17.tar \
            "$IMAGES_DIR"/pgtide-operator-test.tar "$IMAGES_DIR"/pgtide-sidecar-test.tar \
-           "$IMAGES_DIR"/pgtide-backup-test.tar; do
+           "$IMAGES_DIR"/pgtide-backup-test.tar "$IMAGES_DIR"/sealed-secrets-controller.tar; do
     [ -f "$f" ] || continue
     # what this node's containerd already holds from this very archive is not imported again (~30 s each)
     local stamp; stamp="$(dirname "$sock")/imported-$(basename "$f").stamp"

@@ -16,6 +16,10 @@ KUBE_ROUTER_BIN="$PGTIDE_CACHE/kube-router/$KUBE_ROUTER_VERSION-$GO_VERSION/bin"
 # Helm, for the chart (charts/pgtide): scripts/helm.sh builds it from its module and prints its path
 HELM_VERSION="${PGTIDE_HELM_VERSION:-v4.3.2}"
 HELM_BIN="$PGTIDE_CACHE/helm/$HELM_VERSION-$GO_VERSION/bin"
+# Sealed Secrets (controller, kubeseal and its Helm chart) for the sealed-password test; its module is served under
+# bitnami-labs but names itself bitnami, hence the wrapper module in build-binaries.sh
+SEALED_SECRETS_VERSION="${PGTIDE_SEALED_SECRETS_VERSION:-v0.40.0}"
+SEALED_SECRETS_DIR="$PGTIDE_CACHE/sealed-secrets/$SEALED_SECRETS_VERSION-$GO_VERSION"
 IMAGES_DIR="$PGTIDE_CACHE/images"
 # the running cluster's state (certificates, etcd data, logs, PIDs); one cluster per machine
 K8S_STATE="${PGTIDE_K8S_STATE:-/var/lib/pgtide-k8s}"
