@@ -77,7 +77,12 @@ class CrdSchemaTest {
         s -> s.putObject("bootstrap").putObject("recovery").put("targetTime", "2026-11-29T10:00:00Z"),
         s -> ((ObjectNode) s.get("storage")).put("size", "lots"),
         s -> ((ObjectNode) s.get("storage")).put("size", "10 GB"),
-        s -> s.putObject("backup").put("storage", "plenty"));
+        s -> s.putObject("backup").put("storage", "plenty"),
+        s -> s.putObject("pooler").put("poolMode", "statement"),
+        s -> s.putObject("pooler").put("defaultPoolSize", 0),
+        s -> s.putObject("pooler").put("instances", 0),
+        s -> s.putObject("pooler").put("maxClientConnections", 0),
+        s -> s.putObject("pooler").put("replicas", "yes"));
     for (int i = 0; i < breaks.size(); i++) {
       assertThat(errors(cluster, broken(ok, breaks.get(i)))).as("rule %d", i).isNotEmpty();
     }
