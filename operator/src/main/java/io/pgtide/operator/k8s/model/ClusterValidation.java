@@ -116,6 +116,10 @@ public final class ClusterValidation {
       if (u.name != null && !users.add(u.name)) {
         return "user " + u.name + " is declared twice in spec.users";
       }
+      // the pooler's own role: its password lives with PgBouncer, not in a user's Secret
+      if (spec.pooler != null && io.pgtide.operator.pooler.PoolerSql.ROLE.equals(u.name)) {
+        return "user " + u.name + " is reserved: pgtide manages it for spec.pooler";
+      }
     }
     java.util.Set<String> databases = new java.util.HashSet<>();
     for (PostgresClusterSpec.DatabaseSpec d : spec.databases == null ? List.<PostgresClusterSpec.DatabaseSpec>of()

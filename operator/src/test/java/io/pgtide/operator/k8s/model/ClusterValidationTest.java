@@ -56,6 +56,10 @@ class ClusterValidationTest {
     spec.pooler.instances = 1;
     spec.pooler.maxClientConnections = 0;
     assertThat(ClusterValidation.problem(spec)).startsWith("pooler.maxClientConnections must be at least 1");
+    spec.pooler.maxClientConnections = 1000;
+    spec.users.add(user("pgtide_pooler"));
+    assertThat(ClusterValidation.problem(spec)).isEqualTo("user pgtide_pooler is reserved: pgtide manages it for "
+        + "spec.pooler");
   }
 
   @Test

@@ -45,7 +45,8 @@ class CrdSchemaTest {
   @Test
   void theSamplesAreValid() throws Exception {
     Schema cluster = schema("postgresclusters.pgtide.io-v1.yml");
-    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml")) {
+    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml",
+        "local-pooler.yaml")) {
       assertThat(errors(cluster, sample(file))).as(file).isEmpty();
     }
     assertThat(errors(schema("postgresusers.pgtide.io-v1.yml"), sample("postgresuser.yaml"))).isEmpty();
