@@ -44,6 +44,10 @@ public final class PgBouncerProcess {
    */
   public static PgBouncerProcess start(LocalMachine machine, Path dir, int port, String ini, String authFile,
                                        Path log) {
+    if (!Files.isExecutable(Path.of(BINARY))) {
+      throw new IllegalStateException("spec.pooler needs PgBouncer, and " + BINARY + " is missing: apt-get install "
+          + "pgbouncer (or bash scripts/setup.sh)");
+    }
     OsUser.makeTraversable(dir.getParent());
     OsUser.ownedDirectory(dir, true);
     PrivateFiles.write(authFile(dir), authFile);
