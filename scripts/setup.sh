@@ -3,9 +3,10 @@
 # Uses sudo only when not root. Needs: a JDK 17+ and Maven on PATH (checked, not installed).
 set -euo pipefail
 
+# pgbouncer: spec.pooler in local mode (its Debian service, where systemd starts it, is not used: pgtide runs its own)
 # python3-idna: Patroni's etcd client (python3-etcd, through pyOpenSSL) needs it for TLS, which local mode's etcd demands
 packages=(postgresql-15 postgresql-client-15 patroni python3-etcd python3-idna etcd-server prometheus-pushgateway
-          prometheus-postgres-exporter prometheus barman barman-cli rclone
+          prometheus-postgres-exporter prometheus barman barman-cli rclone pgbouncer
           lua5.1 lua-cjson) # lua: the ArgoCD health check (examples/gitops/health) run as ArgoCD runs it (Lua 5.1)
 # the dashboard's end-to-end test drives Debian's Chromium headless; PGTIDE_NO_BROWSER=1 leaves it out (the failover part of that test still runs)
 if [ "${PGTIDE_NO_BROWSER:-0}" != "1" ]; then

@@ -101,6 +101,8 @@ final class LocalUpCommand implements Callable<Integer> {
     return "\npgtide local cluster " + cluster + " is up\n"
         + "  primary endpoint : psql -h 127.0.0.1 -p " + runner.primaryPort() + " -U postgres\n"
         + "  replicas endpoint: psql -h 127.0.0.1 -p " + runner.replicasPort() + " -U postgres\n"
+        + (runner.pooler() == null ? "" : "  pooler (PgBouncer): psql -h 127.0.0.1 -p " + runner.pooler().port()
+            + " -U <declared user> <database>\n")
         + "  dashboard        : http://127.0.0.1:" + runner.httpPort() + "/\n"
         + "  operator API     : http://127.0.0.1:" + runner.httpPort() + "/api/clusters\n"
         + "  metrics          : http://127.0.0.1:" + runner.metricsPort() + "/metrics\n"

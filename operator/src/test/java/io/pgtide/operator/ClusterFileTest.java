@@ -59,7 +59,7 @@ class ClusterFileTest {
 
   @Test
   void theSamplesLocalModeUsesStillLoad() {
-    for (String sample : new String[] {"local-cluster.yaml", "local-backups.yaml"}) {
+    for (String sample : new String[] {"local-cluster.yaml", "local-backups.yaml", "local-pooler.yaml"}) {
       PostgresCluster cr = ClusterFile.load(Path.of("..", "manifests", "samples", sample), true);
       assertThat(cr.getSpec().postgresVersion).as(sample).isEqualTo(15);
     }

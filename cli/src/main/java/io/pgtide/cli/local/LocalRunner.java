@@ -49,6 +49,9 @@ public final class LocalRunner implements AutoCloseable {
   private int metricsPort;
   private int replicasPort;
   private int httpPort;
+  /** 0 without spec.pooler. */
+  private int poolerPort;
+  private LocalPooler pooler;
 
   private final LocalMachine machine;
 
@@ -91,6 +94,11 @@ public final class LocalRunner implements AutoCloseable {
     core.http().restarts(key, infra::restarts);
     core.http().applier(key, this::apply);
     awaitPrimaryLogin(cluster);
+    if (spec.pooler != null) {
+      // the endpoint's target is the primary the operator chose: the pooler follows the same one
+      pooler = new LocalPooler(spec.pooler, dir, poolerPort, primaryPort, cluster.secrets(), infra::primaryTargets,
+          progress).start(machine);
+    }
     if (spec.backup != null) {
       startBackups(spec, cluster);
     }
@@ -123,9 +131,13 @@ public final class LocalRunner implements AutoCloseable {
     primaryPort = port(recorded, "primaryPort", "primary endpoint", "--primary-port", primaryPortWanted);
     replicasPort = port(recorded, "replicasPort", "replicas endpoint", "--replicas-port", replicasPortWanted);
     metricsPort = port(recorded, "metricsPort", "operator metrics", "--metrics-port", metricsPortWanted);
-    PrivateFiles.write(dir.resolve("ports.json"), new JsonObject().put("httpPort", httpPort)
-        .put("primaryPort", primaryPort).put("replicasPort", replicasPort).put("metricsPort", metricsPort)
-        .encodePrettily());
+    JsonObject ports = new JsonObject().put("httpPort", httpPort).put("primaryPort", primaryPort)
+        .put("replicasPort", replicasPort).put("metricsPort", metricsPort);
+    if (resource.getSpec().pooler != null) {
+      poolerPort = port(recorded, "poolerPort", "pooler", null, 0);
+      ports.put("poolerPort", poolerPort);
+    }
+    PrivateFiles.write(dir.resolve("ports.json"), ports.encodePrettily());
   }
 
   /** etcd and the members: resumed from the directory, restored from another cluster's backups, or new. */
@@ -345,8 +357,8 @@ public final class LocalRunner implements AutoCloseable {
     }
     if (!LocalMachine.isFree(earlier)) {
       throw new IllegalStateException("port " + earlier + " of the " + what + ", recorded for this cluster in "
-          + dir.resolve("ports.json") + ", is taken by another process; free it, or move the endpoint with " + flag
-          + " <port>");
+          + dir.resolve("ports.json") + ", is taken by another process; free it, or " + (flag == null
+          ? "remove " + key + " from that file for a free one" : "move the endpoint with " + flag + " <port>"));
     }
     return earlier;
   }
@@ -355,6 +367,7 @@ public final class LocalRunner implements AutoCloseable {
     JsonObject state = new JsonObject().put("pid", ProcessHandle.current().pid()).put("httpPort", httpPort)
         .put("metricsPort", metricsPort)
         .put("primaryPort", primaryPort).put("replicasPort", replicasPort)
+        .put("poolerPort", pooler == null ? null : poolerPort)
         .put("cluster", resource.getMetadata().getName()).put("namespace", NAMESPACE);
     try {
       Files.writeString(dir.resolve("operator.json"), state.encodePrettily());
@@ -380,6 +393,10 @@ public final class LocalRunner implements AutoCloseable {
     if (problem == null && was.postgresVersion != now.postgresVersion) {
       problem = "postgresVersion cannot change in place (running " + was.postgresVersion + ", got "
           + now.postgresVersion + ")";
+    }
+    if (problem == null && !Serialization.asJson(was.pooler).equals(Serialization.asJson(now.pooler))) {
+      problem = "spec.pooler cannot change in place in local mode (PgBouncer starts with the cluster): stop the "
+          + "cluster and run local up with the edited file";
     }
     if (problem != null) {
       return io.vertx.core.Future.failedFuture(new io.pgtide.operator.ClusterFile.Invalid(problem));
@@ -460,9 +477,18 @@ public final class LocalRunner implements AutoCloseable {
     return dir;
   }
 
+  /** The PgBouncer of spec.pooler, null without one. */
+  public LocalPooler pooler() {
+    return pooler;
+  }
+
   public Map<String, String> endpoints() {
-    return Map.of("primary", "127.0.0.1:" + primaryPort, "replicas", "127.0.0.1:" + replicasPort,
-        "operator", "http://127.0.0.1:" + httpPort);
+    Map<String, String> out = new java.util.LinkedHashMap<>(Map.of("primary", "127.0.0.1:" + primaryPort,
+        "replicas", "127.0.0.1:" + replicasPort, "operator", "http://127.0.0.1:" + httpPort));
+    if (pooler != null) {
+      out.put("pooler", "127.0.0.1:" + pooler.port());
+    }
+    return out;
   }
 
   @Override
@@ -473,6 +499,9 @@ public final class LocalRunner implements AutoCloseable {
       } catch (Exception e) {
         progress.accept("stopping the backup WAL receiver failed: " + e.getMessage());
       }
+    }
+    if (pooler != null) {
+      pooler.close(); // before the members: its clients see it go, not a primary vanish under it
     }
     if (core != null) {
       core.close();

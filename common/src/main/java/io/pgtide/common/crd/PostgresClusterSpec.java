@@ -52,10 +52,42 @@ public class PostgresClusterSpec {
    * named Secret (cert-manager's, say) is mounted as it is and followed through its renewals; pgtide never writes it.
    */
   public TlsSpec tls;
+  /** PgBouncer in front of the primary (and, with {@code replicas}, the replicas); none when absent. */
+  public PoolerSpec pooler;
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
   @Default("15")
   public int failoverDelaySeconds = 15;
+
+  /**
+   * PgBouncer (Debian's package) in front of the cluster. Clients log in with their own passwords: PgBouncer looks
+   * each one up through {@code auth_query} as the role {@code pgtide_pooler}, which pgtide manages.
+   */
+  @ValidationRule(value = "self.defaultPoolSize < self.maxClientConnections",
+      message = "pooler.defaultPoolSize must be below pooler.maxClientConnections")
+  public static class PoolerSpec {
+    /** PgBouncer processes (Kubernetes: pods); local mode runs one. */
+    @Min(1)
+    @Max(32)
+    @Default("2")
+    public int instances = 2;
+    /** {@code transaction}: a server connection per transaction; {@code session}: per client session. */
+    @Pattern("^(transaction|session)$")
+    @Default("transaction")
+    public String poolMode = "transaction";
+    /** Server connections per user and database. */
+    @Min(1)
+    @Default("20")
+    public int defaultPoolSize = 20;
+    /** Client connections one PgBouncer accepts. */
+    @Min(1)
+    @Default("1000")
+    public int maxClientConnections = 1000;
+    /** A second pooler in front of the replicas. */
+    public boolean replicas;
+    /** The pooler's own requests and limits, shaped like the cluster's {@code resources}. */
+    public Map<String, Map<String, String>> resources = new LinkedHashMap<>();
+  }
 
   public static class BackupSpec {
     /** When base backups are taken: five-field cron in UTC, or @hourly/@daily/@weekly/@monthly. */

@@ -27,8 +27,20 @@ public final class Psql {
   /** The same, checking the server's certificate as {@code tls} says. */
   public static String query(String host, int port, String user, String password, String database, String sql,
                              PgClientTls tls) {
-    List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-        "-h", host, "-p", Integer.toString(port), "-U", user, "-d", database, "-c", sql));
+    return run(List.of("-A", "-t"), host, port, user, password, database, sql, tls);
+  }
+
+  /** The result with its header, as CSV ({@code psql --csv}): for reading rows by column name. */
+  public static String csv(String host, int port, String user, String password, String database, String sql) {
+    return run(List.of("--csv"), host, port, user, password, database, sql, new PgClientTls(null, null, null));
+  }
+
+  private static String run(List<String> format, String host, int port, String user, String password,
+                            String database, String sql, PgClientTls tls) {
+    List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q"));
+    cmd.addAll(format);
+    cmd.addAll(List.of("-v", "ON_ERROR_STOP=1", "-h", host, "-p", Integer.toString(port), "-U", user, "-d", database,
+        "-c", sql));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("PGPASSWORD", password == null ? "" : password);

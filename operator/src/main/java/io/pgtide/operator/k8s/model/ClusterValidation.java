@@ -101,6 +101,10 @@ public final class ClusterValidation {
         return e.getMessage();
       }
     }
+    String pooler = poolerProblem(spec.pooler);
+    if (pooler != null) {
+      return pooler;
+    }
     String queries = customQueriesProblem(spec.monitoring);
     if (queries != null) {
       return queries;
@@ -121,6 +125,10 @@ public final class ClusterValidation {
       if (u.name != null && !users.add(u.name)) {
         return "user " + u.name + " is declared twice in spec.users";
       }
+      // the pooler's own role: its password lives with PgBouncer, not in a user's Secret
+      if (spec.pooler != null && io.pgtide.operator.pooler.PoolerSql.ROLE.equals(u.name)) {
+        return "user " + u.name + " is reserved: pgtide manages it for spec.pooler";
+      }
     }
     java.util.Set<String> databases = new java.util.HashSet<>();
     for (PostgresClusterSpec.DatabaseSpec d : spec.databases == null ? List.<PostgresClusterSpec.DatabaseSpec>of()
@@ -131,6 +139,28 @@ public final class ClusterValidation {
       if (d.name != null && !databases.add(d.name)) {
         return "database " + d.name + " is declared twice in spec.databases";
       }
+    }
+    return null;
+  }
+
+  /** The pooler's rules (the schema has them too; a CRD without validation must not reach PgBouncer). */
+  static String poolerProblem(PostgresClusterSpec.PoolerSpec pooler) {
+    if (pooler == null) {
+      return null;
+    }
+    if (pooler.instances < 1 || pooler.instances > MAX_MEMBERS) {
+      return "pooler.instances must be 1.." + MAX_MEMBERS + ", got " + pooler.instances;
+    }
+    if (!"transaction".equals(pooler.poolMode) && !"session".equals(pooler.poolMode)) {
+      // PgBouncer's statement mode breaks multi-statement transactions: not offered
+      return "pooler.poolMode must be transaction or session, got " + pooler.poolMode;
+    }
+    if (pooler.maxClientConnections < 1) {
+      return "pooler.maxClientConnections must be at least 1, got " + pooler.maxClientConnections;
+    }
+    if (pooler.defaultPoolSize < 1 || pooler.defaultPoolSize >= pooler.maxClientConnections) {
+      return "pooler.defaultPoolSize must be 1.." + (pooler.maxClientConnections - 1)
+          + " (below maxClientConnections " + pooler.maxClientConnections + "), got " + pooler.defaultPoolSize;
     }
     return null;
   }

@@ -29,6 +29,40 @@ class ClusterValidationTest {
   }
 
   @Test
+  void aPoolerIsOptionalItsDefaultsPassAndEachBrokenRuleIsNamed() {
+    PostgresClusterSpec spec = new PostgresClusterSpec();
+    assertThat(spec.pooler).as("absent: no pooler").isNull();
+    spec.pooler = new PostgresClusterSpec.PoolerSpec();
+    assertThat(spec.pooler.instances).isEqualTo(2);
+    assertThat(spec.pooler.poolMode).isEqualTo("transaction");
+    assertThat(spec.pooler.defaultPoolSize).isEqualTo(20);
+    assertThat(spec.pooler.maxClientConnections).isEqualTo(1000);
+    assertThat(spec.pooler.replicas).isFalse();
+    assertThat(ClusterValidation.problem(spec)).isNull();
+    spec.pooler.poolMode = "session";
+    assertThat(ClusterValidation.problem(spec)).isNull();
+    spec.pooler.poolMode = "statement";
+    assertThat(ClusterValidation.problem(spec)).isEqualTo("pooler.poolMode must be transaction or session, got "
+        + "statement");
+    spec.pooler.poolMode = "transaction";
+    spec.pooler.defaultPoolSize = 0;
+    assertThat(ClusterValidation.problem(spec)).startsWith("pooler.defaultPoolSize must be 1..999");
+    spec.pooler.defaultPoolSize = 1000;
+    assertThat(ClusterValidation.problem(spec)).contains("below maxClientConnections 1000");
+    spec.pooler.defaultPoolSize = 999;
+    assertThat(ClusterValidation.problem(spec)).isNull();
+    spec.pooler.instances = 0;
+    assertThat(ClusterValidation.problem(spec)).startsWith("pooler.instances must be 1..32");
+    spec.pooler.instances = 1;
+    spec.pooler.maxClientConnections = 0;
+    assertThat(ClusterValidation.problem(spec)).startsWith("pooler.maxClientConnections must be at least 1");
+    spec.pooler.maxClientConnections = 1000;
+    spec.users.add(user("pgtide_pooler"));
+    assertThat(ClusterValidation.problem(spec)).isEqualTo("user pgtide_pooler is reserved: pgtide manages it for "
+        + "spec.pooler");
+  }
+
+  @Test
   void aNameThatIsNoDnsLabelIsRefused() {
     for (String name : List.of("Shop", "my_shop", "shop.v2", "1shop", "shop-", "a".repeat(53), "")) {
       assertThat(ClusterValidation.problem(cluster(name, new PostgresClusterSpec()))).as(name)

@@ -45,7 +45,8 @@ class CrdSchemaTest {
   @Test
   void theSamplesAreValid() throws Exception {
     Schema cluster = schema("postgresclusters.pgtide.io-v1.yml");
-    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml")) {
+    for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml",
+        "local-pooler.yaml")) {
       assertThat(errors(cluster, sample(file))).as(file).isEmpty();
     }
     assertThat(errors(schema("postgresusers.pgtide.io-v1.yml"), sample("postgresuser.yaml"))).isEmpty();
@@ -77,7 +78,12 @@ class CrdSchemaTest {
         s -> s.putObject("bootstrap").putObject("recovery").put("targetTime", "2026-11-29T10:00:00Z"),
         s -> ((ObjectNode) s.get("storage")).put("size", "lots"),
         s -> ((ObjectNode) s.get("storage")).put("size", "10 GB"),
-        s -> s.putObject("backup").put("storage", "plenty"));
+        s -> s.putObject("backup").put("storage", "plenty"),
+        s -> s.putObject("pooler").put("poolMode", "statement"),
+        s -> s.putObject("pooler").put("defaultPoolSize", 0),
+        s -> s.putObject("pooler").put("instances", 0),
+        s -> s.putObject("pooler").put("maxClientConnections", 0),
+        s -> s.putObject("pooler").put("replicas", "yes"));
     for (int i = 0; i < breaks.size(); i++) {
       assertThat(errors(cluster, broken(ok, breaks.get(i)))).as("rule %d", i).isNotEmpty();
     }
