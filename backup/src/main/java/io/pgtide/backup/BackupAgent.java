@@ -1,14 +1,14 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.operator.state.ClusterLog;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterLog;
+import io.pgtide.common.cluster.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.metrics.ClusterMeters;
 import io.pgtide.common.metrics.MeteredVertx;
-import io.pgtide.local.process.LocalMachine;
-import io.pgtide.operator.backup.BackupPolicy;
-import io.pgtide.operator.failover.ClusterEvents;
-import io.pgtide.operator.metrics.OperatorMetrics;
+import io.pgtide.common.process.LoopbackPorts;
+import io.pgtide.common.process.PgClientTls;
+import io.pgtide.common.backup.BackupPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -27,14 +27,14 @@ import picocli.CommandLine.Command;
 
 /**
  * The backup agent of one cluster on Kubernetes: a pod the operator owns (image {@code pgtide-backup}: Debian's
- * Barman and PostgreSQL 15 with this jar) that keeps the cluster's Barman repository on its own volume — WAL streamed
- * through a replication slot from the primary's Service, scheduled base backups, retention, verification in a scratch
+ * Barman and PostgreSQL 17 with {@code pgtide-backup.jar}) that keeps the cluster's Barman repository on its own
+ * volume — WAL streamed through a replication slot from the primary's Service, scheduled base backups, retention, verification in a scratch
  * instance inside the pod — exactly what local mode runs in the operator's process ({@link BackupController}).
  * Nothing runs in the Spilo pods. The operator reads {@code GET /status} (the status and the agent's events) and
  * asks for backups and verifications; both need the token the operator generated (Secret
  * {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
  */
-@Command(name = "backup-agent", hidden = true, mixinStandardHelpOptions = true,
+@Command(name = "backup-agent", mixinStandardHelpOptions = true,
     description = "Run one cluster's backup agent (in the pod the operator creates; configured by environment).")
 public final class BackupAgent implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(BackupAgent.class);
@@ -60,9 +60,9 @@ public final class BackupAgent implements Callable<Integer> {
     }
 
     /** libpq's checks of PostgreSQL's certificate: verify-full against the cluster's CA, at the Service's IP. */
-    io.pgtide.local.process.PgClientTls serverTls() {
+    PgClientTls serverTls() {
       String hostaddr = host.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*") ? host : null;
-      return new io.pgtide.local.process.PgClientTls(BARMAN_SSLMODE, serverCa, hostaddr);
+      return new PgClientTls(BARMAN_SSLMODE, serverCa, hostaddr);
     }
 
     static Settings from(Map<String, String> env) {
@@ -116,9 +116,9 @@ public final class BackupAgent implements Callable<Integer> {
     }
     PrometheusMeterRegistry registry = MeteredVertx.registry();
     Vertx vertx = MeteredVertx.vertx(new VertxOptions(), registry);
-    LocalMachine machine = LocalMachine.open();
+    LoopbackPorts ports = new LoopbackPorts();
     String name = ClusterKey.parse(s.clusterKey()).name();
-    ClusterEvents events = new ClusterEvents(vertx);
+    AgentEvents events = new AgentEvents();
     Barman barman = new Barman(Barman.localRepository(s.dir()), name);
     // what a verification logs in to the restored copy with (as local mode keeps it next to its cluster)
     new io.pgtide.common.secrets.ClusterSecrets(s.superuser(), s.superuserPassword(), s.replicationUser(),
@@ -130,9 +130,9 @@ public final class BackupAgent implements Callable<Integer> {
         s.replicationPassword(), BackupPolicy.from(s.spec()), s.serverTls());
     BackupController backups = new BackupController(vertx, s.clusterKey(), barman, s::spec,
         new PrimaryArchivingLag(s.dialHost(), s.port(), s.superuser(), s.superuserPassword(), s.serverTls()),
-        new LocalVerification(machine, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
+        new RestoreVerification(ports, s.dir(), name, s.host(), s.port(), s.superuser(), s.superuserPassword(),
             msg -> ClusterLog.of(LOG, s.clusterKey()).info("{}", msg)),
-        events, new OperatorMetrics(registry));
+        events, registry);
     Router router = Router.router(vertx);
     router.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
         .end(registry.scrape()));
@@ -159,7 +159,7 @@ public final class BackupAgent implements Callable<Integer> {
       if (copy != null) {
         status.put("s3", copy.status());
       }
-      ctx.json(new JsonObject().put("backup", status).put("events", events.history(s.clusterKey())));
+      ctx.json(new JsonObject().put("backup", status).put("events", events.history()));
     });
     api.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
     api.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
@@ -193,9 +193,10 @@ public final class BackupAgent implements Callable<Integer> {
 
   /**
    * Serves {@code api} over TLS with the certificate in {@code dir} (a mounted TLS Secret), read again every
-   * {@code reloadMs}: a certificate the operator issued again is used for new connections without a restart.
+   * {@code reloadMs}: a certificate the operator issued again is used for new connections without a restart. Public
+   * for the test that checks it with the operator's client ({@code BackupAgentTlsTest}, module {@code cli}).
    */
-  static io.vertx.core.http.HttpServer serveTls(Vertx vertx, Router api, Path dir, int port, long reloadMs) {
+  public static io.vertx.core.http.HttpServer serveTls(Vertx vertx, Router api, Path dir, int port, long reloadMs) {
     io.pgtide.common.tls.TlsMaterial[] current = {io.pgtide.common.tls.TlsMaterial.read(dir)};
     io.vertx.core.http.HttpServer server = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
         .setSsl(true).setKeyCertOptions(current[0].httpsServerOptions().getKeyCertOptions()))
@@ -223,11 +224,11 @@ public final class BackupAgent implements Callable<Integer> {
    * Keeps the S3 copy in step: a sync every {@code everyMs} (the first at once), one at a time; one event per distinct
    * failure and one when it works again; {@code pgtide_backup_s3_last_copy_timestamp_seconds}.
    */
-  private static void copyEvery(Vertx vertx, RepositoryCopy copy, ClusterEvents events, PrometheusMeterRegistry registry,
+  private static void copyEvery(Vertx vertx, RepositoryCopy copy, AgentEvents events, PrometheusMeterRegistry registry,
                                 String key, long everyMs) {
     double[] lastCopy = {Double.NaN};
     io.pgtide.common.metrics.KnownGauges gauges = new io.pgtide.common.metrics.KnownGauges(registry,
-        OperatorMetrics.clusterTags(key));
+        ClusterMeters.tags(key));
     gauges.add("pgtide_backup_s3_last_copy_timestamp_seconds", "when the repository's copy in S3 was last in step "
         + "(Unix time)", () -> lastCopy[0]);
     String[] failing = {null};

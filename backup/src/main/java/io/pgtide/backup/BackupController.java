@@ -1,12 +1,12 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.operator.backup.Backups;
-import io.pgtide.operator.backup.BackupPolicy;
+import io.pgtide.common.backup.Backups;
+import io.pgtide.common.backup.BackupPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.operator.failover.ClusterEvents;
-import io.pgtide.operator.metrics.OperatorMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgtide.common.metrics.ClusterMeters;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -40,8 +40,8 @@ public final class BackupController implements Backups {
   private long expectedRows;
   private Instant nextVerifyAt;
   private JsonObject lastVerification;
-  private final ClusterEvents events;
-  private final OperatorMetrics metrics;
+  private final Events events;
+  private final MeterRegistry registry;
   private final AtomicBoolean busy = new AtomicBoolean();
   private final AtomicReference<JsonObject> status = new AtomicReference<>(new JsonObject());
   private final Counter failures;
@@ -72,6 +72,14 @@ public final class BackupController implements Backups {
   private long maintainedAt;
   private Instant retryAt;
 
+  /**
+   * Where the controller's events go: the operator's record of a cluster's events in local mode, the agent's own
+   * (which the operator reads over its API and relays) on Kubernetes.
+   */
+  public interface Events {
+    void emit(String clusterKey, String type, String reason, String message);
+  }
+
   /** Restore-and-check of the newest backup, and the check row written before each base backup. Blocking. */
   public interface Verification {
     /** Writes a check row on the primary; returns how many the check table holds now. */
@@ -90,7 +98,7 @@ public final class BackupController implements Backups {
   }
 
   public BackupController(Vertx vertx, String key, Barman barman, Supplier<PostgresClusterSpec.BackupSpec> spec,
-                          ArchivingLag lag, Verification verification, ClusterEvents events, OperatorMetrics metrics) {
+                          ArchivingLag lag, Verification verification, Events events, MeterRegistry registry) {
     this.verification = verification;
     this.vertx = vertx;
     this.key = key;
@@ -98,9 +106,9 @@ public final class BackupController implements Backups {
     this.spec = spec;
     this.lag = lag;
     this.events = events;
-    this.metrics = metrics;
-    Tags tags = OperatorMetrics.clusterTags(key);
-    var r = metrics.registry();
+    this.registry = registry;
+    Tags tags = ClusterMeters.tags(key);
+    var r = registry;
     // absent until known (NaN fields: nothing measured yet), never NaN
     gauges = new io.pgtide.common.metrics.KnownGauges(r, tags);
     gauges.add("pgtide_backup_last_success_timestamp_seconds", "when the last base backup completed (Unix time)",
@@ -206,7 +214,7 @@ public final class BackupController implements Backups {
       // one event per distinct failure (and one when it clears), not one every pass while it lasts
       String error = ar.failed() ? String.valueOf(ar.cause().getMessage()) : null;
       if (error != null) {
-        metrics.controllerError(key, "backup");
+        ClusterMeters.controllerErrors(registry, ClusterMeters.tags(key), "backup").increment();
       }
       if (!java.util.Objects.equals(error, maintenanceError)) {
         if (error != null) {

@@ -1,8 +1,8 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.LocalMachine;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.LoopbackPorts;
+import io.pgtide.common.process.OsUser;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -11,13 +11,13 @@ import picocli.CommandLine.Command;
 /**
  * A restore on Kubernetes: the Job the operator runs for a new cluster that declares {@code bootstrap.recovery}, in
  * the backup image, with the source's backup volume and the new cluster's first data volume mounted. It restores
- * exactly as local mode does ({@link LocalRestore}: the target checked against the source's catalogue, the chosen
+ * exactly as local mode does ({@link Restore}: the target checked against the source's catalogue, the chosen
  * base backup and the WAL after it, one run of PostgreSQL until the target is reached and promoted) into the
  * directory the new cluster's first Spilo member starts from, which Patroni then adopts. The source is only read.
  * Exit 2 when the target cannot be reached (nothing written), 1 when the restore failed (the partial directory is
  * removed).
  */
-@Command(name = "backup-restore", hidden = true, mixinStandardHelpOptions = true,
+@Command(name = "backup-restore", mixinStandardHelpOptions = true,
     description = "Restore a cluster's backups into a data directory (the operator's restore Job; configured by environment).")
 public final class BackupRestore implements Callable<Integer> {
 
@@ -29,13 +29,19 @@ public final class BackupRestore implements Callable<Integer> {
     spec.repository = env.getOrDefault("PGTIDE_REPOSITORY", "/var/lib/pgtide-backup");
     spec.targetTime = blankToNull(env.get("PGTIDE_TARGET_TIME"));
     spec.targetLSN = blankToNull(env.get("PGTIDE_TARGET_LSN"));
-    Path data = Path.of(env.getOrDefault("PGTIDE_DATA_DIR", io.pgtide.operator.k8s.model.ClusterModel.PGDATA));
-    LocalRestore restore;
+    Path data;
+    Restore restore;
     try {
       if (spec.source == null || spec.source.isBlank()) {
         throw new IllegalArgumentException("PGTIDE_SOURCE is not set");
       }
-      restore = new LocalRestore(LocalMachine.open(), spec, msg -> System.out.println("backup-restore: " + msg));
+      // the operator always names it (Spilo's PGDATA, ClusterModel.PGDATA): its default lived in the operator
+      String dataDir = env.get("PGTIDE_DATA_DIR");
+      if (dataDir == null || dataDir.isBlank()) {
+        throw new IllegalArgumentException("PGTIDE_DATA_DIR is not set");
+      }
+      data = Path.of(dataDir);
+      restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
       restore.check();
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());

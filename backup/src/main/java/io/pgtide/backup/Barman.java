@@ -1,7 +1,8 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.operator.backup.BackupPolicy;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.PgBin;
+import io.pgtide.common.backup.BackupPolicy;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.common.secrets.PrivateFiles;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -73,7 +74,7 @@ public final class Barman {
    * As above, checking the server's certificate as {@code tls} says on both connections (null: libpq's defaults).
    */
   public void configure(String host, int port, String superuser, String superuserPassword, String replicationUser,
-                        String replicationPassword, BackupPolicy policy, io.pgtide.local.process.PgClientTls tls) {
+                        String replicationPassword, BackupPolicy policy, io.pgtide.common.process.PgClientTls tls) {
     OsUser.ownedDirectory(repository, true);
     Path pgpass = repository.resolve("pgpass");
     PrivateFiles.write(pgpass, "*:*:*:" + escape(superuser) + ":" + escape(superuserPassword) + "\n"
@@ -95,7 +96,7 @@ public final class Barman {
 
   /** Barman's configuration of one server (passwords stay in {@code pgpass}). Pure. */
   static String serverConfig(String server, String host, int port, String superuser, String replicationUser,
-                             Path pgpass, io.pgtide.local.process.PgClientTls tls, BackupPolicy policy) {
+                             Path pgpass, io.pgtide.common.process.PgClientTls tls, BackupPolicy policy) {
     String ssl = tls == null ? "" : tls.conninfo();
     return """
         [%s]

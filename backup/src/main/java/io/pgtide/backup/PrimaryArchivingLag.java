@@ -1,6 +1,6 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 
 /**
  * The repository's WAL lag as the primary sees it: how far Barman's {@code pg_receivewal} has flushed behind the
@@ -15,15 +15,15 @@ public final class PrimaryArchivingLag implements BackupController.ArchivingLag 
   private final String user;
   private final String password;
 
-  private final io.pgtide.local.process.PgClientTls tls;
+  private final io.pgtide.common.process.PgClientTls tls;
 
   public PrimaryArchivingLag(String host, int port, String user, String password) {
-    this(host, port, user, password, new io.pgtide.local.process.PgClientTls(null, null, null));
+    this(host, port, user, password, new io.pgtide.common.process.PgClientTls(null, null, null));
   }
 
   /** @param tls how the server's certificate is checked, as Barman's connections check it */
   public PrimaryArchivingLag(String host, int port, String user, String password,
-                             io.pgtide.local.process.PgClientTls tls) {
+                             io.pgtide.common.process.PgClientTls tls) {
     this.host = host;
     this.port = port;
     this.user = user;

@@ -1,4 +1,4 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

@@ -1,11 +1,11 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.operator.backup.RecoveryTarget;
+import io.pgtide.common.process.PgBin;
+import io.pgtide.common.backup.RecoveryTarget;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.secrets.ClusterSecrets;
-import io.pgtide.local.process.OsUser;
-import io.pgtide.local.process.LocalMachine;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.OsUser;
+import io.pgtide.common.process.Psql;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,14 +16,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
- * Point-in-time recovery into a new local cluster: checks the target against the source's repository, restores
+ * Point-in-time recovery from a cluster's Barman repository (local mode's new cluster, the restore Job on Kubernetes,
+ * a verification's scratch copy): checks the target against the source's repository, restores
  * the chosen base backup with Barman into the new first member's data directory, runs PostgreSQL on it once (on a
  * private port) until the recovery reaches the target and promotes, then hands the directory to Patroni. The source
  * cluster is only read: its repository, and a WAL switch so what it wrote up to now is archived.
  */
-public final class LocalRestore {
+public final class Restore {
 
   private final PostgresClusterSpec.RecoverySpec spec;
   private final Consumer<String> progress;
@@ -31,11 +33,12 @@ public final class LocalRestore {
   private final Barman source;
   private final RecoveryTarget target;
 
-  private final LocalMachine machine;
+  /** The loopback port the restored PostgreSQL runs on until it has promoted (the caller's: it knows what else runs). */
+  private final IntSupplier freePort;
 
   /** Checks everything that can be checked before anything is created; {@link IllegalArgumentException} if bad. */
-  public LocalRestore(LocalMachine machine, PostgresClusterSpec.RecoverySpec spec, Consumer<String> progress) {
-    this.machine = machine;
+  public Restore(IntSupplier freePort, PostgresClusterSpec.RecoverySpec spec, Consumer<String> progress) {
+    this.freePort = freePort;
     this.spec = spec;
     this.progress = progress;
     this.target = RecoveryTarget.from(spec);
@@ -161,7 +164,7 @@ public final class LocalRestore {
 
   /** Runs PostgreSQL on the restored directory until it has replayed to the target and promoted, then stops it. */
   private void replayToTarget(Path dataDir, java.util.function.IntConsumer whileUp) {
-    int port = machine.freePort();
+    int port = freePort.getAsInt();
     Path log = dataDir.getParent().resolve("restore-postgres.log");
     Path socketDir = dataDir.getParent();
     ClusterSecrets secrets = sourceSecrets();

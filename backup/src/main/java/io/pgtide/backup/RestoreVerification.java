@@ -1,23 +1,23 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.LocalMachine;
-import io.pgtide.local.process.OsUser;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.OsUser;
+import io.pgtide.common.process.Psql;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 
 /**
- * Proves a local cluster's backups restore: the newest base backup and the archived WAL after it are restored into a
+ * Proves a cluster's backups restore (local mode's, and the agent's in its pod): the newest base backup and the archived WAL after it are restored into a
  * scratch directory, started until consistent and promoted, and checked — the check table the controller wrote
  * before each base backup is readable and holds at least the rows it had then — and the scratch copy is deleted.
  * The cluster itself is only read (and asked to archive its current WAL segment). Blocking.
  */
-public final class LocalVerification implements BackupController.Verification {
+public final class RestoreVerification implements BackupController.Verification {
   static final String TABLE = "pgtide_backup_check";
 
-  private final LocalMachine machine;
+  private final IntSupplier freePort;
   private final Path clusterDir;
   private final String cluster;
   private final String primaryHost;
@@ -26,10 +26,10 @@ public final class LocalVerification implements BackupController.Verification {
   private final String password;
   private final Consumer<String> progress;
 
-  public LocalVerification(LocalMachine machine, Path clusterDir, String cluster, String primaryHost, int primaryPort,
+  public RestoreVerification(IntSupplier freePort, Path clusterDir, String cluster, String primaryHost, int primaryPort,
                            String superuser, String password, Consumer<String> progress) {
     this.primaryHost = primaryHost;
-    this.machine = machine;
+    this.freePort = freePort;
     this.clusterDir = clusterDir;
     this.cluster = cluster;
     this.primaryPort = primaryPort;
@@ -57,7 +57,7 @@ public final class LocalVerification implements BackupController.Verification {
     long started = System.currentTimeMillis();
     long[] found = {-1};
     try {
-      Barman.BackupInfo restored = new LocalRestore(machine, spec, progress).restoreInto(scratch.resolve("data"), port ->
+      Barman.BackupInfo restored = new Restore(freePort, spec, progress).restoreInto(scratch.resolve("data"), port ->
           found[0] = Long.parseLong(Psql.query(port, superuser, password, "postgres",
               "SELECT count(*) FROM " + TABLE).strip()));
       boolean ok = found[0] >= expectedRows;

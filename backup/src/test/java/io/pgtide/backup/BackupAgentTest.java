@@ -1,4 +1,4 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -67,7 +67,7 @@ class BackupAgentTest {
     Map<String, String> env = env();
     env.put("ORDERS_SERVICE_HOST", "10.214.0.66");
     BackupAgent.Settings s = BackupAgent.Settings.from(env);
-    var policy = io.pgtide.operator.backup.BackupPolicy.from(s.spec());
+    var policy = io.pgtide.common.backup.BackupPolicy.from(s.spec());
     String conf = Barman.serverConfig("orders", s.dialHost(), 5432, "postgres", "standby",
         java.nio.file.Path.of("/backups/pgpass"), s.serverTls(), policy);
     String tls = " sslmode=verify-full sslrootcert=/etc/pgtide/server-ca/ca.crt hostaddr=10.214.0.66\n";

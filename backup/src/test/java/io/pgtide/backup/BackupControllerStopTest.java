@@ -1,11 +1,9 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.operator.failover.ClusterEvents;
-import io.pgtide.operator.metrics.OperatorMetrics;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +45,7 @@ class BackupControllerStopTest {
     Barman barman = new Barman(repository, "pg1", List.of(fake.toString()));
     BackupController controller = new BackupController(vertx, "default/pg1", barman,
         PostgresClusterSpec.BackupSpec::new, () -> new BackupController.ArchivingLag.Lag(null, null, false), null,
-        new ClusterEvents(vertx), new OperatorMetrics(new SimpleMeterRegistry()));
+        new AgentEvents(), new SimpleMeterRegistry());
 
     controller.tick();
     Path pidFile = repository.resolve("cron.pid");
@@ -76,8 +74,8 @@ class BackupControllerStopTest {
     Files.writeString(repository.resolve("conf.d/pg1.conf"), "[pg1]\n");
     BackupController controller = new BackupController(vertx, "default/pg1",
         new Barman(repository, "pg1", List.of(fake.toString())), PostgresClusterSpec.BackupSpec::new,
-        () -> new BackupController.ArchivingLag.Lag(null, null, false), null, new ClusterEvents(vertx),
-        new OperatorMetrics(new SimpleMeterRegistry()));
+        () -> new BackupController.ArchivingLag.Lag(null, null, false), null, new AgentEvents(),
+        new SimpleMeterRegistry());
 
     controller.stop(Duration.ofSeconds(1)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
 

@@ -1,7 +1,7 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
-import io.pgtide.operator.backup.RecoveryTarget;
-import io.pgtide.operator.backup.BackupPolicy;
+import io.pgtide.common.backup.RecoveryTarget;
+import io.pgtide.common.backup.BackupPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -77,13 +77,13 @@ class BackupPolicyTest {
         new Barman.BackupInfo("20261129T080000", "DONE", Instant.parse("2026-11-29T08:00:05Z"), 1),
         new Barman.BackupInfo("20261129T090000", "FAILED", null, 0),
         new Barman.BackupInfo("20261129T100000", "DONE", Instant.parse("2026-11-29T10:00:05Z"), 1));
-    assertThat(LocalRestore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T09:59:00Z"), null)).id())
+    assertThat(Restore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T09:59:00Z"), null)).id())
         .isEqualTo("20261129T080000");
-    assertThat(LocalRestore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T10:00:06Z"), null)).id())
+    assertThat(Restore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T10:00:06Z"), null)).id())
         .as("a second of margin over the catalogue's whole seconds").isEqualTo("20261129T100000");
-    assertThat(LocalRestore.choose(backups, RecoveryTarget.LATEST).id()).isEqualTo("20261129T100000");
-    assertThat(LocalRestore.choose(backups, new RecoveryTarget(null, "0/5000000")).id()).isEqualTo("20261129T080000");
-    assertThatThrownBy(() -> LocalRestore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T07:00:00Z"),
+    assertThat(Restore.choose(backups, RecoveryTarget.LATEST).id()).isEqualTo("20261129T100000");
+    assertThat(Restore.choose(backups, new RecoveryTarget(null, "0/5000000")).id()).isEqualTo("20261129T080000");
+    assertThatThrownBy(() -> Restore.choose(backups, new RecoveryTarget(Instant.parse("2026-11-29T07:00:00Z"),
         null))).hasMessageContaining("before the first recoverable point");
   }
 }

@@ -1,4 +1,4 @@
-package io.pgtide.cli.backup;
+package io.pgtide.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

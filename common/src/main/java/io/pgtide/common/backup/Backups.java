@@ -1,4 +1,4 @@
-package io.pgtide.operator.backup;
+package io.pgtide.common.backup;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

@@ -1,4 +1,4 @@
-package io.pgtide.operator.backup;
+package io.pgtide.common.backup;
 
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;

@@ -1,4 +1,4 @@
-package io.pgtide.operator.backup;
+package io.pgtide.common.backup;
 
 import io.pgtide.common.crd.PostgresClusterSpec;
 import java.time.Instant;

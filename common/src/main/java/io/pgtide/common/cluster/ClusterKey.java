@@ -1,4 +1,4 @@
-package io.pgtide.operator.state;
+package io.pgtide.common.cluster;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package io.pgtide.local.process;
+package io.pgtide.common.process;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

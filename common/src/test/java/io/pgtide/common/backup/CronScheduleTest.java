@@ -1,4 +1,4 @@
-package io.pgtide.operator.backup;
+package io.pgtide.common.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

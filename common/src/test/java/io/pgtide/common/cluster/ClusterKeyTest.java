@@ -1,4 +1,4 @@
-package io.pgtide.operator.state;
+package io.pgtide.common.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,6 +1,6 @@
 package io.pgtide.operator.failover;
 
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.pgtide.common.contract.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
