@@ -33,7 +33,7 @@ public final class Restore {
   private final Barman source;
   private final RecoveryTarget target;
 
-  /** The loopback port the restored PostgreSQL runs on until it has promoted (the caller's: it knows what else runs). */
+  /** The loopback port the restored PostgreSQL runs on until it promotes (the caller's: it knows what else runs). */
   private final IntSupplier freePort;
 
   /** Checks everything that can be checked before anything is created; {@link IllegalArgumentException} if bad. */

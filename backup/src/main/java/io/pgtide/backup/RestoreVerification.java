@@ -9,9 +9,10 @@ import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 
 /**
- * Proves a cluster's backups restore (local mode's, and the agent's in its pod): the newest base backup and the archived WAL after it are restored into a
- * scratch directory, started until consistent and promoted, and checked — the check table the controller wrote
- * before each base backup is readable and holds at least the rows it had then — and the scratch copy is deleted.
+ * Proves a cluster's backups restore (local mode's, and the agent's in its pod): the newest base backup and the
+ * archived WAL after it are restored into a scratch directory, started until consistent and promoted, and checked —
+ * the check table the controller wrote before each base backup is readable and holds at least the rows it had
+ * then — and the scratch copy is deleted.
  * The cluster itself is only read (and asked to archive its current WAL segment). Blocking.
  */
 public final class RestoreVerification implements BackupController.Verification {
