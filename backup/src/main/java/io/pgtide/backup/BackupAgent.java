@@ -30,9 +30,9 @@ import picocli.CommandLine.Command;
  * Barman and PostgreSQL 17 with {@code pgtide-backup.jar}) that keeps the cluster's Barman repository on its own
  * volume — WAL streamed through a replication slot from the primary's Service, scheduled base backups, retention,
  * verification in a scratch instance inside the pod — exactly what local mode runs in the operator's process
- * ({@link BackupController}). Nothing runs in the Spilo pods. The operator reads {@code GET /status} (the status and the agent's events) and
- * asks for backups and verifications; both need the token the operator generated (Secret
- * {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
+ * ({@link BackupController}). Nothing runs in the Spilo pods. The operator reads {@code GET /status} (the status
+ * and the agent's events) and asks for backups and verifications; both need the token the operator generated
+ * (Secret {@code <cluster>-backup-agent}). {@code /metrics} is Prometheus' (the {@code pgtide_backup_*} series).
  */
 @Command(name = "backup-agent", mixinStandardHelpOptions = true,
     description = "Run one cluster's backup agent (in the pod the operator creates; configured by environment).")

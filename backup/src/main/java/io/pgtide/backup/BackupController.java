@@ -108,9 +108,8 @@ public final class BackupController implements Backups {
     this.events = events;
     this.registry = registry;
     Tags tags = ClusterMeters.tags(key);
-    var r = registry;
     // absent until known (NaN fields: nothing measured yet), never NaN
-    gauges = new io.pgtide.common.metrics.KnownGauges(r, tags);
+    gauges = new io.pgtide.common.metrics.KnownGauges(registry, tags);
     gauges.add("pgtide_backup_last_success_timestamp_seconds", "when the last base backup completed (Unix time)",
         () -> lastSuccessEpoch);
     gauges.add("pgtide_backup_last_duration_seconds", "how long the last base backup took",
@@ -132,7 +131,7 @@ public final class BackupController implements Backups {
     gauges.add("pgtide_backup_last_verification_timestamp_seconds", "when the last verification ran (Unix time)",
         () -> verifiedEpoch);
     failures = Counter.builder("pgtide_backup_failures").description("base backups that failed")
-        .tags(tags).register(r);
+        .tags(tags).register(registry);
   }
 
   public void start(long tickMs) {
