@@ -169,7 +169,7 @@ spilo_image() {
 project_images() {
   [ -f "$repo/operator/target/pgtide-operator.jar" ] && [ -f "$repo/sidecar/target/pgtide-sidecar.jar" ] \
     || die "build the jars first (mvn package)"
-  [ -f "$repo/cli/target/pgtide.jar" ] || die "build the jars first (mvn package)"
+  [ -f "$repo/backup/target/pgtide-backup.jar" ] || die "build the jars first (mvn package)"
   "${BUILDAH[@]}" images -q localhost/pgtide/jre:17 >/dev/null 2>&1 \
     || "${BUILDAH[@]}" pull -q "oci-archive:$IMAGES_DIR/jre-17.tar" >/dev/null
   "${BUILDAH[@]}" images -q localhost/pgtide/backup-base:17 >/dev/null 2>&1 \

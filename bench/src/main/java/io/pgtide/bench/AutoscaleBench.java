@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.cli.local.LocalRunner;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -5,11 +5,11 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.local.process.ManagedProcess;
-import io.pgtide.local.process.OsUser;
-import io.pgtide.local.process.Psql;
-import io.pgtide.cli.backup.BackupController;
-import io.pgtide.cli.backup.LocalRestore;
-import io.pgtide.cli.backup.PrimaryArchivingLag;
+import io.pgtide.common.process.OsUser;
+import io.pgtide.common.process.Psql;
+import io.pgtide.backup.BackupController;
+import io.pgtide.backup.Restore;
+import io.pgtide.backup.PrimaryArchivingLag;
 import io.pgtide.cli.local.LocalRunner;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -68,7 +68,7 @@ final class BackupBench {
       latest.source = "bb";
       latest.repository = runner.dir().toString();
       t0 = System.nanoTime();
-      new LocalRestore(TestMachine.get(), latest, msg -> { }).restoreInto(dir.resolve("restore").resolve("data"));
+      new Restore(TestMachine.get()::freePort, latest, msg -> { }).restoreInto(dir.resolve("restore").resolve("data"));
       double restoreS = (System.nanoTime() - t0) / 1e9;
       OsUser.deleteTree(dir.resolve("restore"));
 

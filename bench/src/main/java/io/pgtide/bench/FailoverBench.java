@@ -4,7 +4,7 @@ import io.pgtide.testkit.TestMachine;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.local.process.PatroniMember;
 import io.pgtide.local.process.Waits;
 import io.pgtide.cli.local.LocalRunner;

@@ -56,7 +56,7 @@ final class SidecarBench {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
     int steadyAfter = Math.max(seconds + 10, args.length > 1 ? Integer.parseInt(args[1]) : 240);
     Path dir = Files.createTempDirectory("pgtide-sidecar-bench");
-    io.pgtide.local.process.OsUser.makeTraversable(dir);
+    io.pgtide.common.process.OsUser.makeTraversable(dir);
     try (PostgresInstance pg = PostgresInstance.start(dir.resolve("pg"))) {
       pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
       pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");

@@ -6,7 +6,7 @@ import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.operator.users.ScramVerifier;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.sidecar.PgCollector;
 import io.pgtide.sidecar.SidecarConfig;
 import io.pgtide.sidecar.users.UserSync;

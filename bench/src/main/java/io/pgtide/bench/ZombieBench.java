@@ -1,10 +1,10 @@
 package io.pgtide.bench;
 
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.local.process.PatroniCluster;
 import io.pgtide.local.process.PatroniMember;
 import io.pgtide.local.process.PatroniTiming;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.pgtide.cli;
 
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -302,7 +302,7 @@ final class KubeCli implements AutoCloseable {
   static String psqlConninfo(int port, String tlsName, java.nio.file.Path caFile) {
     String base = "port=" + port + " user=postgres dbname=postgres";
     return caFile == null ? "host=127.0.0.1 " + base + " sslmode=require"
-        : "host=" + tlsName + " " + base + new io.pgtide.local.process.PgClientTls("verify-full", caFile,
+        : "host=" + tlsName + " " + base + new io.pgtide.common.process.PgClientTls("verify-full", caFile,
             "127.0.0.1").conninfo();
   }
 

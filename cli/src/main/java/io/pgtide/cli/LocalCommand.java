@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.cli.local.Leftovers;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.operator.ClusterFile;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -1,7 +1,5 @@
 package io.pgtide.cli;
 
-import io.pgtide.cli.backup.BackupAgent;
-import io.pgtide.cli.backup.BackupRestore;
 import io.pgtide.operator.k8s.OperatorMain;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -15,8 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
     subcommands = {LocalCommand.class, StatusCommand.class, SwitchoverCommand.class, UsersCommand.class,
         LogsCommand.class, PsqlCommand.class, BackupCommand.class, RestoreCommand.class, RenderCommand.class,
-        ValidateCommand.class, SealCheck.class, ConvertCommand.class, SidecarCommand.class, OperatorMain.class,
-        BackupAgent.class, BackupRestore.class},
+        ValidateCommand.class, SealCheck.class, ConvertCommand.class, SidecarCommand.class, OperatorMain.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")
 public final class PgtideCli implements Callable<Integer> {
   static final int FAILED = 1;

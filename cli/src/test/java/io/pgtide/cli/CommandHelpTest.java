@@ -22,7 +22,7 @@ class CommandHelpTest {
     collect(PgtideCli.commandLine(), new ArrayList<>(), paths);
     assertThat(paths).as("the tree is walked").hasSizeGreaterThan(20)
         .contains(List.of("backup"), List.of("restore"), List.of("backup", "now"), List.of("local", "up"),
-            List.of("local", "status"), List.of("kubernetes"), List.of("backup-agent"), List.of("convert"));
+            List.of("local", "status"), List.of("kubernetes"), List.of("convert"));
     for (List<String> path : paths) {
       List<String> args = new ArrayList<>(path);
       args.add("--help");

@@ -4,7 +4,7 @@ import io.pgtide.testkit.TestMachine;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.cli.local.LocalRunner;
 import io.pgtide.testkit.TestDirs;
 import java.time.Duration;

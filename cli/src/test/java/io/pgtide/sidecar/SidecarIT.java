@@ -10,7 +10,7 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.contract.Role;
 import io.pgtide.local.process.PatroniCluster;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.local.process.Signal;
 import io.pgtide.local.process.Signals;
 import io.pgtide.operator.HubFixture;

@@ -6,7 +6,7 @@ import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.infra.Infrastructure;
 import io.pgtide.operator.patroni.PatroniConfigController;
 import io.pgtide.operator.patroni.PendingRestartController;
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.ScramVerifier;
 import io.pgtide.operator.users.UserSyncController;

@@ -1,7 +1,7 @@
 package io.pgtide.operator;
 
-import io.pgtide.operator.state.ClusterLog;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterLog;
+import io.pgtide.common.cluster.ClusterKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.state.ClusterState;
@@ -145,10 +145,10 @@ public final class OperatorHttp {
   }
 
   private final Map<String, io.pgtide.operator.autoscale.AutoscalerController> autoscalers = new ConcurrentHashMap<>();
-  private final Map<String, io.pgtide.operator.backup.Backups> backups = new ConcurrentHashMap<>();
+  private final Map<String, io.pgtide.common.backup.Backups> backups = new ConcurrentHashMap<>();
 
   /** The cluster's backups, or none ({@code null}: spec.backup was removed). */
-  public void backups(String clusterKey, io.pgtide.operator.backup.Backups controller) {
+  public void backups(String clusterKey, io.pgtide.common.backup.Backups controller) {
     if (controller == null) {
       backups.remove(clusterKey);
     } else {
@@ -424,7 +424,7 @@ public final class OperatorHttp {
         .onFailure(e -> ctx.response().setStatusCode(500).end(new JsonObject().put("error", e.getMessage()).encode())));
   }
 
-  private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.operator.backup.Backups> then) {
+  private void withBackups(RoutingContext ctx, java.util.function.Consumer<io.pgtide.common.backup.Backups> then) {
     String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     var b = backups.get(key);
     if (b == null) {

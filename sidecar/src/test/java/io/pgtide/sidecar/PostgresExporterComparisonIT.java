@@ -9,7 +9,7 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.local.process.ManagedProcess;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.sidecar.users.UserSync;
 import io.pgtide.testkit.PatroniClusterExtension;
 import io.pgtide.testkit.Pgbench;

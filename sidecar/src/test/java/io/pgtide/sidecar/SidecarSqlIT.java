@@ -12,7 +12,7 @@ import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.DesiredDatabase;
 import io.pgtide.common.contract.DesiredRole;
 import io.pgtide.common.contract.MemberId;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.sidecar.users.UserSync;
 import io.pgtide.testkit.Postgres17;
 import io.pgtide.testkit.PostgresInstance;

@@ -1,6 +1,6 @@
 package io.pgtide.testkit;
 
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import java.util.List;
 import java.util.Map;
 

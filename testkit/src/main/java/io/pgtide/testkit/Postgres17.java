@@ -2,8 +2,8 @@ package io.pgtide.testkit;
 
 import io.pgtide.common.secrets.ClusterSecrets;
 import io.pgtide.local.process.ManagedProcess;
-import io.pgtide.local.process.OsUser;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.OsUser;
+import io.pgtide.common.process.Psql;
 import io.pgtide.local.process.Signal;
 import io.pgtide.local.process.Waits;
 import java.io.IOException;

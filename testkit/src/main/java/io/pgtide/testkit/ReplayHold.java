@@ -1,6 +1,6 @@
 package io.pgtide.testkit;
 
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.local.process.Waits;
 import java.io.IOException;
 import java.io.OutputStream;

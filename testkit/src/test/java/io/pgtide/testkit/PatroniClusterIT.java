@@ -3,7 +3,7 @@ package io.pgtide.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.local.process.Signals;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package io.pgtide.cli.local;
 
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.local.process.JavaCommand;
 import io.pgtide.local.process.ManagedProcess;

@@ -6,7 +6,7 @@ import io.pgtide.common.secrets.PrivateFiles;
 import io.pgtide.local.process.LocalMachine;
 import io.pgtide.local.process.LocalServerTls;
 import io.pgtide.local.process.PgBouncerProcess;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.operator.pooler.PgBouncerConfig;
 import io.pgtide.operator.pooler.PoolerSql;
 import io.pgtide.operator.users.ScramVerifier;

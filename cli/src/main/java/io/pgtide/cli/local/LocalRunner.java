@@ -4,7 +4,7 @@ import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.secrets.ClusterSecrets;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.local.process.PatroniCluster;
 import io.pgtide.common.secrets.PrivateFiles;
 import io.pgtide.local.process.PatroniTiming;
@@ -44,7 +44,7 @@ public final class LocalRunner implements AutoCloseable {
   private OperatorCore core;
   private LocalInfrastructure infra;
   private io.pgtide.operator.ClusterControllerSet controllers;
-  private io.pgtide.cli.backup.BackupController backups;
+  private io.pgtide.backup.BackupController backups;
   private int primaryPort;
   private int metricsPort;
   private int replicasPort;
@@ -222,7 +222,7 @@ public final class LocalRunner implements AutoCloseable {
     io.pgtide.local.process.Waits.until("a login through the primary endpoint on 127.0.0.1:" + primaryPort,
         Duration.ofSeconds(120), () -> {
           try {
-            return "f".equals(io.pgtide.local.process.Psql.query(primaryPort, cluster.secrets().superuser(),
+            return "f".equals(io.pgtide.common.process.Psql.query(primaryPort, cluster.secrets().superuser(),
                 cluster.secrets().superuserPassword(), "postgres", "SELECT pg_is_in_recovery()"));
           } catch (RuntimeException e) {
             return false;
@@ -232,9 +232,9 @@ public final class LocalRunner implements AutoCloseable {
 
   /** A new cluster whose first member is the source's backup restored to the target (never touching the source). */
   private PatroniCluster restored(String name, PostgresClusterSpec spec, PatroniTiming timing) {
-    io.pgtide.cli.backup.LocalRestore restore;
+    io.pgtide.backup.Restore restore;
     try {
-      restore = new io.pgtide.cli.backup.LocalRestore(machine, spec.bootstrap.recovery, progress);
+      restore = new io.pgtide.backup.Restore(machine::freePort, spec.bootstrap.recovery, progress);
       restore.check();
     } catch (IllegalArgumentException e) {
       throw new io.pgtide.operator.ClusterFile.Invalid(e.getMessage());
@@ -257,21 +257,21 @@ public final class LocalRunner implements AutoCloseable {
 
   private void startBackups(PostgresClusterSpec spec, PatroniCluster cluster) {
     String key = infra.clusterKey();
-    var policy = io.pgtide.operator.backup.BackupPolicy.from(spec.backup);
-    var barman = new io.pgtide.cli.backup.Barman(io.pgtide.cli.backup.Barman.localRepository(dir),
+    var policy = io.pgtide.common.backup.BackupPolicy.from(spec.backup);
+    var barman = new io.pgtide.backup.Barman(io.pgtide.backup.Barman.localRepository(dir),
         resource.getMetadata().getName());
     ClusterSecrets s = cluster.secrets();
     // through the primary endpoint: after a failover Barman streams from the new primary
     // verifying PostgreSQL's certificate (127.0.0.1, from the cluster's CA) as the backup agent does on Kubernetes
-    var tls = io.pgtide.local.process.PgClientTls.verifyFull(cluster.serverCaFile(), null);
+    var tls = io.pgtide.common.process.PgClientTls.verifyFull(cluster.serverCaFile(), null);
     barman.configure("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), s.replicationUser(),
         s.replicationPassword(), policy, tls);
-    backups = new io.pgtide.cli.backup.BackupController(core.vertx(), key, barman, () -> resource.getSpec().backup,
-        new io.pgtide.cli.backup.PrimaryArchivingLag("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(),
+    backups = new io.pgtide.backup.BackupController(core.vertx(), key, barman, () -> resource.getSpec().backup,
+        new io.pgtide.backup.PrimaryArchivingLag("127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(),
             tls),
-        new io.pgtide.cli.backup.LocalVerification(machine, dir, resource.getMetadata().getName(), "127.0.0.1", primaryPort,
-            s.superuser(), s.superuserPassword(), progress),
-        core.events(), core.metrics());
+        new io.pgtide.backup.RestoreVerification(machine::freePort, dir, resource.getMetadata().getName(),
+            "127.0.0.1", primaryPort, s.superuser(), s.superuserPassword(), progress),
+        core.events()::emit, core.metrics().registry());
     core.http().backups(key, backups);
     backups.start(5_000);
     progress.accept("backups: " + policy.barmanRetention() + ", base backups on '" + policy.schedule()
@@ -282,7 +282,7 @@ public final class LocalRunner implements AutoCloseable {
     return backups == null ? io.vertx.core.Future.failedFuture("no spec.backup") : backups.backupNow();
   }
 
-  public io.pgtide.cli.backup.BackupController backups() {
+  public io.pgtide.backup.BackupController backups() {
     return backups;
   }
 
@@ -293,7 +293,7 @@ public final class LocalRunner implements AutoCloseable {
         if (leader.isEmpty()) {
           return false;
         }
-        io.pgtide.local.process.Psql.query(leader.get().pgPort(), cluster.secrets().superuser(),
+        io.pgtide.common.process.Psql.query(leader.get().pgPort(), cluster.secrets().superuser(),
             cluster.secrets().superuserPassword(), "postgres", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
         return true;
       } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.pgtide.cli.backup;
 
+import io.pgtide.backup.Barman;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -3,7 +3,7 @@ package io.pgtide.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.cli.PgtideCliAccess;
 import io.pgtide.testkit.TestDirs;
 import io.vertx.core.json.JsonObject;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.cli.StatusTable;
 import io.pgtide.operator.failover.FailoverRecord;
 import io.pgtide.testkit.SteadyWriter;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.operator.LocalClusters;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.local.process.LocalServerTls;
-import io.pgtide.local.process.PgClientTls;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.PgClientTls;
+import io.pgtide.common.process.Psql;
 import io.pgtide.operator.LocalClusters;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +61,7 @@ class LocalServerTlsE2E {
       assertThat(served(port)).isNotEqualTo(rotated.certificate().getSerialNumber());
       rotated.write(LocalServerTls.dir(dir));
       // PostgreSQL's own, as LocalServerTls leaves them (this JVM may be root, PostgreSQL then runs as postgres)
-      io.pgtide.local.process.OsUser.ownedDirectory(LocalServerTls.dir(dir), true);
+      io.pgtide.common.process.OsUser.ownedDirectory(LocalServerTls.dir(dir), true);
       org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
           .until(() -> served(port).equals(rotated.certificate().getSerialNumber()));
       assertThat(Psql.query("127.0.0.1", port, "postgres", password, "postgres",

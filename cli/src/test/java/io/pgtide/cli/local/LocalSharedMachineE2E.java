@@ -3,9 +3,9 @@ package io.pgtide.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.local.process.OsUser;
+import io.pgtide.common.process.OsUser;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.operator.LocalClusters;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.local.process.Signals;
 import io.pgtide.operator.LocalClusters;
 import io.pgtide.operator.pooler.PoolStats;

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.operator.HubFixture;
 import io.pgtide.operator.failover.ClusterEvents;
 import io.pgtide.testkit.PatroniClusterExtension;

@@ -9,7 +9,7 @@ import io.pgtide.common.contract.MemberId;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.local.process.PatroniCluster;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;
 import io.pgtide.operator.OperatorCore;

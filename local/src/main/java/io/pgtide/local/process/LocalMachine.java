@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
  */
 public final class LocalMachine implements AutoCloseable {
   private final Set<ManagedProcess> live = ConcurrentHashMap.newKeySet();
-  private final Set<Integer> handedOut = ConcurrentHashMap.newKeySet();
+  private final io.pgtide.common.process.LoopbackPorts ports = new io.pgtide.common.process.LoopbackPorts();
   /**
    * The kernel sends the parent-death signal when the <em>thread</em> that forked the child ends, not the process:
    * every child is forked by this one thread, which lives until the machine closes, after its children are stopped.
@@ -64,18 +64,7 @@ public final class LocalMachine implements AutoCloseable {
 
   /** A free loopback port, never 5432 and never one this machine handed out before. */
   public int freePort() {
-    for (int attempt = 0; attempt < 100; attempt++) {
-      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        socket.setReuseAddress(true);
-        int port = socket.getLocalPort();
-        if (port != 5432 && handedOut.add(port)) {
-          return port;
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("no free loopback port", e);
-      }
-    }
-    throw new IllegalStateException("no free loopback port after 100 attempts");
+    return ports.getAsInt();
   }
 
   /** Whether nothing listens on this loopback port now (it can be bound). */

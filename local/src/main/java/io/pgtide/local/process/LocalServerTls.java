@@ -1,5 +1,6 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.process.OsUser;
 import io.pgtide.common.secrets.PrivateFiles;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.common.tls.TlsMaterial;

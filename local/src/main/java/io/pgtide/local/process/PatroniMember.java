@@ -1,5 +1,6 @@
 package io.pgtide.local.process;
 
+import io.pgtide.common.process.OsUser;
 import io.pgtide.common.secrets.BasicCredentials;
 import io.pgtide.common.secrets.ClusterSecrets;
 import io.pgtide.common.secrets.PrivateFiles;
@@ -16,7 +17,7 @@ import java.util.OptionalLong;
  * the postmaster itself; faults act on the real PIDs (Patroni's and the postmaster's from {@code postmaster.pid}).
  */
 public final class PatroniMember {
-  public static final String BIN_DIR = "/usr/lib/postgresql/15/bin";
+  public static final String BIN_DIR = io.pgtide.common.process.PgBin.LOCAL_DIR;
 
   private final String name;
   private final Path dir;

@@ -1,6 +1,6 @@
 package io.pgtide.operator.autoscale;
 
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.pgtide.common.contract.InstanceReport;

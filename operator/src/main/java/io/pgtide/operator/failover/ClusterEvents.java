@@ -1,6 +1,6 @@
 package io.pgtide.operator.failover;
 
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterEventRecord;
 import io.pgtide.common.contract.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -35,7 +35,6 @@ import org.slf4j.LoggerFactory;
 public final class ClusterEvents {
   /** Events kept per cluster. */
   public static final int KEPT = 500;
-  static final int MESSAGE_CHARS = 1_000;
   private static final Logger LOG = LoggerFactory.getLogger("pgtide.events");
   private final Vertx vertx;
   private final Map<String, Deque<JsonObject>> kept = new HashMap<>();
@@ -75,15 +74,7 @@ public final class ClusterEvents {
   }
 
   private void record(String clusterKey, String type, String reason, String message, long at) {
-    if ("Warning".equals(type)) {
-      ClusterLog.of(LOG, clusterKey).warn("{}: {}", reason, message);
-    } else {
-      ClusterLog.of(LOG, clusterKey).info("{}: {}", reason, message);
-    }
-    // a message is a sentence or two; the cap keeps 500 of them well inside a ConfigMap (1 MiB)
-    String text = message.length() > MESSAGE_CHARS ? message.substring(0, MESSAGE_CHARS) + "…" : message;
-    JsonObject event = new JsonObject().put("cluster", clusterKey).put("type", type).put("reason", reason)
-        .put("message", text).put("at", at);
+    JsonObject event = ClusterEventRecord.of(clusterKey, type, reason, message, at);
     synchronized (this) {
       remember(event);
     }

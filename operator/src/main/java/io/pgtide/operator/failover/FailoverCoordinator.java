@@ -1,6 +1,6 @@
 package io.pgtide.operator.failover;
 
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.CommandResult;
 import io.pgtide.common.contract.MemberId;

@@ -10,7 +10,7 @@ import io.pgtide.operator.k8s.api.LeaseGuard;
 import io.pgtide.operator.k8s.model.OperatorConfig;
 import io.pgtide.operator.k8s.model.ReconcileErrors;
 import io.pgtide.operator.k8s.reconcile.ResourceReconciler;
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -402,7 +402,7 @@ public final class KubernetesOperator {
     if (owner == null || informers.isEmpty()) {
       return;
     }
-    PostgresCluster cr = cached(io.pgtide.operator.state.ClusterKey.text(owned.getMetadata().getNamespace(), owner));
+    PostgresCluster cr = cached(io.pgtide.common.cluster.ClusterKey.text(owned.getMetadata().getNamespace(), owner));
     if (cr != null && cr.getMetadata().getDeletionTimestamp() == null) {
       enqueue(cr);
     }

@@ -1,6 +1,5 @@
 package io.pgtide.operator.metrics;
 
-import io.pgtide.operator.state.ClusterKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
@@ -8,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.pgtide.common.contract.Role;
+import io.pgtide.common.metrics.ClusterMeters;
 import io.pgtide.operator.failover.FailoverRecord;
 import io.pgtide.operator.state.ClusterState;
 import io.pgtide.operator.state.ClusterView;
@@ -131,7 +131,7 @@ public final class OperatorMetrics {
   public void clusterSeen(String clusterKey) {
     Tags tags = clusterTags(clusterKey);
     FAILOVER_KINDS.forEach(kind -> failovers(tags.and("kind", kind)));
-    STEPS.forEach(step -> controllerErrors(tags.and("step", step)));
+    STEPS.forEach(step -> ClusterMeters.controllerErrors(registry, tags, step));
     primaryLost(tags);
     splitView(tags);
   }
@@ -160,16 +160,11 @@ public final class OperatorMetrics {
   }
 
   public void controllerError(String clusterKey, String step) {
-    controllerErrors(clusterTags(clusterKey).and("step", step)).increment();
+    ClusterMeters.controllerErrors(registry, clusterTags(clusterKey), step).increment();
   }
 
   private Counter failovers(Tags tags) {
     return Counter.builder("pgtide_failovers").description("completed failovers and switchovers, by kind")
-        .tags(tags).register(registry);
-  }
-
-  private Counter controllerErrors(Tags tags) {
-    return Counter.builder("pgtide_controller_errors").description("controller steps that failed")
         .tags(tags).register(registry);
   }
 
@@ -184,7 +179,6 @@ public final class OperatorMetrics {
   }
 
   public static Tags clusterTags(String clusterKey) {
-    ClusterKey key = ClusterKey.parse(clusterKey);
-    return Tags.of("namespace", key.namespace(), "cluster", key.name());
+    return ClusterMeters.tags(clusterKey);
   }
 }

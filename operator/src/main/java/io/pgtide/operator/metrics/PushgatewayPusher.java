@@ -1,7 +1,7 @@
 package io.pgtide.operator.metrics;
 
-import io.pgtide.operator.state.ClusterLog;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterLog;
+import io.pgtide.common.cluster.ClusterKey;
 import io.pgtide.operator.failover.FailoverCoordinator;
 import io.pgtide.operator.state.ClusterState;
 import io.pgtide.operator.state.ClusterView;

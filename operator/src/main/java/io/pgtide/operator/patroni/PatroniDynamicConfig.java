@@ -26,7 +26,7 @@ public final class PatroniDynamicConfig {
         .put("postgresql", new JsonObject().put("parameters", parameters))
         // backups stream WAL through this slot: a Patroni permanent slot, so it exists on whichever member leads
         // after a failover (no gap in the archive) and Patroni does not drop it as unknown while Barman is away
-        .put("slots", new JsonObject().put(io.pgtide.operator.backup.BackupPolicy.SLOT, spec.backup == null ? null
+        .put("slots", new JsonObject().put(io.pgtide.common.backup.BackupPolicy.SLOT, spec.backup == null ? null
             : new JsonObject().put("type", "physical")));
   }
 }

@@ -1,5 +1,6 @@
 package io.pgtide.operator.state;
 
+import io.pgtide.common.cluster.ClusterLog;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.ContractException;

@@ -68,7 +68,7 @@ class ClusterEventsTest {
     String longMessage = "x".repeat(5_000);
     events.emit("shop/a", "Warning", "ControllerError", longMessage);
     assertThat(((JsonObject) events.history("shop/a").getValue(2)).getString("message"))
-        .hasSize(ClusterEvents.MESSAGE_CHARS + 1);
+        .hasSize(io.pgtide.common.cluster.ClusterEventRecord.MESSAGE_CHARS + 1);
     events.forget("shop/a");
     assertThat(events.history(null)).isEmpty();
   }

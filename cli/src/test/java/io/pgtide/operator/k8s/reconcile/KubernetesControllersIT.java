@@ -26,7 +26,7 @@ import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.common.crd.PostgresUser;
 import io.pgtide.common.crd.PostgresUserSpec;
 import io.pgtide.local.process.PatroniMember;
-import io.pgtide.local.process.Psql;
+import io.pgtide.common.process.Psql;
 import io.pgtide.common.tls.CertificateAuthority;
 import io.pgtide.operator.OperatorCore;
 import io.pgtide.sidecar.SidecarConfig;

@@ -1,9 +1,9 @@
 package io.pgtide.operator.k8s.api;
 
 import io.pgtide.operator.k8s.model.BackupAgentModel;
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.pgtide.operator.backup.Backups;
+import io.pgtide.common.backup.Backups;
 import io.pgtide.operator.failover.ClusterEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

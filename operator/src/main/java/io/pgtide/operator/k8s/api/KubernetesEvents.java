@@ -1,12 +1,12 @@
 package io.pgtide.operator.k8s.api;
 
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgtide.common.contract.Addresses;
 import io.pgtide.common.crd.PostgresCluster;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

@@ -7,7 +7,7 @@ import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.operator.failover.FailoverRecord;
 import io.pgtide.operator.failover.IncidentIntent;
 import io.pgtide.operator.failover.IncidentStore;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.function.BooleanSupplier;

@@ -1,8 +1,8 @@
 package io.pgtide.operator.k8s.api;
 
 import io.pgtide.operator.k8s.model.MemberSelector;
-import io.pgtide.operator.state.ClusterLog;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterLog;
+import io.pgtide.common.cluster.ClusterKey;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,6 +1,6 @@
 package io.pgtide.operator.k8s.model;
 
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import static io.pgtide.operator.k8s.model.ClusterModel.sorted;
 
 import io.fabric8.kubernetes.api.model.EnvVar;

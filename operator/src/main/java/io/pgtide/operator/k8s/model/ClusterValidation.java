@@ -67,7 +67,7 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
       return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
     }
-    String backup = io.pgtide.operator.backup.BackupPolicy.problem(spec.backup);
+    String backup = io.pgtide.common.backup.BackupPolicy.problem(spec.backup);
     if (backup != null) {
       return backup;
     }
@@ -93,7 +93,7 @@ public final class ClusterValidation {
     }
     if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
       try {
-        var target = io.pgtide.operator.backup.RecoveryTarget.from(spec.bootstrap.recovery);
+        var target = io.pgtide.common.backup.RecoveryTarget.from(spec.bootstrap.recovery);
         if (target.time() != null && target.time().isAfter(java.time.Instant.now())) {
           return "bootstrap.recovery.targetTime " + target.time() + " is in the future";
         }
@@ -348,7 +348,7 @@ public final class ClusterValidation {
     if (source.getSpec() == null || source.getSpec().backup == null || !sourceVolume) {
       return "bootstrap.recovery.source " + recovery.source + " declares no spec.backup: it has no backups to restore";
     }
-    var target = io.pgtide.operator.backup.RecoveryTarget.from(recovery);
+    var target = io.pgtide.common.backup.RecoveryTarget.from(recovery);
     Object first = source.getStatus() == null ? null : source.getStatus().backupValue("firstRecoverablePoint");
     String why = target.unreachable(first == null ? null : java.time.Instant.parse(first.toString()), now);
     return why == null ? null : "cannot restore " + recovery.source + " to " + target + ": " + why;

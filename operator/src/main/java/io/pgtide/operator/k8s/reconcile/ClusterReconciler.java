@@ -12,7 +12,7 @@ import io.pgtide.operator.k8s.model.Ownership;
 import io.pgtide.operator.k8s.model.ReconcileErrors;
 import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.pgtide.operator.k8s.model.ServerCertificates;
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;

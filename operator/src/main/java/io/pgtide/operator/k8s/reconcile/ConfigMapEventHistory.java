@@ -2,7 +2,7 @@ package io.pgtide.operator.k8s.reconcile;
 
 import io.pgtide.operator.k8s.api.Blocking;
 import io.pgtide.operator.k8s.model.ClusterModel;
-import io.pgtide.operator.state.ClusterLog;
+import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -3,7 +3,7 @@ package io.pgtide.operator.k8s.reconcile;
 import io.pgtide.operator.k8s.api.Blocking;
 import io.pgtide.operator.k8s.model.MemberSelector;
 import io.pgtide.operator.k8s.model.RollingUpdate;
-import io.pgtide.operator.state.ClusterKey;
+import io.pgtide.common.cluster.ClusterKey;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;

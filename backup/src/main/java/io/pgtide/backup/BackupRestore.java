@@ -1,0 +1,64 @@
+package io.pgtide.backup;
+
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.process.LoopbackPorts;
+import io.pgtide.common.process.OsUser;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+/**
+ * A restore on Kubernetes: the Job the operator runs for a new cluster that declares {@code bootstrap.recovery}, in
+ * the backup image, with the source's backup volume and the new cluster's first data volume mounted. It restores
+ * exactly as local mode does ({@link Restore}: the target checked against the source's catalogue, the chosen
+ * base backup and the WAL after it, one run of PostgreSQL until the target is reached and promoted) into the
+ * directory the new cluster's first Spilo member starts from, which Patroni then adopts. The source is only read.
+ * Exit 2 when the target cannot be reached (nothing written), 1 when the restore failed (the partial directory is
+ * removed).
+ */
+@Command(name = "backup-restore", mixinStandardHelpOptions = true,
+    description = "Restore a cluster's backups into a data directory (the operator's restore Job; configured by environment).")
+public final class BackupRestore implements Callable<Integer> {
+
+  @Override
+  public Integer call() {
+    Map<String, String> env = System.getenv();
+    PostgresClusterSpec.RecoverySpec spec = new PostgresClusterSpec.RecoverySpec();
+    spec.source = env.get("PGTIDE_SOURCE");
+    spec.repository = env.getOrDefault("PGTIDE_REPOSITORY", "/var/lib/pgtide-backup");
+    spec.targetTime = blankToNull(env.get("PGTIDE_TARGET_TIME"));
+    spec.targetLSN = blankToNull(env.get("PGTIDE_TARGET_LSN"));
+    Path data;
+    Restore restore;
+    try {
+      if (spec.source == null || spec.source.isBlank()) {
+        throw new IllegalArgumentException("PGTIDE_SOURCE is not set");
+      }
+      // the operator always names it (Spilo's PGDATA, ClusterModel.PGDATA): its default lived in the operator
+      String dataDir = env.get("PGTIDE_DATA_DIR");
+      if (dataDir == null || dataDir.isBlank()) {
+        throw new IllegalArgumentException("PGTIDE_DATA_DIR is not set");
+      }
+      data = Path.of(dataDir);
+      restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
+      restore.check();
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    OsUser.deleteTree(data); // what an interrupted earlier run left: never adopted half-restored
+    try {
+      restore.restoreInto(data);
+      return 0;
+    } catch (RuntimeException e) {
+      OsUser.deleteTree(data); // Patroni must never adopt a half-restored directory
+      System.err.println("the restore failed: " + e.getMessage());
+      return e instanceof IllegalArgumentException ? 2 : 1;
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

@@ -1,0 +1,92 @@
+package io.pgtide.backup;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps a copy of one cluster's Barman repository (its base backups and WAL) in S3-compatible object storage, with
+ * Debian's rclone: {@code rclone sync} of the server's directory to {@code bucket/prefix}, so the copy is what the
+ * repository is, retention included. The credentials reach rclone through its environment (never a command line,
+ * never logged). Blocking.
+ */
+public final class RepositoryCopy {
+  /** What the agent's environment names: endpoint, bucket, prefix, region, and the two keys. */
+  public record Target(String endpoint, String bucket, String prefix, String region, String accessKeyId,
+                       String secretAccessKey) {
+    @Override
+    public String toString() {
+      return endpoint + "/" + bucket + "/" + prefix;
+    }
+  }
+
+  private final Path source;
+  private final Target target;
+  private volatile JsonObject status = new JsonObject();
+
+  public RepositoryCopy(Path source, Target target) {
+    this.source = source;
+    this.target = target;
+  }
+
+  /** rclone's configuration of the remote, as environment variables (a remote named "pgtides3"). Pure. */
+  static Map<String, String> environment(Target t) {
+    return Map.of("RCLONE_CONFIG_PGTIDES3_TYPE", "s3", "RCLONE_CONFIG_PGTIDES3_PROVIDER", "Other",
+        "RCLONE_CONFIG_PGTIDES3_ENDPOINT", t.endpoint(), "RCLONE_CONFIG_PGTIDES3_REGION", t.region(),
+        "RCLONE_CONFIG_PGTIDES3_ACCESS_KEY_ID", t.accessKeyId(),
+        "RCLONE_CONFIG_PGTIDES3_SECRET_ACCESS_KEY", t.secretAccessKey(),
+        "RCLONE_CONFIG_PGTIDES3_FORCE_PATH_STYLE", "true");
+  }
+
+  /** One sync; the result is {@link #status()}. Fails with rclone's last lines. */
+  public void sync() {
+    long started = System.currentTimeMillis();
+    List<String> cmd = new ArrayList<>(List.of("rclone", "sync", source.toString(),
+        "pgtides3:" + target.bucket() + "/" + target.prefix(), "--s3-no-check-bucket", "--stats-one-line",
+        "--stats-log-level", "NOTICE", "--stats", "0", "--retries", "3", "--low-level-retries", "3"));
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      // rclone 1.60 fails on any AWS_CA_BUNDLE ("unsupported transport"); the system's CAs are what it uses then
+      pb.environment().remove("AWS_CA_BUNDLE");
+      pb.environment().putAll(environment(target));
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!p.waitFor(30, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("rclone sync to " + target + " did not finish within 30 min");
+      }
+      if (p.exitValue() != 0) {
+        String[] lines = out.split("\n");
+        throw new IllegalStateException("rclone sync to " + target + " failed (exit " + p.exitValue() + "): "
+            + String.join(" | ", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 3), lines.length)));
+      }
+      status = new JsonObject().put("target", target.toString()).put("lastCopyAt", Instant.now().toString())
+          .put("lastCopySeconds", Duration.ofMillis(System.currentTimeMillis() - started).toMillis() / 1000.0);
+    } catch (java.io.IOException e) {
+      fail(started, "cannot run rclone: " + e.getMessage());
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (IllegalStateException e) {
+      fail(started, e.getMessage());
+      throw e;
+    }
+  }
+
+  private void fail(long started, String why) {
+    status = status.copy().put("target", target.toString()).put("lastFailure", why)
+        .put("lastFailureAt", Instant.ofEpochMilli(started).toString());
+  }
+
+  /** The last copy (time, duration) and the last failure with its reason, if any. */
+  public JsonObject status() {
+    return status.copy();
+  }
+}
