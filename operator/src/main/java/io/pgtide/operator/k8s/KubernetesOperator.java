@@ -70,10 +70,18 @@ public final class KubernetesOperator {
   private volatile CompletableFuture<?> election;
 
   /** The per-cluster controllers (user sync, autoscaler, status) started for every reconciled cluster. */
+  /** The operator's one writer of status, shared with the controllers and the incident store. */
+  public KubernetesOperator writingStatusWith(io.pgtide.operator.k8s.api.StatusWriter writer) {
+    this.statusWriter = writer;
+    return this;
+  }
+
   public KubernetesOperator controllers(ClusterControllers controllers) {
     this.controllers = controllers;
     return this;
   }
+
+  private io.pgtide.operator.k8s.api.StatusWriter statusWriter;
 
   public KubernetesOperator(Vertx vertx, KubernetesClient client, OperatorConfig config, String identity) {
     this.vertx = vertx;
@@ -216,7 +224,8 @@ public final class KubernetesOperator {
   }
 
   private void watch() {
-    reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa());
+    reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa(),
+        statusWriter != null ? statusWriter : new io.pgtide.operator.k8s.api.StatusWriter(client, () -> true));
     informers = inform(PostgresCluster.class, Map.of(), new ResourceEventHandler<>() {
       @Override
       public void onAdd(PostgresCluster cr) {

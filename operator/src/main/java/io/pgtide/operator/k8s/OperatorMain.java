@@ -39,13 +39,15 @@ public final class OperatorMain implements Callable<Integer> {
     bootstrap.close();
     var leading = new java.util.concurrent.atomic.AtomicReference<KubernetesOperator>();
     java.util.function.BooleanSupplier leads = () -> leading.get() != null && leading.get().isLeader();
+    // every status write of this process goes through one writer, one at a time, only while this replica leads
+    var status = new io.pgtide.operator.k8s.api.StatusWriter(client, leads);
     var core = new OperatorCore(KubernetesOperator.hubCertificate(ca, config), "0.0.0.0", config.bridgePort(),
-        v -> new KubernetesInfrastructure(v, client).leadingWhile(leads), 3_000);
+        v -> new KubernetesInfrastructure(v, client).leadingWhile(leads).writingStatusWith(status), 3_000);
     // an incident open when the leader goes is in the cluster's status, where the next leader resumes it
-    core.failover().persistTo(new KubernetesIncidentStore(core.vertx(), client, leads));
+    core.failover().persistTo(new KubernetesIncidentStore(core.vertx(), client, leads).writingStatusWith(status));
     var controllers = new ClusterControllers(core, client, 30_000, 5_000, new ScramVerifier()).leadingWhile(leads)
-        .backupAgentCa(ca.caPem());
-    var operator = new KubernetesOperator(core.vertx(), client, config, identity)
+        .writingStatusWith(status).backupAgentCa(ca.caPem());
+    var operator = new KubernetesOperator(core.vertx(), client, config, identity).writingStatusWith(status)
         .controllers(controllers).metrics(core.registry()).leadership(core::act, core::standDown);
     leading.set(operator);
     // a sidecar certificate speaks only for the live cluster it was issued to (by uid), not for an earlier one

@@ -21,11 +21,19 @@ public final class KubernetesIncidentStore implements IncidentStore {
   private final Vertx vertx;
   private final KubernetesClient client;
   private final BooleanSupplier leading;
+  private StatusWriter status;
 
   public KubernetesIncidentStore(Vertx vertx, KubernetesClient client, BooleanSupplier leading) {
     this.vertx = vertx;
     this.client = client;
     this.leading = leading;
+    this.status = new StatusWriter(client, leading);
+  }
+
+  /** Writes through the operator's one status writer (its own otherwise). */
+  public KubernetesIncidentStore writingStatusWith(StatusWriter writer) {
+    this.status = writer;
+    return this;
   }
 
   @Override
@@ -41,21 +49,15 @@ public final class KubernetesIncidentStore implements IncidentStore {
   @Override
   public Future<Void> save(String clusterKey, IncidentIntent intent, FailoverRecord completed) {
     ClusterKey k = ClusterKey.parse(clusterKey);
-    return Blocking.call(vertx, () -> {
-      if (!leading.getAsBoolean()) {
-        throw new IllegalStateException("this operator replica no longer leads; the incident is not written");
+    if (!leading.getAsBoolean()) {
+      return Future.failedFuture("this operator replica no longer leads; the incident is not written");
+    }
+    return status.cluster(k.namespace(), k.name(), s -> {
+      s.failover = ClusterStatusModel.intent(intent);
+      if (completed != null) {
+        s.lastFailover = ClusterStatusModel.failover(completed);
       }
-      // editStatus sends the difference as a patch: the other status fields stay as the server has them
-      client.resources(PostgresCluster.class).inNamespace(k.namespace()).withName(k.name()).editStatus(c -> {
-        PostgresClusterStatus s = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
-        s.failover = ClusterStatusModel.intent(intent);
-        if (completed != null) {
-          s.lastFailover = ClusterStatusModel.failover(completed);
-        }
-        c.setStatus(s);
-        return c;
-      });
-      return null;
-    });
+      return s;
+    }).mapEmpty();
   }
 }

@@ -41,11 +41,19 @@ public final class KubernetesInfrastructure implements Infrastructure {
   private final CommandClient commands;
 
   private java.util.function.BooleanSupplier leading = () -> true;
+  private StatusWriter status;
 
   public KubernetesInfrastructure(Vertx vertx, KubernetesClient client) {
     this.vertx = vertx;
     this.client = client;
     this.commands = new CommandClient(vertx);
+    this.status = new StatusWriter(client, () -> leading.getAsBoolean());
+  }
+
+  /** Writes {@code status.desiredReplicas} through the operator's one status writer (its own otherwise). */
+  public KubernetesInfrastructure writingStatusWith(StatusWriter writer) {
+    this.status = writer;
+    return this;
   }
 
   /** Acts (fences, releases a lock) only while this holds: a replica that is no longer sure it leads does nothing. */
@@ -186,18 +194,13 @@ public final class KubernetesInfrastructure implements Infrastructure {
   @Override
   public Future<Void> scale(String clusterKey, int members) {
     ClusterKey k = ClusterKey.parse(clusterKey);
-    return Blocking.call(vertx, () -> {
-      client.resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(k.namespace()).withName(k.name())
-          .editStatus(c -> {
-            if (c.getStatus() == null) {
-              c.setStatus(new io.pgtide.common.crd.PostgresClusterStatus());
-            }
-            c.getStatus().desiredReplicas = members;
-            return c;
-          });
+    return status.cluster(k.namespace(), k.name(), s -> {
+      s.desiredReplicas = members;
+      return s;
+    }).compose(written -> Blocking.call(vertx, () -> {
       client.apps().statefulSets().inNamespace(k.namespace()).withName(k.name()).scale(members);
       return null;
-    });
+    }));
   }
 
   @Override

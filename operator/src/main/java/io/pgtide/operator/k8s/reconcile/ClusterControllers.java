@@ -64,6 +64,7 @@ public final class ClusterControllers {
    *     rotates the password at the first sync after this)
    */
   private java.util.function.BooleanSupplier leading = () -> true;
+  private io.pgtide.operator.k8s.api.StatusWriter statusWriter;
 
   /**
    * Writes status only while this holds: a replica that resumes after a freeze or a partition has timers due at
@@ -77,6 +78,12 @@ public final class ClusterControllers {
   /** The operator's CA: the only one a backup agent's certificate is trusted from (null: its Secret's ca.crt). */
   private volatile String backupAgentCa;
 
+  /** The operator's one writer of status, shared with the reconciler and the incident store. */
+  public ClusterControllers writingStatusWith(io.pgtide.operator.k8s.api.StatusWriter writer) {
+    this.statusWriter = writer;
+    return this;
+  }
+
   public ClusterControllers backupAgentCa(String caPem) {
     this.backupAgentCa = caPem;
     return this;
@@ -87,6 +94,7 @@ public final class ClusterControllers {
     this.scram = scram;
     this.core = core;
     this.client = client;
+    this.statusWriter = new io.pgtide.operator.k8s.api.StatusWriter(client, () -> leading.getAsBoolean());
     this.userSyncIntervalMs = userSyncIntervalMs;
     this.secretsMaxAgeMs = secretsMaxAgeMs;
     this.history = new ConfigMapEventHistory(core.vertx(), client, core.events(), this::cluster).start(2_000);
@@ -130,7 +138,8 @@ public final class ClusterControllers {
       c.set = io.pgtide.operator.ClusterControllerSet.start(core, new io.pgtide.operator.ClusterControllerSet.Wiring(
           key, () -> self.latest.getSpec(), () -> usersSpec(self.latest),
           new SecretPasswords(client, cr, secretsMaxAgeMs), scram,
-          new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean()),
+          new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean())
+              .writingStatusWith(statusWriter),
           userSyncIntervalMs, () -> writeStatus(key).compose(v -> self.rolling.step(self.latest)).map(step -> {
             self.lastRollingStep = step;
             return step.action() == RollingUpdate.Action.DONE;
@@ -178,13 +187,12 @@ public final class ClusterControllers {
     if (byKey.containsKey(clusterKey)) {
       return Future.succeededFuture();
     }
-    return Blocking.<Void>call(core.vertx(), () -> {
-      if (client.resources(PostgresCluster.class).inNamespace(u.getMetadata().getNamespace())
-          .withName(u.getSpec().cluster).get() == null) {
-        writeUserStatus(u, ClusterUsers.unknownCluster(u));
-      }
-      return null;
-    });
+    return Blocking.call(core.vertx(), () -> client.resources(PostgresCluster.class)
+            .inNamespace(u.getMetadata().getNamespace()).withName(u.getSpec().cluster).get() == null)
+        .compose(unknown -> !unknown || Objects.equals(u.getStatus(), ClusterUsers.unknownCluster(u))
+            ? Future.<Void>succeededFuture()
+            : statusWriter.user(u.getMetadata().getNamespace(), u.getMetadata().getName(),
+                ignored -> ClusterUsers.unknownCluster(u)).mapEmpty());
   }
 
   public void userDeleted(PostgresUser u) {
@@ -287,7 +295,7 @@ public final class ClusterControllers {
     java.util.Map<String, Object> backup = c.backups == null ? null : c.backups.status().mapTo(java.util.Map.class);
     String ns = c.latest.getMetadata().getNamespace();
     String name = c.latest.getMetadata().getName();
-    return Blocking.<Void>call(core.vertx(), () -> {
+    return Blocking.<Observed>call(core.vertx(), () -> {
       if (!leading.getAsBoolean()) {
         return null;
       }
@@ -295,31 +303,35 @@ public final class ClusterControllers {
       client.resources(PostgresUser.class).inNamespace(ns).list().getItems()
           .forEach(u -> postgresUsers.put(ns + "/" + u.getMetadata().getName(), u));
       PostgresCluster cr = client.resources(PostgresCluster.class).inNamespace(ns).withName(name).get();
-      if (cr == null) {
-        return null;
-      }
-      PostgresClusterStatus status = cr.getStatus() == null ? new PostgresClusterStatus() : cr.getStatus();
-      String before = Serialization.asJson(status);
+      return cr == null ? null : new Observed(cr, routedToPrimary(ns, name), memberPods(ns, name));
+    }).compose(o -> o == null ? Future.<Void>succeededFuture() : statusWriter.cluster(ns, name, status -> {
       ClusterStatusModel.observe(status, view, users, autoscaler, lastFailover, Instant.now());
       ClusterStatusModel.progressing(status, c.lastRollingStep, c.set.restarts().last(), Instant.now());
-      ClusterStatusModel.ready(status, view, routedToPrimary(ns, name), Instant.now());
-      ClusterStatusModel.placement(status, memberPods(ns, name), Instant.now());
+      ClusterStatusModel.ready(status, view, o.routed(), Instant.now());
+      ClusterStatusModel.placement(status, o.pods(), Instant.now());
       if (c.lastRequest != null) {
         status.lastRequest = c.lastRequest;
       }
       status.backup = backup;
-      if (!before.equals(Serialization.asJson(status)) && leading.getAsBoolean()) {
-        cr.setStatus(status);
-        client.resources(PostgresCluster.class).inNamespace(ns).resource(cr).updateStatus();
-      }
-      ClusterUsers.Merged merged = ClusterUsers.merge(name, cr.getSpec(), postgresUsers(ns));
+      return status;
+    }).compose(written -> {
+      ClusterUsers.Merged merged = ClusterUsers.merge(name, o.cluster().getSpec(), postgresUsers(ns));
+      List<Future<Boolean>> userWrites = new java.util.ArrayList<>();
       for (PostgresUser u : postgresUsers(ns)) {
         if (name.equals(u.getSpec().cluster)) {
-          writeUserStatus(u, ClusterUsers.status(u, merged, users));
+          PostgresUserStatus userStatus = ClusterUsers.status(u, merged, users);
+          if (!Objects.equals(u.getStatus(), userStatus)) {
+            userWrites.add(statusWriter.user(ns, u.getMetadata().getName(), ignored -> userStatus));
+          }
         }
       }
-      return null;
-    }).onFailure(e -> ClusterLog.of(LOG, key).debug("status not written this time: {}", e.getMessage()));
+      return Future.all(userWrites).<Void>mapEmpty();
+    })).onFailure(e -> ClusterLog.of(LOG, key).debug("status not written this time: {}", e.getMessage()));
+  }
+
+  /** What the status is computed from besides the controllers' own state: read from the API server. */
+  private record Observed(PostgresCluster cluster, java.util.Set<String> routed,
+                          List<io.fabric8.kubernetes.api.model.Pod> pods) {
   }
 
   /** The pods the primary Service's endpoints name (ready addresses only). */
@@ -331,13 +343,5 @@ public final class ClusterControllers {
     return endpoints.getSubsets().stream().filter(x -> x.getAddresses() != null)
         .flatMap(x -> x.getAddresses().stream()).filter(a -> a.getTargetRef() != null)
         .map(a -> a.getTargetRef().getName()).collect(java.util.stream.Collectors.toSet());
-  }
-
-  private void writeUserStatus(PostgresUser u, PostgresUserStatus status) {
-    if (Objects.equals(u.getStatus(), status)) {
-      return;
-    }
-    u.setStatus(status);
-    client.resources(PostgresUser.class).inNamespace(u.getMetadata().getNamespace()).resource(u).updateStatus();
   }
 }

@@ -12,6 +12,7 @@ import io.pgtide.operator.k8s.model.Ownership;
 import io.pgtide.operator.k8s.model.ReconcileErrors;
 import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.pgtide.operator.k8s.model.ServerCertificates;
+import io.pgtide.operator.k8s.api.StatusWriter;
 import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -49,6 +50,7 @@ public final class ClusterReconciler {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterReconciler.class);
 
   private final Vertx vertx;
+  private final StatusWriter statusWriter;
   private final KubernetesClient client;
   private final OperatorConfig config;
   private final CertificateAuthority ca;
@@ -62,6 +64,13 @@ public final class ClusterReconciler {
   private final ResourceReconciler<io.fabric8.kubernetes.api.model.apps.Deployment> deployments;
 
   public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
+    this(vertx, client, config, ca, new StatusWriter(client, () -> true));
+  }
+
+  /** {@code statusWriter}: the operator's one writer of status, shared with the controllers and the incident store. */
+  public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca,
+                           StatusWriter statusWriter) {
+    this.statusWriter = statusWriter;
     this.vertx = vertx;
     this.client = client;
     this.config = config;
@@ -683,27 +692,21 @@ public final class ClusterReconciler {
     if (old != null && same(old, s)) {
       return Future.succeededFuture();
     }
-    return Blocking.call(vertx, () -> {
-      client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace())
-          .withName(cr.getMetadata().getName()).editStatus(c -> {
-            PostgresClusterStatus fresh = c.getStatus() == null ? new PostgresClusterStatus() : c.getStatus();
-            // the controllers own the other conditions: keep theirs as the server has them now
-            List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
-                .filter(x -> !written.contains(x.type)).toList());
-            conditions.addAll(s.conditions.stream().filter(x -> written.contains(x.type)).toList());
-            conditions.sort(java.util.Comparator.comparing(x -> x.type));
-            fresh.observedGeneration = s.observedGeneration;
-            if (degraded || "Degraded".equals(fresh.phase) || fresh.phase == null) {
-              fresh.phase = s.phase;
-            }
-            fresh.replicas = s.replicas;
-            fresh.selector = s.selector;
-            fresh.conditions = conditions;
-            c.setStatus(fresh);
-            return c;
-          });
-      return null;
-    });
+    return statusWriter.cluster(cr.getMetadata().getNamespace(), cr.getMetadata().getName(), fresh -> {
+      // the controllers own the other conditions: keep theirs as the server has them now
+      List<PostgresClusterStatus.Condition> conditions = new ArrayList<>(fresh.conditions.stream()
+          .filter(x -> !written.contains(x.type)).toList());
+      conditions.addAll(s.conditions.stream().filter(x -> written.contains(x.type)).toList());
+      conditions.sort(java.util.Comparator.comparing(x -> x.type));
+      fresh.observedGeneration = s.observedGeneration;
+      if (degraded || "Degraded".equals(fresh.phase) || fresh.phase == null) {
+        fresh.phase = s.phase;
+      }
+      fresh.replicas = s.replicas;
+      fresh.selector = s.selector;
+      fresh.conditions = conditions;
+      return fresh;
+    }).mapEmpty();
   }
 
   private static boolean same(PostgresClusterStatus a, PostgresClusterStatus b) {
