@@ -67,10 +67,11 @@
 # Patroni's ConfigMaps (<cluster>-leader, -config, -failover, -sync): the operator reads and patches the leader
 # lock and the failover key, writes <cluster>-pgtide-events, and must hold what the per-cluster Role grants
 # Patroni. Not narrowed by resourceNames here: the names depend on the cluster (and RBAC cannot restrict create,
-# list or watch by name anyway); the per-cluster Role is narrowed.
+# list or watch by name anyway); the per-cluster Role is narrowed. delete: the pooler's ConfigMap when spec.pooler
+# goes away (only what the cluster controls).
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # the primary Service's Endpoints: is a primary serving? (Patroni uses ConfigMaps, not Endpoints)
 - apiGroups: [""]
   resources: ["endpoints"]

@@ -36,6 +36,8 @@ import java.util.function.Supplier;
 public final class LocalPooler implements AutoCloseable {
   static final String PASSWORD_FILE = "pgtide_pooler.password";
   static final int DATABASE_SCAN_SECONDS = 10;
+  /** How often its pool statistics go to the operator's /metrics, as on Kubernetes. */
+  static final int STATISTICS_SECONDS = 15;
 
   private final PostgresClusterSpec.PoolerSpec spec;
   private final Path dir;
@@ -80,8 +82,11 @@ public final class LocalPooler implements AutoCloseable {
         : PgBouncerConfig.Tls.NONE;
   }
 
-  /** Prepares the databases, starts PgBouncer on the current primary and follows it (blocking until it listens). */
-  LocalPooler start(LocalMachine machine) {
+  /**
+   * Prepares the databases, starts PgBouncer on the current primary and follows it (blocking until it listens);
+   * its SHOW POOLS and SHOW STATS go to {@code statistics} every {@value #STATISTICS_SECONDS} s.
+   */
+  LocalPooler start(LocalMachine machine, Consumer<List<io.pgtide.operator.pooler.PoolStats.Sample>> statistics) {
     List<Integer> targets = primaryTargets.get();
     if (targets.isEmpty()) {
       throw new IllegalStateException("the pooler needs a primary, and the primary endpoint routes nowhere");
@@ -95,6 +100,14 @@ public final class LocalPooler implements AutoCloseable {
     worker.scheduleWithFixedDelay(this::followPrimary, 1, 1, TimeUnit.SECONDS);
     worker.scheduleWithFixedDelay(this::scanDatabases, DATABASE_SCAN_SECONDS, DATABASE_SCAN_SECONDS,
         TimeUnit.SECONDS);
+    worker.scheduleWithFixedDelay(() -> {
+      try {
+        statistics.accept(io.pgtide.operator.pooler.PoolStats.samples(show("SHOW POOLS"), show("SHOW STATS")));
+      } catch (RuntimeException e) {
+        progress.accept("pooler: reading its statistics failed, retrying in " + STATISTICS_SECONDS + " s: "
+            + e.getMessage());
+      }
+    }, 1, STATISTICS_SECONDS, TimeUnit.SECONDS);
     return this;
   }
 

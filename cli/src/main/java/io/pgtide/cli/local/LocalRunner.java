@@ -96,8 +96,9 @@ public final class LocalRunner implements AutoCloseable {
     awaitPrimaryLogin(cluster);
     if (spec.pooler != null) {
       // the endpoint's target is the primary the operator chose: the pooler follows the same one
+      // its series as the operator exports them on Kubernetes, for the one PgBouncer of local mode
       pooler = new LocalPooler(spec.pooler, dir, poolerPort, primaryPort, cluster.secrets(), infra::primaryTargets,
-          progress).start(machine);
+          progress).start(machine, samples -> core.metrics().pooler().update(key, "primary", "pgbouncer", samples));
     }
     if (spec.backup != null) {
       startBackups(spec, cluster);

@@ -381,7 +381,9 @@ public final class KubernetesOperator {
         io.fabric8.kubernetes.api.model.ServiceAccount.class, io.fabric8.kubernetes.api.model.rbac.Role.class,
         io.fabric8.kubernetes.api.model.rbac.RoleBinding.class,
         io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class,
-        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class,
+        // the pooler's and the backup agent's (a rollout's revision annotation reconciles once: reads only)
+        io.fabric8.kubernetes.api.model.apps.Deployment.class);
     kinds.forEach(this::watchOwned);
   }
 

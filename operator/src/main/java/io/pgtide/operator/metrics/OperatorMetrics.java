@@ -32,9 +32,17 @@ public final class OperatorMetrics {
   private final Map<String, FailoverRecord> lastFailover = new ConcurrentHashMap<>();
   private final Map<String, Double> budgets = new ConcurrentHashMap<>();
 
+  private final PoolerMetrics pooler;
+
   public OperatorMetrics(MeterRegistry registry) {
     this.registry = registry;
     this.memberSeries = memberSeries();
+    this.pooler = new PoolerMetrics(registry);
+  }
+
+  /** PgBouncer's pool statistics, per pooler pod (spec.pooler on Kubernetes). */
+  public PoolerMetrics pooler() {
+    return pooler;
   }
 
   public MeterRegistry registry() {

@@ -25,6 +25,19 @@ class RenderTest {
   }
 
   @Test
+  void aPoolerIsRenderedWithItsObjectsAndNoPassword() {
+    PostgresCluster cr = LocalRunner.read(Path.of("..", "manifests", "samples", "full.yaml"));
+    assertThat(Render.yaml(cr, OperatorConfig.DEFAULTS)).doesNotContain("pgtide-pooler");
+    cr.getSpec().pooler = new io.pgtide.common.crd.PostgresClusterSpec.PoolerSpec();
+    cr.getSpec().pooler.replicas = true;
+    String yaml = Render.yaml(cr, OperatorConfig.DEFAULTS);
+    assertThat(yaml).contains("kind: \"Deployment\"", "kind: \"ConfigMap\"", "name: \"orders-pooler\"",
+        "name: \"orders-pooler-repl\"", "\"pgtide_pooler\" \"<generated at apply time>\"");
+    Object parsed = Serialization.unmarshal(yaml);
+    assertThat(parsed).isNotNull();
+  }
+
+  @Test
   void validationIsTheSecondLineBehindTheSchema() {
     PostgresCluster cr = LocalRunner.read(Path.of("..", "manifests", "samples", "full.yaml"));
     assertThat(ClusterValidation.problem(cr.getSpec())).isNull();

@@ -130,6 +130,7 @@ public final class ClusterModel {
       out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.tlsSecret(name))).build());
     }
     out.add(caConfigMap(cr, ""));
+    out.addAll(PoolerModel.named(cr, config));
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
       out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,

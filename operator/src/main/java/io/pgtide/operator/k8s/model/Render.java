@@ -25,6 +25,17 @@ public final class Render {
         .withType("kubernetes.io/tls").addToStringData("tls.crt", "<issued by the operator's CA at apply time>")
         .addToStringData("tls.key", "<issued at apply time>").addToStringData("ca.crt", "<the operator's CA>")
         .build());
+    if (cr.getSpec().pooler != null) {
+      objects.add(PoolerModel.credentials(cr, "<generated at apply time>"));
+      objects.add(PoolerModel.configMap(cr));
+      objects.add(PoolerModel.networkPolicy(cr));
+      for (PoolerModel.Kind kind : PoolerModel.kinds(cr)) {
+        objects.add(PoolerModel.service(cr, kind));
+        objects.add(PoolerModel.podDisruptionBudget(cr, kind));
+        // the pod template's hash covers the certificate, issued at apply time
+        objects.add(PoolerModel.deployment(cr, config, kind, ""));
+      }
+    }
     StringBuilder out = new StringBuilder();
     for (HasMetadata o : objects) {
       String doc = Serialization.asYaml(o);

@@ -57,6 +57,7 @@ public final class ClusterControllers {
     volatile String handlingRequest;                       // the id being acted on
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
     BackupAgentClient backups;                             // while spec.backup is declared
+    io.pgtide.operator.k8s.api.PoolerClient pooler;        // while spec.pooler is declared
   }
 
   /**
@@ -150,6 +151,21 @@ public final class ClusterControllers {
     c.latest = cr;
     c.set.follow(spec);
     backupsOf(key, c, cr);
+    poolerOf(key, c, cr);
+  }
+
+  /** How often the pooler's role, lookup functions and pool statistics are seen to. */
+  static final long POOLER_POLL_MS = 15_000;
+
+  /** spec.pooler: its role and functions on the primary and its pool statistics; nothing without it. */
+  private void poolerOf(String key, Controllers c, PostgresCluster cr) {
+    if (cr.getSpec().pooler != null && c.pooler == null) {
+      c.pooler = new io.pgtide.operator.k8s.api.PoolerClient(core.vertx(), client, core.metrics().pooler(),
+          () -> c.latest).start(POOLER_POLL_MS);
+    } else if (cr.getSpec().pooler == null && c.pooler != null) {
+      c.pooler.stop();
+      c.pooler = null;
+    }
   }
 
   /** spec.backup: the agent's status and actions through the control API and status.backup; none without it. */
@@ -172,6 +188,9 @@ public final class ClusterControllers {
       if (c.backups != null) {
         c.backups.stop();
         core.http().backups(key, null);
+      }
+      if (c.pooler != null) {
+        c.pooler.stop();
       }
       core.state().forgetCluster(key);
       core.failover().forget(key);

@@ -9,6 +9,7 @@ import io.pgtide.operator.k8s.model.ClusterValidation;
 import io.pgtide.operator.k8s.model.MemberSelector;
 import io.pgtide.operator.k8s.model.OperatorConfig;
 import io.pgtide.operator.k8s.model.Ownership;
+import io.pgtide.operator.k8s.model.PoolerModel;
 import io.pgtide.operator.k8s.model.ReconcileErrors;
 import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.pgtide.operator.k8s.model.ServerCertificates;
@@ -62,6 +63,7 @@ public final class ClusterReconciler {
   private final ResourceReconciler<NetworkPolicy> networkPolicies;
   private final ResourceReconciler<StatefulSet> statefulSets;
   private final ResourceReconciler<io.fabric8.kubernetes.api.model.apps.Deployment> deployments;
+  private final ResourceReconciler<io.fabric8.kubernetes.api.model.ConfigMap> configMaps;
 
   public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
     this(vertx, client, config, ca, new StatusWriter(client, () -> true));
@@ -83,6 +85,7 @@ public final class ClusterReconciler {
     networkPolicies = new ResourceReconciler<>(vertx, client, NetworkPolicy.class);
     statefulSets = new ResourceReconciler<>(vertx, client, StatefulSet.class);
     deployments = new ResourceReconciler<>(vertx, client, io.fabric8.kubernetes.api.model.apps.Deployment.class);
+    configMaps = new ResourceReconciler<>(vertx, client, io.fabric8.kubernetes.api.model.ConfigMap.class);
   }
 
   public Future<Void> reconcile(PostgresCluster cr) {
@@ -175,6 +178,7 @@ public final class ClusterReconciler {
         .compose(v -> restoreStep(cr))
         .compose(v -> statefulSetStep(cr))
         .compose(v -> volumeSizes(cr))
+        .compose(v -> poolerStep(cr))
         .compose(v -> backupAgentStep(cr))
         .compose(v -> status(cr, null, null, false));
   }
@@ -398,6 +402,59 @@ public final class ClusterReconciler {
         .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
         .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
         .mapEmpty();
+  }
+
+  /**
+   * spec.pooler: PgBouncer's credentials (generated once), its certificate from the cluster CA, its ConfigMap,
+   * NetworkPolicy, and per pooler (the primary's, the replicas' with {@code replicas: true}) its Service,
+   * PodDisruptionBudget and Deployment. A pooler no longer asked for goes (only what this cluster controls); its
+   * Secrets stay with the cluster, so a pooler switched on again keeps its password. The role and lookup function
+   * on the primary are the per-cluster {@code PoolerClient}'s.
+   */
+  private Future<Void> poolerStep(PostgresCluster cr) {
+    String ns = cr.getMetadata().getNamespace();
+    String name = cr.getMetadata().getName();
+    String uid = cr.getMetadata().getUid();
+    List<PoolerModel.Kind> wanted = PoolerModel.kinds(cr);
+    Future<?> chain = Future.succeededFuture();
+    for (PoolerModel.Kind kind : PoolerModel.Kind.values()) {
+      if (!wanted.contains(kind)) {
+        String pooler = PoolerModel.name(name, kind);
+        chain = chain.compose(v -> deployments.remove(ns, pooler, uid))
+            .compose(v -> services.remove(ns, pooler, uid))
+            .compose(v -> pdbs.remove(ns, pooler, uid));
+      }
+    }
+    String shared = PoolerModel.sharedName(name);
+    if (wanted.isEmpty()) {
+      return chain.compose(v -> networkPolicies.remove(ns, shared, uid))
+          .compose(v -> configMaps.remove(ns, shared, uid)).mapEmpty();
+    }
+    chain = chain.compose(v -> Blocking.call(vertx, () -> {
+      createIfMissing(ns, PoolerModel.credentials(cr, ClusterSecrets.password(32)));
+      if (!PoolerModel.clientTls(cr)) {
+        return "";
+      }
+      CertificateAuthority clusterCa = clusterCa(cr);
+      List<String> names = PoolerModel.dnsNames(cr);
+      String tlsName = PoolerModel.tlsSecret(name);
+      issuedSecret(cr, tlsName, PoolerModel.meta(cr, tlsName),
+          certPem -> ServerCertificates.reissueReason(certPem, clusterCa.caPem(), uid, names, java.time.Instant.now()),
+          () -> clusterCa.issueServer(PoolerModel.host(ns, name, PoolerModel.Kind.PRIMARY), names,
+              ServerCertificates.uris(cr), ClusterCertificates.VALIDITY));
+      return decoded(client.secrets().inNamespace(ns).withName(tlsName).get(), "tls.crt");
+    }).compose(certPem -> {
+      Future<?> objects = configMaps.reconcile(ns, shared, PoolerModel.configMap(cr))
+          .compose(x -> networkPolicies.reconcile(ns, shared, PoolerModel.networkPolicy(cr)));
+      for (PoolerModel.Kind kind : wanted) {
+        String pooler = PoolerModel.name(name, kind);
+        objects = objects.compose(x -> services.reconcile(ns, pooler, PoolerModel.service(cr, kind)))
+            .compose(x -> pdbs.reconcile(ns, pooler, PoolerModel.podDisruptionBudget(cr, kind)))
+            .compose(x -> deployments.reconcile(ns, pooler, PoolerModel.deployment(cr, config, kind, certPem)));
+      }
+      return objects;
+    }));
+    return chain.mapEmpty();
   }
 
   private void createIfMissing(String ns, Secret s) {

@@ -362,6 +362,85 @@ public class ClusterReconcilerMockTest {
     return java.util.Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
+  /**
+   * spec.pooler: both poolers' objects, owned by the cluster, with the pooler's own certificate from the cluster's
+   * CA for its Services' names; an unchanged cluster then costs reads only; without spec.pooler they go (the
+   * Secrets stay with the cluster: a pooler switched on again keeps its password).
+   */
+  @Test
+  void aPoolerIsCreatedWithItsOwnCertificateAndRemovedWithSpecPooler() throws Exception {
+    PostgresCluster cr = sample("minimal.yaml");
+    cr.getMetadata().setName("pooled");
+    cr.getSpec().pooler = new io.pgtide.common.crd.PostgresClusterSpec.PoolerSpec();
+    cr.getSpec().pooler.replicas = true;
+    cr = apply(cr);
+    reconcile(cr);
+    String ns = cr.getMetadata().getNamespace();
+    String uid = fresh(cr).getMetadata().getUid();
+    List<HasMetadata> objects = new ArrayList<>();
+    for (String pooler : List.of("pooled-pooler", "pooled-pooler-repl")) {
+      objects.add(client.apps().deployments().inNamespace(ns).withName(pooler).get());
+      objects.add(client.services().inNamespace(ns).withName(pooler).get());
+      objects.add(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(pooler).get());
+    }
+    objects.add(client.configMaps().inNamespace(ns).withName("pooled-pooler").get());
+    objects.add(client.network().v1().networkPolicies().inNamespace(ns).withName("pooled-pooler").get());
+    Secret credentials = client.secrets().inNamespace(ns).withName("pooled-pooler").get();
+    Secret tls = client.secrets().inNamespace(ns).withName("pooled-pooler-tls").get();
+    objects.add(credentials);
+    objects.add(tls);
+    assertThat(objects).doesNotContainNull().allSatisfy(o -> assertThat(o.getMetadata().getOwnerReferences())
+        .singleElement().satisfies(ref -> assertThat(ref.getUid()).isEqualTo(uid)));
+    assertThat(degraded(cr).status).isEqualTo("False");
+    // the userlist holds the generated password, and nothing else
+    String password = io.pgtide.operator.k8s.api.SecretPasswords.passwordOf(credentials);
+    assertThat(password).hasSizeGreaterThanOrEqualTo(32);
+    assertThat(io.pgtide.operator.k8s.api.SecretPasswords.valueOf(credentials, "userlist.txt"))
+        .isEqualTo("\"pgtide_pooler\" \"" + password + "\"\n");
+    // its own serverAuth certificate from the cluster's CA, for the pooler Services' names, not PostgreSQL's key
+    String caPem = client.configMaps().inNamespace(ns).withName(ServerCertificates.caConfigMap("pooled")).get()
+        .getData().get(ServerCertificates.CA_KEY);
+    var cert = io.pgtide.common.tls.TlsMaterial.parse(io.pgtide.operator.k8s.api.SecretPasswords.valueOf(tls,
+        "tls.crt"));
+    cert.verify(io.pgtide.common.tls.TlsMaterial.parse(caPem).getPublicKey());
+    assertThat(ServerCertificates.dnsNames(cert)).contains("pooled-pooler.default.svc",
+        "pooled-pooler-repl.default.svc").noneMatch(n -> n.equals("pooled.default.svc"));
+    assertThat(io.pgtide.operator.k8s.api.SecretPasswords.valueOf(tls, "tls.key")).isNotEqualTo(
+        io.pgtide.operator.k8s.api.SecretPasswords.valueOf(client.secrets().inNamespace(ns)
+            .withName(ServerCertificates.tlsSecret("pooled")).get(), "tls.key"));
+
+    reconcile(fresh(cr));
+    int before = OPERATOR_REQUESTS.size();
+    reconcile(fresh(cr));
+    assertThat(OPERATOR_REQUESTS.subList(before, OPERATOR_REQUESTS.size())).as("an unchanged pooler costs reads")
+        .allSatisfy(r -> assertThat(r).startsWith("GET "));
+
+    PostgresCluster without = fresh(cr);
+    without.getSpec().pooler.replicas = false;
+    without = apply(without);
+    reconcile(without);
+    assertThat(client.apps().deployments().inNamespace(ns).withName("pooled-pooler-repl").get()).isNull();
+    assertThat(client.services().inNamespace(ns).withName("pooled-pooler-repl").get()).isNull();
+    assertThat(client.apps().deployments().inNamespace(ns).withName("pooled-pooler").get()).isNotNull();
+
+    without = fresh(cr);
+    without.getSpec().pooler = null;
+    without = apply(without);
+    reconcile(without);
+    for (String pooler : List.of("pooled-pooler", "pooled-pooler-repl")) {
+      assertThat(client.apps().deployments().inNamespace(ns).withName(pooler).get()).isNull();
+      assertThat(client.services().inNamespace(ns).withName(pooler).get()).isNull();
+      assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName(pooler).get()).isNull();
+    }
+    assertThat(client.configMaps().inNamespace(ns).withName("pooled-pooler").get()).isNull();
+    assertThat(client.network().v1().networkPolicies().inNamespace(ns).withName("pooled-pooler").get()).isNull();
+    assertThat(client.secrets().inNamespace(ns).withName("pooled-pooler").get()).as("the password stays")
+        .isNotNull();
+    // the cluster itself is untouched
+    assertThat(client.apps().statefulSets().inNamespace(ns).withName("pooled").get()).isNotNull();
+    assertThat(client.services().inNamespace(ns).withName("pooled").get()).isNotNull();
+  }
+
   @Test
   void deleteAppliesTheVolumeRetentionPolicy() throws Exception {
     for (String policy : List.of("Retain", "Delete")) {
