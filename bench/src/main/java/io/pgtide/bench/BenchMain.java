@@ -19,6 +19,7 @@ public final class BenchMain {
       case "autoscale" -> AutoscaleBench.main(rest);
       case "zombie-patroni" -> ZombieBench.main(rest);
       case "backup" -> BackupBench.main(rest);
+      case "pooler" -> PoolerBench.main(rest);
       default -> System.out.println("""
           benchmarks: bridge [N...]        N simulated sidecars at 1 Hz over TLS to one hub (default 100 1000 3000)
                       failover [runs] [true|false] [fast|defaults|both] [cases]  hard kill / graceful / zombie / switchover (cases: comma-separated, e.g. "zombie primary"), 3 members
@@ -26,7 +27,8 @@ public final class BenchMain {
                       users [roles]        sync N roles with memberships, then a no-op and a 10-role drift sync
                       autoscale            read load 0 -> high -> 0 and a noisy square wave on a local cluster
                       zombie-patroni [s] [defaults]  Patroni alone against a frozen primary, no operator
-                      backup [scale] [loadSeconds]  base backup and restore of a pgbench -s 68 (~1 GB) database vs pg_basebackup, WAL archiving lag under load""");
+                      backup [scale] [loadSeconds]  base backup and restore of a pgbench -s 68 (~1 GB) database vs pg_basebackup, WAL archiving lag under load
+                      pooler [s] [clients] [directBest]  pgbench through PgBouncer vs direct to a max_connections=100 primary, TLS vs none""");
     }
   }
 }
