@@ -68,6 +68,8 @@ class NamespacedInstallK8sE2E {
     // CRDs server-side and would conflict with kubectl's client-side apply of them); a first install of the chart
     // on a fresh cluster installs them (helm template shows them: HelmChartIT)
     helm("install", RELEASE, k8s.repo().resolve("charts/pgtide").toString(), "-n", OPERATOR_NS, "--skip-crds",
+        // so are the cluster-scoped user roles (pgtide-viewer, …): one install owns them
+        "--set", "rbac.userRoles=false",
         "--set", "watchNamespaces={" + WATCHED + "}",
         "--set", "image.repository=localhost/pgtide/pgtide-operator", "--set", "image.tag=test",
         "--set", "images.spilo=localhost/pgtide/spilo:17",

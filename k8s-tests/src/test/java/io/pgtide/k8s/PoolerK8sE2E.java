@@ -63,6 +63,8 @@ class PoolerK8sE2E {
     caFile = Files.createTempFile("pooler-ca-", ".crt");
     Files.writeString(caFile, k8s.client().configMaps().inNamespace(NS).withName(NAME + "-ca").get().getData()
         .get("ca.crt"));
+    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "True".equals(k8s.condition(NS, NAME, "UsersSynced")));
     // SteadyWriter writes into the postgres database's public schema
     ServiceSql.of(k8s, NS, NAME, "postgres", k8s.superuserPassword(NS, NAME))
         .exec("GRANT CREATE ON SCHEMA public TO app");
@@ -129,7 +131,7 @@ class PoolerK8sE2E {
   @Test
   @Order(2)
   void aWriterThroughThePoolerLosesNothingAcrossAFailover() throws Exception {
-    Map<String, List<Integer>> poolers = podsAndRestarts("app.kubernetes.io/name", "pgtide-pooler");
+    Map<String, List<Integer>> poolers = k8s.podsAndRestarts(NS, "app.kubernetes.io/name", "pgtide-pooler");
     String primary = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME)
         .withLabel("spilo-role", "master").list().getItems().get(0).getMetadata().getName();
     try (SteadyWriter w = SteadyWriter.overSsl(serviceIp(NAME + "-pooler"), 5432, "app", appPassword())) {
@@ -142,7 +144,7 @@ class PoolerK8sE2E {
       w.stop();
       assertThat(w.lost()).as("acknowledged writes lost through the pooler").isZero();
     }
-    assertThat(podsAndRestarts("app.kubernetes.io/name", "pgtide-pooler")).as("the poolers were not restarted")
+    assertThat(k8s.podsAndRestarts(NS, "app.kubernetes.io/name", "pgtide-pooler")).as("the poolers were not restarted")
         .isEqualTo(poolers);
   }
 
@@ -150,11 +152,5 @@ class PoolerK8sE2E {
     var pods = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).withLabel("spilo-role", "master")
         .list().getItems();
     return pods.size() == 1 ? pods.get(0).getMetadata().getName() : null;
-  }
-
-  static Map<String, List<Integer>> podsAndRestarts(String label, String value) {
-    return k8s.client().pods().inNamespace(NS).withLabel(label, value).list().getItems().stream()
-        .collect(java.util.stream.Collectors.toMap(p -> p.getMetadata().getUid(), p -> p.getStatus()
-            .getContainerStatuses().stream().map(c -> c.getRestartCount()).toList()));
   }
 }

@@ -167,6 +167,16 @@ public final class RealKubernetes implements BeforeAllCallback {
     }
   }
 
+  /**
+   * Each pod's uid and its containers' restart counts, for the pods of {@code namespace} carrying {@code label=value}:
+   * equal before and after means no pod was replaced or restarted.
+   */
+  public java.util.Map<String, List<Integer>> podsAndRestarts(String namespace, String label, String value) {
+    return client().pods().inNamespace(namespace).withLabel(label, value).list().getItems().stream()
+        .collect(java.util.stream.Collectors.toMap(p -> p.getMetadata().getUid(), p -> p.getStatus()
+            .getContainerStatuses().stream().map(c -> c.getRestartCount()).toList()));
+  }
+
   /** {@code kubectl apply} of a YAML document. */
   public String apply(String yaml) {
     try {

@@ -209,13 +209,6 @@ class ServerTlsK8sE2E {
         .build()).serverSideApply();
   }
 
-  /** Each member pod's uid and restart counts: equal before and after means no pod was replaced or restarted. */
-  static Map<String, List<Integer>> podsAndRestarts() {
-    return k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).list().getItems().stream()
-        .collect(java.util.stream.Collectors.toMap(p -> p.getMetadata().getUid(), p -> p.getStatus()
-            .getContainerStatuses().stream().map(c -> c.getRestartCount()).toList()));
-  }
-
   /**
    * {@code spec.tls.secretName}, a certificate the user keeps (cert-manager's, say): an unusable one is refused with
    * a Degraded reason and nothing changes; a good one is served after the members roll, clients verify it against
@@ -254,7 +247,7 @@ class ServerTlsK8sE2E {
     assertThat(psql(NAME + "-repl." + NS + ".svc", "/ca/ca.crt", SSL)).as("a replica serves it too")
         .startsWith("t").endsWith("rc=0");
 
-    Map<String, List<Integer>> pods = podsAndRestarts();
+    Map<String, List<Integer>> pods = k8s.podsAndRestarts(NS, "cluster-name", NAME);
     TlsMaterial renewed = userCa.issueServer(NAME + "." + NS + ".svc",
         io.pgtide.operator.k8s.model.ServerCertificates.dnsNames(NS, NAME), List.of(), Duration.ofDays(30));
     putSecret("user-cert", renewed);
@@ -264,7 +257,7 @@ class ServerTlsK8sE2E {
     await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions()
         .until(() -> servedSerial().equals(renewed.certificate().getSerialNumber()));
     assertThat(succeeded(psql(NAME + "." + NS + ".svc", "/ca/ca.crt", SSL))).isTrue();
-    assertThat(podsAndRestarts()).as("a renewal replaces and restarts no pod").isEqualTo(pods);
+    assertThat(k8s.podsAndRestarts(NS, "cluster-name", NAME)).as("a renewal replaces and restarts no pod").isEqualTo(pods);
     var secret = k8s.client().secrets().inNamespace(NS).withName("user-cert").get();
     assertThat(secret.getMetadata().getResourceVersion()).as("pgtide never writes the user's Secret")
         .isEqualTo(version);
