@@ -199,21 +199,7 @@ final class ZalandoConversion {
     // enable_team_id_clustername_prefix, which is off by default
     Lost out = new Lost(resource, lost);
     PostgresCluster cluster = new PostgresCluster();
-    ObjectMeta m = new ObjectMeta();
-    m.setName(name);
-    m.setNamespace(namespace.isEmpty() ? null : namespace);
-    Map<String, String> labels = new LinkedHashMap<>(strings(meta.path("labels")));
-    labels.put(TEAM_LABEL, team);
-    m.setLabels(labels);
-    Map<String, String> annotations = new LinkedHashMap<>();
-    strings(meta.path("annotations")).forEach((k, v) -> {
-      if (k.startsWith("acid.zalan.do/") || k.startsWith("delete-")) {
-        out.add("metadata.annotations." + k, "an instruction to Zalando's operator; pgtide has no counterpart");
-      } else if (!k.equals(LAST_APPLIED)) {
-        annotations.put(k, v);
-      }
-    });
-    m.setAnnotations(annotations.isEmpty() ? null : annotations);
+    ObjectMeta m = metadata(meta, name, namespace, team, out);
     cluster.setMetadata(m);
     PostgresClusterSpec s = new PostgresClusterSpec();
     cluster.setSpec(s);
@@ -234,58 +220,7 @@ final class ZalandoConversion {
         out.add(path, "expected a mapping, got '" + v + "'");
         continue;
       }
-      switch (key) {
-        case "teamId" -> { } // required above, carried as a label
-        case "numberOfInstances" -> instances(v, s, out);
-        case "volume" -> volume(v, s, out);
-        case "postgresql" -> postgresql(v, s, out);
-        case "patroni" -> patroni(v, s, out);
-        case "resources" -> resources(v, s, out);
-        case "users" -> users(v, s, out);
-        case "databases" -> databases(v, s, out);
-        case "preparedDatabases" -> { } // after users and databases, whatever order the file has
-        case "tolerations" -> {
-          List<Toleration> t = list(v, Toleration.class, path, out);
-          if (t != null) {
-            scheduling(s).tolerations = t;
-          }
-        }
-        case "nodeAffinity" -> {
-          try {
-            Affinity a = new Affinity();
-            a.setNodeAffinity(Serialization.jsonMapper().convertValue(v, NodeAffinity.class));
-            scheduling(s).affinity = a;
-          } catch (IllegalArgumentException e) {
-            out.add(path, "not a Kubernetes NodeAffinity: " + firstLine(e));
-          }
-        }
-        case "topologySpreadConstraints" -> {
-          List<TopologySpreadConstraint> t = list(v, TopologySpreadConstraint.class, path, out);
-          if (t != null) {
-            scheduling(s).topologySpreadConstraints = t;
-          }
-        }
-        case "podPriorityClassName" -> scheduling(s).priorityClassName = v.asText();
-        case "enableShmVolume" -> {
-          if (!v.asBoolean()) {
-            out.add(path, "pgtide always mounts a memory-backed /dev/shm");
-          }
-        }
-        case "tls" -> {
-          if (!v.path("secretName").asText("").isEmpty()) {
-            out.add(path, WHY.get(key));
-          }
-        }
-        default -> {
-          if (SWITCHES.containsKey(key)) {
-            if (v.asBoolean()) {
-              out.add(path, SWITCHES.get(key));
-            }
-          } else {
-            out.add(path, WHY.getOrDefault(key, "PostgresCluster has no field for it"));
-          }
-        }
-      }
+      field(key, v, path, s, out);
     }
     if (spec.path("preparedDatabases").isObject()) {
       prepared(spec.get("preparedDatabases"), name, s, out);
@@ -302,18 +237,100 @@ final class ZalandoConversion {
 
     objects.add(cluster);
     if (separateUsers) {
-      List<UserSpec> inline = new ArrayList<>();
-      for (UserSpec u : s.users) {
-        String part = u.name.toLowerCase(Locale.ROOT).replace('_', '-');
-        if (DNS_LABEL.matcher(part).matches() && name.length() + 1 + part.length() <= 253) {
-          objects.add(user(u, name + "-" + part, name, m.getNamespace()));
-        } else {
-          out.add("spec.users." + u.name, "no PostgresUser name can be made from it; it stays in spec.users");
-          inline.add(u);
+      separateUsers(s, name, m.getNamespace(), objects, out);
+    }
+  }
+
+  /** The PostgresCluster's metadata: Zalando's, with the team as a label and Zalando's own instructions dropped. */
+  private static ObjectMeta metadata(JsonNode meta, String name, String namespace, String team, Lost out) {
+    ObjectMeta m = new ObjectMeta();
+    m.setName(name);
+    m.setNamespace(namespace.isEmpty() ? null : namespace);
+    Map<String, String> labels = new LinkedHashMap<>(strings(meta.path("labels")));
+    labels.put(TEAM_LABEL, team);
+    m.setLabels(labels);
+    Map<String, String> annotations = new LinkedHashMap<>();
+    strings(meta.path("annotations")).forEach((k, v) -> {
+      if (k.startsWith("acid.zalan.do/") || k.startsWith("delete-")) {
+        out.add("metadata.annotations." + k, "an instruction to Zalando's operator; pgtide has no counterpart");
+      } else if (!k.equals(LAST_APPLIED)) {
+        annotations.put(k, v);
+      }
+    });
+    m.setAnnotations(annotations.isEmpty() ? null : annotations);
+    return m;
+  }
+
+  /** One field of Zalando's spec into {@code s}, or into {@code out} with the reason it cannot be. */
+  private static void field(String key, JsonNode v, String path, PostgresClusterSpec s, Lost out) {
+    switch (key) {
+      case "teamId" -> { } // required above, carried as a label
+      case "numberOfInstances" -> instances(v, s, out);
+      case "volume" -> volume(v, s, out);
+      case "postgresql" -> postgresql(v, s, out);
+      case "patroni" -> patroni(v, s, out);
+      case "resources" -> resources(v, s, out);
+      case "users" -> users(v, s, out);
+      case "databases" -> databases(v, s, out);
+      case "preparedDatabases" -> { } // after users and databases, whatever order the file has
+      case "tolerations" -> {
+        List<Toleration> t = list(v, Toleration.class, path, out);
+        if (t != null) {
+          scheduling(s).tolerations = t;
         }
       }
-      s.users = inline;
+      case "nodeAffinity" -> {
+        try {
+          Affinity a = new Affinity();
+          a.setNodeAffinity(Serialization.jsonMapper().convertValue(v, NodeAffinity.class));
+          scheduling(s).affinity = a;
+        } catch (IllegalArgumentException e) {
+          out.add(path, "not a Kubernetes NodeAffinity: " + firstLine(e));
+        }
+      }
+      case "topologySpreadConstraints" -> {
+        List<TopologySpreadConstraint> t = list(v, TopologySpreadConstraint.class, path, out);
+        if (t != null) {
+          scheduling(s).topologySpreadConstraints = t;
+        }
+      }
+      case "podPriorityClassName" -> scheduling(s).priorityClassName = v.asText();
+      case "enableShmVolume" -> {
+        if (!v.asBoolean()) {
+          out.add(path, "pgtide always mounts a memory-backed /dev/shm");
+        }
+      }
+      case "tls" -> {
+        if (!v.path("secretName").asText("").isEmpty()) {
+          out.add(path, WHY.get(key));
+        }
+      }
+      default -> {
+        if (SWITCHES.containsKey(key)) {
+          if (v.asBoolean()) {
+            out.add(path, SWITCHES.get(key));
+          }
+        } else {
+          out.add(path, WHY.getOrDefault(key, "PostgresCluster has no field for it"));
+        }
+      }
     }
+  }
+
+  /** {@code --separate-users}: each user as a PostgresUser of its own, where a name can be made from it. */
+  private static void separateUsers(PostgresClusterSpec s, String name, String namespace, List<HasMetadata> objects,
+                                    Lost out) {
+    List<UserSpec> inline = new ArrayList<>();
+    for (UserSpec u : s.users) {
+      String part = u.name.toLowerCase(Locale.ROOT).replace('_', '-');
+      if (DNS_LABEL.matcher(part).matches() && name.length() + 1 + part.length() <= 253) {
+        objects.add(user(u, name + "-" + part, name, namespace));
+      } else {
+        out.add("spec.users." + u.name, "no PostgresUser name can be made from it; it stays in spec.users");
+        inline.add(u);
+      }
+    }
+    s.users = inline;
   }
 
   /** Collects the unconvertible fields of one resource. */

@@ -122,7 +122,8 @@ public final class BackupAgentModel {
         .endSpec().build();
   }
 
-  public static Deployment deployment(PostgresCluster cr, OperatorConfig config) {
+  /** What the agent is told: its cluster, how to reach and verify the primary, its secrets, and S3 when given. */
+  static List<EnvVar> agentEnv(PostgresCluster cr) {
     String cluster = cr.getMetadata().getName();
     String ns = cr.getMetadata().getNamespace();
     List<EnvVar> env = new java.util.ArrayList<>(List.of(
@@ -149,6 +150,12 @@ public final class BackupAgentModel {
           ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
           ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey")));
     }
+    return env;
+  }
+
+  public static Deployment deployment(PostgresCluster cr, OperatorConfig config) {
+    String cluster = cr.getMetadata().getName();
+    List<EnvVar> env = agentEnv(cr);
     var scheduling = cr.getSpec().scheduling;
     return new DeploymentBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec().withReplicas(1)
         .withNewSelector().withMatchLabels(labels(cluster)).endSelector()

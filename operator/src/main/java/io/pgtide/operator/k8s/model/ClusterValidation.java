@@ -38,6 +38,22 @@ public final class ClusterValidation {
     if (spec == null) {
       return "spec is missing or empty: a PostgresCluster declares at least spec.replicas";
     }
+    // in this order, stopping at the first: a later rule may assume what an earlier one checked
+    List<java.util.function.Supplier<String>> rules = List.of(() -> sizingProblem(spec), () -> storageProblem(spec),
+        () -> backupProblem(spec), () -> recoveryProblem(spec), () -> poolerProblem(spec.pooler),
+        () -> customQueriesProblem(spec.monitoring), () -> parametersProblem(spec), () -> usersProblem(spec),
+        () -> databasesProblem(spec));
+    for (var rule : rules) {
+      String problem = rule.get();
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
+  /** The version, the member count (fixed or autoscaled) and Patroni's timing. */
+  private static String sizingProblem(PostgresClusterSpec spec) {
     if (spec.postgresVersion < 13 || spec.postgresVersion > 17) {
       return "postgresVersion must be 13..17, got " + spec.postgresVersion;
     }
@@ -56,6 +72,10 @@ public final class ClusterValidation {
       return "patroni.ttl " + spec.patroni.ttl + " must be at least loopWait + 2 × retryTimeout ("
           + (spec.patroni.loopWait + 2 * spec.patroni.retryTimeout) + ")";
     }
+    return null;
+  }
+
+  private static String storageProblem(PostgresClusterSpec spec) {
     if (spec.storage == null || !isSize(spec.storage.size)) {
       return "storage.size " + (spec.storage == null ? null : spec.storage.size) + " is not a size (e.g. 10Gi)";
     }
@@ -67,55 +87,57 @@ public final class ClusterValidation {
         && !"Delete".equals(spec.autoscaling.removedMemberStorage)) {
       return "autoscaling.removedMemberStorage must be Retain or Delete, got " + spec.autoscaling.removedMemberStorage;
     }
+    return null;
+  }
+
+  private static String backupProblem(PostgresClusterSpec spec) {
     String backup = io.pgtide.common.backup.BackupPolicy.problem(spec.backup);
-    if (backup != null) {
+    if (backup != null || spec.backup == null) {
       return backup;
     }
-    if (spec.backup != null) {
-      if (!isSize(spec.backup.storage)) {
-        return "backup.storage " + spec.backup.storage + " is not a size (e.g. 20Gi)";
+    if (!isSize(spec.backup.storage)) {
+      return "backup.storage " + spec.backup.storage + " is not a size (e.g. 20Gi)";
+    }
+    var s3 = spec.backup.s3;
+    if (s3 == null) {
+      return null;
+    }
+    if (s3.endpoint == null || !s3.endpoint.matches("https?://.+")) {
+      return "backup.s3.endpoint must be an http:// or https:// URL, got " + s3.endpoint;
+    }
+    if (s3.bucket == null || !s3.bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+      return "backup.s3.bucket must be an S3 bucket name (3-63 of a-z, 0-9, '.', '-'), got " + s3.bucket;
+    }
+    if (s3.credentialsSecret == null || s3.credentialsSecret.isBlank()) {
+      return "backup.s3.credentialsSecret must name a Secret with accessKeyId and secretAccessKey";
+    }
+    if (s3.prefix != null && (s3.prefix.startsWith("/") || s3.prefix.contains(".."))) {
+      return "backup.s3.prefix must be a relative path inside the bucket, got " + s3.prefix;
+    }
+    return null;
+  }
+
+  private static String recoveryProblem(PostgresClusterSpec spec) {
+    if (spec.bootstrap == null || spec.bootstrap.recovery == null) {
+      return null;
+    }
+    try {
+      var target = io.pgtide.common.backup.RecoveryTarget.from(spec.bootstrap.recovery);
+      if (target.time() != null && target.time().isAfter(java.time.Instant.now())) {
+        return "bootstrap.recovery.targetTime " + target.time() + " is in the future";
       }
-      var s3 = spec.backup.s3;
-      if (s3 != null) {
-        if (s3.endpoint == null || !s3.endpoint.matches("https?://.+")) {
-          return "backup.s3.endpoint must be an http:// or https:// URL, got " + s3.endpoint;
-        }
-        if (s3.bucket == null || !s3.bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
-          return "backup.s3.bucket must be an S3 bucket name (3-63 of a-z, 0-9, '.', '-'), got " + s3.bucket;
-        }
-        if (s3.credentialsSecret == null || s3.credentialsSecret.isBlank()) {
-          return "backup.s3.credentialsSecret must name a Secret with accessKeyId and secretAccessKey";
-        }
-        if (s3.prefix != null && (s3.prefix.startsWith("/") || s3.prefix.contains(".."))) {
-          return "backup.s3.prefix must be a relative path inside the bucket, got " + s3.prefix;
-        }
-      }
+      return null;
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
     }
-    if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
-      try {
-        var target = io.pgtide.common.backup.RecoveryTarget.from(spec.bootstrap.recovery);
-        if (target.time() != null && target.time().isAfter(java.time.Instant.now())) {
-          return "bootstrap.recovery.targetTime " + target.time() + " is in the future";
-        }
-      } catch (IllegalArgumentException e) {
-        return e.getMessage();
-      }
-    }
-    String pooler = poolerProblem(spec.pooler);
-    if (pooler != null) {
-      return pooler;
-    }
-    String queries = customQueriesProblem(spec.monitoring);
-    if (queries != null) {
-      return queries;
-    }
+  }
+
+  private static String parametersProblem(PostgresClusterSpec spec) {
     String parameter = fixedParameter(spec.parameters);
-    if (parameter == null) {
-      parameter = integerParameters(spec.parameters);
-    }
-    if (parameter != null) {
-      return parameter;
-    }
+    return parameter != null ? parameter : integerParameters(spec.parameters);
+  }
+
+  private static String usersProblem(PostgresClusterSpec spec) {
     java.util.Set<String> users = new java.util.HashSet<>();
     for (PostgresClusterSpec.UserSpec u : spec.users == null ? List.<PostgresClusterSpec.UserSpec>of() : spec.users) {
       if (u.name != null && bytes(u.name) > 63) {
@@ -130,6 +152,10 @@ public final class ClusterValidation {
         return "user " + u.name + " is reserved: pgtide manages it for spec.pooler";
       }
     }
+    return null;
+  }
+
+  private static String databasesProblem(PostgresClusterSpec spec) {
     java.util.Set<String> databases = new java.util.HashSet<>();
     for (PostgresClusterSpec.DatabaseSpec d : spec.databases == null ? List.<PostgresClusterSpec.DatabaseSpec>of()
         : spec.databases) {

@@ -60,18 +60,11 @@ class PoolerAdminConsoleIT {
       PoolerClient pooler = new PoolerClient(vertx, null, null, () -> cr);
       var options = pooler.options("127.0.0.1", "pgbouncer", "pgtide_pooler", "pooler-secret", ca.caPem(),
           SslMode.VERIFY_CA).setPort(port);
-      PgConnection conn = null;
-      for (long until = System.currentTimeMillis() + 20_000; conn == null; ) {
-        try {
-          conn = PgConnection.connect(vertx, options).await();
-        } catch (RuntimeException e) {
-          if (System.currentTimeMillis() > until) {
-            throw new AssertionError("PgBouncer did not take the login: " + Files.readString(
-                tmp.resolve("pgbouncer.log")), e);
-          }
-          Thread.sleep(200);
-        }
-      }
+      // PgBouncer listens a moment after it starts: until then the connection is refused
+      PgConnection conn = org.awaitility.Awaitility.await("PgBouncer takes the login (its log: "
+              + tmp.resolve("pgbouncer.log") + ")")
+          .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> PgConnection.connect(vertx, options).await(), java.util.Objects::nonNull);
       assertThat(conn.isSSL()).isTrue();
       var pools = PoolerClient.rows(conn.query("SHOW POOLS").execute().await());
       var stats = PoolerClient.rows(conn.query("SHOW STATS").execute().await());
