@@ -50,6 +50,9 @@ public final class KubernetesOperator {
   /** Renew deadline 10 s, Lease 15 s: the guard closes 5 s before another replica may take over. */
   private final LeaseGuard lease = new LeaseGuard(Duration.ofSeconds(10));
   private long leaseWatch = -1;
+  private long labelSweep = -1;
+  /** How often the leader takes a stale leader label off the other replicas. */
+  static final long LABEL_SWEEP_MS = 10_000;
   private final Set<String> running = ConcurrentHashMap.newKeySet();
   private final Set<String> again = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean bridgePolicyPending = new AtomicBoolean();
@@ -170,6 +173,30 @@ public final class KubernetesOperator {
    */
   public static final String LEADER_LABEL = "pgtide.io/leader";
 
+  /**
+   * Takes the leader label off every other operator pod. A replica that lost the Lease while cut off from the API
+   * server exits and, restarted on its node, cannot remove its own label until the node is back: it kept it, the
+   * operator Service then routed sidecars to a replica whose hub is closed (NetworkPolicyK8sE2E after
+   * NodeLossK8sE2E, CI 2026-12-04). The leader sweeps at once and every {@link #LABEL_SWEEP_MS}.
+   */
+  private void unlabelOthers() {
+    try {
+      for (var pod : client.pods().inNamespace(config.operatorNamespace()).withLabel(LEADER_LABEL, "true").list()
+          .getItems()) {
+        if (!identity.equals(pod.getMetadata().getName())) {
+          LOG.warn("{} leads; taking the stale leader label off {}", identity, pod.getMetadata().getName());
+          client.pods().inNamespace(config.operatorNamespace()).withName(pod.getMetadata().getName())
+              .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
+                  .put("metadata", new io.vertx.core.json.JsonObject().put("labels",
+                      new io.vertx.core.json.JsonObject().putNull(LEADER_LABEL))).encode());
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("{} could not check the other replicas' leader labels: {}", identity, e.getMessage());
+    }
+  }
+
   private void labelOwnPod(boolean leads) {
     try {
       var pod = client.pods().inNamespace(config.operatorNamespace()).withName(identity);
@@ -216,6 +243,13 @@ public final class KubernetesOperator {
       LOG.error("{} leads but cannot start its hub and coordinator: {}", identity, e.toString());
     }
     labelOwnPod(true);
+    unlabelOthers();
+    labelSweep = vertx.setPeriodic(LABEL_SWEEP_MS, t -> vertx.executeBlocking(() -> {
+      if (leader.get() && lease.valid()) {
+        unlabelOthers();
+      }
+      return null;
+    }, false));
     try {
       watch();
     } catch (RuntimeException e) {
@@ -348,6 +382,7 @@ public final class KubernetesOperator {
     boolean led = leader.getAndSet(false);
     lease.reset();
     vertx.cancelTimer(leaseWatch);
+    vertx.cancelTimer(labelSweep);
     if (led) {
       try {
         lost.run(); // closes the hub and its connections: sidecars reconnect to the new leader
