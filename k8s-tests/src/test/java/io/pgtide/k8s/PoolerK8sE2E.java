@@ -148,6 +148,23 @@ class PoolerK8sE2E {
         .isEqualTo(poolers);
   }
 
+  /** The leading operator polls each pooler pod's SHOW POOLS / SHOW STATS into Prometheus series (every 15 s). */
+  @Test
+  @Order(3)
+  void theLeadingOperatorExportsThePoolersStatistics() {
+    var http = java.net.http.HttpClient.newHttpClient();
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions().until(() -> {
+      var leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
+          .getItems().get(0);
+      String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://"
+              + leader.getStatus().getPodIP() + ":8080/metrics")).timeout(Duration.ofSeconds(20)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      return metrics.lines().anyMatch(l -> l.startsWith("pgtide_pooler_transactions_total{")
+          && l.contains("cluster=\"" + NAME + "\"") && l.contains("namespace=\"" + NS + "\"")
+          && !l.endsWith(" 0.0"));
+    });
+  }
+
   static String currentPrimary() {
     var pods = k8s.client().pods().inNamespace(NS).withLabel("cluster-name", NAME).withLabel("spilo-role", "master")
         .list().getItems();
