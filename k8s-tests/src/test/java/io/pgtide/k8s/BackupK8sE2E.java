@@ -99,9 +99,7 @@ class BackupK8sE2E {
 
   /** An action of the control API on the leader, as the dba (bound to pgtide-operator-user). */
   static HttpResponse<String> post(String action) throws Exception {
-    Pod leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
-        .getItems().stream().filter(p -> p.getStatus().getPodIP() != null && p.getMetadata().getDeletionTimestamp()
-            == null).findFirst().orElseThrow();
+    Pod leader = k8s.operatorLeader();
     String token = k8s.kubectl("-n", NS, "create", "token", "dba", "--duration=10m").strip();
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + leader.getStatus().getPodIP()
             + ":8081/api/clusters/" + NS + "/" + NAME + action)).timeout(Duration.ofMinutes(10))

@@ -169,8 +169,7 @@ class FailoverK8sE2E {
   void aPlannedSwitchoverThroughTheControlApi() throws Exception {
     for (int i = 0; i < RUNS; i++) {
       String kind = underFault("planned switchover", primary -> {
-        Pod leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
-            .getItems().stream().filter(p -> p.getStatus().getPodIP() != null).findFirst().orElseThrow();
+        Pod leader = k8s.operatorLeader();
         String token = k8s.kubectl("-n", NS, "create", "token", "switcher", "--duration=10m").strip();
         try {
           HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://"
@@ -304,9 +303,7 @@ class FailoverK8sE2E {
 
   /** The leader's control API (the Service selects the pod with the leader label). */
   static String leaderUrl() {
-    Pod pod = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list().getItems()
-        .stream().filter(p -> p.getStatus().getPodIP() != null && p.getMetadata().getDeletionTimestamp() == null)
-        .findFirst().orElseThrow();
+    Pod pod = k8s.operatorLeader();
     return "http://" + pod.getStatus().getPodIP() + ":8081";
   }
 

@@ -37,8 +37,7 @@ class NetworkPolicyK8sE2E {
   static void setUp() {
     k8s.freshNamespace(NS);
     k8s.freshNamespace(OTHER);
-    Pod leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
-        .getItems().stream().filter(p -> p.getStatus().getPodIP() != null).findFirst().orElseThrow();
+    Pod leader = k8s.operatorLeader();
     node = leader.getSpec().getNodeName();
     bridge = leader.getStatus().getPodIP() + " 7443";
     // a client with no label in the cluster's namespace, and a pod elsewhere dressed as a member of a cluster

@@ -154,8 +154,7 @@ class PoolerK8sE2E {
   void theLeadingOperatorExportsThePoolersStatistics() {
     var http = java.net.http.HttpClient.newHttpClient();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(5)).ignoreExceptions().until(() -> {
-      var leader = k8s.client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
-          .getItems().get(0);
+      var leader = k8s.operatorLeader();
       String metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://"
               + leader.getStatus().getPodIP() + ":8080/metrics")).timeout(Duration.ofSeconds(20)).build(),
           java.net.http.HttpResponse.BodyHandlers.ofString()).body();

@@ -255,6 +255,39 @@ public final class RealKubernetes implements BeforeAllCallback {
     return standby != null && !standby.isBlank() && !standby.equals(cr.getStatus().primary);
   }
 
+  /**
+   * The leading operator replica of the cluster-wide install, once it is the only pod with the leader label, holds
+   * the Lease and has an address. After a lost or cut node the Lease moves and the label follows it within seconds;
+   * a class that starts then must wait for it (NetworkPolicyK8sE2E right after NodeLossK8sE2E, CI 2026-12-04).
+   */
+  public io.fabric8.kubernetes.api.model.Pod operatorLeader() {
+    var found = new java.util.concurrent.atomic.AtomicReference<io.fabric8.kubernetes.api.model.Pod>();
+    try {
+      awaitOperatorLeader(found);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("no single operator leader after 3 min; pods and Lease:\n" + kubectl("-n",
+          "pgtide-system", "get", "pods,leases", "-o", "wide", "--show-labels"), e);
+    }
+    return found.get();
+  }
+
+  private void awaitOperatorLeader(java.util.concurrent.atomic.AtomicReference<io.fabric8.kubernetes.api.model.Pod> found) {
+    org.awaitility.Awaitility.await("the operator's leader labelled, holding the Lease, with an address")
+        .atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().until(() -> {
+          var lease = client().leases().inNamespace("pgtide-system").withName("pgtide-operator").get();
+          var labelled = client().pods().inNamespace("pgtide-system").withLabel("pgtide.io/leader", "true").list()
+              .getItems();
+          if (lease == null || labelled.size() != 1) {
+            return false;
+          }
+          var pod = labelled.get(0);
+          boolean ok = pod.getMetadata().getName().equals(lease.getSpec().getHolderIdentity())
+              && pod.getStatus().getPodIP() != null && pod.getMetadata().getDeletionTimestamp() == null;
+          found.set(ok ? pod : null);
+          return ok;
+        });
+  }
+
   /** The containerd socket of the node a pod runs on (scripts/k8s/node.sh gives each node its own). */
   public static String containerdOf(io.fabric8.kubernetes.api.model.Pod pod) {
     return "/run/pgtide-k8s/node-" + nodeNumber(pod.getSpec().getNodeName()) + "/containerd.sock";
