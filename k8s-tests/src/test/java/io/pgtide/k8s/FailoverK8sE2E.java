@@ -193,6 +193,59 @@ class FailoverK8sE2E {
     return k8s.kubectlPgtide(kubeconfig, args);
   }
 
+  /** What `kubectl pgtide logs` needs in the operator's namespace: find the leader and port-forward to it. */
+  static final String LOGS_READER = """
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: Role
+      metadata: {name: e2e-failover-logs, namespace: pgtide-system}
+      rules:
+      - {apiGroups: [""], resources: [pods], verbs: [get, list]}
+      - {apiGroups: [""], resources: [pods/portforward], verbs: [create]}
+      ---
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: RoleBinding
+      metadata: {name: e2e-failover-logs, namespace: pgtide-system}
+      roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: e2e-failover-logs}
+      subjects: [{kind: ServiceAccount, name: dba, namespace: %s}]
+      """.formatted(NS);
+
+  /**
+   * A statement on the primary that fails (no such table) is in the followed stream, from {@code primary}, with its
+   * SQLSTATE; prints how long after psql returned it was printed.
+   */
+  static io.vertx.core.json.JsonObject failingStatementSeen(String table, Path out, String primary) {
+    await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+      try {
+        ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword()).exec("SELECT * FROM " + table);
+        return false;
+      } catch (IllegalStateException e) {
+        return e.getMessage().contains("does not exist"); // the primary refused it (and not the network)
+      }
+    });
+    long failedAt = System.nanoTime();
+    io.vertx.core.json.JsonObject seen = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        .until(() -> Files.readString(out).lines().filter(l -> l.startsWith("{") && l.contains(table))
+            .map(io.vertx.core.json.JsonObject::new).findFirst(), java.util.Optional::isPresent).orElseThrow();
+    System.out.println("K8S-LOGS a failing statement on " + primary + " was printed by `kubectl pgtide logs -f` "
+        + (System.nanoTime() - failedAt) / 1_000_000 + " ms after psql returned");
+    assertThat(seen.getString("member")).isEqualTo(primary);
+    assertThat(seen.getString("sqlstate")).isEqualTo("42P01");
+    assertThat(seen.getString("severity")).isEqualTo("ERROR");
+    return seen;
+  }
+
+  static String switchOverWithThePlugin(Path allowed) {
+    return underFault("kubectl pgtide switchover", primary -> {
+      try {
+        RealKubernetes.Plugin switched = kubectlPgtide(allowed, "switchover", "-n", NS, NAME);
+        assertThat(switched.exit()).as(switched.output()).isZero();
+        assertThat(switched.output()).contains("switchover " + NS + "/" + NAME + ": Succeeded: " + primary + " -> ");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, true);
+  }
+
   @Test
   @Order(2)
   void aUserBoundToPgtideOperatorUserSwitchesOverWithTheKubectlPlugin() throws Exception {
@@ -217,16 +270,41 @@ class FailoverK8sE2E {
       assertThat(denied.output()).contains("forbidden");
       assertThat(cluster().getStatus().primary).isEqualTo(before);
 
-      String kind = underFault("kubectl pgtide switchover", primary -> {
-        try {
-          RealKubernetes.Plugin switched = kubectlPgtide(allowed, "switchover", "-n", NS, NAME);
-          assertThat(switched.exit()).as(switched.output()).isZero();
-          assertThat(switched.output()).contains("switchover " + NS + "/" + NAME + ": Succeeded: " + primary + " -> ");
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
+      // a DBA follows the cluster's errors across the switchover (get on the cluster; list and port-forward on the
+      // operator's pods to reach its control API)
+      k8s.apply(LOGS_READER);
+      String failing = "before_switchover_" + System.nanoTime();
+      Path out = Files.createTempFile("logs-follow", ".out");
+      Process follow = k8s.kubectlPgtideProcess(dba, "logs", "-n", NS, NAME, "-f", "-o", "json", "--severity", "ERROR",
+          "--limit", "10").redirectOutput(out.toFile()).redirectError(out.resolveSibling(out.getFileName() + ".err")
+          .toFile()).start();
+      String kind;
+      try {
+        String primaryBefore = cluster().getStatus().primary;
+        io.vertx.core.json.JsonObject seen = failingStatementSeen(failing, out, primaryBefore);
+        assertThat(seen.getString("source")).isEqualTo("postgres");
+        kind = switchOverWithThePlugin(allowed);
+        String primaryAfter = cluster().getStatus().primary;
+        String afterwards = "after_switchover_" + System.nanoTime();
+        failingStatementSeen(afterwards, out, primaryAfter);
+        assertThat(follow.isAlive()).as("kubectl pgtide logs -f goes on across the switchover").isTrue();
+        // a one-off read, one member, text: the line as a DBA reads it
+        RealKubernetes.Plugin text = kubectlPgtide(dba, "logs", "-n", NS, NAME, primaryAfter, "--postgres",
+            "--severity", "ERROR", "--since", "10m");
+        assertThat(text.exit()).as(text.output()).isZero();
+        assertThat(text.stdout()).contains(primaryAfter + " postgres ERROR 42P01 postgres@postgres: relation \""
+            + afterwards + "\" does not exist");
+      } finally {
+        follow.destroy();
+        if (!follow.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          follow.destroyForcibly();
         }
-      }, true);
+        k8s.kubectl("-n", "pgtide-system", "delete", "rolebinding,role", "e2e-failover-logs", "--ignore-not-found");
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(out.resolveSibling(out.getFileName() + ".err"));
+      }
       assertThat(kind).isEqualTo("switchover");
+
 
       // psql needs the superuser Secret and a port-forward: edit has both, pgtide-operator-user alone neither
       RealKubernetes.Plugin noSecret = kubectlPgtide(allowed, "psql", "-n", NS, NAME, "--", "-Atc", "SELECT 1");

@@ -122,16 +122,8 @@ public final class RealKubernetes implements BeforeAllCallback {
 
   /** {@code kubectl pgtide ARGS} as a user runs it: the plugin found on PATH, the user's kubeconfig. */
   public Plugin kubectlPgtide(Path kubeconfig, String... args) throws Exception {
-    String bin = RealKubernetes.run(List.of("bash", "-c", ". " + repo().resolve("scripts/k8s/lib.sh")
-        + " && echo $K8S_BIN"), Duration.ofSeconds(10), null).strip();
-    List<String> cmd = new ArrayList<>(List.of(bin + "/kubectl", "pgtide"));
-    cmd.addAll(List.of(args));
     Path err = Files.createTempFile("kubectl-pgtide", ".err");
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-    pb.environment().put("KUBECONFIG", kubeconfig.toString());
-    pb.environment().put("PATH", repo().resolve("scripts") + ":" + Path.of(ProcessHandle.current().info()
-        .command().orElse("/usr/bin/java")).getParent() + ":" + System.getenv("PATH"));
-    Process p = pb.start();
+    Process p = kubectlPgtideProcess(kubeconfig, args).redirectError(err.toFile()).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)) {
       p.destroyForcibly();
@@ -140,6 +132,19 @@ public final class RealKubernetes implements BeforeAllCallback {
     String stderr = Files.readString(err);
     Files.delete(err);
     return new Plugin(p.exitValue(), out, stderr);
+  }
+
+  /** The process of {@code kubectl pgtide ARGS} as a user starts it, for a command that runs on ({@code logs -f}). */
+  public ProcessBuilder kubectlPgtideProcess(Path kubeconfig, String... args) {
+    String bin = RealKubernetes.run(List.of("bash", "-c", ". " + repo().resolve("scripts/k8s/lib.sh")
+        + " && echo $K8S_BIN"), Duration.ofSeconds(10), null).strip();
+    List<String> cmd = new ArrayList<>(List.of(bin + "/kubectl", "pgtide"));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("KUBECONFIG", kubeconfig.toString());
+    pb.environment().put("PATH", repo().resolve("scripts") + ":" + Path.of(ProcessHandle.current().info()
+        .command().orElse("/usr/bin/java")).getParent() + ":" + System.getenv("PATH"));
+    return pb;
   }
 
   /** {@code kubectl} (the cluster's own version) as the cluster admin; fails with its output. */

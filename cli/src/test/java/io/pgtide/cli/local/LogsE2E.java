@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * `pgtide logs` in local mode: a failing statement is in the merged stream within 2 s with its SQLSTATE, Patroni's
- * lines are there too, and a flood of errors leaves every sidecar's buffer at its cap.
+ * lines are there too, a flood of errors leaves every sidecar's buffer at its cap, and {@code -f} follows across a
+ * failover.
  */
 class LogsE2E {
 
@@ -140,8 +141,55 @@ class LogsE2E {
       assertThat(errors.getJsonArray(primary)).isNotEmpty();
       assertThat(errors.getJsonArray(primary).getJsonObject(0).getString("sqlstate")).isEqualTo("42P01");
       assertThat(errors.encode()).doesNotContain("flood_end_marker");
+
+      followingSurvivesAFailover(runner, primary, password);
     } finally {
       runner.close();
+    }
+  }
+
+  /**
+   * {@code pgtide logs -f}, a process of its own as a DBA runs it, keeps printing across a failover: a failing
+   * statement on the new primary reaches it, named by the new primary's member.
+   */
+  static void followingSurvivesAFailover(LocalRunner runner, String primary, String password) throws Exception {
+    Path out = runner.dir().resolve("logs-follow.out");
+    Process follow = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+        System.getProperty("java.class.path"), "io.pgtide.cli.PgtideCli", "logs", "--dir", runner.dir().toString(),
+        "-f", "-o=json", "--severity", "ERROR", "--limit", "10")
+        .redirectOutput(out.toFile()).redirectError(runner.dir().resolve("logs-follow.err").toFile()).start();
+    try {
+      String before = "before_failover_" + System.nanoTime();
+      assertThatThrownBy(() -> Psql.query(runner.primaryPort(), "postgres", password, "postgres",
+          "SELECT * FROM " + before)).hasMessageContaining("does not exist");
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+          .until(() -> Files.readString(out).contains(before));
+
+      runner.infra().cluster().member(primary).killHard();
+      String next = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+          .until(() -> runner.core().state().view(runner.clusterKey()).primary().map(m -> m.id().member())
+              .filter(m -> !m.equals(primary)), Optional::isPresent).orElseThrow();
+      String after = "after_failover_" + System.nanoTime();
+      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
+        try {
+          Psql.query(runner.primaryPort(), "postgres", password, "postgres", "SELECT * FROM " + after);
+          return false;
+        } catch (RuntimeException e) {
+          return e.getMessage().contains("does not exist"); // it reached the new primary, which refused it
+        }
+      });
+      JsonObject seen = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+          .until(() -> Files.readString(out).lines().filter(l -> l.startsWith("{") && l.contains(after))
+              .map(JsonObject::new).findFirst(), Optional::isPresent).orElseThrow();
+      assertThat(follow.isAlive()).as("following goes on across the failover").isTrue();
+      assertThat(seen.getString("member")).isEqualTo(next);
+      assertThat(seen.getString("sqlstate")).isEqualTo("42P01");
+      System.out.println("`pgtide logs -f` followed the failover from " + primary + " to " + next);
+    } finally {
+      follow.destroy();
+      if (!follow.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        follow.destroyForcibly();
+      }
     }
   }
 }
