@@ -41,6 +41,10 @@
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch", "patch", "delete"]
+# Patroni's output on Spilo is the postgres container's only: `pgtide logs --patroni` reads it (PodPatroniOutput)
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]

@@ -294,6 +294,16 @@ class FailoverK8sE2E {
         assertThat(text.exit()).as(text.output()).isZero();
         assertThat(text.stdout()).contains(primaryAfter + " postgres ERROR 42P01 postgres@postgres: relation \""
             + afterwards + "\" does not exist");
+        // Patroni's lines, which Spilo writes to the container's output only: the operator reads them from the pod log
+        RealKubernetes.Plugin patroni = kubectlPgtide(dba, "logs", "-n", NS, NAME, "--patroni", "--since", "10m",
+            "-o", "json");
+        assertThat(patroni.exit()).as(patroni.output()).isZero();
+        assertThat(patroni.stderr()).as("no member's Patroni output is missing").doesNotContain("patroni:");
+        List<io.vertx.core.json.JsonObject> patroniLines = patroni.stdout().lines().filter(l -> l.startsWith("{"))
+            .map(io.vertx.core.json.JsonObject::new).toList();
+        assertThat(patroniLines).allSatisfy(l -> assertThat(l.getString("source")).isEqualTo("patroni"));
+        assertThat(patroniLines).extracting(l -> l.getString("member")).contains(primaryBefore, primaryAfter);
+        assertThat(patroniLines).anyMatch(l -> l.getString("message", "").contains("the leader with the lock"));
       } finally {
         follow.destroy();
         if (!follow.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {

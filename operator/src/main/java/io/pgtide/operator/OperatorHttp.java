@@ -360,7 +360,7 @@ public final class OperatorHttp {
    * io.pgtide.operator.logs.LogMerge}).
    */
   private void logs(RoutingContext ctx) {
-    String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
     var q = ctx.queryParams();
     io.pgtide.common.contract.CommandPayload.Logs request;
     try {
@@ -399,11 +399,35 @@ public final class OperatorHttp {
       }
     });
     // CommandClient's futures always succeed (a silent sidecar is an error result), so all() waits for each
-    return Future.all(new java.util.ArrayList<>(asked.values())).map(v -> {
-      Map<String, io.pgtide.common.contract.CommandResult> answers = new java.util.TreeMap<>();
-      asked.forEach((name, f) -> answers.put(name, f.result()));
-      return io.pgtide.operator.logs.LogMerge.merge(answers, request.limit());
+    return Future.all(new java.util.ArrayList<>(asked.values())).compose(v -> {
+      Map<String, Future<io.pgtide.common.contract.CommandResult>> completed = new java.util.TreeMap<>();
+      asked.forEach((name, f) -> completed.put(name, withPatroniOutput(key, name, f.result(), request)));
+      return Future.all(new java.util.ArrayList<>(completed.values())).map(w -> {
+        Map<String, io.pgtide.common.contract.CommandResult> answers = new java.util.TreeMap<>();
+        completed.forEach((name, f) -> answers.put(name, f.result()));
+        return io.pgtide.operator.logs.LogMerge.merge(answers, request.limit());
+      });
     });
+  }
+
+  /** Where Patroni's lines come from when the sidecars cannot read them (Kubernetes: the pod's log); or none. */
+  public void patroniOutput(io.pgtide.operator.logs.PatroniOutput output) {
+    this.patroniOutput = output;
+  }
+
+  private volatile io.pgtide.operator.logs.PatroniOutput patroniOutput;
+
+  private Future<io.pgtide.common.contract.CommandResult> withPatroniOutput(String key, String member,
+      io.pgtide.common.contract.CommandResult answer, io.pgtide.common.contract.CommandPayload.Logs request) {
+    io.pgtide.operator.logs.PatroniOutput output = patroniOutput;
+    if (output == null || !io.pgtide.operator.logs.LogMerge.lacksPatroni(answer, request)) {
+      return Future.succeededFuture(answer);
+    }
+    return vertx.executeBlocking(() -> io.pgtide.operator.logs.PatroniOutput.lines(
+            output.read(ClusterKey.parse(key).namespace(), member, request.sinceMs()), request), false)
+        .map(lines -> io.pgtide.operator.logs.LogMerge.withPatroni(answer, lines, null))
+        .otherwise(e -> io.pgtide.operator.logs.LogMerge.withPatroni(answer, java.util.List.of(),
+            "the pod's log could not be read: " + e.getMessage()));
   }
 
   private void switchover(RoutingContext ctx) {

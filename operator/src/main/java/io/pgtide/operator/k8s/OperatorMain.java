@@ -58,6 +58,8 @@ public final class OperatorMain implements Callable<Integer> {
     // the leader label makes the Service send the sidecars there
     // the control API answers only to callers the API server authenticates and authorizes on the cluster
     core.http().authorizer(new KubernetesControlAuthorizer(core.vertx(), client));
+    // Spilo sends Patroni's output to the container's only: the kubelet has it, the sidecar does not
+    core.http().patroniOutput(new io.pgtide.operator.k8s.api.PodPatroniOutput(client));
     core.serve("0.0.0.0", httpPort, apiPort);
     // SIGTERM (a rolling update, a drained node): give the Lease back at once, so the other replica leads in
     // about a retry period instead of waiting for the Lease to expire

@@ -63,6 +63,25 @@ public final class LogMerge {
   }
 
   /**
+   * Whether a member's answer lacks Patroni's lines that the request asks for: its sidecar answered, and says it
+   * cannot read Patroni's output (Spilo's goes to the container's output only).
+   */
+  public static boolean lacksPatroni(CommandResult answer, io.pgtide.common.contract.CommandPayload.Logs request) {
+    return answer.ok() && (request.source() == null || LogLine.PATRONI.equals(request.source()))
+        && !"ok".equals(answer.detail().getJsonObject("sources", new JsonObject()).getString(LogLine.PATRONI));
+  }
+
+  /** The answer with Patroni's lines read elsewhere ({@link PatroniOutput}) added, or why they could not be. */
+  public static CommandResult withPatroni(CommandResult answer, List<LogLine> patroni, String problem) {
+    JsonObject detail = answer.detail().copy();
+    JsonObject sources = detail.getJsonObject("sources", new JsonObject()).copy();
+    sources.put(LogLine.PATRONI, problem == null ? "ok" : problem);
+    JsonArray lines = detail.getJsonArray("lines", new JsonArray()).copy();
+    patroni.forEach(l -> lines.add(ContractCodec.encode(l)));
+    return CommandResult.ok(answer.correlationId(), detail.put("sources", sources).put("lines", lines));
+  }
+
+  /**
    * The dashboard's view: per member its most recent errors (ERROR and above), newest first, with time, severity,
    * SQLSTATE, user and database — not the message, which may quote data or a statement and the dashboard is open to
    * whoever may read the cluster's state (in local mode, every local user).

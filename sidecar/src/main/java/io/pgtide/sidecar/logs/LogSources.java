@@ -1,5 +1,7 @@
 package io.pgtide.sidecar.logs;
 
+import io.pgtide.common.logs.CsvLogParser;
+import io.pgtide.common.logs.PatroniLogParser;
 import io.pgtide.common.contract.CommandPayload;
 import io.pgtide.common.contract.ContractCodec;
 import io.pgtide.common.contract.LogLine;

@@ -1,5 +1,6 @@
 package io.pgtide.sidecar.logs;
 
+import io.pgtide.common.logs.LogParser;
 import io.pgtide.common.contract.LogLine;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.pgtide.sidecar.logs;
 
+import io.pgtide.common.logs.CsvLogParser;
+import io.pgtide.common.logs.PatroniLogParser;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgtide.common.contract.LogLine;

@@ -1,4 +1,4 @@
-package io.pgtide.sidecar.logs;
+package io.pgtide.common.logs;
 
 import io.pgtide.common.contract.LogLine;
 import java.time.DateTimeException;

@@ -1,4 +1,4 @@
-package io.pgtide.sidecar.logs;
+package io.pgtide.common.logs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
