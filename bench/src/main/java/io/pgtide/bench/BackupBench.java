@@ -72,25 +72,9 @@ final class BackupBench {
       double restoreS = (System.nanoTime() - t0) / 1e9;
       OsUser.deleteTree(dir.resolve("restore"));
 
-      PrimaryArchivingLag lag = new PrimaryArchivingLag("127.0.0.1", port, "postgres", password);
-      ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
-          "" + loadSeconds, "-h", "127.0.0.1", "-p", "" + port, "-U", "postgres", "postgres"), env, dir,
-          dir.resolve("pgbench.log"));
-      List<Long> bytes = new ArrayList<>();
-      List<Double> seconds = new ArrayList<>();
-      Thread.sleep(5_000);
-      while (load.isAlive()) {
-        BackupController.ArchivingLag.Lag l = lag.measure();
-        if (l.bytes() != null) {
-          bytes.add(l.bytes());
-        }
-        if (l.seconds() != null) {
-          seconds.add(l.seconds());
-        }
-        Thread.sleep(1_000);
-      }
-      bytes.sort(Long::compare);
-      seconds.sort(Double::compare);
+      Lags lags = archivingLagUnderLoad(dir, port, password, env, loadSeconds);
+      List<Long> bytes = lags.bytes();
+      List<Double> seconds = lags.seconds();
 
       Table t = new Table("Backups of a " + Math.round(dbMb) + " MB database (pgbench -s " + scale + "), 1 member, "
           + "PostgreSQL 15 on loopback, one machine", "measure", "seconds", "MB/s", "note");
@@ -110,6 +94,34 @@ final class BackupBench {
     } finally {
       OsUser.deleteTree(dir);
     }
+  }
+
+  /** The archiving lag sampled every second on the primary while pgbench runs, each list sorted. */
+  record Lags(List<Long> bytes, List<Double> seconds) {
+  }
+
+  private static Lags archivingLagUnderLoad(Path dir, int port, String password, Map<String, String> env,
+                                            int loadSeconds) throws Exception {
+    PrimaryArchivingLag lag = new PrimaryArchivingLag("127.0.0.1", port, "postgres", password);
+    ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
+        "" + loadSeconds, "-h", "127.0.0.1", "-p", "" + port, "-U", "postgres", "postgres"), env, dir,
+        dir.resolve("pgbench.log"));
+    List<Long> bytes = new ArrayList<>();
+    List<Double> seconds = new ArrayList<>();
+    Thread.sleep(5_000);
+    while (load.isAlive()) {
+      BackupController.ArchivingLag.Lag l = lag.measure();
+      if (l.bytes() != null) {
+        bytes.add(l.bytes());
+      }
+      if (l.seconds() != null) {
+        seconds.add(l.seconds());
+      }
+      Thread.sleep(1_000);
+    }
+    bytes.sort(Long::compare);
+    seconds.sort(Double::compare);
+    return new Lags(bytes, seconds);
   }
 
   private static <T> Object pct(List<T> sorted, int p) {

@@ -218,40 +218,41 @@ public final class OperatorHttp {
    */
   public Future<HttpServer> listenControl(String host, int port) {
     Router router = Router.router(vertx);
+    guard(router);
+    reads(router);
+    actions(router);
+    dashboard(router);
+    return vertx.createHttpServer().requestHandler(router).listen(port, host);
+  }
+
+  /** Who may call what: authentication, and per cluster a SubjectAccessReview (get to read logs, update to act). */
+  private void guard(Router router) {
     if (authorizer != null && openReads) {
       router.post("/api/*").handler(this::authenticate);
-    } else if (authorizer != null) {
-      router.route("/api/*").handler(this::authenticate);
-    }
-    if (authorizer != null && openReads) {
       // logs may quote data or a failed statement: in local mode, where other reads stay open on loopback, they
       // need the token of D/secrets like an action (the CLI sends it)
       router.get("/api/clusters/:ns/:name/logs").handler(this::authenticate);
+    } else if (authorizer != null) {
+      router.route("/api/*").handler(this::authenticate);
     }
     if (authorizer != null) {
       // a logs read is allowed to whoever may get that PostgresCluster (on Kubernetes, a SubjectAccessReview)
       router.get("/api/clusters/:ns/:name/logs").handler(ctx -> permitted(ctx, "get").onSuccess(ok -> ctx.next()));
     }
-    router.get("/api/clusters/:ns/:name/logs").handler(this::logs);
-    // each member's recent errors for the dashboard: a read like samples, without the messages (LogMerge says why)
-    router.get("/api/clusters/:ns/:name/errors").handler(ctx -> {
-      String key = ctx.pathParam("ns") + "/" + ctx.pathParam("name");
-      readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
-        if (!allowed.contains(key)) {
-          ctx.response().setStatusCode(403).end(new JsonObject().put("error", "may not read " + key).encode());
-          return;
-        }
-        fetchLogs(key, null, new io.pgtide.common.contract.CommandPayload.Logs(null,
-            System.currentTimeMillis() - 3_600_000, "ERROR", 50))
-            .onSuccess(merged -> ctx.json(io.pgtide.operator.logs.LogMerge.recentErrors(merged, 5)));
-      });
-    });
     router.post("/api/clusters/:ns/:name/*").handler(this::audit);
     if (authorizer != null) {
       // every action changes a cluster: allowed to whoever may update that PostgresCluster
       router.post("/api/clusters/:ns/:name/*").handler(ctx -> permitted(ctx, "update")
           .onSuccess(ok -> ctx.next()));
     }
+  }
+
+  private void reads(Router router) {
+    router.get("/api/clusters/:ns/:name/logs").handler(this::logs);
+    // each member's recent errors for the dashboard: a read like samples, without the messages (LogMerge says why)
+    router.get("/api/clusters/:ns/:name/errors").handler(ctx -> readOne(ctx, key -> fetchLogs(key, null,
+            new io.pgtide.common.contract.CommandPayload.Logs(null, System.currentTimeMillis() - 3_600_000, "ERROR", 50))
+        .onSuccess(merged -> ctx.json(io.pgtide.operator.logs.LogMerge.recentErrors(merged, 5)))));
     router.get("/api/clusters").handler(ctx -> readable(ctx, state.clusterKeys()).onSuccess(keys -> {
       JsonArray out = new JsonArray();
       keys.forEach(k -> out.add(cluster(k)));
@@ -273,24 +274,35 @@ public final class OperatorHttp {
       });
     });
     // the last hour of each member's lag, QPS, latency and connections: the dashboard's charts
-    router.get("/api/clusters/:ns/:name/samples").handler(ctx -> {
-      String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
-      readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
-        if (allowed.contains(key)) {
-          ctx.json(samples.of(key));
-        } else {
-          ctx.response().setStatusCode(403).end(new JsonObject().put("error", "may not read " + key).encode());
-        }
-      });
+    router.get("/api/clusters/:ns/:name/samples").handler(ctx -> readOne(ctx, key -> ctx.json(samples.of(key))));
+  }
+
+  /** A read of one cluster's data, answered by {@code answer} when the caller may read it, else 403. */
+  private void readOne(RoutingContext ctx, java.util.function.Consumer<String> answer) {
+    String key = ClusterKey.text(ctx.pathParam("ns"), ctx.pathParam("name"));
+    readable(ctx, java.util.Set.of(key)).onSuccess(allowed -> {
+      if (allowed.contains(key)) {
+        answer.accept(key);
+      } else {
+        ctx.response().setStatusCode(403).end(new JsonObject().put("error", "may not read " + key).encode());
+      }
     });
+  }
+
+  private void actions(Router router) {
     router.post("/api/clusters/:ns/:name/switchover").handler(this::switchover);
     router.post("/api/clusters/:ns/:name/users/sync").handler(this::syncUsers);
     router.post("/api/clusters/:ns/:name/backups").handler(this::backupNow);
     router.post("/api/clusters/:ns/:name/backups/verify").handler(this::verifyBackup);
     router.post("/api/clusters/:ns/:name/apply").handler(io.vertx.ext.web.handler.BodyHandler.create()
         .setBodyLimit(1 << 20)).handler(this::apply);
-    // the dashboard: read-only event-bus bridge (outbound state and events only, nothing inbound), authenticated
-    // and filtered per namespace like /api (EventBusAccess), + static assets
+  }
+
+  /**
+   * The dashboard: a read-only event-bus bridge (outbound state and events only, nothing inbound), authenticated and
+   * filtered per namespace like /api (EventBusAccess), and its static assets.
+   */
+  private void dashboard(Router router) {
     EventBusAccess access = new EventBusAccess(authorizer == null ? EventBusAccess.Mode.OPEN
         : openReads ? EventBusAccess.Mode.LOCAL : EventBusAccess.Mode.KUBERNETES, authorizer,
         System::currentTimeMillis);
@@ -300,7 +312,6 @@ public final class OperatorHttp {
     router.route("/eventbus/*").handler(access.gate());
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx).bridge(bridge, access.events()));
     router.route("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    return vertx.createHttpServer().requestHandler(router).listen(port, host);
   }
 
   /** Publishes every cluster's snapshot every second, and one cluster's at once when a member's role changes. */

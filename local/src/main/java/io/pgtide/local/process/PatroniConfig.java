@@ -24,7 +24,13 @@ final class PatroniConfig {
     params.putAll(parameters);
     StringBuilder pg = new StringBuilder();
     params.forEach((k, v) -> pg.append("        ").append(k).append(": ").append(quote(v)).append('\n'));
-    Path tls = LocalServerTls.dir(dir.getParent());
+    return header(scope, name, restPort, rest, etcdHosts, etcdTls) + bootstrap(t, pg.toString())
+        + postgresql(name, dir, pgPort, s) + TAGS;
+  }
+
+  /** Who the member is, its REST API (credentials for whatever changes state), and the DCS (etcd with TLS). */
+  private static String header(String scope, String name, int restPort, BasicCredentials rest, String etcdHosts,
+                               Path etcdTls) {
     return """
         scope: %s
         name: %s
@@ -42,6 +48,13 @@ final class PatroniConfig {
           cacert: %s
           cert: %s
           key: %s
+        """.formatted(scope, name, restPort, restPort, quote(rest.username()), quote(rest.password()), etcdHosts,
+        etcdTls.resolve("ca.crt"), etcdTls.resolve("tls.crt"), etcdTls.resolve("tls.key"));
+  }
+
+  /** What the first member writes to the DCS: timing, synchronous mode, and the cluster's parameters. */
+  private static String bootstrap(PatroniTiming t, String parameters) {
+    return """
         bootstrap:
           dcs:
             ttl: %d
@@ -56,6 +69,14 @@ final class PatroniConfig {
         %s  initdb:
             - encoding: UTF8
             - data-checksums
+        """.formatted(t.ttl(), t.loopWait(), t.retryTimeout(), t.maximumLagOnFailover(), t.synchronousMode(),
+        parameters);
+  }
+
+  /** The member's PostgreSQL: where it listens and keeps its data, its users, csvlog, TLS and pg_hba. */
+  private static String postgresql(String name, Path dir, int pgPort, ClusterSecrets s) {
+    Path tls = LocalServerTls.dir(dir.getParent());
+    return """
         postgresql:
           listen: 127.0.0.1:%d
           connect_address: 127.0.0.1:%d
@@ -97,19 +118,19 @@ final class PatroniConfig {
             - host replication %s 127.0.0.1/32 scram-sha-256
             - host all all 127.0.0.1/32 scram-sha-256
             - host all all ::1/128 scram-sha-256
+        """.formatted(pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
+        s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
+        s.superuser(), quote(s.superuserPassword()), dir, PatroniMember.postgresLogDir(dir.getParent(), name),
+        tls.resolve("tls.crt"), tls.resolve("tls.key"), tls.resolve("ca.crt"), s.replicationUser());
+  }
+
+  private static final String TAGS = """
         tags:
           nofailover: false
           noloadbalance: false
           clonefrom: false
           nosync: false
-        """.formatted(scope, name, restPort, restPort, quote(rest.username()), quote(rest.password()), etcdHosts,
-        etcdTls.resolve("ca.crt"), etcdTls.resolve("tls.crt"), etcdTls.resolve("tls.key"), t.ttl(), t.loopWait(),
-        t.retryTimeout(), t.maximumLagOnFailover(), t.synchronousMode(), pg.toString(),
-        pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
-        s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
-        s.superuser(), quote(s.superuserPassword()), dir, PatroniMember.postgresLogDir(dir.getParent(), name),
-        tls.resolve("tls.crt"), tls.resolve("tls.key"), tls.resolve("ca.crt"), s.replicationUser());
-  }
+        """;
 
   private static String quote(String value) {
     return "'" + value.replace("'", "''") + "'";
