@@ -73,7 +73,8 @@ class ClusterK8sE2E {
   @Test
   @Order(1)
   void aNewClusterElectsThroughTheKubernetesDcsAndIsReadyOnlyWhenThePrimaryServiceTakesWrites() {
-    k8s.apply("""
+    k8s.apply(queries(QUERIES) + """
+        ---
         apiVersion: pgtide.io/v1
         kind: PostgresCluster
         metadata: {name: %s, namespace: %s}
@@ -81,6 +82,7 @@ class ClusterK8sE2E {
           postgresVersion: 17
           replicas: 2
           storage: {size: 1Gi}
+          monitoring: {customQueries: [{configMap: tide-queries}]}
           # small requests: two pods fit the 2-core node (a request defaults to the limit where none is given)
           resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {cpu: 1500m, memory: 768Mi}}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}
@@ -149,6 +151,85 @@ class ClusterK8sE2E {
     // postmaster, under the container's limit
     assertThat(m.get("pgtide_memory_bytes")).isGreaterThan(4.0 * 1024 * 1024).isLessThan(768.0 * 1024 * 1024);
     assertThat(m.get("pgtide_cpu_cores")).isBetween(0.0, 2.0);
+  }
+
+  /** postgres_exporter's queries.yaml format, as a user keeps it: a labelled gauge, and one for the primary only. */
+  static final String QUERIES = """
+      e2e_kinds:
+        query: "SELECT 'a'::text AS kind, 3 AS n UNION ALL SELECT 'b', 4"
+        metrics:
+          - kind: {usage: LABEL, description: "a kind"}
+          - n: {usage: GAUGE, description: "how many of the kind"}
+      e2e_primary:
+        query: "SELECT 1 AS up"
+        master: true
+        metrics:
+          - up: {usage: GAUGE, description: "1 on the primary"}
+      """;
+
+  static String queries(String yaml) {
+    return """
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: tide-queries, namespace: %s}
+        data:
+          queries.yaml: |
+        %s""".formatted(NS, yaml.indent(4));
+  }
+
+  static String metricsOf(Pod pod) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + pod.getStatus().getPodIP() + ":9188/metrics"))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  static boolean hasSeries(String metrics, String name, String label, String value) {
+    return metrics.lines().anyMatch(l -> (l.startsWith(name + "{") || l.startsWith(name + " "))
+        && (label == null || l.contains(label))
+        && l.matches(".* " + java.util.regex.Pattern.quote(value) + "(\\.0)?$"));
+  }
+
+  @Test
+  @Order(2)
+  void customQueriesFromAConfigMapAreExportedAndAnEditTakesEffectWithoutARestart() {
+    String primary = cluster().getStatus().primary;
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().until(() ->
+        pods().stream().allMatch(p -> {
+          try {
+            String m = metricsOf(p);
+            return hasSeries(m, "e2e_kinds_n", "kind=\"a\"", "3") && hasSeries(m, "e2e_kinds_n", "kind=\"b\"", "4")
+                && hasSeries(m, "e2e_primary_up", null, "1") == p.getMetadata().getName().equals(primary);
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }));
+    var restarts = k8s.podsAndRestarts(NS, "cluster-name", NAME);
+    // the edit a user makes: one more query, and one that fails; the kubelet swaps the mounted file in place
+    k8s.apply(queries(QUERIES + """
+        e2e_added:
+          query: "SELECT 7 AS seven"
+          metrics:
+            - seven: {usage: GAUGE, description: "added by an edit"}
+        e2e_broken:
+          query: "SELECT x FROM no_such_table"
+          metrics:
+            - x: {usage: COUNTER, description: "never read"}
+        """));
+    long edited = System.currentTimeMillis();
+    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().until(() ->
+        pods().stream().allMatch(p -> {
+          try {
+            String m = metricsOf(p);
+            return hasSeries(m, "e2e_added_seven", null, "7") && hasSeries(m, "e2e_kinds_n", "kind=\"a\"", "3")
+                && m.lines().anyMatch(l -> l.startsWith("pgtide_custom_query_errors_total{")
+                    && l.contains("query=\"e2e_broken\"") && !l.endsWith(" 0.0"));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }));
+    System.out.println("K8S-CUSTOM-QUERIES a ConfigMap edit reached every sidecar's /metrics after "
+        + (System.currentTimeMillis() - edited) + " ms");
+    assertThat(k8s.podsAndRestarts(NS, "cluster-name", NAME)).as("no container restarted for the edit")
+        .isEqualTo(restarts);
   }
 
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
