@@ -17,10 +17,6 @@ import io.pgtide.testkit.PatroniClusterExtension;
 import io.pgtide.testkit.TestDirs;
 import io.pgtide.testkit.TestMachine;
 import io.vertx.core.Vertx;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +51,6 @@ class CustomQueriesExporterParityIT {
 
   @RegisterExtension
   static PatroniClusterExtension pg = PatroniClusterExtension.members(1);
-  static final HttpClient HTTP = HttpClient.newHttpClient();
   static Vertx vertx;
   static ManagedProcess exporter;
   static Path exporterLog;
@@ -121,10 +116,7 @@ class CustomQueriesExporterParityIT {
   }
 
   static String scrape(String url) throws Exception {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20))
-        .build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(url).isEqualTo(200);
-    return r.body();
+    return PostgresExporterComparisonIT.scrape(url);
   }
 
   /** The families of the example's queries, by their prefix (a family {@code <prefix>_<column>}). */
@@ -155,9 +147,15 @@ class CustomQueriesExporterParityIT {
 
   @Test
   void sameNamesLabelsHelpAndTypes() throws Exception {
-    Map<String, Exposition.Family> exporterSide = ofQueries(Exposition.parse(scrape(exporterUrl)), true);
-    Map<String, Exposition.Family> pgtide = ofQueries(Exposition.parse(scrape(sidecarUrl)), true);
+    String exporterText = scrape(exporterUrl);
+    String pgtideText = scrape(sidecarUrl);
+    Map<String, Exposition.Family> exporterSide = ofQueries(Exposition.parse(exporterText), true);
+    Map<String, Exposition.Family> pgtide = ofQueries(Exposition.parse(pgtideText), true);
     System.out.println("CUSTOM-PARITY families: " + exporterSide.keySet());
+    for (String text : List.of(exporterText, pgtideText)) {
+      System.out.println("CUSTOM-PARITY e.g. " + text.lines().filter(l -> l.startsWith("pg_process_idle_seconds_bucket")
+          || l.startsWith("pg_stat_user_tables_n_live_tup{")).limit(2).collect(Collectors.joining(" | ")));
+    }
     assertThat(pgtide.keySet()).as("metric names").isEqualTo(exporterSide.keySet());
     // every query of the example but the refused one exports something, the histogram among them
     assertThat(pgtide.keySet()).contains("pg_replication_lag", "pg_postmaster_start_time_seconds",
