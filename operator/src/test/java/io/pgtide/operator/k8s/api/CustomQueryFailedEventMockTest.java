@@ -81,7 +81,7 @@ class CustomQueryFailedEventMockTest {
     // reports are taken on this thread: every event they caused is in the history now
     assertThat(events.history(NS + "/orders").stream().filter(e -> ((io.vertx.core.json.JsonObject) e)
         .getString("reason").equals("CustomQueryFailed"))).as("five reports, one transition").hasSize(1);
-    await().atMost(Duration.ofSeconds(20)).until(() -> !failedEvents().isEmpty());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !failedEvents().isEmpty());
     assertThat(failedEvents()).singleElement().satisfies(e -> {
       assertThat(e.getType()).isEqualTo("Warning");
       assertThat(e.getMessage()).isEqualTo("custom query pg_stat_statements failed on orders-1: ERROR: relation "
@@ -92,7 +92,7 @@ class CustomQueryFailedEventMockTest {
     // it works again, then fails again: the same Event, counted twice
     report();
     report(broken);
-    await().atMost(Duration.ofSeconds(20)).until(() -> failedEvents().get(0).getCount() == 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> failedEvents().get(0).getCount() == 2);
     assertThat(failedEvents()).hasSize(1);
   }
 }
