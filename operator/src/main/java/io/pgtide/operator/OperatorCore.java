@@ -29,6 +29,7 @@ public final class OperatorCore {
   private final CommandClient commands;
   private final OperatorMetrics metrics;
   private final ClusterEvents events;
+  private final io.pgtide.operator.metrics.CustomQueryFailures customQueryFailures;
   private final FailoverCoordinator failover;
   private final PushgatewayPusher pusher;
   private final OperatorHttp http;
@@ -47,6 +48,9 @@ public final class OperatorCore {
     commands = new CommandClient(vertx);
     metrics = new OperatorMetrics(registry);
     events = new ClusterEvents(vertx);
+    // reports reach only the replica that leads (the hub), so only it tells of failing custom queries
+    customQueryFailures = new io.pgtide.operator.metrics.CustomQueryFailures(events);
+    state.onChange(customQueryFailures::onChange);
     failover = new FailoverCoordinator(vertx, state, infra, commands, metrics, events);
     pusher = new PushgatewayPusher(vertx, WebClient.create(vertx), state, failover);
     http = new OperatorHttp(vertx, registry, metrics::refreshMembers, state, failover, events, samples);
@@ -74,6 +78,10 @@ public final class OperatorCore {
 
   public ClusterEvents events() {
     return events;
+  }
+
+  public io.pgtide.operator.metrics.CustomQueryFailures customQueryFailures() {
+    return customQueryFailures;
   }
 
   public FailoverCoordinator failover() {

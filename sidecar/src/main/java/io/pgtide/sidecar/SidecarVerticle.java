@@ -202,6 +202,9 @@ public final class SidecarVerticle extends VerticleBase {
             ReportAssembler.acceptance(probeF.failed(), probeF.failed() && PostmasterProbe.hung(probeF.cause()),
                 pgF.failed() && pgF.cause() instanceof io.vertx.pgclient.PgException e ? e.getSqlState() : null));
         InstanceReport report = ReportAssembler.assemble(config.id(), sessionId, ++seq, collectedAt, round);
+        if (customQueries != null) {
+          report = report.withCustomQueryFailures(customQueries.failures());
+        }
         if (pgF.succeeded()) {
           previousPg = pgF.result();
           metrics.sample(pgF.result());

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.pgtide.common.crd.PostgresCluster;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.operator.LocalClusters;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,7 +28,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * monitoring.customQueries in local mode: a queries.yaml's series on every sidecar's /metrics with their labels, a
  * {@code master: true} query on the primary only, a failing query counted while the rest (and the built-in series)
- * go on, and an edit of the file taken without a restart.
+ * go on and told of once per member as a cluster event (the control API's event history and the events file), and
+ * an edit of the file taken without a restart.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CustomQueriesE2E {
@@ -109,7 +112,52 @@ class CustomQueriesE2E {
   }
 
   @Test
-  @Order(2) // it changes the file the first test reads
+  @Order(2)
+  void aFailingQueryIsACustomQueryFailedEventOncePerMemberNotPerSample() throws Exception {
+    String key = runner.clusterKey();
+    Map<String, Integer> ports = runner.infra().sidecarHttpPorts();
+    URI api = URI.create("http://127.0.0.1:" + runner.httpPort() + "/api/events?cluster="
+        + java.net.URLEncoder.encode(key, java.nio.charset.StandardCharsets.UTF_8));
+    java.util.function.Function<String, java.util.List<JsonObject>> failedEvents = member -> {
+      try {
+        JsonArray all = new JsonArray(HTTP.send(HttpRequest.newBuilder(api).build(),
+            HttpResponse.BodyHandlers.ofString()).body());
+        return all.stream().map(JsonObject.class::cast).filter(e -> "CustomQueryFailed".equals(e.getString("reason"))
+            && (member == null || e.getString("message").contains(" on " + member + ":"))).toList();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    for (String member : ports.keySet()) {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> !failedEvents.apply(member).isEmpty());
+    }
+    // two more rounds of the broken query on every member (the sidecars report every second meanwhile)
+    Map<String, Double> before = new java.util.HashMap<>();
+    for (var e : ports.entrySet()) {
+      before.put(e.getKey(), errors(scrape(e.getValue()), "e2e_broken"));
+    }
+    for (var e : ports.entrySet()) {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> errors(scrape(e.getValue()), "e2e_broken") >= before.get(e.getKey()) + 2);
+    }
+    String file = Files.readString(runner.dir().resolve("events.jsonl"));
+    for (String member : ports.keySet()) {
+      java.util.List<JsonObject> events = failedEvents.apply(member);
+      assertThat(events).as(member + ": one event for the transition into failure, not one per report")
+          .hasSize(1);
+      JsonObject event = events.get(0);
+      assertThat(event.getString("type")).isEqualTo("Warning");
+      assertThat(event.getString("message")).startsWith("custom query e2e_broken failed on " + member + ": ")
+          .contains("no_such_table");
+      assertThat(file).as("kept in the events file").contains(event.encode());
+    }
+    assertThat(failedEvents.apply(null)).as("only the broken query fails").hasSize(ports.size())
+        .allMatch(e -> e.getString("message").startsWith("custom query e2e_broken "));
+  }
+
+  @Test
+  @Order(3) // it changes the file the first tests read
   void anEditOfTheFileIsTakenWithoutARestart() throws Exception {
     int port = runner.infra().sidecarHttpPorts().values().iterator().next();
     await().atMost(Duration.ofSeconds(60)).until(() -> scrape(port).contains("e2e_kinds_n{"));

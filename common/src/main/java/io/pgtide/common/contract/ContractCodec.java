@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class ContractCodec {
   /** major.minor: a different major is refused, a newer minor is read (unknown fields are ignored). */
-  public static final String SCHEMA_VERSION = "1.1";
+  public static final String SCHEMA_VERSION = "1.2";
   public static final int SCHEMA_MAJOR = 1;
   /**
    * Largest encoded message accepted, in bytes. A report of a primary with 100 standbys is about 30 KB; the largest
@@ -86,6 +86,9 @@ public final class ContractCodec {
           .put("writeLagMs", s.writeLagMs()).put("flushLagMs", s.flushLagMs()).put("replayLagMs", s.replayLagMs())
           .put("lsnDistanceBytes", s.lsnDistanceBytes()));
     }
+    JsonArray failures = new JsonArray();
+    r.customQueryFailures().stream().limit(QueryFailure.MAX_PER_REPORT)
+        .forEach(f -> failures.add(new JsonObject().put("query", f.query()).put("error", f.error())));
     LoadStats l = r.load();
     Connections c = r.connections();
     Resources res = r.resources();
@@ -118,7 +121,8 @@ public final class ContractCodec {
             .put("memoryBytes", res.memoryBytes()).put("memoryLimitBytes", res.memoryLimitBytes()))
         .put("healthy", r.healthy())
         .put("reason", r.reason())
-        .put("acceptance", r.acceptance().name());
+        .put("acceptance", r.acceptance().name())
+        .put("customQueryFailures", failures);
   }
 
   public static InstanceReport decodeReport(JsonObject json) {
@@ -162,7 +166,25 @@ public final class ContractCodec {
         standbys, load, conns, resources,
         requiredBool(json, "healthy"),
         optString(json, "reason"),
-        acceptance(optString(json, "acceptance")));
+        acceptance(optString(json, "acceptance")),
+        customQueryFailures(json));
+  }
+
+  /** Schema 1.1 and older sidecars send none. */
+  private static List<QueryFailure> customQueryFailures(JsonObject json) {
+    if (json.getValue("customQueryFailures") == null) {
+      return List.of();
+    }
+    List<JsonObject> items = objects(json, "customQueryFailures");
+    if (items.size() > QueryFailure.MAX_PER_REPORT) {
+      throw new ContractException("invalid-field", "customQueryFailures has " + items.size() + " items (at most "
+          + QueryFailure.MAX_PER_REPORT + ")");
+    }
+    try {
+      return items.stream().map(f -> new QueryFailure(string(f, "query"), optString(f, "error"))).toList();
+    } catch (IllegalArgumentException e) {
+      throw new ContractException("invalid-field", "customQueryFailures: " + e.getMessage());
+    }
   }
 
   /** Schema 1.0 sidecars send none; a value a newer minor adds is read as unknown, never refused. */

@@ -13,8 +13,10 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 /**
  * Custom metric queries in postgres_exporter's {@code queries.yaml} format: a metric prefix, its {@code query},
  * {@code master: true} (pgtide: run on the primary only) and {@code metrics}, one column each with a {@code usage}
- * (LABEL, GAUGE, COUNTER or DISCARD) and a {@code description}. Every GAUGE or COUNTER column is exported as
- * {@code <prefix>_<column>}, labelled by the LABEL columns. Part of the contract because both sides read the same
+ * (LABEL, GAUGE, COUNTER, HISTOGRAM or DISCARD) and a {@code description}. Every GAUGE, COUNTER or HISTOGRAM column
+ * is exported as {@code <prefix>_<column>}, labelled by the LABEL columns; a HISTOGRAM column {@code c} holds the
+ * upper bounds (an array) and reads its cumulative counts (an array), sum and count from the result's columns
+ * {@code c_bucket}, {@code c_sum} and {@code c_count}, as postgres_exporter does. Part of the contract because both sides read the same
  * file the same way: the CLI and the operator refuse a file the sidecar would refuse. Pure.
  */
 public final class CustomQueries {
@@ -30,12 +32,17 @@ public final class CustomQueries {
   /** The keys postgres_exporter knows for a query; cache_seconds and runonserver are accepted and not used. */
   private static final Set<String> QUERY_KEYS = Set.of("query", "master", "metrics", "cache_seconds", "runonserver");
 
-  public enum Usage { LABEL, GAUGE, COUNTER, DISCARD }
+  public enum Usage { LABEL, GAUGE, COUNTER, HISTOGRAM, DISCARD }
 
   public record Column(String name, Usage usage, String description) {
-    /** Exported as a series (GAUGE or COUNTER). */
+    /** Exported as a metric (GAUGE, COUNTER or HISTOGRAM). */
     public boolean exported() {
-      return usage == Usage.GAUGE || usage == Usage.COUNTER;
+      return usage == Usage.GAUGE || usage == Usage.COUNTER || usage == Usage.HISTOGRAM;
+    }
+
+    /** The names in the exposition: a histogram's {@code _bucket}, {@code _sum} and {@code _count} series. */
+    List<String> seriesSuffixes() {
+      return usage == Usage.HISTOGRAM ? List.of("", "_bucket", "_sum", "_count") : List.of("");
     }
   }
 
@@ -49,8 +56,14 @@ public final class CustomQueries {
       return columns.stream().filter(c -> c.usage() == Usage.LABEL).toList();
     }
 
+    /** The GAUGE and COUNTER columns: one number per row each. */
     public List<Column> values() {
-      return columns.stream().filter(Column::exported).toList();
+      return columns.stream().filter(c -> c.usage() == Usage.GAUGE || c.usage() == Usage.COUNTER).toList();
+    }
+
+    /** The HISTOGRAM columns. */
+    public List<Column> histograms() {
+      return columns.stream().filter(c -> c.usage() == Usage.HISTOGRAM).toList();
     }
 
     public String metricName(Column c) {
@@ -103,12 +116,23 @@ public final class CustomQueries {
       if (before != null) {
         throw new Invalid(q.source() + ": query " + q.prefix() + " is also defined in " + before.source());
       }
-      for (Column c : q.values()) {
-        Query other = names.putIfAbsent(q.metricName(c), q);
-        if (other != null) {
-          throw new Invalid(q.source() + ": query " + q.prefix() + ": metric " + q.metricName(c)
-              + " is also exported by query " + other.prefix() + (other.source().equals(q.source()) ? ""
-              : " in " + other.source()));
+      Map<String, Query> own = new HashMap<>();
+      for (Column c : q.columns()) {
+        if (!c.exported()) {
+          continue;
+        }
+        for (String suffix : c.seriesSuffixes()) {
+          String name = q.metricName(c) + suffix;
+          if (own.putIfAbsent(name, q) != null) {
+            throw new Invalid(q.source() + ": query " + q.prefix() + ": metric " + name + " is exported twice"
+                + " (a histogram's _bucket, _sum and _count are its own)");
+          }
+          Query other = names.putIfAbsent(name, q);
+          if (other != null) {
+            throw new Invalid(q.source() + ": query " + q.prefix() + ": metric " + name
+                + " is also exported by query " + other.prefix() + (other.source().equals(q.source()) ? ""
+                : " in " + other.source()));
+          }
         }
       }
     }
@@ -154,7 +178,7 @@ public final class CustomQueries {
       columns.add(c);
     }
     if (columns.stream().noneMatch(Column::exported)) {
-      throw new Invalid(where + ": no GAUGE or COUNTER column, so it would export nothing");
+      throw new Invalid(where + ": no GAUGE, COUNTER or HISTOGRAM column, so it would export nothing");
     }
     return new Query(prefix, sql.strip(), Boolean.TRUE.equals(master), columns, source);
   }
@@ -165,14 +189,15 @@ public final class CustomQueries {
     }
     Object usageText = map.get("usage");
     if (usageText == null) {
-      throw new Invalid(where + ": column " + name + ": usage is required (LABEL, GAUGE, COUNTER or DISCARD)");
+      throw new Invalid(where + ": column " + name + ": usage is required (LABEL, GAUGE, COUNTER, HISTOGRAM or "
+          + "DISCARD)");
     }
     Usage usage;
     try {
       usage = Usage.valueOf(String.valueOf(usageText).strip().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new Invalid(where + ": column " + name + ": unknown usage " + usageText
-          + " (pgtide supports LABEL, GAUGE, COUNTER and DISCARD)");
+          + " (pgtide supports LABEL, GAUGE, COUNTER, HISTOGRAM and DISCARD)");
     }
     // a label name must not start with __ (reserved by Prometheus); a value column becomes part of a metric name
     if (!METRIC_NAME.matcher(name).matches() || (usage == Usage.LABEL && name.startsWith("__"))) {

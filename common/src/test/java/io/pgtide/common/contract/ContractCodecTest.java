@@ -37,6 +37,41 @@ class ContractCodecTest {
   }
 
   @Test
+  void customQueryFailuresRoundTripAndAnOlderSidecarSendsNone() {
+    InstanceReport failing = report().withCustomQueryFailures(List.of(
+        new QueryFailure("pg_stat_statements", "ERROR: relation \"pg_stat_statements\" does not exist (42P01)"),
+        new QueryFailure("e2e_broken", "line one\nline two")));
+    InstanceReport back = ContractCodec.decodeReport(new JsonObject(ContractCodec.encode(failing).encode()));
+    assertThat(back).isEqualTo(failing);
+    assertThat(back.customQueryFailures()).extracting(QueryFailure::query)
+        .containsExactly("pg_stat_statements", "e2e_broken");
+    assertThat(back.customQueryFailures().get(1).error()).as("one line").isEqualTo("line one line two");
+    assertThat(report().customQueryFailures()).isEmpty();
+    JsonObject old = ContractCodec.encode(report()).put("schemaVersion", "1.1");
+    old.remove("customQueryFailures");
+    assertThat(ContractCodec.decodeReport(old).customQueryFailures()).isEmpty();
+  }
+
+  @Test
+  void customQueryFailuresAreBoundedAndNamed() {
+    assertThat(new QueryFailure("q", "x".repeat(5_000)).error()).hasSize(QueryFailure.MAX_ERROR_CHARS).endsWith("…");
+    List<QueryFailure> many = java.util.stream.IntStream.range(0, 150)
+        .mapToObj(i -> new QueryFailure("q" + i, "failed")).toList();
+    JsonObject encoded = ContractCodec.encode(report().withCustomQueryFailures(many));
+    assertThat(encoded.getJsonArray("customQueryFailures")).hasSize(QueryFailure.MAX_PER_REPORT);
+    JsonObject forged = ContractCodec.encode(report());
+    forged.put("customQueryFailures", new io.vertx.core.json.JsonArray().add(new JsonObject().put("error", "x")));
+    assertThatThrownBy(() -> ContractCodec.decodeReport(forged)).isInstanceOf(ContractException.class)
+        .hasMessageContaining("query");
+    JsonObject tooMany = ContractCodec.encode(report());
+    io.vertx.core.json.JsonArray items = new io.vertx.core.json.JsonArray();
+    many.forEach(f -> items.add(new JsonObject().put("query", f.query()).put("error", f.error())));
+    tooMany.put("customQueryFailures", items);
+    assertThatThrownBy(() -> ContractCodec.decodeReport(tooMany)).isInstanceOf(ContractException.class)
+        .hasMessageContaining("at most 100");
+  }
+
+  @Test
   void newerMinorIsReadAndUnknownFieldsIgnored() {
     JsonObject json = ContractCodec.encode(report()).put("schemaVersion", "1.9").put("somethingNew", 1);
     assertThat(ContractCodec.decodeReport(json).seq()).isEqualTo(7);

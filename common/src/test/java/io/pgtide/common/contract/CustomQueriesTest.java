@@ -55,17 +55,37 @@ class CustomQueriesTest {
   }
 
   @Test
-  void debiansExampleLoadsButForItsHistogram() throws Exception {
+  void debiansExampleLoadsUnchangedWithItsHistogram() throws Exception {
     Path example = Path.of("/usr/share/doc/prometheus-postgres-exporter/examples/queries.yaml");
     org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(example), "prometheus-postgres-exporter installed");
-    String text = Files.readString(example);
-    assertThatThrownBy(() -> CustomQueries.parse(text, "queries.yaml"))
-        .hasMessageContaining("query pg_process_idle: column seconds: unknown usage HISTOGRAM");
-    // without the histogram query every other query of the example loads
-    String withoutHistogram = text.substring(0, text.indexOf("pg_process_idle:"));
-    assertThat(CustomQueries.parse(withoutHistogram, "queries.yaml")).extracting(CustomQueries.Query::prefix)
+    List<CustomQueries.Query> queries = CustomQueries.parse(Files.readString(example), "queries.yaml");
+    assertThat(queries).extracting(CustomQueries.Query::prefix)
         .containsExactly("pg_replication", "pg_postmaster", "pg_stat_user_tables", "pg_statio_user_tables",
-            "pg_stat_statements");
+            "pg_stat_statements", "pg_process_idle");
+    CustomQueries.Query idle = queries.get(5);
+    assertThat(idle.histograms()).extracting(idle::metricName).containsExactly("pg_process_idle_seconds");
+    assertThat(idle.values()).isEmpty();
+    assertThat(idle.labels()).extracting(CustomQueries.Column::name).containsExactly("application_name");
+  }
+
+  @Test
+  void aHistogramOwnsItsBucketSumAndCountNames() {
+    assertThatThrownBy(() -> CustomQueries.parse("""
+        pg_h:
+          query: SELECT 1 AS s
+          metrics:
+            - s: {usage: HISTOGRAM}
+            - s_sum: {usage: GAUGE}
+        """, "q.yaml")).hasMessage("q.yaml: query pg_h: metric pg_h_s_sum is exported twice (a histogram's _bucket,"
+        + " _sum and _count are its own)");
+    assertThatThrownBy(() -> CustomQueries.parse("""
+        pg_h:
+          query: SELECT 1 AS s
+          metrics: [{s: {usage: HISTOGRAM}}]
+        pg_h_s:
+          query: SELECT 1 AS count
+          metrics: [{count: {usage: COUNTER}}]
+        """, "q.yaml")).hasMessage("q.yaml: query pg_h_s: metric pg_h_s_count is also exported by query pg_h");
   }
 
   @Test
@@ -84,7 +104,7 @@ class CustomQueriesTest {
           metrics:
             - a: {usage: MAPPEDMETRIC, description: d}
         """, "q.yaml")).hasMessage("q.yaml: query pg_x: column a: unknown usage MAPPEDMETRIC (pgtide supports "
-        + "LABEL, GAUGE, COUNTER and DISCARD)");
+        + "LABEL, GAUGE, COUNTER, HISTOGRAM and DISCARD)");
     assertThatThrownBy(() -> CustomQueries.parse("pg_x:\n  query: SELECT 1 AS a\n  metrics:\n    - a: {description: d}\n",
         "q.yaml")).hasMessageContaining("column a: usage is required");
   }
@@ -146,7 +166,7 @@ class CustomQueriesTest {
     assertThatThrownBy(() -> CustomQueries.parse("pg_x:\n  query: SELECT 1 AS a\n  mater: true\n  metrics: [{a: {usage: GAUGE}}]\n", "q.yaml"))
         .hasMessageContaining("unknown key mater");
     assertThatThrownBy(() -> CustomQueries.parse("pg_x:\n  query: SELECT 1 AS a\n  metrics: [{a: {usage: LABEL}}]\n", "q.yaml"))
-        .hasMessageContaining("no GAUGE or COUNTER column");
+        .hasMessageContaining("no GAUGE, COUNTER or HISTOGRAM column");
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.pgtide.common.contract.CustomQueries;
+import io.pgtide.common.contract.QueryFailure;
 import io.pgtide.sidecar.Deadline;
 import io.pgtide.sidecar.PgCollector;
 import io.vertx.core.Future;
@@ -90,6 +91,8 @@ public final class CustomQueryRunner {
   private boolean running;
   private String roundProblem;
   private volatile String text = "";
+  /** The queries whose last run failed, as of the last round; read by the report (see {@link #failures}). */
+  private volatile List<QueryFailure> failed = List.of();
 
   public CustomQueryRunner(Vertx vertx, PgCollector pg, List<Path> files, long timeoutMs, MeterRegistry registry,
                            Tags tags, String member) {
@@ -108,6 +111,14 @@ public final class CustomQueryRunner {
   /** Starts the rounds: the first soon after start, then every {@code intervalMs}. */
   public void start(long intervalMs) {
     vertx.setPeriodic(1_000, intervalMs, t -> round());
+  }
+
+  /**
+   * The loaded queries whose last run failed (an error, a timeout, a wrong shape), in file order, with the reason:
+   * what the sidecar's report carries, so the operator tells of a query that starts failing (an event).
+   */
+  public List<QueryFailure> failures() {
+    return failed;
   }
 
   /** The custom series of the last rounds, in Prometheus' text format. */
@@ -146,6 +157,8 @@ public final class CustomQueryRunner {
         .onComplete(ar -> {
           text = CustomMetricsText.render(queries.stream().map(q -> results.get(q.prefix()))
               .filter(Objects::nonNull).toList());
+          failed = queries.stream().filter(q -> failures.containsKey(q.prefix()))
+              .map(q -> new QueryFailure(q.prefix(), failures.get(q.prefix()))).toList();
           running = false;
         }).mapEmpty();
   }
@@ -207,6 +220,7 @@ public final class CustomQueryRunner {
               for (CustomQueries.Query q : queries) {
                 if (q.primaryOnly() && inRecovery) {
                   results.remove(q.prefix());
+                  failures.remove(q.prefix()); // not run here: not failing here
                   continue;
                 }
                 chain = chain.compose(v -> runOne(conn, q));
@@ -249,25 +263,64 @@ public final class CustomQueryRunner {
   static CustomMetricsText.Row convert(CustomQueries.Query q, Row row) {
     List<String> labels = new ArrayList<>();
     for (CustomQueries.Column c : q.labels()) {
-      Object value = row.getValue(index(q, row, c));
+      Object value = row.getValue(index(row, c.name()));
       labels.add(value == null ? "" : value.toString());
     }
     List<Double> values = new ArrayList<>();
     for (CustomQueries.Column c : q.values()) {
-      values.add(number(c.name(), row.getValue(index(q, row, c))));
+      values.add(number(c.name(), row.getValue(index(row, c.name()))));
     }
-    return new CustomMetricsText.Row(labels, values);
+    List<CustomMetricsText.Histogram> histograms = new ArrayList<>();
+    for (CustomQueries.Column c : q.histograms()) {
+      histograms.add(histogram(c.name(), name -> row.getValue(index(row, name))));
+    }
+    return new CustomMetricsText.Row(labels, values, histograms);
   }
 
-  private static int index(CustomQueries.Query q, Row row, CustomQueries.Column c) {
-    int i = row.getColumnIndex(c.name());
+  /**
+   * A HISTOGRAM column {@code c} as postgres_exporter reads it: {@code c} the upper bounds (an array),
+   * {@code c_bucket} their cumulative counts (an array), {@code c_sum} and {@code c_count}.
+   */
+  static CustomMetricsText.Histogram histogram(String c, java.util.function.Function<String, Object> column) {
+    List<Double> bounds = new ArrayList<>();
+    for (Object o : array(c, column.apply(c))) {
+      bounds.add(number(c, o));
+    }
+    List<Long> counts = new ArrayList<>();
+    for (Object o : array(c + "_bucket", column.apply(c + "_bucket"))) {
+      counts.add(whole(c + "_bucket", o));
+    }
+    return new CustomMetricsText.Histogram(bounds, counts, number(c + "_sum", column.apply(c + "_sum")),
+        whole(c + "_count", column.apply(c + "_count")));
+  }
+
+  private static Object[] array(String column, Object value) {
+    if (value instanceof Object[] a) {
+      return a;
+    }
+    throw new IllegalStateException("column " + column + " is not an array (a HISTOGRAM reads one)");
+  }
+
+  private static long whole(String column, Object value) {
+    Double d = number(column, value);
+    if (d.isNaN() || d < 0 || d != Math.rint(d)) {
+      throw new IllegalStateException("column " + column + " is not a count: '" + value + "'");
+    }
+    return d.longValue();
+  }
+
+  private static int index(Row row, String column) {
+    int i = row.getColumnIndex(column);
     if (i < 0) {
-      throw new IllegalStateException("the result has no column " + c.name() + " (metrics lists it)");
+      throw new IllegalStateException("the result has no column " + column + " (metrics lists it)");
     }
     return i;
   }
 
-  /** As postgres_exporter converts: numbers, booleans (1/0), times (Unix seconds), NULL (NaN), numeric text. */
+  /**
+   * As postgres_exporter converts: numbers, booleans (1/0), times (whole Unix seconds: Go's {@code Time.Unix()}),
+   * NULL (NaN), numeric text.
+   */
   static Double number(String column, Object value) {
     if (value == null) {
       return Double.NaN;
@@ -279,10 +332,10 @@ public final class CustomQueryRunner {
       return b ? 1.0 : 0.0;
     }
     if (value instanceof OffsetDateTime t) {
-      return t.toEpochSecond() + t.getNano() / 1e9;
+      return (double) t.toEpochSecond();
     }
     if (value instanceof LocalDateTime t) {
-      return t.toEpochSecond(ZoneOffset.UTC) + t.getNano() / 1e9;
+      return (double) t.toEpochSecond(ZoneOffset.UTC);
     }
     try {
       return Double.parseDouble(value.toString().strip());

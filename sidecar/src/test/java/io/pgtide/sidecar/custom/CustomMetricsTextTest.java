@@ -59,9 +59,56 @@ class CustomMetricsTextTest {
     assertThat(CustomQueryRunner.number("a", new java.math.BigDecimal("2.5"))).isEqualTo(2.5);
     assertThat(CustomQueryRunner.number("a", true)).isEqualTo(1.0);
     assertThat(CustomQueryRunner.number("a", null)).isNaN();
-    assertThat(CustomQueryRunner.number("a", OffsetDateTime.parse("2026-01-01T00:00:01.5Z"))).isEqualTo(1767225601.5);
+    // whole seconds, as Go's Time.Unix() in the exporter
+    assertThat(CustomQueryRunner.number("a", OffsetDateTime.parse("2026-01-01T00:00:01.5Z"))).isEqualTo(1767225601.0);
     assertThat(CustomQueryRunner.number("a", " 42 ")).isEqualTo(42.0);
     assertThatThrownBy(() -> CustomQueryRunner.number("a", "many")).hasMessage("column a is not a number: 'many'");
     assertThat(CustomMetricsText.number(Double.POSITIVE_INFINITY)).isEqualTo("+Inf");
+  }
+
+  @Test
+  void aHistogramRendersAsTheExporterDoes() {
+    CustomQueries.Query idle = CustomQueries.parse("""
+        pg_process_idle:
+          query: SELECT 1
+          metrics:
+            - application_name: {usage: LABEL, description: "Application Name"}
+            - seconds: {usage: HISTOGRAM, description: "Idle time of server processes"}
+        """, "q.yaml").get(0);
+    java.util.Map<String, Object> columns = java.util.Map.of("seconds", new Integer[] {5, 1, 2},
+        "seconds_bucket", new Long[] {3L, 1L, 2L}, "seconds_sum", 7.5, "seconds_count", 4L);
+    CustomMetricsText.Histogram h = CustomQueryRunner.histogram("seconds", columns::get);
+    String text = CustomMetricsText.render(List.of(new CustomMetricsText.Result(idle,
+        List.of(new CustomMetricsText.Row(List.of("psql"), List.of(), List.of(h))))));
+    assertThat(text).isEqualTo("""
+        # HELP pg_process_idle_seconds Idle time of server processes
+        # TYPE pg_process_idle_seconds histogram
+        pg_process_idle_seconds_bucket{application_name="psql",le="1"} 1
+        pg_process_idle_seconds_bucket{application_name="psql",le="2"} 2
+        pg_process_idle_seconds_bucket{application_name="psql",le="5"} 3
+        pg_process_idle_seconds_bucket{application_name="psql",le="+Inf"} 4
+        pg_process_idle_seconds_sum{application_name="psql"} 7.5
+        pg_process_idle_seconds_count{application_name="psql"} 4
+        """);
+    // a wrong shape fails the query, with the column named
+    assertThatThrownBy(() -> CustomQueryRunner.histogram("seconds", java.util.Map.<String, Object>of("seconds", 1,
+        "seconds_bucket", new Long[] {1L}, "seconds_sum", 1.0, "seconds_count", 1L)::get))
+        .hasMessage("column seconds is not an array (a HISTOGRAM reads one)");
+    assertThatThrownBy(() -> CustomQueryRunner.histogram("seconds", java.util.Map.<String, Object>of("seconds",
+        new Integer[] {1}, "seconds_bucket", new Long[] {1L}, "seconds_sum", 1.0, "seconds_count", 1.5)::get))
+        .hasMessage("column seconds_count is not a count: '1.5'");
+  }
+
+  @Test
+  void leIsWrittenAsGoWritesAFloat() {
+    assertThat(CustomMetricsText.goFloat(300)).isEqualTo("300");
+    assertThat(CustomMetricsText.goFloat(0.5)).isEqualTo("0.5");
+    assertThat(CustomMetricsText.goFloat(1e6)).isEqualTo("1e+06");
+    assertThat(CustomMetricsText.goFloat(1.5e6)).isEqualTo("1.5e+06");
+    assertThat(CustomMetricsText.goFloat(999999)).isEqualTo("999999");
+    assertThat(CustomMetricsText.goFloat(2.5e-5)).isEqualTo("2.5e-05");
+    assertThat(CustomMetricsText.goFloat(0.0001)).isEqualTo("0.0001");
+    assertThat(CustomMetricsText.goFloat(-2)).isEqualTo("-2");
+    assertThat(CustomMetricsText.goFloat(1e21)).isEqualTo("1e+21");
   }
 }

@@ -193,6 +193,7 @@ public final class ClusterControllers {
         c.pooler.stop();
       }
       core.state().forgetCluster(key);
+      core.customQueryFailures().forget(key);
       core.failover().forget(key);
       history.forget(key);
       ClusterLog.of(LOG, key).info("controllers stopped");
