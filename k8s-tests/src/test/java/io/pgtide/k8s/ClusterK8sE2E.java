@@ -228,6 +228,11 @@ class ClusterK8sE2E {
         }));
     System.out.println("K8S-CUSTOM-QUERIES a ConfigMap edit reached every sidecar's /metrics after "
         + (System.currentTimeMillis() - edited) + " ms");
+    // the failing query is a Warning on the PostgresCluster, naming the query and the member
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2)).until(() -> k8s.client().v1().events()
+        .inNamespace(NS).list().getItems().stream().anyMatch(e -> "CustomQueryFailed".equals(e.getReason())
+            && "Warning".equals(e.getType()) && NAME.equals(e.getInvolvedObject().getName())
+            && e.getMessage().contains("e2e_broken")));
     assertThat(k8s.podsAndRestarts(NS, "cluster-name", NAME)).as("no container restarted for the edit")
         .isEqualTo(restarts);
   }
