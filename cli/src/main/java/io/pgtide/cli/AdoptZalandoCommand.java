@@ -59,6 +59,13 @@ final class AdoptZalandoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      return run(client);
+    }
+  }
+
+  /** The command against {@code client} (the kubeconfig's, or a test's). */
+  int run(KubernetesClient client) {
+    try {
       String ns = namespace != null ? namespace : client.getNamespace() != null ? client.getNamespace() : "default";
       ZalandoAdoption.Found found;
       try {
