@@ -95,6 +95,15 @@ final class ZalandoAdoption {
           + " application=spilo, cluster-name=" + c + ") still exist; wait until they are gone (`kubectl -n "
           + f.namespace() + " get pods -l cluster-name=" + c + "`), then run this again", false);
     }
+    String last = lastPrimary(f.leftovers(), c);
+    if (last != null && ordinal("pgdata-" + last, c) != 0) {
+      return Plan.refused("Patroni's state of the dead cluster names " + last + " as its last primary: pgtide starts"
+          + " member " + c + "-0 first, which would promote its older data on a timeline of the same number as "
+          + last + "'s, and " + last + " could not follow it. Make " + c + "-0 the last primary: apply Zalando's"
+          + " resource again, `kubectl -n " + f.namespace() + " exec " + c + "-0 -- patronictl switchover --candidate "
+          + c + "-0 --force`, set numberOfInstances: 1 and wait until only " + c + "-0 runs, then delete the"
+          + " resource and run this again", false);
+    }
     List<PersistentVolumeClaim> claims = f.claims().stream()
         .filter(p -> ordinal(p.getMetadata().getName(), c) >= 0)
         .sorted(Comparator.comparingInt(p -> ordinal(p.getMetadata().getName(), c))).toList();
@@ -201,6 +210,41 @@ final class ZalandoAdoption {
           .contains(n);
       default -> false;
     };
+  }
+
+  /**
+   * The member the dead cluster's Patroni last knew as primary, from the objects it left (none when Zalando's
+   * operator deleted them): the leader annotation of its leader object ({@code <c>} Endpoints, {@code <c>-leader}
+   * ConfigMap), which Patroni clears on a clean stop, else the newest line of the timeline history on {@code <c>-config}
+   * ({@code [timeline, lsn, reason, time, new leader]}, the member promoted last). Null when neither tells.
+   */
+  static String lastPrimary(List<HasMetadata> leftovers, String c) {
+    String history = null;
+    for (HasMetadata o : leftovers) {
+      if (!leftover(o, c) || o.getMetadata().getAnnotations() == null) {
+        continue;
+      }
+      Map<String, String> a = o.getMetadata().getAnnotations();
+      String n = o.getMetadata().getName();
+      boolean leaderObject = ("Endpoints".equals(o.getKind()) && n.equals(c))
+          || ("ConfigMap".equals(o.getKind()) && n.equals(c + "-leader"));
+      if (leaderObject && a.get("leader") != null && !a.get("leader").isBlank()) {
+        return a.get("leader");
+      }
+      if (n.equals(c + "-config") && a.get("history") != null) {
+        history = a.get("history");
+      }
+    }
+    if (history == null) {
+      return null;
+    }
+    try {
+      JsonNode lines = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().readTree(history);
+      JsonNode newest = lines.isArray() && !lines.isEmpty() ? lines.get(lines.size() - 1) : null;
+      return newest != null && newest.size() >= 5 && newest.get(4).isTextual() ? newest.get(4).asText() : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
   }
 
   static boolean ownedByPostgresCluster(HasMetadata o) {

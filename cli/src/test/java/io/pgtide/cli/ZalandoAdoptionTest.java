@@ -327,4 +327,34 @@ class ZalandoAdoptionTest {
     assertThat(ZalandoAdoption.ordinal("pgdata-acid-orders-backup-0", C)).isEqualTo(-1);
     assertThat(ZalandoAdoption.ordinal("pgdata-acid-0", C)).isEqualTo(-1);
   }
+
+  static ZalandoAdoption.Found withLeftovers(List<HasMetadata> leftovers) {
+    return new ZalandoAdoption.Found(NS, C, resource(), "t", null, null, 0, false, secrets(), claims(), leftovers);
+  }
+
+  @Test
+  void refusedWhenPatronisHistoryNamesAnotherMemberThanTheFirstAsLastPrimary() {
+    var config = new EndpointsBuilder().withNewMetadata().withName(C + "-config").withLabels(ZALANDO)
+        .addToAnnotations("history", "[[1,50331808,\"no recovery target specified\",\"2026-12-04T10:00:00+00:00\","
+            + "\"acid-orders-1\"]]").endMetadata().build();
+    ZalandoAdoption.Plan p = ZalandoAdoption.plan(withLeftovers(List.of(config)));
+    assertThat(p.refusal()).contains("names acid-orders-1 as its last primary")
+        .contains("patronictl switchover --candidate acid-orders-0").contains("numberOfInstances: 1");
+    // a switchover back to the first member: the newest line names it
+    config.getMetadata().getAnnotations().put("history", "[[1,1,\"a\",\"t\",\"acid-orders-1\"],"
+        + "[2,2,\"b\",\"t\",\"acid-orders-0\"]]");
+    assertThat(ZalandoAdoption.plan(withLeftovers(List.of(config))).refusal()).isNull();
+  }
+
+  @Test
+  void aLeaderStillRecordedIsTheLastPrimary() {
+    var leader = new EndpointsBuilder().withNewMetadata().withName(C).withLabels(ZALANDO)
+        .addToAnnotations("leader", "acid-orders-1").endMetadata().build();
+    assertThat(ZalandoAdoption.lastPrimary(List.of(leader), C)).isEqualTo("acid-orders-1");
+    var cleared = new ConfigMapBuilder().withNewMetadata().withName(C + "-leader").withLabels(ZALANDO)
+        .addToAnnotations("optime", "123").endMetadata().build();
+    assertThat(ZalandoAdoption.lastPrimary(List.of(cleared), C)).isNull();
+    // no history, no leader: nothing known, nothing refused (the README's procedure is the guard)
+    assertThat(ZalandoAdoption.plan(withLeftovers(List.of(cleared))).refusal()).isNull();
+  }
 }
