@@ -318,10 +318,27 @@ class ZalandoAdoptionK8sE2E {
   @Test
   @Order(3)
   void pgtideAdoptsTheVolumesAndPasswordsAndKeepsEveryRow() throws Exception {
+    // the README's first steps: member 0 is the primary (a switchover through Patroni's API when it is not, as
+    // `patronictl switchover` does), then numberOfInstances: 1, which Zalando's operator carries out as a scale of
+    // its StatefulSet: member 0 stops last, so no other member's data is newer than the one pgtide starts first
+    String first = C + "-0";
+    if (!"master".equals(k8s.client().pods().inNamespace(NS).withName(first).get().getMetadata().getLabels()
+        .get("spilo-role"))) {
+      k8s.kubectl("-n", NS, "exec", first, "-c", "postgres", "--", "python3", "-c",
+          "import urllib.request as r; print(r.urlopen(r.Request('http://localhost:8008/switchover', method='POST',"
+              + " data=b'{\"leader\": \"" + C + "-1\", \"candidate\": \"" + first + "\"}')).read())");
+      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).until(() -> "master".equals(
+          k8s.client().pods().inNamespace(NS).withName(first).get().getMetadata().getLabels().get("spilo-role")));
+    }
+    ServiceSql.toAddress(k8s.client().pods().inNamespace(NS).withName(first).get().getStatus().getPodIP(), "app_user",
+        PASSWORDS.get("app_user")).database("orders").exec("INSERT INTO ledger VALUES (0, 'last write on Zalando')");
+    k8s.kubectl("-n", NS, "scale", "statefulset", C, "--replicas=1");
+    await().atMost(Duration.ofSeconds(400)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> zalandoPods().stream().map(p -> p.getMetadata().getName()).toList().equals(List.of(first)));
+
     // what `kubectl delete postgresql` does with enable_persistent_volume_claim_deletion and
     // enable_secrets_deletion "false" (pkg/cluster/cluster.go Delete, resources.go deleteStatefulSet, pod.go
-    // deletePods): the StatefulSet with propagation Orphan, then its pods one by one in list order, each awaited
-    // (so the replica may take over while the first goes, and stop later on a newer timeline: pgtide must cope),
+    // deletePods): the StatefulSet with propagation Orphan, then its pods one by one in list order, each awaited,
     // then the master and replica Services and the Patroni Service. Patroni's Endpoints are left here for the
     // command, as when Zalando's operator was stopped before the StatefulSet was deleted by hand.
     k8s.kubectl("-n", NS, "delete", "statefulset", C, "--cascade=orphan", "--wait=true");
@@ -375,10 +392,11 @@ class ZalandoAdoptionK8sE2E {
     ServiceSql su = ServiceSql.of(k8s, NS, C, "postgres", PASSWORDS.get("postgres"));
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
         .until(() -> su.query("SELECT 1").equals("1"));
+    // every row: the ones both members held, and the last one written on Zalando's primary alone
     assertThat(su.database("orders").query("SELECT count(*), sum(id) FROM ledger"))
-        .isEqualTo(ROWS + "|" + ((long) ROWS * (ROWS + 1) / 2));
+        .isEqualTo((ROWS + 1) + "|" + ((long) ROWS * (ROWS + 1) / 2));
     ServiceSql app = ServiceSql.of(k8s, NS, C, "app_user", PASSWORDS.get("app_user")).database("orders");
-    assertThat(app.query("SELECT count(*) FROM ledger")).isEqualTo(String.valueOf(ROWS));
+    assertThat(app.query("SELECT note FROM ledger WHERE id = 0")).isEqualTo("last write on Zalando");
     // writable, and the replica streams with the old replication password
     app.exec("INSERT INTO ledger VALUES (" + (ROWS + 1) + ", 'after adoption')");
     await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
@@ -386,7 +404,7 @@ class ZalandoAdoptionK8sE2E {
     ServiceSql replica = ServiceSql.of(k8s, NS, C + "-repl", "app_user", PASSWORDS.get("app_user"))
         .database("orders");
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
-        .until(() -> replica.query("SELECT count(*) FROM ledger").equals(String.valueOf(ROWS + 1)));
+        .until(() -> replica.query("SELECT count(*) FROM ledger").equals(String.valueOf(ROWS + 2)));
   }
 
   @Test
@@ -404,7 +422,7 @@ class ZalandoAdoptionK8sE2E {
     });
     // its passwordSecret is the copy of Zalando's: the password set is the one it had
     ServiceSql app = ServiceSql.of(k8s, NS, C, "app_user", PASSWORDS.get("app_user")).database("orders");
-    assertThat(app.query("SELECT count(*) FROM ledger")).isEqualTo(String.valueOf(ROWS + 1));
+    assertThat(app.query("SELECT count(*) FROM ledger")).isEqualTo(String.valueOf(ROWS + 2));
     assertThat(k8s.operatorDenials(START)).isEmpty();
   }
 }
