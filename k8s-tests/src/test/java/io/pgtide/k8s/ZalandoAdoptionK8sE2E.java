@@ -318,15 +318,14 @@ class ZalandoAdoptionK8sE2E {
   @Test
   @Order(3)
   void pgtideAdoptsTheVolumesAndPasswordsAndKeepsEveryRow() throws Exception {
-    // the README's first steps: member 0 is the primary (a switchover through Patroni's API when it is not, as
-    // `patronictl switchover` does), then numberOfInstances: 1, which Zalando's operator carries out as a scale of
+    // the README's step 2: member 0 is the primary (`patronictl switchover` when it is not), then
+    // numberOfInstances: 1, which Zalando's operator carries out as a scale of
     // its StatefulSet: member 0 stops last, so no other member's data is newer than the one pgtide starts first
     String first = C + "-0";
     if (!"master".equals(k8s.client().pods().inNamespace(NS).withName(first).get().getMetadata().getLabels()
         .get("spilo-role"))) {
-      k8s.kubectl("-n", NS, "exec", first, "-c", "postgres", "--", "python3", "-c",
-          "import urllib.request as r; print(r.urlopen(r.Request('http://localhost:8008/switchover', method='POST',"
-              + " data=b'{\"leader\": \"" + C + "-1\", \"candidate\": \"" + first + "\"}')).read())");
+      k8s.kubectl("-n", NS, "exec", first, "-c", "postgres", "--", "patronictl", "switchover", "--candidate", first,
+          "--force");
       await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).until(() -> "master".equals(
           k8s.client().pods().inNamespace(NS).withName(first).get().getMetadata().getLabels().get("spilo-role")));
     }
@@ -410,9 +409,10 @@ class ZalandoAdoptionK8sE2E {
   @Test
   @Order(4)
   void onceMarkedManagedTheUserKeepsItsOldPassword() throws Exception {
-    ServiceSql su = ServiceSql.of(k8s, NS, C, "postgres", PASSWORDS.get("postgres"));
     // the README's last step: the roles Zalando made are pgtide's once marked
-    su.exec("COMMENT ON ROLE app_user IS 'managed by pgtide'");
+    RealKubernetes.Plugin comment = k8s.kubectlPgtide(dba, "psql", "-n", NS, C, "--", "-c",
+        "COMMENT ON ROLE app_user IS 'managed by pgtide'");
+    assertThat(comment.exit()).as(comment.output()).isZero();
     RealKubernetes.Plugin sync = k8s.kubectlPgtide(dba, "users", "sync", "-n", NS, C);
     assertThat(sync.exit()).as(sync.output()).isZero();
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2)).until(() -> {
