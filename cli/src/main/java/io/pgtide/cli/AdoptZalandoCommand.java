@@ -182,9 +182,20 @@ final class AdoptZalandoCommand implements Callable<Integer> {
       System.out.println("persistentvolumeclaim/" + claim + " annotated " + Ownership.ADOPT + "=true");
     }
     for (HasMetadata o : plan.delete()) {
-      client.resource(o).inNamespace(ns).withTimeout(60, java.util.concurrent.TimeUnit.SECONDS).delete();
-      System.out.println(o.getKind().toLowerCase(java.util.Locale.ROOT) + "/" + o.getMetadata().getName()
-          + " deleted (the Zalando cluster's)");
+      String what = o.getKind().toLowerCase(java.util.Locale.ROOT) + "/" + o.getMetadata().getName();
+      try {
+        client.resource(o).inNamespace(ns).withTimeout(60, java.util.concurrent.TimeUnit.SECONDS).delete();
+        System.out.println(what + " deleted (the Zalando cluster's)");
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 403 || !"Endpoints".equals(o.getKind())) {
+          throw e;
+        }
+        // Kubernetes' edit and admin roles lost write access to Endpoints in 1.22; pgtide's Patroni keeps its state
+        // in ConfigMaps and its Services' routing comes from EndpointSlices, so a dead cluster's Endpoints are inert
+        System.err.println("pgtide adopt-zalando: " + what + " left: deleting it is forbidden to you (" + KubeCli
+            .reason(e) + "); it is not read by pgtide's Patroni, an administrator may `kubectl -n " + ns
+            + " delete endpoints " + o.getMetadata().getName() + "`");
+      }
     }
     if (plan.cluster() == null) {
       System.out.println("postgrescluster/" + cluster + " exists: left as it is");
