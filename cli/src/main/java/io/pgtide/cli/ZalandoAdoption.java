@@ -139,6 +139,10 @@ final class ZalandoAdoption {
           + cluster.getSpec().postgresVersion, true);
     }
     storage(cluster.getSpec(), claims, notes);
+    if (claims.size() > cluster.getSpec().replicas) {
+      notes.add(claims.size() + " claims for " + cluster.getSpec().replicas + " member(s): every claim is annotated;"
+          + " those beyond the members are mounted when replicas grows");
+    }
 
     List<SecretCopy> copies = new ArrayList<>();
     for (String own : List.of(SUPERUSER, STANDBY)) {

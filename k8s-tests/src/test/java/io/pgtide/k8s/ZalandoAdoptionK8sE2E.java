@@ -343,8 +343,9 @@ class ZalandoAdoptionK8sE2E {
     // what `kubectl delete postgresql` does with enable_persistent_volume_claim_deletion and
     // enable_secrets_deletion "false" (pkg/cluster/cluster.go Delete, resources.go deleteStatefulSet, pod.go
     // deletePods): the StatefulSet with propagation Orphan, then its pods one by one in list order, each awaited,
-    // then the master and replica Services and the Patroni Service. Patroni's Endpoints are left here for the
-    // command, as when Zalando's operator was stopped before the StatefulSet was deleted by hand.
+    // then the master and replica Services and the Patroni Service (Kubernetes' endpoints controller removes the
+    // Endpoints of those names with them). Patroni's other objects are not deleted here: the command deletes what
+    // is left.
     k8s.kubectl("-n", NS, "delete", "statefulset", C, "--cascade=orphan", "--wait=true");
     for (String pod : zalandoPods().stream().map(p -> p.getMetadata().getName()).sorted().toList()) {
       k8s.kubectl("-n", NS, "delete", "pod", pod, "--wait=true", "--timeout=400s");
