@@ -306,7 +306,7 @@ final class KubeCli implements AutoCloseable {
             "127.0.0.1").conninfo();
   }
 
-  private static String reason(KubernetesClientException e) {
+  static String reason(KubernetesClientException e) {
     if (e.getCode() == 403) {
       return "forbidden (" + e.getStatus().getMessage() + ")";
     }

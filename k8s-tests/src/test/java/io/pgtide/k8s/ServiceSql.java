@@ -13,16 +13,28 @@ final class ServiceSql {
   private final String host;
   private final String user;
   private final String password;
+  private final String database;
 
-  private ServiceSql(String host, String user, String password) {
+  private ServiceSql(String host, String user, String password, String database) {
     this.host = host;
     this.user = user;
     this.password = password;
+    this.database = database;
   }
 
   static ServiceSql of(RealKubernetes k8s, String namespace, String service, String user, String password) {
     String ip = k8s.client().services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
-    return new ServiceSql(ip, user, password);
+    return new ServiceSql(ip, user, password, "postgres");
+  }
+
+  /** The same client to one address (a pod's), as a client of a Service without a selector reaches it. */
+  static ServiceSql toAddress(String ip, String user, String password) {
+    return new ServiceSql(ip, user, password, "postgres");
+  }
+
+  /** The same connection to another database. */
+  ServiceSql database(String name) {
+    return new ServiceSql(host, user, password, name);
   }
 
   /** Unaligned, tuples-only output of one statement; fails with psql's message. */
@@ -47,7 +59,7 @@ final class ServiceSql {
 
   private String run(String sslmode, String sql, boolean mustSucceed) {
     List<String> cmd = List.of("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
-        "host=" + host + " port=5432 dbname=postgres user=" + quoted(user) + " sslmode=" + sslmode
+        "host=" + host + " port=5432 dbname=" + quoted(database) + " user=" + quoted(user) + " sslmode=" + sslmode
             + " connect_timeout=5",
         "-c", sql);
     try {
