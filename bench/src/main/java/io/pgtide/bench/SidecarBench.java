@@ -58,10 +58,7 @@ final class SidecarBench {
     Path dir = Files.createTempDirectory("pgtide-sidecar-bench");
     io.pgtide.common.process.OsUser.makeTraversable(dir);
     try (PostgresInstance pg = PostgresInstance.start(dir.resolve("pg"))) {
-      pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-      pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");
-      pg.query("CREATE ROLE bench_exporter LOGIN SUPERUSER PASSWORD 'bench-exporter'");
-      io.pgtide.testkit.Pgbench.init(pg.port(), "postgres", pg.password(), 5);
+      prepare(pg);
 
       Vertx vertx = Vertx.vertx();
       CertificateAuthority ca = CertificateAuthority.create("bench", Duration.ofDays(1));
@@ -73,19 +70,9 @@ final class SidecarBench {
       MemberId id = new MemberId("bench", "pg", "pg-0");
       Path tls = ca.issue(id.toString(), List.of(), Duration.ofDays(1)).write(dir.resolve("tls"));
       int sidecarHttp = TestMachine.freePort();
-      List<String> cmd = sidecarCommand();
-      ManagedProcess sidecar = TestMachine.get().start("sidecar", cmd, Map.ofEntries(
-          Map.entry("PGTIDE_NAMESPACE", "bench"), Map.entry("PGTIDE_CLUSTER", "pg"), Map.entry("PGTIDE_MEMBER", "pg-0"),
-          Map.entry("PGTIDE_PG_PORT", "" + pg.port()), Map.entry("PGTIDE_PG_USER", "bench_sidecar"),
-          Map.entry("PGTIDE_PG_PASSWORD", "bench-sidecar"), Map.entry("PGTIDE_PATRONI_URL", ""),
-          Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", "" + hubPort),
-          Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", "" + sidecarHttp)),
-          dir, dir.resolve("sidecar.log"));
+      ManagedProcess sidecar = startSidecar(dir, pg, hubPort, tls, sidecarHttp);
       int exporterPort = TestMachine.freePort();
-      ManagedProcess exporter = TestMachine.get().start("exporter", List.of("/usr/bin/prometheus-postgres-exporter",
-          "--web.listen-address=127.0.0.1:" + exporterPort), Map.of("DATA_SOURCE_NAME",
-          "postgresql://bench_exporter:bench-exporter@127.0.0.1:" + pg.port() + "/postgres?sslmode=disable"),
-          dir, dir.resolve("exporter.log"));
+      ManagedProcess exporter = startExporter(dir, pg, exporterPort);
       ManagedProcess load = TestMachine.get().start("pgbench", List.of("pgbench", "-c", "4", "-j", "2", "-T",
           "" + (steadyAfter + seconds + 30), "-h", "127.0.0.1", "-p", "" + pg.port(), "-U", "postgres", "postgres"),
           Map.of("PGPASSWORD", pg.password()), dir, dir.resolve("pgbench.log"));
@@ -121,7 +108,6 @@ final class SidecarBench {
           Thread.sleep(Math.max(0, 1000 - (System.nanoTime() - t0) / 1_000_000));
         }
         double elapsed = (System.currentTimeMillis() - startedAt) / 1000.0;
-        double minutes = seconds / 60.0;
         String calls = pg.query("SELECT r.rolname || '=' || sum(s.calls) FROM pg_stat_statements s "
             + "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname IN ('bench_sidecar', 'bench_exporter') "
             + "GROUP BY r.rolname ORDER BY 1");
@@ -130,16 +116,8 @@ final class SidecarBench {
         String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sidecarHttp + "/metrics"))
             .build(), HttpResponse.BodyHandlers.ofString()).body();
         Collections.sort(scrapeMs);
-        Table t = new Table("Sidecar (1 s samples) vs prometheus-postgres-exporter (1 s scrapes), same PostgreSQL 15 "
-            + "under pgbench -c 4; CPU over " + seconds + " s from 10 s after start and from " + steadyAfter
-            + " s after start; sidecar JVM: " + String.join(" ", SIDECAR_JVM),
-            "", "RSS max MB", "CPU s/min, first minute", "CPU s/min, steady", "queries per sample/scrape",
-            "duration p50 ms", "duration p99 ms");
-        t.row("pgtide-sidecar", maxSidecarRss / 1024.0, twoDecimals((cpu[0][1] - cpu[0][0]) / minutes),
-            twoDecimals((cpu[0][3] - cpu[0][2]) / minutes), sidecarQueries, quantile(metrics, "0.5"),
-            quantile(metrics, "0.99"));
-        t.row("prometheus-postgres-exporter", maxExporterRss / 1024.0, twoDecimals((cpu[1][1] - cpu[1][0]) / minutes),
-            twoDecimals((cpu[1][3] - cpu[1][2]) / minutes), exporterQueries, pct(scrapeMs, 0.5), pct(scrapeMs, 0.99));
+        Table t = table(seconds, steadyAfter, cpu, maxSidecarRss, maxExporterRss, sidecarQueries, exporterQueries,
+            metrics, scrapeMs);
         t.print("sidecar");
         System.out.println("(sidecar queries/sample count every statement it sends per second: the report's queries "
             + "and the 250 ms role watch; its new-connection probe sends no query)");
@@ -150,6 +128,49 @@ final class SidecarBench {
         vertx.close().await();
       }
     }
+  }
+
+  /** pg_stat_statements to count each side's queries, a role for each, and pgbench's tables. */
+  private static void prepare(PostgresInstance pg) throws Exception {
+    pg.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    pg.query("CREATE ROLE bench_sidecar LOGIN SUPERUSER PASSWORD 'bench-sidecar'");
+    pg.query("CREATE ROLE bench_exporter LOGIN SUPERUSER PASSWORD 'bench-exporter'");
+    io.pgtide.testkit.Pgbench.init(pg.port(), "postgres", pg.password(), 5);
+  }
+
+  private static ManagedProcess startExporter(Path dir, PostgresInstance pg, int exporterPort) throws Exception {
+    return TestMachine.get().start("exporter", List.of("/usr/bin/prometheus-postgres-exporter",
+        "--web.listen-address=127.0.0.1:" + exporterPort), Map.of("DATA_SOURCE_NAME",
+        "postgresql://bench_exporter:bench-exporter@127.0.0.1:" + pg.port() + "/postgres?sslmode=disable"),
+        dir, dir.resolve("exporter.log"));
+  }
+
+  private static ManagedProcess startSidecar(Path dir, PostgresInstance pg, int hubPort, Path tls, int sidecarHttp)
+      throws Exception {
+    return TestMachine.get().start("sidecar", sidecarCommand(), Map.ofEntries(
+        Map.entry("PGTIDE_NAMESPACE", "bench"), Map.entry("PGTIDE_CLUSTER", "pg"), Map.entry("PGTIDE_MEMBER", "pg-0"),
+        Map.entry("PGTIDE_PG_PORT", "" + pg.port()), Map.entry("PGTIDE_PG_USER", "bench_sidecar"),
+        Map.entry("PGTIDE_PG_PASSWORD", "bench-sidecar"), Map.entry("PGTIDE_PATRONI_URL", ""),
+        Map.entry("PGTIDE_OPERATOR_HOST", "127.0.0.1"), Map.entry("PGTIDE_OPERATOR_PORT", "" + hubPort),
+        Map.entry("PGTIDE_TLS_DIR", tls.toString()), Map.entry("PGTIDE_HTTP_PORT", "" + sidecarHttp)),
+        dir, dir.resolve("sidecar.log"));
+  }
+
+  /** The table: RSS, CPU in the first minute and when steady, queries per sample or scrape, sample times. */
+  private static Table table(int seconds, int steadyAfter, double[][] cpu, long maxSidecarRss, long maxExporterRss,
+                             double sidecarQueries, double exporterQueries, String metrics, List<Double> scrapeMs) {
+    double minutes = seconds / 60.0;
+    Table t = new Table("Sidecar (1 s samples) vs prometheus-postgres-exporter (1 s scrapes), same PostgreSQL 15 "
+        + "under pgbench -c 4; CPU over " + seconds + " s from 10 s after start and from " + steadyAfter
+        + " s after start; sidecar JVM: " + String.join(" ", SIDECAR_JVM),
+        "", "RSS max MB", "CPU s/min, first minute", "CPU s/min, steady", "queries per sample/scrape",
+        "duration p50 ms", "duration p99 ms");
+    t.row("pgtide-sidecar", maxSidecarRss / 1024.0, twoDecimals((cpu[0][1] - cpu[0][0]) / minutes),
+        twoDecimals((cpu[0][3] - cpu[0][2]) / minutes), sidecarQueries, quantile(metrics, "0.5"),
+        quantile(metrics, "0.99"));
+    t.row("prometheus-postgres-exporter", maxExporterRss / 1024.0, twoDecimals((cpu[1][1] - cpu[1][0]) / minutes),
+        twoDecimals((cpu[1][3] - cpu[1][2]) / minutes), exporterQueries, pct(scrapeMs, 0.5), pct(scrapeMs, 0.99));
+    return t;
   }
 
   static String twoDecimals(double value) {

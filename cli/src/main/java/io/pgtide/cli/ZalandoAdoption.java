@@ -81,28 +81,9 @@ final class ZalandoAdoption {
 
   static Plan plan(Found f) {
     String c = f.cluster();
-    if (f.statefulSet() != null && !ownedByPostgresCluster(f.statefulSet())) {
-      Integer replicas = f.statefulSet().getSpec() == null ? null : f.statefulSet().getSpec().getReplicas();
-      return Plan.refused("Zalando's StatefulSet " + f.namespace() + "/" + c + " still exists (replicas: " + replicas
-          + "); its pods would mount the same volumes as pgtide's. With Zalando's operator configured"
-          + " enable_persistent_volume_claim_deletion: \"false\" and enable_secrets_deletion: \"false\", run"
-          + " `kubectl -n " + f.namespace() + " delete postgresql " + c + "` (or, with Zalando's operator stopped,"
-          + " `kubectl -n " + f.namespace() + " delete statefulset " + c + "`), wait until its pods are gone, then"
-          + " run this again", false);
-    }
-    if (f.zalandoPods() > 0) {
-      return Plan.refused(f.zalandoPods() + " pod(s) of Zalando's cluster " + f.namespace() + "/" + c + " (labels"
-          + " application=spilo, cluster-name=" + c + ") still exist; wait until they are gone (`kubectl -n "
-          + f.namespace() + " get pods -l cluster-name=" + c + "`), then run this again", false);
-    }
-    String last = lastPrimary(f.leftovers(), c);
-    if (last != null && ordinal("pgdata-" + last, c) != 0) {
-      return Plan.refused("Patroni's state of the dead cluster names " + last + " as its last primary: pgtide starts"
-          + " member " + c + "-0 first, which would promote its older data on a timeline of the same number as "
-          + last + "'s, and " + last + " could not follow it. Make " + c + "-0 the last primary: apply Zalando's"
-          + " resource again, `kubectl -n " + f.namespace() + " exec " + c + "-0 -- patronictl switchover --candidate "
-          + c + "-0 --force`, set numberOfInstances: 1 and wait until only " + c + "-0 runs, then delete the"
-          + " resource and run this again", false);
+    Plan refused = stillRunning(f);
+    if (refused != null) {
+      return refused;
     }
     List<PersistentVolumeClaim> claims = f.claims().stream()
         .filter(p -> ordinal(p.getMetadata().getName(), c) >= 0)
@@ -145,6 +126,59 @@ final class ZalandoAdoption {
     }
 
     List<SecretCopy> copies = new ArrayList<>();
+    refused = copyPasswords(f, cluster, copies, notes);
+    if (refused != null) {
+      return refused;
+    }
+
+    List<String> annotate = claims.stream().filter(p -> !Ownership.memberVolume(p, c) && !Ownership.adoptable(p))
+        .map(p -> p.getMetadata().getName()).toList();
+    List<HasMetadata> delete = new ArrayList<>();
+    if (f.postgresClusterExists()) {
+      notes.add("PostgresCluster " + c + " exists already: it is left as it is, and so are the Endpoints and"
+          + " ConfigMaps its Patroni may be using");
+    } else {
+      f.leftovers().stream().filter(o -> leftover(o, c)).forEach(delete::add);
+    }
+    return new Plan(null, false, notes, converted.unconvertible(), copies, annotate, delete,
+        f.postgresClusterExists() ? null : cluster);
+  }
+
+  /** Why nothing may be adopted while Zalando's cluster (or the wrong last primary) is still there; or null. */
+  private static Plan stillRunning(Found f) {
+    String c = f.cluster();
+    if (f.statefulSet() != null && !ownedByPostgresCluster(f.statefulSet())) {
+      Integer replicas = f.statefulSet().getSpec() == null ? null : f.statefulSet().getSpec().getReplicas();
+      return Plan.refused("Zalando's StatefulSet " + f.namespace() + "/" + c + " still exists (replicas: " + replicas
+          + "); its pods would mount the same volumes as pgtide's. With Zalando's operator configured"
+          + " enable_persistent_volume_claim_deletion: \"false\" and enable_secrets_deletion: \"false\", run"
+          + " `kubectl -n " + f.namespace() + " delete postgresql " + c + "` (or, with Zalando's operator stopped,"
+          + " `kubectl -n " + f.namespace() + " delete statefulset " + c + "`), wait until its pods are gone, then"
+          + " run this again", false);
+    }
+    if (f.zalandoPods() > 0) {
+      return Plan.refused(f.zalandoPods() + " pod(s) of Zalando's cluster " + f.namespace() + "/" + c + " (labels"
+          + " application=spilo, cluster-name=" + c + ") still exist; wait until they are gone (`kubectl -n "
+          + f.namespace() + " get pods -l cluster-name=" + c + "`), then run this again", false);
+    }
+    String last = lastPrimary(f.leftovers(), c);
+    if (last != null && ordinal("pgdata-" + last, c) != 0) {
+      return Plan.refused("Patroni's state of the dead cluster names " + last + " as its last primary: pgtide starts"
+          + " member " + c + "-0 first, which would promote its older data on a timeline of the same number as "
+          + last + "'s, and " + last + " could not follow it. Make " + c + "-0 the last primary: apply Zalando's"
+          + " resource again, `kubectl -n " + f.namespace() + " exec " + c + "-0 -- patronictl switchover --candidate "
+          + c + "-0 --force`, set numberOfInstances: 1 and wait until only " + c + "-0 runs, then delete the"
+          + " resource and run this again", false);
+    }
+    return null;
+  }
+
+  /**
+   * The Secret copies that keep every password (the superuser's, the replication user's, each login user's, whose
+   * {@code passwordSecret} then names its copy); or the refusal when one cannot be copied safely.
+   */
+  private static Plan copyPasswords(Found f, PostgresCluster cluster, List<SecretCopy> copies, List<String> notes) {
+    String c = f.cluster();
     for (String own : List.of(SUPERUSER, STANDBY)) {
       String to = own.equals(SUPERUSER) ? ClusterModel.superuserSecret(c) : ClusterModel.standbySecret(c);
       String why = secretProblem(f, own, zalandoSecret(own, c), to);
@@ -178,18 +212,7 @@ final class ZalandoAdoption {
       u.passwordSecret.name = to;
       u.passwordSecret.key = "password";
     }
-
-    List<String> annotate = claims.stream().filter(p -> !Ownership.memberVolume(p, c) && !Ownership.adoptable(p))
-        .map(p -> p.getMetadata().getName()).toList();
-    List<HasMetadata> delete = new ArrayList<>();
-    if (f.postgresClusterExists()) {
-      notes.add("PostgresCluster " + c + " exists already: it is left as it is, and so are the Endpoints and"
-          + " ConfigMaps its Patroni may be using");
-    } else {
-      f.leftovers().stream().filter(o -> leftover(o, c)).forEach(delete::add);
-    }
-    return new Plan(null, false, notes, converted.unconvertible(), copies, annotate, delete,
-        f.postgresClusterExists() ? null : cluster);
+    return null;
   }
 
   /**
