@@ -200,7 +200,8 @@ class FailoverK8sE2E {
       metadata: {name: e2e-failover-logs, namespace: pgtide-system}
       rules:
       - {apiGroups: [""], resources: [pods], verbs: [get, list]}
-      - {apiGroups: [""], resources: [pods/portforward], verbs: [create]}
+      # a port-forward over WebSockets (fabric8's) is a GET, over SPDY a POST: get and create
+      - {apiGroups: [""], resources: [pods/portforward], verbs: [get, create]}
       ---
       apiVersion: rbac.authorization.k8s.io/v1
       kind: RoleBinding
@@ -214,6 +215,20 @@ class FailoverK8sE2E {
    * SQLSTATE; prints how long after psql returned it was printed.
    */
   static io.vertx.core.json.JsonObject failingStatementSeen(String table, Path out, String primary) {
+    try {
+      return failingStatementPrinted(table, out, primary);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      String err;
+      try {
+        err = Files.readString(out.resolveSibling(out.getFileName() + ".err"));
+      } catch (java.io.IOException io) {
+        err = io.toString();
+      }
+      throw new AssertionError("`kubectl pgtide logs -f` never printed " + table + "; it said on stderr:\n" + err, e);
+    }
+  }
+
+  static io.vertx.core.json.JsonObject failingStatementPrinted(String table, Path out, String primary) {
     await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
       try {
         ServiceSql.of(k8s, NS, NAME, "postgres", superuserPassword()).exec("SELECT * FROM " + table);
