@@ -136,7 +136,10 @@ public final class AutoscalerController {
     ScalingDecision d = ScalingPolicy.decide(settings, names.size(), s.replicas, new ArrayList<>(samples), now,
         lastUpAt, lastDownAt, converging != null || failover.incidentOpen(key));
     last = d;
-    desired.set(d.desired());
+    // while a scale converges the decision holds at the members that run now; what the cluster is to have is the
+    // target. Reporting the hold put status.desiredReplicas back to the old count, and the reconciler undid the
+    // scale-up before the new member came (AutoscalerK8sE2E, CI 2026-12-04)
+    desired.set(converging != null ? converging : d.desired());
     if (!d.changes()) {
       return;
     }
