@@ -65,6 +65,10 @@ class OperatorK8sE2E {
     assertThat(operatorPods()).allSatisfy(p -> assertThat(p.getStatus().getContainerStatuses().get(0)
         .getRestartCount()).as(p.getMetadata().getName() + " restarts").isZero());
     assertThat(k8s.operatorDenials(START)).isEmpty();
+    // a leader label lost (a label call that failed while the API server was slow) comes back by the leader's sweep
+    k8s.kubectl("-n", NS, "label", "pod", leader, "pgtide.io/leader-");
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> operatorPods().stream()
+        .filter(OperatorK8sE2E::leaderLabelled).map(p -> p.getMetadata().getName()).toList().equals(List.of(leader)));
   }
 
   @Test

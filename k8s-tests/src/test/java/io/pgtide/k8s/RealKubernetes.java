@@ -358,6 +358,28 @@ public final class RealKubernetes implements BeforeAllCallback {
     }
   }
 
+  /**
+   * What a failure message needs to say why a cluster did not get where a test waited for it: its conditions, the
+   * namespace's last events and the operator pods with their leader labels (the CI prints the message, not the dump).
+   */
+  public String explain(String namespace, String name) {
+    StringBuilder b = new StringBuilder();
+    for (List<String> view : List.of(
+        List.of("-n", namespace, "get", "postgrescluster", name, "-o",
+            "jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{\"\\n\"}{end}"),
+        List.of("-n", namespace, "get", "events", "--sort-by=.lastTimestamp"),
+        List.of("-n", "pgtide-system", "get", "pods,leases", "-o", "wide", "--show-labels"))) {
+      try {
+        String text = kubectl(view.toArray(String[]::new)).strip();
+        List<String> lines = text.lines().toList();
+        b.append('\n').append(String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+      } catch (RuntimeException e) {
+        b.append("\n(").append(String.join(" ", view)).append(" not available: ").append(e.getMessage()).append(')');
+      }
+    }
+    return b.toString();
+  }
+
   /** The status of a PostgresCluster's condition, null while it has none (or no such cluster exists). */
   public String condition(String namespace, String name, String type) {
     var cr = client().resources(io.pgtide.common.crd.PostgresCluster.class).inNamespace(namespace).withName(name).get();

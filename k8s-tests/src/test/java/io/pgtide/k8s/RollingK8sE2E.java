@@ -96,7 +96,11 @@ class RollingK8sE2E {
       await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
       long t0 = System.currentTimeMillis();
       change.run();
-      await().atMost(Duration.ofSeconds(600)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(done);
+      try {
+        await().atMost(Duration.ofSeconds(600)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(done);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError(step + " did not finish in 10 min:" + k8s.explain(NS, NAME), e);
+      }
       int acked = w.acknowledgedCount();
       // the writer goes on writing after the step, through whichever pod is primary now
       await().atMost(Duration.ofSeconds(60)).until(() -> w.acknowledgedCount() > acked + 50);

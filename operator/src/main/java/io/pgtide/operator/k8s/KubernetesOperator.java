@@ -177,12 +177,17 @@ public final class KubernetesOperator {
    * Takes the leader label off every other operator pod. A replica that lost the Lease while cut off from the API
    * server exits and, restarted on its node, cannot remove its own label until the node is back: it kept it, the
    * operator Service then routed sidecars to a replica whose hub is closed (NetworkPolicyK8sE2E after
-   * NodeLossK8sE2E, CI 2026-12-04). The leader sweeps at once and every {@link #LABEL_SWEEP_MS}.
+   * NodeLossK8sE2E, CI 2026-12-04). It also puts the label back on the leader's own pod when it is missing: setting
+   * it on gaining the Lease is one API call, and one that failed (an API server slow to answer while a node was
+   * lost) left the leader unlabelled and the operator Service empty for the rest of the run (NetworkPolicyK8sE2E
+   * and RollingK8sE2E, CI of 3292a95). The leader sweeps at once and every {@link #LABEL_SWEEP_MS}.
    */
-  private void unlabelOthers() {
+  private void sweepLeaderLabels() {
     try {
+      boolean own = false;
       for (var pod : client.pods().inNamespace(config.operatorNamespace()).withLabel(LEADER_LABEL, "true").list()
           .getItems()) {
+        own |= identity.equals(pod.getMetadata().getName());
         if (!identity.equals(pod.getMetadata().getName())) {
           LOG.warn("{} leads; taking the stale leader label off {}", identity, pod.getMetadata().getName());
           client.pods().inNamespace(config.operatorNamespace()).withName(pod.getMetadata().getName())
@@ -192,16 +197,22 @@ public final class KubernetesOperator {
                       new io.vertx.core.json.JsonObject().putNull(LEADER_LABEL))).encode());
         }
       }
+      if (!own && leader.get() && lease.valid()) {
+        if (labelOwnPod(true)) {
+          LOG.warn("{} leads but its pod had no leader label; set it", identity);
+        }
+      }
     } catch (RuntimeException e) {
-      LOG.warn("{} could not check the other replicas' leader labels: {}", identity, e.getMessage());
+      LOG.warn("{} could not check the replicas' leader labels: {}", identity, e.getMessage());
     }
   }
 
-  private void labelOwnPod(boolean leads) {
+  /** Sets or removes this pod's leader label; false when it could not or there is no such pod. */
+  private boolean labelOwnPod(boolean leads) {
     try {
       var pod = client.pods().inNamespace(config.operatorNamespace()).withName(identity);
       if (pod.get() == null) {
-        return; // not running in a pod (tests, a developer's machine)
+        return false; // not running in a pod (tests, a developer's machine)
       }
       // a merge patch without a resourceVersion: the kubelet writes the pod's status all along, and an edit
       // (read, then replace) lost that race with a 409 and left the leader unlabelled, the Service empty
@@ -209,8 +220,10 @@ public final class KubernetesOperator {
           io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), new io.vertx.core.json.JsonObject()
           .put("metadata", new io.vertx.core.json.JsonObject().put("labels", new io.vertx.core.json.JsonObject()
               .put(LEADER_LABEL, leads ? "true" : null))).encode());
+      return true;
     } catch (RuntimeException e) {
       LOG.warn("{} could not {} its leader label: {}", identity, leads ? "set" : "remove", e.getMessage());
+      return false;
     }
   }
 
@@ -243,10 +256,10 @@ public final class KubernetesOperator {
       LOG.error("{} leads but cannot start its hub and coordinator: {}", identity, e.toString());
     }
     labelOwnPod(true);
-    unlabelOthers();
+    sweepLeaderLabels();
     labelSweep = vertx.setPeriodic(LABEL_SWEEP_MS, t -> vertx.executeBlocking(() -> {
       if (leader.get() && lease.valid()) {
-        unlabelOthers();
+        sweepLeaderLabels();
       }
       return null;
     }, false));
