@@ -135,7 +135,9 @@ public final class ClusterStatusModel {
     }
     u.synced = result.getInteger("synced", 0);
     s.users = u;
-    if (u.failed.isEmpty()) {
+    if (result.getString("skipped") != null) {
+      condition(s, USERS_SYNCED, "True", "FromSource", "not synced here: " + result.getString("skipped"), now);
+    } else if (u.failed.isEmpty()) {
       condition(s, USERS_SYNCED, "True", "Synced", u.synced + " roles in sync", now);
     } else {
       condition(s, USERS_SYNCED, "False", "SomeRolesFailed", u.failed.size() + " of " + (u.synced + u.failed.size())
