@@ -114,6 +114,10 @@ public final class ClusterStatusModel {
     } else if (!routedToPrimary.contains(primary.get().id().member())) {
       condition(s, "Ready", "False", "PrimaryNotRouted", "primary " + primary.get().id().member()
           + " is not behind the primary Service yet", now);
+    } else if (primary.get().report() != null && "standby_leader".equals(primary.get().report().patroniRole())) {
+      // a standby cluster's leader: Ready means it serves (reads) through the Service and follows its source
+      condition(s, "Ready", "True", "StandbyLeaderServing", "standby leader " + primary.get().id().member()
+          + " serves reads through the Service; " + live + " of " + total + " members live", now);
     } else {
       condition(s, "Ready", "True", "PrimaryServing", "primary " + primary.get().id().member()
           + " accepts writes through the Service; " + live + " of " + total + " members live", now);

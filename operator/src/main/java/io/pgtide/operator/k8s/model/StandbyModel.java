@@ -31,6 +31,41 @@ public final class StandbyModel {
   private StandbyModel() {
   }
 
+  /**
+   * An existing StatefulSet made without the standby variables, for a spec that now declares spec.standby: refused
+   * (null when fine). Spilo reads them at bootstrap only, so a running cluster would not become a standby, and its
+   * data and passwords are its own, not the source's.
+   */
+  public static String addedLater(PostgresCluster cr, io.fabric8.kubernetes.api.model.apps.StatefulSet current) {
+    if (cr.getSpec().standby == null || current == null || current.getSpec() == null
+        || current.getSpec().getTemplate() == null || current.getSpec().getTemplate().getSpec() == null) {
+      return null;
+    }
+    boolean made = current.getSpec().getTemplate().getSpec().getContainers().stream()
+        .filter(c -> "postgres".equals(c.getName()) && c.getEnv() != null).flatMap(c -> c.getEnv().stream())
+        .anyMatch(e -> "STANDBY_HOST".equals(e.getName()));
+    return made ? null : "standby is set when a cluster is created, not added to a running one (its data and "
+        + "passwords are its own); create a new cluster with standby.source " + cr.getSpec().standby.source;
+  }
+
+  /**
+   * The cluster whose passwords a new cluster's Secrets take, or null (they are generated): a restore's source (its
+   * roles came with the data), a standby's source (its data is a copy of the source's, roles and passwords
+   * included, and it streams as the source's replication user). {@code reason}: the condition reason a missing or
+   * unreadable source Secret is refused under.
+   */
+  public record CredentialSource(String namespace, String cluster, String reason) {
+  }
+
+  public static CredentialSource credentialSource(PostgresCluster cr) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery != null) {
+      return new CredentialSource(cr.getMetadata().getNamespace(), recovery.source, "RecoverySourceInvalid");
+    }
+    Source source = cr.getSpec().standby == null ? null : origin(cr);
+    return source == null ? null : new CredentialSource(source.namespace(), source.name(), "StandbySourceInvalid");
+  }
+
   /** The cluster a standby follows or followed: namespace and name. */
   public record Source(String namespace, String name) {
     public String key() {
@@ -196,17 +231,18 @@ public final class StandbyModel {
   }
 
   /**
-   * The next promotion step. {@code asked}: a promote request is being answered. {@code leaderPatroniRole}: the
-   * leader's role as Patroni names it (standby_leader while following), null while no leader reports.
+   * The next promotion step. {@code specStandby}: spec.standby is given; {@code recorded}: status.standby as
+   * written (null: never a standby); {@code asked}: a promote request is being answered; {@code leaderPatroniRole}:
+   * the leader's role as Patroni names it (standby_leader while following), null while no leader reports.
    */
-  public static PromotionStep promotion(PostgresCluster cr, boolean asked, String leaderPatroniRole) {
-    var status = cr.getStatus() == null ? null : cr.getStatus().standby;
-    boolean wasStandby = cr.getSpec().standby != null || status != null;
-    if (!wasStandby) {
-      return PromotionStep.NONE;
+  public static PromotionStep promotion(boolean specStandby, PostgresClusterStatus.Standby recorded, boolean asked,
+                                        String leaderPatroniRole) {
+    if (!specStandby && recorded == null) {
+      // spec.standby removed before any status recorded it: a leader still following is promoted all the same
+      return "standby_leader".equals(leaderPatroniRole) ? PromotionStep.RECORD : PromotionStep.NONE;
     }
-    if (status == null || !status.promoted) {
-      return asked || cr.getSpec().standby == null ? PromotionStep.RECORD : PromotionStep.NONE;
+    if (recorded == null || !recorded.promoted) {
+      return asked || !specStandby ? PromotionStep.RECORD : PromotionStep.NONE;
     }
     return "standby_leader".equals(leaderPatroniRole) ? PromotionStep.REMOVE_STANDBY_CONFIG : PromotionStep.DONE;
   }
@@ -215,7 +251,7 @@ public final class StandbyModel {
   public static PostgresClusterStatus.Standby promotedRecord(Source source, PostgresClusterStatus.Standby previous,
                                                              java.time.Instant now) {
     PostgresClusterStatus.Standby s = new PostgresClusterStatus.Standby();
-    s.source = source.key();
+    s.source = source != null ? source.key() : previous != null ? previous.source : null;
     s.promoted = true;
     s.promotedAt = previous != null && previous.promotedAt != null ? previous.promotedAt : now.toString();
     return s;
