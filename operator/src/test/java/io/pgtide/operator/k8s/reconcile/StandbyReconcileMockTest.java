@@ -98,11 +98,10 @@ class StandbyReconcileMockTest {
 
     await(reconciler.reconcile(source)); // the operator reconciles the source when a standby of it comes
     NetworkPolicy np = client.network().v1().networkPolicies().inNamespace("shop").withName("orders").get();
-    assertThat(np.getSpec().getIngress()).anySatisfy(rule -> {
-      assertThat(rule.getFrom().get(0).getNamespaceSelector().getMatchLabels())
-          .containsEntry("kubernetes.io/metadata.name", "dr");
-      assertThat(rule.getFrom().get(0).getPodSelector().getMatchLabels()).containsEntry("cluster-name", "orders-dr");
-    });
+    assertThat(np.getSpec().getIngress()).flatExtracting(rule -> rule.getFrom())
+        .anyMatch(from -> from.getNamespaceSelector() != null && from.getPodSelector() != null
+            && "dr".equals(from.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name"))
+            && "orders-dr".equals(from.getPodSelector().getMatchLabels().get("cluster-name")));
     assertThat(ClusterModel.superuserSecret("orders-dr")).isNotEqualTo(ClusterModel.superuserSecret("orders"));
   }
 }
