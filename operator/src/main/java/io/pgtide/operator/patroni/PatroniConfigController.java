@@ -88,6 +88,11 @@ public final class PatroniConfigController {
             declared.addAll(s.parameters.keySet());
             declaredStandbySlots.clear();
             declaredStandbySlots.addAll(slots);
+            Set<String> stale = PatroniDynamicConfig.staleStandbySlots(detail.getString("patroni", ""), slots);
+            if (!stale.isEmpty()) {
+              declaredStandbySlots.addAll(stale); // removed (null) at the next apply
+              applied = null;
+            }
           }
           events.emit(key, "Normal", "PatroniConfigApplied", "ttl " + s.patroni.ttl + ", loop_wait "
               + s.patroni.loopWait + ", retry_timeout " + s.patroni.retryTimeout + ", synchronous_mode "

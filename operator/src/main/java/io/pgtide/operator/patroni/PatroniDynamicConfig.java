@@ -51,6 +51,25 @@ public final class PatroniDynamicConfig {
         : new JsonObject().put("type", "physical"));
   }
 
+  /**
+   * The standby slots Patroni's configuration ({@code config}, as PATCH /config answers it) still holds that are not
+   * {@code wanted}: left by a standby deleted while no operator ran (a new operator knows only what it declared
+   * itself). They keep WAL on the source forever, so they are removed at the next apply. An unreadable answer: none.
+   */
+  public static java.util.Set<String> staleStandbySlots(String config, java.util.List<String> wanted) {
+    java.util.Set<String> stale = new java.util.TreeSet<>();
+    try {
+      JsonObject slots = new JsonObject(config).getJsonObject("slots");
+      if (slots != null) {
+        slots.fieldNames().stream().filter(n -> n.startsWith(io.pgtide.operator.k8s.model.StandbyModel.SLOT_PREFIX) && !wanted.contains(n))
+            .forEach(stale::add);
+      }
+    } catch (RuntimeException e) {
+      // not JSON, or slots not an object: nothing known to be stale
+    }
+    return stale;
+  }
+
   /** What promotes a standby cluster: Patroni's {@code standby_cluster} removed from its dynamic configuration. */
   public static JsonObject promotion() {
     return new JsonObject().putNull("standby_cluster");

@@ -31,4 +31,15 @@ class StandbySlotsTest {
     assertThat(promotion.getValue("standby_cluster")).isNull();
     assertThat(promotion.encode()).isEqualTo("{\"standby_cluster\":null}");
   }
+
+  @Test
+  void slotsOfStandbysGoneWhileNoOperatorRanAreFoundInPatronisAnswer() {
+    String answer = "{\"ttl\":30,\"slots\":{\"pgtide_barman\":{\"type\":\"physical\"},"
+        + "\"pgtide_standby_dr_copy\":{\"type\":\"physical\"},\"pgtide_standby_dr_gone\":{\"type\":\"physical\"},"
+        + "\"mine\":{\"type\":\"physical\"}}}";
+    assertThat(PatroniDynamicConfig.staleStandbySlots(answer, List.of("pgtide_standby_dr_copy")))
+        .containsExactly("pgtide_standby_dr_gone");
+    assertThat(PatroniDynamicConfig.staleStandbySlots("not json", List.of())).isEmpty();
+    assertThat(PatroniDynamicConfig.staleStandbySlots("{}", List.of())).isEmpty();
+  }
 }

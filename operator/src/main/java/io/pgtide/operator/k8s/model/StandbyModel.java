@@ -27,6 +27,8 @@ public final class StandbyModel {
   static final int SLOT_NAME_MAX = 63;
   /** The condition a standby cluster carries: True while it follows, False once promoted. */
   public static final String CONDITION = "Standby";
+  /** How every standby's slot name starts: what marks a slot on a source as one pgtide keeps for a standby. */
+  public static final String SLOT_PREFIX = "pgtide_standby_";
 
   private StandbyModel() {
   }
@@ -113,7 +115,7 @@ public final class StandbyModel {
    * in a hash of the whole so two long names never share a slot.
    */
   public static String slotName(String namespace, String name) {
-    String raw = "pgtide_standby_" + namespace + "_" + name;
+    String raw = SLOT_PREFIX + namespace + "_" + name;
     String clean = raw.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
     if (clean.length() <= SLOT_NAME_MAX) {
       return clean;
