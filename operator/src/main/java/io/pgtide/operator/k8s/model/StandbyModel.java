@@ -222,11 +222,14 @@ public final class StandbyModel {
 
   /** What the promotion of a standby needs next. */
   public enum PromotionStep {
-    /** Nothing: not a standby, or following with nobody asking. */
+    /** Nothing now: not a standby, following with nobody asking, or promoted while no leader reports. */
     NONE,
     /** Decided (a request, or spec.standby removed) but not recorded: write status.standby.promoted first. */
     RECORD,
-    /** Recorded, and the leader is still a standby leader: remove standby_cluster from Patroni's configuration. */
+    /**
+     * Recorded, and the leader is still a standby leader (or a promote request is answered while no leader reports):
+     * remove standby_cluster from Patroni's configuration.
+     */
     REMOVE_STANDBY_CONFIG,
     /** Recorded, and the leader is a primary: done. */
     DONE
@@ -246,7 +249,10 @@ public final class StandbyModel {
     if (recorded == null || !recorded.promoted) {
       return asked || !specStandby ? PromotionStep.RECORD : PromotionStep.NONE;
     }
-    return "standby_leader".equals(leaderPatroniRole) ? PromotionStep.REMOVE_STANDBY_CONFIG : PromotionStep.DONE;
+    if ("standby_leader".equals(leaderPatroniRole) || (leaderPatroniRole == null && asked)) {
+      return PromotionStep.REMOVE_STANDBY_CONFIG; // asked with no leader reporting: fails saying so
+    }
+    return leaderPatroniRole == null ? PromotionStep.NONE : PromotionStep.DONE; // none reports: wait for one
   }
 
   /** The promoted record: what status.standby holds once the promotion is decided. */

@@ -172,6 +172,10 @@ class StandbyModelTest {
     assertThat(StandbyModel.promotion(true, promoted, false, "primary")).isEqualTo(StandbyModel.PromotionStep.DONE);
     assertThat(StandbyModel.promotion(true, promoted, true, "master"))
         .as("asked again: nothing twice").isEqualTo(StandbyModel.PromotionStep.DONE);
+    assertThat(StandbyModel.promotion(true, promoted, false, null)).as("no leader: wait for one")
+        .isEqualTo(StandbyModel.PromotionStep.NONE);
+    assertThat(StandbyModel.promotion(true, promoted, true, null)).as("asked with no leader: try, and say why not")
+        .isEqualTo(StandbyModel.PromotionStep.REMOVE_STANDBY_CONFIG);
   }
 
   @Test
