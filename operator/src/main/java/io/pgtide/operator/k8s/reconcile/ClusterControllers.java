@@ -414,7 +414,7 @@ public final class ClusterControllers {
     String ns = c.latest.getMetadata().getNamespace();
     String name = c.latest.getMetadata().getName();
     return switch (StandbyModel.promotion(specStandby, c.standby, asked, role)) {
-      case NONE -> Future.succeededFuture("not a standby");
+      case NONE -> Future.succeededFuture("nothing to do now");
       case DONE -> Future.succeededFuture("promoted at " + c.standby.promotedAt + "; "
           + view.primary().map(p -> p.id().member()).orElse("no member") + " leads");
       case RECORD -> {
@@ -429,7 +429,7 @@ public final class ClusterControllers {
           c.standby = record;
           core.events().emit(key, "Normal", "StandbyPromoting", "promotion of the standby of " + record.source
               + " decided");
-          return standbyStep(key, c, false);
+          return standbyStep(key, c, asked);
         });
       }
       case REMOVE_STANDBY_CONFIG -> c.set.patroniConfig().promote().map(detail -> {
@@ -437,7 +437,8 @@ public final class ClusterControllers {
             + view.primary().map(p -> p.id().member()).orElse("the leader") + " promotes");
         return "standby_cluster removed; " + view.primary().map(p -> p.id().member()).orElse("the leader")
             + " promotes";
-      }).onFailure(e -> ClusterLog.of(LOG, key).warn("promotion: {}", e.getMessage()));
+      }).recover(e -> Future.failedFuture("promotion recorded, not carried out yet (retried every 5 s): "
+          + e.getMessage())).onFailure(e -> ClusterLog.of(LOG, key).warn("{}", e.getMessage()));
     };
   }
 
