@@ -78,6 +78,12 @@ final class KubeCli implements AutoCloseable {
       out.append(String.format("%-24s %-8s %-9s %-6s%n", m.name, m.role, m.timeline == null ? "" : m.timeline,
           m.ready ? "yes" : "no"));
     }
+    if (s.standby != null) {
+      out.append(s.standby.promoted ? String.format("standby of %s, promoted at %s%n", s.standby.source,
+          s.standby.promotedAt) : String.format("standby of %s: %s, lag %s bytes%n", s.standby.source,
+          Boolean.TRUE.equals(s.standby.streaming) ? "streaming" : "not streaming",
+          s.standby.lagBytes == null ? "unknown" : s.standby.lagBytes));
+    }
     if (s.lastFailover != null) {
       out.append(String.format("last failover: %s -> %s in %d ms (%s) at %s%n", s.lastFailover.from,
           s.lastFailover.to, s.lastFailover.durationMs, s.lastFailover.kind, s.lastFailover.completedAt));

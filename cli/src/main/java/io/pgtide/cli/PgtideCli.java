@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
  * local cluster is running.
  */
 @Command(name = "pgtide", mixinStandardHelpOptions = true, version = "pgtide 0.1.0",
-    subcommands = {LocalCommand.class, StatusCommand.class, SwitchoverCommand.class, UsersCommand.class,
-        LogsCommand.class, PsqlCommand.class, BackupCommand.class, RestoreCommand.class, RenderCommand.class,
+    subcommands = {LocalCommand.class, StatusCommand.class, SwitchoverCommand.class, PromoteCommand.class,
+        UsersCommand.class, LogsCommand.class, PsqlCommand.class, BackupCommand.class, RestoreCommand.class, RenderCommand.class,
         ValidateCommand.class, SealCheck.class, ConvertCommand.class, AdoptZalandoCommand.class, SidecarCommand.class,
         OperatorMain.class},
     description = "PostgreSQL on Kubernetes with an event-driven sidecar; local mode runs it all on this machine.")

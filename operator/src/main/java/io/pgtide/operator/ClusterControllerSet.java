@@ -45,19 +45,30 @@ public final class ClusterControllerSet {
    * @param usersSpec      the spec whose users are synced (Kubernetes adds the PostgresUsers naming the cluster)
    * @param membersSettled the mode's step before each pending-restart check, answering whether members may be
    *                       restarted now (Kubernetes writes the status and steps the pod rolling update here)
+   * @param standbySlots   the replication slots of the standby clusters following this one (Kubernetes only)
+   * @param readOnly       why nothing may be written on the cluster's leader now (a standby cluster: its roles come
+   *                       from its source), or null
    */
   public record Wiring(String key, Supplier<PostgresClusterSpec> spec, Supplier<PostgresClusterSpec> usersSpec,
                        DesiredRoles.PasswordSource passwords, ScramVerifier scram, Infrastructure infra,
-                       long userSyncIntervalMs, Supplier<Future<Boolean>> membersSettled) {
+                       long userSyncIntervalMs, Supplier<Future<Boolean>> membersSettled,
+                       Supplier<java.util.List<String>> standbySlots, Supplier<String> readOnly) {
+    /** A cluster no standby follows and that is never read-only (local mode). */
+    public Wiring(String key, Supplier<PostgresClusterSpec> spec, Supplier<PostgresClusterSpec> usersSpec,
+                  DesiredRoles.PasswordSource passwords, ScramVerifier scram, Infrastructure infra,
+                  long userSyncIntervalMs, Supplier<Future<Boolean>> membersSettled) {
+      this(key, spec, usersSpec, passwords, scram, infra, userSyncIntervalMs, membersSettled, java.util.List::of,
+          () -> null);
+    }
   }
 
   private ClusterControllerSet(OperatorCore core, Wiring w) {
     this.core = core;
     this.key = w.key();
     users = new UserSyncController(core.vertx(), core.state(), core.commands(), core.events(), key, w.usersSpec(),
-        w.passwords(), w.scram(), core.metrics());
+        w.passwords(), w.scram(), core.metrics()).skipWhile(w.readOnly());
     patroniConfig = new PatroniConfigController(core.vertx(), core.state(), core.commands(), core.events(), key,
-        w.spec());
+        w.spec()).withStandbySlots(w.standbySlots());
     restarts = new PendingRestartController(core.vertx(), core.state(), core.commands(), core.failover(),
         core.events(), key);
     autoscaler = new AutoscalerController(core.vertx(), key, core.state(), w.infra(), core.failover(), core.events(),

@@ -118,6 +118,10 @@ public final class ClusterFile {
       problem = "tls.secretName names a Kubernetes Secret; local mode issues its own server certificate from the "
           + "cluster's CA (<dir>/server-tls/ca.crt)";
     }
+    if (problem == null && local && cr.getSpec().standby != null) {
+      problem = "standby clusters run on Kubernetes only (the operator follows the source's primary Service and keeps "
+          + "its slot); local mode has none";
+    }
     if (problem == null && local && cr.getSpec().backup != null && cr.getSpec().backup.s3 != null) {
       problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "
           + "under its directory";

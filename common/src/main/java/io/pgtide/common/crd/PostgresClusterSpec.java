@@ -54,6 +54,11 @@ public class PostgresClusterSpec {
   public TlsSpec tls;
   /** PgBouncer in front of the primary (and, with {@code replicas}, the replicas); none when absent. */
   public PoolerSpec pooler;
+  /**
+   * A standby cluster: it follows another pgtide cluster (streaming from its primary Service through a replication
+   * slot on it) and takes no writes until promoted ({@code kubectl pgtide promote}, or removing this field).
+   */
+  public StandbySpec standby;
   /** How long the operator waits before fencing a zombie primary (seconds). */
   @Min(1)
   @Default("15")
@@ -135,6 +140,20 @@ public class PostgresClusterSpec {
     /** A recovery window in days or weeks, e.g. 7d or 2w. */
     @Pattern("^[1-9][0-9]*[dw]$")
     public String window;
+  }
+
+  /** The cluster a standby cluster follows (Patroni's {@code standby_cluster}). */
+  public static class StandbySpec {
+    /** The PostgresCluster followed; its primary Service is streamed from. */
+    @Required
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    public String source;
+    /**
+     * The source's namespace; default this cluster's. Another namespace needs the cluster-wide install (the
+     * operator reads the source's Secrets there).
+     */
+    @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    public String sourceNamespace;
   }
 
   public static class BootstrapSpec {

@@ -35,10 +35,28 @@ public class PostgresClusterStatus {
    */
   @io.fabric8.crd.generator.annotation.PreserveUnknownFields
   public Object backup;
+  /**
+   * A standby cluster (spec.standby): what it follows, how far behind, and whether it was promoted. Kept after
+   * promotion (the promotion is recorded here before it is carried out, so an operator restart finishes it and a
+   * spec.standby left in the spec never makes it a standby again).
+   */
+  public Standby standby;
 
   /** A field of {@link #backup} (a JSON object), null when absent. */
   public Object backupValue(String key) {
     return backup instanceof java.util.Map<?, ?> m ? m.get(key) : null;
+  }
+
+  public static class Standby {
+    /** {@code <namespace>/<name>} of the source cluster. */
+    public String source;
+    /** The source primary's current WAL position minus what the standby leader replayed; null while unknown. */
+    public Long lagBytes;
+    /** The standby leader's WAL receiver streams from the source. */
+    public Boolean streaming;
+    /** Promotion was decided (a request, or spec.standby removed); it is carried out until the leader is primary. */
+    public boolean promoted;
+    public String promotedAt;
   }
 
   public static class Member {

@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.pgtide.operator.k8s.model.StandbyModel;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElector;
@@ -272,11 +273,16 @@ public final class KubernetesOperator {
 
   private void watch() {
     reconciler = new ClusterReconciler(vertx, client, config, loadOrCreateCa(),
-        statusWriter != null ? statusWriter : new io.pgtide.operator.k8s.api.StatusWriter(client, () -> true));
+        statusWriter != null ? statusWriter : new io.pgtide.operator.k8s.api.StatusWriter(client, () -> true))
+        .standbysFrom(this::standbysOf);
+    if (controllers != null) {
+      controllers.standbysFrom(this::standbysOf);
+    }
     informers = inform(PostgresCluster.class, Map.of(), new ResourceEventHandler<>() {
       @Override
       public void onAdd(PostgresCluster cr) {
         enqueue(cr);
+        sourceOf(cr);
         bridgePolicyChanged();
       }
 
@@ -288,6 +294,8 @@ public final class KubernetesOperator {
             || !java.util.Objects.equals(old.getMetadata().getGeneration(), cr.getMetadata().getGeneration())
             || !java.util.Objects.equals(old.getMetadata().getDeletionTimestamp(), cr.getMetadata().getDeletionTimestamp())) {
           enqueue(cr);
+          sourceOf(old);
+          sourceOf(cr);
           bridgePolicyChanged(); // at every resync too: a deleted or edited policy is put back
         } else if (controllers != null && !java.util.Objects.equals(request(old), request(cr))) {
           controllers.request(cr); // kubectl pgtide asked for something: no reconcile needed
@@ -297,6 +305,7 @@ public final class KubernetesOperator {
       @Override
       public void onDelete(PostgresCluster cr, boolean unknown) {
         bridgePolicyChanged();
+        sourceOf(cr);
         // owner references collect what the cluster owned; the finalizer already ran on the update
         if (controllers != null) {
           controllers.remove(ClusterControllers.key(cr));
@@ -380,6 +389,26 @@ public final class KubernetesOperator {
       }
     }
     return null;
+  }
+
+  /** The standby clusters following {@code namespace/name}, as the informers last saw them. */
+  private List<PostgresCluster> standbysOf(String namespace, String name) {
+    return StandbyModel.standbysOf(namespace, name, cached());
+  }
+
+  /**
+   * A standby changed, came or went: its source is reconciled too (its NetworkPolicy admits its standbys; its
+   * Patroni configuration, which holds their slots, follows within {@code PATRONI_CONFIG_MS}).
+   */
+  private void sourceOf(PostgresCluster cr) {
+    if (cr.getSpec() == null || cr.getSpec().standby == null) {
+      return;
+    }
+    StandbyModel.Source source = StandbyModel.origin(cr);
+    PostgresCluster sourceCluster = source == null ? null : cached(source.key());
+    if (sourceCluster != null) {
+      enqueue(sourceCluster);
+    }
   }
 
   private List<PostgresCluster> cached() {

@@ -31,6 +31,7 @@ public final class OperatorMetrics {
   private ClusterState state;
   private final Map<String, FailoverRecord> lastFailover = new ConcurrentHashMap<>();
   private final Map<String, Double> budgets = new ConcurrentHashMap<>();
+  private final Map<String, Long> standbyLags = new ConcurrentHashMap<>();
 
   private final PoolerMetrics pooler;
 
@@ -152,6 +153,28 @@ public final class OperatorMetrics {
     clusterGauge("pgtide_failover_budget_seconds", "how long a failover may take: Patroni's ttl plus the failover "
         + "delay", clusterKey, budgets::get);
   }
+
+  /**
+   * {@code pgtide_standby_lag_bytes}: how far a standby cluster's leader is behind its source's primary; the series
+   * is there while the lag is known and goes when it is not (a missing value is no series, never a zero).
+   */
+  public void standbyLag(String clusterKey, Long bytes) {
+    if (bytes == null) {
+      if (standbyLags.remove(clusterKey) != null) {
+        var gauge = registry.find(STANDBY_LAG).tags(clusterTags(clusterKey)).gauge();
+        if (gauge != null) {
+          registry.remove(gauge);
+        }
+      }
+      return;
+    }
+    if (standbyLags.put(clusterKey, bytes) == null) {
+      clusterGauge(STANDBY_LAG, "bytes a standby cluster's leader is behind its source's primary", clusterKey,
+          k -> standbyLags.getOrDefault(k, 0L));
+    }
+  }
+
+  public static final String STANDBY_LAG = "pgtide_standby_lag_bytes";
 
   private void clusterGauge(String name, String help, String clusterKey, ToDoubleFunction<String> value) {
     // the Supplier form holds its value strongly (the object form's weak reference could read NaN after a GC)

@@ -27,6 +27,8 @@ public final class PatroniConfigController {
   private final String key;
   private final Supplier<PostgresClusterSpec> spec;
   private final Set<String> declared = new HashSet<>();
+  private final Set<String> declaredStandbySlots = new HashSet<>();
+  private Supplier<java.util.List<String>> standbySlots = java.util.List::of;
   private JsonObject applied;
   private long timer = -1;
 
@@ -40,6 +42,12 @@ public final class PatroniConfigController {
     this.spec = spec;
   }
 
+  /** The slots of the standby clusters following this one (Kubernetes: from the informers' PostgresClusters). */
+  public PatroniConfigController withStandbySlots(Supplier<java.util.List<String>> slots) {
+    this.standbySlots = slots;
+    return this;
+  }
+
   public void start(long intervalMs) {
     timer = vertx.setPeriodic(1_000, intervalMs, t -> apply());
   }
@@ -51,7 +59,8 @@ public final class PatroniConfigController {
   /** Sends the declared configuration when it differs from what was last applied; succeeds with it (or null). */
   public synchronized Future<JsonObject> apply() {
     PostgresClusterSpec s = spec.get();
-    JsonObject desired = PatroniDynamicConfig.of(s, Set.of());
+    java.util.List<String> slots = standbySlots.get();
+    JsonObject desired = PatroniDynamicConfig.of(s, Set.of(), slots, Set.of());
     if (desired.equals(applied)) {
       return Future.succeededFuture(null);
     }
@@ -66,7 +75,9 @@ public final class PatroniConfigController {
     }
     Set<String> removed = new HashSet<>(declared);
     removed.removeAll(s.parameters.keySet());
-    JsonObject changes = PatroniDynamicConfig.of(s, removed);
+    Set<String> goneSlots = new HashSet<>(declaredStandbySlots);
+    slots.forEach(goneSlots::remove);
+    JsonObject changes = PatroniDynamicConfig.of(s, removed, slots, goneSlots);
     return commands.send(primary.get().id(), new CommandPayload.PatroniConfig(changes), 30_000)
         .compose(r -> r.ok() ? Future.succeededFuture(r.detail())
             : Future.failedFuture("Patroni refused the configuration: " + r.errorCode() + ": " + r.errorMessage()))
@@ -75,13 +86,37 @@ public final class PatroniConfigController {
             applied = desired;
             declared.clear();
             declared.addAll(s.parameters.keySet());
+            declaredStandbySlots.clear();
+            declaredStandbySlots.addAll(slots);
+            Set<String> stale = PatroniDynamicConfig.staleStandbySlots(detail.getString("patroni", ""), slots);
+            if (!stale.isEmpty()) {
+              declaredStandbySlots.addAll(stale); // removed (null) at the next apply
+              applied = null;
+            }
           }
           events.emit(key, "Normal", "PatroniConfigApplied", "ttl " + s.patroni.ttl + ", loop_wait "
               + s.patroni.loopWait + ", retry_timeout " + s.patroni.retryTimeout + ", synchronous_mode "
               + s.patroni.synchronousMode + ", parameters " + s.parameters.keySet()
-              + (removed.isEmpty() ? "" : ", removed " + removed));
+              + (removed.isEmpty() ? "" : ", removed " + removed)
+              + (slots.isEmpty() && goneSlots.isEmpty() ? "" : ", standby slots " + slots));
           return changes;
         })
         .onFailure(e -> events.emit(key, "Warning", "PatroniConfigFailed", e.getMessage()));
+  }
+
+  /**
+   * Promotes a standby cluster: {@code standby_cluster: null} in a PATCH of Patroni's dynamic configuration through
+   * the leader's sidecar; Patroni's standby leader then promotes itself and its replicas follow it. Idempotent.
+   */
+  public Future<JsonObject> promote() {
+    Optional<MemberView> leader = state.view(key).primary();
+    if (leader.isEmpty()) {
+      return Future.failedFuture("no live standby leader in " + key + " to promote through");
+    }
+    return commands.send(leader.get().id(), new CommandPayload.PatroniConfig(PatroniDynamicConfig.promotion()),
+            30_000)
+        .compose(r -> r.ok() ? Future.succeededFuture(r.detail())
+            : Future.failedFuture("Patroni refused to drop standby_cluster: " + r.errorCode() + ": "
+                + r.errorMessage()));
   }
 }

@@ -49,6 +49,16 @@ public final class UserSyncController {
   }
 
   private long timer = -1;
+  private Supplier<String> readOnly = () -> null;
+
+  /**
+   * Syncs nothing while {@code reason} gives a reason (a standby cluster: read-only, its roles are its source's);
+   * the result says so ({@code skipped}), and the status shows it.
+   */
+  public UserSyncController skipWhile(Supplier<String> reason) {
+    this.readOnly = reason;
+    return this;
+  }
 
   public void start(long intervalMs) {
     timer = vertx.setPeriodic(intervalMs, intervalMs, t -> sync(false));
@@ -63,6 +73,15 @@ public final class UserSyncController {
   }
 
   public Future<JsonObject> sync(boolean dryRun) {
+    String skipped = readOnly.get();
+    if (skipped != null) {
+      JsonObject result = new JsonObject().put("changed", new io.vertx.core.json.JsonArray())
+          .put("failed", new io.vertx.core.json.JsonArray()).put("synced", 0).put("skipped", skipped);
+      if (!dryRun) {
+        last = result;
+      }
+      return Future.succeededFuture(result);
+    }
     Optional<MemberView> primary = state.view(clusterKey).primary();
     if (primary.isEmpty()) {
       return Future.failedFuture("no live primary in " + clusterKey + " to sync users on");

@@ -128,6 +128,10 @@ public final class PoolerClient {
 
   /** The role once per run, then the function in each database that lacks it. */
   private Future<Void> prepare(Inputs in) {
+    if (io.pgtide.operator.k8s.model.StandbyModel.following(cluster.get())) {
+      // a standby is read-only: the role and functions come with the source's data (when the source has a pooler)
+      return Future.succeededFuture();
+    }
     if (System.currentTimeMillis() - readySince > RESCAN_MS) {
       ready.clear();
       readySince = System.currentTimeMillis();

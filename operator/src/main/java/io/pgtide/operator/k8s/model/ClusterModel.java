@@ -249,6 +249,11 @@ public final class ClusterModel {
    * Prometheus (any pod of the monitoring namespace) on the sidecars' metrics port.
    */
   public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
+    return networkPolicy(cr, config, List.of());
+  }
+
+  /** The same, with a rule per standby cluster that follows this one ({@link StandbyModel#ingress}). */
+  public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config, List<PostgresCluster> standbys) {
     String name = cr.getMetadata().getName();
     return new NetworkPolicyBuilder().withMetadata(meta(cr, name)).withNewSpec()
         .withNewPodSelector().withMatchLabels(MemberSelector.of(name).labels()).endPodSelector()
@@ -273,6 +278,7 @@ public final class ClusterModel {
           .endFrom()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(SIDECAR_HTTP_PORT)).endPort()
         .endIngress()
+        .addAllToIngress(StandbyModel.ingress(standbys))
         .endSpec().build();
   }
 
@@ -397,6 +403,7 @@ public final class ClusterModel {
     // Role does not grant: Patroni got 403 and turned it off itself. Off from the start, no refused call.
     env.add(new EnvVarBuilder().withName("KUBERNETES_BYPASS_API_SERVICE").withValue("false").build());
     env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
+    env.addAll(StandbyModel.env(cr)); // spec.standby: Spilo's STANDBY_* (bootstrap only; see there)
     // PostgreSQL's certificate from the cluster's CA (issue #32), through Spilo's own contract. Spilo points
     // ssl_cert_file/ssl_key_file/ssl_ca_file at these paths and copies nothing: without SSL_CERTIFICATE (the
     // content) and with the key file present, configure_spilo.py's write_certificates neither writes nor makes a

@@ -16,9 +16,12 @@ import java.time.format.DateTimeParseException;
  * {@code status.lastRequest} with the same id. Pure: parsing and the age rule only.
  */
 public record ClusterRequest(String id, String action, String to, boolean dryRun, Instant requestedAt) {
-  /** What may be asked: a switchover, a user sync, a base backup now, a verification of the newest backup. */
+  /**
+   * What may be asked: a switchover, a user sync, a base backup now, a verification of the newest backup, the
+   * promotion of a standby cluster.
+   */
   public static final java.util.List<String> ACTIONS = java.util.List.of("switchover", "users-sync", "backup",
-      "backup-verify");
+      "backup-verify", "promote");
   public static final String ANNOTATION = "pgtide.io/request";
   /** A request older than this when first seen (the operator was down) is not acted on: the asker gave up. */
   public static final Duration MAX_AGE = Duration.ofMinutes(10);

@@ -114,6 +114,10 @@ public final class ClusterStatusModel {
     } else if (!routedToPrimary.contains(primary.get().id().member())) {
       condition(s, "Ready", "False", "PrimaryNotRouted", "primary " + primary.get().id().member()
           + " is not behind the primary Service yet", now);
+    } else if (primary.get().report() != null && "standby_leader".equals(primary.get().report().patroniRole())) {
+      // a standby cluster's leader: Ready means it serves (reads) through the Service and follows its source
+      condition(s, "Ready", "True", "StandbyLeaderServing", "standby leader " + primary.get().id().member()
+          + " serves reads through the Service; " + live + " of " + total + " members live", now);
     } else {
       condition(s, "Ready", "True", "PrimaryServing", "primary " + primary.get().id().member()
           + " accepts writes through the Service; " + live + " of " + total + " members live", now);
@@ -135,7 +139,9 @@ public final class ClusterStatusModel {
     }
     u.synced = result.getInteger("synced", 0);
     s.users = u;
-    if (u.failed.isEmpty()) {
+    if (result.getString("skipped") != null) {
+      condition(s, USERS_SYNCED, "True", "FromSource", "not synced here: " + result.getString("skipped"), now);
+    } else if (u.failed.isEmpty()) {
       condition(s, USERS_SYNCED, "True", "Synced", u.synced + " roles in sync", now);
     } else {
       condition(s, USERS_SYNCED, "False", "SomeRolesFailed", u.failed.size() + " of " + (u.synced + u.failed.size())

@@ -30,7 +30,55 @@ public final class ClusterValidation {
       return "tls.secretName " + tls.secretName + " is a Secret pgtide writes for this cluster; name the Secret "
           + "that holds your own certificate, or omit tls";
     }
+    var standby = cr.getSpec() == null ? null : cr.getSpec().standby;
+    if (standby != null && name.equals(standby.source) && (standby.sourceNamespace == null
+        || standby.sourceNamespace.equals(cr.getMetadata().getNamespace()))) {
+      return "standby.source names this cluster itself; a standby follows another cluster";
+    }
     return problem(cr.getSpec());
+  }
+
+  /**
+   * spec.standby: a source is named; not with bootstrap.recovery (a standby's data comes from its source's stream),
+   * autoscaling (the autoscaler scales on the primary's load, and a standby takes no writes: its size is the
+   * user's) or backup (base backups write a check row, and a standby is read-only: the source keeps the backups;
+   * add spec.backup after promotion).
+   */
+  static String standbyProblem(PostgresClusterSpec spec) {
+    if (spec.standby == null) {
+      return null;
+    }
+    if (spec.standby.source == null || spec.standby.source.isBlank()) {
+      return "standby.source is required: the PostgresCluster this standby follows";
+    }
+    if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
+      return "standby and bootstrap.recovery exclude each other: a standby cluster copies its data from "
+          + "standby.source's stream";
+    }
+    if (spec.autoscaling != null && spec.autoscaling.enabled) {
+      return "standby and autoscaling.enabled exclude each other: a standby takes no writes, so there is no load "
+          + "to scale on; set replicas";
+    }
+    if (spec.backup != null) {
+      return "standby and backup exclude each other: a standby is read-only (the source keeps the backups); "
+          + "declare backup after promotion";
+    }
+    return null;
+  }
+
+  /**
+   * A standby's source in a namespace an operator watching only {@code watchNamespaces} (a namespaced install) does
+   * not watch: it could not read the source's Secrets there; null when allowed. Empty list: the cluster-wide install.
+   */
+  public static String standbyScopeProblem(io.pgtide.common.crd.PostgresCluster cr, List<String> watchNamespaces) {
+    var standby = cr.getSpec() == null ? null : cr.getSpec().standby;
+    if (standby == null || standby.sourceNamespace == null || watchNamespaces.isEmpty()
+        || watchNamespaces.contains(standby.sourceNamespace)) {
+      return null;
+    }
+    return "standby.sourceNamespace " + standby.sourceNamespace + ": this operator is installed for namespaces "
+        + watchNamespaces + " only and can neither read the source's Secrets there nor keep its slot; name a source in "
+        + "a watched namespace, or use the cluster-wide install";
   }
 
   /** The first problem found, or null. */
@@ -40,7 +88,7 @@ public final class ClusterValidation {
     }
     // in this order, stopping at the first: a later rule may assume what an earlier one checked
     List<java.util.function.Supplier<String>> rules = List.of(() -> sizingProblem(spec), () -> storageProblem(spec),
-        () -> backupProblem(spec), () -> recoveryProblem(spec), () -> poolerProblem(spec.pooler),
+        () -> backupProblem(spec), () -> recoveryProblem(spec), () -> standbyProblem(spec), () -> poolerProblem(spec.pooler),
         () -> customQueriesProblem(spec.monitoring), () -> parametersProblem(spec), () -> usersProblem(spec),
         () -> databasesProblem(spec));
     for (var rule : rules) {

@@ -9,6 +9,7 @@ import io.pgtide.operator.k8s.api.KubernetesInfrastructure;
 import io.pgtide.operator.k8s.api.LeaseGuard;
 import io.pgtide.operator.k8s.model.MemberSelector;
 import io.pgtide.operator.k8s.model.RollingUpdate;
+import io.pgtide.operator.k8s.model.StandbyModel;
 import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.pgtide.common.cluster.ClusterLog;
 import io.pgtide.common.cluster.ClusterKey;
@@ -58,6 +59,16 @@ public final class ClusterControllers {
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
     BackupAgentClient backups;                             // while spec.backup is declared
     io.pgtide.operator.k8s.api.PoolerClient pooler;        // while spec.pooler is declared
+    volatile PostgresClusterStatus.Standby standby;        // status.standby as last written (a status write
+                                                           // does not reconcile, so latest may hold an older one)
+  }
+
+  /** The standby clusters following {@code namespace/name} (the informers' view); none until told. */
+  private java.util.function.BiFunction<String, String, List<PostgresCluster>> standbys = (ns, n) -> List.of();
+
+  public ClusterControllers standbysFrom(java.util.function.BiFunction<String, String, List<PostgresCluster>> lookup) {
+    this.standbys = lookup;
+    return this;
   }
 
   /**
@@ -131,6 +142,7 @@ public final class ClusterControllers {
     if (c == null) {
       c = new Controllers();
       c.latest = cr;
+      c.standby = cr.getStatus() == null ? null : cr.getStatus().standby;
       history.restore(cr);
       Controllers self = c;
       c.rolling = new RollingUpdater(core.vertx(), client, core.failover(), core.events());
@@ -141,10 +153,16 @@ public final class ClusterControllers {
           new SecretPasswords(client, cr, secretsMaxAgeMs), scram,
           new KubernetesInfrastructure(core.vertx(), client).leadingWhile(() -> leading.getAsBoolean())
               .writingStatusWith(statusWriter),
-          userSyncIntervalMs, () -> writeStatus(key).compose(v -> self.rolling.step(self.latest)).map(step -> {
-            self.lastRollingStep = step;
-            return step.action() == RollingUpdate.Action.DONE;
-          })));
+          userSyncIntervalMs, () -> writeStatus(key)
+              // a promotion that cannot go on now (no leader yet) is retried in 5 s; the rest of the loop runs
+              .compose(v -> standbyStep(key, self, false).<Void>mapEmpty().recover(e -> Future.succeededFuture()))
+              .compose(v -> self.rolling.step(self.latest)).map(step -> {
+                self.lastRollingStep = step;
+                return step.action() == RollingUpdate.Action.DONE;
+              }),
+          () -> StandbyModel.slots(standbys.apply(cr.getMetadata().getNamespace(), cr.getMetadata().getName())),
+          () -> following(self) ? "a standby of " + StandbyModel.origin(self.latest).key() + " is read-only; its "
+              + "roles and passwords are its source's" : null));
       byKey.put(key, c);
       ClusterLog.of(LOG, key).info("controllers started");
     }
@@ -195,6 +213,7 @@ public final class ClusterControllers {
       core.state().forgetCluster(key);
       core.customQueryFailures().forget(key);
       core.failover().forget(key);
+      core.metrics().standbyLag(key, null);
       history.forget(key);
       ClusterLog.of(LOG, key).info("controllers stopped");
     }
@@ -265,6 +284,7 @@ public final class ClusterControllers {
     Future<String> done = switch (request.action()) {
       case "switchover" -> core.failover().switchover(key, request.to()).map(r -> r.from().equals(r.to())
           ? r.to() + " already is primary" : r.from() + " -> " + r.to() + " in " + r.durationMs() + " ms");
+      case "promote" -> standbyStep(key, c, true);
       case "backup", "backup-verify" -> c.backups == null
           ? Future.failedFuture(key + " declares no spec.backup")
           : (request.action().equals("backup") ? c.backups.backupNow() : c.backups.verifyNow()).map(JsonObject::encode);
@@ -333,6 +353,7 @@ public final class ClusterControllers {
         status.lastRequest = c.lastRequest;
       }
       status.backup = backup;
+      standbyStatus(key, c, status, view);
       return status;
     }).compose(written -> {
       ClusterUsers.Merged merged = ClusterUsers.merge(name, o.cluster().getSpec(), postgresUsers(ns));
@@ -347,6 +368,78 @@ public final class ClusterControllers {
       }
       return Future.all(userWrites).<Void>mapEmpty();
     })).onFailure(e -> ClusterLog.of(LOG, key).debug("status not written this time: {}", e.getMessage()));
+  }
+
+  /** spec.standby: the cluster follows its source now (no promotion decided). */
+  private static boolean following(Controllers c) {
+    return c.latest.getSpec().standby != null && (c.standby == null || !c.standby.promoted);
+  }
+
+  /** The leader's role as Patroni names it (standby_leader while following); null while none reports. */
+  private static String leaderRole(io.pgtide.operator.state.ClusterView view) {
+    return view.primary().map(m -> m.report() == null ? null : m.report().patroniRole()).orElse(null);
+  }
+
+  /**
+   * status.standby (source, lag, streaming, the promotion), the Standby condition and the lag gauge, for a cluster
+   * that is or was a standby; {@code status} is the server's, so a promotion recorded there is kept.
+   */
+  private void standbyStatus(String key, Controllers c, PostgresClusterStatus status,
+                             io.pgtide.operator.state.ClusterView view) {
+    StandbyModel.Source source = StandbyModel.origin(c.latest);
+    PostgresClusterStatus.Standby previous = status.standby != null ? status.standby : c.standby;
+    if (source == null && previous == null) {
+      return;
+    }
+    if (source != null) {
+      status.standby = StandbyModel.status(source, core.state().view(source.key()), view, previous);
+    }
+    c.standby = status.standby;
+    core.metrics().standbyLag(key, status.standby.promoted ? null : status.standby.lagBytes);
+    StandbyModel.condition(status, c.latest.getSpec().standby != null, leaderRole(view), Instant.now());
+  }
+
+  /**
+   * The promotion of a standby, one step at a time ({@link StandbyModel#promotion}): decided (a promote request,
+   * {@code asked}, or spec.standby removed), it is first recorded in status.standby, then Patroni's standby_cluster
+   * is removed through the leader until the leader is a primary. Succeeds with what was done.
+   */
+  private Future<String> standbyStep(String key, Controllers c, boolean asked) {
+    var view = core.state().view(key);
+    String role = leaderRole(view);
+    boolean specStandby = c.latest.getSpec().standby != null;
+    if (asked && !specStandby && c.standby == null) {
+      return Future.failedFuture(key + " is not a standby cluster (no spec.standby)");
+    }
+    String ns = c.latest.getMetadata().getNamespace();
+    String name = c.latest.getMetadata().getName();
+    return switch (StandbyModel.promotion(specStandby, c.standby, asked, role)) {
+      case NONE -> Future.succeededFuture("nothing to do now");
+      case DONE -> Future.succeededFuture("promoted at " + c.standby.promotedAt + "; "
+          + view.primary().map(p -> p.id().member()).orElse("no member") + " leads");
+      case RECORD -> {
+        PostgresClusterStatus.Standby record = StandbyModel.promotedRecord(StandbyModel.origin(c.latest), c.standby,
+            Instant.now());
+        ClusterLog.of(LOG, key).info("promotion decided ({}): recording it before Patroni is told",
+            asked ? "promote request" : "spec.standby removed");
+        yield statusWriter.cluster(ns, name, status -> {
+          status.standby = record;
+          return status;
+        }).compose(written -> {
+          c.standby = record;
+          core.events().emit(key, "Normal", "StandbyPromoting", "promotion of the standby of " + record.source
+              + " decided");
+          return standbyStep(key, c, asked);
+        });
+      }
+      case REMOVE_STANDBY_CONFIG -> c.set.patroniConfig().promote().map(detail -> {
+        core.events().emit(key, "Normal", "StandbyPromoted", "standby_cluster removed from Patroni's configuration; "
+            + view.primary().map(p -> p.id().member()).orElse("the leader") + " promotes");
+        return "standby_cluster removed; " + view.primary().map(p -> p.id().member()).orElse("the leader")
+            + " promotes";
+      }).recover(e -> Future.failedFuture("promotion recorded, not carried out yet (retried every 5 s): "
+          + e.getMessage())).onFailure(e -> ClusterLog.of(LOG, key).warn("{}", e.getMessage()));
+    };
   }
 
   /** What the status is computed from besides the controllers' own state: read from the API server. */

@@ -13,6 +13,7 @@ import io.pgtide.operator.k8s.model.PoolerModel;
 import io.pgtide.operator.k8s.model.ReconcileErrors;
 import io.pgtide.operator.k8s.api.SecretPasswords;
 import io.pgtide.operator.k8s.model.ServerCertificates;
+import io.pgtide.operator.k8s.model.StandbyModel;
 import io.pgtide.operator.k8s.api.StatusWriter;
 import io.pgtide.common.cluster.ClusterLog;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
@@ -64,6 +65,14 @@ public final class ClusterReconciler {
   private final ResourceReconciler<StatefulSet> statefulSets;
   private final ResourceReconciler<io.fabric8.kubernetes.api.model.apps.Deployment> deployments;
   private final ResourceReconciler<io.fabric8.kubernetes.api.model.ConfigMap> configMaps;
+  /** The standby clusters following {@code namespace/name} (the informers' view); none until told. */
+  private java.util.function.BiFunction<String, String, List<PostgresCluster>> standbys = (ns, name) -> List.of();
+
+  /** Where the standbys of a cluster are looked up (its NetworkPolicy admits them). */
+  public ClusterReconciler standbysFrom(java.util.function.BiFunction<String, String, List<PostgresCluster>> lookup) {
+    this.standbys = lookup;
+    return this;
+  }
 
   public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
     this(vertx, client, config, ca, new StatusWriter(client, () -> true));
@@ -107,6 +116,11 @@ public final class ClusterReconciler {
       ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", problem);
       return status(cr, "InvalidSpec", problem, null);
     }
+    String scope = ClusterValidation.standbyScopeProblem(cr, config.watchNamespaces());
+    if (scope != null) {
+      ClusterLog.of(LOG, ns, name).warn("standby source out of reach: {}", scope);
+      return status(cr, "StandbySourceOutOfScope", scope, null);
+    }
     return majorVersionChange(cr).transform(change -> change.failed() ? refused(cr, change.cause(), null)
         : change.result() != null ? status(cr, "InvalidSpec", change.result(), null) : checkedApply(cr));
   }
@@ -114,7 +128,8 @@ public final class ClusterReconciler {
   /**
    * A postgresVersion other than the major the existing StatefulSet runs (its Spilo container's PGVERSION, which
    * outlives an operator restart) is refused as InvalidSpec before anything is applied: a new PGVERSION would roll
-   * every pod for a major-version change Spilo does not make in place. Null when the version may be applied.
+   * every pod for a major-version change Spilo does not make in place. So is spec.standby added to a running
+   * cluster ({@link StandbyModel#addedLater}). Null when the spec may be applied.
    */
   private Future<String> majorVersionChange(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
@@ -123,6 +138,9 @@ public final class ClusterReconciler {
         .map(current -> {
           String change = ClusterValidation.majorVersionChange(ClusterModel.postgresVersion(current),
               cr.getSpec().postgresVersion);
+          if (change == null) {
+            change = StandbyModel.addedLater(cr, current);
+          }
           if (change != null) {
             ClusterLog.of(LOG, ns, name).warn("invalid spec: {}", change);
           }
@@ -169,7 +187,8 @@ public final class ClusterReconciler {
         .compose(v -> roleBindings.reconcile(ns, ClusterModel.patroniAccount(name), ClusterModel.roleBinding(cr)))
         .compose(v -> servicesStep(cr))
         .compose(v -> pdbs.reconcile(ns, name + "-pdb", ClusterModel.podDisruptionBudget(cr)))
-        .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config)))
+        .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config,
+            standbys.apply(ns, name))))
         .compose(v -> credentialSecrets(cr))
         .compose(v -> sidecarTls(cr))
         .compose(v -> serverTls(cr))
@@ -431,7 +450,10 @@ public final class ClusterReconciler {
           .compose(v -> configMaps.remove(ns, shared, uid)).mapEmpty();
     }
     chain = chain.compose(v -> Blocking.call(vertx, () -> {
-      createIfMissing(ns, PoolerModel.credentials(cr, ClusterSecrets.password(32)));
+      // a standby's pooler logs in as the source's pgtide_pooler (its data's role) until promoted
+      StandbyModel.CredentialSource source = StandbyModel.credentialSource(cr);
+      String copied = source == null ? null : sourcePassword(source, PoolerModel.sharedName(source.cluster()));
+      createIfMissing(ns, PoolerModel.credentials(cr, copied != null ? copied : ClusterSecrets.password(32)));
       if (!PoolerModel.clientTls(cr)) {
         return "";
       }
@@ -465,19 +487,19 @@ public final class ClusterReconciler {
 
   /**
    * Created when missing, never updated: a Secret's password is generated once (or provided by the user). A
-   * restored cluster has its source's roles, so it takes the source's passwords.
+   * restored cluster has its source's roles, and a standby cluster a copy of its source's data: both take the
+   * source's passwords ({@link StandbyModel#credentialSource}).
    */
   private Future<Void> credentialSecrets(PostgresCluster cr) {
     return Blocking.call(vertx, () -> {
-      var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
-      java.util.Iterator<String> fromSource = recovery == null ? null : java.util.stream.Stream.of(
-              ClusterModel.superuserSecret(recovery.source), ClusterModel.standbySecret(recovery.source))
-          .map(n -> client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(n).get())
-          .map(sec -> {
-            String password = sec == null ? null : SecretPasswords.passwordOf(sec);
+      StandbyModel.CredentialSource source = StandbyModel.credentialSource(cr);
+      java.util.Iterator<String> fromSource = source == null ? null : java.util.stream.Stream.of(
+              ClusterModel.superuserSecret(source.cluster()), ClusterModel.standbySecret(source.cluster()))
+          .map(n -> {
+            String password = sourcePassword(source, n);
             if (password == null) {
-              throw new ReconcileErrors.Refused("RecoverySourceInvalid", "the credentials of "
-                  + recovery.source + " (the restored roles log in with them) are not readable");
+              throw new ReconcileErrors.Refused(source.reason(), "the credentials of " + source.namespace() + "/"
+                  + source.cluster() + " (the copied roles log in with them) are not readable");
             }
             return password;
           }).toList().iterator();
@@ -490,6 +512,12 @@ public final class ClusterReconciler {
       }
       return null;
     });
+  }
+
+  /** The password in the source cluster's Secret {@code secret}; null when it has none. Blocking. */
+  private String sourcePassword(StandbyModel.CredentialSource source, String secret) {
+    Secret s = client.secrets().inNamespace(source.namespace()).withName(secret).get();
+    return s == null ? null : SecretPasswords.passwordOf(s);
   }
 
   /**

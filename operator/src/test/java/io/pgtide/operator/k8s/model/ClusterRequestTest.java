@@ -30,7 +30,7 @@ class ClusterRequestTest {
     ClusterRequest.Invalid badAction = (ClusterRequest.Invalid) org.assertj.core.api.Assertions.catchThrowable(() ->
         ClusterRequest.parse("{\"id\":\"c-3\",\"action\":\"drop-database\",\"requestedAt\":\"" + AT + "\"}"));
     assertThat(badAction.id).isEqualTo("c-3");
-    assertThat(badAction).hasMessageContaining("one of switchover, users-sync, backup, backup-verify, got drop-database");
+    assertThat(badAction).hasMessageContaining("one of switchover, users-sync, backup, backup-verify, promote, got drop-database");
     assertThatThrownBy(() -> ClusterRequest.parse("{\"id\":\"d\",\"action\":\"users-sync\",\"dryRun\":\"yes\","
         + "\"requestedAt\":\"" + AT + "\"}")).hasMessageContaining("dryRun must be true or false");
     assertThatThrownBy(() -> ClusterRequest.parse("{\"id\":\"e\",\"action\":\"switchover\",\"requestedAt\":\"now\"}"))

@@ -166,4 +166,41 @@ class ClusterValidationTest {
     assertThat(ClusterValidation.imageProblem(spec, defaults)).isEqualTo("image evil.example.com/spilo:latest is "
         + "not allowed by this operator (PGTIDE_ALLOWED_IMAGES: ghcr.io/zalando/spilo-17:,ghcr.io/zalando/spilo-17@)");
   }
+
+  @Test
+  void aStandbyNamesAnotherSourceAndNeitherRestoresNorAutoscalesNorBacksUp() {
+    PostgresClusterSpec spec = new PostgresClusterSpec();
+    spec.standby = new PostgresClusterSpec.StandbySpec();
+    assertThat(ClusterValidation.problem(spec)).startsWith("standby.source is required");
+    spec.standby.source = "orders";
+    assertThat(ClusterValidation.problem(cluster("copy", spec))).isNull();
+    assertThat(ClusterValidation.problem(cluster("orders", spec))).startsWith("standby.source names this cluster");
+    spec.standby.sourceNamespace = "shop";
+    assertThat(ClusterValidation.problem(cluster("orders", spec))).as("another namespace's orders").isNull();
+    spec.bootstrap = new PostgresClusterSpec.BootstrapSpec();
+    spec.bootstrap.recovery = new PostgresClusterSpec.RecoverySpec();
+    spec.bootstrap.recovery.source = "orders";
+    assertThat(ClusterValidation.problem(spec)).startsWith("standby and bootstrap.recovery exclude each other");
+    spec.bootstrap = null;
+    spec.autoscaling.enabled = true;
+    assertThat(ClusterValidation.problem(spec)).startsWith("standby and autoscaling.enabled exclude each other");
+    spec.autoscaling.enabled = false;
+    spec.backup = new PostgresClusterSpec.BackupSpec();
+    assertThat(ClusterValidation.problem(spec)).startsWith("standby and backup exclude each other");
+  }
+
+  @Test
+  void aNamespacedOperatorRefusesASourceOutsideItsNamespaces() {
+    PostgresClusterSpec spec = new PostgresClusterSpec();
+    spec.standby = new PostgresClusterSpec.StandbySpec();
+    spec.standby.source = "orders";
+    spec.standby.sourceNamespace = "shop";
+    PostgresCluster cr = cluster("copy", spec); // in "ns"
+    assertThat(ClusterValidation.standbyScopeProblem(cr, List.of())).as("cluster-wide install").isNull();
+    assertThat(ClusterValidation.standbyScopeProblem(cr, List.of("ns", "shop"))).isNull();
+    assertThat(ClusterValidation.standbyScopeProblem(cr, List.of("ns")))
+        .startsWith("standby.sourceNamespace shop: this operator is installed for namespaces [ns] only");
+    spec.standby.sourceNamespace = null;
+    assertThat(ClusterValidation.standbyScopeProblem(cr, List.of("ns"))).isNull();
+  }
 }

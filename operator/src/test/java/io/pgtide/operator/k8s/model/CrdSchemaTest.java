@@ -46,7 +46,7 @@ class CrdSchemaTest {
   void theSamplesAreValid() throws Exception {
     Schema cluster = schema("postgresclusters.pgtide.io-v1.yml");
     for (String file : List.of("minimal.yaml", "full.yaml", "local-cluster.yaml", "local-backups.yaml",
-        "local-pooler.yaml")) {
+        "local-pooler.yaml", "standby.yaml")) {
       assertThat(errors(cluster, sample(file))).as(file).isEmpty();
     }
     assertThat(errors(schema("postgresusers.pgtide.io-v1.yml"), sample("postgresuser.yaml"))).isEmpty();
@@ -83,7 +83,9 @@ class CrdSchemaTest {
         s -> s.putObject("pooler").put("defaultPoolSize", 0),
         s -> s.putObject("pooler").put("instances", 0),
         s -> s.putObject("pooler").put("maxClientConnections", 0),
-        s -> s.putObject("pooler").put("replicas", "yes"));
+        s -> s.putObject("pooler").put("replicas", "yes"),
+        s -> s.putObject("standby").put("sourceNamespace", "shop"),
+        s -> s.putObject("standby").put("source", "Not_A_Name"));
     for (int i = 0; i < breaks.size(); i++) {
       assertThat(errors(cluster, broken(ok, breaks.get(i)))).as("rule %d", i).isNotEmpty();
     }

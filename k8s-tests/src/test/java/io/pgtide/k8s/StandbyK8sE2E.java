@@ -1,0 +1,234 @@
+package io.pgtide.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.testkit.SteadyWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A standby cluster in another namespace following a source under a steady writer (synchronous mode on the source,
+ * writing through its primary Service): (a) it replays the source's rows within a bounded lag, shows it in
+ * status.standby and refuses writes; (b) it keeps following through a switchover of the source; (c) the source
+ * deleted, {@code kubectl pgtide promote} makes it take writes, with every row the writer had acknowledged on the
+ * source. The standby streams asynchronously, so (c) stops the writer and waits for the standby to have replayed
+ * everything before deleting the source: what this checks is that promotion keeps every row it received and
+ * leaves nothing of the standby behind, not that an asynchronous copy loses nothing in an unplanned loss.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StandbyK8sE2E {
+  static final String SRC_NS = "e2e-standby-src";
+  static final String SRC = "orders";
+  static final String DR_NS = "e2e-standby-dr";
+  static final String DR = "orders-dr";
+  /** The bound the standby's lag must go below under the writer (it writes a few hundred small rows a second). */
+  static final long LAG_BOUND_BYTES = 16L * 1024 * 1024;
+  @RegisterExtension
+  static RealKubernetes k8s = new RealKubernetes();
+  static final Instant START = Instant.now();
+  static final List<String> REPORT = new ArrayList<>();
+  static SteadyWriter writer;
+
+  @BeforeAll
+  static void createSourceAndStandby() {
+    k8s.freshNamespace(SRC_NS);
+    k8s.freshNamespace(DR_NS);
+    k8s.serviceAccount(SRC_NS, "dba", "pgtide-operator-user");
+    k8s.serviceAccount(DR_NS, "dba", "pgtide-operator-user");
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %s, namespace: %s}
+        spec:
+          postgresVersion: 17
+          replicas: 2
+          storage: {size: 1Gi}
+          patroni: {ttl: 20, loopWait: 5, retryTimeout: 5, synchronousMode: true}
+        """.formatted(SRC, SRC_NS));
+    within("source ready", 300, () -> k8s.settledInSync(SRC_NS, SRC, 2), SRC_NS, SRC);
+    writer = SteadyWriter.overSsl(serviceIp(SRC_NS, SRC), 5432, "postgres", password(SRC_NS, SRC));
+    await().atMost(Duration.ofSeconds(60)).until(() -> writer.acknowledgedCount() > 50);
+    long t0 = System.currentTimeMillis();
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %s, namespace: %s}
+        spec:
+          postgresVersion: 17
+          replicas: 2
+          storage: {size: 1Gi}
+          patroni: {ttl: 20, loopWait: 5, retryTimeout: 5}
+          standby: {source: %s, sourceNamespace: %s}
+        """.formatted(DR, DR_NS, SRC, SRC_NS));
+    within("standby ready", 300, () -> ready(DR_NS, DR) && readyMembers(DR_NS, DR) == 2, DR_NS, DR);
+    REPORT.add("K8S-STANDBY ready " + (System.currentTimeMillis() - t0) + " ms after it was created");
+  }
+
+  @AfterAll
+  static void dropNamespaces() {
+    if (writer != null) {
+      writer.close();
+    }
+    REPORT.forEach(System.out::println);
+    k8s.dropNamespace(DR_NS);
+    k8s.dropNamespace(SRC_NS);
+  }
+
+  static PostgresCluster cluster(String ns, String name) {
+    return k8s.client().resources(PostgresCluster.class).inNamespace(ns).withName(name).get();
+  }
+
+  static boolean ready(String ns, String name) {
+    PostgresCluster cr = cluster(ns, name);
+    return cr != null && cr.getStatus() != null && cr.getStatus().conditions.stream()
+        .anyMatch(c -> "Ready".equals(c.type) && "True".equals(c.status));
+  }
+
+  static long readyMembers(String ns, String name) {
+    return cluster(ns, name).getStatus().members.stream().filter(m -> m.ready).count();
+  }
+
+  static PostgresClusterStatus.Standby standbyStatus() {
+    PostgresCluster cr = cluster(DR_NS, DR);
+    return cr == null || cr.getStatus() == null ? null : cr.getStatus().standby;
+  }
+
+  static String serviceIp(String ns, String name) {
+    return k8s.client().services().inNamespace(ns).withName(name).get().getSpec().getClusterIP();
+  }
+
+  static String password(String ns, String name) {
+    return k8s.superuserPassword(ns, name);
+  }
+
+  static ServiceSql sql(String ns, String name) {
+    return ServiceSql.of(k8s, ns, name, "postgres", password(ns, name));
+  }
+
+  /** The standby's condition of {@code type} as "status reason: message"; "" while it has none. */
+  static String condition(String type) {
+    PostgresCluster cr = cluster(DR_NS, DR);
+    return cr == null || cr.getStatus() == null ? "" : cr.getStatus().conditions.stream()
+        .filter(c -> type.equals(c.type)).map(c -> c.status + " " + c.reason + ": " + c.message).findFirst()
+        .orElse("");
+  }
+
+  /** Waits for {@code done}; a timeout fails with the cluster's conditions, events and operator pods. */
+  static void within(String what, int seconds, Callable<Boolean> done, String ns, String name) {
+    try {
+      await().atMost(Duration.ofSeconds(seconds)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(done);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(what + ": not within " + seconds + " s:" + k8s.explain(ns, name), e);
+    }
+  }
+
+  /** A row written on the source now, then how long until the standby shows it. */
+  static long markerReplayedWithin(String marker, int seconds) {
+    sql(SRC_NS, SRC).exec("CREATE TABLE IF NOT EXISTS standby_marker(name text PRIMARY KEY)");
+    sql(SRC_NS, SRC).exec("INSERT INTO standby_marker VALUES ('" + marker + "')");
+    long t0 = System.currentTimeMillis();
+    within("marker " + marker + " on the standby", seconds, () -> "1".equals(sql(DR_NS, DR)
+        .query("SELECT count(*) FROM standby_marker WHERE name = '" + marker + "'")), DR_NS, DR);
+    return System.currentTimeMillis() - t0;
+  }
+
+  @Test
+  @Order(1)
+  void theStandbyReplaysTheSourceWithinABoundedLagAndRefusesWrites() {
+    assertThat(password(DR_NS, DR)).as("the standby's Secrets take the source's passwords")
+        .isEqualTo(password(SRC_NS, SRC));
+    long ms = markerReplayedWithin("first", 60);
+    REPORT.add("K8S-STANDBY a row on the source replayed on the standby after " + ms + " ms");
+    within("status.standby streaming with a lag below " + LAG_BOUND_BYTES, 120, () -> {
+      PostgresClusterStatus.Standby s = standbyStatus();
+      return s != null && Boolean.TRUE.equals(s.streaming) && s.lagBytes != null && s.lagBytes < LAG_BOUND_BYTES;
+    }, DR_NS, DR);
+    PostgresClusterStatus.Standby s = standbyStatus();
+    assertThat(s.source).isEqualTo(SRC_NS + "/" + SRC);
+    assertThat(s.promoted).isFalse();
+    REPORT.add("K8S-STANDBY lag " + s.lagBytes + " bytes under the writer");
+    assertThat(condition("Standby")).contains("Following");
+    assertThatThrownBy(() -> sql(DR_NS, DR).exec("INSERT INTO standby_marker VALUES ('refused')"))
+        .hasMessageContaining("read-only");
+    // the source keeps a permanent slot for it, on whichever member leads
+    within("the standby's slot on the source", 60, () -> "1".equals(sql(SRC_NS, SRC).query(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgtide_standby_e2e_standby_dr_orders_dr' "
+            + "AND active")), SRC_NS, SRC);
+  }
+
+  @Test
+  @Order(2)
+  void itKeepsFollowingThroughASwitchoverOfTheSource() throws Exception {
+    String before = cluster(SRC_NS, SRC).getStatus().primary;
+    Path dba = k8s.kubeconfigFor(SRC_NS, "dba");
+    try {
+      RealKubernetes.Plugin switchover = k8s.kubectlPgtide(dba, "switchover", "-n", SRC_NS, SRC);
+      assertThat(switchover.exit()).as(switchover.output()).isZero();
+    } finally {
+      java.nio.file.Files.deleteIfExists(dba);
+    }
+    within("the source's new primary", 120, () -> ready(SRC_NS, SRC)
+        && !before.equals(cluster(SRC_NS, SRC).getStatus().primary), SRC_NS, SRC);
+    long ms = markerReplayedWithin("after-switchover", 120);
+    REPORT.add("K8S-STANDBY after the source's switchover a new row replayed after " + ms + " ms");
+    within("streaming again", 120, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
+  }
+
+  @Test
+  @Order(3)
+  void promotedAfterTheSourceIsDeletedItTakesWritesWithEveryAcknowledgedRow() throws Exception {
+    int acked = writer.acknowledgedCount();
+    await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > acked + 50);
+    writer.stop();
+    long lastAcked = writer.acknowledged().stream().mapToLong(Long::longValue).max().orElseThrow();
+    // asynchronous: wait until the standby has what the source acknowledged, then lose the source
+    within("the standby caught up", 120, () -> Long.parseLong(sql(DR_NS, DR)
+        .query("SELECT coalesce(max(id), 0) FROM writer_log")) >= lastAcked, DR_NS, DR);
+    k8s.kubectl("-n", SRC_NS, "delete", "postgrescluster", SRC, "--wait=true", "--timeout=180s");
+    within("the source's pods gone", 180, () -> k8s.client().pods().inNamespace(SRC_NS)
+        .withLabel("cluster-name", SRC).list().getItems().isEmpty(), DR_NS, DR);
+    within("status.standby says the source is unreachable", 120,
+        () -> !Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
+    long t0 = System.currentTimeMillis();
+    Path dba = k8s.kubeconfigFor(DR_NS, "dba");
+    try {
+      RealKubernetes.Plugin promote = k8s.kubectlPgtide(dba, "promote", "-n", DR_NS, DR);
+      assertThat(promote.exit()).as(promote.output()).isZero();
+      assertThat(promote.stdout()).contains("promote " + DR_NS + "/" + DR + ": Succeeded");
+    } finally {
+      java.nio.file.Files.deleteIfExists(dba);
+    }
+    within("the promoted standby takes writes", 180, () -> {
+      sql(DR_NS, DR).exec("INSERT INTO standby_marker VALUES ('promoted')");
+      return true;
+    }, DR_NS, DR);
+    REPORT.add("K8S-STANDBY writable " + (System.currentTimeMillis() - t0) + " ms after promote was asked");
+    assertThat(standbyStatus().promoted).isTrue();
+    within("Standby=False/Promoted and Ready as a primary", 120, () -> condition("Standby")
+        .contains("Promoted") && condition("Ready").contains("PrimaryServing"), DR_NS, DR);
+    long lost = writer.lost(serviceIp(DR_NS, DR), 5432, "postgres", password(DR_NS, DR));
+    REPORT.add("K8S-STANDBY acknowledged on the source " + writer.acknowledgedCount() + ", missing after "
+        + "promotion " + lost);
+    assertThat(lost).as("rows acknowledged on the source, missing on the promoted standby").isZero();
+    assertThat(condition("Standby")).as("spec.standby is still there: the condition says so")
+        .contains("remove spec.standby");
+    // its replica follows the new primary; nothing rolled the pods for the promotion
+    within("both members ready", 180, () -> ready(DR_NS, DR) && readyMembers(DR_NS, DR) == 2, DR_NS, DR);
+    assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+}

@@ -1,0 +1,201 @@
+package io.pgtide.operator.k8s.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.pgtide.common.contract.Acceptance;
+import io.pgtide.common.contract.ContractCodec;
+import io.pgtide.common.contract.InstanceReport;
+import io.pgtide.common.contract.MemberId;
+import io.pgtide.common.contract.Role;
+import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec;
+import io.pgtide.common.crd.PostgresClusterStatus;
+import io.pgtide.operator.state.ClusterView;
+import io.pgtide.operator.state.MemberView;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class StandbyModelTest {
+  static PostgresCluster standby(String ns, String name, String source, String sourceNs) {
+    PostgresCluster cr = new PostgresCluster();
+    cr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).withUid("uid-" + name).build());
+    cr.setSpec(new PostgresClusterSpec());
+    cr.getSpec().standby = new PostgresClusterSpec.StandbySpec();
+    cr.getSpec().standby.source = source;
+    cr.getSpec().standby.sourceNamespace = sourceNs;
+    return cr;
+  }
+
+  static PostgresCluster plain(String ns, String name) {
+    PostgresCluster cr = standby(ns, name, "x", null);
+    cr.getSpec().standby = null;
+    return cr;
+  }
+
+  private static Map<String, String> env(PostgresCluster cr) {
+    return ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec().getContainers()
+        .stream().filter(c -> c.getName().equals("postgres")).flatMap(c -> c.getEnv().stream())
+        .filter(e -> e.getValue() != null).collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+  }
+
+  @Test
+  void slotNamesAreSanitisedBoundedAndDistinct() {
+    assertThat(StandbyModel.slotName("dr", "orders-copy")).isEqualTo("pgtide_standby_dr_orders_copy");
+    String a = StandbyModel.slotName("n".repeat(40), "c".repeat(40) + "-a");
+    String b = StandbyModel.slotName("n".repeat(40), "c".repeat(40) + "-b");
+    assertThat(a).hasSizeLessThanOrEqualTo(63).matches("[a-z0-9_]+");
+    assertThat(b).hasSizeLessThanOrEqualTo(63).isNotEqualTo(a);
+    assertThat(StandbyModel.slotName("Dr", "x.y")).isEqualTo("pgtide_standby_dr_x_y");
+  }
+
+  @Test
+  void aStandbysPodsCarrySpilosStandbyContractAndOthersNone() {
+    Map<String, String> env = env(standby("dr", "orders-copy", "orders", "shop"));
+    assertThat(env).containsEntry("STANDBY_HOST", "orders.shop.svc").containsEntry("STANDBY_PORT", "5432")
+        .containsEntry("STANDBY_PRIMARY_SLOT_NAME", "pgtide_standby_dr_orders_copy");
+    assertThat(env(standby("shop", "copy", "orders", null))).containsEntry("STANDBY_HOST", "orders.shop.svc");
+    assertThat(env(plain("shop", "orders"))).doesNotContainKeys("STANDBY_HOST", "STANDBY_PORT",
+        "STANDBY_PRIMARY_SLOT_NAME");
+  }
+
+  @Test
+  void promotionKeepsThePodTemplateSoNoMemberRestarts() {
+    PostgresCluster cr = standby("dr", "copy", "orders", "shop");
+    StatefulSet before = ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS);
+    cr.setStatus(new PostgresClusterStatus());
+    cr.getStatus().standby = StandbyModel.promotedRecord(StandbyModel.origin(cr), null, Instant.EPOCH);
+    cr.getSpec().standby = null; // promoted by removing the field
+    StatefulSet after = ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS);
+    assertThat(after.getSpec().getTemplate()).isEqualTo(before.getSpec().getTemplate());
+  }
+
+  @Test
+  void standbyIsSetAtCreationOnly() {
+    PostgresCluster cr = standby("dr", "copy", "orders", "shop");
+    assertThat(StandbyModel.addedLater(cr, null)).isNull();
+    assertThat(StandbyModel.addedLater(cr, ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS))).isNull();
+    StatefulSet madeWithout = ClusterModel.statefulSet(plain("dr", "copy"), OperatorConfig.DEFAULTS);
+    assertThat(StandbyModel.addedLater(cr, madeWithout)).contains("set when a cluster is created");
+  }
+
+  @Test
+  void theSourcesPolicyAdmitsEachStandbysMembersFromTheirNamespaceOn5432() {
+    PostgresCluster source = plain("shop", "orders");
+    List<PostgresCluster> all = List.of(source, standby("dr", "copy", "orders", "shop"),
+        standby("shop", "near", "orders", null), standby("dr", "other", "billing", "shop"));
+    List<PostgresCluster> standbys = StandbyModel.standbysOf("shop", "orders", all);
+    assertThat(standbys).extracting(c -> c.getMetadata().getName()).containsExactly("copy", "near");
+    assertThat(StandbyModel.slots(standbys)).containsExactly("pgtide_standby_dr_copy", "pgtide_standby_shop_near");
+    NetworkPolicy np = ClusterModel.networkPolicy(source, OperatorConfig.DEFAULTS, standbys);
+    var rule = np.getSpec().getIngress().get(np.getSpec().getIngress().size() - 2);
+    assertThat(rule.getPorts().get(0).getPort().getIntVal()).isEqualTo(5432);
+    assertThat(rule.getFrom().get(0).getNamespaceSelector().getMatchLabels())
+        .containsEntry("kubernetes.io/metadata.name", "dr");
+    assertThat(rule.getFrom().get(0).getPodSelector().getMatchLabels()).containsEntry("cluster-name", "copy");
+    assertThat(ClusterModel.networkPolicy(source, OperatorConfig.DEFAULTS).getSpec().getIngress())
+        .hasSize(np.getSpec().getIngress().size() - 2);
+  }
+
+  @Test
+  void aPromotedStandbyKeepsNoSlotOnItsSource() {
+    PostgresCluster promoted = standby("dr", "copy", "orders", "shop");
+    promoted.setStatus(new PostgresClusterStatus());
+    promoted.getStatus().standby = StandbyModel.promotedRecord(StandbyModel.origin(promoted), null, Instant.EPOCH);
+    assertThat(StandbyModel.standbysOf("shop", "orders", List.of(promoted))).isEmpty();
+  }
+
+  @Test
+  void lagIsTheSourcesCurrentPositionMinusWhatTheStandbyReplayed() {
+    assertThat(StandbyModel.lagBytes(1000L, 400L, 900L)).isEqualTo(600L);
+    assertThat(StandbyModel.lagBytes(1000L, null, 900L)).as("no replay: received").isEqualTo(100L);
+    assertThat(StandbyModel.lagBytes(1000L, 1200L, null)).as("reports of different moments").isZero();
+    assertThat(StandbyModel.lagBytes(null, 400L, 900L)).isNull();
+    assertThat(StandbyModel.lagBytes(1000L, null, null)).isNull();
+  }
+
+  private static InstanceReport report(MemberId id, String patroniRole, Long current, Long replayed, String wal) {
+    return new InstanceReport(id, ContractCodec.SCHEMA_VERSION, "s", 1, System.currentTimeMillis(), Role.PRIMARY,
+        patroniRole, "running", null, false, false, 1L, current, replayed, replayed, 0L, null, wal, List.of(),
+        null, null, null, true, null, Acceptance.ACCEPTING);
+  }
+
+  private static ClusterView view(String ns, String cluster, InstanceReport r) {
+    long now = System.currentTimeMillis();
+    MemberView m = new MemberView(r.id(), r, now, true);
+    return new ClusterView(ns + "/" + cluster, Map.of(r.id().member(), m), now, 10_000);
+  }
+
+  @Test
+  void statusShowsTheLagAndWhetherTheLeaderStreams() {
+    ClusterView source = view("shop", "orders", report(new MemberId("shop", "orders", "orders-0"), "primary",
+        5_000L, null, null));
+    ClusterView standby = view("dr", "copy", report(new MemberId("dr", "copy", "copy-0"), "standby_leader", null,
+        4_000L, "streaming"));
+    var s = StandbyModel.status(new StandbyModel.Source("shop", "orders"), source, standby, null);
+    assertThat(s.source).isEqualTo("shop/orders");
+    assertThat(s.lagBytes).isEqualTo(1_000L);
+    assertThat(s.streaming).isTrue();
+    assertThat(s.promoted).isFalse();
+    var gone = StandbyModel.status(new StandbyModel.Source("shop", "orders"),
+        new ClusterView("shop/orders", Map.of(), 0, 10_000), standby, null);
+    assertThat(gone.lagBytes).as("source gone: unknown, not zero").isNull();
+    PostgresClusterStatus st = new PostgresClusterStatus();
+    st.standby = s;
+    StandbyModel.condition(st, true, "standby_leader", Instant.EPOCH);
+    assertThat(st.conditions).anyMatch(c -> c.type.equals("Standby") && c.status.equals("True")
+        && c.reason.equals("Following"));
+  }
+
+  @Test
+  void promotionIsRecordedFirstThenCarriedOutUntilTheLeaderIsPrimary() {
+    var following = new PostgresClusterStatus.Standby();
+    following.source = "shop/orders";
+    assertThat(StandbyModel.promotion(false, null, false, null)).isEqualTo(StandbyModel.PromotionStep.NONE);
+    assertThat(StandbyModel.promotion(true, following, false, "standby_leader"))
+        .isEqualTo(StandbyModel.PromotionStep.NONE);
+    assertThat(StandbyModel.promotion(true, following, true, "standby_leader"))
+        .as("kubectl pgtide promote").isEqualTo(StandbyModel.PromotionStep.RECORD);
+    assertThat(StandbyModel.promotion(false, following, false, "standby_leader"))
+        .as("spec.standby removed").isEqualTo(StandbyModel.PromotionStep.RECORD);
+    assertThat(StandbyModel.promotion(false, null, false, "standby_leader"))
+        .as("removed before any status recorded it").isEqualTo(StandbyModel.PromotionStep.RECORD);
+    var promoted = StandbyModel.promotedRecord(new StandbyModel.Source("shop", "orders"), following, Instant.EPOCH);
+    assertThat(StandbyModel.promotion(true, promoted, false, "standby_leader"))
+        .isEqualTo(StandbyModel.PromotionStep.REMOVE_STANDBY_CONFIG);
+    assertThat(StandbyModel.promotion(true, promoted, false, "primary")).isEqualTo(StandbyModel.PromotionStep.DONE);
+    assertThat(StandbyModel.promotion(true, promoted, true, "master"))
+        .as("asked again: nothing twice").isEqualTo(StandbyModel.PromotionStep.DONE);
+    assertThat(StandbyModel.promotion(true, promoted, false, null)).as("no leader: wait for one")
+        .isEqualTo(StandbyModel.PromotionStep.NONE);
+    assertThat(StandbyModel.promotion(true, promoted, true, null)).as("asked with no leader: try, and say why not")
+        .isEqualTo(StandbyModel.PromotionStep.REMOVE_STANDBY_CONFIG);
+  }
+
+  @Test
+  void aPromotedClusterWithSpecStandbyLeftSaysToRemoveIt() {
+    PostgresClusterStatus st = new PostgresClusterStatus();
+    st.standby = StandbyModel.promotedRecord(new StandbyModel.Source("shop", "orders"), null, Instant.EPOCH);
+    StandbyModel.condition(st, true, "primary", Instant.EPOCH);
+    var c = st.conditions.get(0);
+    assertThat(c.status).isEqualTo("False");
+    assertThat(c.reason).isEqualTo("Promoted");
+    assertThat(c.message).contains("remove spec.standby from the spec");
+    PostgresCluster cr = standby("dr", "copy", "orders", "shop");
+    cr.setStatus(st);
+    assertThat(StandbyModel.following(cr)).as("spec.standby left does not make it follow again").isFalse();
+  }
+
+  @Test
+  void aStandbyTakesItsSourcesPasswordsAsARestoreDoes() {
+    var src = StandbyModel.credentialSource(standby("dr", "copy", "orders", "shop"));
+    assertThat(src).isEqualTo(new StandbyModel.CredentialSource("shop", "orders", "StandbySourceInvalid"));
+    assertThat(StandbyModel.credentialSource(plain("shop", "orders"))).isNull();
+  }
+}
