@@ -46,10 +46,16 @@ public final class ReportAssembler {
     return CANNOT_CONNECT_NOW.equals(pgSqlState) ? Acceptance.STARTING_UP : Acceptance.ACCEPTING;
   }
 
+  static final String STANDBY_LEADER = "standby_leader";
+
   public static InstanceReport assemble(MemberId id, String sessionId, long seq, long collectedAt, Round round) {
     PgSample pg = round.pg();
     PatroniStatus patroni = round.patroni();
-    Role pgRole = pg == null ? Role.UNKNOWN : pg.inRecovery() ? Role.REPLICA : Role.PRIMARY;
+    // a standby cluster's leader replays its source's WAL, so PostgreSQL is in recovery; yet it leads its own
+    // cluster (its Service, its replicas cascade from it), which Patroni names standby_leader
+    boolean standbyLeader = pg != null && pg.inRecovery() && patroni != null
+        && STANDBY_LEADER.equals(patroni.rawRole());
+    Role pgRole = pg == null ? Role.UNKNOWN : pg.inRecovery() && !standbyLeader ? Role.REPLICA : Role.PRIMARY;
     Role patroniRole = patroni == null ? Role.UNKNOWN : patroni.role();
     Role role = pgRole != Role.UNKNOWN ? pgRole : patroniRole;
     String conflict = pgRole != Role.UNKNOWN && patroniRole != Role.UNKNOWN && pgRole != patroniRole

@@ -50,6 +50,21 @@ class ReportAssemblerTest {
   }
 
   @Test
+  void aStandbyClustersLeaderInRecoveryLeadsItsClusterWithoutAConflict() {
+    PatroniStatus patroni = PatroniStatus.parse("{\"role\":\"standby_leader\",\"state\":\"running\"}");
+    InstanceReport r = assemble(new ReportAssembler.Round(sample(1, true, 0, null, null, 0), null, null, patroni,
+        null, true, null, Resources.EMPTY));
+    assertThat(r.role()).isEqualTo(Role.PRIMARY);
+    assertThat(r.patroniRole()).isEqualTo("standby_leader");
+    assertThat(r.roleConflict()).isNull();
+    assertThat(r.walReceiverStatus()).isEqualTo("streaming");
+    // in recovery and Patroni calls it a replica: a replica, as before
+    PatroniStatus replica = PatroniStatus.parse("{\"role\":\"replica\",\"state\":\"running\"}");
+    assertThat(assemble(new ReportAssembler.Round(sample(1, true, 0, null, null, 0), null, null, replica, null, true,
+        null, Resources.EMPTY)).role()).isEqualTo(Role.REPLICA);
+  }
+
+  @Test
   void disagreementIsReportedNotHidden() {
     PatroniStatus patroni = PatroniStatus.parse("{\"role\":\"replica\",\"state\":\"running\"}");
     InstanceReport r = assemble(new ReportAssembler.Round(sample(1, false, 0, null, null, 0), null, null, patroni,
