@@ -49,7 +49,8 @@ public final class BackupAgent implements Callable<Integer> {
   /** What the operator passes in the agent's environment. Pure. */
   record Settings(String clusterKey, String host, int port, String superuser, String superuserPassword,
                   String replicationUser, String replicationPassword, PostgresClusterSpec.BackupSpec spec,
-                  Path dir, String token, RepositoryCopy.Target s3, Path tlsDir, String tlsName, Path serverCa) {
+                  Path dir, String token, RepositoryCopy.Target s3, Path tlsDir, String tlsName, Path serverCa,
+                  String walToken) {
 
     /**
      * What Barman and the lag query dial: the primary Service's name, which its certificate names ({@code host}
@@ -87,7 +88,9 @@ public final class BackupAgent implements Callable<Integer> {
               required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")),
           env.get("PGTIDE_AGENT_TLS_DIR") == null || env.get("PGTIDE_AGENT_TLS_DIR").isBlank() ? null
               : Path.of(env.get("PGTIDE_AGENT_TLS_DIR")),
-          required(env, "PGTIDE_PRIMARY_TLS_NAME"), Path.of(required(env, "PGTIDE_SERVER_CA_FILE")));
+          required(env, "PGTIDE_PRIMARY_TLS_NAME"), Path.of(required(env, "PGTIDE_SERVER_CA_FILE")),
+          env.get("PGTIDE_WAL_TOKEN") == null || env.get("PGTIDE_WAL_TOKEN").isBlank() ? null
+              : env.get("PGTIDE_WAL_TOKEN"));
     }
 
     /** The Service's address from the variables the kubelet sets (a cluster need not run DNS), else its name. */
@@ -163,6 +166,8 @@ public final class BackupAgent implements Callable<Integer> {
     });
     api.post("/api/backups").handler(ctx -> answer(ctx, backups.backupNow()));
     api.post("/api/backups/verify").handler(ctx -> answer(ctx, backups.verifyNow()));
+    // archived WAL for the standbys of this cluster, with their own token (WalServing), where the API is served
+    WalServing.route(vertx, api, barman, s.walToken(), s.dir().resolve("served-wal"));
     vertx.createHttpServer().requestHandler(router).listen(PORT, "0.0.0.0").await();
     if (s.tlsDir() != null) {
       serveTls(vertx, api, s.tlsDir(), TLS_PORT, TLS_RELOAD_MS);

@@ -226,6 +226,23 @@ public final class Barman {
     run(Duration.ofMinutes(60), args.toArray(String[]::new));
   }
 
+  /**
+   * Copies the archived WAL file {@code name} (a segment or a timeline history file) into {@code directory}, through
+   * Barman's get-wal: from the archive, or from the streaming directory when pg_receivewal completed it and Barman
+   * has not filed it yet (never a partial segment). False when Barman has no such file; any other failure throws.
+   */
+  public boolean getWal(String name, Path directory) {
+    try {
+      run(Duration.ofMinutes(2), "get-wal", "--output-directory", directory.toString(), server, name);
+      return true;
+    } catch (IllegalStateException e) {
+      if (String.valueOf(e.getMessage()).contains("not found in server")) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   /** The newest timeline whose history file is in the repository (a failover or a switchover started it). */
   Optional<Integer> latestTimeline() {
     Path wals = repository.resolve("home").resolve(server).resolve("wals");

@@ -81,6 +81,18 @@ public final class BackupAgentModel {
   }
 
   /**
+   * The token the standbys of this cluster fetch archived WAL with (GET /wal/&lt;file&gt; on the agent, and nothing
+   * else): {@code <c>-backup-wal}, generated once. A standby's pods hold a copy of it, so it is not the operator's.
+   */
+  public static Secret walTokenSecret(PostgresCluster cr, String token) {
+    return ClusterModel.credentials(cr, walTokenSecret(cr.getMetadata().getName()), "pgtide-wal", token);
+  }
+
+  public static String walTokenSecret(String cluster) {
+    return name(cluster) + "-wal";
+  }
+
+  /**
    * The repository's volume: created once, and owned by nobody: it outlives a removed spec.backup and the cluster
    * itself (a deleted cluster is what backups are for); a person deletes it.
    */
@@ -104,6 +116,12 @@ public final class BackupAgentModel {
 
   /** Only the operator (status, actions) and the monitoring namespace (metrics) reach the agent. */
   public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config) {
+    return networkPolicy(cr, config, List.of());
+  }
+
+  /** The same, and each standby's members on the TLS port, where they fetch archived WAL. */
+  public static NetworkPolicy networkPolicy(PostgresCluster cr, OperatorConfig config,
+                                            List<PostgresCluster> standbys) {
     String cluster = cr.getMetadata().getName();
     return new NetworkPolicyBuilder().withMetadata(meta(cr, name(cluster))).withNewSpec()
         .withNewPodSelector().withMatchLabels(labels(cluster)).endPodSelector()
@@ -119,6 +137,7 @@ public final class BackupAgentModel {
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(PORT)).endPort()
           .addNewPort().withProtocol("TCP").withPort(new IntOrString(TLS_PORT)).endPort()
         .endIngress()
+        .addAllToIngress(StandbyModel.archiveIngress(standbys))
         .endSpec().build();
   }
 
@@ -136,6 +155,7 @@ public final class BackupAgentModel {
         value("PGTIDE_REPLICATION_USER", "standby"),
         ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
         ClusterModel.secretRef("PGTIDE_AGENT_TOKEN", name(cluster)),
+        ClusterModel.secretRef("PGTIDE_WAL_TOKEN", walTokenSecret(cluster)),
         value("PGTIDE_AGENT_TLS_DIR", TLS_DIR),
         // Barman verifies PostgreSQL's certificate (verify-full) against the cluster's CA, for the primary Service's
         // name; it still dials the Service's IP from the kubelet's variables (libpq's hostaddr), so no DNS is needed

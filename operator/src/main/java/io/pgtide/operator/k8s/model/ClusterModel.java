@@ -130,9 +130,13 @@ public final class ClusterModel {
       out.add(new SecretBuilder().withMetadata(meta(cr, ServerCertificates.tlsSecret(name))).build());
     }
     out.add(caConfigMap(cr, ""));
+    if (StandbyModel.origin(cr) != null) {
+      out.add(new SecretBuilder().withMetadata(meta(cr, StandbyModel.archiveSecret(name))).build());
+    }
     out.addAll(PoolerModel.named(cr, config));
     if (cr.getSpec().backup != null) {
       out.add(BackupAgentModel.tokenSecret(cr, ""));
+      out.add(BackupAgentModel.walTokenSecret(cr, ""));
       out.add(new SecretBuilder().withMetadata(BackupAgentModel.meta(cr,
           BackupAgentModel.tlsSecret(name))).build());
       out.add(BackupAgentModel.volume(cr));
@@ -348,6 +352,7 @@ public final class ClusterModel {
             .addNewVolume().withName("dshm").withNewEmptyDir().withMedium("Memory").endEmptyDir().endVolume()
             .addNewVolume().withName("sidecar-tmp").withNewEmptyDir().endEmptyDir().endVolume()
             .addAllToVolumes(customQueryVolumes(spec))
+            .addAllToVolumes(StandbyModel.archiveVolumes(cr))
           .endSpec()
         .endTemplate()
         .withVolumeClaimTemplates(new PersistentVolumeClaimBuilder().withNewMetadata().withName("pgdata")
@@ -402,7 +407,9 @@ public final class ClusterModel {
     // Spilo's default (true) has Patroni read Endpoints "kubernetes" in namespace "default", which the per-cluster
     // Role does not grant: Patroni got 403 and turned it off itself. Off from the start, no refused call.
     env.add(new EnvVarBuilder().withName("KUBERNETES_BYPASS_API_SERVICE").withValue("false").build());
-    env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec)).build());
+    StandbyModel.Source standbySource = StandbyModel.origin(cr);
+    env.add(new EnvVarBuilder().withName("SPILO_CONFIGURATION").withValue(spiloConfiguration(spec,
+        standbySource == null ? null : StandbyModel.restoreCommand(standbySource))).build());
     env.addAll(StandbyModel.env(cr)); // spec.standby: Spilo's STANDBY_* (bootstrap only; see there)
     // PostgreSQL's certificate from the cluster's CA (issue #32), through Spilo's own contract. Spilo points
     // ssl_cert_file/ssl_key_file/ssl_ca_file at these paths and copies nothing: without SSL_CERTIFICATE (the
@@ -430,6 +437,7 @@ public final class ClusterModel {
         .addNewVolumeMount().withName("dshm").withMountPath("/dev/shm").endVolumeMount()
         .addNewVolumeMount().withName("server-tls").withMountPath(ServerCertificates.MOUNT_DIR).withReadOnly(true)
           .endVolumeMount()
+        .addAllToVolumeMounts(StandbyModel.archiveMounts(cr))
         .build();
   }
 
@@ -527,11 +535,23 @@ public final class ClusterModel {
    * a list given here replaces the template's).
    */
   public static String spiloConfiguration(PostgresClusterSpec spec) {
+    return spiloConfiguration(spec, null);
+  }
+
+  /**
+   * The same for a standby cluster ({@code standbyRestoreCommand} not null): Spilo's template writes {@code
+   * standby_cluster}'s host, port and slot from the STANDBY_* variables, and merges this over it, adding the
+   * fallback to the source's WAL archive ({@link StandbyModel#restoreCommand}). Bootstrap only, like the rest.
+   */
+  public static String spiloConfiguration(PostgresClusterSpec spec, String standbyRestoreCommand) {
     JsonObject dcs = new JsonObject().put("ttl", spec.patroni.ttl).put("loop_wait", spec.patroni.loopWait)
         .put("retry_timeout", spec.patroni.retryTimeout)
         .put("maximum_lag_on_failover", spec.patroni.maximumLagOnFailover)
         .put("synchronous_mode", spec.patroni.synchronousMode)
         .put("postgresql", new JsonObject().put("parameters", new JsonObject(new TreeMap<>(spec.parameters))));
+    if (standbyRestoreCommand != null) {
+      dcs.put("standby_cluster", new JsonObject().put("restore_command", standbyRestoreCommand));
+    }
     JsonObject clone = new JsonObject().put("create_replica_method", new JsonArray().add("basebackup"))
         .put("basebackup", new JsonObject().put("checkpoint", "fast"));
     return new JsonObject().put("bootstrap", new JsonObject().put("dcs", dcs)).put("postgresql", clone).encode();

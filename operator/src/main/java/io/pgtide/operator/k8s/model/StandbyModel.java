@@ -145,6 +145,63 @@ public final class StandbyModel {
         new EnvVarBuilder().withName("STANDBY_PRIMARY_SLOT_NAME").withValue(slotName(cr)).build());
   }
 
+  /** Where a standby's Spilo container finds what fetching its source's archived WAL takes (its Secret, below). */
+  public static final String ARCHIVE_DIR = "/etc/pgtide/standby-archive";
+  /** The header file curl sends: the source agent's WAL token, never on a command line or in Patroni's config. */
+  static final String ARCHIVE_AUTHORIZATION = "authorization";
+  static final String ARCHIVE_CA = "ca.crt";
+
+  /**
+   * The Secret in the standby's namespace holding the source's WAL token (as a curl header file) and the CA its
+   * backup agent's certificate comes from: {@code <standby>-standby-archive}. Present only while the source declares
+   * backups; its volume is optional, so a standby of a source without backups starts all the same.
+   */
+  public static String archiveSecret(String standby) {
+    return standby + "-standby-archive";
+  }
+
+  public static io.fabric8.kubernetes.api.model.Secret archiveSecret(PostgresCluster standby, String walToken,
+                                                                     String caPem) {
+    return new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withMetadata(ClusterModel.meta(standby, archiveSecret(standby.getMetadata().getName())))
+        .withType("Opaque").addToStringData(ARCHIVE_AUTHORIZATION, "Authorization: Bearer " + walToken + "\n")
+        .addToStringData(ARCHIVE_CA, caPem).build();
+  }
+
+  /**
+   * The standby leader's {@code restore_command} (Patroni's {@code standby_cluster.restore_command}): one archived WAL
+   * file from the source's backup agent, over TLS verified against the operator's CA for the agent Service's name,
+   * with the WAL token from the mounted Secret. PostgreSQL calls it when its stream cannot give what it needs (cut for
+   * longer than the source keeps WAL, or the source's slot lost): a standby then catches up from the archive and
+   * streams again. Any failure (nothing archived under that name: 404; no agent; no Secret mounted) exits below 126,
+   * which PostgreSQL reads as "not in the archive" and goes back to streaming. Curl is in Spilo's image.
+   */
+  public static String restoreCommand(Source source) {
+    return "curl --silent --show-error --fail --connect-timeout 5 --max-time 300 --cacert " + ARCHIVE_DIR + "/"
+        + ARCHIVE_CA + " --header @" + ARCHIVE_DIR + "/" + ARCHIVE_AUTHORIZATION + " --output %p https://"
+        + BackupAgentModel.host(source.namespace(), source.name()) + ":" + BackupAgentModel.TLS_PORT + "/wal/%f";
+  }
+
+  /** The optional Secret volume with the archive's token and CA, for a cluster that is or was a standby. */
+  static List<io.fabric8.kubernetes.api.model.Volume> archiveVolumes(PostgresCluster cr) {
+    return origin(cr) == null ? List.of() : List.of(new io.fabric8.kubernetes.api.model.VolumeBuilder()
+        .withName("standby-archive").withNewSecret().withSecretName(archiveSecret(cr.getMetadata().getName()))
+        .withOptional(true).withDefaultMode(0440).endSecret().build());
+  }
+
+  static List<io.fabric8.kubernetes.api.model.VolumeMount> archiveMounts(PostgresCluster cr) {
+    return origin(cr) == null ? List.of() : List.of(new io.fabric8.kubernetes.api.model.VolumeMountBuilder()
+        .withName("standby-archive").withMountPath(ARCHIVE_DIR).withReadOnly(true).build());
+  }
+
+  /**
+   * The source backup agent's NetworkPolicy rules for its standbys: each standby's members on the agent's TLS port,
+   * where their restore_command fetches WAL.
+   */
+  public static List<NetworkPolicyIngressRule> archiveIngress(List<PostgresCluster> standbys) {
+    return membersOn(standbys, BackupAgentModel.TLS_PORT);
+  }
+
   /** The standbys of {@code source} among {@code clusters}: those whose spec.standby names it and still follow. */
   public static List<PostgresCluster> standbysOf(String namespace, String name, List<PostgresCluster> clusters) {
     List<PostgresCluster> out = new ArrayList<>();
@@ -171,6 +228,11 @@ public final class StandbyModel {
    * to what passes; they say who must, and keep the standbys in when that rule is narrowed.
    */
   public static List<NetworkPolicyIngressRule> ingress(List<PostgresCluster> standbys) {
+    return membersOn(standbys, PORT);
+  }
+
+  /** A rule per standby admitting its members (its namespace by name, its cluster label) on {@code port}. */
+  private static List<NetworkPolicyIngressRule> membersOn(List<PostgresCluster> standbys, int port) {
     List<NetworkPolicyIngressRule> rules = new ArrayList<>();
     for (PostgresCluster s : standbys) {
       rules.add(new NetworkPolicyIngressRuleBuilder()
@@ -179,7 +241,7 @@ public final class StandbyModel {
           .endNamespaceSelector()
           .withNewPodSelector().withMatchLabels(MemberSelector.of(s.getMetadata().getName()).labels())
           .endPodSelector().endFrom()
-          .addNewPort().withProtocol("TCP").withPort(new IntOrString(PORT)).endPort().build());
+          .addNewPort().withProtocol("TCP").withPort(new IntOrString(port)).endPort().build());
     }
     return rules;
   }

@@ -190,6 +190,7 @@ public final class ClusterReconciler {
         .compose(v -> networkPolicies.reconcile(ns, name, ClusterModel.networkPolicy(cr, config,
             standbys.apply(ns, name))))
         .compose(v -> credentialSecrets(cr))
+        .compose(v -> standbyArchive(cr))
         .compose(v -> sidecarTls(cr))
         .compose(v -> serverTls(cr))
         .compose(v -> storageClass(cr))
@@ -409,6 +410,7 @@ public final class ClusterReconciler {
     }
     return Blocking.<Void>call(vertx, () -> {
       createIfMissing(ns, BackupAgentModel.tokenSecret(cr, ClusterSecrets.password(32)));
+      createIfMissing(ns, BackupAgentModel.walTokenSecret(cr, ClusterSecrets.password(32)));
       if (client.persistentVolumeClaims().inNamespace(ns).withName(agent).get() == null) {
         client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.volume(cr)).create();
       }
@@ -418,7 +420,8 @@ public final class ClusterReconciler {
             BackupAgentModel.dnsNames(ns, cr.getMetadata().getName()),
             BackupAgentModel.meta(cr, BackupAgentModel.tlsSecret(cr.getMetadata().getName()))))
         .compose(v -> services.reconcile(ns, agent, BackupAgentModel.service(cr)))
-        .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config)))
+        .compose(v -> networkPolicies.reconcile(ns, agent, BackupAgentModel.networkPolicy(cr, config,
+            standbys.apply(ns, cr.getMetadata().getName()))))
         .compose(v -> deployments.reconcile(ns, agent, BackupAgentModel.deployment(cr, config)))
         .mapEmpty();
   }
@@ -477,6 +480,46 @@ public final class ClusterReconciler {
       return objects;
     }));
     return chain.mapEmpty();
+  }
+
+  /**
+   * A following standby's copy of what its restore_command needs to fetch the source's archived WAL (the source's
+   * WAL token and the operator's CA, {@link StandbyModel#archiveSecret}), made once the source declares backups and
+   * kept in step with it. The pods mount it as an optional volume, so none of this rolls them. Never deleted here
+   * (the operator has no delete on Secrets): it goes with the cluster, and a token it holds reads only WAL the
+   * standby already has a copy of.
+   */
+  private Future<Void> standbyArchive(PostgresCluster cr) {
+    StandbyModel.Source source = StandbyModel.origin(cr);
+    if (source == null || !StandbyModel.following(cr)) {
+      return Future.succeededFuture();
+    }
+    String ns = cr.getMetadata().getNamespace();
+    String name = StandbyModel.archiveSecret(cr.getMetadata().getName());
+    return Blocking.call(vertx, () -> {
+      Secret token = client.secrets().inNamespace(source.namespace())
+          .withName(BackupAgentModel.walTokenSecret(source.name())).get();
+      String walToken = token == null ? null : SecretPasswords.passwordOf(token);
+      if (walToken == null) {
+        return null; // the source keeps no backups (yet): the standby follows its stream alone
+      }
+      var r = client.secrets().inNamespace(ns).withName(name);
+      Secret existing = r.get();
+      Secret desired = StandbyModel.archiveSecret(cr, walToken, ca.caPem());
+      if (existing == null) {
+        client.secrets().inNamespace(ns).resource(desired).create();
+      } else if (desired.getStringData().entrySet().stream()
+          .anyMatch(e -> !e.getValue().equals(decoded(existing, e.getKey())))) {
+        LOG.info("[{}/{}] {}: the source's WAL token or the operator's CA changed", ns, cr.getMetadata().getName(),
+            name);
+        io.vertx.core.json.JsonObject data = new io.vertx.core.json.JsonObject();
+        desired.getStringData().forEach((k, v) -> data.put(k, base64(v)));
+        r.patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+            io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            new io.vertx.core.json.JsonObject().put("data", data).encode());
+      }
+      return null;
+    });
   }
 
   private void createIfMissing(String ns, Secret s) {

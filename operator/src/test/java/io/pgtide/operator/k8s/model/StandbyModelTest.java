@@ -66,6 +66,57 @@ class StandbyModelTest {
   }
 
   @Test
+  void aStandbyFallsBackToItsSourcesArchiveThroughTheSourceAgentWithTheMountedTokenAndCa() {
+    PostgresCluster cr = standby("dr", "orders-copy", "orders", "shop");
+    io.vertx.core.json.JsonObject spilo = new io.vertx.core.json.JsonObject(env(cr).get("SPILO_CONFIGURATION"));
+    String restore = spilo.getJsonObject("bootstrap").getJsonObject("dcs").getJsonObject("standby_cluster")
+        .getString("restore_command");
+    assertThat(restore).isEqualTo("curl --silent --show-error --fail --connect-timeout 5 --max-time 300"
+        + " --cacert /etc/pgtide/standby-archive/ca.crt --header @/etc/pgtide/standby-archive/authorization"
+        + " --output %p https://orders-backup.shop.svc:8443/wal/%f");
+    var pod = ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null
+            && "orders-copy-standby-archive".equals(v.getSecret().getSecretName()))
+        .singleElement().satisfies(v -> assertThat(v.getSecret().getOptional()).as("a source without backups: "
+            + "the pods start all the same").isTrue());
+    assertThat(pod.getContainers()).filteredOn(c -> "postgres".equals(c.getName())).singleElement()
+        .satisfies(c -> assertThat(c.getVolumeMounts()).anyMatch(m -> "/etc/pgtide/standby-archive"
+            .equals(m.getMountPath()) && Boolean.TRUE.equals(m.getReadOnly())));
+    PostgresCluster other = plain("shop", "orders");
+    assertThat(new io.vertx.core.json.JsonObject(env(other).get("SPILO_CONFIGURATION")).getJsonObject("bootstrap")
+        .getJsonObject("dcs").containsKey("standby_cluster")).isFalse();
+    assertThat(ClusterModel.statefulSet(other, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec()
+        .getVolumes()).noneMatch(v -> "standby-archive".equals(v.getName()));
+
+    var secret = StandbyModel.archiveSecret(cr, "wal-token", "-----BEGIN CERTIFICATE-----\n");
+    assertThat(secret.getMetadata().getName()).isEqualTo("orders-copy-standby-archive");
+    assertThat(secret.getStringData()).containsEntry("authorization", "Authorization: Bearer wal-token\n")
+        .containsEntry("ca.crt", "-----BEGIN CERTIFICATE-----\n");
+    assertThat(secret.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo("uid-orders-copy"));
+  }
+
+  @Test
+  void theSourceAgentsPolicyAdmitsEachStandbysMembersOnItsTlsPortOnly() {
+    PostgresCluster source = plain("shop", "orders");
+    source.getSpec().backup = new PostgresClusterSpec.BackupSpec();
+    NetworkPolicy alone = BackupAgentModel.networkPolicy(source, OperatorConfig.DEFAULTS);
+    NetworkPolicy with = BackupAgentModel.networkPolicy(source, OperatorConfig.DEFAULTS,
+        List.of(standby("dr", "orders-copy", "orders", "shop")));
+    assertThat(with.getSpec().getIngress()).hasSize(alone.getSpec().getIngress().size() + 1);
+    var rule = with.getSpec().getIngress().get(with.getSpec().getIngress().size() - 1);
+    assertThat(rule.getPorts()).singleElement().satisfies(p -> assertThat(p.getPort().getIntVal())
+        .isEqualTo(BackupAgentModel.TLS_PORT));
+    assertThat(rule.getFrom()).singleElement().satisfies(f -> {
+      assertThat(f.getNamespaceSelector().getMatchLabels()).containsEntry("kubernetes.io/metadata.name", "dr");
+      assertThat(f.getPodSelector().getMatchLabels()).containsEntry("cluster-name", "orders-copy");
+    });
+    assertThat(BackupAgentModel.deployment(source, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec()
+        .getContainers().get(0).getEnv()).anyMatch(e -> "PGTIDE_WAL_TOKEN".equals(e.getName())
+        && "orders-backup-wal".equals(e.getValueFrom().getSecretKeyRef().getName()));
+  }
+
+  @Test
   void promotionKeepsThePodTemplateSoNoMemberRestarts() {
     PostgresCluster cr = standby("dr", "copy", "orders", "shop");
     StatefulSet before = ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS);
