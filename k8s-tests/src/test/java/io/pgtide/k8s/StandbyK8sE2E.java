@@ -24,10 +24,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A standby cluster in another namespace following a source under a steady writer (synchronous mode on the source,
  * writing through its primary Service): (a) it replays the source's rows within a bounded lag, shows it in
- * status.standby and refuses writes; (b) it keeps following through a switchover of the source; (c) the source
+ * status.standby and refuses writes; (b) it keeps following through a switchover of the source; (c) its stream
+ * cut while the source drops its slot and moves past the WAL it needs, it catches up from the source's WAL archive
+ * (the source's backup agent, through the standby leader's restore_command) and streams again; (d) the source
  * deleted, {@code kubectl pgtide promote} makes it take writes, with every row the writer had acknowledged on the
  * source. The standby streams asynchronously, so (c) stops the writer and waits for the standby to have replayed
- * everything before deleting the source: what this checks is that promotion keeps every row it received and
+ * everything before deleting the source: what (d) checks is that promotion keeps every row it received and
  * leaves nothing of the standby behind, not that an asynchronous copy loses nothing in an unplanned loss.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -59,6 +61,7 @@ class StandbyK8sE2E {
           replicas: 2
           storage: {size: 1Gi}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5, synchronousMode: true}
+          backup: {schedule: "@daily", retention: {count: 2}, verifySchedule: never, storage: 2Gi}
         """.formatted(SRC, SRC_NS));
     within("source ready", 300, () -> k8s.settledInSync(SRC_NS, SRC, 2), SRC_NS, SRC);
     writer = SteadyWriter.overSsl(serviceIp(SRC_NS, SRC), 5432, "postgres", password(SRC_NS, SRC));
@@ -189,8 +192,62 @@ class StandbyK8sE2E {
     within("streaming again", 120, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
   }
 
+  /** Sets a key of Patroni's dynamic configuration of the standby cluster (the DCS is shared by its members). */
+  static void standbyPatroniSet(String setting) {
+    String pod = cluster(DR_NS, DR).getStatus().primary;
+    k8s.kubectl("-n", DR_NS, "exec", pod, "-c", "postgres", "--", "patronictl", "edit-config", "--force", "--set",
+        setting);
+  }
+
   @Test
   @Order(3)
+  void cutForLongerThanTheSourceKeepsWalItCatchesUpFromTheSourcesArchive() {
+    String slot = "pgtide_standby_e2e_standby_dr_orders_dr";
+    // what fetching from the archive takes reaches the standby's pods: the source's WAL token and the operator's CA
+    within("the archive's token mounted in the standby leader", 180, () -> {
+      k8s.kubectl("-n", DR_NS, "exec", cluster(DR_NS, DR).getStatus().primary, "-c", "postgres", "--", "test", "-s",
+          "/etc/pgtide/standby-archive/authorization");
+      return true;
+    }, DR_NS, DR);
+    // the stream cut: the standby leader's Patroni dials a closed port
+    long t0 = System.currentTimeMillis();
+    standbyPatroniSet("standby_cluster.port=1");
+    within("the standby's stream cut", 120, () -> !Boolean.TRUE.equals(standbyStatus().streaming)
+        && "1".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
+        + "' AND NOT active")), DR_NS, DR);
+    // the source loses what the standby needs: its slot dropped (Patroni makes it again, at the current position)
+    // and its WAL moved on until the segment holding the standby's position is gone
+    String needed = sql(SRC_NS, SRC).query("SELECT pg_walfile_name('" + sql(DR_NS, DR)
+        .query("SELECT pg_last_wal_replay_lsn()") + "')");
+    sql(SRC_NS, SRC).exec("SELECT pg_drop_replication_slot('" + slot + "')");
+    sql(SRC_NS, SRC).exec("INSERT INTO standby_marker VALUES ('while-cut')");
+    within("segment " + needed + " gone from the source", 240, () -> {
+      sql(SRC_NS, SRC).exec("SELECT pg_switch_wal()");
+      sql(SRC_NS, SRC).exec("CHECKPOINT");
+      return "0".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_ls_waldir() WHERE name = '" + needed
+          + "'"));
+    }, SRC_NS, SRC);
+    REPORT.add("K8S-STANDBY the source dropped segment " + needed + " " + (System.currentTimeMillis() - t0)
+        + " ms after the stream was cut");
+    // still cut, the standby replays the rows written since, from the archive
+    long t1 = System.currentTimeMillis();
+    within("the row written while cut, on the standby", 300, () -> "1".equals(sql(DR_NS, DR)
+        .query("SELECT count(*) FROM standby_marker WHERE name = 'while-cut'")), DR_NS, DR);
+    REPORT.add("K8S-STANDBY caught up from the source's archive " + (System.currentTimeMillis() - t1)
+        + " ms after the source dropped the WAL");
+    assertThat(sql(DR_NS, DR).query("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"))
+        .as("the rows came from the archive: no stream").isEqualTo("0");
+    assertThat(k8s.kubectl("-n", SRC_NS, "logs", "deployment/" + SRC + "-backup")).as("the source's agent log")
+        .contains("serving archived WAL " + needed);
+    // the stream back: it streams again from the slot Patroni made anew
+    standbyPatroniSet("standby_cluster.port=5432");
+    within("streaming again", 180, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
+    long ms = markerReplayedWithin("streaming-again", 120);
+    REPORT.add("K8S-STANDBY streaming again; a new row replayed after " + ms + " ms");
+  }
+
+  @Test
+  @Order(4)
   void promotedAfterTheSourceIsDeletedItTakesWritesWithEveryAcknowledgedRow() throws Exception {
     int acked = writer.acknowledgedCount();
     await().atMost(Duration.ofSeconds(30)).until(() -> writer.acknowledgedCount() > acked + 50);
