@@ -14,20 +14,35 @@ public final class SidecarMain {
    * and jcmd PerfCounter do not work with it off). Issue #33, RSS bought as measured by SidecarBench:
    * <ul>
    *   <li>-Xms8m -Xmn4m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20: a 4 MiB young generation and a heap that
-   *       keeps 10-20 % free (the live heap is ~9 MiB; it had committed 24 MiB): -2.5 MB</li>
-   *   <li>-Dio.netty.allocator.type=unpooled -Dio.netty.jfr.enabled=false: no pooled (Netty 4.2: adaptive) chunks,
-   *       whose 1 s trickle of small buffers never fills one, and none of the 99 JFR classes Netty loads to emit
-   *       allocator events; -Dvertx.disableDnsResolver=true: the JDK's resolver (libc, /etc/resolv.conf and
-   *       /etc/hosts, as before) instead of Netty's DNS client, 70 classes: together -2.4 MB</li>
+   *       keeps 10-20 % free (the live heap is ~9 MiB; it had committed 24 MiB): -2.5 MB; -Xmn2m: -1.5 MB more (the
+   *       sidecar allocates ~170 KB/s, so a young collection every ~11 s, each 1-3 ms)</li>
+   *   <li>-Dio.netty.jfr.enabled=false: none of the 99 JFR classes Netty loads to emit allocator events;
+   *       -Dvertx.disableDnsResolver=true: the JDK's resolver (libc, /etc/resolv.conf and /etc/hosts, as before)
+   *       instead of Netty's DNS client, 70 classes: together -2.4 MB (measured with type=unpooled, which did nothing:
+   *       next item)</li>
+   *   <li>-Dio.netty.allocator.type=pooled with one heap and one direct arena of 64 KiB chunks (maxOrder=3 over 8 KiB
+   *       pages) and no thread caches: Vert.x 5 takes Netty's default allocator for its connections unless it is
+   *       the unpooled one, which it replaces with an adaptive allocator of its own (VertxByteBufAllocator), so
+   *       {@code type=unpooled}, tried first, left the adaptive allocator and its large chunks in place; a small
+   *       pooled one: -2.4 MB</li>
+   *   <li>(not a flag) no Bouncy Castle in the sidecar's jar, whose central directory the JVM keeps on the heap:
+   *       -0.5 MB (SidecarJarTest)</li>
    *   <li>-Xshare:off: the JDK's class-data archive is mapped at a random address and relocated (the default
    *       since 17.0.x), which dirties all of its 12 MB; loading the ~1,200 JDK classes the sidecar uses from it
-   *       costs less: -1.5 MB</li>
+   *       costs less: -1.5 MB. An archive of all ~5,600 classes the sidecar loads (static AppCDS, mapped without
+   *       relocation) moved ~23 MB out of metaspace and the symbol table into 40 MB of mapped file that it touches
+   *       nearly all of: -1.6 MB of RSS, not worth an archive per image</li>
    * </ul>
+   * Where the rest goes (Native Memory Tracking, ~88 MB): ~5,600 classes (metaspace 30 MB, symbols 7 MB), libjvm.so's
+   * mapped code 13 MB, the heap 10-14 MB, C1's code 5 MB, 20 threads' stacks 2 MB.
    */
-  public static final java.util.List<String> JVM_FLAGS = java.util.List.of("-Xms8m", "-Xmx64m", "-Xmn4m",
+  public static final java.util.List<String> JVM_FLAGS = java.util.List.of("-Xms8m", "-Xmx64m", "-Xmn2m",
       "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:+UseSerialGC",
       "-XX:TieredStopAtLevel=1", "-Xss512k", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
-      "-XX:CICompilerCount=1", "-XX:-UsePerfData", "-Dio.netty.allocator.type=unpooled", "-Dio.netty.jfr.enabled=false",
+      "-XX:CICompilerCount=1", "-XX:-UsePerfData", "-Dio.netty.allocator.type=pooled",
+      "-Dio.netty.allocator.numHeapArenas=1", "-Dio.netty.allocator.numDirectArenas=1",
+      "-Dio.netty.allocator.maxOrder=3", "-Dio.netty.allocator.smallCacheSize=0",
+      "-Dio.netty.allocator.normalCacheSize=0", "-Dio.netty.jfr.enabled=false",
       "-Dvertx.disableDnsResolver=true", "-Xshare:off");
 
   private SidecarMain() {
