@@ -209,38 +209,51 @@ class StandbyK8sE2E {
           "/etc/pgtide/standby-archive/authorization");
       return true;
     }, DR_NS, DR);
-    // the stream cut: the standby leader's Patroni dials a closed port
+    // the stream cut: the standby leader's Patroni dials a closed port (put back whatever happens, for (d))
     long t0 = System.currentTimeMillis();
     standbyPatroniSet("standby_cluster.port=1");
-    within("the standby's stream cut", 120, () -> !Boolean.TRUE.equals(standbyStatus().streaming)
-        && "1".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
-        + "' AND NOT active")), DR_NS, DR);
-    // the source loses what the standby needs: its slot dropped (Patroni makes it again, at the current position)
-    // and its WAL moved on until the segment holding the standby's position is gone
-    String needed = sql(SRC_NS, SRC).query("SELECT pg_walfile_name('" + sql(DR_NS, DR)
-        .query("SELECT pg_last_wal_replay_lsn()") + "')");
-    sql(SRC_NS, SRC).exec("SELECT pg_drop_replication_slot('" + slot + "')");
-    sql(SRC_NS, SRC).exec("INSERT INTO standby_marker VALUES ('while-cut')");
-    within("segment " + needed + " gone from the source", 240, () -> {
+    try {
+      within("the standby's stream cut", 120, () -> !Boolean.TRUE.equals(standbyStatus().streaming)
+          && "1".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
+          + "' AND NOT active")), DR_NS, DR);
+      // the source loses what the standby needs: its slot dropped, and its WAL moved on until the segment holding the
+      // standby's position is gone. Patroni makes the permanent slot again, and PostgreSQL reserves a new slot's WAL
+      // from the last checkpoint's redo point: a checkpoint in a later segment first, or the new slot would keep it all
+      String needed = sql(SRC_NS, SRC).query("SELECT pg_walfile_name('" + sql(DR_NS, DR)
+          .query("SELECT pg_last_wal_replay_lsn()") + "')");
+      sql(SRC_NS, SRC).exec("INSERT INTO standby_marker VALUES ('while-cut')");
       sql(SRC_NS, SRC).exec("SELECT pg_switch_wal()");
       sql(SRC_NS, SRC).exec("CHECKPOINT");
-      return "0".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_ls_waldir() WHERE name = '" + needed
-          + "'"));
-    }, SRC_NS, SRC);
-    REPORT.add("K8S-STANDBY the source dropped segment " + needed + " " + (System.currentTimeMillis() - t0)
-        + " ms after the stream was cut");
-    // still cut, the standby replays the rows written since, from the archive
-    long t1 = System.currentTimeMillis();
-    within("the row written while cut, on the standby", 300, () -> "1".equals(sql(DR_NS, DR)
-        .query("SELECT count(*) FROM standby_marker WHERE name = 'while-cut'")), DR_NS, DR);
-    REPORT.add("K8S-STANDBY caught up from the source's archive " + (System.currentTimeMillis() - t1)
-        + " ms after the source dropped the WAL");
-    assertThat(sql(DR_NS, DR).query("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"))
-        .as("the rows came from the archive: no stream").isEqualTo("0");
-    assertThat(k8s.kubectl("-n", SRC_NS, "logs", "deployment/" + SRC + "-backup")).as("the source's agent log")
-        .contains("serving archived WAL " + needed);
+      sql(SRC_NS, SRC).exec("SELECT pg_drop_replication_slot('" + slot + "')");
+      try {
+        // each round ends a segment (16 MB the standby will fetch) and recycles what nothing keeps: not too often
+        await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(4)).ignoreExceptions().until(() -> {
+          sql(SRC_NS, SRC).exec("SELECT pg_switch_wal()");
+          sql(SRC_NS, SRC).exec("CHECKPOINT");
+          return "0".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_ls_waldir() WHERE name = '" + needed
+              + "'"));
+        });
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        String slots = sql(SRC_NS, SRC).query("SELECT string_agg(slot_name || ' ' || restart_lsn, ', ') "
+            + "FROM pg_replication_slots");
+        throw new AssertionError("segment " + needed + " still on the source after 240 s; its slots: " + slots, e);
+      }
+      REPORT.add("K8S-STANDBY the source dropped segment " + needed + " " + (System.currentTimeMillis() - t0)
+          + " ms after the stream was cut");
+      // still cut, the standby replays the rows written since, from the archive
+      long t1 = System.currentTimeMillis();
+      within("the row written while cut, on the standby", 300, () -> "1".equals(sql(DR_NS, DR)
+          .query("SELECT count(*) FROM standby_marker WHERE name = 'while-cut'")), DR_NS, DR);
+      REPORT.add("K8S-STANDBY caught up from the source's archive " + (System.currentTimeMillis() - t1)
+          + " ms after the source dropped the WAL");
+      assertThat(sql(DR_NS, DR).query("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'"))
+          .as("the rows came from the archive: no stream").isEqualTo("0");
+      assertThat(k8s.kubectl("-n", SRC_NS, "logs", "deployment/" + SRC + "-backup")).as("the source's agent log")
+          .contains("serving archived WAL " + needed);
+    } finally {
+      standbyPatroniSet("standby_cluster.port=5432");
+    }
     // the stream back: it streams again from the slot Patroni made anew
-    standbyPatroniSet("standby_cluster.port=5432");
     within("streaming again", 180, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
     long ms = markerReplayedWithin("streaming-again", 120);
     REPORT.add("K8S-STANDBY streaming again; a new row replayed after " + ms + " ms");
