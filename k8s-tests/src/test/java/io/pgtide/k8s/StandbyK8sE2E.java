@@ -62,6 +62,8 @@ class StandbyK8sE2E {
           storage: {size: 1Gi}
           patroni: {ttl: 20, loopWait: 5, retryTimeout: 5, synchronousMode: true}
           backup: {schedule: "@daily", retention: {count: 2}, verifySchedule: never, storage: 2Gi}
+          # only the slots keep WAL (Patroni's default keeps 128 MB more): (c) moves past the standby's in two rounds
+          parameters: {wal_keep_size: "0"}
         """.formatted(SRC, SRC_NS));
     within("source ready", 300, () -> k8s.settledInSync(SRC_NS, SRC, 2), SRC_NS, SRC);
     writer = SteadyWriter.overSsl(serviceIp(SRC_NS, SRC), 5432, "postgres", password(SRC_NS, SRC));
@@ -192,11 +194,11 @@ class StandbyK8sE2E {
     within("streaming again", 120, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
   }
 
-  /** Sets a key of Patroni's dynamic configuration of the standby cluster (the DCS is shared by its members). */
-  static void standbyPatroniSet(String setting) {
+  /** Points the standby cluster's Patroni (its dynamic configuration, shared by its members) at host:port. */
+  static void standbyStreamsFrom(String host, int port) {
     String pod = cluster(DR_NS, DR).getStatus().primary;
-    k8s.kubectl("-n", DR_NS, "exec", pod, "-c", "postgres", "--", "patronictl", "edit-config", "--force", "--set",
-        setting);
+    k8s.kubectl("-n", DR_NS, "exec", pod, "-c", "postgres", "--", "patronictl", "edit-config", "--force",
+        "--set", "standby_cluster.host=" + host, "--set", "standby_cluster.port=" + port);
   }
 
   @Test
@@ -209,9 +211,15 @@ class StandbyK8sE2E {
           "/etc/pgtide/standby-archive/authorization");
       return true;
     }, DR_NS, DR);
-    // the stream cut: the standby leader's Patroni dials a closed port (put back whatever happens, for (d))
+    // the stream cut: the standby leader's Patroni dials a closed port of its own (refused at once; a port of the
+    // source would be dropped by its NetworkPolicy, and each attempt would hang until TCP gives up). Put back
+    // whatever happens, for (d)
+    String sourceHost = k8s.client().apps().statefulSets().inNamespace(DR_NS).withName(DR).get().getSpec()
+        .getTemplate().getSpec().getContainers().stream().filter(c -> "postgres".equals(c.getName()))
+        .flatMap(c -> c.getEnv().stream()).filter(e -> "STANDBY_HOST".equals(e.getName())).findFirst()
+        .orElseThrow().getValue();
     long t0 = System.currentTimeMillis();
-    standbyPatroniSet("standby_cluster.port=1");
+    standbyStreamsFrom("127.0.0.1", 1);
     try {
       within("the standby's stream cut", 120, () -> !Boolean.TRUE.equals(standbyStatus().streaming)
           && "1".equals(sql(SRC_NS, SRC).query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot
@@ -251,7 +259,7 @@ class StandbyK8sE2E {
       assertThat(k8s.kubectl("-n", SRC_NS, "logs", "deployment/" + SRC + "-backup")).as("the source's agent log")
           .contains("serving archived WAL " + needed);
     } finally {
-      standbyPatroniSet("standby_cluster.port=5432");
+      standbyStreamsFrom(sourceHost, 5432);
     }
     // the stream back: it streams again from the slot Patroni made anew
     within("streaming again", 180, () -> Boolean.TRUE.equals(standbyStatus().streaming), DR_NS, DR);
