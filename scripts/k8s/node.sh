@@ -142,6 +142,9 @@ evictionHard: {"memory.available": "200Mi", "nodefs.available": "1%", "imagefs.a
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 localStorageCapacityIsolation: false
+# a mounted Secret or ConfigMap changes when the kubelet next syncs the pod (syncFrequency, 1m by default, plus
+# jitter): certificate rotation, custom queries and the standby's archive Secret each waited 60-90 s for it
+syncFrequency: 10s
 KL
   run "kubelet-$i" "${prefix[@]}" kubelet --config "$dir/kubelet.yaml" --kubeconfig "$K8S_STATE/kubelet-$i.kubeconfig" \
     --root-dir "$dir/kubelet" --hostname-override "$name" --node-ip "$ip"
