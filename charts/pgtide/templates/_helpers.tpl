@@ -45,6 +45,11 @@
 - apiGroups: [""]
   resources: ["pods/log"]
   verbs: ["get"]
+# a major-version upgrade runs Spilo's own inplace_upgrade.py in the primary's postgres container and reads its
+# progress from there (MajorUpgrader); nothing else execs into a pod
+- apiGroups: [""]
+  resources: ["pods/exec"]
+  verbs: ["create"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]

@@ -41,6 +41,11 @@ public class PostgresClusterStatus {
    * spec.standby left in the spec never makes it a standby again).
    */
   public Standby standby;
+  /**
+   * A major-version upgrade (a raised spec.postgresVersion): each step as it happens, written before the operator
+   * launches it, so an operator that takes over the lead follows the one under way; kept after it ends.
+   */
+  public Upgrade upgrade;
 
   /** A field of {@link #backup} (a JSON object), null when absent. */
   public Object backupValue(String key) {
@@ -57,6 +62,26 @@ public class PostgresClusterStatus {
     /** Promotion was decided (a request, or spec.standby removed); it is carried out until the leader is primary. */
     public boolean promoted;
     public String promotedAt;
+  }
+
+  public static class Upgrade {
+    public Integer from;
+    public Integer to;
+    /** Blocked (a precondition unmet, nothing changed), Upgrading, Succeeded or Failed. */
+    public String phase;
+    /** The last step Spilo's upgrade reached (preconditions, launched, check, paused, stopped, ..., done). */
+    public String step;
+    public String message;
+    /** The member whose data was upgraded (the primary when it was launched). */
+    public String member;
+    /** Names the upgrade's log and exit files in the member's PGROOT. */
+    public String id;
+    /** The spec generation that asked for it: a failed upgrade is tried again only from a later one. */
+    public Long generation;
+    public String startedAt;
+    public String finishedAt;
+    /** The primary's downtime as Spilo measured it (from its clean stop to PostgreSQL {@link #to} accepting). */
+    public Double downtimeSeconds;
   }
 
   public static class Member {

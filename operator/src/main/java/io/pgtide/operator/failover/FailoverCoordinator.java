@@ -256,6 +256,24 @@ public final class FailoverCoordinator {
     }
   }
 
+  /**
+   * Holds the cluster as during a planned switchover ({@code true}) or lets it go: while held, a primary that stops
+   * is not an incident (no fence, no leader-lock release) and no switchover starts. A major-version upgrade stops
+   * the primary on purpose, and Spilo kills Patroni when it restarts it on the new major.
+   */
+  public synchronized void hold(String key, boolean held) {
+    Tracked t = tracked(key);
+    if (t.state.switching() != held && t.state.incident() == null) {
+      t.state = t.state.withSwitching(held);
+    }
+  }
+
+  /** Whether the cluster is held ({@link #hold}) or a switchover runs. */
+  public boolean held(String key) {
+    Tracked t = clusters.get(key);
+    return t != null && t.state.switching();
+  }
+
   /** A planned switchover to {@code candidate} or the best one; refused with a reason when it cannot be done. */
   public synchronized Future<FailoverRecord> switchover(String key, String candidate) {
     Tracked t = tracked(key);

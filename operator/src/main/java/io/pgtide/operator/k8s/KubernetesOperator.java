@@ -276,7 +276,12 @@ public final class KubernetesOperator {
         statusWriter != null ? statusWriter : new io.pgtide.operator.k8s.api.StatusWriter(client, () -> true))
         .standbysFrom(this::standbysOf);
     if (controllers != null) {
-      controllers.standbysFrom(this::standbysOf);
+      controllers.standbysFrom(this::standbysOf).reconcilingWith(cr -> vertx.runOnContext(v -> {
+        PostgresCluster latest = cached(ClusterControllers.key(cr));
+        if (latest != null) {
+          enqueue(latest);
+        }
+      }));
     }
     informers = inform(PostgresCluster.class, Map.of(), new ResourceEventHandler<>() {
       @Override

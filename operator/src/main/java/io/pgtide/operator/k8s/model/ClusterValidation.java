@@ -245,21 +245,6 @@ public final class ClusterValidation {
         && new io.fabric8.kubernetes.api.model.Quantity(size).getNumericalAmount().signum() > 0;
   }
 
-  /**
-   * Why {@code wanted} (spec.postgresVersion) cannot be applied to a cluster that runs major {@code running} (its
-   * StatefulSet's PGVERSION; null before the StatefulSet exists), or null: until pgtide upgrades a major version in
-   * place, a change of major is refused and the running one is kept. Pure.
-   */
-  public static String majorVersionChange(Integer running, int wanted) {
-    if (running == null || running == wanted) {
-      return null;
-    }
-    return "postgresVersion " + wanted + ": a major-version change (from " + running + " to " + wanted + ") is not "
-        + "supported until in-place major upgrade exists; the cluster keeps running PostgreSQL " + running
-        + ". Set postgresVersion back to " + running + ", or restore into a new cluster that declares postgresVersion "
-        + wanted + " instead (with pg_dump/pg_restore: a restore from backups keeps major " + running + ")";
-  }
-
   /** What the Kubernetes path refuses beyond {@link #problem}: custom queries only a local file holds. */
   public static String kubernetesProblem(PostgresClusterSpec spec) {
     List<PostgresClusterSpec.CustomQueriesSpec> queries = spec.monitoring == null || spec.monitoring.customQueries == null

@@ -54,6 +54,7 @@ public final class ClusterControllers {
     volatile PostgresCluster latest;
     io.pgtide.operator.ClusterControllerSet set;           // the controllers both modes run
     RollingUpdater rolling;
+    MajorUpgrader upgrader;
     volatile RollingUpdate.Step lastRollingStep;
     volatile String handlingRequest;                       // the id being acted on
     volatile PostgresClusterStatus.Request lastRequest;    // its answer, for status.lastRequest
@@ -65,6 +66,18 @@ public final class ClusterControllers {
 
   /** The standby clusters following {@code namespace/name} (the informers' view); none until told. */
   private java.util.function.BiFunction<String, String, List<PostgresCluster>> standbys = (ns, n) -> List.of();
+  /** Asks for a reconcile of a cluster now (a major upgrade that succeeded: its StatefulSet takes the new major). */
+  private java.util.function.Consumer<PostgresCluster> reconcileNow = cr -> { };
+
+  public ClusterControllers reconcilingWith(java.util.function.Consumer<PostgresCluster> reconcile) {
+    this.reconcileNow = reconcile;
+    return this;
+  }
+
+  private List<String> standbyNames(PostgresCluster cr) {
+    return standbys.apply(cr.getMetadata().getNamespace(), cr.getMetadata().getName()).stream()
+        .map(ClusterControllers::key).toList();
+  }
 
   public ClusterControllers standbysFrom(java.util.function.BiFunction<String, String, List<PostgresCluster>> lookup) {
     this.standbys = lookup;
@@ -146,6 +159,8 @@ public final class ClusterControllers {
       history.restore(cr);
       Controllers self = c;
       c.rolling = new RollingUpdater(core.vertx(), client, core.failover(), core.events());
+      c.upgrader = new MajorUpgrader(core.vertx(), client, core.failover(), core.state(), core.events(), statusWriter,
+          cr.getStatus() == null ? null : cr.getStatus().upgrade, () -> reconcileNow.accept(self.latest));
       // one 5 s loop: the status (showing the step taken the loop before), the rolling update, then, only once no
       // pod rolling update is under way (both restart members), the pending restart
       c.set = io.pgtide.operator.ClusterControllerSet.start(core, new io.pgtide.operator.ClusterControllerSet.Wiring(
@@ -156,10 +171,14 @@ public final class ClusterControllers {
           userSyncIntervalMs, () -> writeStatus(key)
               // a promotion that cannot go on now (no leader yet) is retried in 5 s; the rest of the loop runs
               .compose(v -> standbyStep(key, self, false).<Void>mapEmpty().recover(e -> Future.succeededFuture()))
-              .compose(v -> self.rolling.step(self.latest)).map(step -> {
-                self.lastRollingStep = step;
-                return step.action() == RollingUpdate.Action.DONE;
-              }),
+              // a major upgrade under way stops or restarts members itself: nothing else moves them meanwhile
+              .compose(v -> self.upgrader.step(self.latest, self.lastRollingStep != null
+                  && self.lastRollingStep.action() == RollingUpdate.Action.DONE, standbyNames(self.latest)))
+              .compose(upgrading -> upgrading ? Future.succeededFuture(false)
+                  : self.rolling.step(self.latest).map(step -> {
+                    self.lastRollingStep = step;
+                    return step.action() == RollingUpdate.Action.DONE;
+                  })),
           () -> StandbyModel.slots(standbys.apply(cr.getMetadata().getNamespace(), cr.getMetadata().getName())),
           () -> following(self) ? "a standby of " + StandbyModel.origin(self.latest).key() + " is read-only; its "
               + "roles and passwords are its source's" : null));

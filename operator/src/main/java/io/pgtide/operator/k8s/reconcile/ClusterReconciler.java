@@ -6,6 +6,7 @@ import io.pgtide.operator.k8s.model.ClusterCertificates;
 import io.pgtide.operator.k8s.model.ClusterModel;
 import io.pgtide.operator.k8s.model.ClusterStatusModel;
 import io.pgtide.operator.k8s.model.ClusterValidation;
+import io.pgtide.operator.k8s.model.MajorUpgrade;
 import io.pgtide.operator.k8s.model.MemberSelector;
 import io.pgtide.operator.k8s.model.OperatorConfig;
 import io.pgtide.operator.k8s.model.Ownership;
@@ -126,18 +127,18 @@ public final class ClusterReconciler {
   }
 
   /**
-   * A postgresVersion other than the major the existing StatefulSet runs (its Spilo container's PGVERSION, which
-   * outlives an operator restart) is refused as InvalidSpec before anything is applied: a new PGVERSION would roll
-   * every pod for a major-version change Spilo does not make in place. So is spec.standby added to a running
-   * cluster ({@link StandbyModel#addedLater}). Null when the spec may be applied.
+   * A postgresVersion the cluster cannot move to from the major its StatefulSet runs (its Spilo container's
+   * PGVERSION, which outlives an operator restart) is refused as InvalidSpec before anything is applied ({@link
+   * MajorUpgrade#refusal}: a downgrade, or a standby's); a raise is an upgrade ({@link MajorUpgrader}). So is
+   * spec.standby added to a running cluster ({@link StandbyModel#addedLater}). Null when the spec may be applied.
    */
   private Future<String> majorVersionChange(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
         .map(current -> {
-          String change = ClusterValidation.majorVersionChange(ClusterModel.postgresVersion(current),
-              cr.getSpec().postgresVersion);
+          String change = MajorUpgrade.refusal(ClusterModel.postgresVersion(current), cr.getSpec().postgresVersion,
+              cr.getSpec().standby != null);
           if (change == null) {
             change = StandbyModel.addedLater(cr, current);
           }
@@ -232,14 +233,30 @@ public final class ClusterReconciler {
 
   /**
    * The StatefulSet, keeping the server's volumeClaimTemplates: they are immutable (a changed size would make
-   * every later update fail with 422 and silently drop replicas or image changes); sizes go to the claims.
+   * every later update fail with 422 and silently drop replicas or image changes); sizes go to the claims. While a
+   * raised postgresVersion is not yet upgraded ({@link MajorUpgrade#statefulSetMajor}, from the status as the server
+   * has it now), PGVERSION stays the running major.
    */
   private Future<Void> statefulSetStep(PostgresCluster cr) {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
-    StatefulSet desired = ClusterModel.statefulSet(cr, config);
-    return Blocking.call(vertx, () -> client.apps().statefulSets().inNamespace(ns).withName(name).get())
-        .compose(current -> {
+    return Blocking.call(vertx, () -> {
+      StatefulSet sts = client.apps().statefulSets().inNamespace(ns).withName(name).get();
+      Integer running = ClusterModel.postgresVersion(sts);
+      if (running == null || running >= cr.getSpec().postgresVersion) {
+        return new Current(sts, cr.getSpec().postgresVersion);
+      }
+      PostgresCluster now = client.resources(PostgresCluster.class).inNamespace(ns).withName(name).get();
+      return new Current(sts, MajorUpgrade.statefulSetMajor(running, cr.getSpec().postgresVersion,
+          now == null || now.getStatus() == null ? null : now.getStatus().upgrade));
+    }).compose(found -> {
+          StatefulSet current = found.sts();
+          PostgresCluster model = cr;
+          if (found.major() != cr.getSpec().postgresVersion) {
+            model = io.fabric8.kubernetes.client.utils.Serialization.clone(cr);
+            model.getSpec().postgresVersion = found.major();
+          }
+          StatefulSet desired = ClusterModel.statefulSet(model, config);
           if (current != null && current.getSpec().getVolumeClaimTemplates() != null) {
             List<PersistentVolumeClaim> kept = current.getSpec().getVolumeClaimTemplates().stream()
                 .map(t -> new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder(t).withStatus(null)
@@ -248,6 +265,10 @@ public final class ClusterReconciler {
           }
           return statefulSets.reconcile(ns, name, desired).mapEmpty();
         });
+  }
+
+  /** The StatefulSet as the server has it, and the major its PGVERSION is to name. */
+  private record Current(StatefulSet sts, int major) {
   }
 
   /**

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A postgresVersion edit on a running cluster, against fabric8's mock API server: refused with InvalidSpec until
- * in-place major upgrade exists, nothing that would roll the pods is applied (the StatefulSet keeps its PGVERSION),
- * and going back to the running version clears the condition.
+ * A postgresVersion edit on a running cluster, against fabric8's mock API server: a raise keeps the StatefulSet's
+ * PGVERSION until status.upgrade says the upgrade to it succeeded (then the StatefulSet takes it), a downgrade is
+ * refused with InvalidSpec and rolls nothing, and going back to the running version clears the condition.
  */
 @EnableKubernetesMockClient(crud = true)
 class PostgresVersionChangeMockTest {
@@ -96,57 +96,97 @@ class PostgresVersionChangeMockTest {
         .orElseThrow();
   }
 
-  @Test
-  void aMajorVersionEditIsRefusedAndRollsNothingUntilItIsReverted() throws Exception {
+  static PostgresCluster created(String name, int version) throws Exception {
     PostgresCluster cr;
     try (var in = new FileInputStream(Path.of("..", "manifests", "samples", "minimal.yaml").toFile())) {
       cr = Serialization.unmarshal(in, PostgresCluster.class);
     }
-    cr.getMetadata().setName("versioned");
-    cr.getSpec().postgresVersion = 15;
+    cr.getMetadata().setName(name);
+    cr.getSpec().postgresVersion = version;
     client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata()
         .withName(cr.getMetadata().getNamespace()).endMetadata().build()).createOr(r -> r.update());
-    cr = client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr).create();
+    return client.resources(PostgresCluster.class).inNamespace(cr.getMetadata().getNamespace()).resource(cr).create();
+  }
+
+  /**
+   * The StatefulSet patches among {@code requests}: the reconciler patches only on a real diff, so a patch means a
+   * changed StatefulSet (the mock takes no server-side apply; the real tier's MajorUpgradeK8sE2E sees the new major).
+   */
+  static List<String> statefulSetPatches(List<String> requests, String name) {
+    return requests.stream().filter(r -> r.startsWith("PATCH ") && r.contains("/statefulsets/" + name)).toList();
+  }
+
+  @Test
+  void aRaiseKeepsThePodsMajorUntilTheUpgradeSucceeded() throws Exception {
+    PostgresCluster cr = created("raised", 15);
     reconcile(cr);
-    StatefulSet before = statefulSet(cr);
-    assertThat(pgversion(before)).isEqualTo("15");
+    assertThat(pgversion(statefulSet(cr))).isEqualTo("15");
     assertThat(degraded(cr).status).isEqualTo("False");
 
-    // the edit: 15 → 17
+    // the raise: 15 → 17, not upgraded yet
     PostgresCluster edited = fresh(cr);
     edited.getSpec().postgresVersion = 17;
     edited = update(edited);
     List<String> requests = reconcile(edited);
-    PostgresClusterStatus.Condition refused = degraded(edited);
+    assertThat(degraded(edited).status).as("a raise is an upgrade, not an invalid spec").isEqualTo("False");
+    assertThat(statefulSetPatches(requests, "raised")).as("the pods keep the major their data has").isEmpty();
+
+    // a failed upgrade changes nothing either
+    writeUpgrade(edited, "Failed");
+    assertThat(statefulSetPatches(reconcile(fresh(edited)), "raised")).isEmpty();
+
+    // the upgrade succeeded (MajorUpgrader wrote it): the StatefulSet takes 17, also from a new operator
+    writeUpgrade(edited, "Succeeded");
+    reconciler = newReconciler();
+    assertThat(statefulSetPatches(reconcile(fresh(edited)), "raised")).as("the StatefulSet changes now").isNotEmpty();
+  }
+
+  @Test
+  void aDowngradeIsRefusedAndRollsNothingUntilItIsReverted() throws Exception {
+    PostgresCluster cr = created("lowered", 17);
+    reconcile(cr);
+    StatefulSet before = statefulSet(cr);
+    PostgresCluster down = fresh(cr);
+    down.getSpec().postgresVersion = 15;
+    down = update(down);
+    List<String> requests = reconcile(down);
+    PostgresClusterStatus.Condition refused = degraded(down);
     assertThat(refused.status).isEqualTo("True");
     assertThat(refused.reason).isEqualTo("InvalidSpec");
-    assertThat(refused.message).contains("major-version change (from 15 to 17) is not supported")
-        .contains("in-place major upgrade").contains("new cluster");
-    assertThat(fresh(edited).getStatus().phase).isEqualTo("Degraded");
-    StatefulSet after = statefulSet(edited);
-    assertThat(pgversion(after)).as("the StatefulSet keeps its PGVERSION").isEqualTo("15");
-    assertThat(after.getMetadata().getResourceVersion()).as("the StatefulSet is not written at all")
+    assertThat(refused.message).contains("cannot go down a major version").contains("runs 17")
+        .contains("back to 17");
+    assertThat(fresh(down).getStatus().phase).isEqualTo("Degraded");
+    assertThat(statefulSet(down).getMetadata().getResourceVersion()).as("the StatefulSet is not written")
         .isEqualTo(before.getMetadata().getResourceVersion());
-    assertThat(Serialization.asJson(after.getSpec())).isEqualTo(Serialization.asJson(before.getSpec()));
     assertThat(requests).as("only reads and the cluster's own status are written").isNotEmpty()
-        .allSatisfy(r -> assertThat(r.startsWith("GET ") || r.contains("/postgresclusters/versioned/status"))
+        .allSatisfy(r -> assertThat(r.startsWith("GET ") || r.contains("/postgresclusters/lowered/status"))
             .as(r).isTrue());
 
     // an operator restart does not forget: the running major is read from the StatefulSet
     reconciler = newReconciler();
-    reconcile(fresh(edited));
-    assertThat(degraded(edited).reason).isEqualTo("InvalidSpec");
-    assertThat(pgversion(statefulSet(edited))).isEqualTo("15");
+    reconcile(fresh(down));
+    assertThat(degraded(down).reason).isEqualTo("InvalidSpec");
 
     // back to the running major: the condition clears
-    PostgresCluster reverted = fresh(edited);
-    reverted.getSpec().postgresVersion = 15;
+    PostgresCluster reverted = fresh(down);
+    reverted.getSpec().postgresVersion = 17;
     reverted = update(reverted);
     reconcile(reverted);
     PostgresClusterStatus.Condition cleared = degraded(reverted);
     assertThat(cleared.status).isEqualTo("False");
     assertThat(cleared.reason).isEqualTo("Reconciled");
-    assertThat(pgversion(statefulSet(reverted))).isEqualTo("15");
-    assertThat(fresh(reverted).getStatus().phase).isNotEqualTo("Degraded");
+    assertThat(pgversion(statefulSet(reverted))).isEqualTo("17");
+  }
+
+  /** status.upgrade 15 → 17 in {@code phase}, as MajorUpgrader writes it. */
+  static void writeUpgrade(PostgresCluster cr, String phase) {
+    PostgresCluster now = fresh(cr);
+    PostgresClusterStatus.Upgrade u = new PostgresClusterStatus.Upgrade();
+    u.from = 15;
+    u.to = 17;
+    u.phase = phase;
+    now.getStatus().upgrade = u;
+    client.resources(PostgresCluster.class).inNamespace(now.getMetadata().getNamespace()).resource(now)
+        .updateStatus();
   }
 }

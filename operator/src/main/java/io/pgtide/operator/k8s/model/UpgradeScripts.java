@@ -1,0 +1,125 @@
+package io.pgtide.operator.k8s.model;
+
+import io.pgtide.common.crd.PostgresClusterStatus.Upgrade;
+
+/**
+ * The shell the operator runs in a Spilo container for a major upgrade ({@link MajorUpgrade}), and how it reads
+ * their output. Pure text. Spilo's container runs as root, its PostgreSQL and Patroni as {@code postgres}: each
+ * script runs what touches the data as that user. Files live in {@code $PGROOT}, on the member's volume, so they
+ * outlive an operator restart and the exec that launched the upgrade.
+ */
+public final class UpgradeScripts {
+  private static final String AS_POSTGRES = "if [ \"$(id -u)\" = 0 ]; then as() { su postgres -s /bin/sh -c \"$1\"; };"
+      + " else as() { sh -c \"$1\"; }; fi\n";
+
+  private UpgradeScripts() {
+  }
+
+  /** Exits 0 when the image holds major {@code major}'s pg_upgrade (Spilo's layout). */
+  public static String hasMajor(int major) {
+    return "test -x /usr/lib/postgresql/" + major + "/bin/pg_upgrade";
+  }
+
+  static String log(Upgrade u) {
+    return "\"$PGROOT/pgtide-upgrade-" + u.id + ".log\"";
+  }
+
+  static String rc(Upgrade u) {
+    return "\"$PGROOT/pgtide-upgrade-" + u.id + ".rc\"";
+  }
+
+  /**
+   * Starts Spilo's {@code inplace_upgrade.py <members>} detached (its own session, so the exec's end does not stop
+   * it), with PGVERSION naming the new major (the script takes the desired version from it; the pod keeps the old
+   * one until the upgrade succeeded). Output to the log file, exit code to the rc file. Started once per id: a
+   * launch repeated by a new operator finds the log and starts nothing.
+   */
+  public static String launch(Upgrade u, int members) {
+    String base = "\"$PGROOT/pgtide-upgrade-" + u.id;
+    return "set -e\n"
+        + "cd \"$PGROOT\"\n"
+        + "if [ -e " + log(u) + " ]; then echo 'already launched'; exit 0; fi\n"
+        + "cat > " + base + ".sh\" <<'EOF'\n"
+        + "cd \"$PGROOT\" || exit 1\n"
+        + "PGVERSION=" + u.to + " /usr/bin/python3 /scripts/inplace_upgrade.py " + members + " >> " + log(u) + " 2>&1\n"
+        + "echo $? > " + rc(u) + "\n"
+        + "EOF\n"
+        + "chmod 0755 " + base + ".sh\"\n"
+        + ": > " + log(u) + "\n"
+        + "if [ \"$(id -u)\" = 0 ]; then\n"
+        + "  chown postgres: " + log(u) + " " + base + ".sh\"\n"
+        + "  setsid su postgres -s /bin/sh -c " + base + ".sh\" </dev/null >/dev/null 2>&1 &\n"
+        + "else\n"
+        + "  setsid " + base + ".sh\" </dev/null >/dev/null 2>&1 &\n"
+        + "fi\n"
+        + "echo launched\n";
+  }
+
+  /**
+   * Prints {@code rc=}, {@code version=} (the data directory's major), {@code running=} (yes while Spilo's script
+   * runs), a {@code ---} line, then the end of the log.
+   */
+  public static String poll(Upgrade u) {
+    return "echo \"rc=$(cat " + rc(u) + " 2>/dev/null)\"\n"
+        + "echo \"version=$(cat \"$PGDATA/PG_VERSION\" 2>/dev/null)\"\n"
+        // the bracket keeps this script's own command line from matching
+        + "if pgrep -f '[i]nplace_upgrade.py' >/dev/null; then echo running=yes; else echo running=no; fi\n"
+        + "echo ---\n"
+        + "tail -c 30000 " + log(u) + " 2>/dev/null || true\n";
+  }
+
+  /** What {@link #poll} printed. {@code exitCode} null while there is no rc file. */
+  public record Progress(Integer exitCode, String dataVersion, boolean running, String log) {
+  }
+
+  public static Progress progress(String out) {
+    int split = out.indexOf("\n---\n");
+    String head = split < 0 ? out : out.substring(0, split);
+    String log = split < 0 ? "" : out.substring(split + 5);
+    Integer rc = null;
+    String version = null;
+    boolean running = false;
+    for (String line : head.split("\n")) {
+      if (line.startsWith("rc=") && line.substring(3).strip().matches("\\d+")) {
+        rc = Integer.valueOf(line.substring(3).strip());
+      } else if (line.startsWith("version=") && !line.substring(8).isBlank()) {
+        version = line.substring(8).strip();
+      } else if (line.equals("running=yes")) {
+        running = true;
+      }
+    }
+    return new Progress(rc, version, running, log);
+  }
+
+  /**
+   * After a failure with the old major's data in place: what Spilo's own cleanup does when it gets to run (its
+   * rsync daemon stopped, the new data directory removed, Patroni resumed), and what it never does (a {@code
+   * pg_control} that {@code pg_upgrade --link} renamed, put back). Nothing here runs unless PG_VERSION is still the
+   * old major. Idempotent.
+   */
+  public static String recover(Upgrade u) {
+    return AS_POSTGRES
+        + "[ \"$(cat \"$PGDATA/PG_VERSION\")\" = " + u.from + " ] || { echo 'not the old data'; exit 1; }\n"
+        + "pkill -f '[r]sync --daemon' || true\n"
+        + "if [ ! -e \"$PGDATA/global/pg_control\" ] && [ -e \"$PGDATA/global/pg_control.old\" ]; then "
+        + "mv \"$PGDATA/global/pg_control.old\" \"$PGDATA/global/pg_control\"; fi\n"
+        + "rm -rf \"$PGROOT/data_new\" \"$PGROOT/data_upgrade\"\n"
+        + "as 'patronictl -c /run/postgres.yml resume --wait >/dev/null 2>&1' || true\n"
+        + "echo recovered\n";
+  }
+
+  /**
+   * After a failure past Spilo's point of no return (the primary's data is the new major's): Patroni resumed and
+   * every replica made again from the primary ({@code patronictl reinit}), since their rsync may not have run.
+   * Prints what it did.
+   */
+  public static String afterPointOfNoReturn(Upgrade u, String scope) {
+    return AS_POSTGRES
+        + "as 'patronictl -c /run/postgres.yml resume --wait >/dev/null 2>&1' || true\n"
+        + "for m in $(patronictl -c /run/postgres.yml list -f json | jq -r '.[] | select(.Role != \"Leader\") "
+        + "| .Member'); do\n"
+        + "  as \"patronictl -c /run/postgres.yml reinit " + scope + " $m --force >/dev/null 2>&1\" "
+        + "&& echo \"reinitialising $m\" || echo \"could not reinitialise $m\"\n"
+        + "done\n";
+  }
+}
