@@ -26,8 +26,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A major-version upgrade on real pods with Spilo's own inplace_upgrade.py, under a writer that never stops: first
  * one pg_upgrade's check refuses (an aclitem column, which pg_upgrade 16+ refuses from 15), leaving the cluster on 15
- * with nothing lost; then 15 → 17 with the data, the users' passwords and the extensions kept, the replica rebuilt
- * by Spilo and both pods rolled onto PGVERSION 17. 0 acknowledged writes lost; downtime measured.
+ * with nothing lost; then one killed while pg_upgrade runs (the primary stopped, Patroni paused, rsyncd on its port),
+ * which the operator recovers to 15 with its data; then 15 → 17 with the data, the users' passwords and the
+ * extensions kept, the replica rebuilt by Spilo and both pods rolled onto PGVERSION 17. 0 acknowledged writes lost;
+ * downtime measured.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class MajorUpgradeK8sE2E {
@@ -172,6 +174,52 @@ class MajorUpgradeK8sE2E {
 
   @Test
   @Order(2)
+  void anUpgradeKilledWhilePgUpgradeRunsIsRecoveredToItsMajorWithNothingLost() {
+    await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> ready() && members() == 2);
+    // enough catalog for pg_upgrade's schema restore to last seconds, so the kill lands inside it
+    sql().database("shop").exec("DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE pad_%s(id int PRIMARY "
+        + "KEY, v text)', i); END LOOP; END $$");
+    try (SteadyWriter w = writer()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
+      long t0 = System.currentTimeMillis();
+      long generation = cluster().getMetadata().getGeneration();
+      postgresVersion(17);
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+          .until(() -> "Upgrading".equals(upgrade().phase) && upgrade().generation > generation);
+      PostgresClusterStatus.Upgrade launched = upgrade();
+      // in the primary's container, the moment Spilo logs pg_upgrade's start (not its --check): its script and
+      // pg_upgrade killed, so Spilo's own cleanup never runs
+      String killed = k8s.kubectl("-n", NS, "exec", launched.member, "-c", "postgres", "--", "sh", "-c",
+          "log=\"$PGROOT/pgtide-upgrade-" + launched.id + ".log\"; for i in $(seq 1 3000); do "
+              + "grep -q 'Executing pg_upgrade$' \"$log\" && break; sleep 0.1; done; "
+              + "pkill -KILL -f '[i]nplace_upgrade.py'; pkill -KILL -x pg_upgrade; sleep 1; tail -n 3 \"$log\"");
+      REPORT.add("UPGRADE killed at: " + killed.replace("\n", " | "));
+      assertThat(killed).contains("Executing pg_upgrade");
+      try {
+        await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+            .until(() -> "Failed".equals(upgrade().phase));
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError("the killed upgrade was not recovered in 5 min:" + explain(), e);
+      }
+      PostgresClusterStatus.Upgrade u = upgrade();
+      assertThat(u.message).as(explain()).contains("gone without an exit code").contains("runs PostgreSQL 15");
+      await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> ready() && members() == 2 && serverMajor(sql()) == 15);
+      long recovered = System.currentTimeMillis();
+      int acked = w.acknowledgedCount();
+      await().atMost(Duration.ofSeconds(60)).until(() -> w.acknowledgedCount() > acked + 50);
+      w.stop();
+      REPORT.add(String.format("UPGRADE killed in pg_upgrade, recovered to 15: %d ms; writer's longest gap %d ms; "
+          + "acked %d, lost %d", recovered - t0, longestGapMs(w), w.acknowledgedCount(), w.lost()));
+      assertThat(w.lost()).as("acknowledged writes lost").isZero();
+    }
+    assertThat(serverMajor(replicaSql())).isEqualTo(15);
+    assertThat(sql().database("shop").query("SELECT count(*) FROM items")).isEqualTo(Integer.toString(ROWS));
+    postgresVersion(15);
+  }
+
+  @Test
+  @Order(3)
   void fifteenToSeventeenKeepsEveryRowUserAndExtensionAndRollsThePods() {
     await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> ready() && members() == 2
         && serverMajor(replicaSql()) == 15);

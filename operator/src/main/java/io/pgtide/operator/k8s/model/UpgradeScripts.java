@@ -93,13 +93,16 @@ public final class UpgradeScripts {
 
   /**
    * After a failure with the old major's data in place: what Spilo's own cleanup does when it gets to run (its
-   * rsync daemon stopped, the new data directory removed, Patroni resumed), and what it never does (a {@code
-   * pg_control} that {@code pg_upgrade --link} renamed, put back). Nothing here runs unless PG_VERSION is still the
-   * old major. Idempotent.
+   * rsync daemon stopped, the new data directory removed, Patroni resumed), and what it never does (a server that a
+   * killed pg_upgrade left running on its port 50432 stopped, a {@code pg_control} that {@code pg_upgrade --link}
+   * renamed put back). Nothing here runs unless PG_VERSION is still the old major. Idempotent.
    */
   public static String recover(Upgrade u) {
     return AS_POSTGRES
         + "[ \"$(cat \"$PGDATA/PG_VERSION\")\" = " + u.from + " ] || { echo 'not the old data'; exit 1; }\n"
+        // a server pg_upgrade started on its own port (the old or the new cluster) while it was killed
+        + "pkill -INT -f '[-]p 50432' || true\n"
+        + "for i in $(seq 1 60); do pgrep -f '[-]p 50432' >/dev/null || break; sleep 1; done\n"
         + "pkill -f '[r]sync --daemon' || true\n"
         + "if [ ! -e \"$PGDATA/global/pg_control\" ] && [ -e \"$PGDATA/global/pg_control.old\" ]; then "
         + "mv \"$PGDATA/global/pg_control.old\" \"$PGDATA/global/pg_control\"; fi\n"

@@ -172,8 +172,8 @@ public final class ClusterControllers {
               // a promotion that cannot go on now (no leader yet) is retried in 5 s; the rest of the loop runs
               .compose(v -> standbyStep(key, self, false).<Void>mapEmpty().recover(e -> Future.succeededFuture()))
               // a major upgrade under way stops or restarts members itself: nothing else moves them meanwhile
-              .compose(v -> self.upgrader.step(self.latest, self.lastRollingStep != null
-                  && self.lastRollingStep.action() == RollingUpdate.Action.DONE, standbyNames(self.latest)))
+              .compose(v -> self.upgrader.step(self.latest, self.lastRollingStep == null ? null
+                  : self.lastRollingStep.action() == RollingUpdate.Action.DONE, standbyNames(self.latest)))
               .compose(upgrading -> upgrading ? Future.succeededFuture(false)
                   : self.rolling.step(self.latest).map(step -> {
                     self.lastRollingStep = step;

@@ -68,10 +68,11 @@ public final class MajorUpgrader {
   /**
    * One step. Completes with true while an upgrade runs: nothing else may restart or move a member then.
    *
-   * @param rollingDone no member waits for a restart of the rolling update
+   * @param rollingDone no member waits for a restart of the rolling update (null: not known yet, so no upgrade
+   *                    starts; one under way is followed)
    * @param standbys    the standby clusters following this one
    */
-  public synchronized Future<Boolean> step(PostgresCluster cr, boolean rollingDone, List<String> standbys) {
+  public synchronized Future<Boolean> step(PostgresCluster cr, Boolean rollingDone, List<String> standbys) {
     if (busy) {
       return Future.succeededFuture(MajorUpgrade.UPGRADING.equals(phase()));
     }
@@ -93,7 +94,7 @@ public final class MajorUpgrader {
   }
 
   /** Blocking: reads the StatefulSet and, while one runs, the upgrade's files. */
-  private boolean decide(PostgresCluster cr, String ns, String name, boolean rollingDone, List<String> standbys) {
+  private boolean decide(PostgresCluster cr, String ns, String name, Boolean rollingDone, List<String> standbys) {
     String key = ClusterKey.text(ns, name);
     Integer running = ClusterModel.postgresVersion(client.apps().statefulSets().inNamespace(ns).withName(name).get());
     int wanted = cr.getSpec().postgresVersion;
@@ -103,7 +104,7 @@ public final class MajorUpgrader {
       failover.hold(key, true);
       return follow(key, ns, name, u);
     }
-    if (running == null || wanted <= running || cr.getSpec().standby != null) {
+    if (running == null || wanted <= running || cr.getSpec().standby != null || rollingDone == null) {
       return false;
     }
     long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
