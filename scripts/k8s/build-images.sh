@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container images for the real-Kubernetes tier, built here without a registry or a Docker engine:
 #   system   pause (tini-static reaping, busybox-static sleeping), a Debian JRE base, the backup agent's base (JRE, Barman,
-#            PostgreSQL 17) and Spilo built from Spilo's own sources (PostgreSQL 17, Patroni 4.0.4), made with
+#            PostgreSQL 17) and Spilo built from Spilo's own sources (PostgreSQL 17 and 15, Patroni 4.0.4), made with
 #            mmdebstrap and packed by buildah as OCI archives into $IMAGES_DIR (keyed by their inputs; reused)
 #   project  the operator, sidecar and backup agent images from Dockerfile.operator / .sidecar / .backup (buildah
 #            bud, the JRE and backup bases above) with the jars Maven built; needs `mvn package` first
@@ -92,9 +92,6 @@ system_images() {
   ln -sf "backup-base-$backup_key.tar" "$IMAGES_DIR/backup-base-17.tar"
 }
 
-# Spilo built from Spilo's own sources (../shared/third-party, read in place): Debian 13's PostgreSQL 17 and the
-# extensions Spilo preloads, bg_mon and pg_auth_mon compiled from Zalando's sources, Patroni from PyPI at Spilo's
-# version, Spilo's scripts, runit services and launch.sh laid out as its Dockerfile does (scripts/k8s/spilo-rootfs.sh)
 # Sealed Secrets' controller (built by build-binaries.sh, static) on an empty root, as its own image is: the
 # sealed-password test installs it with its project's Helm chart
 sealed_secrets_image() {
@@ -116,7 +113,16 @@ sealed_secrets_image() {
   ln -sf "$(basename "$out")" "$IMAGES_DIR/sealed-secrets-controller.tar"
 }
 
+# Spilo built from Spilo's own sources (../shared/third-party, read in place): Debian 13's PostgreSQL 17 and the
+# extensions Spilo preloads, bg_mon and pg_auth_mon compiled from Zalando's sources, Patroni from PyPI at Spilo's
+# version, Spilo's scripts, runit services and launch.sh laid out as its Dockerfile does (scripts/k8s/spilo-rootfs.sh).
+# Like Zalando's spilo-17 images it also holds an older major, for Spilo's in-place upgrade (major_upgrade/, pg_upgrade
+# with both majors' binaries): Debian 12's PostgreSQL 15 (Debian 13 has only 17), from a second source, bookworm,
+# pinned below trixie so that only what trixie lacks comes from it (PostgreSQL 15 and the libraries it was built
+# against: ICU 72, LLVM 14, …); the source and its pin are removed again, the image's apt sees trixie only.
+# Debian 12 has no pgvector and no TimescaleDB for 15 (spilo-rootfs.sh keeps Spilo from preloading the latter there)
 SPILO_PGVERSION=17
+SPILO_OLD_PGVERSION=15
 SPILO_PATRONI=4.0.4
 spilo_image() {
   local tp; tp=$(third_party)
@@ -132,21 +138,31 @@ spilo_image() {
   pkgs+=",postgresql-$v-pgextwlist,postgresql-$v-pgq3,postgresql-$v-pg-stat-kcache,postgresql-$v-set-user"
   pkgs+=",postgresql-$v-timescaledb,postgresql-$v-pgvector,postgresql-$v-hypopg,pgqd,pgbouncer"
   pkgs+=",libevent-2.1-7t64,libevent-pthreads-2.1-7t64,libbrotli1"
+  local o=$SPILO_OLD_PGVERSION
+  pkgs+=",postgresql-$o,postgresql-client-$o,postgresql-plpython3-$o,postgresql-$o-cron,postgresql-$o-pgextwlist"
+  pkgs+=",postgresql-$o-pgq3,postgresql-$o-pg-stat-kcache,postgresql-$o-set-user,postgresql-$o-hypopg"
+  local deb=http://deb.debian.org/debian
+  local pin='Package: *\nPin: release n=bookworm\nPin-Priority: 100\n'
   local key; key=$( (echo "$pkgs $build_pkgs $SPILO_PATRONI $spilo_user"; declare -f spilo_image; cat "$here/spilo-rootfs.sh";
     cd "$tp" && find spilo bg_mon pg_auth_mon -type f | LC_ALL=C sort | xargs sha256sum) | key_of -)
   local out="$IMAGES_DIR/spilo-$v-$key.tar"
   if [ ! -f "$out" ]; then
-    log "building localhost/pgtide/spilo:$v from $tp (mmdebstrap trixie: PostgreSQL $v, Patroni $SPILO_PATRONI)"
+    log "building localhost/pgtide/spilo:$v from $tp (mmdebstrap trixie + bookworm: PostgreSQL $v and $o, Patroni $SPILO_PATRONI)"
     local tmp; tmp=$(mktemp -d)
     # (/usr/share/locale stays: the locales package and localedef read its locale.alias)
     # (/run kept: post_build.sh hands it, /run/postgresql among it, to the postgres user, as Spilo's image has it)
+    # (the sources: the three mmdebstrap writes by itself for trixie, which naming one replaces, plus bookworm; the
+    # pin is a setup hook, before the packages are chosen; spilo-rootfs.sh still fetches from bookworm)
     mmdebstrap --quiet --variant=minbase --include="$pkgs,$build_pkgs" --skip=cleanup/run \
       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
       --essential-hook="$spilo_user" --setup-hook='mkdir -p "$1/usr/share/man/man1"' \
+      --setup-hook="mkdir -p \"\$1/etc/apt/preferences.d\"; printf '$pin' > \"\$1/etc/apt/preferences.d/bookworm\"" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-      --customize-hook="THIRD_PARTY='$tp' PGVERSION=$v PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES='$build_pkgs' PIP='$(command -v pip3)' bash $here/spilo-rootfs.sh \"\$1\"" \
+      --customize-hook="THIRD_PARTY='$tp' PGVERSION=$v OLD_PGVERSION=$o PATRONIVERSION=$SPILO_PATRONI BUILD_PACKAGES='$build_pkgs' PIP='$(command -v pip3)' bash $here/spilo-rootfs.sh \"\$1\"" \
+      --customize-hook='sed -i "/ bookworm /d; /^$/d" "$1/etc/apt/sources.list"; rm "$1/etc/apt/preferences.d/bookworm"' \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
-      trixie "$tmp/rootfs.tar"
+      trixie "$tmp/rootfs.tar" "deb $deb trixie main" "deb $deb trixie-updates main" \
+      "deb http://security.debian.org/debian-security trixie-security main" "deb $deb bookworm main"
     "${BUILDAH[@]}" rmi -f "localhost/pgtide/spilo:$v" >/dev/null 2>&1 || true
     local c; c=$("${BUILDAH[@]}" from scratch)
     "${BUILDAH[@]}" add "$c" "$tmp/rootfs.tar" / >/dev/null

@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$1
 : "${THIRD_PARTY:?THIRD_PARTY must name the folder holding spilo/, bg_mon/ and pg_auth_mon/}"
-: "${PGVERSION:?}" "${PATRONIVERSION:?}" "${BUILD_PACKAGES:?}"
+: "${PGVERSION:?}" "${OLD_PGVERSION:?}" "${PATRONIVERSION:?}" "${BUILD_PACKAGES:?}"
 spilo="$THIRD_PARTY/spilo/postgres-appliance"
 in_root() { chroot "$root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
   DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
@@ -30,9 +30,28 @@ ln -s /usr/lib/locale/locale-archive.22 "$root/run/locale-archive"
 
 # base.sh: no main cluster from the packages; Zalando's extensions built with PGXS; cron without root
 sed -ri 's/#(create_main_cluster) .*$/\1 = false/' "$root/etc/postgresql-common/createcluster.conf"
-for n in bg_mon pg_auth_mon; do
-  in_root make -s -C "/builddeps/$n" USE_PGXS=1 PG_CONFIG="/usr/lib/postgresql/$PGVERSION/bin/pg_config" \
-    clean install-strip >/dev/null
+# For the older major (Debian 12's), postgresql-server-dev would bring clang-14 and llvm-14-dev (for JIT bitcode, which
+# these builds skip with with_llvm=no): its files are unpacked in place without dpkg, where its pg_config and PGXS
+# expect them (its pg_config and PGXS themselves are postgresql-client's), and removed after the build (what no
+# installed package owns)
+in_root sh -c "cd /builddeps && apt-get download -qq -o APT::Sandbox::User=root postgresql-server-dev-$OLD_PGVERSION"
+dev_deb=$(echo "$root"/builddeps/postgresql-server-dev-"$OLD_PGVERSION"_*.deb)
+dpkg-deb --fsys-tarfile "$dev_deb" | tar -t | sed 's|^\./|/|; s|/$||; /^$/d' | LC_ALL=C sort > "$root/builddeps/dev.files"
+cat "$root"/var/lib/dpkg/info/*.list | LC_ALL=C sort -u > "$root/builddeps/owned.files"
+dpkg-deb -x "$dev_deb" "$root"
+for major in "$PGVERSION" "$OLD_PGVERSION"; do
+  for n in bg_mon pg_auth_mon; do
+    in_root make -s -C "/builddeps/$n" USE_PGXS=1 PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" with_llvm=no \
+      clean install-strip >/dev/null
+  done
+done
+# files first, then the directories left empty, deepest first
+LC_ALL=C comm -23 "$root/builddeps/dev.files" "$root/builddeps/owned.files" > "$root/builddeps/unowned.files"
+while read -r f; do
+  if [ -L "$root$f" ] || [ ! -d "$root$f" ]; then rm -f "$root$f"; fi
+done < "$root/builddeps/unowned.files"
+sort -r "$root/builddeps/unowned.files" | while read -r f; do
+  if [ -d "$root$f" ]; then rmdir --ignore-fail-on-non-empty "$root$f"; fi
 done
 in_root gcc -s -shared -fPIC -o /usr/local/lib/cron_unprivileged.so /builddeps/cron_unprivileged.c
 
@@ -60,5 +79,11 @@ in_root env PGHOME=/home/postgres RW_DIR=/run COMPRESS=false \
   sh /builddeps/post_build.sh >/dev/null 2>"$root/builddeps/post_build.log" \
   || { cat "$root/builddeps/post_build.log" >&2; exit 1; }
 for d in scripts bootstrap major_upgrade; do cp -a "$spilo/$d/." "$root/scripts/"; done
+# Debian 12 packages no TimescaleDB for the older major, and PostgreSQL refuses to start with a preloaded library it
+# cannot find: Spilo preloads (and allows through pgextwlist) timescaledb from 9.6 on, here from 16 on, so a 15 cluster
+# runs without it and 17 gets it (configure_spilo.py, and inplace_upgrade.py after an upgrade, add it by the same table)
+sed -ri "s/^(    'timescaledb': +\()9\.6,/\116,/" "$root/scripts/spilo_commons.py"
+grep -q "^    'timescaledb': *(16, " "$root/scripts/spilo_commons.py" \
+  || { echo "spilo_commons.py: timescaledb's minimum major not found to patch" >&2; exit 1; }
 cp "$spilo/launch.sh" "$root/launch.sh"
 rm -rf "$root/builddeps"
