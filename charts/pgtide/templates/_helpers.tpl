@@ -46,10 +46,11 @@
   resources: ["pods/log"]
   verbs: ["get"]
 # a major-version upgrade runs Spilo's own inplace_upgrade.py in the primary's postgres container and reads its
-# progress from there (MajorUpgrader); nothing else execs into a pod
+# progress from there (MajorUpgrader); nothing else execs into a pod. get: the API server authorizes an exec
+# over WebSocket (fabric8's) as get up to 1.34, create from 1.35 on
 - apiGroups: [""]
   resources: ["pods/exec"]
-  verbs: ["create"]
+  verbs: ["get", "create"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["get", "create", "patch"]

@@ -114,10 +114,13 @@ public final class MajorUpgrader {
     String problem = MajorUpgrade.blocked(state.view(key), ClusterModel.members(cr), rollingDone, standbys);
     String primary = problem == null ? state.view(key).primary().map(m -> m.id().member()).orElse(null) : null;
     if (problem == null) {
-      var has = exec.sh(ns, primary, UpgradeScripts.hasMajor(wanted), EXEC_TIMEOUT);
-      if (!has.ok()) {
-        problem = "the image has no PostgreSQL " + wanted + " (no /usr/lib/postgresql/" + wanted
-            + "/bin/pg_upgrade in " + primary + ")";
+      try {
+        if (!exec.sh(ns, primary, UpgradeScripts.hasMajor(wanted), EXEC_TIMEOUT).ok()) {
+          problem = "the image has no PostgreSQL " + wanted + " (no /usr/lib/postgresql/" + wanted
+              + "/bin/pg_upgrade in " + primary + ")";
+        }
+      } catch (RuntimeException e) {
+        problem = "cannot run a command in " + primary + " (pods/exec): " + rootCause(e);
       }
     }
     if (problem != null) {
@@ -182,7 +185,8 @@ public final class MajorUpgrader {
           MajorUpgrade.downtimeSeconds(p.log()));
     }
     String how = p.exitCode() == null ? "Spilo's upgrade script is gone without an exit code (killed, or its pod "
-        + "restarted)" : "Spilo's upgrade script exited with " + p.exitCode();
+        + "restarted)" : p.exitCode() > 128 ? "Spilo's upgrade script was killed (signal " + (p.exitCode() - 128) + ")"
+        : "Spilo's upgrade script exited with " + p.exitCode();
     if (String.valueOf(u.to).equals(p.dataVersion())) {
       // past its point of no return: the primary's data is the new major's; the replicas are made again from it
       String reinit = exec.sh(ns, u.member, UpgradeScripts.afterPointOfNoReturn(u, name), EXEC_TIMEOUT).out().strip();
@@ -227,6 +231,15 @@ public final class MajorUpgrader {
       fresh.upgrade = u;
       return fresh;
     }).toCompletionStage().toCompletableFuture().join();
+  }
+
+  /** The innermost message: fabric8's own ("An error has occurred.") hides an RBAC refusal's 403. */
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
   private static Upgrade fresh(int from, int to, long generation) {
