@@ -1,5 +1,6 @@
 package io.pgtide.operator.k8s.model;
 
+import io.pgtide.common.cluster.ClusterKey;
 import io.pgtide.common.contract.Role;
 import io.pgtide.common.crd.PostgresClusterStatus.Upgrade;
 import io.pgtide.operator.state.ClusterView;
@@ -94,8 +95,18 @@ public final class MajorUpgrade {
    * @param rollingDone  no pod of an older revision is left to restart
    * @param standbys     standby clusters following this one (the new data directory has a new system identifier,
    *                     which they cannot follow)
+   * @param backups      spec.backup is declared: the backup agent cannot follow an upgraded cluster yet (its Barman
+   *                     server keeps the old system identifier, and Patroni would keep WAL for the agent's slot with
+   *                     nobody reading it; docs/design/backups-across-upgrade.md)
    */
-  public static String blocked(ClusterView view, int members, boolean rollingDone, List<String> standbys) {
+  public static String blocked(ClusterView view, int members, boolean rollingDone, List<String> standbys,
+                               boolean backups) {
+    if (backups) {
+      return "spec.backup is declared, and the backup agent cannot follow an upgraded cluster yet (its Barman server "
+          + "keeps the old system identifier, and the primary would keep WAL for its slot with nobody reading it): "
+          + "remove spec.backup to upgrade without backups; declaring it again afterwards needs the repository's "
+          + "volume (" + ClusterKey.parse(view.key()).name() + "-backup) deleted first, with the old major's backups";
+    }
     if (!standbys.isEmpty()) {
       return "standby clusters " + standbys + " follow this cluster; an upgraded cluster has a new system "
           + "identifier they cannot follow: promote or remove them first";

@@ -111,7 +111,8 @@ public final class MajorUpgrader {
     if (!MajorUpgrade.toLaunch(u, running, wanted, generation)) {
       return false;
     }
-    String problem = MajorUpgrade.blocked(state.view(key), ClusterModel.members(cr), rollingDone, standbys);
+    String problem = MajorUpgrade.blocked(state.view(key), ClusterModel.members(cr), rollingDone, standbys,
+        cr.getSpec().backup != null);
     String primary = problem == null ? state.view(key).primary().map(m -> m.id().member()).orElse(null) : null;
     if (problem == null) {
       try {

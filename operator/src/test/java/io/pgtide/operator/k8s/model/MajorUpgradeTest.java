@@ -102,17 +102,19 @@ class MajorUpgradeTest {
   void anUpgradeWaitsForEveryMemberStreamingCloseBehindAndNoStandbyFollowing() {
     member("orders-0", Role.PRIMARY, 100_000_000, null);
     member("orders-1", Role.REPLICA, 100_000_000 - 1_000, "streaming");
-    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of())).isNull();
-    assertThat(MajorUpgrade.blocked(view(), 2, false, List.of())).contains("rolling update");
-    assertThat(MajorUpgrade.blocked(view(), 3, true, List.of())).contains("2 of 3 members are live");
-    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of("shop/orders-dr")))
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of(), false)).isNull();
+    assertThat(MajorUpgrade.blocked(view(), 2, false, List.of(), false)).contains("rolling update");
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of(), true)).as("backups cannot follow an upgrade yet")
+        .contains("spec.backup is declared").contains("remove spec.backup").contains("-backup) deleted first");
+    assertThat(MajorUpgrade.blocked(view(), 3, true, List.of(), false)).contains("2 of 3 members are live");
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of("shop/orders-dr"), false))
         .contains("standby clusters [shop/orders-dr]").contains("new system identifier");
     member("orders-1", Role.REPLICA, 100_000_000 - MajorUpgrade.MAX_LAG_BYTES - 1, "streaming");
-    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of())).contains("orders-1 lags 16777217 bytes");
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of(), false)).contains("orders-1 lags 16777217 bytes");
     member("orders-1", Role.REPLICA, 100_000_000, "stopped");
-    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of())).contains("orders-1 is not streaming");
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of(), false)).contains("orders-1 is not streaming");
     members.remove("orders-0");
-    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of())).isEqualTo("no live primary");
+    assertThat(MajorUpgrade.blocked(view(), 2, true, List.of(), false)).isEqualTo("no live primary");
   }
 
   static final String LOG = """
