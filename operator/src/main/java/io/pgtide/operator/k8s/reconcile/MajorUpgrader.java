@@ -41,8 +41,11 @@ public final class MajorUpgrader {
   private final ClusterEvents events;
   private final StatusWriter statusWriter;
   private final Runnable reconcile;
+  /** How long the progress may be unreadable (the member's pod gone) before the upgrade is given up. */
+  private static final long UNREADABLE_FOR_MS = 10 * 60_000;
   private volatile Upgrade current;
   private boolean busy;
+  private long unreadableSince;
 
   /**
    * @param reconcile asks for a reconcile of the cluster now: after a success the StatefulSet takes the new major
@@ -164,10 +167,22 @@ public final class MajorUpgrader {
     try {
       p = UpgradeScripts.progress(exec.sh(ns, u.member, UpgradeScripts.poll(u), EXEC_TIMEOUT).out());
     } catch (RuntimeException e) {
-      // the pod is restarting, or the API server is briefly away: the next call reads again
-      ClusterLog.of(LOG, key).info("upgrade progress not readable now: {}", e.getMessage());
-      return true;
+      // the pod is restarting, or the API server is briefly away: the next call reads again; a member gone for
+      // good (its node lost) must not hold the cluster's failover forever
+      long now = System.currentTimeMillis();
+      if (unreadableSince == 0) {
+        unreadableSince = now;
+      }
+      if (now - unreadableSince < UNREADABLE_FOR_MS) {
+        ClusterLog.of(LOG, key).info("upgrade progress not readable now: {}", e.getMessage());
+        return true;
+      }
+      unreadableSince = 0;
+      return finish(key, ns, name, u, MajorUpgrade.FAILED, "the upgrade's progress on " + u.member
+          + " was not readable for " + UNREADABLE_FOR_MS / 60_000 + " min (" + rootCause(e) + "); the cluster is "
+          + "no longer held for it: check PG_VERSION on " + u.member + " before raising postgresVersion again", null);
     }
+    unreadableSince = 0;
     String step = MajorUpgrade.step(p.log());
     if (!step.equals(u.step)) {
       Upgrade next = copy(u);
