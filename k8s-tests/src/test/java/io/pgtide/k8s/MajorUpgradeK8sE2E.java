@@ -179,6 +179,7 @@ class MajorUpgradeK8sE2E {
     // enough catalog for pg_upgrade's schema restore to last seconds, so the kill lands inside it
     sql().database("shop").exec("DO $$ BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE pad_%s(id int PRIMARY "
         + "KEY, v text)', i); END LOOP; END $$");
+    String extensionsBefore = extensions();
     try (SteadyWriter w = writer()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
       long t0 = System.currentTimeMillis();
@@ -217,6 +218,8 @@ class MajorUpgradeK8sE2E {
     }
     assertThat(serverMajor(replicaSql())).isEqualTo(15);
     assertThat(sql().database("shop").query("SELECT count(*) FROM items")).isEqualTo(Integer.toString(ROWS));
+    // what Spilo dropped after its check (pg_stat_statements, pg_stat_kcache) is there again
+    assertThat(extensions()).isEqualTo(extensionsBefore);
     postgresVersion(15);
   }
 
@@ -225,8 +228,7 @@ class MajorUpgradeK8sE2E {
   void fifteenToSeventeenKeepsEveryRowUserAndExtensionAndRollsThePods() {
     await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> ready() && members() == 2
         && serverMajor(replicaSql()) == 15);
-    String extensionsBefore = sql().database("shop").query("SELECT string_agg(extname, ',' ORDER BY extname) "
-        + "FROM pg_extension");
+    String extensionsBefore = extensions();
     try (SteadyWriter w = writer()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> w.acknowledgedCount() > 50);
       long t0 = System.currentTimeMillis();
@@ -265,7 +267,7 @@ class MajorUpgradeK8sE2E {
     ServiceSql shop = sql().database("shop");
     assertThat(shop.query("SELECT count(*) FROM items")).isEqualTo(Integer.toString(ROWS));
     assertThat(replicaSql().database("shop").query("SELECT count(*) FROM items")).isEqualTo(Integer.toString(ROWS));
-    String extensionsAfter = shop.query("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension");
+    String extensionsAfter = extensions();
     REPORT.add("UPGRADE extensions in shop before: " + extensionsBefore + "; after: " + extensionsAfter);
     assertThat(extensionsAfter.split(",")).contains(extensionsBefore.split(","));
     assertThat(shop.query("SELECT count(*) FROM scratch")).as("an unlogged table is kept, emptied").isEqualTo("0");
@@ -273,6 +275,11 @@ class MajorUpgradeK8sE2E {
     ServiceSql app = ServiceSql.of(k8s, NS, NAME, "app", password(UserSecrets.secretName("app", NAME)));
     assertThat(app.query("SELECT current_user")).isEqualTo("app");
     assertThat(k8s.operatorDenials(START)).isEmpty();
+  }
+
+  /** The extensions of database shop, sorted, comma-separated. */
+  static String extensions() {
+    return sql().database("shop").query("SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension");
   }
 
   /** Every member pod runs the StatefulSet's current revision and PGVERSION {@code major}. */

@@ -24,6 +24,10 @@ public final class UpgradeScripts {
     return "\"$PGROOT/pgtide-upgrade-" + u.id + ".log\"";
   }
 
+  static String extensions(Upgrade u) {
+    return "\"$PGROOT/pgtide-upgrade-" + u.id + ".extensions\"";
+  }
+
   static String rc(Upgrade u) {
     return "\"$PGROOT/pgtide-upgrade-" + u.id + ".rc\"";
   }
@@ -39,6 +43,11 @@ public final class UpgradeScripts {
     return "set -e\n"
         + "cd \"$PGROOT\"\n"
         + "if [ -e " + log(u) + " ]; then echo 'already launched'; exit 0; fi\n"
+        // which databases hold the extensions Spilo drops after its check: the recovery creates them again there
+        + "psql -X -U postgres -Atc 'SELECT datname FROM pg_database WHERE datallowconn' | while IFS= read -r db; do\n"
+        + "  psql -X -U postgres -d \"$db\" -Atc \"SELECT extname FROM pg_extension WHERE extname IN "
+        + "('pg_stat_statements', 'pg_stat_kcache')\" | while read -r ext; do printf '%s %s\\n' \"$ext\" \"$db\"; done\n"
+        + "done > " + extensions(u) + " || true\n"
         + "cat > " + base + ".sh\" <<'EOF'\n"
         + "cd \"$PGROOT\" || exit 1\n"
         + "PGVERSION=" + u.to + " /usr/bin/python3 /scripts/inplace_upgrade.py " + members + " >> " + log(u) + " 2>&1\n"
@@ -95,7 +104,8 @@ public final class UpgradeScripts {
    * After a failure with the old major's data in place: what Spilo's own cleanup does when it gets to run (its
    * rsync daemon stopped, the new data directory removed, Patroni resumed), and what it never does (a server that a
    * killed pg_upgrade left running on its port 50432 stopped, a {@code pg_control} that {@code pg_upgrade --link}
-   * renamed put back). Nothing here runs unless PG_VERSION is still the old major. Idempotent.
+   * renamed put back, the pg_stat_statements and pg_stat_kcache it dropped after its check created again where the
+   * launch found them). Nothing here runs unless PG_VERSION is still the old major. Idempotent.
    */
   public static String recover(Upgrade u) {
     return AS_POSTGRES
@@ -108,6 +118,15 @@ public final class UpgradeScripts {
         + "mv \"$PGDATA/global/pg_control.old\" \"$PGDATA/global/pg_control\"; fi\n"
         + "rm -rf \"$PGROOT/data_new\" \"$PGROOT/data_upgrade\"\n"
         + "as 'patronictl -c /run/postgres.yml resume --wait >/dev/null 2>&1' || true\n"
+        // Spilo drops these after its check and creates them again only on success (pg_stat_kcache needs the other)
+        + "if [ -s " + extensions(u) + " ]; then\n"
+        + "  for i in $(seq 1 120); do [ \"$(psql -X -U postgres -Atc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]"
+        + " && break; sleep 1; done\n"
+        + "  sort -r " + extensions(u) + " | while read -r ext db; do\n"
+        + "    psql -X -q -U postgres -d \"$db\" -c \"CREATE EXTENSION IF NOT EXISTS $ext\" >/dev/null 2>&1 "
+        + "|| echo \"could not create $ext in $db again\"\n"
+        + "  done\n"
+        + "fi\n"
         + "echo recovered\n";
   }
 

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class MajorUpgrader {
   private static final Logger LOG = LoggerFactory.getLogger(MajorUpgrader.class);
   private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(60);
+  /** The recovery waits for pg_upgrade's servers to stop and the old major to take writes again. */
+  private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(240);
 
   private final Vertx vertx;
   private final KubernetesClient client;
@@ -211,10 +213,11 @@ public final class MajorUpgrader {
           MajorUpgrade.downtimeSeconds(p.log()));
     }
     // still the old major's data: put back what Spilo's own cleanup would have, and run on it
-    var recovered = exec.sh(ns, u.member, UpgradeScripts.recover(u), EXEC_TIMEOUT);
+    var recovered = exec.sh(ns, u.member, UpgradeScripts.recover(u), RECOVERY_TIMEOUT);
     return finish(key, ns, name, u, MajorUpgrade.FAILED, how + (error == null ? "" : ": " + error)
-        + "; the cluster runs PostgreSQL " + u.from + " on its data" + (recovered.ok() ? ""
-        : " (recovery: " + (recovered.err() + recovered.out()).strip() + ")"), null);
+        + "; the cluster runs PostgreSQL " + u.from + " on its data" + (recovered.ok()
+        && recovered.out().strip().equals("recovered") ? "" : " (recovery: " + (recovered.err() + recovered.out())
+        .strip() + ")"), null);
   }
 
   private boolean finish(String key, String ns, String name, Upgrade u, String phase, String message,

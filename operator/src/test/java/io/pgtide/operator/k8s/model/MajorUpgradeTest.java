@@ -189,6 +189,9 @@ class MajorUpgradeTest {
     String launch = UpgradeScripts.launch(u, 2);
     assertThat(launch).contains("PGVERSION=17 /usr/bin/python3 /scripts/inplace_upgrade.py 2")
         .contains("setsid su postgres").contains("already launched").contains("pgtide-upgrade-abc.rc");
-    assertThat(UpgradeScripts.recover(u)).contains("= 15 ]").contains("pg_control.old");
+    assertThat(UpgradeScripts.recover(u)).contains("= 15 ]").contains("pg_control.old")
+        .contains("pgtide-upgrade-abc.extensions").contains("CREATE EXTENSION IF NOT EXISTS $ext");
+    assertThat(launch).as("the launch notes where Spilo's dropped extensions were")
+        .contains("> \"$PGROOT/pgtide-upgrade-abc.extensions\"");
   }
 }
