@@ -24,8 +24,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A major-version upgrade on real pods with Spilo's own inplace_upgrade.py, under a writer that never stops: first
- * one pg_upgrade's check refuses (an aclitem column, which pg_upgrade 16+ refuses from 15), leaving the cluster on 15
+ * A major-version upgrade on real pods with Spilo's own inplace_upgrade.py, under a writer that never stops: a
+ * raise to a major the image lacks is Blocked and changes nothing; one pg_upgrade's check refuses (an aclitem column, which pg_upgrade 16+ refuses from 15), leaving the cluster on 15
  * with nothing lost; then one killed while pg_upgrade runs (the primary stopped, Patroni paused, rsyncd on its port),
  * which the operator recovers to 15 with its data; then 15 → 17 with the data, the users' passwords and the
  * extensions kept, the replica rebuilt by Spilo and both pods rolled onto PGVERSION 17. 0 acknowledged writes lost;
@@ -131,6 +131,22 @@ class MajorUpgradeK8sE2E {
   static String explain() {
     return k8s.explain(NS, NAME) + "\nstatus.upgrade: "
         + io.fabric8.kubernetes.client.utils.Serialization.asJson(upgrade());
+  }
+
+  @Test
+  @Order(0)
+  void aRaiseToAMajorTheImageLacksIsBlockedAndChangesNothing() {
+    postgresVersion(16);
+    try {
+      await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> "Blocked".equals(upgrade().phase) && upgrade().to == 16);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("the raise to 16 was not blocked in 2 min:" + explain(), e);
+    }
+    assertThat(upgrade().message).contains("the image has no PostgreSQL 16");
+    assertThat(serverMajor(sql())).isEqualTo(15);
+    assertThat(k8s.condition(NS, NAME, "Degraded")).as("a blocked upgrade is not an invalid spec").isEqualTo("False");
+    postgresVersion(15);
   }
 
   @Test

@@ -15,9 +15,29 @@ public final class UpgradeScripts {
   private UpgradeScripts() {
   }
 
-  /** Exits 0 when the image holds major {@code major}'s pg_upgrade (Spilo's layout). */
-  public static String hasMajor(int major) {
-    return "test -x /usr/lib/postgresql/" + major + "/bin/pg_upgrade";
+  /** The free space the data volume must have: the new cluster's catalog and WAL (--link copies no table data). */
+  public static final long MIN_FREE_KIB = 256 * 1024;
+
+  /**
+   * Prints, one per line, what in the member stops an upgrade to {@code major}, nothing when nothing does: the image
+   * without that major's pg_upgrade (Spilo's layout), less than {@link #MIN_FREE_KIB} free on the data volume, an
+   * extension of any database without a control file for the new major (pg_repack aside: Spilo drops it).
+   */
+  public static String preconditions(int major) {
+    String share = "/usr/share/postgresql/" + major + "/extension";
+    return "if [ ! -x /usr/lib/postgresql/" + major + "/bin/pg_upgrade ]; then\n"
+        + "  echo 'the image has no PostgreSQL " + major + " (no /usr/lib/postgresql/" + major + "/bin/pg_upgrade)'\n"
+        + "  exit 0\n"
+        + "fi\n"
+        + "free=$(df -Pk \"$PGDATA\" | awk 'NR == 2 {print $4}')\n"
+        + "[ \"${free:-0}\" -ge " + MIN_FREE_KIB + " ] || echo \"only ${free:-0} KiB free on the data volume, "
+        + MIN_FREE_KIB / 1024 + " MiB needed\"\n"
+        + "psql -X -U postgres -Atc 'SELECT datname FROM pg_database WHERE datallowconn' | while IFS= read -r db; do\n"
+        + "  psql -X -U postgres -d \"$db\" -Atc 'SELECT extname FROM pg_extension' | while read -r ext; do\n"
+        + "    [ \"$ext\" = pg_repack ] || [ -f \"" + share + "/$ext.control\" ] "
+        + "|| echo \"extension $ext (database $db) has no control file for PostgreSQL " + major + "\"\n"
+        + "  done\n"
+        + "done\n";
   }
 
   static String log(Upgrade u) {

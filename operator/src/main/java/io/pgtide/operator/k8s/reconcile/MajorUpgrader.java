@@ -121,9 +121,11 @@ public final class MajorUpgrader {
     String primary = problem == null ? state.view(key).primary().map(m -> m.id().member()).orElse(null) : null;
     if (problem == null) {
       try {
-        if (!exec.sh(ns, primary, UpgradeScripts.hasMajor(wanted), EXEC_TIMEOUT).ok()) {
-          problem = "the image has no PostgreSQL " + wanted + " (no /usr/lib/postgresql/" + wanted
-              + "/bin/pg_upgrade in " + primary + ")";
+        var found = exec.sh(ns, primary, UpgradeScripts.preconditions(wanted), EXEC_TIMEOUT);
+        String said = (found.out() + (found.ok() ? "" : found.err())).strip();
+        if (!said.isEmpty() || !found.ok()) {
+          problem = primary + ": " + (said.isEmpty() ? "the checks exited with " + found.exitCode()
+              : String.join("; ", said.lines().toList()));
         }
       } catch (RuntimeException e) {
         problem = "cannot run a command in " + primary + " (pods/exec): " + rootCause(e);

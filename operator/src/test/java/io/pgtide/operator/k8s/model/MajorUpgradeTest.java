@@ -179,7 +179,7 @@ class MajorUpgradeTest {
   void theScriptsAreShellAndTheLaunchStartsSpilosScriptOnce(@TempDir Path dir) throws Exception {
     Upgrade u = upgrade(MajorUpgrade.UPGRADING, 2L);
     for (String script : List.of(UpgradeScripts.launch(u, 2), UpgradeScripts.poll(u), UpgradeScripts.recover(u),
-        UpgradeScripts.afterPointOfNoReturn(u, "orders"), UpgradeScripts.hasMajor(17))) {
+        UpgradeScripts.afterPointOfNoReturn(u, "orders"), UpgradeScripts.preconditions(17))) {
       Path f = dir.resolve("s.sh");
       Files.writeString(f, script, StandardCharsets.UTF_8);
       Process p = new ProcessBuilder("sh", "-n", f.toString()).redirectErrorStream(true).start();
@@ -189,6 +189,8 @@ class MajorUpgradeTest {
     String launch = UpgradeScripts.launch(u, 2);
     assertThat(launch).contains("PGVERSION=17 /usr/bin/python3 /scripts/inplace_upgrade.py 2")
         .contains("setsid su postgres").contains("already launched").contains("pgtide-upgrade-abc.rc");
+    assertThat(UpgradeScripts.preconditions(17)).contains("/usr/lib/postgresql/17/bin/pg_upgrade")
+        .contains("-ge 262144").contains("/usr/share/postgresql/17/extension/$ext.control");
     assertThat(UpgradeScripts.recover(u)).contains("= 15 ]").contains("pg_control.old")
         .contains("pgtide-upgrade-abc.extensions").contains("CREATE EXTENSION IF NOT EXISTS $ext");
     assertThat(launch).as("the launch notes where Spilo's dropped extensions were")
