@@ -3,6 +3,7 @@ package io.pgtide.backup;
 import io.pgtide.common.crd.PostgresClusterSpec;
 import io.pgtide.common.process.LoopbackPorts;
 import io.pgtide.common.process.OsUser;
+import io.pgtide.common.secrets.ClusterSecrets;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -31,6 +32,7 @@ public final class BackupRestore implements Callable<Integer> {
     spec.targetLSN = blankToNull(env.get("PGTIDE_TARGET_LSN"));
     Path data;
     Restore restore;
+    ClusterSecrets wanted;
     try {
       if (spec.source == null || spec.source.isBlank()) {
         throw new IllegalArgumentException("PGTIDE_SOURCE is not set");
@@ -43,19 +45,40 @@ public final class BackupRestore implements Callable<Integer> {
       data = Path.of(dataDir);
       restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
       restore.check();
+      wanted = newPasswords(env);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
     }
     OsUser.deleteTree(data); // what an interrupted earlier run left: never adopted half-restored
     try {
-      restore.restoreInto(data);
+      restore.restoreInto(data, port -> {
+        if (wanted != null) {
+          restore.setPasswords(port, wanted);
+        }
+      });
       return 0;
     } catch (RuntimeException e) {
       OsUser.deleteTree(data); // Patroni must never adopt a half-restored directory
       System.err.println("the restore failed: " + e.getMessage());
       return e instanceof IllegalArgumentException ? 2 : 1;
     }
+  }
+
+  /**
+   * The new cluster's passwords (the operator passes its Secrets), for its superuser and replication user, Spilo's
+   * {@code postgres} and {@code standby}; null when not given (the roles keep the source's).
+   */
+  static ClusterSecrets newPasswords(Map<String, String> env) {
+    String superuser = blankToNull(env.get("PGTIDE_SUPERUSER_PASSWORD"));
+    String replication = blankToNull(env.get("PGTIDE_REPLICATION_PASSWORD"));
+    if (superuser == null && replication == null) {
+      return null;
+    }
+    if (superuser == null || replication == null) {
+      throw new IllegalArgumentException("PGTIDE_SUPERUSER_PASSWORD and PGTIDE_REPLICATION_PASSWORD go together");
+    }
+    return new ClusterSecrets("postgres", superuser, "standby", replication);
   }
 
   private static String blankToNull(String s) {

@@ -182,6 +182,15 @@ public final class Barman {
     run(Duration.ofSeconds(90), "switch-wal", "--force", "--archive", "--archive-timeout", "60", server);
   }
 
+  /**
+   * Files what the WAL receiver completed and Barman has not filed yet (what {@code barman cron} does, without
+   * starting a receiver): a repository whose agent is gone is otherwise short of its last segments. A partial
+   * segment stays where it is.
+   */
+  public void archiveWal() {
+    run(Duration.ofMinutes(5), "archive-wal", server);
+  }
+
   /** Every backup in the catalogue, oldest first. */
   public List<BackupInfo> backups() {
     String out = run(Duration.ofSeconds(60), "-f", "json", "list-backups", server);

@@ -64,6 +64,35 @@ public final class Restore {
   }
 
   /**
+   * Gives the restored roles {@code wanted}'s passwords, on the restored instance at {@code port} (logged in with
+   * the source's): a cluster restored from a deleted cluster's backups gets passwords of its own. Sent on psql's
+   * standard input with statement logging off, so they are in no command line and no log.
+   */
+  public void setPasswords(int port, ClusterSecrets wanted) {
+    ClusterSecrets login = sourceSecrets();
+    Psql.script(port, login.superuser(), login.superuserPassword(), "postgres", passwordsSql(wanted));
+    progress.accept("set the new cluster's passwords of " + wanted.superuser() + " and " + wanted.replicationUser());
+  }
+
+  static String passwordsSql(ClusterSecrets wanted) {
+    return "SET standard_conforming_strings = on;\nSET log_statement = 'none';\n"
+        + "SET log_min_duration_statement = -1;\nSET log_min_error_statement = panic;\n"
+        + "SET password_encryption = 'scram-sha-256';\n"
+        + "ALTER ROLE " + identifier(wanted.superuser()) + " PASSWORD " + literal(wanted.superuserPassword()) + ";\n"
+        + "ALTER ROLE " + identifier(wanted.replicationUser()) + " PASSWORD "
+        + literal(wanted.replicationPassword()) + ";\n";
+  }
+
+  private static String identifier(String name) {
+    return '"' + name.replace("\"", "\"\"") + '"';
+  }
+
+  /** A standard-conforming literal (PostgreSQL's default since 9.1): only the quote is special. */
+  private static String literal(String value) {
+    return "'" + value.replace("'", "''") + "'";
+  }
+
+  /**
    * Chooses the base backup: for a time, the newest that ended before it (a second of margin, Barman's catalogue
    * keeps whole seconds); for an LSN, the oldest (it replays forward from there); for the latest, the newest.
    */
@@ -112,6 +141,12 @@ public final class Restore {
       // a stopped source: what it archived before it stopped is what there is (a target past it fails below)
       progress.accept("could not close the source's current WAL segment (" + e.getMessage()
           + "); restoring from the WAL already archived");
+      // a source that is gone left no agent to file the segments its receiver completed last: file them now
+      try {
+        source.archiveWal();
+      } catch (RuntimeException x) {
+        progress.accept("could not file the receiver's last segments (" + x.getMessage() + ")");
+      }
     }
     progress.accept("restoring base backup " + chosen.id() + " of " + spec.source + " to " + target);
     OsUser.ownedDirectory(dataDir.getParent(), false);

@@ -195,9 +195,11 @@ final class KubeCli implements AutoCloseable {
    * A new PostgresCluster {@code newName} restored from this cluster's backups to {@code targetTime} (null: the
    * latest point): the source's spec (version, members, storage, resources, parameters, Patroni settings) without its
    * backups, autoscaling and bootstrap, with {@code bootstrap.recovery}. A target the source cannot reach is refused
-   * here (exit 2), before anything is created; the operator restores and reports in the new cluster's status.
+   * here (exit 2), before anything is created; the operator restores and reports in the new cluster's status. A
+   * source that was deleted is restored from its backup volume (which outlives it), into the default spec; {@code
+   * storage}, when given, sizes the new cluster's volumes either way.
    */
-  int restore(String newName, String targetTime) {
+  int restore(String newName, String targetTime, String storage) {
     PostgresCluster source;
     try {
       source = client.resources(PostgresCluster.class).inNamespace(namespace).withName(name).get();
@@ -205,8 +207,19 @@ final class KubeCli implements AutoCloseable {
       System.err.println("pgtide: cannot read PostgresCluster " + namespace + "/" + name + ": " + reason(e));
       return PgtideCli.FAILED;
     }
-    if (source == null) {
-      System.err.println("pgtide: no PostgresCluster " + namespace + "/" + name + " to restore from");
+    String volume = io.pgtide.operator.k8s.model.BackupAgentModel.name(name);
+    boolean detached;
+    try {
+      detached = source == null
+          && client.persistentVolumeClaims().inNamespace(namespace).withName(volume).get() != null;
+    } catch (KubernetesClientException e) {
+      System.err.println("pgtide: no PostgresCluster " + namespace + "/" + name + ", and its backup volume "
+          + volume + " cannot be read: " + reason(e));
+      return PgtideCli.FAILED;
+    }
+    if (source == null && !detached) {
+      System.err.println("pgtide: no PostgresCluster " + namespace + "/" + name + " to restore from, and no "
+          + "backup volume " + volume + " of a deleted one");
       return PgtideCli.USAGE;
     }
     var recovery = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
@@ -215,7 +228,7 @@ final class KubeCli implements AutoCloseable {
     String problem;
     try {
       problem = io.pgtide.operator.k8s.model.ClusterValidation.recoverySourceProblem(recovery, source,
-          source.getSpec().backup != null, Instant.now());
+          detached || source.getSpec().backup != null, Instant.now());
     } catch (IllegalArgumentException e) {
       problem = e.getMessage();
     }
@@ -226,7 +239,15 @@ final class KubeCli implements AutoCloseable {
     PostgresCluster copy = new PostgresCluster();
     copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(newName)
         .withNamespace(namespace).build());
-    copy.setSpec(Serialization.clone(source.getSpec()));
+    // a deleted source's spec went with it: the defaults (a manifest with bootstrap.recovery chooses otherwise)
+    copy.setSpec(detached ? new io.pgtide.common.crd.PostgresClusterSpec() : Serialization.clone(source.getSpec()));
+    if (detached) {
+      System.out.println("PostgresCluster " + namespace + "/" + name + " is gone: restoring from its backup volume "
+          + volume + " into a cluster with the default spec and new passwords");
+    }
+    if (storage != null) {
+      copy.getSpec().storage.size = storage;
+    }
     copy.getSpec().backup = null;
     copy.getSpec().autoscaling = new io.pgtide.common.crd.PostgresClusterSpec().autoscaling;
     copy.getSpec().bootstrap = new io.pgtide.common.crd.PostgresClusterSpec.BootstrapSpec();

@@ -8,7 +8,8 @@ import picocli.CommandLine.Parameters;
 /** {@code pgtide restore}: on Kubernetes (local mode has {@code local restore}). */
 @Command(name = "restore", mixinStandardHelpOptions = true,
     description = "Kubernetes: create a new PostgresCluster from SOURCE's backups, restored to a point in time (or the "
-        + "latest); the source is only read. (Local mode: `local restore`.)")
+        + "latest); the source is only read. A deleted SOURCE is restored from its backup volume, with new passwords. "
+        + "(Local mode: `local restore`.)")
 final class RestoreCommand implements Callable<Integer> {
   @Option(names = {"-n", "--namespace"}, description = "the source's namespace (default: the kubeconfig context's)")
   String namespace;
@@ -18,11 +19,14 @@ final class RestoreCommand implements Callable<Integer> {
   String to;
   @Option(names = "--new-cluster", required = true, description = "name of the new PostgresCluster")
   String name;
+  @Option(names = "--storage", description = "the new cluster's volume size (default: the source's; 10Gi when the "
+      + "source was deleted and is restored from its backup volume)")
+  String storage;
 
   @Override
   public Integer call() {
     try (KubeCli kube = new KubeCli(namespace, source)) {
-      return kube.restore(name, "latest".equals(to) ? null : to);
+      return kube.restore(name, "latest".equals(to) ? null : to, storage);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.pgtide.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -362,5 +363,52 @@ class BackupK8sE2E {
     } finally {
       java.nio.file.Files.deleteIfExists(dba);
     }
+  }
+
+  /**
+   * Last: the cluster is deleted, its backup volume stays, and {@code kubectl pgtide restore} brings it back from
+   * that volume alone (the spec, the Secrets and the agent went with it) with new passwords; the clusters restored
+   * from it before keep running without it.
+   */
+  @Test
+  @Order(11)
+  void aDeletedClusterIsRestoredFromTheBackupVolumeItLeftWithNewPasswords() throws Exception {
+    String oldPassword = superuserPassword();
+    ServiceSql old = sql();
+    String rows = old.query("SELECT count(*) FROM ledger_rows");
+    // what the receiver completed is what a repository without its agent holds: close the segment and wait for it
+    String end = old.query("SELECT pg_switch_wal()");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> "t".equals(old.query(
+        "SELECT coalesce(bool_or(restart_lsn >= '" + end + "'::pg_lsn), false) FROM pg_replication_slots "
+            + "WHERE slot_name = '" + io.pgtide.common.backup.BackupPolicy.SLOT + "'")));
+    k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
+    assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName(NAME + "-backup").get())
+        .as("the backup volume outlives its cluster").isNotNull();
+
+    java.nio.file.Path dba = k8s.kubeconfigFor(NS, "dba");
+    try {
+      RealKubernetes.Plugin again = k8s.kubectlPgtide(dba, "restore", "-n", NS, NAME, "--to", "latest",
+          "--new-cluster", NAME + "-again", "--storage", "1Gi");
+      assertThat(again.exit()).as(again.output()).isZero();
+      assertThat(again.stdout()).contains("is gone: restoring from its backup volume " + NAME + "-backup");
+    } finally {
+      java.nio.file.Files.deleteIfExists(dba);
+    }
+    long started = System.nanoTime();
+    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "True".equals(k8s.condition(NS, NAME + "-again", "Ready")));
+    System.out.printf("K8S-RESTORE-DELETED Ready %.1f s after the plugin created it%n",
+        (System.nanoTime() - started) / 1e9);
+    String newPassword = k8s.superuserPassword(NS, NAME + "-again");
+    assertThat(newPassword).as("new passwords, not the deleted cluster's").isNotEqualTo(oldPassword);
+    ServiceSql copy = ServiceSql.of(k8s, NS, NAME + "-again", "postgres", newPassword);
+    assertThat(await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        .until(() -> copy.query("SELECT count(*) FROM ledger_rows"), r -> r != null))
+        .as("every row written before the deletion").isEqualTo(rows);
+    ServiceSql stale = ServiceSql.of(k8s, NS, NAME + "-again", "postgres", oldPassword);
+    assertThatThrownBy(() -> stale.query("SELECT 1")).as("the deleted cluster's password no longer logs in")
+        .hasMessageContaining("password authentication failed");
+    assertThat(k8s.condition(NS, NAME + "-latest", "Degraded"))
+        .as("a cluster restored from the deleted one earlier does not need it").isNotEqualTo("True");
   }
 }

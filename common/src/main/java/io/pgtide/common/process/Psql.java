@@ -35,6 +35,33 @@ public final class Psql {
     return run(List.of("--csv"), host, port, user, password, database, sql, new PgClientTls(null, null, null));
   }
 
+  /**
+   * Runs {@code sql} on loopback read from psql's standard input, not its command line (which any process of the
+   * machine can read): for statements that carry a secret. Fails with psql's message.
+   */
+  public static void script(int port, String user, String password, String database, String sql) {
+    List<String> cmd = List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+        Integer.toString(port), "-U", user, "-d", database, "-f", "-");
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("PGPASSWORD", password == null ? "" : password);
+      pb.environment().put("PGCONNECT_TIMEOUT", "5");
+      Process p = pb.start();
+      try (var in = p.getOutputStream()) {
+        in.write(sql.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("psql on 127.0.0.1:" + port + " failed: " + out);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
   private static String run(List<String> format, String host, int port, String user, String password,
                             String database, String sql, PgClientTls tls) {
     List<String> cmd = new ArrayList<>(List.of("psql", "-X", "-q"));

@@ -251,8 +251,9 @@ public final class BackupAgentModel {
   }
 
   /**
-   * Restores {@code bootstrap.recovery.source}'s backups (its agent's volume) into the new cluster's first data
-   * volume, where Spilo keeps PGDATA; run once (no retry: a failed restore is reported, never half adopted).
+   * Restores {@code bootstrap.recovery.source}'s backups (its agent's volume, which outlives the cluster) into the
+   * new cluster's first data volume, where Spilo keeps PGDATA, and gives the restored superuser and replication
+   * roles the new cluster's passwords; run once (no retry: a failed restore is reported, never half adopted).
    */
   public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config) {
     String cluster = cr.getMetadata().getName();
@@ -278,6 +279,10 @@ public final class BackupAgentModel {
                   value("PGTIDE_TARGET_TIME", recovery.targetTime == null ? "" : recovery.targetTime),
                   value("PGTIDE_TARGET_LSN", recovery.targetLSN == null ? "" : recovery.targetLSN),
                   value("PGTIDE_DATA_DIR", ClusterModel.PGDATA),
+                  // the new cluster's passwords, set on the restored roles before Patroni logs in with them (the
+                  // source's already, unless the source is gone: then they are new)
+                  ClusterModel.secretRef("PGTIDE_SUPERUSER_PASSWORD", ClusterModel.superuserSecret(cluster)),
+                  ClusterModel.secretRef("PGTIDE_REPLICATION_PASSWORD", ClusterModel.standbySecret(cluster)),
                   value("JAVA_TOOL_OPTIONS", "-Xmx128m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp"))
               // its last words (why the target cannot be reached) become the Job's failure message
               .withTerminationMessagePolicy("FallbackToLogsOnError")

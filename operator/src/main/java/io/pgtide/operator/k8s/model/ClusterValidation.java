@@ -396,13 +396,16 @@ public final class ClusterValidation {
   /**
    * Why bootstrap.recovery cannot restore on Kubernetes, or null: the source must be a PostgresCluster of the same
    * namespace that declares spec.backup and has its backup volume, and a target time may not lie before its first
-   * recoverable point (as its status reports it). Pure.
+   * recoverable point (as its status reports it). A source that was deleted but whose backup volume is there (it
+   * outlives its cluster) is a <em>detached repository</em>: accepted, its target checked by the restore Job against
+   * the repository's catalogue, the only record left. Pure.
    */
   public static String recoverySourceProblem(PostgresClusterSpec.RecoverySpec recovery,
                                              io.pgtide.common.crd.PostgresCluster source, boolean sourceVolume,
                                              java.time.Instant now) {
     if (source == null) {
-      return "bootstrap.recovery.source " + recovery.source + ": no such PostgresCluster in this namespace";
+      return sourceVolume ? null : "bootstrap.recovery.source " + recovery.source + ": no such PostgresCluster in "
+          + "this namespace, and no backup volume " + BackupAgentModel.name(recovery.source) + " of a deleted one";
     }
     if (source.getSpec() == null || source.getSpec().backup == null || !sourceVolume) {
       return "bootstrap.recovery.source " + recovery.source + " declares no spec.backup: it has no backups to restore";

@@ -552,30 +552,37 @@ public final class ClusterReconciler {
   /**
    * Created when missing, never updated: a Secret's password is generated once (or provided by the user). A
    * restored cluster has its source's roles, and a standby cluster a copy of its source's data: both take the
-   * source's passwords ({@link StandbyModel#credentialSource}).
+   * source's passwords ({@link StandbyModel#credentialSource}), read only for a Secret still to be made (a source
+   * deleted after that changes nothing). A restore from a deleted cluster's backup volume gets new passwords: its
+   * restore Job sets them on the restored roles before Patroni starts.
    */
   private Future<Void> credentialSecrets(PostgresCluster cr) {
     return Blocking.call(vertx, () -> {
+      String ns = cr.getMetadata().getNamespace();
+      String name = cr.getMetadata().getName();
       StandbyModel.CredentialSource source = StandbyModel.credentialSource(cr);
-      java.util.Iterator<String> fromSource = source == null ? null : java.util.stream.Stream.of(
-              ClusterModel.superuserSecret(source.cluster()), ClusterModel.standbySecret(source.cluster()))
-          .map(n -> {
-            String password = sourcePassword(source, n);
-            if (password == null) {
-              throw new ReconcileErrors.Refused(source.reason(), "the credentials of " + source.namespace() + "/"
-                  + source.cluster() + " (the copied roles log in with them) are not readable");
-            }
-            return password;
-          }).toList().iterator();
-      for (Secret s : ClusterModel.credentialSecrets(cr, () -> fromSource != null ? fromSource.next()
-          : ClusterSecrets.password(24))) {
-        var r = client.secrets().inNamespace(cr.getMetadata().getNamespace()).withName(s.getMetadata().getName());
-        if (r.get() == null) {
-          client.secrets().inNamespace(cr.getMetadata().getNamespace()).resource(s).create();
+      for (String user : List.of("postgres", "standby")) {
+        String secret = io.pgtide.operator.users.UserSecrets.secretName(user, name);
+        if (client.secrets().inNamespace(ns).withName(secret).get() != null) {
+          continue;
         }
+        String password = source == null || detachedRepository(cr, source) ? ClusterSecrets.password(24)
+            : sourcePassword(source, io.pgtide.operator.users.UserSecrets.secretName(user, source.cluster()));
+        if (password == null) {
+          throw new ReconcileErrors.Refused(source.reason(), "the credentials of " + source.namespace() + "/"
+              + source.cluster() + " (the copied roles log in with them) are not readable");
+        }
+        client.secrets().inNamespace(ns).resource(ClusterModel.credentials(cr, secret, user, password)).create();
       }
       return null;
     });
+  }
+
+  /** A restore whose source cluster is gone (its backup volume is what {@link #recoverySource} found). Blocking. */
+  private boolean detachedRepository(PostgresCluster cr, StandbyModel.CredentialSource source) {
+    return cr.getSpec().bootstrap != null && cr.getSpec().bootstrap.recovery != null
+        && client.resources(PostgresCluster.class).inNamespace(source.namespace()).withName(source.cluster()).get()
+        == null;
   }
 
   /** The password in the source cluster's Secret {@code secret}; null when it has none. Blocking. */

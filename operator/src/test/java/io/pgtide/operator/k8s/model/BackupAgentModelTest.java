@@ -91,6 +91,14 @@ class BackupAgentModelTest {
         .contains(org.assertj.core.groups.Tuple.tuple("PGTIDE_SOURCE", "orders"),
             org.assertj.core.groups.Tuple.tuple("PGTIDE_TARGET_TIME", "2026-11-30T08:00:00Z"),
             org.assertj.core.groups.Tuple.tuple("PGTIDE_DATA_DIR", "/home/postgres/pgdata/pgroot/data"));
+    // the new cluster's own passwords, set on the restored roles before Patroni logs in with them
+    assertThat(pod.getContainers().get(0).getEnv()).filteredOn(e -> e.getValueFrom() != null)
+        .extracting(EnvVar::getName, e -> e.getValueFrom().getSecretKeyRef().getName(),
+            e -> e.getValueFrom().getSecretKeyRef().getKey())
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("PGTIDE_SUPERUSER_PASSWORD",
+                "postgres.orders-copy.credentials.postgresql.pgtide.io", "password"),
+            org.assertj.core.groups.Tuple.tuple("PGTIDE_REPLICATION_PASSWORD",
+                "standby.orders-copy.credentials.postgresql.pgtide.io", "password"));
     var volume = BackupAgentModel.firstDataVolume(copy);
     // named and labelled as the StatefulSet's claim template makes it, so the StatefulSet adopts it
     assertThat(volume.getMetadata().getName()).isEqualTo("pgdata-orders-copy-0");
@@ -105,7 +113,9 @@ class BackupAgentModelTest {
     recovery.targetTime = "2026-11-30T08:00:00Z";
     Instant now = Instant.parse("2026-11-30T09:00:00Z");
     assertThat(ClusterValidation.recoverySourceProblem(recovery, null, false, now))
-        .contains("no such PostgresCluster");
+        .contains("no such PostgresCluster").contains("no backup volume orders-backup");
+    assertThat(ClusterValidation.recoverySourceProblem(recovery, null, true, now))
+        .as("a deleted source's volume: its target is checked by the restore Job, against the catalogue").isNull();
     PostgresCluster noBackups = cluster("orders");
     noBackups.getSpec().backup = null;
     assertThat(ClusterValidation.recoverySourceProblem(recovery, noBackups, false, now))

@@ -1,0 +1,30 @@
+package io.pgtide.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgtide.common.secrets.ClusterSecrets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RestorePasswordsTest {
+
+  @Test
+  void theNewPasswordsAreQuotedLiteralsWithStatementLoggingOff() {
+    String sql = Restore.passwordsSql(new ClusterSecrets("postgres", "it's", "standby", "s3cr\"et"));
+    assertThat(sql.indexOf("SET log_statement = 'none'")).as("logging off before any password")
+        .isLessThan(sql.indexOf("PASSWORD"));
+    assertThat(sql).contains("SET standard_conforming_strings = on;")
+        .contains("ALTER ROLE \"postgres\" PASSWORD 'it''s';")
+        .contains("ALTER ROLE \"standby\" PASSWORD 's3cr\"et';");
+  }
+
+  @Test
+  void theJobTakesBothPasswordsOrNeither() {
+    assertThat(BackupRestore.newPasswords(Map.of())).as("the source's stay").isNull();
+    assertThat(BackupRestore.newPasswords(Map.of("PGTIDE_SUPERUSER_PASSWORD", "a", "PGTIDE_REPLICATION_PASSWORD",
+        "b"))).isEqualTo(new ClusterSecrets("postgres", "a", "standby", "b"));
+    assertThatThrownBy(() -> BackupRestore.newPasswords(Map.of("PGTIDE_SUPERUSER_PASSWORD", "a")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("go together");
+  }
+}
