@@ -82,10 +82,7 @@ public final class BackupAgent implements Callable<Integer> {
           required(env, "PGTIDE_SUPERUSER_PASSWORD"), required(env, "PGTIDE_REPLICATION_USER"),
           required(env, "PGTIDE_REPLICATION_PASSWORD"), spec,
           Path.of(env.getOrDefault("PGTIDE_BACKUP_DIR", "/var/lib/pgtide-backup")), required(env, "PGTIDE_AGENT_TOKEN"),
-          env.get("PGTIDE_S3_BUCKET") == null ? null : new RepositoryCopy.Target(required(env, "PGTIDE_S3_ENDPOINT"),
-              required(env, "PGTIDE_S3_BUCKET"), required(env, "PGTIDE_S3_PREFIX"),
-              env.getOrDefault("PGTIDE_S3_REGION", "us-east-1"), required(env, "PGTIDE_S3_ACCESS_KEY_ID"),
-              required(env, "PGTIDE_S3_SECRET_ACCESS_KEY")),
+          RepositoryCopy.Target.fromEnvironment(env),
           env.get("PGTIDE_AGENT_TLS_DIR") == null || env.get("PGTIDE_AGENT_TLS_DIR").isBlank() ? null
               : Path.of(env.get("PGTIDE_AGENT_TLS_DIR")),
           required(env, "PGTIDE_PRIMARY_TLS_NAME"), Path.of(required(env, "PGTIDE_SERVER_CA_FILE")),

@@ -43,12 +43,16 @@ public final class BackupRestore implements Callable<Integer> {
         throw new IllegalArgumentException("PGTIDE_DATA_DIR is not set");
       }
       data = Path.of(dataDir);
+      fetchFromS3(spec, env);
       restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
       restore.check();
       wanted = newPasswords(env);
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
+    } catch (RuntimeException e) {
+      System.err.println("the restore failed: " + e.getMessage()); // the copy could not be fetched
+      return 1;
     }
     OsUser.deleteTree(data); // what an interrupted earlier run left: never adopted half-restored
     try {
@@ -63,6 +67,23 @@ public final class BackupRestore implements Callable<Integer> {
       System.err.println("the restore failed: " + e.getMessage());
       return e instanceof IllegalArgumentException ? 2 : 1;
     }
+  }
+
+  /**
+   * A restore from S3 ({@code PGTIDE_S3_*} set): the copy is fetched into the (empty) repository directory and
+   * Barman configured over it, as the agent's volume would be; the source's server is not reached (a name that
+   * resolves nowhere). {@link IllegalArgumentException} when the copy has no backup, rclone's failure otherwise.
+   */
+  static void fetchFromS3(PostgresClusterSpec.RecoverySpec spec, Map<String, String> env) {
+    RepositoryCopy.Target s3 = RepositoryCopy.Target.fromEnvironment(env);
+    if (s3 == null) {
+      return;
+    }
+    Path repository = Barman.localRepository(Path.of(spec.repository));
+    System.out.println("backup-restore: fetching " + s3);
+    new RepositoryCopy(repository.resolve("home").resolve(spec.source), s3).fetch();
+    new Barman(repository, spec.source).configure("source-of-a-copy.invalid", 5432, "postgres", "", "standby", "",
+        io.pgtide.common.backup.BackupPolicy.from(new PostgresClusterSpec.BackupSpec()));
   }
 
   /**

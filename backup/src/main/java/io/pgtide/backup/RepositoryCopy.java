@@ -24,6 +24,24 @@ public final class RepositoryCopy {
     public String toString() {
       return endpoint + "/" + bucket + "/" + prefix;
     }
+
+    /** From the variables the operator sets (the agent's and a restore Job's); null when no bucket is named. */
+    public static Target fromEnvironment(Map<String, String> env) {
+      if (env.get("PGTIDE_S3_BUCKET") == null || env.get("PGTIDE_S3_BUCKET").isBlank()) {
+        return null;
+      }
+      return new Target(required(env, "PGTIDE_S3_ENDPOINT"), required(env, "PGTIDE_S3_BUCKET"),
+          required(env, "PGTIDE_S3_PREFIX"), env.getOrDefault("PGTIDE_S3_REGION", "us-east-1"),
+          required(env, "PGTIDE_S3_ACCESS_KEY_ID"), required(env, "PGTIDE_S3_SECRET_ACCESS_KEY"));
+    }
+
+    private static String required(Map<String, String> env, String name) {
+      String v = env.get(name);
+      if (v == null || v.isBlank()) {
+        throw new IllegalArgumentException(name + " is not set");
+      }
+      return v;
+    }
   }
 
   private final Path source;
@@ -47,8 +65,39 @@ public final class RepositoryCopy {
   /** One sync; the result is {@link #status()}. Fails with rclone's last lines. */
   public void sync() {
     long started = System.currentTimeMillis();
-    List<String> cmd = new ArrayList<>(List.of("rclone", "sync", source.toString(),
-        "pgtides3:" + target.bucket() + "/" + target.prefix(), "--s3-no-check-bucket", "--stats-one-line",
+    try {
+      rclone("sync", source.toString(), remote());
+      status = new JsonObject().put("target", target.toString()).put("lastCopyAt", Instant.now().toString())
+          .put("lastCopySeconds", Duration.ofMillis(System.currentTimeMillis() - started).toMillis() / 1000.0);
+    } catch (java.io.UncheckedIOException | IllegalStateException e) {
+      fail(started, e.getMessage());
+      throw e;
+    }
+  }
+
+  /**
+   * The other way, for a restore: the copy into the (empty) local directory. {@link IllegalArgumentException} when
+   * the copy holds no base backup there (a wrong bucket or prefix), rclone's failure otherwise.
+   */
+  public void fetch() {
+    rclone("copy", remote(), source.toString());
+    try (var files = java.nio.file.Files.list(source.resolve("base"))) {
+      if (files.findAny().isPresent()) {
+        return;
+      }
+    } catch (java.io.IOException e) {
+      // no base/ at all: below
+    }
+    throw new IllegalArgumentException("no base backup in " + target + " (the bucket and prefix the source's "
+        + "spec.backup.s3 wrote to: prefix defaults to <namespace>/<cluster> of the source)");
+  }
+
+  private String remote() {
+    return "pgtides3:" + target.bucket() + "/" + target.prefix();
+  }
+
+  private void rclone(String verb, String from, String to) {
+    List<String> cmd = new ArrayList<>(List.of("rclone", verb, from, to, "--s3-no-check-bucket", "--stats-one-line",
         "--stats-log-level", "NOTICE", "--stats", "0", "--retries", "3", "--low-level-retries", "3"));
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -59,24 +108,18 @@ public final class RepositoryCopy {
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       if (!p.waitFor(30, TimeUnit.MINUTES)) {
         p.destroyForcibly();
-        throw new IllegalStateException("rclone sync to " + target + " did not finish within 30 min");
+        throw new IllegalStateException("rclone " + verb + " of " + target + " did not finish within 30 min");
       }
       if (p.exitValue() != 0) {
         String[] lines = out.split("\n");
-        throw new IllegalStateException("rclone sync to " + target + " failed (exit " + p.exitValue() + "): "
+        throw new IllegalStateException("rclone " + verb + " of " + target + " failed (exit " + p.exitValue() + "): "
             + String.join(" | ", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 3), lines.length)));
       }
-      status = new JsonObject().put("target", target.toString()).put("lastCopyAt", Instant.now().toString())
-          .put("lastCopySeconds", Duration.ofMillis(System.currentTimeMillis() - started).toMillis() / 1000.0);
     } catch (java.io.IOException e) {
-      fail(started, "cannot run rclone: " + e.getMessage());
-      throw new java.io.UncheckedIOException(e);
+      throw new java.io.UncheckedIOException("cannot run rclone: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
-    } catch (IllegalStateException e) {
-      fail(started, e.getMessage());
-      throw e;
     }
   }
 

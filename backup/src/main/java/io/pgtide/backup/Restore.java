@@ -35,6 +35,8 @@ public final class Restore {
 
   /** The loopback port the restored PostgreSQL runs on until it promotes (the caller's: it knows what else runs). */
   private final IntSupplier freePort;
+  /** Where the restored instance's socket is while it runs ({@link #replayToTarget}). */
+  private volatile Path replaySocketDir;
 
   /** Checks everything that can be checked before anything is created; {@link IllegalArgumentException} if bad. */
   public Restore(IntSupplier freePort, PostgresClusterSpec.RecoverySpec spec, Consumer<String> progress) {
@@ -69,14 +71,32 @@ public final class Restore {
    * standard input with statement logging off, so they are in no command line and no log.
    */
   public void setPasswords(int port, ClusterSecrets wanted) {
-    ClusterSecrets login = sourceSecrets();
-    Psql.script(port, login.superuser(), login.superuserPassword(), "postgres", passwordsSql(wanted));
+    Login login = login(replaySocketDir);
+    Psql.script(login.host(), port, login.user(), login.password(), "postgres", passwordsSql(wanted));
     progress.accept("set the new cluster's passwords of " + wanted.superuser() + " and " + wanted.replicationUser());
+  }
+
+  /**
+   * How the restore logs in to the restored instance: as the source's superuser with its password (kept with its
+   * repository), or, for a copy that carries no password (S3), over the private socket the restored pg_hba.conf
+   * trusts (Spilo's and local mode's both do).
+   */
+  private record Login(String host, String user, String password) {
+  }
+
+  private Login login(Path socketDir) {
+    if (Files.exists(sourceDir.resolve("secrets.json"))) {
+      ClusterSecrets s = sourceSecrets();
+      return new Login("127.0.0.1", s.superuser(), s.superuserPassword());
+    }
+    return new Login(socketDir.toString(), "postgres", null);
   }
 
   static String passwordsSql(ClusterSecrets wanted) {
     return "SET standard_conforming_strings = on;\nSET log_statement = 'none';\n"
         + "SET log_min_duration_statement = -1;\nSET log_min_error_statement = panic;\n"
+        // a source in synchronous mode left synchronous_standby_names behind: there is no standby to wait for
+        + "SET synchronous_commit = local;\n"
         + "SET password_encryption = 'scram-sha-256';\n"
         + "ALTER ROLE " + identifier(wanted.superuser()) + " PASSWORD " + literal(wanted.superuserPassword()) + ";\n"
         + "ALTER ROLE " + identifier(wanted.replicationUser()) + " PASSWORD "
@@ -202,13 +222,16 @@ public final class Restore {
     int port = freePort.getAsInt();
     Path log = dataDir.getParent().resolve("restore-postgres.log");
     Path socketDir = dataDir.getParent();
-    ClusterSecrets secrets = sourceSecrets();
+    replaySocketDir = socketDir;
+    Login login = login(socketDir);
     // the source's Patroni wrote paths and a port of its own member into postgresql.conf: override them all
     String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + socketDir
         // the restored pg_hba.conf trusts the socket: the owner's only (local mode: in its 0700 cluster directory)
         + " -c unix_socket_permissions=0700"
         + " -c hba_file=" + dataDir.resolve("pg_hba.conf") + " -c ident_file=" + dataDir.resolve("pg_ident.conf")
         + " -c archive_mode=off -c primary_conninfo= -c primary_slot_name= -c cluster_name=restore"
+        // Patroni's synchronous mode wrote the source's standbys here: a commit would wait for them forever
+        + " -c synchronous_standby_names="
         // the source's server certificate is not restored with the data (Spilo keeps it outside): loopback only
         + " -c ssl=off"
         // Spilo preloads libraries (bg_mon, timescaledb, ...) this image does not have; replaying WAL needs none
@@ -221,7 +244,7 @@ public final class Restore {
     }
     try {
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-      while (!promoted(port, secrets)) {
+      while (!promoted(port, login)) {
         if (!Files.exists(dataDir.resolve("postmaster.pid"))) {
           // PostgreSQL 14+ stops with a FATAL when the WAL ends before the target
           throw new IllegalStateException("the restore stopped before reaching " + target + ": " + logTail(log));
@@ -239,9 +262,9 @@ public final class Restore {
     progress.accept("restored " + spec.source + " to " + target);
   }
 
-  private static boolean promoted(int port, ClusterSecrets secrets) {
+  private static boolean promoted(int port, Login login) {
     try {
-      return "f".equals(Psql.query(port, secrets.superuser(), secrets.superuserPassword(), "postgres",
+      return "f".equals(Psql.query(login.host(), port, login.user(), login.password(), "postgres",
           "SELECT pg_is_in_recovery()"));
     } catch (RuntimeException e) {
       return false; // not accepting connections yet

@@ -14,6 +14,8 @@ class RestorePasswordsTest {
     String sql = Restore.passwordsSql(new ClusterSecrets("postgres", "it's", "standby", "s3cr\"et"));
     assertThat(sql.indexOf("SET log_statement = 'none'")).as("logging off before any password")
         .isLessThan(sql.indexOf("PASSWORD"));
+    assertThat(sql.indexOf("SET synchronous_commit = local")).as("no synchronous standby to wait for")
+        .isLessThan(sql.indexOf("PASSWORD"));
     assertThat(sql).contains("SET standard_conforming_strings = on;")
         .contains("ALTER ROLE \"postgres\" PASSWORD 'it''s';")
         .contains("ALTER ROLE \"standby\" PASSWORD 's3cr\"et';");

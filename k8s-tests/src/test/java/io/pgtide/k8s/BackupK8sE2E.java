@@ -43,6 +43,10 @@ class BackupK8sE2E {
   @RegisterExtension
   static RealKubernetes k8s = new RealKubernetes();
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** Where a lost namespace's cluster is restored from its S3 copy. */
+  static final String NS_DR = "e2e-backup-dr";
+  /** The S3 endpoint the cluster's repository is copied to from Order 9 on. */
+  static MinioServer s3;
 
   @BeforeAll
   static void createCluster() {
@@ -65,7 +69,11 @@ class BackupK8sE2E {
 
   @AfterAll
   static void drop() {
+    k8s.dropNamespace(NS_DR);
     k8s.dropNamespace(NS);
+    if (s3 != null) {
+      s3.close();
+    }
   }
 
   static PostgresCluster cluster() {
@@ -300,7 +308,8 @@ class BackupK8sE2E {
   @Order(9)
   @SuppressWarnings("unchecked")
   void declaringS3CopiesTheRepositoryThereAndKeepsItInStep() {
-    try (MinioServer s3 = MinioServer.start(k8s)) {
+    s3 = MinioServer.start(k8s);
+    {
       s3.rclone("mkdir", "minio:pgtide-backups");
       k8s.apply("""
           apiVersion: v1
@@ -367,12 +376,14 @@ class BackupK8sE2E {
 
   /**
    * Last: the cluster is deleted, its backup volume stays, and {@code kubectl pgtide restore} brings it back from
-   * that volume alone (the spec, the Secrets and the agent went with it) with new passwords; the clusters restored
-   * from it before keep running without it.
+   * that volume alone (the spec, the Secrets and the agent went with it); at the same time a cluster in another
+   * namespace is restored from the S3 copy alone, as after the loss of the whole namespace. Both get new passwords,
+   * and the clusters restored from it before keep running without it.
    */
   @Test
   @Order(11)
-  void aDeletedClusterIsRestoredFromTheBackupVolumeItLeftWithNewPasswords() throws Exception {
+  void aDeletedClusterComesBackFromItsBackupVolumeAndInAnotherNamespaceFromItsS3Copy() throws Exception {
+    assertThat(s3).as("the copy declared in Order 9").isNotNull();
     String oldPassword = superuserPassword();
     ServiceSql old = sql();
     String rows = old.query("SELECT count(*) FROM ledger_rows");
@@ -381,10 +392,35 @@ class BackupK8sE2E {
     await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> "t".equals(old.query(
         "SELECT coalesce(bool_or(restart_lsn >= '" + end + "'::pg_lsn), false) FROM pg_replication_slots "
             + "WHERE slot_name = '" + io.pgtide.common.backup.BackupPolicy.SLOT + "'")));
+    Instant received = Instant.now();
+    // a copy that began after that holds the segment (the agent syncs every minute)
+    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).until(() ->
+        backupStatus().get("s3") instanceof Map<?, ?> m && m.get("lastCopyAt") != null
+            && Instant.parse(String.valueOf(m.get("lastCopyAt"))).minusMillis((long) (1000
+                * Double.parseDouble(String.valueOf(m.get("lastCopySeconds"))))).isAfter(received));
     k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
     assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName(NAME + "-backup").get())
         .as("the backup volume outlives its cluster").isNotNull();
 
+    k8s.freshNamespace(NS_DR);
+    k8s.apply("""
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s3-credentials, namespace: %s}
+        stringData: {accessKeyId: "%s", secretAccessKey: "%s"}
+        ---
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %s, namespace: %s}
+        spec:
+          postgresVersion: 17
+          replicas: 1
+          storage: {size: 1Gi}
+          bootstrap:
+            recovery:
+              source: %s
+              s3: {endpoint: "%s", bucket: pgtide-backups, prefix: %s/%s, credentialsSecret: s3-credentials}
+        """.formatted(NS_DR, s3.user(), s3.password(), NAME, NS_DR, NAME, s3.endpoint(), NS, NAME));
     java.nio.file.Path dba = k8s.kubeconfigFor(NS, "dba");
     try {
       RealKubernetes.Plugin again = k8s.kubectlPgtide(dba, "restore", "-n", NS, NAME, "--to", "latest",
@@ -395,19 +431,22 @@ class BackupK8sE2E {
       java.nio.file.Files.deleteIfExists(dba);
     }
     long started = System.nanoTime();
-    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofSeconds(2))
-        .until(() -> "True".equals(k8s.condition(NS, NAME + "-again", "Ready")));
-    System.out.printf("K8S-RESTORE-DELETED Ready %.1f s after the plugin created it%n",
-        (System.nanoTime() - started) / 1e9);
-    String newPassword = k8s.superuserPassword(NS, NAME + "-again");
-    assertThat(newPassword).as("new passwords, not the deleted cluster's").isNotEqualTo(oldPassword);
-    ServiceSql copy = ServiceSql.of(k8s, NS, NAME + "-again", "postgres", newPassword);
-    assertThat(await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-        .until(() -> copy.query("SELECT count(*) FROM ledger_rows"), r -> r != null))
-        .as("every row written before the deletion").isEqualTo(rows);
-    ServiceSql stale = ServiceSql.of(k8s, NS, NAME + "-again", "postgres", oldPassword);
-    assertThatThrownBy(() -> stale.query("SELECT 1")).as("the deleted cluster's password no longer logs in")
-        .hasMessageContaining("password authentication failed");
+    for (String[] restored : List.of(new String[] {NS, NAME + "-again", "its backup volume"},
+        new String[] {NS_DR, NAME, "its S3 copy, in another namespace"})) {
+      await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofSeconds(2))
+          .until(() -> "True".equals(k8s.condition(restored[0], restored[1], "Ready")));
+      System.out.printf("K8S-RESTORE-DELETED from %s: Ready %.1f s after it was created%n", restored[2],
+          (System.nanoTime() - started) / 1e9);
+      String newPassword = k8s.superuserPassword(restored[0], restored[1]);
+      assertThat(newPassword).as("new passwords, not the deleted cluster's").isNotEqualTo(oldPassword);
+      ServiceSql copy = ServiceSql.of(k8s, restored[0], restored[1], "postgres", newPassword);
+      assertThat(await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+          .until(() -> copy.query("SELECT count(*) FROM ledger_rows"), r -> r != null))
+          .as("every row written before the deletion, from " + restored[2]).isEqualTo(rows);
+      ServiceSql stale = ServiceSql.of(k8s, restored[0], restored[1], "postgres", oldPassword);
+      assertThatThrownBy(() -> stale.query("SELECT 1")).as("the deleted cluster's password no longer logs in")
+          .hasMessageContaining("password authentication failed");
+    }
     assertThat(k8s.condition(NS, NAME + "-latest", "Degraded"))
         .as("a cluster restored from the deleted one earlier does not need it").isNotEqualTo("True");
   }

@@ -170,6 +170,12 @@ public class PostgresClusterSpec {
     /** RFC 3339, e.g. 2026-11-29T10:15:00Z; absent (and no targetLSN) means the latest recoverable point. */
     public String targetTime;
     public String targetLSN;
+    /**
+     * Kubernetes: restore from this copy of the source's repository (what the source's spec.backup.s3 named) rather
+     * than from its backup volume: for a source whose namespace, volume included, is gone. The prefix defaults to
+     * {@code <this namespace>/<source>}: name the source's when restoring into another namespace.
+     */
+    public S3Spec s3;
   }
 
   /** As Zalando and CloudNativePG offer it: the pod's own scheduling fields, passed through to every member. */

@@ -36,11 +36,11 @@ public final class Psql {
   }
 
   /**
-   * Runs {@code sql} on loopback read from psql's standard input, not its command line (which any process of the
+   * Runs {@code sql} on {@code host} (loopback, or a socket directory) read from psql's standard input, not its command line (which any process of the
    * machine can read): for statements that carry a secret. Fails with psql's message.
    */
-  public static void script(int port, String user, String password, String database, String sql) {
-    List<String> cmd = List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+  public static void script(String host, int port, String user, String password, String database, String sql) {
+    List<String> cmd = List.of("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p",
         Integer.toString(port), "-U", user, "-d", database, "-f", "-");
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -52,7 +52,7 @@ public final class Psql {
       }
       String out = new String(p.getInputStream().readAllBytes()).trim();
       if (p.waitFor() != 0) {
-        throw new IllegalStateException("psql on 127.0.0.1:" + port + " failed: " + out);
+        throw new IllegalStateException("psql on " + host + ":" + port + " failed: " + out);
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

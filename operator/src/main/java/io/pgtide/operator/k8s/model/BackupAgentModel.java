@@ -164,11 +164,7 @@ public final class BackupAgentModel {
         value("JAVA_TOOL_OPTIONS", "-Xmx192m -XX:+UseSerialGC -Djava.io.tmpdir=/tmp")));
     var s3 = cr.getSpec().backup.s3;
     if (s3 != null) {
-      env.addAll(List.of(value("PGTIDE_S3_ENDPOINT", s3.endpoint), value("PGTIDE_S3_BUCKET", s3.bucket),
-          value("PGTIDE_S3_PREFIX", s3.prefix != null && !s3.prefix.isBlank() ? s3.prefix : ns + "/" + cluster),
-          value("PGTIDE_S3_REGION", s3.region),
-          ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
-          ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey")));
+      env.addAll(s3Env(s3, ns + "/" + cluster));
     }
     return env;
   }
@@ -259,7 +255,7 @@ public final class BackupAgentModel {
     String cluster = cr.getMetadata().getName();
     var recovery = cr.getSpec().bootstrap.recovery;
     String pgdata = ClusterModel.DATA_VOLUME_PATH;
-    return new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
+    var job = new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
         .withMetadata(meta(cr, restoreJobName(cluster))).withNewSpec().withBackoffLimit(0)
         .withNewTemplate()
           .withNewMetadata().withLabels(sorted("app.kubernetes.io/name", "pgtide-restore",
@@ -302,6 +298,24 @@ public final class BackupAgentModel {
           .endSpec()
         .endTemplate()
         .endSpec().build();
+    if (recovery.s3 != null) {
+      // the copy is fetched into a scratch directory of the Job's own: no volume of the source is needed
+      var pod = job.getSpec().getTemplate().getSpec();
+      pod.getVolumes().set(1, new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("repository")
+          .withNewEmptyDir().endEmptyDir().build());
+      pod.getContainers().get(0).getEnv().addAll(s3Env(recovery.s3, cr.getMetadata().getNamespace() + "/"
+          + recovery.source));
+    }
+    return job;
+  }
+
+  /** Where a repository's copy in S3 is, for the agent (which writes it) and a restore Job (which reads it). */
+  private static List<EnvVar> s3Env(io.pgtide.common.crd.PostgresClusterSpec.S3Spec s3, String defaultPrefix) {
+    return List.of(value("PGTIDE_S3_ENDPOINT", s3.endpoint), value("PGTIDE_S3_BUCKET", s3.bucket),
+        value("PGTIDE_S3_PREFIX", s3.prefix != null && !s3.prefix.isBlank() ? s3.prefix : defaultPrefix),
+        value("PGTIDE_S3_REGION", s3.region),
+        ClusterModel.secretRef("PGTIDE_S3_ACCESS_KEY_ID", s3.credentialsSecret, "accessKeyId"),
+        ClusterModel.secretRef("PGTIDE_S3_SECRET_ACCESS_KEY", s3.credentialsSecret, "secretAccessKey"));
   }
 
   private static EnvVar value(String name, String value) {

@@ -169,6 +169,9 @@ public final class ClusterValidation {
     if (spec.bootstrap == null || spec.bootstrap.recovery == null) {
       return null;
     }
+    if (spec.bootstrap.recovery.s3 != null && spec.bootstrap.recovery.repository != null) {
+      return "bootstrap.recovery: repository (local mode's directory) and s3 exclude each other";
+    }
     try {
       var target = io.pgtide.common.backup.RecoveryTarget.from(spec.bootstrap.recovery);
       if (target.time() != null && target.time().isAfter(java.time.Instant.now())) {

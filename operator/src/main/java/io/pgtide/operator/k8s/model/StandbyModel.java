@@ -62,7 +62,9 @@ public final class StandbyModel {
   public static CredentialSource credentialSource(PostgresCluster cr) {
     var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
     if (recovery != null) {
-      return new CredentialSource(cr.getMetadata().getNamespace(), recovery.source, "RecoverySourceInvalid");
+      // restored from S3: the source (of another namespace, or gone) has no Secrets here to copy
+      return recovery.s3 != null ? null
+          : new CredentialSource(cr.getMetadata().getNamespace(), recovery.source, "RecoverySourceInvalid");
     }
     Source source = cr.getSpec().standby == null ? null : origin(cr);
     return source == null ? null : new CredentialSource(source.namespace(), source.name(), "StandbySourceInvalid");

@@ -391,6 +391,16 @@ public final class ClusterReconciler {
       if (client.apps().statefulSets().inNamespace(ns).withName(cr.getMetadata().getName()).get() != null) {
         return null; // restored before: the source may change or go now
       }
+      if (recovery.s3 != null) {
+        // the copy itself is read by the restore Job (its catalogue checks the target); its keys must be here
+        Secret keys = client.secrets().inNamespace(ns).withName(recovery.s3.credentialsSecret).get();
+        if (keys == null || SecretPasswords.valueOf(keys, "accessKeyId") == null
+            || SecretPasswords.valueOf(keys, "secretAccessKey") == null) {
+          throw new ReconcileErrors.Refused("RecoverySourceInvalid", "bootstrap.recovery.s3.credentialsSecret "
+              + recovery.s3.credentialsSecret + ": no Secret in this namespace with accessKeyId and secretAccessKey");
+        }
+        return null;
+      }
       String problem = ClusterValidation.recoverySourceProblem(recovery,
           client.resources(PostgresCluster.class).inNamespace(ns).withName(recovery.source).get(),
           client.persistentVolumeClaims().inNamespace(ns).withName(BackupAgentModel.name(recovery.source)).get()
@@ -578,7 +588,10 @@ public final class ClusterReconciler {
     });
   }
 
-  /** A restore whose source cluster is gone (its backup volume is what {@link #recoverySource} found). Blocking. */
+  /**
+   * A restore whose source cluster is gone: its backup volume is what {@link #recoverySource} found (a restore from
+   * S3 has no credential source at all). Blocking.
+   */
   private boolean detachedRepository(PostgresCluster cr, StandbyModel.CredentialSource source) {
     return cr.getSpec().bootstrap != null && cr.getSpec().bootstrap.recovery != null
         && client.resources(PostgresCluster.class).inNamespace(source.namespace()).withName(source.cluster()).get()

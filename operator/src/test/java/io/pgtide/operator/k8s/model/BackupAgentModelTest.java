@@ -107,6 +107,37 @@ class BackupAgentModelTest {
   }
 
   @Test
+  void aRestoreFromS3FetchesTheCopyIntoAScratchDirectoryWithNoVolumeOrSecretOfTheSource() {
+    PostgresCluster copy = cluster("orders");
+    copy.getMetadata().setNamespace("dr");
+    copy.getSpec().backup = null;
+    copy.getSpec().bootstrap = new PostgresClusterSpec.BootstrapSpec();
+    copy.getSpec().bootstrap.recovery = new PostgresClusterSpec.RecoverySpec();
+    copy.getSpec().bootstrap.recovery.source = "orders";
+    var s3 = new PostgresClusterSpec.S3Spec();
+    s3.endpoint = "http://10.96.0.9:9000";
+    s3.bucket = "backups";
+    s3.credentialsSecret = "s3-keys";
+    copy.getSpec().bootstrap.recovery.s3 = s3;
+    var pod = BackupAgentModel.restoreJob(copy, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).filteredOn(v -> "repository".equals(v.getName()))
+        .singleElement().satisfies(v -> {
+          assertThat(v.getEmptyDir()).isNotNull();
+          assertThat(v.getPersistentVolumeClaim()).as("no volume of the source").isNull();
+        });
+    var env = pod.getContainers().get(0).getEnv();
+    assertThat(env).extracting(EnvVar::getName, EnvVar::getValue).contains(
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_S3_ENDPOINT", "http://10.96.0.9:9000"),
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_S3_BUCKET", "backups"),
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_S3_PREFIX", "dr/orders"));
+    assertThat(env).filteredOn(e -> e.getName().startsWith("PGTIDE_S3_") && e.getValueFrom() != null)
+        .extracting(e -> e.getValueFrom().getSecretKeyRef().getName()).containsOnly("s3-keys");
+    assertThat(StandbyModel.credentialSource(copy)).as("new passwords: no source Secret to copy").isNull();
+    copy.getSpec().bootstrap.recovery.repository = "/srv/orders";
+    assertThat(ClusterValidation.problem(copy.getSpec())).contains("repository").contains("exclude each other");
+  }
+
+  @Test
   void aRestoreNeedsAnExistingSourceWithBackupsAndATargetInsideItsRecoverableRange() {
     var recovery = new PostgresClusterSpec.RecoverySpec();
     recovery.source = "orders";
