@@ -171,6 +171,7 @@ public final class Restore {
     progress.accept("restoring base backup " + chosen.id() + " of " + spec.source + " to " + target);
     OsUser.ownedDirectory(dataDir.getParent(), false);
     source.recover(chosen.id(), dataDir);
+    privateDirectory(dataDir);
     tidy(dataDir, false);
     stopAtTarget(dataDir);
     replayToTarget(dataDir, whileUp);
@@ -198,6 +199,18 @@ public final class Restore {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare the restored directory " + dataDir, e);
+    }
+  }
+
+  /**
+   * PostgreSQL starts only on a data directory of mode 0700 or 0750; Barman gives it the mode of the backup's copy,
+   * which a repository fetched from S3 does not keep (rclone writes 0755).
+   */
+  private static void privateDirectory(Path dataDir) {
+    try {
+      Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make " + dataDir + " private", e);
     }
   }
 
