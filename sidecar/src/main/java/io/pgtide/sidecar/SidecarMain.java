@@ -32,9 +32,23 @@ public final class SidecarMain {
    *       costs less: -1.5 MB. An archive of all ~5,600 classes the sidecar loads (static AppCDS, mapped without
    *       relocation) moved ~23 MB out of metaspace and the symbol table into 40 MB of mapped file that it touches
    *       nearly all of: -1.6 MB of RSS, not worth an archive per image</li>
+   *   <li>(not a flag) no protobuf exposition (prometheus-metrics-exposition-formats and its shaded protobuf) in the
+   *       jar: /metrics is text only; jar 11.95 to 9.86 MB, ~0.1 MB</li>
    * </ul>
+   * Tried and left out (SidecarBench {@code sidecar 60 120}, 79.7 MB before; single runs vary by 1-2 MB):
+   * -XX:TrimNativeHeapInterval=10000 (79.3: the maximum is reached within 8 s of start and little malloc memory is
+   * free after it), with MALLOC_ARENA_MAX=2 (79.0); -XX:StringTableSize=4096 (nothing); -XX:CompileThresholdScaling=5
+   * (76.7 MB, but steady CPU 0.53 s/min against the exporter's 0.29) and =2 (77.9 MB, 0.43 against 0.29); -Xint
+   * (71.1 MB, but 11.7 s/min of CPU in the first minute and 0.90 when steady); -XX:-BytecodeVerificationRemote
+   * (-1.8 MB: the verifier's own classes, but the jar's bytecode unverified, not worth 2 %). The floor, with these
+   * flags: an idle JVM is 26 MB (libjvm.so's code alone 13 MB), one that only runs Vert.x and polls PostgreSQL once a
+   * second with vertx-pg-client (~2,900 classes) 56-58 MB (62 MB on JDK 25 with -XX:+UseCompactObjectHeaders), so
+   * issue #33's 48 MB is out of reach for this stack on HotSpot.
    * Where the rest goes (Native Memory Tracking, ~88 MB): ~5,600 classes (metaspace 30 MB, symbols 7 MB), libjvm.so's
-   * mapped code 13 MB, the heap 10-14 MB, C1's code 5 MB, 20 threads' stacks 2 MB.
+   * mapped code 13 MB, the heap 10-14 MB, C1's code 5 MB, 20 threads' stacks 2 MB. Of the classes, ~1,000 are the
+   * JDK's TLS for the bridge (sun.security.*, javax.net.ssl, com.sun.crypto; 450 in sun.security.ssl alone), ~800
+   * lambdas and ~230 method-handle forms, ~560 Netty, ~740 Vert.x, ~300 Micrometer/Prometheus/HdrHistogram and ~100
+   * JMX for the JVM meters /metrics serves: what /metrics and the bridge need.
    */
   public static final java.util.List<String> JVM_FLAGS = java.util.List.of("-Xms8m", "-Xmx64m", "-Xmn2m",
       "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:+UseSerialGC",
