@@ -172,6 +172,7 @@ public final class Restore {
     OsUser.ownedDirectory(dataDir.getParent(), false);
     source.recover(chosen.id(), dataDir);
     privateDirectory(dataDir);
+    emptyDirectories(dataDir);
     tidy(dataDir, false);
     stopAtTarget(dataDir);
     replayToTarget(dataDir, whileUp);
@@ -211,6 +212,31 @@ public final class Restore {
       Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot make " + dataDir + " private", e);
+    }
+  }
+
+  /**
+   * The directories PostgreSQL expects and a base backup may hold empty (initdb makes them all). Object storage
+   * keeps no empty directory, so a repository fetched from S3 lacks them, and PostgreSQL would not start ("could
+   * not open directory pg_notify"). Made where missing, by the user the restore runs as (PostgreSQL's on Kubernetes).
+   */
+  static final List<String> EMPTY_DIRECTORIES = List.of("global", "pg_commit_ts", "pg_dynshmem", "pg_logical",
+      "pg_logical/mappings", "pg_logical/snapshots", "pg_multixact", "pg_multixact/members", "pg_multixact/offsets",
+      "pg_notify", "pg_replslot", "pg_serial", "pg_snapshots", "pg_stat", "pg_stat_tmp", "pg_subtrans", "pg_tblspc",
+      "pg_twophase", "pg_wal", "pg_wal/archive_status", "pg_xact");
+
+  static void emptyDirectories(Path dataDir) {
+    var mode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    try {
+      for (String d : EMPTY_DIRECTORIES) {
+        Path dir = dataDir.resolve(d);
+        if (!Files.isDirectory(dir)) {
+          Files.createDirectory(dir, mode);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make PostgreSQL's directories in " + dataDir, e);
     }
   }
 

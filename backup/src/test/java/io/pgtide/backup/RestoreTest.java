@@ -7,7 +7,7 @@ import io.pgtide.common.secrets.ClusterSecrets;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class RestorePasswordsTest {
+class RestoreTest {
 
   @Test
   void theNewPasswordsAreQuotedLiteralsWithStatementLoggingOff() {
@@ -28,5 +28,21 @@ class RestorePasswordsTest {
         "b"))).isEqualTo(new ClusterSecrets("postgres", "a", "standby", "b"));
     assertThatThrownBy(() -> BackupRestore.newPasswords(Map.of("PGTIDE_SUPERUSER_PASSWORD", "a")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("go together");
+  }
+
+  @Test
+  void theDirectoriesObjectStorageDropsAreMadeAgainAndWhatIsThereIsKept(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path data) throws Exception {
+    java.nio.file.Files.createDirectories(data.resolve("pg_wal"));
+    java.nio.file.Files.writeString(data.resolve("pg_wal/000000010000000000000001"), "wal");
+    Restore.emptyDirectories(data);
+    for (String d : Restore.EMPTY_DIRECTORIES) {
+      assertThat(data.resolve(d)).isDirectory();
+    }
+    assertThat(data.resolve("pg_wal/000000010000000000000001")).hasContent("wal");
+    assertThat(java.nio.file.Files.getPosixFilePermissions(data.resolve("pg_notify")))
+        .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
+            java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
   }
 }
