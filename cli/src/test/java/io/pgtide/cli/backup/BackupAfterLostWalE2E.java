@@ -78,7 +78,9 @@ class BackupAfterLostWalE2E {
     } finally {
       Signals.send(receiver, Signal.CONT);
     }
-    await().atMost(Duration.ofSeconds(120)).until(() -> runner.core().failover().lastFailover(key)
+    // the replica replays what it missed from the archive before Patroni lets it lead (maximum_lag_on_failover):
+    // 54 s alone, past 120 s once in a loaded CI run
+    await().atMost(Duration.ofSeconds(300)).until(() -> runner.core().failover().lastFailover(key)
         .filter(r -> r.from().equals(primary)).isPresent());
     // the receiver restarts where the new primary is, and a base backup covers what it could not stream
     await().atMost(Duration.ofSeconds(300)).until(() -> streaming() && backups().getJsonObject("lastBackup") != null
