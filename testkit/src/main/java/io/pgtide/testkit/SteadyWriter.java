@@ -233,9 +233,13 @@ public final class SteadyWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops writing and closes Vert.x. Its close waits for every connection to close, and one to a member whose node was
+   * frozen or cut may take a TLS close and a TCP time-out to go (past 10 s in a loaded CI run): 60 s, then the failure.
+   */
   @Override
   public void close() {
     stop();
-    get(vertx.close(), 10);
+    get(vertx.close(), 60);
   }
 }
