@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
  * base backup and the WAL after it, one run of PostgreSQL until the target is reached and promoted) into the
  * directory the new cluster's first Spilo member starts from, which Patroni then adopts. The source is only read.
  * Exit 2 when the target cannot be reached (nothing written), 1 when the restore failed (the partial directory is
- * removed).
+ * removed). For a standby of an S3 copy ({@code PGTIDE_STANDBY_DYNAMIC} set) the newest base backup is laid down
+ * and not replayed ({@link Restore#standbyInto}).
  */
 @Command(name = "backup-restore", mixinStandardHelpOptions = true,
     description = "Restore a cluster's backups into a data directory (the operator's restore Job; configured by environment).")
@@ -33,6 +34,7 @@ public final class BackupRestore implements Callable<Integer> {
     Path data;
     Restore restore;
     ClusterSecrets wanted;
+    String standbyDynamic;
     try {
       if (spec.source == null || spec.source.isBlank()) {
         throw new IllegalArgumentException("PGTIDE_SOURCE is not set");
@@ -47,6 +49,10 @@ public final class BackupRestore implements Callable<Integer> {
       restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
       restore.check();
       wanted = newPasswords(env);
+      standbyDynamic = blankToNull(env.get("PGTIDE_STANDBY_DYNAMIC"));
+      if (standbyDynamic != null) {
+        new io.vertx.core.json.JsonObject(standbyDynamic); // the operator's: refused before anything is written
+      }
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       return 2;
@@ -56,6 +62,10 @@ public final class BackupRestore implements Callable<Integer> {
     }
     OsUser.deleteTree(data); // what an interrupted earlier run left: never adopted half-restored
     try {
+      if (standbyDynamic != null) {
+        restore.standbyInto(data, standbyDynamic);
+        return 0;
+      }
       restore.restoreInto(data, port -> {
         if (wanted != null) {
           restore.setPasswords(port, wanted);

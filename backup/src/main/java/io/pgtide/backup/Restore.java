@@ -181,6 +181,34 @@ public final class Restore {
   }
 
   /**
+   * A standby's start: the newest base backup laid down in {@code dataDir} (which must not exist) and not replayed,
+   * without Barman's recovery settings and staged WAL, and with {@code patroniDynamic} as Patroni's cached dynamic
+   * configuration ({@code patroni.dynamic.json}). The standby's first member adopts the directory: Patroni reads that
+   * file (it reads no bootstrap configuration for a directory it adopts), so it starts PostgreSQL as the standby
+   * leader with the configuration's {@code standby_cluster.restore_command}, which fetches every WAL segment from the
+   * backup on. The source is not reached. Returns the base backup laid down.
+   */
+  public Barman.BackupInfo standbyInto(Path dataDir, String patroniDynamic) {
+    Barman.BackupInfo chosen = check();
+    progress.accept("laying down base backup " + chosen.id() + " of " + spec.source + " for a standby");
+    OsUser.ownedDirectory(dataDir.getParent(), false);
+    source.recover(chosen.id(), dataDir);
+    privateDirectory(dataDir);
+    emptyDirectories(dataDir);
+    tidy(dataDir, true);
+    try {
+      Files.deleteIfExists(dataDir.resolve("recovery.signal")); // Patroni writes standby.signal itself
+      Path cache = dataDir.resolve("patroni.dynamic.json");
+      Files.writeString(cache, patroniDynamic);
+      Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare the standby's directory " + dataDir, e);
+    }
+    progress.accept("laid down " + spec.source + "'s base backup " + chosen.id() + " for a standby");
+    return chosen;
+  }
+
+  /**
    * What a Patroni-managed data directory must not carry into a new cluster: the source's cached dynamic
    * configuration, its standby marker and start options; after the recovery also the recovery settings Barman
    * wrote and the WAL it staged.

@@ -81,7 +81,8 @@ final class KubeCli implements AutoCloseable {
     if (s.standby != null) {
       out.append(s.standby.promoted ? String.format("standby of %s, promoted at %s%n", s.standby.source,
           s.standby.promotedAt) : String.format("standby of %s: %s, lag %s bytes%n", s.standby.source,
-          Boolean.TRUE.equals(s.standby.streaming) ? "streaming" : "not streaming",
+          s.standby.s3 != null ? "from its S3 copy " + s.standby.s3.endpoint + "/" + s.standby.s3.bucket + "/"
+              + s.standby.s3.prefix : Boolean.TRUE.equals(s.standby.streaming) ? "streaming" : "not streaming",
           s.standby.lagBytes == null ? "unknown" : s.standby.lagBytes));
     }
     if (s.lastFailover != null) {

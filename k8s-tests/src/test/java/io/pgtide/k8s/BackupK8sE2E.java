@@ -45,6 +45,8 @@ class BackupK8sE2E {
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   /** Where a lost namespace's cluster is restored from its S3 copy. */
   static final String NS_DR = "e2e-backup-dr";
+  /** A standby of the S3 copy alone, in NS_DR. */
+  static final String FOLLOWER = "ledger-follower";
   /** The S3 endpoint the cluster's repository is copied to from Order 9 on. */
   static MinioServer s3;
 
@@ -386,23 +388,10 @@ class BackupK8sE2E {
     assertThat(s3).as("the copy declared in Order 9").isNotNull();
     String oldPassword = superuserPassword();
     ServiceSql old = sql();
-    String rows = old.query("SELECT count(*) FROM ledger_rows");
-    // what the receiver completed is what a repository without its agent holds: close the segment and wait for it
-    String end = old.query("SELECT pg_switch_wal()");
-    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> "t".equals(old.query(
-        "SELECT coalesce(bool_or(restart_lsn >= '" + end + "'::pg_lsn), false) FROM pg_replication_slots "
-            + "WHERE slot_name = '" + io.pgtide.common.backup.BackupPolicy.SLOT + "'")));
-    Instant received = Instant.now();
-    // a copy that began after that holds the segment (the agent syncs every minute)
-    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).until(() ->
-        backupStatus().get("s3") instanceof Map<?, ?> m && m.get("lastCopyAt") != null
-            && Instant.parse(String.valueOf(m.get("lastCopyAt"))).minusMillis((long) (1000
-                * Double.parseDouble(String.valueOf(m.get("lastCopySeconds"))))).isAfter(received));
-    k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
-    assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName(NAME + "-backup").get())
-        .as("the backup volume outlives its cluster").isNotNull();
-
+    // a standby that follows the S3 copy alone, from the namespace the S3 restore below goes to (no prefix: the
+    // default names the source's namespace and name, as the agent's does)
     k8s.freshNamespace(NS_DR);
+    long followerCreated = System.nanoTime();
     k8s.apply("""
         apiVersion: v1
         kind: Secret
@@ -416,11 +405,55 @@ class BackupK8sE2E {
           postgresVersion: 17
           replicas: 1
           storage: {size: 1Gi}
+          standby:
+            source: %s
+            sourceNamespace: %s
+            s3: {endpoint: "%s", bucket: pgtide-backups, credentialsSecret: s3-credentials}
+        """.formatted(NS_DR, s3.user(), s3.password(), FOLLOWER, NS_DR, NAME, NS, s3.endpoint()));
+    String rows = old.query("SELECT count(*) FROM ledger_rows");
+    // what the receiver completed is what a repository without its agent holds: close the segment and wait for it
+    String end = old.query("SELECT pg_switch_wal()");
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> "t".equals(old.query(
+        "SELECT coalesce(bool_or(restart_lsn >= '" + end + "'::pg_lsn), false) FROM pg_replication_slots "
+            + "WHERE slot_name = '" + io.pgtide.common.backup.BackupPolicy.SLOT + "'")));
+    Instant received = Instant.now();
+    // a copy that began after that holds the segment (the agent syncs every minute)
+    await().atMost(Duration.ofSeconds(240)).pollInterval(Duration.ofSeconds(2)).until(() ->
+        backupStatus().get("s3") instanceof Map<?, ?> m && m.get("lastCopyAt") != null
+            && Instant.parse(String.valueOf(m.get("lastCopyAt"))).minusMillis((long) (1000
+                * Double.parseDouble(String.valueOf(m.get("lastCopySeconds"))))).isAfter(received));
+    // where a standby of the copy fetches it: filed by Barman (within a minute) and copied (within another)
+    String segment = old.query("SELECT pg_walfile_name('" + end + "')");
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(5)).until(() ->
+        s3.rclone("lsf", "-R", "minio:pgtide-backups/" + NS + "/" + NAME + "/wals").contains(segment));
+    await().atMost(Duration.ofSeconds(480)).pollInterval(Duration.ofSeconds(2))
+        .until(() -> "True".equals(k8s.condition(NS_DR, FOLLOWER, "Ready")));
+    // the source's passwords: the operator copied its Secrets (it reaches them here)
+    ServiceSql follower = ServiceSql.of(k8s, NS_DR, FOLLOWER, "postgres", oldPassword);
+    System.out.printf("K8S-STANDBY-S3 Ready %.1f s after it was created%n", (System.nanoTime() - followerCreated) / 1e9);
+    assertThat(await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+        .until(() -> follower.query("SELECT count(*) FROM ledger_rows"), rows::equals))
+        .as("the standby of the S3 copy has every row written before the segment closed").isEqualTo(rows);
+    System.out.printf("K8S-STANDBY-S3 every row %.1f s after the source's receiver had the segment%n",
+        java.time.Duration.between(received, Instant.now()).toMillis() / 1e3);
+    assertThat(follower.query("SELECT pg_is_in_recovery()")).as("it follows, read-only").isEqualTo("t");
+    k8s.kubectl("-n", NS, "delete", "postgrescluster", NAME, "--wait=true", "--timeout=180s");
+    assertThat(k8s.client().persistentVolumeClaims().inNamespace(NS).withName(NAME + "-backup").get())
+        .as("the backup volume outlives its cluster").isNotNull();
+
+    k8s.apply("""
+        apiVersion: pgtide.io/v1
+        kind: PostgresCluster
+        metadata: {name: %s, namespace: %s}
+        spec:
+          postgresVersion: 17
+          replicas: 1
+          storage: {size: 1Gi}
           bootstrap:
             recovery:
               source: %s
               s3: {endpoint: "%s", bucket: pgtide-backups, prefix: %s/%s, credentialsSecret: s3-credentials}
-        """.formatted(NS_DR, s3.user(), s3.password(), NAME, NS_DR, NAME, s3.endpoint(), NS, NAME));
+        """.formatted(NAME, NS_DR, NAME, s3.endpoint(), NS, NAME));
     java.nio.file.Path dba = k8s.kubeconfigFor(NS, "dba");
     try {
       RealKubernetes.Plugin again = k8s.kubectlPgtide(dba, "restore", "-n", NS, NAME, "--to", "latest",
@@ -449,5 +482,19 @@ class BackupK8sE2E {
     }
     assertThat(k8s.condition(NS, NAME + "-latest", "Degraded"))
         .as("a cluster restored from the deleted one earlier does not need it").isNotEqualTo("True");
+
+    // the source is gone: the standby of its copy is promoted the GitOps way, by removing spec.standby
+    long asked = System.nanoTime();
+    k8s.kubectl("-n", NS_DR, "patch", "postgrescluster", FOLLOWER, "--type=json", "-p",
+        "[{\"op\":\"remove\",\"path\":\"/spec/standby\"}]");
+    await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions().until(() -> {
+      follower.exec("CREATE TABLE IF NOT EXISTS after_promotion(x int); INSERT INTO after_promotion VALUES (1)");
+      return true;
+    });
+    System.out.printf("K8S-STANDBY-S3 writable %.1f s after spec.standby was removed%n",
+        (System.nanoTime() - asked) / 1e9);
+    assertThat(follower.query("SELECT count(*) FROM ledger_rows")).as("every row, promoted").isEqualTo(rows);
+    assertThat(k8s.client().resources(PostgresCluster.class).inNamespace(NS_DR).withName(FOLLOWER).get()
+        .getStatus().standby.promoted).isTrue();
   }
 }

@@ -154,6 +154,14 @@ public class PostgresClusterSpec {
      */
     @Pattern("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     public String sourceNamespace;
+    /**
+     * Follow the source's copy in S3 (what its spec.backup.s3 names) instead of streaming from its primary: for a
+     * source this cluster cannot reach, in another Kubernetes cluster or region. The standby starts from the copy's
+     * newest base backup and replays each WAL segment once the source's agent has copied it (about a minute). The
+     * prefix defaults to {@code <sourceNamespace>/<source>}. The source's passwords: copied from its Secrets when
+     * the operator reaches them, otherwise create this cluster's two credential Secrets with them first.
+     */
+    public S3Spec s3;
   }
 
   public static class BootstrapSpec {

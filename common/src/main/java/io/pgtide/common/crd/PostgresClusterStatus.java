@@ -62,6 +62,11 @@ public class PostgresClusterStatus {
     /** Promotion was decided (a request, or spec.standby removed); it is carried out until the leader is primary. */
     public boolean promoted;
     public String promotedAt;
+    /**
+     * The S3 copy followed (spec.standby.s3, its prefix resolved) for a standby that follows one: kept after
+     * promotion, so the pods' bootstrap-only settings stay as they were when spec.standby is removed.
+     */
+    public io.pgtide.common.crd.PostgresClusterSpec.S3Spec s3;
   }
 
   public static class Upgrade {

@@ -252,8 +252,27 @@ public final class BackupAgentModel {
    * roles the new cluster's passwords; run once (no retry: a failed restore is reported, never half adopted).
    */
   public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config) {
+    var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    if (recovery != null) {
+      return restoreJob(cr, config, recovery, null);
+    }
+    // a standby of an S3 copy: the copy's newest base backup laid down, not replayed, with what makes its first
+    // member's Patroni start it as the standby leader (it adopts the directory, so no bootstrap.dcs is read)
+    StandbyModel.Source source = StandbyModel.origin(cr);
+    if (source == null || !source.fromS3()) {
+      throw new IllegalArgumentException("neither bootstrap.recovery nor standby.s3: nothing to restore");
+    }
+    var spec = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
+    spec.source = source.name();
+    spec.s3 = source.s3();
+    return restoreJob(cr, config, spec,
+        ClusterModel.patroniDynamic(cr.getSpec(), StandbyModel.restoreCommand(source)).encode());
+  }
+
+  /** {@code standbyDynamic}: Patroni's dynamic configuration for a standby's first member; null for a restore. */
+  private static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config,
+      io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec recovery, String standbyDynamic) {
     String cluster = cr.getMetadata().getName();
-    var recovery = cr.getSpec().bootstrap.recovery;
     String pgdata = ClusterModel.DATA_VOLUME_PATH;
     var job = new io.fabric8.kubernetes.api.model.batch.v1.JobBuilder()
         .withMetadata(meta(cr, restoreJobName(cluster))).withNewSpec().withBackoffLimit(0)
@@ -298,6 +317,12 @@ public final class BackupAgentModel {
           .endSpec()
         .endTemplate()
         .endSpec().build();
+    var env = job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv();
+    if (standbyDynamic != null) {
+      // a standby's roles are the source's, passwords included, and it cannot change them: read-only until promoted
+      env.removeIf(e -> e.getName().endsWith("_PASSWORD"));
+      env.add(value("PGTIDE_STANDBY_DYNAMIC", standbyDynamic));
+    }
     if (recovery.s3 != null) {
       // the copy is fetched into a scratch directory of the Job's own: no volume of the source is needed
       var pod = job.getSpec().getTemplate().getSpec();

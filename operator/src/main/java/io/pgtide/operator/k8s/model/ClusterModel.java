@@ -544,6 +544,18 @@ public final class ClusterModel {
    * fallback to the source's WAL archive ({@link StandbyModel#restoreCommand}). Bootstrap only, like the rest.
    */
   public static String spiloConfiguration(PostgresClusterSpec spec, String standbyRestoreCommand) {
+    JsonObject clone = new JsonObject().put("create_replica_method", new JsonArray().add("basebackup"))
+        .put("basebackup", new JsonObject().put("checkpoint", "fast"));
+    return new JsonObject().put("bootstrap", new JsonObject().put("dcs", patroniDynamic(spec, standbyRestoreCommand)))
+        .put("postgresql", clone).encode();
+  }
+
+  /**
+   * Patroni's dynamic configuration as the cluster starts with it: what Spilo gets as {@code bootstrap.dcs}, and what
+   * a standby of an S3 copy finds in its data directory ({@code patroni.dynamic.json}, from its restore Job), as its
+   * first member adopts that directory rather than bootstrapping (Patroni then reads no {@code bootstrap.dcs}).
+   */
+  public static JsonObject patroniDynamic(PostgresClusterSpec spec, String standbyRestoreCommand) {
     JsonObject dcs = new JsonObject().put("ttl", spec.patroni.ttl).put("loop_wait", spec.patroni.loopWait)
         .put("retry_timeout", spec.patroni.retryTimeout)
         .put("maximum_lag_on_failover", spec.patroni.maximumLagOnFailover)
@@ -552,9 +564,7 @@ public final class ClusterModel {
     if (standbyRestoreCommand != null) {
       dcs.put("standby_cluster", new JsonObject().put("restore_command", standbyRestoreCommand));
     }
-    JsonObject clone = new JsonObject().put("create_replica_method", new JsonArray().add("basebackup"))
-        .put("basebackup", new JsonObject().put("checkpoint", "fast"));
-    return new JsonObject().put("bootstrap", new JsonObject().put("dcs", dcs)).put("postgresql", clone).encode();
+    return dcs;
   }
 
   /**

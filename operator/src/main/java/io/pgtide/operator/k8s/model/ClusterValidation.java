@@ -72,7 +72,8 @@ public final class ClusterValidation {
    */
   public static String standbyScopeProblem(io.pgtide.common.crd.PostgresCluster cr, List<String> watchNamespaces) {
     var standby = cr.getSpec() == null ? null : cr.getSpec().standby;
-    if (standby == null || standby.sourceNamespace == null || watchNamespaces.isEmpty()
+    // a standby of the S3 copy needs nothing of the source's namespace (its passwords can be given instead)
+    if (standby == null || standby.s3 != null || standby.sourceNamespace == null || watchNamespaces.isEmpty()
         || watchNamespaces.contains(standby.sourceNamespace)) {
       return null;
     }

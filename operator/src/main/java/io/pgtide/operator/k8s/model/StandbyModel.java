@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder;
 import io.pgtide.common.cluster.ClusterKey;
 import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.common.crd.PostgresClusterSpec.S3Spec;
 import io.pgtide.common.crd.PostgresClusterStatus;
 import io.pgtide.operator.state.ClusterView;
 import io.pgtide.operator.state.MemberView;
@@ -45,7 +46,7 @@ public final class StandbyModel {
     }
     boolean made = current.getSpec().getTemplate().getSpec().getContainers().stream()
         .filter(c -> "postgres".equals(c.getName()) && c.getEnv() != null).flatMap(c -> c.getEnv().stream())
-        .anyMatch(e -> "STANDBY_HOST".equals(e.getName()));
+        .anyMatch(e -> "STANDBY_HOST".equals(e.getName()) || S3_ENV.equals(e.getName()));
     return made ? null : "standby is set when a cluster is created, not added to a running one (its data and "
         + "passwords are its own); create a new cluster with standby.source " + cr.getSpec().standby.source;
   }
@@ -70,10 +71,21 @@ public final class StandbyModel {
     return source == null ? null : new CredentialSource(source.namespace(), source.name(), "StandbySourceInvalid");
   }
 
-  /** The cluster a standby follows or followed: namespace and name. */
-  public record Source(String namespace, String name) {
+  /**
+   * The cluster a standby follows or followed: namespace and name, and for one that follows the source's S3 copy
+   * rather than its stream, that copy ({@code s3} with its prefix resolved; null for a streaming standby).
+   */
+  public record Source(String namespace, String name, S3Spec s3) {
+    public Source(String namespace, String name) {
+      this(namespace, name, null);
+    }
+
     public String key() {
       return ClusterKey.text(namespace, name);
+    }
+
+    public boolean fromS3() {
+      return s3 != null;
     }
   }
 
@@ -87,14 +99,25 @@ public final class StandbyModel {
     if (spec != null && spec.source != null) {
       String ns = spec.sourceNamespace == null || spec.sourceNamespace.isBlank()
           ? cr.getMetadata().getNamespace() : spec.sourceNamespace;
-      return new Source(ns, spec.source);
+      return new Source(ns, spec.source, spec.s3 == null ? null : resolved(spec.s3, ns + "/" + spec.source));
     }
     var status = cr.getStatus() == null ? null : cr.getStatus().standby;
     if (status != null && status.source != null && status.source.contains("/")) {
       ClusterKey key = ClusterKey.parse(status.source);
-      return new Source(key.namespace(), key.name());
+      return new Source(key.namespace(), key.name(), status.s3);
     }
     return null;
+  }
+
+  /** A copy of {@code s3} with its prefix given ({@code defaultPrefix} when it names none). */
+  static S3Spec resolved(S3Spec s3, String defaultPrefix) {
+    S3Spec r = new S3Spec();
+    r.endpoint = s3.endpoint;
+    r.bucket = s3.bucket;
+    r.prefix = s3.prefix == null || s3.prefix.isBlank() ? defaultPrefix : s3.prefix;
+    r.credentialsSecret = s3.credentialsSecret;
+    r.region = s3.region;
+    return r;
   }
 
   /** The cluster follows its source now: spec.standby given and no promotion decided. */
@@ -142,16 +165,25 @@ public final class StandbyModel {
     if (source == null) {
       return List.of();
     }
+    if (source.fromS3()) {
+      // no stream: Spilo gets no STANDBY_* (it would write a host); this marks the pods as a standby's for addedLater
+      return List.of(new EnvVarBuilder().withName(S3_ENV).withValue(location(source.s3())).build());
+    }
     return List.of(new EnvVarBuilder().withName("STANDBY_HOST").withValue(host(source)).build(),
         new EnvVarBuilder().withName("STANDBY_PORT").withValue(Integer.toString(PORT)).build(),
         new EnvVarBuilder().withName("STANDBY_PRIMARY_SLOT_NAME").withValue(slotName(cr)).build());
   }
+
+  /** What marks a standby of an S3 copy's pods (no STANDBY_HOST): the copy's location, for people reading the pod. */
+  static final String S3_ENV = "PGTIDE_STANDBY_S3";
 
   /** Where a standby's Spilo container finds what fetching its source's archived WAL takes (its Secret, below). */
   public static final String ARCHIVE_DIR = "/etc/pgtide/standby-archive";
   /** The header file curl sends: the source agent's WAL token, never on a command line or in Patroni's config. */
   static final String ARCHIVE_AUTHORIZATION = "authorization";
   static final String ARCHIVE_CA = "ca.crt";
+  /** A standby of an S3 copy: curl's configuration with the copy's keys and how requests are signed. */
+  static final String ARCHIVE_CURLRC = "curlrc";
 
   /**
    * The Secret in the standby's namespace holding the source's WAL token (as a curl header file) and the CA its
@@ -179,9 +211,50 @@ public final class StandbyModel {
    * which PostgreSQL reads as "not in the archive" and goes back to streaming. Curl is in Spilo's image.
    */
   public static String restoreCommand(Source source) {
+    if (source.fromS3()) {
+      return s3RestoreCommand(source.s3());
+    }
     return "curl --silent --show-error --fail --connect-timeout 5 --max-time 300 --cacert " + ARCHIVE_DIR + "/"
         + ARCHIVE_CA + " --header @" + ARCHIVE_DIR + "/" + ARCHIVE_AUTHORIZATION + " --output %p https://"
         + BackupAgentModel.host(source.namespace(), source.name()) + ":" + BackupAgentModel.TLS_PORT + "/wal/%f";
+  }
+
+  /**
+   * A standby of an S3 copy: one WAL file from the copy, where Barman files it ({@code wals/<first 16 hex digits>/}
+   * for a segment, {@code wals/} for a timeline history) and the agent's rclone copies it, over the S3 API with
+   * path-style addressing (rclone's for an S3-compatible endpoint) and SigV4 signing by curl. The keys are in the
+   * mounted curl configuration ({@link #s3ArchiveSecret}), never on a command line or in Patroni's configuration.
+   * A file not copied yet answers 404: curl exits 22 and PostgreSQL tries again a few seconds later.
+   */
+  static String s3RestoreCommand(S3Spec s3) {
+    String base = s3.endpoint.replaceAll("/+$", "") + "/" + s3.bucket + "/" + s3.prefix.replaceAll("^/+|/+$", "")
+        + "/wals/";
+    return "f=%f; case $f in *.history) d=;; *) d=$(echo $f | cut -c1-16)/;; esac; "
+        + "exec curl --silent --show-error --fail --connect-timeout 5 --max-time 300 --config " + ARCHIVE_DIR + "/"
+        + ARCHIVE_CURLRC + " --output %p \"" + base + "$d$f\"";
+  }
+
+  /** Where a standby follows an S3 copy: {@code endpoint/bucket/prefix}. */
+  static String location(S3Spec s3) {
+    return s3.endpoint.replaceAll("/+$", "") + "/" + s3.bucket + "/" + s3.prefix;
+  }
+
+  /**
+   * The Secret a standby of an S3 copy mounts at {@link #ARCHIVE_DIR}: curl's configuration with the copy's keys
+   * (from spec.standby.s3.credentialsSecret) and SigV4 signing for the copy's region. Quoted as curl's configuration
+   * format wants: a backslash and a double quote escaped.
+   */
+  public static io.fabric8.kubernetes.api.model.Secret s3ArchiveSecret(PostgresCluster standby, S3Spec s3,
+                                                                        String accessKeyId, String secretAccessKey) {
+    String curlrc = "user = \"" + curlQuoted(accessKeyId) + ":" + curlQuoted(secretAccessKey) + "\"\n"
+        + "aws-sigv4 = \"aws:amz:" + curlQuoted(s3.region == null ? "us-east-1" : s3.region) + ":s3\"\n";
+    return new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withMetadata(ClusterModel.meta(standby, archiveSecret(standby.getMetadata().getName())))
+        .withType("Opaque").addToStringData(ARCHIVE_CURLRC, curlrc).build();
+  }
+
+  static String curlQuoted(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"");
   }
 
   /** The optional Secret volume with the archive's token and CA, for a cluster that is or was a standby. */
@@ -209,7 +282,8 @@ public final class StandbyModel {
     List<PostgresCluster> out = new ArrayList<>();
     for (PostgresCluster c : clusters) {
       Source s = c.getSpec() == null || c.getSpec().standby == null ? null : origin(c);
-      if (s != null && s.namespace().equals(namespace) && s.name().equals(name) && !promoted(c)
+      // a standby of the source's S3 copy never reaches the source: no slot kept for it, no rule admitting it
+      if (s != null && !s.fromS3() && s.namespace().equals(namespace) && s.name().equals(name) && !promoted(c)
           && c.getMetadata().getDeletionTimestamp() == null) {
         out.add(c);
       }
@@ -269,6 +343,7 @@ public final class StandbyModel {
                                                      PostgresClusterStatus.Standby previous) {
     PostgresClusterStatus.Standby s = new PostgresClusterStatus.Standby();
     s.source = source.key();
+    s.s3 = source.s3();
     if (previous != null) {
       s.promoted = previous.promoted;
       s.promotedAt = previous.promotedAt;
@@ -324,6 +399,7 @@ public final class StandbyModel {
                                                              java.time.Instant now) {
     PostgresClusterStatus.Standby s = new PostgresClusterStatus.Standby();
     s.source = source != null ? source.key() : previous != null ? previous.source : null;
+    s.s3 = source != null ? source.s3() : previous != null ? previous.s3 : null;
     s.promoted = true;
     s.promotedAt = previous != null && previous.promotedAt != null ? previous.promotedAt : now.toString();
     return s;

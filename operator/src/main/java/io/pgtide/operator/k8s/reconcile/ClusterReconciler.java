@@ -340,13 +340,22 @@ public final class ClusterReconciler {
    * bootstrap.recovery: before the new cluster's StatefulSet exists, its first data volume is filled by a restore
    * Job from the source's backup volume; the StatefulSet is made only once the Job succeeded (its first member's
    * Patroni adopts the restored directory, the others copy it). Until then the step refuses, with what happens (a
-   * failed restore keeps refusing, with its reason: nothing is created from it). The source is only read.
+   * failed restore keeps refusing, with its reason: nothing is created from it). The source is only read. So does a
+   * standby of an S3 copy, whose Job lays the copy's newest base backup down for its first member to follow from.
    */
   private Future<Void> restoreStep(PostgresCluster cr) {
     var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
+    StandbyModel.Source following = StandbyModel.following(cr) ? StandbyModel.origin(cr) : null;
+    StandbyModel.Source standby = following != null && following.fromS3() ? following : null;
+    if (recovery == null && standby != null) {
+      // a standby of an S3 copy starts from the copy's newest base backup, laid down by the same Job
+      recovery = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
+      recovery.source = standby.name() + "'s S3 copy";
+    }
     if (recovery == null) {
       return Future.succeededFuture();
     }
+    var what = recovery;
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     String job = BackupAgentModel.restoreJobName(name);
@@ -360,20 +369,21 @@ public final class ClusterReconciler {
           client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr)).create();
         }
         client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
-        ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", recovery.source,
-            recovery.targetTime != null ? recovery.targetTime : recovery.targetLSN != null ? recovery.targetLSN
+        ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", what.source,
+            what.targetTime != null ? what.targetTime : what.targetLSN != null ? what.targetLSN
                 : "the latest point", job);
-        throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+        throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
       }
       var st = existing.getStatus();
       if (st != null && st.getSucceeded() != null && st.getSucceeded() > 0) {
         return null;
       }
       if (st != null && st.getFailed() != null && st.getFailed() > 0) {
-        throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + recovery.source + " failed: "
-            + restoreFailure(ns, name) + " (delete this cluster, fix bootstrap.recovery, create it again)");
+        throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + what.source + " failed: "
+            + restoreFailure(ns, name) + " (delete this cluster, fix " + (standby != null ? "standby.s3"
+            : "bootstrap.recovery") + ", create it again)");
       }
-      throw new ReconcileErrors.Refused("Restoring", "restoring " + recovery.source + " (Job " + job + ")");
+      throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
     });
   }
 
@@ -528,15 +538,28 @@ public final class ClusterReconciler {
     String ns = cr.getMetadata().getNamespace();
     String name = StandbyModel.archiveSecret(cr.getMetadata().getName());
     return Blocking.call(vertx, () -> {
-      Secret token = client.secrets().inNamespace(source.namespace())
-          .withName(BackupAgentModel.walTokenSecret(source.name())).get();
-      String walToken = token == null ? null : SecretPasswords.passwordOf(token);
-      if (walToken == null) {
-        return null; // the source keeps no backups (yet): the standby follows its stream alone
+      Secret desired;
+      if (source.fromS3()) {
+        // the copy's keys, in this namespace: without them the standby could neither start nor follow
+        Secret keys = client.secrets().inNamespace(ns).withName(source.s3().credentialsSecret).get();
+        String id = keys == null ? null : SecretPasswords.valueOf(keys, "accessKeyId");
+        String secret = keys == null ? null : SecretPasswords.valueOf(keys, "secretAccessKey");
+        if (id == null || secret == null) {
+          throw new ReconcileErrors.Refused("StandbySourceInvalid", "standby.s3.credentialsSecret "
+              + source.s3().credentialsSecret + ": no Secret in this namespace with accessKeyId and secretAccessKey");
+        }
+        desired = StandbyModel.s3ArchiveSecret(cr, source.s3(), id, secret);
+      } else {
+        Secret token = client.secrets().inNamespace(source.namespace())
+            .withName(BackupAgentModel.walTokenSecret(source.name())).get();
+        String walToken = token == null ? null : SecretPasswords.passwordOf(token);
+        if (walToken == null) {
+          return null; // the source keeps no backups (yet): the standby follows its stream alone
+        }
+        desired = StandbyModel.archiveSecret(cr, walToken, ca.caPem());
       }
       var r = client.secrets().inNamespace(ns).withName(name);
       Secret existing = r.get();
-      Secret desired = StandbyModel.archiveSecret(cr, walToken, ca.caPem());
       if (existing == null) {
         client.secrets().inNamespace(ns).resource(desired).create();
       } else if (desired.getStringData().entrySet().stream()
@@ -580,7 +603,11 @@ public final class ClusterReconciler {
             : sourcePassword(source, io.pgtide.operator.users.UserSecrets.secretName(user, source.cluster()));
         if (password == null) {
           throw new ReconcileErrors.Refused(source.reason(), "the credentials of " + source.namespace() + "/"
-              + source.cluster() + " (the copied roles log in with them) are not readable");
+              + source.cluster() + " (the copied roles log in with them) are not readable"
+              + (StandbyModel.origin(cr) != null && StandbyModel.origin(cr).fromS3() ? ": for a standby of its S3 "
+                  + "copy, create the Secrets " + io.pgtide.operator.users.UserSecrets.secretName("postgres", name)
+                  + " and " + io.pgtide.operator.users.UserSecrets.secretName("standby", name) + " in " + ns
+                  + " with the source's passwords of postgres and standby (key password)" : ""));
         }
         client.secrets().inNamespace(ns).resource(ClusterModel.credentials(cr, secret, user, password)).create();
       }

@@ -249,4 +249,108 @@ class StandbyModelTest {
     assertThat(src).isEqualTo(new StandbyModel.CredentialSource("shop", "orders", "StandbySourceInvalid"));
     assertThat(StandbyModel.credentialSource(plain("shop", "orders"))).isNull();
   }
+
+  static PostgresCluster s3Standby(String ns, String name, String source, String sourceNs) {
+    PostgresCluster cr = standby(ns, name, source, sourceNs);
+    var s3 = new PostgresClusterSpec.S3Spec();
+    s3.endpoint = "http://10.96.0.9:9000/";
+    s3.bucket = "backups";
+    s3.credentialsSecret = "s3-keys";
+    s3.region = "eu-central-1";
+    cr.getSpec().standby.s3 = s3;
+    return cr;
+  }
+
+  @Test
+  void aStandbyOfAnS3CopyIsToldNoHostKeepsNoSlotOnTheSourceAndStartsFromTheCopy() {
+    PostgresCluster cr = s3Standby("dr", "orders-copy", "orders", "shop");
+    Map<String, String> env = env(cr);
+    assertThat(env).doesNotContainKeys("STANDBY_HOST", "STANDBY_PORT", "STANDBY_PRIMARY_SLOT_NAME")
+        .containsEntry("PGTIDE_STANDBY_S3", "http://10.96.0.9:9000/backups/shop/orders");
+    var dcs = new io.vertx.core.json.JsonObject(env.get("SPILO_CONFIGURATION")).getJsonObject("bootstrap")
+        .getJsonObject("dcs");
+    assertThat(dcs.getJsonObject("standby_cluster").fieldNames()).containsExactly("restore_command");
+    // what its restore Job writes as Patroni's cached configuration is the same as the bootstrap's
+    assertThat(ClusterModel.patroniDynamic(cr.getSpec(), StandbyModel.restoreCommand(StandbyModel.origin(cr))))
+        .isEqualTo(dcs);
+    // marked as made a standby: not refused as spec.standby added later
+    assertThat(StandbyModel.addedLater(cr, ClusterModel.statefulSet(cr, OperatorConfig.DEFAULTS))).isNull();
+    assertThat(StandbyModel.addedLater(cr, ClusterModel.statefulSet(plain("dr", "orders-copy"),
+        OperatorConfig.DEFAULTS))).contains("not added to a running one");
+    // the source keeps no slot for it and its policy admits nothing for it
+    assertThat(StandbyModel.standbysOf("shop", "orders", List.of(cr))).isEmpty();
+    // a source out of the operator's namespaces is no obstacle: its passwords can be given instead
+    assertThat(ClusterValidation.standbyScopeProblem(cr, List.of("dr"))).isNull();
+    assertThat(ClusterValidation.standbyScopeProblem(standby("dr", "c", "orders", "shop"), List.of("dr")))
+        .isNotNull();
+
+    // promoted by removing spec.standby: the pods' settings stay as they were (status.standby keeps the copy)
+    cr.setStatus(new PostgresClusterStatus());
+    cr.getStatus().standby = StandbyModel.promotedRecord(StandbyModel.origin(cr), null, Instant.EPOCH);
+    Map<String, String> before = env;
+    cr.getSpec().standby = null;
+    assertThat(env(cr)).containsEntry("PGTIDE_STANDBY_S3", before.get("PGTIDE_STANDBY_S3"))
+        .containsEntry("SPILO_CONFIGURATION", before.get("SPILO_CONFIGURATION"));
+  }
+
+  @Test
+  void anS3StandbysRestoreJobLaysTheCopyDownWithPatronisStandbyConfigurationAndNoPasswordToSet() {
+    PostgresCluster cr = s3Standby("dr", "orders-copy", "orders", "shop");
+    var pod = BackupAgentModel.restoreJob(cr, OperatorConfig.DEFAULTS).getSpec().getTemplate().getSpec();
+    assertThat(pod.getVolumes()).filteredOn(v -> "repository".equals(v.getName()))
+        .singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
+    var env = pod.getContainers().get(0).getEnv();
+    assertThat(env).extracting(EnvVar::getName, EnvVar::getValue).contains(
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_SOURCE", "orders"),
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_S3_PREFIX", "shop/orders"),
+        org.assertj.core.groups.Tuple.tuple("PGTIDE_S3_REGION", "eu-central-1"));
+    assertThat(env).extracting(EnvVar::getName).as("a standby cannot change its source's passwords")
+        .doesNotContain("PGTIDE_SUPERUSER_PASSWORD", "PGTIDE_REPLICATION_PASSWORD");
+    String dynamic = env.stream().filter(e -> e.getName().equals("PGTIDE_STANDBY_DYNAMIC")).findFirst()
+        .orElseThrow().getValue();
+    assertThat(new io.vertx.core.json.JsonObject(dynamic).getJsonObject("standby_cluster").getString("restore_command"))
+        .contains("/backups/shop/orders/wals/");
+  }
+
+  @Test
+  void anS3StandbysCurlConfigurationQuotesItsKeys() {
+    PostgresCluster cr = s3Standby("dr", "orders-copy", "orders", "shop");
+    var secret = StandbyModel.s3ArchiveSecret(cr, StandbyModel.origin(cr).s3(), "AK\\1", "s\"e:cret");
+    assertThat(secret.getMetadata().getName()).isEqualTo("orders-copy-standby-archive");
+    assertThat(secret.getStringData().get("curlrc")).isEqualTo(
+        "user = \"AK\\\\1:s\\\"e:cret\"\naws-sigv4 = \"aws:amz:eu-central-1:s3\"\n");
+  }
+
+  /**
+   * The restore_command as /bin/sh runs it (PostgreSQL substitutes %f and %p first), with a curl that records what
+   * it was asked: a segment is fetched from Barman's directory of its first 16 hex digits, a history file from wals/.
+   */
+  @Test
+  void anS3StandbysRestoreCommandFetchesWhereBarmanFilesEachFile() throws Exception {
+    java.nio.file.Path bin = java.nio.file.Files.createTempDirectory("fake-curl");
+    try {
+      java.nio.file.Path curl = bin.resolve("curl");
+      java.nio.file.Files.writeString(curl, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > \"$CURL_ARGS\"\n");
+      curl.toFile().setExecutable(true);
+      String command = StandbyModel.restoreCommand(StandbyModel.origin(s3Standby("dr", "c", "orders", "shop")));
+      for (String[] c : new String[][] {
+          {"000000020000000A000000FE", "http://10.96.0.9:9000/backups/shop/orders/wals/000000020000000A/000000020000000A000000FE"},
+          {"00000002.history", "http://10.96.0.9:9000/backups/shop/orders/wals/00000002.history"}}) {
+        java.nio.file.Path args = bin.resolve("args");
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", command.replace("%f", c[0])
+            .replace("%p", "pg_wal/RECOVERYXLOG")).redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().put("CURL_ARGS", args.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        List<String> asked = java.nio.file.Files.readAllLines(args);
+        assertThat(asked.get(asked.size() - 1)).isEqualTo(c[1]);
+        assertThat(asked).containsSubsequence("--config", "/etc/pgtide/standby-archive/curlrc")
+            .containsSubsequence("--output", "pg_wal/RECOVERYXLOG").contains("--fail");
+      }
+    } finally {
+      io.pgtide.common.process.OsUser.deleteTree(bin);
+    }
+  }
 }
