@@ -29,6 +29,7 @@ public final class CommandDispatcher {
   static final String STORED_VERIFIERS = "SELECT rolname::text, rolpassword FROM pg_authid"
       + " WHERE rolname = ANY($1::text[]) AND rolpassword LIKE 'SCRAM-SHA-256$%'";
   static final String CHECKPOINT = "CHECKPOINT";
+  static final String SWITCH_WAL = "SELECT pg_switch_wal()::text";
   static final String RELOAD = "SELECT pg_reload_conf()";
 
   private final Vertx vertx;
@@ -136,6 +137,9 @@ public final class CommandDispatcher {
     }
     if (payload instanceof CommandPayload.Checkpoint) {
       return pg.execute(CHECKPOINT).map(v -> new JsonObject().put("done", "checkpoint"));
+    }
+    if (payload instanceof CommandPayload.SwitchWal) {
+      return pg.query(SWITCH_WAL).map(rows -> new JsonObject().put("lsn", rows.iterator().next().getString(0)));
     }
     return pg.execute(RELOAD).map(v -> new JsonObject().put("done", "reload"));
   }

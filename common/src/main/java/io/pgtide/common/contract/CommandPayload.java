@@ -55,6 +55,17 @@ public sealed interface CommandPayload {
   }
 
   /**
+   * Closes the primary's current WAL segment ({@code pg_switch_wal()}), so the backups' receiver completes it and a
+   * restore to the latest point has what was written up to now. Detail {@code lsn}: where the closed segment ends.
+   * Refused on a member in recovery (PostgreSQL's own error).
+   */
+  record SwitchWal() implements CommandPayload {
+    public String type() {
+      return "switch-wal";
+    }
+  }
+
+  /**
    * Patroni's dynamic configuration to merge ({@code PATCH /config} on the member's Patroni): timing and
    * PostgreSQL parameters; a null value removes a key. Patroni reloads what it can and flags what needs a restart.
    */

@@ -230,6 +230,7 @@ public final class ContractCodec {
       case "switchover" -> new CommandPayload.Switchover(optString(args, "leader"), optString(args, "candidate"));
       case "failover" -> new CommandPayload.Failover(string(args, "candidate"));
       case "checkpoint" -> new CommandPayload.Checkpoint();
+      case "switch-wal" -> new CommandPayload.SwitchWal();
       case "reload" -> new CommandPayload.Reload();
       case "fence" -> new CommandPayload.Fence();
       case "probe-processes" -> new CommandPayload.ProbeProcesses();

@@ -120,7 +120,8 @@ class ContractCodecTest {
         new CommandPayload.SyncUsers(List.of(DesiredRole.login("alice", "SCRAM-SHA-256$4096:x$y:z", List.of("g"))),
             List.of(new DesiredDatabase("app", "alice", java.util.Map.of("alice", List.of("CONNECT")), true)), true),
         new CommandPayload.Switchover("orders-0", "orders-1"), new CommandPayload.Switchover("orders-0", null),
-        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.Reload(), new CommandPayload.Restart(),
+        new CommandPayload.Failover("orders-2"), new CommandPayload.Checkpoint(), new CommandPayload.SwitchWal(),
+        new CommandPayload.Reload(), new CommandPayload.Restart(),
         new CommandPayload.Fence(), new CommandPayload.ProbeProcesses(),
         new CommandPayload.RoleVerifiers(List.of("alice", "bob")), new CommandPayload.RoleVerifiers(List.of()),
         new CommandPayload.PatroniConfig(new io.vertx.core.json.JsonObject().put("loop_wait", 3)

@@ -276,6 +276,7 @@ public final class KubernetesOperator {
         statusWriter != null ? statusWriter : new io.pgtide.operator.k8s.api.StatusWriter(client, () -> true))
         .standbysFrom(this::standbysOf);
     if (controllers != null) {
+      reconciler.switchingWalWith(controllers::switchWal);
       controllers.standbysFrom(this::standbysOf).reconcilingWith(cr -> vertx.runOnContext(v -> {
         PostgresCluster latest = cached(ClusterControllers.key(cr));
         if (latest != null) {

@@ -414,7 +414,8 @@ public final class StandbyModel {
     }
     if (!st.promoted) {
       ClusterStatusModel.condition(s, CONDITION, "True", "Following", "follows " + st.source
-          + (Boolean.TRUE.equals(st.streaming) ? ", streaming" : ", not streaming") + "; read-only, users not synced"
+          + (st.s3 != null ? " from its S3 copy " + location(st.s3) : Boolean.TRUE.equals(st.streaming)
+              ? ", streaming" : ", not streaming") + "; read-only, users not synced"
           + " (roles come from the source)", now);
     } else if ("standby_leader".equals(leaderPatroniRole)) {
       ClusterStatusModel.condition(s, CONDITION, "False", "Promoting", "promotion of the standby of " + st.source

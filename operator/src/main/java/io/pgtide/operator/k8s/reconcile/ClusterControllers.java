@@ -85,6 +85,21 @@ public final class ClusterControllers {
   }
 
   /**
+   * Closes the current WAL segment of cluster {@code key}'s primary through its sidecar ({@code pg_switch_wal()}):
+   * what a restore to the latest point needs first, so the backups' receiver completes the segment holding the last
+   * writes. The LSN where it ends; failed when no primary reports or the sidecar refused.
+   */
+  public Future<String> switchWal(String key) {
+    var primary = core.state().view(key).primary();
+    if (primary.isEmpty()) {
+      return Future.failedFuture("no primary of " + key + " reports");
+    }
+    return core.commands().send(primary.get().id(), new io.pgtide.common.contract.CommandPayload.SwitchWal(), 15_000)
+        .compose(r -> r.ok() ? Future.succeededFuture(r.detail().getString("lsn"))
+            : Future.failedFuture(primary.get().id().member() + ": " + r.errorMessage()));
+  }
+
+  /**
    * @param secretsMaxAgeMs how old the listed Secrets may be when a sync reads a password (a changed Secret
    *     rotates the password at the first sync after this)
    */

@@ -75,6 +75,15 @@ public final class ClusterReconciler {
     return this;
   }
 
+  /** Closes a cluster's current WAL segment (by key), answering its end LSN: done before a restore Job is made. */
+  private java.util.function.Function<String, Future<String>> walSwitch =
+      key -> Future.failedFuture("no sidecar hub here");
+
+  public ClusterReconciler switchingWalWith(java.util.function.Function<String, Future<String>> walSwitch) {
+    this.walSwitch = walSwitch;
+    return this;
+  }
+
   public ClusterReconciler(Vertx vertx, KubernetesClient client, OperatorConfig config, CertificateAuthority ca) {
     this(vertx, client, config, ca, new StatusWriter(client, () -> true));
   }
@@ -359,32 +368,57 @@ public final class ClusterReconciler {
     String ns = cr.getMetadata().getNamespace();
     String name = cr.getMetadata().getName();
     String job = BackupAgentModel.restoreJobName(name);
-    return Blocking.call(vertx, () -> {
-      if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
-        return null; // restored before: the cluster runs on its own now
-      }
-      var existing = client.batch().v1().jobs().inNamespace(ns).withName(job).get();
-      if (existing == null) {
-        if (client.persistentVolumeClaims().inNamespace(ns).withName("pgdata-" + name + "-0").get() == null) {
-          client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr)).create();
-        }
-        client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
-        ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", what.source,
-            what.targetTime != null ? what.targetTime : what.targetLSN != null ? what.targetLSN
-                : "the latest point", job);
-        throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
-      }
-      var st = existing.getStatus();
-      if (st != null && st.getSucceeded() != null && st.getSucceeded() > 0) {
-        return null;
-      }
-      if (st != null && st.getFailed() != null && st.getFailed() > 0) {
-        throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + what.source + " failed: "
-            + restoreFailure(ns, name) + " (delete this cluster, fix " + (standby != null ? "standby.s3"
-            : "bootstrap.recovery") + ", create it again)");
-      }
-      throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
-    });
+    boolean fromVolume = standby == null && recovery.s3 == null;
+    return Blocking.call(vertx, () -> fromVolume
+            && client.apps().statefulSets().inNamespace(ns).withName(name).get() == null
+            && client.batch().v1().jobs().inNamespace(ns).withName(job).get() == null)
+        .compose(toStart -> toStart ? closeSourceSegment(ns, name, what.source) : Future.succeededFuture())
+        .compose(v -> Blocking.call(vertx, () -> {
+          if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
+            return null; // restored before: the cluster runs on its own now
+          }
+          var existing = client.batch().v1().jobs().inNamespace(ns).withName(job).get();
+          if (existing == null) {
+            if (client.persistentVolumeClaims().inNamespace(ns).withName("pgdata-" + name + "-0").get() == null) {
+              client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr))
+                  .create();
+            }
+            client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
+            ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", what.source,
+                what.targetTime != null ? what.targetTime : what.targetLSN != null ? what.targetLSN
+                    : "the latest point", job);
+            throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
+          }
+          var st = existing.getStatus();
+          if (st != null && st.getSucceeded() != null && st.getSucceeded() > 0) {
+            return null;
+          }
+          if (st != null && st.getFailed() != null && st.getFailed() > 0) {
+            throw new ReconcileErrors.Refused("RestoreFailed", "the restore of " + what.source + " failed: "
+                + restoreFailure(ns, name) + " (delete this cluster, fix " + (standby != null ? "standby.s3"
+                : "bootstrap.recovery") + ", create it again)");
+          }
+          throw new ReconcileErrors.Refused("Restoring", "restoring " + what.source + " (Job " + job + ")");
+        }));
+  }
+
+  /**
+   * Before a restore from a source's volume: the source's primary closes its current WAL segment (through its
+   * sidecar), so its backups' receiver completes it and the restore has what the source wrote up to now. The restore
+   * Job cannot do it itself (it has neither the cluster's CA nor a path to the primary). A source that is gone or
+   * does not answer is no obstacle: the restore then has what was archived, as the Job's log says.
+   */
+  private Future<Void> closeSourceSegment(String ns, String name, String source) {
+    return walSwitch.apply(io.pgtide.common.cluster.ClusterKey.text(ns, source))
+        .map(lsn -> {
+          ClusterLog.of(LOG, ns, name).info("closed {}'s current WAL segment (up to {}) for the restore", source, lsn);
+          return (Void) null;
+        })
+        .recover(e -> {
+          ClusterLog.of(LOG, ns, name).warn("could not close {}'s current WAL segment ({}): the restore has what "
+              + "was archived", source, e.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   /**
