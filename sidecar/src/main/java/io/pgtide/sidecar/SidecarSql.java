@@ -34,6 +34,7 @@ public final class SidecarSql {
     }
     out.add(new Statement("command: role verifiers", CommandDispatcher.STORED_VERIFIERS, 1));
     out.add(new Statement("command: checkpoint", CommandDispatcher.CHECKPOINT, 0));
+    out.add(new Statement("command: switch WAL", CommandDispatcher.SWITCH_WAL, 0));
     out.add(new Statement("command: reload", CommandDispatcher.RELOAD, 0));
     out.add(new Statement("certificate files changed", ServerCertificateReload.CHANGED, 0));
     out.addAll(UserSync.statements());
