@@ -46,7 +46,8 @@ public final class BackupRestore implements Callable<Integer> {
       }
       data = Path.of(dataDir);
       fetchFromS3(spec, env);
-      restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg));
+      restore = new Restore(new LoopbackPorts(), spec, msg -> System.out.println("backup-restore: " + msg))
+          .awaiting(blankToNull(env.get("PGTIDE_SOURCE_SEGMENT")));
       restore.check();
       wanted = newPasswords(env);
       standbyDynamic = blankToNull(env.get("PGTIDE_STANDBY_DYNAMIC"));

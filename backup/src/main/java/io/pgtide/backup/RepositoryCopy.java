@@ -62,11 +62,25 @@ public final class RepositoryCopy {
         "RCLONE_CONFIG_PGTIDES3_FORCE_PATH_STYLE", "true");
   }
 
-  /** One sync; the result is {@link #status()}. Fails with rclone's last lines. */
+  /**
+   * Where Barman keeps a base backup's metadata (its status DONE among it): {@code meta/<id>-backup.info} from 3.12,
+   * {@code base/<id>/backup.info} before.
+   */
+  static final List<String> METADATA = List.of("/meta/**", "/base/*/backup.info");
+
+  /**
+   * One sync; the result is {@link #status()}. Fails with rclone's last lines. In two passes: first the new files
+   * but the backups' metadata (nothing deleted), then the whole as it is (the metadata, and what retention removed).
+   * So a restore or a standby that fetches the copy while a new base backup is being copied never finds it marked
+   * done with its data only half there.
+   */
   public void sync() {
     long started = System.currentTimeMillis();
     try {
-      rclone("sync", source.toString(), remote());
+      List<String> withoutMetadata = new ArrayList<>();
+      METADATA.forEach(m -> withoutMetadata.addAll(List.of("--exclude", m)));
+      rclone("copy", source.toString(), remote(), withoutMetadata);
+      rclone("sync", source.toString(), remote(), List.of());
       status = new JsonObject().put("target", target.toString()).put("lastCopyAt", Instant.now().toString())
           .put("lastCopySeconds", Duration.ofMillis(System.currentTimeMillis() - started).toMillis() / 1000.0);
     } catch (java.io.UncheckedIOException | IllegalStateException e) {
@@ -80,7 +94,7 @@ public final class RepositoryCopy {
    * the copy holds no base backup there (a wrong bucket or prefix), rclone's failure otherwise.
    */
   public void fetch() {
-    rclone("copy", remote(), source.toString());
+    rclone("copy", remote(), source.toString(), List.of());
     try (var files = java.nio.file.Files.list(source.resolve("base"))) {
       if (files.findAny().isPresent()) {
         return;
@@ -96,9 +110,10 @@ public final class RepositoryCopy {
     return "pgtides3:" + target.bucket() + "/" + target.prefix();
   }
 
-  private void rclone(String verb, String from, String to) {
+  private void rclone(String verb, String from, String to, List<String> filters) {
     List<String> cmd = new ArrayList<>(List.of("rclone", verb, from, to, "--s3-no-check-bucket", "--stats-one-line",
         "--stats-log-level", "NOTICE", "--stats", "0", "--retries", "3", "--low-level-retries", "3"));
+    cmd.addAll(filters);
     try {
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       // rclone 1.60 fails on any AWS_CA_BUNDLE ("unsupported transport"); the system's CAs are what it uses then

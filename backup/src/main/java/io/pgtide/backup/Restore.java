@@ -37,6 +37,9 @@ public final class Restore {
   private final IntSupplier freePort;
   /** Where the restored instance's socket is while it runs ({@link #replayToTarget}). */
   private volatile Path replaySocketDir;
+  /** The source's segment closed for this restore, to wait for in the repository; null: none. */
+  private String awaitedSegment;
+  static final Duration SEGMENT_WAIT = Duration.ofSeconds(120);
 
   /** Checks everything that can be checked before anything is created; {@link IllegalArgumentException} if bad. */
   public Restore(IntSupplier freePort, PostgresClusterSpec.RecoverySpec spec, Consumer<String> progress) {
@@ -54,6 +57,19 @@ public final class Restore {
       throw new IllegalArgumentException("no backups of cluster " + spec.source + " under " + sourceDir
           + " (does it declare spec.backup, and is that its directory?)");
     }
+  }
+
+  /**
+   * Waits (before a restore to the latest point) for {@code segment}, the source's segment that was closed for it
+   * elsewhere (on Kubernetes the operator has the source's primary switch WAL: the restore cannot reach it), until
+   * the backups' receiver completed it and it is filed; null waits for nothing. A file name is checked here.
+   */
+  public Restore awaiting(String segment) {
+    if (segment != null && !WalServing.NAME.matcher(segment).matches()) {
+      throw new IllegalArgumentException("not a WAL segment name: " + segment);
+    }
+    this.awaitedSegment = segment;
+    return this;
   }
 
   /** The source's credentials: the restored database has its roles, so the new cluster logs in as they do. */
@@ -155,6 +171,28 @@ public final class Restore {
    */
   public Barman.BackupInfo restoreInto(Path dataDir, java.util.function.IntConsumer whileUp) {
     Barman.BackupInfo chosen = check();
+    if (awaitedSegment != null) {
+      awaitSegment(awaitedSegment);
+    } else {
+      closeSourceSegment();
+    }
+    progress.accept("restoring base backup " + chosen.id() + " of " + spec.source + " to " + target);
+    OsUser.ownedDirectory(dataDir.getParent(), false);
+    source.recover(chosen.id(), dataDir);
+    privateDirectory(dataDir);
+    emptyDirectories(dataDir);
+    tidy(dataDir, false);
+    stopAtTarget(dataDir);
+    replayToTarget(dataDir, whileUp);
+    tidy(dataDir, true);
+    return chosen;
+  }
+
+  /**
+   * Has the source close its current WAL segment and waits until it is archived (local mode reaches it); when it
+   * cannot (a stopped source, or one out of reach), files what the receiver completed: that is what there is.
+   */
+  private void closeSourceSegment() {
     try {
       source.switchWal();
     } catch (RuntimeException e) {
@@ -168,16 +206,38 @@ public final class Restore {
         progress.accept("could not file the receiver's last segments (" + x.getMessage() + ")");
       }
     }
-    progress.accept("restoring base backup " + chosen.id() + " of " + spec.source + " to " + target);
-    OsUser.ownedDirectory(dataDir.getParent(), false);
-    source.recover(chosen.id(), dataDir);
-    privateDirectory(dataDir);
-    emptyDirectories(dataDir);
-    tidy(dataDir, false);
-    stopAtTarget(dataDir);
-    replayToTarget(dataDir, whileUp);
-    tidy(dataDir, true);
-    return chosen;
+  }
+
+  /**
+   * Files what the receiver completed until {@code segment} is in the archive, at most {@link #SEGMENT_WAIT}; then
+   * restores all the same, saying so (the agent's receiver may be down: what was archived is what there is).
+   */
+  private void awaitSegment(String segment) {
+    long deadline = System.nanoTime() + SEGMENT_WAIT.toNanos();
+    Path file = source.repository().resolve("home").resolve(source.server()).resolve("wals")
+        .resolve(segment.substring(0, 16)).resolve(segment);
+    while (true) {
+      try {
+        source.archiveWal();
+      } catch (RuntimeException e) {
+        progress.accept("could not file the receiver's last segments (" + e.getMessage() + ")");
+      }
+      if (Files.exists(file)) {
+        progress.accept("the source's segment " + segment + ", closed for this restore, is archived");
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        progress.accept("the source's segment " + segment + ", closed for this restore, is not archived after "
+            + SEGMENT_WAIT.toSeconds() + " s: restoring from the WAL already archived");
+        return;
+      }
+      try {
+        Thread.sleep(2_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for segment " + segment, e);
+      }
+    }
   }
 
   /**

@@ -45,4 +45,19 @@ class RestoreTest {
             java.nio.file.attribute.PosixFilePermission.OWNER_WRITE,
             java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE);
   }
+
+  @Test
+  void theSegmentToWaitForMustBeASegmentName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    var spec = new io.pgtide.common.crd.PostgresClusterSpec.RecoverySpec();
+    spec.source = "orders";
+    spec.repository = dir.toString();
+    new Barman(Barman.localRepository(dir), "orders").configure("orders.invalid", 5432, "postgres", "", "standby", "",
+        io.pgtide.common.backup.BackupPolicy.from(new io.pgtide.common.crd.PostgresClusterSpec.BackupSpec()));
+    Restore restore = new Restore(() -> 5432, spec, m -> { });
+    assertThat(restore.awaiting("000000020000000000000017")).isSameAs(restore);
+    assertThat(restore.awaiting(null)).isSameAs(restore);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> restore.awaiting("../../etc/passwd"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a WAL segment name");
+  }
 }

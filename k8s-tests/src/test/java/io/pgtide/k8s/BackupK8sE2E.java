@@ -47,6 +47,8 @@ class BackupK8sE2E {
   static final String NS_DR = "e2e-backup-dr";
   /** A standby of the S3 copy alone, in NS_DR. */
   static final String FOLLOWER = "ledger-follower";
+  /** Whether Order 9 created FOLLOWER. */
+  static boolean followerCreated;
   /** The S3 endpoint the cluster's repository is copied to from Order 9 on. */
   static MinioServer s3;
 
@@ -336,6 +338,29 @@ class BackupK8sE2E {
       assertThat(listing).as("archived WAL").containsPattern("wals/[0-9A-F]{16}/[0-9A-F]{24}");
       assertThat(listing).as("nothing but the server's own directory: no pgpass, no configuration")
           .doesNotContain("pgpass").doesNotContain("barman.conf");
+      // a standby that follows the S3 copy alone, from the namespace Order 11's S3 restore goes to (no prefix: the
+      // default names the source's namespace and name, as the agent's does); checked in Order 11, after it followed
+      // what Order 10 writes
+      k8s.freshNamespace(NS_DR);
+      k8s.apply("""
+          apiVersion: v1
+          kind: Secret
+          metadata: {name: s3-credentials, namespace: %s}
+          stringData: {accessKeyId: "%s", secretAccessKey: "%s"}
+          ---
+          apiVersion: pgtide.io/v1
+          kind: PostgresCluster
+          metadata: {name: %s, namespace: %s}
+          spec:
+            postgresVersion: 17
+            replicas: 1
+            storage: {size: 1Gi}
+            standby:
+              source: %s
+              sourceNamespace: %s
+              s3: {endpoint: "%s", bucket: pgtide-backups, credentialsSecret: s3-credentials}
+          """.formatted(NS_DR, s3.user(), s3.password(), FOLLOWER, NS_DR, NAME, NS, s3.endpoint()));
+      followerCreated = true;
     }
   }
 
@@ -390,28 +415,7 @@ class BackupK8sE2E {
     assertThat(s3).as("the copy declared in Order 9").isNotNull();
     String oldPassword = superuserPassword();
     ServiceSql old = sql();
-    // a standby that follows the S3 copy alone, from the namespace the S3 restore below goes to (no prefix: the
-    // default names the source's namespace and name, as the agent's does)
-    k8s.freshNamespace(NS_DR);
-    long followerCreated = System.nanoTime();
-    k8s.apply("""
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: s3-credentials, namespace: %s}
-        stringData: {accessKeyId: "%s", secretAccessKey: "%s"}
-        ---
-        apiVersion: pgtide.io/v1
-        kind: PostgresCluster
-        metadata: {name: %s, namespace: %s}
-        spec:
-          postgresVersion: 17
-          replicas: 1
-          storage: {size: 1Gi}
-          standby:
-            source: %s
-            sourceNamespace: %s
-            s3: {endpoint: "%s", bucket: pgtide-backups, credentialsSecret: s3-credentials}
-        """.formatted(NS_DR, s3.user(), s3.password(), FOLLOWER, NS_DR, NAME, NS, s3.endpoint()));
+    assertThat(followerCreated).as("the standby of the copy created in Order 9").isTrue();
     String rows = old.query("SELECT count(*) FROM ledger_rows");
     // what the receiver completed is what a repository without its agent holds: close the segment and wait for it
     String end = old.query("SELECT pg_switch_wal()");
@@ -432,7 +436,12 @@ class BackupK8sE2E {
         .until(() -> "True".equals(k8s.condition(NS_DR, FOLLOWER, "Ready")));
     // the source's passwords: the operator copied its Secrets (it reaches them here)
     ServiceSql follower = ServiceSql.of(k8s, NS_DR, FOLLOWER, "postgres", oldPassword);
-    System.out.printf("K8S-STANDBY-S3 Ready %.1f s after it was created%n", (System.nanoTime() - followerCreated) / 1e9);
+    PostgresCluster made = k8s.client().resources(PostgresCluster.class).inNamespace(NS_DR).withName(FOLLOWER).get();
+    String readySince = made.getStatus().conditions.stream().filter(c -> "Ready".equals(c.type)).findFirst()
+        .orElseThrow().lastTransitionTime;
+    System.out.printf("K8S-STANDBY-S3 Ready %d s after it was created (its Ready condition's transition)%n",
+        java.time.Duration.between(Instant.parse(made.getMetadata().getCreationTimestamp()), Instant.parse(readySince))
+            .toSeconds());
     assertThat(await().atMost(Duration.ofSeconds(300)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
         .until(() -> follower.query("SELECT count(*) FROM ledger_rows"), rows::equals))
         .as("the standby of the S3 copy has every row written before the segment closed").isEqualTo(rows);

@@ -29,7 +29,7 @@ public final class CommandDispatcher {
   static final String STORED_VERIFIERS = "SELECT rolname::text, rolpassword FROM pg_authid"
       + " WHERE rolname = ANY($1::text[]) AND rolpassword LIKE 'SCRAM-SHA-256$%'";
   static final String CHECKPOINT = "CHECKPOINT";
-  static final String SWITCH_WAL = "SELECT pg_switch_wal()::text";
+  static final String SWITCH_WAL = "SELECT l::text, pg_walfile_name(l) FROM pg_switch_wal() AS l";
   static final String RELOAD = "SELECT pg_reload_conf()";
 
   private final Vertx vertx;
@@ -139,7 +139,10 @@ public final class CommandDispatcher {
       return pg.execute(CHECKPOINT).map(v -> new JsonObject().put("done", "checkpoint"));
     }
     if (payload instanceof CommandPayload.SwitchWal) {
-      return pg.query(SWITCH_WAL).map(rows -> new JsonObject().put("lsn", rows.iterator().next().getString(0)));
+      return pg.query(SWITCH_WAL).map(rows -> {
+        var row = rows.iterator().next();
+        return new JsonObject().put("lsn", row.getString(0)).put("segment", row.getString(1));
+      });
     }
     return pg.execute(RELOAD).map(v -> new JsonObject().put("done", "reload"));
   }

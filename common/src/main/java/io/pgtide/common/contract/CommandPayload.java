@@ -56,7 +56,8 @@ public sealed interface CommandPayload {
 
   /**
    * Closes the primary's current WAL segment ({@code pg_switch_wal()}), so the backups' receiver completes it and a
-   * restore to the latest point has what was written up to now. Detail {@code lsn}: where the closed segment ends.
+   * restore to the latest point has what was written up to now. Detail {@code lsn}: where the closed segment's last
+   * record ends; {@code segment}: that segment's file name.
    * Refused on a member in recovery (PostgreSQL's own error).
    */
   record SwitchWal() implements CommandPayload {

@@ -252,9 +252,23 @@ public final class BackupAgentModel {
    * roles the new cluster's passwords; run once (no retry: a failed restore is reported, never half adopted).
    */
   public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config) {
+    return restoreJob(cr, config, null);
+  }
+
+  /**
+   * The same, waiting for {@code closedSegment} (the source's segment the operator had closed just before; null:
+   * none) to be in the repository before it restores: the backups' receiver completes it a moment later.
+   */
+  public static io.fabric8.kubernetes.api.model.batch.v1.Job restoreJob(PostgresCluster cr, OperatorConfig config,
+                                                                        String closedSegment) {
     var recovery = cr.getSpec().bootstrap == null ? null : cr.getSpec().bootstrap.recovery;
     if (recovery != null) {
-      return restoreJob(cr, config, recovery, null);
+      var job = restoreJob(cr, config, recovery, null);
+      if (closedSegment != null) {
+        job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()
+            .add(value("PGTIDE_SOURCE_SEGMENT", closedSegment));
+      }
+      return job;
     }
     // a standby of an S3 copy: the copy's newest base backup laid down, not replayed, with what makes its first
     // member's Patroni start it as the standby leader (it adopts the directory, so no bootstrap.dcs is read)

@@ -87,7 +87,7 @@ public final class ClusterControllers {
   /**
    * Closes the current WAL segment of cluster {@code key}'s primary through its sidecar ({@code pg_switch_wal()}):
    * what a restore to the latest point needs first, so the backups' receiver completes the segment holding the last
-   * writes. The LSN where it ends; failed when no primary reports or the sidecar refused.
+   * writes. The closed segment's file name; failed when no primary reports or the sidecar refused.
    */
   public Future<String> switchWal(String key) {
     var primary = core.state().view(key).primary();
@@ -95,7 +95,7 @@ public final class ClusterControllers {
       return Future.failedFuture("no primary of " + key + " reports");
     }
     return core.commands().send(primary.get().id(), new io.pgtide.common.contract.CommandPayload.SwitchWal(), 15_000)
-        .compose(r -> r.ok() ? Future.succeededFuture(r.detail().getString("lsn"))
+        .compose(r -> r.ok() ? Future.succeededFuture(r.detail().getString("segment"))
             : Future.failedFuture(primary.get().id().member() + ": " + r.errorMessage()));
   }
 

@@ -75,7 +75,7 @@ public final class ClusterReconciler {
     return this;
   }
 
-  /** Closes a cluster's current WAL segment (by key), answering its end LSN: done before a restore Job is made. */
+  /** Closes a cluster's current WAL segment (by key), answering its file name: done before a restore Job is made. */
   private java.util.function.Function<String, Future<String>> walSwitch =
       key -> Future.failedFuture("no sidecar hub here");
 
@@ -372,8 +372,8 @@ public final class ClusterReconciler {
     return Blocking.call(vertx, () -> fromVolume
             && client.apps().statefulSets().inNamespace(ns).withName(name).get() == null
             && client.batch().v1().jobs().inNamespace(ns).withName(job).get() == null)
-        .compose(toStart -> toStart ? closeSourceSegment(ns, name, what.source) : Future.succeededFuture())
-        .compose(v -> Blocking.call(vertx, () -> {
+        .compose(toStart -> toStart ? closeSourceSegment(ns, name, what.source) : Future.<String>succeededFuture())
+        .compose(closedSegment -> Blocking.call(vertx, () -> {
           if (client.apps().statefulSets().inNamespace(ns).withName(name).get() != null) {
             return null; // restored before: the cluster runs on its own now
           }
@@ -383,7 +383,8 @@ public final class ClusterReconciler {
               client.persistentVolumeClaims().inNamespace(ns).resource(BackupAgentModel.firstDataVolume(cr))
                   .create();
             }
-            client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config)).create();
+            client.batch().v1().jobs().inNamespace(ns).resource(BackupAgentModel.restoreJob(cr, config,
+                closedSegment)).create();
             ClusterLog.of(LOG, ns, name).info("restoring {} to {} (Job {})", what.source,
                 what.targetTime != null ? what.targetTime : what.targetLSN != null ? what.targetLSN
                     : "the latest point", job);
@@ -404,15 +405,16 @@ public final class ClusterReconciler {
 
   /**
    * Before a restore from a source's volume: the source's primary closes its current WAL segment (through its
-   * sidecar), so its backups' receiver completes it and the restore has what the source wrote up to now. The restore
+   * sidecar), so its backups' receiver completes it and the restore has what the source wrote up to now: the Job
+   * waits until the repository has that segment ({@code PGTIDE_SOURCE_SEGMENT}). Its name, or null. The restore
    * Job cannot do it itself (it has neither the cluster's CA nor a path to the primary). A source that is gone or
    * does not answer is no obstacle: the restore then has what was archived, as the Job's log says.
    */
-  private Future<Void> closeSourceSegment(String ns, String name, String source) {
+  private Future<String> closeSourceSegment(String ns, String name, String source) {
     return walSwitch.apply(io.pgtide.common.cluster.ClusterKey.text(ns, source))
-        .map(lsn -> {
-          ClusterLog.of(LOG, ns, name).info("closed {}'s current WAL segment (up to {}) for the restore", source, lsn);
-          return (Void) null;
+        .map(segment -> {
+          ClusterLog.of(LOG, ns, name).info("closed {}'s current WAL segment {} for the restore", source, segment);
+          return segment;
         })
         .recover(e -> {
           ClusterLog.of(LOG, ns, name).warn("could not close {}'s current WAL segment ({}): the restore has what "

@@ -99,6 +99,12 @@ class BackupAgentModelTest {
                 "postgres.orders-copy.credentials.postgresql.pgtide.io", "password"),
             org.assertj.core.groups.Tuple.tuple("PGTIDE_REPLICATION_PASSWORD",
                 "standby.orders-copy.credentials.postgresql.pgtide.io", "password"));
+    assertThat(pod.getContainers().get(0).getEnv()).extracting(EnvVar::getName)
+        .as("no segment closed for it: nothing to wait for").doesNotContain("PGTIDE_SOURCE_SEGMENT");
+    // the source's segment the operator had closed just before: the Job waits until the repository has it
+    assertThat(BackupAgentModel.restoreJob(copy, OperatorConfig.DEFAULTS, "000000020000000000000017").getSpec()
+        .getTemplate().getSpec().getContainers().get(0).getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(org.assertj.core.groups.Tuple.tuple("PGTIDE_SOURCE_SEGMENT", "000000020000000000000017"));
     var volume = BackupAgentModel.firstDataVolume(copy);
     // named and labelled as the StatefulSet's claim template makes it, so the StatefulSet adopts it
     assertThat(volume.getMetadata().getName()).isEqualTo("pgdata-orders-copy-0");
