@@ -213,7 +213,8 @@ public final class Restore {
    * restores all the same, saying so (the agent's receiver may be down: what was archived is what there is).
    */
   private void awaitSegment(String segment) {
-    long deadline = System.nanoTime() + SEGMENT_WAIT.toNanos();
+    long started = System.nanoTime();
+    long deadline = started + SEGMENT_WAIT.toNanos();
     Path file = source.repository().resolve("home").resolve(source.server()).resolve("wals")
         .resolve(segment.substring(0, 16)).resolve(segment);
     while (true) {
@@ -223,7 +224,8 @@ public final class Restore {
         progress.accept("could not file the receiver's last segments (" + e.getMessage() + ")");
       }
       if (Files.exists(file)) {
-        progress.accept("the source's segment " + segment + ", closed for this restore, is archived");
+        progress.accept("the source's segment " + segment + ", closed for this restore, is archived (after "
+            + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s)");
         return;
       }
       if (System.nanoTime() > deadline) {
