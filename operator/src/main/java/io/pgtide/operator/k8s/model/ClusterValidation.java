@@ -63,6 +63,32 @@ public final class ClusterValidation {
       return "standby and backup exclude each other: a standby is read-only (the source keeps the backups); "
           + "declare backup after promotion";
     }
+    return standbyS3Problem(spec.standby.s3);
+  }
+
+  /** A URL of a host (a name or an address), an optional port and path, and nothing a shell reads. */
+  static final java.util.regex.Pattern S3_ENDPOINT =
+      java.util.regex.Pattern.compile("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?");
+  static final java.util.regex.Pattern S3_PREFIX = java.util.regex.Pattern.compile("[A-Za-z0-9._~/-]*");
+
+  /**
+   * standby.s3 goes into the standby leader's restore_command, which a shell runs: the endpoint and prefix may hold
+   * only what a URL of them needs (restore_command is refused in spec.parameters for the same reason).
+   */
+  private static String standbyS3Problem(PostgresClusterSpec.S3Spec s3) {
+    if (s3 == null) {
+      return null;
+    }
+    if (s3.endpoint == null || !S3_ENDPOINT.matcher(s3.endpoint).matches()) {
+      return "standby.s3.endpoint " + s3.endpoint + ": not an http(s) URL of a host, port and path (letters, digits "
+          + "and . _ ~ / - only)";
+    }
+    if (s3.prefix != null && !S3_PREFIX.matcher(s3.prefix).matches()) {
+      return "standby.s3.prefix " + s3.prefix + ": letters, digits and . _ ~ / - only";
+    }
+    if (s3.region != null && !s3.region.matches("[a-z0-9-]+")) {
+      return "standby.s3.region " + s3.region + ": lower-case letters, digits and - only";
+    }
     return null;
   }
 

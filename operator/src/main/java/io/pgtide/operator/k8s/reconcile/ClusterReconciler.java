@@ -661,10 +661,20 @@ public final class ClusterReconciler {
         == null;
   }
 
-  /** The password in the source cluster's Secret {@code secret}; null when it has none. Blocking. */
+  /**
+   * The password in the source cluster's Secret {@code secret}; null when it has none, or when this operator may
+   * not read Secrets there (a namespaced install: the refusal then says which Secrets to make). Blocking.
+   */
   private String sourcePassword(StandbyModel.CredentialSource source, String secret) {
-    Secret s = client.secrets().inNamespace(source.namespace()).withName(secret).get();
-    return s == null ? null : SecretPasswords.passwordOf(s);
+    try {
+      Secret s = client.secrets().inNamespace(source.namespace()).withName(secret).get();
+      return s == null ? null : SecretPasswords.passwordOf(s);
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() == 403) {
+        return null;
+      }
+      throw e;
+    }
   }
 
   /**

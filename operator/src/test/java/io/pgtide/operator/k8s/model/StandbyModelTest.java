@@ -353,4 +353,20 @@ class StandbyModelTest {
       io.pgtide.common.process.OsUser.deleteTree(bin);
     }
   }
+
+  @Test
+  void anS3StandbysEndpointPrefixAndRegionCarryNothingAShellWouldRead() {
+    PostgresCluster cr = s3Standby("dr", "c", "orders", "shop");
+    assertThat(ClusterValidation.problem(cr.getSpec())).isNull();
+    cr.getSpec().standby.s3.prefix = "shop/orders-2026.x";
+    assertThat(ClusterValidation.problem(cr.getSpec())).isNull();
+    cr.getSpec().standby.s3.endpoint = "http://minio.storage.svc:9000/$(touch /tmp/x)";
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("standby.s3.endpoint");
+    cr.getSpec().standby.s3.endpoint = "https://s3.eu-central-1.amazonaws.com";
+    cr.getSpec().standby.s3.prefix = "a\"; curl evil";
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("standby.s3.prefix");
+    cr.getSpec().standby.s3.prefix = null;
+    cr.getSpec().standby.s3.region = "eu`id`";
+    assertThat(ClusterValidation.problem(cr.getSpec())).contains("standby.s3.region");
+  }
 }
