@@ -25,6 +25,8 @@ public final class ScalingPolicy {
   /**
    * @param current      members now (including the primary)
    * @param specReplicas spec.replicas, which rules when autoscaling is disabled
+   * @param samples      oldest first, every sample taken since the membership last settled (the caller keeps up to
+   *                     two windows of them)
    * @param converging   a previous scale has not converged (new member not streaming yet, removed one not gone)
    */
   public static ScalingDecision decide(ScalingSettings s, int current, int specReplicas, List<ClusterSample> samples,
@@ -40,7 +42,10 @@ public final class ScalingPolicy {
       return outOfBounds;
     }
     List<ClusterSample> window = samples.stream().filter(x -> x.at() > now - s.window().toMillis()).toList();
-    if (window.size() < 3 || window.get(0).at() > now - s.window().toMillis() * 8 / 10) {
+    // observed long enough: the first sample since the membership settled, not the window's first, is what tells.
+    // The window's first lies up to one interval after the window's start, so with a window of a few intervals
+    // (4 s of 1 s samples) checking it held forever whenever the ticks ran a millisecond late (ScaleDownPrimaryIT)
+    if (window.size() < 3 || samples.get(0).at() > now - s.window().toMillis() * 8 / 10) {
       return hold(current, "not enough samples yet for a " + s.window().toSeconds() + " s window");
     }
     Signals sustained = Signals.of(window, s.maxReplicationLagBytes(), true);

@@ -212,4 +212,27 @@ class ScalingPolicyTest {
         .isEqualTo("underutilized");
     assertThat(new ScalingDecision(1, 2, "members 1 < minReplicas 2", null).signal()).isEqualTo("bounds");
   }
+  /**
+   * A window of four sample intervals (4 s of 1 s samples), the ticks running a few milliseconds late each time: the
+   * window's first sample then lies an interval after the window's start, and checking that one held forever
+   * (ScaleDownPrimaryIT, CI 2026-12-05). What tells is how long the policy has watched.
+   */
+  @Test
+  void aWindowOfAFewIntervalsDecidesOnceWatchedThatLongWhateverTheTicksLateness() {
+    ScalingSettings short4s = new ScalingSettings(true, 1, 2, 100_000.0, null, null, null, Duration.ofSeconds(5),
+        Duration.ofSeconds(5), 1, 16 << 20, Duration.ofSeconds(4));
+    List<ClusterSample> watched = new ArrayList<>();
+    long start = 1_000_000;
+    for (int tick = 0; tick < 10; tick++) {
+      long at = start + tick * SEC + tick; // each tick 1 ms later than the one before
+      watched.add(new ClusterSample(at, List.of(new ClusterSample.Member("c-0", true, true, 0, 50.0, 0.1, 0.05, 0.1),
+          new ClusterSample.Member("c-1", false, true, 0, 1.0, 0.1, 0.05, 0.1))));
+      ScalingDecision d = ScalingPolicy.decide(short4s, 2, 2, List.copyOf(watched), at, 0, 0, false);
+      if (at - start < 3_200) {
+        assertThat(d.reason()).as("after %d ms", at - start).startsWith("not enough samples yet");
+      } else {
+        assertThat(d.desired()).as("after %d ms: %s", at - start, d.reason()).isEqualTo(1);
+      }
+    }
+  }
 }
