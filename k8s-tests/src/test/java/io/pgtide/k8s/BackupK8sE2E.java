@@ -251,6 +251,14 @@ class BackupK8sE2E {
     assertThat(rows).as("no row written after the target is restored").doesNotContainAnyElementsOf(sentAfter);
     System.out.printf("K8S-PITR restored %d rows (acknowledged before the target %d, written after it %d)%n",
         rows.size(), ackedBefore.size(), sentAfter.size());
+    // Patroni adopted the restored directory (no bootstrap.dcs read): the operator's declared configuration still
+    // makes a former primary rejoin with pg_rewind after this cluster's first failover
+    String config = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> k8s.kubectl("-n", NS,
+        "exec", NAME + "-copy-0", "-c", "postgres", "--", "curl", "-s", "http://localhost:8008/config"),
+        c -> new io.vertx.core.json.JsonObject(c).getJsonObject("postgresql", new io.vertx.core.json.JsonObject())
+            .getBoolean("use_pg_rewind", false));
+    assertThat(new io.vertx.core.json.JsonObject(config).getJsonObject("postgresql").getBoolean("use_slots"))
+        .as("Patroni's configuration of the restored cluster: %s", config).isTrue();
     // a cluster of its own: writable; the source kept its table dropped
     copy.exec("INSERT INTO writer_log(id) VALUES (-1)");
     assertThat(sql().query("SELECT to_regclass('writer_log') IS NULL")).isEqualTo("t");

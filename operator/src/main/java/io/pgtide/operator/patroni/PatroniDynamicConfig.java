@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * The part of Patroni's dynamic configuration a cluster's spec declares: timing (ttl, loop_wait, retry_timeout,
- * maximum_lag_on_failover, synchronous_mode), PostgreSQL parameters, the backups' replication slot and the slots of
+ * maximum_lag_on_failover, synchronous_mode), PostgreSQL parameters, pg_rewind and slots (always on), the backups' replication slot and the slots of
  * the standby clusters that follow it. Never {@code standby_cluster}: Spilo sets it at a standby's bootstrap, and only
  * a promotion ({@link #promotion}) removes it. Pure. Parameters declared before and no
  * longer are removed (null), so a removed line in the spec does not linger in the DCS.
@@ -36,7 +36,12 @@ public final class PatroniDynamicConfig {
     PostgresClusterSpec.PatroniSpec p = spec.patroni;
     return new JsonObject().put("ttl", p.ttl).put("loop_wait", p.loopWait).put("retry_timeout", p.retryTimeout)
         .put("maximum_lag_on_failover", p.maximumLagOnFailover).put("synchronous_mode", p.synchronousMode)
-        .put("postgresql", new JsonObject().put("parameters", parameters))
+        // a former primary rejoins with pg_rewind, and members stream through slots: what pgtide's failover counts
+        // on, so declared rather than left to Spilo's template. A restored cluster or an S3 standby never reads that
+        // template (Patroni adopts a data directory and takes no bootstrap.dcs), and Patroni's own default is no
+        // rewind: its old primary could not rejoin after the first failover
+        .put("postgresql", new JsonObject().put("use_pg_rewind", true).put("use_slots", true)
+            .put("parameters", parameters))
         // backups stream WAL through this slot: a Patroni permanent slot, so it exists on whichever member leads
         // after a failover (no gap in the archive) and Patroni does not drop it as unknown while Barman is away
         .put("slots", slots(spec, standbySlots, previousStandbySlots));
