@@ -40,8 +40,13 @@ public final class LocalClusters {
   }
 
   public static LocalRunner up(PostgresCluster resource) {
+    return up(resource, io.pgtide.common.process.PgBin::localDir);
+  }
+
+  /** The same, with each major's programs where {@code binDirs} says (PostgreSQL 17 from its loader, say). */
+  public static LocalRunner up(PostgresCluster resource, java.util.function.IntFunction<String> binDirs) {
     LocalRunner runner = new LocalRunner(TestMachine.get(), resource, TestDirs.create(resource.getMetadata().getName()),
-        msg -> System.out.println("[local] " + msg));
+        msg -> System.out.println("[local] " + msg), binDirs);
     try {
       runner.up(0, 0, 0);
       int replicas = resource.getSpec().replicas - 1;

@@ -16,15 +16,16 @@ import java.util.stream.Collectors;
 /**
  * A PostgresCluster file, read and checked the same way on every path (`render`, `validate`, `local up`): the kind,
  * the types (a wrong one is named by its field path), then {@link ClusterValidation} — the rules the operator
- * applies on Kubernetes too — and, for local mode, its own bounds: members, and the one PostgreSQL major it runs
- * (a file without postgresVersion means that one in local mode, the CRD's default, 17, on Kubernetes).
+ * applies on Kubernetes too — and, for local mode, its own bounds: members, and its default PostgreSQL major (a file
+ * without postgresVersion means 15 in local mode, the CRD's default, 17, on Kubernetes). Whether a major's programs
+ * are installed is the running machine's to say (local mode checks before it starts or upgrades a cluster).
  */
 public final class ClusterFile {
   /** Local mode runs every member on this machine. */
   public static final int LOCAL_MAX_MEMBERS = 9;
   /**
-   * The PostgreSQL major local mode runs: Debian 12's packages (the local module's {@code PatroniMember.BIN_DIR}).
-   * Kubernetes' default image is Spilo 17, hence the CRD's default of 17 there.
+   * The PostgreSQL major local mode runs when the file names none: Debian 12's packages (the local module's {@code
+   * PatroniMember.BIN_DIR}). Kubernetes' default image is Spilo 17, hence the CRD's default of 17 there.
    */
   public static final int LOCAL_POSTGRES_VERSION = 15;
 
@@ -89,11 +90,6 @@ public final class ClusterFile {
     }
     if (problem == null && !local) {
       problem = ClusterValidation.kubernetesProblem(cr.getSpec());
-    }
-    if (problem == null && local && cr.getSpec().postgresVersion != LOCAL_POSTGRES_VERSION) {
-      problem = "postgresVersion " + cr.getSpec().postgresVersion + " cannot run in local mode: local mode runs "
-          + "PostgreSQL " + LOCAL_POSTGRES_VERSION + " (Debian 12's); omit postgresVersion or set "
-          + LOCAL_POSTGRES_VERSION + " (PostgreSQL " + cr.getSpec().postgresVersion + " is for Kubernetes)";
     }
     if (problem == null && local && cr.getSpec().replicas > LOCAL_MAX_MEMBERS) {
       problem = "replicas must be 1.." + LOCAL_MAX_MEMBERS + " in local mode, got " + cr.getSpec().replicas;

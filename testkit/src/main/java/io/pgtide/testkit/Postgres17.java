@@ -72,29 +72,47 @@ public final class Postgres17 implements AutoCloseable {
   /** The root filesystem's directory: built by {@code scripts/pg17-root.sh} on first use, then reused. */
   public static synchronized Path rootFilesystem(Path logDir) {
     if (rootFilesystem == null) {
-      Path script = repositoryRoot().resolve("scripts/pg17-root.sh");
-      Path out = logDir.resolve("pg17-root.out");
-      Path err = logDir.resolve("pg17-root.log");
-      try {
-        Process p = new ProcessBuilder("bash", script.toString()).redirectOutput(out.toFile())
-            .redirectError(err.toFile()).start();
-        if (!p.waitFor(ROOT_BUILD_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-          stopTree(p);
-          throw new IllegalStateException(script + " did not finish within " + ROOT_BUILD_TIMEOUT + "; see " + err);
-        }
-        List<String> printed = Files.readAllLines(out);
-        if (p.exitValue() != 0 || printed.isEmpty()) {
-          throw new IllegalStateException(script + " exited " + p.exitValue() + ": " + Files.readString(err).trim());
-        }
-        rootFilesystem = Path.of(printed.get(printed.size() - 1).trim());
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while building the PostgreSQL 17 root filesystem", e);
-      }
+      rootFilesystem = script("pg17-root", logDir);
     }
     return rootFilesystem;
+  }
+
+  /**
+   * PostgreSQL 17's bin directory as any user runs it on this machine, without chroot ({@code
+   * scripts/pg17-any-user.sh}: Debian 13's loader starts each program): local mode's 17 in the tests.
+   */
+  public static synchronized Path anyUserBinDir(Path logDir) {
+    if (anyUserBinDir == null) {
+      anyUserBinDir = script("pg17-any-user", logDir);
+    }
+    return anyUserBinDir;
+  }
+
+  private static Path anyUserBinDir;
+
+  /** Runs {@code scripts/<name>.sh} (building what it builds, once) and takes the path it prints last. */
+  private static Path script(String name, Path logDir) {
+    Path script = repositoryRoot().resolve("scripts/" + name + ".sh");
+    Path out = logDir.resolve(name + ".out");
+    Path err = logDir.resolve(name + ".log");
+    try {
+      Process p = new ProcessBuilder("bash", script.toString()).redirectOutput(out.toFile())
+          .redirectError(err.toFile()).start();
+      if (!p.waitFor(ROOT_BUILD_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        stopTree(p);
+        throw new IllegalStateException(script + " did not finish within " + ROOT_BUILD_TIMEOUT + "; see " + err);
+      }
+      List<String> printed = Files.readAllLines(out);
+      if (p.exitValue() != 0 || printed.isEmpty()) {
+        throw new IllegalStateException(script + " exited " + p.exitValue() + ": " + Files.readString(err).trim());
+      }
+      return Path.of(printed.get(printed.size() - 1).trim());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while building the PostgreSQL 17 root filesystem", e);
+    }
   }
 
   /** The directory holding {@code scripts/pg17-root.sh}: the working directory or one above it. */

@@ -205,6 +205,18 @@ public final class LocalInfrastructure implements Infrastructure {
     }, false);
   }
 
+  /**
+   * Members down on purpose until {@link #release} (a major upgrade stops them all): the supervisor does not restart
+   * them meanwhile.
+   */
+  public void holdDown(java.util.Collection<String> members) {
+    heldDown.addAll(members);
+  }
+
+  public void release(java.util.Collection<String> members) {
+    heldDown.removeAll(members);
+  }
+
   private volatile boolean deleteRemovedData;
 
   /** {@code autoscaling.removedMemberStorage: Delete}: a member removed by scale-down loses its data directory. */

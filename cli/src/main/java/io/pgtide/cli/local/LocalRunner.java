@@ -17,6 +17,7 @@ import io.pgtide.operator.users.DesiredRoles;
 import io.pgtide.operator.users.UserSecrets;
 import io.pgtide.operator.users.UserSyncController;
 import io.pgtide.operator.patroni.PatroniConfigController;
+import io.pgtide.operator.k8s.model.MajorUpgrade;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,9 +55,20 @@ public final class LocalRunner implements AutoCloseable {
   private LocalPooler pooler;
 
   private final LocalMachine machine;
+  /** Where each major's programs are: PgBin.localDir (Debian's, or PGTIDE_PG_BIN_DIR_<major>) unless told. */
+  private final java.util.function.IntFunction<String> binDirs;
+  private LocalMajorUpgrade upgrade;
+  private volatile boolean upgrading;
 
   /** @param machine where the cluster's processes start and its ports come from (one per JVM: see LocalMachine) */
   public LocalRunner(LocalMachine machine, PostgresCluster resource, Path dir, Consumer<String> progress) {
+    this(machine, resource, dir, progress, io.pgtide.common.process.PgBin::localDir);
+  }
+
+  /** @param binDirs where the programs of each PostgreSQL major are */
+  public LocalRunner(LocalMachine machine, PostgresCluster resource, Path dir, Consumer<String> progress,
+                     java.util.function.IntFunction<String> binDirs) {
+    this.binDirs = binDirs;
     this.machine = machine;
     this.resource = resource;
     this.dir = dir.toAbsolutePath();
@@ -147,16 +159,54 @@ public final class LocalRunner implements AutoCloseable {
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
     if (PatroniCluster.exists(dir)) {
+      String problem = resumedMajorProblem(dir, spec.postgresVersion);
+      if (problem != null) {
+        throw new io.pgtide.operator.ClusterFile.Invalid(problem);
+      }
       progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
       return PatroniCluster.resume(machine, dir, Duration.ofSeconds(180));
+    }
+    String missing = LocalMajorUpgrade.programsMissing(binDirs.apply(spec.postgresVersion), spec.postgresVersion);
+    if (missing != null) {
+      throw new io.pgtide.operator.ClusterFile.Invalid("postgresVersion " + spec.postgresVersion + ": " + missing);
     }
     if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
       return restored(name, spec, timing);
     }
     progress.accept("starting etcd and member 1/" + spec.replicas + " of " + name);
-    PatroniCluster cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters);
+    PatroniCluster cluster = PatroniCluster.start(machine, name, dir, spec.replicas, timing, spec.parameters,
+        ClusterSecrets.generate(), null, binDirs.apply(spec.postgresVersion));
     cluster.save();
     return cluster;
+  }
+
+  /**
+   * Why a resumed cluster cannot run the spec's major, or null: its data (PG_VERSION of its members) is the truth. A
+   * raise is an upgrade of a running cluster (local apply); a lower major cannot read the data at all.
+   */
+  static String resumedMajorProblem(Path dir, int wanted) {
+    Integer data = dataMajor(dir);
+    if (data == null || data == wanted) {
+      return null;
+    }
+    return wanted < data ? MajorUpgrade.refusal(data, wanted, false)
+        : "postgresVersion " + wanted + ": the data in " + dir + " is PostgreSQL " + data + "; start it with "
+          + "postgresVersion " + data + ", then raise postgresVersion with local apply to upgrade it in place";
+  }
+
+  /** The major of the data in a cluster directory (the first member's PG_VERSION), null when there is none. */
+  static Integer dataMajor(Path dir) {
+    try (var members = Files.list(dir)) {
+      for (Path m : members.sorted().toList()) {
+        Path version = m.resolve("data").resolve("PG_VERSION");
+        if (Files.isRegularFile(version)) {
+          return Integer.valueOf(Files.readString(version).strip());
+        }
+      }
+      return null;
+    } catch (IOException | NumberFormatException e) {
+      return null;
+    }
   }
 
   /** The operator's core in this process, acting on the local processes through {@link LocalInfrastructure}. */
@@ -391,9 +441,15 @@ public final class LocalRunner implements AutoCloseable {
       problem = "metadata.name cannot change in place (running " + resource.getMetadata().getName() + ", got "
           + edited.getMetadata().getName() + ")";
     }
+    if (problem == null && upgrading) {
+      problem = "a major upgrade to " + now.postgresVersion + " runs; apply again once it ended (" + LocalMajorUpgrade.FILE
+          + " in " + dir + " says where it stands)";
+    }
     if (problem == null && was.postgresVersion != now.postgresVersion) {
-      problem = "postgresVersion cannot change in place (running " + was.postgresVersion + ", got "
-          + now.postgresVersion + ")";
+      problem = upgradeProblem(was, now);
+      if (problem == null) {
+        return startUpgrade(edited);
+      }
     }
     if (problem == null && !Serialization.asJson(was.pooler).equals(Serialization.asJson(now.pooler))) {
       problem = "spec.pooler cannot change in place in local mode (PgBouncer starts with the cluster): stop the "
@@ -421,6 +477,59 @@ public final class LocalRunner implements AutoCloseable {
     return controllers.patroniConfig().apply().map(p -> applied.put("patroni", p))
         .compose(v -> controllers.users().sync(false).map(u -> applied.put("users", u)))
         .compose(v -> done.map(applied));
+  }
+
+  /** Why a changed postgresVersion cannot start an upgrade, or null: a raise alone, to a major installed here. */
+  private String upgradeProblem(PostgresClusterSpec was, PostgresClusterSpec now) {
+    String refusal = MajorUpgrade.refusal(was.postgresVersion, now.postgresVersion, false);
+    if (refusal != null) {
+      return refusal;
+    }
+    PostgresClusterSpec same = Serialization.clone(now);
+    same.postgresVersion = was.postgresVersion;
+    if (!Serialization.asJson(same).equals(Serialization.asJson(was))) {
+      return "postgresVersion " + now.postgresVersion + ": a major upgrade is applied alone; apply the other "
+          + "changes before or after it";
+    }
+    String missing = LocalMajorUpgrade.programsMissing(binDirs.apply(now.postgresVersion), now.postgresVersion);
+    return missing == null ? null : "postgresVersion " + now.postgresVersion + ": " + missing;
+  }
+
+  /**
+   * Starts the in-place upgrade (LocalMajorUpgrade) on a worker thread and answers at once; the spec takes the new
+   * major only when it succeeded, so a failed one leaves the running spec what runs (apply again to retry).
+   */
+  private io.vertx.core.Future<JsonObject> startUpgrade(PostgresCluster edited) {
+    PostgresCluster was = resource;
+    int from = was.getSpec().postgresVersion;
+    int to = edited.getSpec().postgresVersion;
+    String key = infra.clusterKey();
+    edited.getMetadata().setNamespace(was.getMetadata().getNamespace());
+    upgrading = true;
+    upgrade = new LocalMajorUpgrade(machine, infra.cluster(), infra, core.failover(), core.events(), key, progress);
+    String blocked = LocalMajorUpgrade.blocked(core.state().view(key), infra.cluster().members().size(),
+        was.getSpec().backup != null);
+    core.vertx().executeBlocking(() -> upgrade.run(from, to, binDirs.apply(to), blocked), false)
+        .onComplete(ar -> {
+          synchronized (this) {
+            if (ar.succeeded() && MajorUpgrade.SUCCEEDED.equals(ar.result().getString("phase"))) {
+              resource = edited;
+            }
+            upgrading = false;
+          }
+          if (ar.failed()) {
+            progress.accept("upgrade of " + key + " ended with " + ar.cause());
+          }
+        });
+    return io.vertx.core.Future.succeededFuture(new JsonObject().put("cluster", key)
+        .put("upgrade", from + " -> " + to + " started; " + LocalMajorUpgrade.FILE + " in " + infra.cluster().dir()
+            + " follows it"));
+  }
+
+  /** The last major upgrade's status (phase, step, steps, downtime, error), null before any. */
+  public JsonObject upgrade() {
+    LocalMajorUpgrade u = upgrade;
+    return u == null ? null : u.status();
   }
 
   private static String pushTarget(PostgresClusterSpec spec) {

@@ -62,15 +62,15 @@ class LocalApplyE2E {
 
       // an edit that cannot be applied in place: refused with the reason, and the running spec stays as it was
       PostgresCluster wrong = Serialization.clone(edited);
-      wrong.getSpec().postgresVersion = 16;
+      wrong.getSpec().postgresVersion = 13;
       wrong.getSpec().users = new ArrayList<>(List.of(user("mallory")));
       Path bad = runner.dir().resolve("bad.yaml");
       Files.writeString(bad, Serialization.asYaml(wrong));
       PgtideCliAccess.Run refused = PgtideCliAccess.run("local", "apply", "-f", bad.toString(), "--dir",
           runner.dir().toString());
       assertThat(refused.exit()).isEqualTo(2);
-      // local mode runs one major only: a version edit is refused before it reaches the running cluster
-      assertThat(refused.err()).contains("postgresVersion 16 cannot run in local mode");
+      // no major goes down in place; refused as a whole, the users' change with it
+      assertThat(refused.err()).contains("PostgreSQL cannot go down a major version in place");
       assertThat(runner.resource().getSpec().users).extracting(u -> u.name).contains("bob").doesNotContain("mallory");
 
       int acked = w.acknowledgedCount();

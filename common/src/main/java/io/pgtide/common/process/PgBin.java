@@ -13,6 +13,16 @@ public final class PgBin {
   private PgBin() {
   }
 
+  /**
+   * Where local mode finds a major's programs: {@code PGTIDE_PG_BIN_DIR_<major>} when set (a build of that major
+   * installed elsewhere), else Debian's {@code /usr/lib/postgresql/<major>/bin}.
+   */
+  public static String localDir(int major) {
+    String configured = System.getenv(ENV + "_" + major);
+    return configured == null || configured.isBlank() ? "/usr/lib/postgresql/" + major + "/bin"
+        : configured.replaceAll("/+$", "");
+  }
+
   /** The directory, without a trailing slash. */
   public static String dir() {
     String configured = System.getenv(ENV);

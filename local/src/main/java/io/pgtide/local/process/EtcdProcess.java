@@ -108,13 +108,33 @@ public final class EtcdProcess implements AutoCloseable {
    * @return true when the key named the member and is gone
    */
   public boolean releaseLeaderKey(String scope, String member) {
-    Base64.Encoder b64 = Base64.getEncoder();
-    String key = b64.encodeToString(("/service/" + scope + "/leader").getBytes(StandardCharsets.UTF_8));
-    String value = b64.encodeToString(member.getBytes(StandardCharsets.UTF_8));
+    String key = base64("/service/" + scope + "/leader");
+    return txn(key, member, new JsonObject().put("requestDeleteRange", new JsonObject().put("key", key)));
+  }
+
+  /**
+   * Replaces the system identifier Patroni recorded for a cluster ({@code initialize}) if (and only if) it is still
+   * {@code from}: one compare-and-put. A major upgrade's new data directory has a new identifier, and Patroni
+   * refuses to start on a data directory whose identifier differs from the DCS's.
+   *
+   * @return true when the key held {@code from} and holds {@code to} now
+   */
+  public boolean replaceSystemIdentifier(String scope, String from, String to) {
+    String key = base64("/service/" + scope + "/initialize");
+    return txn(key, from, new JsonObject().put("requestPut", new JsonObject().put("key", key)
+        .put("value", base64(to))));
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** One etcd v3 transaction: {@code then} when {@code key} holds {@code expected}; whether it did. */
+  private boolean txn(String key, String expected, JsonObject then) {
     String txn = new JsonObject()
         .put("compare", new JsonArray().add(new JsonObject().put("key", key).put("result", "EQUAL")
-            .put("target", "VALUE").put("value", value)))
-        .put("success", new JsonArray().add(new JsonObject().put("requestDeleteRange", new JsonObject().put("key", key))))
+            .put("target", "VALUE").put("value", base64(expected))))
+        .put("success", new JsonArray().add(then))
         .encode();
     try {
       HttpResponse<String> r = http.send(

@@ -32,12 +32,15 @@ public final class PatroniCluster implements AutoCloseable {
   private final BasicCredentials restCredentials;
   private final Map<String, PatroniMember> members = new LinkedHashMap<>();
   private int nextOrdinal;
+  /** The PostgreSQL programs every member runs: one major per cluster, changed only by a major upgrade. */
+  private String binDir;
 
   private final LocalMachine machine;
 
   private PatroniCluster(LocalMachine machine, String scope, Path dir, EtcdProcess etcd, PatroniTiming timing,
-                         Map<String, String> parameters, ClusterSecrets secrets) {
+                         Map<String, String> parameters, ClusterSecrets secrets, String binDir) {
     this.machine = machine;
+    this.binDir = binDir;
     this.scope = scope;
     this.dir = dir;
     this.etcd = etcd;
@@ -68,6 +71,13 @@ public final class PatroniCluster implements AutoCloseable {
   public static PatroniCluster start(LocalMachine machine, String scope, Path dir, int size, PatroniTiming timing,
                                      Map<String, String> parameters, ClusterSecrets secrets,
                                      java.util.function.Consumer<Path> seed) {
+    return start(machine, scope, dir, size, timing, parameters, secrets, seed, PatroniMember.BIN_DIR);
+  }
+
+  /** As above, on the PostgreSQL programs in {@code binDir} (another major than local mode's default). */
+  public static PatroniCluster start(LocalMachine machine, String scope, Path dir, int size, PatroniTiming timing,
+                                     Map<String, String> parameters, ClusterSecrets secrets,
+                                     java.util.function.Consumer<Path> seed, String binDir) {
     if (size < 1 || size > 9) {
       throw new IllegalArgumentException("cluster size must be 1..9, got " + size);
     }
@@ -77,7 +87,7 @@ public final class PatroniCluster implements AutoCloseable {
     OsUser.ownedDirectory(dir.resolve("logs"), true);
     LocalServerTls.issue(dir);
     EtcdProcess etcd = EtcdProcess.start(machine, dir, machine.freePort(), machine.freePort());
-    PatroniCluster cluster = new PatroniCluster(machine, scope, dir, etcd, timing, parameters, secrets);
+    PatroniCluster cluster = new PatroniCluster(machine, scope, dir, etcd, timing, parameters, secrets, binDir);
     try {
       cluster.addMember(seed);
       cluster.awaitLeader(Duration.ofSeconds(120));
@@ -105,7 +115,7 @@ public final class PatroniCluster implements AutoCloseable {
   private synchronized PatroniMember addMember(java.util.function.Consumer<Path> seed) {
     String name = scope + "-" + nextOrdinal++;
     PatroniMember m = PatroniMember.create(machine, scope, name, dir, machine.freePort(), machine.freePort(), etcd,
-        timing, parameters, secrets, restCredentials);
+        timing, parameters, secrets, restCredentials, binDir);
     if (seed != null) {
       seed.accept(m.dataDir());
       OsUser.ownedDirectory(m.dataDir(), true);
@@ -140,14 +150,15 @@ public final class PatroniCluster implements AutoCloseable {
       LocalServerTls.issue(dir);
       EtcdProcess etcd = EtcdProcess.start(machine, dir, state.getInteger("etcdClientPort"),
           state.getInteger("etcdPeerPort"));
-      PatroniCluster cluster = new PatroniCluster(machine, state.getString("scope"), dir, etcd, timing, parameters, secrets);
+      PatroniCluster cluster = new PatroniCluster(machine, state.getString("scope"), dir, etcd, timing, parameters,
+          secrets, state.getString("binDir", PatroniMember.BIN_DIR));
       cluster.nextOrdinal = state.getInteger("nextOrdinal");
       try {
         for (Object o : state.getJsonArray("members")) {
           JsonObject m = (JsonObject) o;
           PatroniMember member = PatroniMember.create(machine, cluster.scope, m.getString("name"), dir,
               m.getInteger("pgPort"), m.getInteger("restPort"), etcd, timing, parameters, secrets,
-              cluster.restCredentials);
+              cluster.restCredentials, cluster.binDir);
           cluster.members.put(member.name(), member);
           member.start();
         }
@@ -172,7 +183,7 @@ public final class PatroniCluster implements AutoCloseable {
         .put("timing", new JsonObject().put("ttl", timing.ttl()).put("loopWait", timing.loopWait())
             .put("retryTimeout", timing.retryTimeout()).put("maximumLagOnFailover", timing.maximumLagOnFailover())
             .put("synchronousMode", timing.synchronousMode()))
-        .put("parameters", new JsonObject(new java.util.LinkedHashMap<>(parameters)));
+        .put("parameters", new JsonObject(new java.util.LinkedHashMap<>(parameters))).put("binDir", binDir);
     try {
       java.nio.file.Files.writeString(dir.resolve("cluster.json"), state.encodePrettily());
       secrets.save(dir.resolve("secrets.json"));
@@ -200,6 +211,27 @@ public final class PatroniCluster implements AutoCloseable {
 
   public String scope() {
     return scope;
+  }
+
+  /** The PostgreSQL programs the members run. */
+  public synchronized String binDir() {
+    return binDir;
+  }
+
+  /**
+   * Points every member at the programs in {@code newBinDir} (a major upgrade's switch): each {@code patroni.yml}
+   * written again, taking effect at its Patroni's next start; recorded for {@link #resume}. Members must be stopped.
+   */
+  public synchronized void switchBinDir(String newBinDir) {
+    for (PatroniMember m : new ArrayList<>(members.values())) {
+      if (m.patroniAlive()) {
+        throw new IllegalStateException(m.name() + "'s Patroni runs: stop every member before switching programs");
+      }
+      members.put(m.name(), PatroniMember.create(machine, scope, m.name(), dir, m.pgPort(), m.restPort(), etcd,
+          timing, parameters, secrets, restCredentials, newBinDir));
+    }
+    binDir = newBinDir;
+    save();
   }
 
   public Path dir() {

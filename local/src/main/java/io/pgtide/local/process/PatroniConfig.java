@@ -16,7 +16,8 @@ final class PatroniConfig {
   }
 
   static String yaml(String scope, String name, Path dir, int pgPort, int restPort, String etcdHosts, Path etcdTls,
-                     PatroniTiming t, Map<String, String> parameters, ClusterSecrets s, BasicCredentials rest) {
+                     PatroniTiming t, Map<String, String> parameters, ClusterSecrets s, BasicCredentials rest,
+                     String binDir) {
     Map<String, String> params = new TreeMap<>(Map.of(
         "max_connections", "100", "shared_buffers", "32MB", "wal_level", "replica", "hot_standby", "on",
         "max_wal_senders", "10", "max_replication_slots", "10", "wal_keep_size", "128MB",
@@ -25,7 +26,7 @@ final class PatroniConfig {
     StringBuilder pg = new StringBuilder();
     params.forEach((k, v) -> pg.append("        ").append(k).append(": ").append(quote(v)).append('\n'));
     return header(scope, name, restPort, rest, etcdHosts, etcdTls) + bootstrap(t, pg.toString())
-        + postgresql(name, dir, pgPort, s) + TAGS;
+        + postgresql(name, dir, pgPort, s, binDir) + TAGS;
   }
 
   /** Who the member is, its REST API (credentials for whatever changes state), and the DCS (etcd with TLS). */
@@ -74,7 +75,7 @@ final class PatroniConfig {
   }
 
   /** The member's PostgreSQL: where it listens and keeps its data, its users, csvlog, TLS and pg_hba. */
-  private static String postgresql(String name, Path dir, int pgPort, ClusterSecrets s) {
+  private static String postgresql(String name, Path dir, int pgPort, ClusterSecrets s, String binDir) {
     Path tls = LocalServerTls.dir(dir.getParent());
     return """
         postgresql:
@@ -118,7 +119,7 @@ final class PatroniConfig {
             - host replication %s 127.0.0.1/32 scram-sha-256
             - host all all 127.0.0.1/32 scram-sha-256
             - host all all ::1/128 scram-sha-256
-        """.formatted(pgPort, pgPort, dir.resolve("data"), PatroniMember.BIN_DIR, dir.resolve("pgpass"),
+        """.formatted(pgPort, pgPort, dir.resolve("data"), binDir, dir.resolve("pgpass"),
         s.superuser(), quote(s.superuserPassword()), s.replicationUser(), quote(s.replicationPassword()),
         s.superuser(), quote(s.superuserPassword()), dir, PatroniMember.postgresLogDir(dir.getParent(), name),
         tls.resolve("tls.crt"), tls.resolve("tls.key"), tls.resolve("ca.crt"), s.replicationUser());

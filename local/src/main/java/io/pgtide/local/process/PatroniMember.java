@@ -17,6 +17,7 @@ import java.util.OptionalLong;
  * the postmaster itself; faults act on the real PIDs (Patroni's and the postmaster's from {@code postmaster.pid}).
  */
 public final class PatroniMember {
+  /** Local mode's default PostgreSQL (Debian 12's 15); a cluster may run another major's (PatroniCluster). */
   public static final String BIN_DIR = io.pgtide.common.process.PgBin.LOCAL_DIR;
 
   private final String name;
@@ -25,13 +26,15 @@ public final class PatroniMember {
   private final int restPort;
   private final Path config;
   private final BasicCredentials restCredentials;
+  private final String binDir;
   private ManagedProcess patroni;
 
   private final LocalMachine machine;
 
   PatroniMember(LocalMachine machine, String name, Path dir, int pgPort, int restPort, Path config,
-                BasicCredentials restCredentials) {
+                BasicCredentials restCredentials, String binDir) {
     this.machine = machine;
+    this.binDir = binDir;
     this.name = name;
     this.dir = dir;
     this.pgPort = pgPort;
@@ -48,13 +51,13 @@ public final class PatroniMember {
    */
   static PatroniMember create(LocalMachine machine, String scope, String name, Path clusterDir, int pgPort,
                               int restPort, EtcdProcess etcd, PatroniTiming timing, Map<String, String> parameters,
-                              ClusterSecrets secrets, BasicCredentials restCredentials) {
+                              ClusterSecrets secrets, BasicCredentials restCredentials, String binDir) {
     Path dir = OsUser.ownedDirectory(clusterDir.resolve(name), true);
     Path config = dir.resolve("patroni.yml");
     PrivateFiles.write(config, PatroniConfig.yaml(scope, name, dir, pgPort, restPort, etcd.hosts(), etcd.clientTls(),
-        timing, parameters, secrets, restCredentials));
+        timing, parameters, secrets, restCredentials, binDir));
     OsUser.ownedDirectory(dir, true);
-    return new PatroniMember(machine, name, dir, pgPort, restPort, config, restCredentials);
+    return new PatroniMember(machine, name, dir, pgPort, restPort, config, restCredentials, binDir);
   }
 
   /** Where this member's PostgreSQL writes its csvlog (the logging collector creates it). */
@@ -72,12 +75,17 @@ public final class PatroniMember {
       return;
     }
     patroni = machine.start("patroni-" + name, OsUser.asPostgres(List.of("/usr/bin/patroni", config.toString())),
-        Map.of("HOME", dir.toString(), "PATH", BIN_DIR + ":/usr/bin:/bin", "PYTHONUNBUFFERED", "1"),
+        Map.of("HOME", dir.toString(), "PATH", binDir + ":/usr/bin:/bin", "PYTHONUNBUFFERED", "1"),
         dir, patroniLog(dir.getParent(), name));
   }
 
   public String name() {
     return name;
+  }
+
+  /** The PostgreSQL programs this member's Patroni runs. */
+  public String binDir() {
+    return binDir;
   }
 
   public Path dir() {
