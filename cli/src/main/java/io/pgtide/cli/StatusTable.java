@@ -69,6 +69,13 @@ public final class StatusTable {
               + b.getJsonObject("lastFailure").getString("reason"))
           .append('\n');
     }
+    JsonObject u = cluster.getJsonObject("upgrade");
+    if (u != null) {
+      sb.append("Upgrade: ").append(u.getValue("from")).append(" -> ").append(u.getValue("to")).append(' ')
+          .append(u.getString("phase")).append(" (step ").append(u.getString("step", "-")).append(')')
+          .append(u.getValue("downtimeSeconds") == null ? "" : ", downtime " + u.getValue("downtimeSeconds") + " s")
+          .append(u.getString("error") == null ? "" : ": " + u.getString("error")).append('\n');
+    }
     return sb.toString();
   }
 }

@@ -28,12 +28,15 @@ class StatusTableTest {
             .put("lastScale", new JsonObject().put("from", 2).put("to", 3).put("time", "2026-11-23T11:10:00Z")
                 .put("reason", "qps/replica 812 > target 500 over 60 s"))
             .put("lastDecision", new JsonObject().put("reason", "load within targets")
-                .put("blockedBy", "scale-down cooldown, 200 s left")));
+                .put("blockedBy", "scale-down cooldown, 200 s left")))
+        .put("upgrade", new JsonObject().put("from", 15).put("to", 17).put("phase", "Succeeded")
+            .put("step", "analyzing").put("downtimeSeconds", 6.1));
     String out = StatusTable.render(cluster);
     assertThat(out).contains("primary: demo-0").contains("demo-0         primary  running")
         .contains("demo-1         replica  unhealthy").contains("4096").contains("reason: down")
         .contains("Last failover: failover demo-2 -> demo-0 in 9864 ms")
         .contains("Last scale: 2 -> 3 at 2026-11-23T11:10:00Z (qps/replica 812 > target 500 over 60 s)")
-        .contains("Autoscaler: load within targets; held: scale-down cooldown, 200 s left");
+        .contains("Autoscaler: load within targets; held: scale-down cooldown, 200 s left")
+        .contains("Upgrade: 15 -> 17 Succeeded (step analyzing), downtime 6.1 s");
   }
 }

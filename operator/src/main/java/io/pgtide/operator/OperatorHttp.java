@@ -35,6 +35,7 @@ public final class OperatorHttp {
   private final FailoverCoordinator failover;
   private final Map<String, UserSyncController> userSync = new ConcurrentHashMap<>();
   private final Map<String, java.util.function.Supplier<Map<String, Integer>>> restarts = new ConcurrentHashMap<>();
+  private final Map<String, java.util.function.Supplier<JsonObject>> upgrades = new ConcurrentHashMap<>();
   private final Map<String, java.util.function.Function<io.pgtide.common.crd.PostgresCluster,
       io.vertx.core.Future<JsonObject>>> appliers = new ConcurrentHashMap<>();
 
@@ -190,6 +191,11 @@ public final class OperatorHttp {
   /** Local mode: how often each member's processes were restarted after dying on their own. */
   public void restarts(String clusterKey, java.util.function.Supplier<java.util.Map<String, Integer>> counts) {
     restarts.put(clusterKey, counts);
+  }
+
+  /** Local mode: where the last major upgrade stands (null before any). */
+  public void upgrade(String clusterKey, java.util.function.Supplier<JsonObject> status) {
+    upgrades.put(clusterKey, status);
   }
 
   public void userSync(String clusterKey, UserSyncController controller) {
@@ -357,6 +363,11 @@ public final class OperatorHttp {
       JsonObject counts = new JsonObject();
       r.get().forEach(counts::put);
       c.put("restarts", counts);
+    }
+    var upgrade = upgrades.get(key);
+    JsonObject upgradeStatus = upgrade == null ? null : upgrade.get();
+    if (upgradeStatus != null) {
+      c.put("upgrade", upgradeStatus);
     }
     return c;
   }

@@ -350,6 +350,49 @@ final class LocalMajorUpgrade {
     }
   }
 
+  /** What {@code upgrade.json} in a cluster directory records, null when there is none. */
+  static JsonObject recorded(Path clusterDir) {
+    try {
+      Path file = clusterDir.resolve(FILE);
+      return Files.exists(file) ? new JsonObject(Files.readString(file)) : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * An upgrade the end of pgtide's process interrupted: before the swap the old data is untouched, so the half-made
+   * new directories go and the record says it failed; after it, the record says so and the cluster resumes on what
+   * cluster.json names. What was done, or null when nothing was interrupted.
+   */
+  static String tidyInterrupted(Path clusterDir) {
+    JsonObject r = recorded(clusterDir);
+    if (r == null || !MajorUpgrade.UPGRADING.equals(r.getString("phase"))) {
+      return null;
+    }
+    boolean swapped = List.of("switched", "starting", "replicasCloning", "analyzing").contains(r.getString("step"));
+    if (!swapped) {
+      try (Stream<Path> members = Files.list(clusterDir)) {
+        members.map(m -> m.resolve("data." + r.getInteger("to"))).filter(Files::isDirectory)
+            .forEach(OsUser::deleteTree);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    String what = "the upgrade " + r.getInteger("from") + " -> " + r.getInteger("to") + " was interrupted at "
+        + r.getString("step") + (swapped ? ", after the data directories were swapped: the cluster resumes on "
+        + r.getInteger("to") + " (the " + r.getInteger("from") + " data is in each member's data."
+        + r.getInteger("from") + ".old)" : ", before the data directories were swapped: the cluster resumes on "
+        + r.getInteger("from") + " as it was; apply again to retry");
+    r.put("phase", MajorUpgrade.FAILED).put("error", what);
+    try {
+      Files.writeString(clusterDir.resolve(FILE), r.encodePrettily());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return what;
+  }
+
   /** A view's refusal, in the words of the Kubernetes path (backups, standbys, members, lag). */
   static String blocked(ClusterView view, int members, boolean backups) {
     return MajorUpgrade.blocked(view, members, true, List.of(), backups);

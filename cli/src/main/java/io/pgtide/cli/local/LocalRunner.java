@@ -104,6 +104,7 @@ public final class LocalRunner implements AutoCloseable {
     infra.startSidecars();
     infra.superviseMembers();
     core.http().restarts(key, infra::restarts);
+    core.http().upgrade(key, this::upgrade);
     core.http().applier(key, this::apply);
     awaitPrimaryLogin(cluster);
     if (spec.pooler != null) {
@@ -159,6 +160,10 @@ public final class LocalRunner implements AutoCloseable {
     PatroniTiming timing = new PatroniTiming(spec.patroni.ttl, spec.patroni.loopWait, spec.patroni.retryTimeout,
         spec.patroni.maximumLagOnFailover, spec.patroni.synchronousMode);
     if (PatroniCluster.exists(dir)) {
+      String interrupted = LocalMajorUpgrade.tidyInterrupted(dir);
+      if (interrupted != null) {
+        progress.accept(interrupted);
+      }
       String problem = resumedMajorProblem(dir, spec.postgresVersion);
       if (problem != null) {
         throw new io.pgtide.operator.ClusterFile.Invalid(problem);
@@ -526,10 +531,10 @@ public final class LocalRunner implements AutoCloseable {
             + " follows it"));
   }
 
-  /** The last major upgrade's status (phase, step, steps, downtime, error), null before any. */
+  /** The last major upgrade's status (phase, step, steps, downtime, error), as recorded; null before any. */
   public JsonObject upgrade() {
     LocalMajorUpgrade u = upgrade;
-    return u == null ? null : u.status();
+    return u != null ? u.status() : LocalMajorUpgrade.recorded(dir);
   }
 
   private static String pushTarget(PostgresClusterSpec spec) {
