@@ -70,10 +70,7 @@ final class LocalMajorUpgrade {
    * {@code blocked} is what the operator's view says stops it (null: nothing). Returns the final status.
    */
   JsonObject run(int from, int to, String newBinDir, String blocked) {
-    synchronized (this) {
-      status.clear();
-      status.put("from", from).put("to", to).put("phase", MajorUpgrade.UPGRADING).put("steps", new JsonArray());
-    }
+    begin(from, to);
     String oldBinDir = cluster.binDir();
     String refusal = blocked != null ? blocked : programsMissing(newBinDir, to);
     PatroniMember primary = refusal == null ? cluster.leader().orElse(null) : null;
@@ -165,6 +162,15 @@ final class LocalMajorUpgrade {
       failover.hold(key, false);
       return finish(MajorUpgrade.FAILED, "failed after the data directories were swapped (the " + from + " data is "
           + "in each member's data." + from + ".old): " + e.getMessage());
+    }
+  }
+
+  /** Records the upgrade as started: called before {@link #run} is handed to a worker, so no reader sees none. */
+  synchronized void begin(int from, int to) {
+    if (!(MajorUpgrade.UPGRADING.equals(status.getString("phase")) && status.getInteger("from") == from
+        && status.getInteger("to") == to)) {
+      status.clear();
+      status.put("from", from).put("to", to).put("phase", MajorUpgrade.UPGRADING).put("steps", new JsonArray());
     }
   }
 

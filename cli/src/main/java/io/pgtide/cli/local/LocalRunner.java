@@ -514,6 +514,7 @@ public final class LocalRunner implements AutoCloseable {
     upgrade = new LocalMajorUpgrade(machine, infra.cluster(), infra, core.failover(), core.events(), key, progress);
     String blocked = LocalMajorUpgrade.blocked(core.state().view(key), infra.cluster().members().size(),
         was.getSpec().backup != null);
+    upgrade.begin(from, to);
     core.vertx().executeBlocking(() -> upgrade.run(from, to, binDirs.apply(to), blocked), false)
         .onComplete(ar -> {
           synchronized (this) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.pgtide.common.crd.PostgresCluster;
+import io.pgtide.cli.PgtideCliAccess;
 import io.pgtide.common.process.PgBin;
 import io.pgtide.operator.LocalClusters;
 import io.pgtide.operator.k8s.model.MajorUpgrade;
@@ -102,6 +103,12 @@ class LocalMajorUpgradeE2E {
         }
       }
     });
+    // a major whose programs are not here: refused at once, nothing stopped
+    Throwable refused = runner.apply(raisedTo(16)).toCompletionStage().toCompletableFuture().handle((r, e) -> e)
+        .get();
+    assertThat(refused instanceof java.util.concurrent.CompletionException ? refused.getCause() : refused)
+        .isInstanceOf(io.pgtide.operator.ClusterFile.Invalid.class)
+        .hasMessageContaining("PostgreSQL 16 is not installed here");
     killer.start();
     JsonObject started = runner.apply(raisedTo(17)).toCompletionStage().toCompletableFuture().get();
     assertThat(started.getString("upgrade")).startsWith("15 -> 17 started");
@@ -146,6 +153,8 @@ class LocalMajorUpgradeE2E {
               .getString("at")), java.time.Instant.now()));
     }
     assertThat(runner.resource().getSpec().postgresVersion).isEqualTo(17);
+    PgtideCliAccess.Output status = PgtideCliAccess.runCapturing("local", "status", "--dir", runner.dir().toString());
+    assertThat(status.out()).contains("Upgrade: 15 -> 17 Succeeded (step analyzing), downtime ");
     await().atMost(Duration.ofSeconds(120)).until(() -> runner.core().state().view(key).healthyReplicas().size() == 1);
     for (var m : runner.infra().cluster().members()) {
       assertThat(version(m.name())).as(m.name()).isEqualTo("17");
