@@ -17,8 +17,8 @@ import java.util.stream.Collectors;
  * A PostgresCluster file, read and checked the same way on every path (`render`, `validate`, `local up`): the kind,
  * the types (a wrong one is named by its field path), then {@link ClusterValidation} — the rules the operator
  * applies on Kubernetes too — and, for local mode, its own bounds: members, and its default PostgreSQL major (a file
- * without postgresVersion means 15 in local mode, the CRD's default, 17, on Kubernetes). Whether a major's programs
- * are installed is the running machine's to say (local mode checks before it starts or upgrades a cluster).
+ * without postgresVersion means 15 in local mode, the CRD's default, 17, on Kubernetes), whose programs must be
+ * installed on this machine ({@code PgBin.localDir}, or where local mode is told they are).
  */
 public final class ClusterFile {
   /** Local mode runs every member on this machine. */
@@ -82,6 +82,11 @@ public final class ClusterFile {
   }
 
   public static String problem(PostgresCluster cr, boolean local) {
+    return problem(cr, local, io.pgtide.common.process.PgBin::localDir);
+  }
+
+  /** The same; in local mode, the file's major must be installed where {@code binDirs} says its programs are. */
+  public static String problem(PostgresCluster cr, boolean local, java.util.function.IntFunction<String> binDirs) {
     String problem = ClusterValidation.problem(cr);
     if (problem == null) {
       // the allowlist the operator would apply: its PGTIDE_ALLOWED_IMAGES when set here too, else its default
@@ -121,6 +126,11 @@ public final class ClusterFile {
     if (problem == null && local && cr.getSpec().backup != null && cr.getSpec().backup.s3 != null) {
       problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "
           + "under its directory";
+    }
+    if (problem == null && local) {
+      String missing = io.pgtide.common.process.PgBin.missing(binDirs.apply(cr.getSpec().postgresVersion),
+          cr.getSpec().postgresVersion);
+      problem = missing == null ? null : "postgresVersion " + cr.getSpec().postgresVersion + ": " + missing;
     }
     return problem;
   }

@@ -8,6 +8,8 @@ import io.pgtide.operator.k8s.model.ClusterModel;
 import io.pgtide.operator.k8s.model.OperatorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,12 +44,20 @@ class ClusterFileTest {
   }
 
   @Test
-  void localModeTakesAnyMajorTheFileNamesAndDefaultsTo15(@TempDir Path dir) throws Exception {
+  void localModeRunsAMajorWhereItsProgramsAreInstalledAndDefaultsTo15(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("laptop.yaml"), NO_VERSION.replace("{replicas: 1}",
         "{postgresVersion: 17, replicas: 1}"));
     assertThat(ClusterFile.load(file, false).getSpec().postgresVersion).isEqualTo(17);
-    // whether 17 is installed is the running machine's to say (LocalRunner), not the file's
-    assertThat(ClusterFile.load(file, true).getSpec().postgresVersion).isEqualTo(17);
+    // local mode runs it where its programs are installed, and names where it looked when they are not
+    PostgresCluster seventeen = ClusterFile.parse(Files.readString(file), "laptop", false);
+    assertThat(ClusterFile.problem(seventeen, true, major -> dir.resolve("pg" + major).toString()))
+        .isEqualTo("postgresVersion 17: PostgreSQL 17 is not installed here: no postgres in " + dir.resolve("pg17")
+            + " (install postgresql-17, or name its bin directory in PGTIDE_PG_BIN_DIR_17)");
+    Path bin = Files.createDirectories(dir.resolve("pg17"));
+    for (String p : List.of("postgres", "initdb", "pg_upgrade", "pg_controldata", "vacuumdb")) {
+      Files.createFile(bin.resolve(p), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    assertThat(ClusterFile.problem(seventeen, true, major -> dir.resolve("pg" + major).toString())).isNull();
     Path fifteen = Files.writeString(dir.resolve("fifteen.yaml"), NO_VERSION.replace("{replicas: 1}",
         "{postgresVersion: 15, replicas: 1}"));
     assertThat(ClusterFile.load(fifteen, true).getSpec().postgresVersion).isEqualTo(15);

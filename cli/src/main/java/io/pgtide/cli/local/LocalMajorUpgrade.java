@@ -72,7 +72,7 @@ final class LocalMajorUpgrade {
   JsonObject run(int from, int to, String newBinDir, String blocked) {
     begin(from, to);
     String oldBinDir = cluster.binDir();
-    String refusal = blocked != null ? blocked : programsMissing(newBinDir, to);
+    String refusal = blocked != null ? blocked : io.pgtide.common.process.PgBin.missing(newBinDir, to);
     PatroniMember primary = refusal == null ? cluster.leader().orElse(null) : null;
     if (refusal == null && primary == null) {
       refusal = "no running Patroni leader";
@@ -172,17 +172,6 @@ final class LocalMajorUpgrade {
       status.clear();
       status.put("from", from).put("to", to).put("phase", MajorUpgrade.UPGRADING).put("steps", new JsonArray());
     }
-  }
-
-  /** Why the programs of {@code major} cannot run an upgrade, or null. */
-  static String programsMissing(String binDir, int major) {
-    for (String p : List.of("postgres", "initdb", "pg_upgrade", "pg_controldata", "vacuumdb")) {
-      if (!Files.isExecutable(Path.of(binDir, p))) {
-        return "PostgreSQL " + major + " is not installed here: no " + p + " in " + binDir + " (install postgresql-"
-            + major + ", or name its bin directory in " + io.pgtide.common.process.PgBin.ENV + "_" + major + ")";
-      }
-    }
-    return null;
   }
 
   /** A copy of the primary's data needs its size again on the same file system (with a tenth to spare). */

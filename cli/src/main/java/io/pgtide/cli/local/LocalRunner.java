@@ -122,7 +122,7 @@ public final class LocalRunner implements AutoCloseable {
 
   /** Checks the spec, makes the directory the owner's only, and stops what a crashed earlier run left running. */
   private void prepareDirectory() {
-    String problem = io.pgtide.operator.ClusterFile.problem(resource, true);
+    String problem = io.pgtide.operator.ClusterFile.problem(resource, true, binDirs);
     if (problem != null) {
       throw new io.pgtide.operator.ClusterFile.Invalid("invalid PostgresCluster " + resource.getMetadata().getName()
           + ": " + problem);
@@ -170,10 +170,6 @@ public final class LocalRunner implements AutoCloseable {
       }
       progress.accept("resuming " + name + " from " + dir + " (same data, members and credentials)");
       return PatroniCluster.resume(machine, dir, Duration.ofSeconds(180));
-    }
-    String missing = LocalMajorUpgrade.programsMissing(binDirs.apply(spec.postgresVersion), spec.postgresVersion);
-    if (missing != null) {
-      throw new io.pgtide.operator.ClusterFile.Invalid("postgresVersion " + spec.postgresVersion + ": " + missing);
     }
     if (spec.bootstrap != null && spec.bootstrap.recovery != null) {
       return restored(name, spec, timing);
@@ -439,7 +435,7 @@ public final class LocalRunner implements AutoCloseable {
    * edit, or one of what cannot change in place (the name, the PostgreSQL version), is refused and nothing changes.
    */
   public synchronized io.vertx.core.Future<JsonObject> apply(PostgresCluster edited) {
-    String problem = io.pgtide.operator.ClusterFile.problem(edited, true);
+    String problem = io.pgtide.operator.ClusterFile.problem(edited, true, binDirs);
     PostgresClusterSpec was = resource.getSpec();
     PostgresClusterSpec now = edited.getSpec();
     if (problem == null && !resource.getMetadata().getName().equals(edited.getMetadata().getName())) {
@@ -496,8 +492,7 @@ public final class LocalRunner implements AutoCloseable {
       return "postgresVersion " + now.postgresVersion + ": a major upgrade is applied alone; apply the other "
           + "changes before or after it";
     }
-    String missing = LocalMajorUpgrade.programsMissing(binDirs.apply(now.postgresVersion), now.postgresVersion);
-    return missing == null ? null : "postgresVersion " + now.postgresVersion + ": " + missing;
+    return null; // installed: ClusterFile.problem checked it with this runner's binDirs
   }
 
   /**

@@ -12,13 +12,13 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalMajorUpgradeTest {
   @Test
   void aMajorWithoutItsProgramsIsNamedWithWhereToPutThem(@TempDir Path bin) throws Exception {
-    assertThat(LocalMajorUpgrade.programsMissing(bin.toString(), 17))
+    assertThat(io.pgtide.common.process.PgBin.missing(bin.toString(), 17))
         .isEqualTo("PostgreSQL 17 is not installed here: no postgres in " + bin + " (install postgresql-17, or name "
             + "its bin directory in PGTIDE_PG_BIN_DIR_17)");
     for (String p : new String[] {"postgres", "initdb", "pg_upgrade", "pg_controldata", "vacuumdb"}) {
       Files.createFile(bin.resolve(p), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    assertThat(LocalMajorUpgrade.programsMissing(bin.toString(), 17)).isNull();
+    assertThat(io.pgtide.common.process.PgBin.missing(bin.toString(), 17)).isNull();
   }
 
   @Test

@@ -23,6 +23,20 @@ public final class PgBin {
         : configured.replaceAll("/+$", "");
   }
 
+  /**
+   * Why the programs of {@code major} in {@code binDir} cannot run a cluster and upgrade one, or null: the first of
+   * them missing, and where to put them.
+   */
+  public static String missing(String binDir, int major) {
+    for (String p : java.util.List.of("postgres", "initdb", "pg_upgrade", "pg_controldata", "vacuumdb")) {
+      if (!java.nio.file.Files.isExecutable(java.nio.file.Path.of(binDir, p))) {
+        return "PostgreSQL " + major + " is not installed here: no " + p + " in " + binDir + " (install postgresql-"
+            + major + ", or name its bin directory in " + ENV + "_" + major + ")";
+      }
+    }
+    return null;
+  }
+
   /** The directory, without a trailing slash. */
   public static String dir() {
     String configured = System.getenv(ENV);
