@@ -69,8 +69,8 @@ class LocalApplyE2E {
       PgtideCliAccess.Run refused = PgtideCliAccess.run("local", "apply", "-f", bad.toString(), "--dir",
           runner.dir().toString());
       assertThat(refused.exit()).isEqualTo(2);
-      // no major goes down in place; refused as a whole, the users' change with it
-      assertThat(refused.err()).contains("PostgreSQL cannot go down a major version in place");
+      // a major this machine does not have: refused as a whole where the file is read, the users' change with it
+      assertThat(refused.err()).contains("postgresVersion 13: PostgreSQL 13 is not installed here");
       assertThat(runner.resource().getSpec().users).extracting(u -> u.name).contains("bob").doesNotContain("mallory");
 
       int acked = w.acknowledgedCount();
