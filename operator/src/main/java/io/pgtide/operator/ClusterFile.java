@@ -127,6 +127,12 @@ public final class ClusterFile {
       problem = "backup.s3 is for Kubernetes (the backup agent copies there); local mode keeps its repository "
           + "under its directory";
     }
+    if (problem == null && local && cr.getSpec().backup != null
+        && cr.getSpec().postgresVersion != LOCAL_POSTGRES_VERSION) {
+      problem = "spec.backup in local mode needs postgresVersion " + LOCAL_POSTGRES_VERSION + " (its Barman streams "
+          + "with PostgreSQL " + LOCAL_POSTGRES_VERSION + "'s programs, which cannot read a newer server's WAL); got "
+          + cr.getSpec().postgresVersion;
+    }
     if (problem == null && local) {
       String missing = io.pgtide.common.process.PgBin.missing(binDirs.apply(cr.getSpec().postgresVersion),
           cr.getSpec().postgresVersion);

@@ -58,6 +58,9 @@ class ClusterFileTest {
       Files.createFile(bin.resolve(p), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
     assertThat(ClusterFile.problem(seventeen, true, major -> dir.resolve("pg" + major).toString())).isNull();
+    seventeen.getSpec().backup = new io.pgtide.common.crd.PostgresClusterSpec.BackupSpec();
+    assertThat(ClusterFile.problem(seventeen, true, major -> dir.resolve("pg" + major).toString()))
+        .startsWith("spec.backup in local mode needs postgresVersion 15");
     Path fifteen = Files.writeString(dir.resolve("fifteen.yaml"), NO_VERSION.replace("{replicas: 1}",
         "{postgresVersion: 15, replicas: 1}"));
     assertThat(ClusterFile.load(fifteen, true).getSpec().postgresVersion).isEqualTo(15);
