@@ -52,7 +52,9 @@ class WalServingTest {
     both.route("/without/*").subRouter(without);
     HttpServer server = vertx.createHttpServer().requestHandler(both).listen(0, "127.0.0.1").await();
     port = server.actualPort();
-    http = vertx.createHttpClient();
+    // a connection per request, and an answer within 10 s or a failure: a CI run hung 18 min on one request
+    // reusing a pooled connection, with no time-out to end it (2026-12-05)
+    http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setKeepAlive(false));
   }
 
   @AfterEach
@@ -62,7 +64,7 @@ class WalServingTest {
 
   private Answer get(String path, String token) {
     RequestOptions o = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(port)
-        .setURI(path);
+        .setURI(path).setIdleTimeout(10_000);
     if (token != null) {
       o.putHeader("Authorization", "Bearer " + token);
     }
